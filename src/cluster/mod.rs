@@ -1,0 +1,12 @@
+//! The cluster's objects and the decisions made about them: nodes, pods, ResourceQuota
+//! admission, and the kube-scheduler model.
+//!
+//! Use this module to ask "where would this pod go" or "may this pod be created".
+//!
+//! **Invariant:** nothing here does I/O, reads a clock or schedules an event; every function is a
+//! plain function of the state passed in, so each can be tested against Kubernetes' own cases.
+
+pub mod node;
+pub mod quota;
+pub mod scheduler;
+pub mod spec;

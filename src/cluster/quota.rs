@@ -1,0 +1,1 @@
+//! ResourceQuota admission: whether creating a pod would exceed its namespace's quota.

@@ -1,0 +1,12 @@
+//! capsim: a discrete-event simulator of a Kubernetes cluster's capacity.
+//!
+//! A scenario (node pools, services, quotas, load) is loaded by `scenario`, simulated event by
+//! event by `simulation` on top of the domain-free `engine`, and reported by `report`. See
+//! ARCHITECTURE.md for the map of the crate.
+
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod cluster;
+pub mod scenario;
+pub mod units;
+pub mod workload;

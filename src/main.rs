@@ -1,0 +1,3 @@
+//! The `capsim` command line.
+
+fn main() {}

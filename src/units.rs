@@ -1,0 +1,319 @@
+//! Units of measure shared by every module: simulated time, CPU, memory.
+//!
+//! Use these newtypes wherever a number has a unit, so that a millicore can never be added to a
+//! byte and a duration is never mistaken for an instant. Conversions to floating point exist only
+//! for reporting. This module does no parsing: the Kubernetes notations (`500m`, `4Gi`, `90s`)
+//! are read by `scenario`.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
+
+/// Microseconds in one simulated second.
+pub const MICROS_PER_SECOND: u64 = 1_000_000;
+
+/// An instant of simulated time, in microseconds since the start of the run.
+///
+/// Integer time makes event ordering exact: there is no epsilon and no drift over a long run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SimTime(pub u64);
+
+/// A span of simulated time, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+
+    /// Microseconds since the start of the run.
+    pub fn as_micros(self) -> u64 {
+        self.0
+    }
+
+    /// Seconds since the start of the run, for reporting.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / MICROS_PER_SECOND as f64
+    }
+
+    /// The time elapsed since `earlier`, zero if `earlier` is later.
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    /// No time at all.
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    /// A duration of whole seconds.
+    pub const fn from_secs(secs: u64) -> SimDuration {
+        SimDuration(secs * MICROS_PER_SECOND)
+    }
+
+    /// A duration of whole milliseconds.
+    pub const fn from_millis(millis: u64) -> SimDuration {
+        SimDuration(millis * 1_000)
+    }
+
+    /// A duration from fractional seconds, rounded to the nearest microsecond (negative is zero).
+    pub fn from_secs_f64(secs: f64) -> SimDuration {
+        SimDuration((secs * MICROS_PER_SECOND as f64).round().max(0.0) as u64)
+    }
+
+    /// Microseconds in this duration.
+    pub fn as_micros(self) -> u64 {
+        self.0
+    }
+
+    /// Seconds in this duration, for reporting and rates.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / MICROS_PER_SECOND as f64
+    }
+
+    /// Milliseconds in this duration, for reporting latency.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1_000.0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, rhs: SimDuration) -> SimTime {
+        SimTime(self.0 + rhs.0)
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    fn add_assign(&mut self, rhs: SimDuration) {
+        self.0 += rhs.0;
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, rhs: SimDuration) -> SimDuration {
+        SimDuration(self.0 + rhs.0)
+    }
+}
+
+impl fmt::Display for SimDuration {
+    /// Go-style, the way the scenario file writes durations: `1h30m0s`, `15s`, `250ms`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0;
+        if us == 0 {
+            return f.write_str("0s");
+        }
+        if us < MICROS_PER_SECOND {
+            return if us % 1_000 == 0 {
+                write!(f, "{}ms", us / 1_000)
+            } else {
+                write!(f, "{}us", us)
+            };
+        }
+        let total_secs = us / MICROS_PER_SECOND;
+        let frac_us = us % MICROS_PER_SECOND;
+        let (h, m, s) = (total_secs / 3600, (total_secs / 60) % 60, total_secs % 60);
+        if h > 0 {
+            write!(f, "{h}h")?;
+        }
+        if h > 0 || m > 0 {
+            write!(f, "{m}m")?;
+        }
+        if frac_us == 0 {
+            write!(f, "{s}s")
+        } else {
+            let frac = format!("{frac_us:06}");
+            write!(f, "{s}.{}s", frac.trim_end_matches('0'))
+        }
+    }
+}
+
+impl fmt::Display for SimTime {
+    /// The instant as the duration since the start of the run.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        SimDuration(self.0).fmt(f)
+    }
+}
+
+macro_rules! quantity_newtype {
+    ($(#[$doc:meta])* $name:ident, $suffix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// None of this resource.
+            pub const ZERO: $name = $name(0);
+
+            /// `self - rhs`, or zero when `rhs` is larger.
+            pub fn saturating_sub(self, rhs: $name) -> $name {
+                $name(self.0.saturating_sub(rhs.0))
+            }
+        }
+
+        impl Add for $name {
+            type Output = $name;
+            fn add(self, rhs: $name) -> $name {
+                $name(self.0 + rhs.0)
+            }
+        }
+
+        impl AddAssign for $name {
+            fn add_assign(&mut self, rhs: $name) {
+                self.0 += rhs.0;
+            }
+        }
+
+        impl Sub for $name {
+            type Output = $name;
+            fn sub(self, rhs: $name) -> $name {
+                $name(self.0 - rhs.0)
+            }
+        }
+
+        impl SubAssign for $name {
+            fn sub_assign(&mut self, rhs: $name) {
+                self.0 -= rhs.0;
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}{}", self.0, $suffix)
+            }
+        }
+    };
+}
+
+quantity_newtype!(
+    /// CPU in millicores (1000 = one vCPU), the unit Kubernetes uses for CPU requests.
+    Millicores,
+    "m"
+);
+
+quantity_newtype!(
+    /// Memory in bytes.
+    Bytes,
+    "B"
+);
+
+impl Millicores {
+    /// Whole cores as millicores.
+    pub const fn from_cores(cores: u64) -> Millicores {
+        Millicores(cores * 1_000)
+    }
+
+    /// Cores as a float, for reporting.
+    pub fn as_cores_f64(self) -> f64 {
+        self.0 as f64 / 1_000.0
+    }
+}
+
+impl Bytes {
+    /// One gibibyte.
+    pub const GIB: u64 = 1 << 30;
+    /// One mebibyte.
+    pub const MIB: u64 = 1 << 20;
+
+    /// Gibibytes as bytes.
+    pub const fn from_gib(gib: u64) -> Bytes {
+        Bytes(gib * Self::GIB)
+    }
+
+    /// Gibibytes as a float, for reporting.
+    pub fn as_gib_f64(self) -> f64 {
+        self.0 as f64 / Self::GIB as f64
+    }
+}
+
+/// A pair of CPU and memory amounts: a pod's requests or limits, a node's allocatable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Resources {
+    /// CPU in millicores.
+    pub cpu: Millicores,
+    /// Memory in bytes.
+    pub memory: Bytes,
+}
+
+impl Resources {
+    /// No resources.
+    pub const ZERO: Resources = Resources {
+        cpu: Millicores::ZERO,
+        memory: Bytes::ZERO,
+    };
+
+    /// A resource pair from millicores and bytes.
+    pub const fn new(cpu_millicores: u64, memory_bytes: u64) -> Resources {
+        Resources {
+            cpu: Millicores(cpu_millicores),
+            memory: Bytes(memory_bytes),
+        }
+    }
+
+    /// Whether both amounts fit within `capacity`.
+    pub fn fits_within(&self, capacity: &Resources) -> bool {
+        self.cpu <= capacity.cpu && self.memory <= capacity.memory
+    }
+}
+
+impl Add for Resources {
+    type Output = Resources;
+    fn add(self, rhs: Resources) -> Resources {
+        Resources {
+            cpu: self.cpu + rhs.cpu,
+            memory: self.memory + rhs.memory,
+        }
+    }
+}
+
+impl AddAssign for Resources {
+    fn add_assign(&mut self, rhs: Resources) {
+        self.cpu += rhs.cpu;
+        self.memory += rhs.memory;
+    }
+}
+
+impl SubAssign for Resources {
+    fn sub_assign(&mut self, rhs: Resources) {
+        self.cpu -= rhs.cpu;
+        self.memory -= rhs.memory;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_go_style() {
+        let cases = [
+            (0, "0s"),
+            (250_000, "250ms"),
+            (17, "17us"),
+            (15_000_000, "15s"),
+            (90_000_000, "1m30s"),
+            (3_600_000_000, "1h0m0s"),
+            (86_400_000_000, "24h0m0s"),
+            (1_500_000, "1.5s"),
+        ];
+        for (us, text) in cases {
+            assert_eq!(SimDuration(us).to_string(), text, "{us}us");
+        }
+    }
+
+    #[test]
+    fn resources_fit_componentwise() {
+        let cap = Resources::new(4_000, 8 * Bytes::GIB);
+        assert!(Resources::new(4_000, 8 * Bytes::GIB).fits_within(&cap));
+        assert!(!Resources::new(4_001, 0).fits_within(&cap));
+        assert!(!Resources::new(0, 8 * Bytes::GIB + 1).fits_within(&cap));
+    }
+
+    #[test]
+    fn time_arithmetic_saturates_backwards() {
+        let t = SimTime(10) + SimDuration(5);
+        assert_eq!(t, SimTime(15));
+        assert_eq!(t.since(SimTime(20)), SimDuration::ZERO);
+        assert_eq!(t.since(SimTime(5)), SimDuration(10));
+    }
+}

@@ -1,0 +1,183 @@
+//! What a service's load looks like, as validated data: arrival rates and their profile over the
+//! day, the per-request cost model, and delay distributions.
+//!
+//! Use these types to describe load; `arrivals`, `cost` and `balancer` turn them into draws.
+//! Values here are already validated (positive rates, finite parameters), so sampling them
+//! never fails.
+
+use crate::units::{SimDuration, SimTime};
+
+/// A distribution of durations: service times, image pulls, readiness delays, provisioning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DurationDist {
+    /// Always the same duration.
+    Constant(SimDuration),
+    /// Exponential with the given mean (memoryless: the M in M/M/c).
+    Exponential {
+        /// Mean duration.
+        mean: SimDuration,
+    },
+    /// Lognormal fitted to a mean and a 99th percentile (`p99 > mean`, `p99 / mean < 14.9`).
+    Lognormal {
+        /// Mean duration.
+        mean: SimDuration,
+        /// 99th percentile.
+        p99: SimDuration,
+    },
+    /// Uniform between two bounds (inclusive of `min`).
+    Uniform {
+        /// Lower bound.
+        min: SimDuration,
+        /// Upper bound (`>= min`).
+        max: SimDuration,
+    },
+}
+
+/// A distribution of counts, such as tokens per inference request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CountDist {
+    /// Always the same count.
+    Constant(f64),
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean count.
+        mean: f64,
+    },
+    /// Lognormal fitted to a mean and a 99th percentile.
+    Lognormal {
+        /// Mean count.
+        mean: f64,
+        /// 99th percentile.
+        p99: f64,
+    },
+    /// Uniform between two bounds.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+}
+
+/// One factor of a time-varying arrival rate. The rate at time `t` is the service's base rate
+/// times the product of every profile's factor at `t`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RateProfile {
+    /// Factor 1 all the time.
+    Constant,
+    /// A day-long cosine: factor 1 at `peak_hour`, `1 / peak_to_trough` twelve hours away.
+    /// Time zero is midnight; the pattern repeats every 24h.
+    Diurnal {
+        /// Ratio of the peak rate to the trough rate (`>= 1`).
+        peak_to_trough: f64,
+        /// Hour of the day (0..24, fractional allowed) at which the rate peaks.
+        peak_hour: f64,
+    },
+    /// Piecewise-constant factors: each step holds from its time until the next step's.
+    /// Before the first step the factor is 1.
+    Steps(Vec<ProfilePoint>),
+    /// Multiplicative bursts on top of factor 1.
+    Spikes(Vec<Spike>),
+    /// Piecewise-linear factors between points, constant before the first and after the last.
+    Points(Vec<ProfilePoint>),
+}
+
+/// A (time, factor) point of a `Steps` or `Points` profile. Points are sorted by time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProfilePoint {
+    /// When the point applies.
+    pub at: SimTime,
+    /// Rate factor (`>= 0`).
+    pub factor: f64,
+}
+
+/// A burst: the factor applies during `[start, start + duration)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spike {
+    /// Start of the burst.
+    pub start: SimTime,
+    /// Length of the burst.
+    pub duration: SimDuration,
+    /// Rate factor during the burst (`>= 0`).
+    pub factor: f64,
+}
+
+/// How requests arrive: a (possibly non-homogeneous) Poisson process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrivals {
+    /// Base rate in requests per second (the peak of a diurnal profile).
+    pub rate_per_s: f64,
+    /// Factors multiplied onto the base rate; empty means constant.
+    pub profile: Vec<RateProfile>,
+}
+
+/// The approximate nearest-neighbour search workload of a vector store (HNSW index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorSearchModel {
+    /// Vectors in the index (N).
+    pub vectors: f64,
+    /// Vector dimension (d).
+    pub dimension: u32,
+    /// Neighbours returned per query (k).
+    pub top_k: u32,
+    /// Target recall@k (0..1), which sets the search breadth `ef` when `ef` is absent.
+    pub recall: f64,
+    /// Explicit HNSW `ef_search`, overriding the one derived from recall.
+    pub ef: Option<u32>,
+    /// Coefficient of variation of the per-query cost (lognormal jitter); 0 is deterministic.
+    pub jitter_cv: f64,
+}
+
+/// CPU inference of a generative model: service time grows with the tokens generated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InferenceModel {
+    /// Tokens processed per request.
+    pub tokens: CountDist,
+    /// Tokens per second one core sustains.
+    pub tokens_per_core_second: f64,
+    /// Fixed per-request overhead (tokenization, prompt set-up).
+    pub overhead: SimDuration,
+}
+
+/// How long a request occupies a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CostModel {
+    /// An explicit service-time distribution.
+    ServiceTime(DurationDist),
+    /// HNSW vector search; see `workload::cost` for the formula and its sources.
+    VectorSearch(VectorSearchModel),
+    /// Token-proportional inference.
+    Inference(InferenceModel),
+}
+
+/// The load offered to one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    /// The arrival process.
+    pub arrivals: Arrivals,
+    /// The per-request cost.
+    pub cost: CostModel,
+}
+
+/// How the Service spreads requests over its Ready pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LoadBalancerPolicy {
+    /// Each Ready pod in turn.
+    RoundRobin,
+    /// A uniformly random Ready pod (kube-proxy in iptables mode).
+    Random,
+    /// The pod with fewer in-flight requests of two picked at random (Envoy's LEAST_REQUEST,
+    /// power of two choices).
+    LeastRequests,
+}
+
+impl LoadBalancerPolicy {
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadBalancerPolicy::RoundRobin => "round-robin",
+            LoadBalancerPolicy::Random => "random",
+            LoadBalancerPolicy::LeastRequests => "least-requests",
+        }
+    }
+}
