@@ -7,6 +7,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod cluster;
+pub mod engine;
 pub mod scenario;
 pub mod units;
 pub mod workload;

@@ -1,4 +1,11 @@
 //! The load offered to services and how pods serve it: arrival processes and rate profiles,
 //! per-request cost models, load balancing, and each pod's queue and workers.
+//!
+//! **Invariant:** nothing here knows about nodes or controllers, and nothing here allocates per
+//! request: these are the hot path.
 
+pub mod arrivals;
+pub mod balancer;
+pub mod cost;
+pub mod server;
 pub mod spec;
