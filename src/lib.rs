@@ -7,7 +7,11 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod cluster;
+pub mod controllers;
 pub mod engine;
+pub mod report;
+pub mod runner;
 pub mod scenario;
+pub mod simulation;
 pub mod units;
 pub mod workload;

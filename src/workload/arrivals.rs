@@ -9,7 +9,7 @@ use rand::RngExt;
 use rand_distr::Exp1;
 
 use crate::engine::rng::SimRng;
-use crate::units::{MICROS_PER_SECOND, SimTime};
+use crate::units::{MICROS_PER_SECOND, SimTime, round_to_u64};
 use crate::workload::spec::{Arrivals, ProfilePoint, RateProfile, Spike};
 
 /// Width of the windows over which the thinning bound is held constant.
@@ -64,7 +64,7 @@ impl ArrivalProcess {
         } else {
             self.thin(rng, horizon_us);
         }
-        (self.last_exact_us <= horizon_us).then(|| SimTime(self.last_exact_us.round() as u64))
+        (self.last_exact_us <= horizon_us).then(|| SimTime(round_to_u64(self.last_exact_us)))
     }
 
     /// Advances `last_exact_us` to the next accepted arrival (or past the horizon).

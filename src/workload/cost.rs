@@ -19,7 +19,7 @@
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::engine::rng::SimRng;
-use crate::units::{Millicores, SimDuration};
+use crate::units::{Millicores, SimDuration, round_to_u64};
 use crate::workload::spec::{
     CostModel, CountDist, DurationDist, InferenceModel, VectorSearchModel,
 };
@@ -194,7 +194,7 @@ impl ServiceTimeSampler {
     /// One draw, as a duration rounded to the nearest microsecond.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
-        SimDuration(self.sample_f64(rng).round().max(0.0) as u64)
+        SimDuration(round_to_u64(self.sample_f64(rng)))
     }
 
     #[inline]

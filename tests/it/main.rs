@@ -1,1 +1,10 @@
-//! Integration tests of the capsim binary and library.
+//! Integration tests of capsim: the real binary and the public library, on scenario files.
+//!
+//! One test binary (faster to build and link than one per file); `util` holds the harness.
+
+mod util;
+
+mod bad_input;
+mod cli;
+mod determinism;
+mod queueing;

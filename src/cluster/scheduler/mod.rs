@@ -79,3 +79,47 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Vec<Reason> {
     }
     reasons
 }
+
+/// Why no node can run a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FitError {
+    /// Nodes considered.
+    pub nodes: usize,
+}
+
+impl fmt::Display for FitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0/{} nodes are available", self.nodes)
+    }
+}
+
+/// The scheduler.
+#[derive(Debug, Default)]
+pub struct Scheduler {}
+
+/// Scheduler settings.
+#[derive(Debug, Default, Clone)]
+pub struct SchedulerConfig {}
+
+impl Scheduler {
+    /// A scheduler with `config`.
+    pub fn new(_config: SchedulerConfig) -> Scheduler {
+        Scheduler {}
+    }
+
+    /// The index of the node `pod` goes to.
+    ///
+    /// # Errors
+    /// `FitError` when no node fits.
+    pub fn schedule<R: rand::Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        _rng: &mut R,
+    ) -> Result<usize, FitError> {
+        nodes
+            .iter()
+            .position(|n| filter(pod, n).is_empty())
+            .ok_or(FitError { nodes: nodes.len() })
+    }
+}

@@ -1,0 +1,74 @@
+//! The cluster event log: what happened to pods, nodes and quotas, when and why.
+//!
+//! Use `ClusterEvent` for anything a `kubectl get events` would show. Request-level happenings
+//! are not events: they are counted in the statistics instead.
+
+use serde::Serialize;
+
+/// What kind of thing happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EventKind {
+    /// A pod object was created (admitted by its namespace's quota).
+    PodCreated,
+    /// The scheduler bound a pod to a node.
+    PodScheduled,
+    /// The scheduler found no node for a pod (the message says why, in kube-scheduler's words).
+    PodUnschedulable,
+    /// A pod passed its readiness probe and started receiving traffic.
+    PodReady,
+    /// A pod was asked to stop: it receives no new requests and drains the ones it has.
+    PodTerminating,
+    /// A pod object was removed.
+    PodDeleted,
+    /// A node was requested (billing starts).
+    NodeAdded,
+    /// A node became Ready for pods.
+    NodeReady,
+    /// A node was removed (billing stops).
+    NodeRemoved,
+    /// A pod creation was refused by a ResourceQuota.
+    QuotaRejected,
+}
+
+/// One entry of `events.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterEvent {
+    /// Simulated seconds since the start of the run.
+    pub time_s: f64,
+    /// What happened.
+    pub event: EventKind,
+    /// Service (Deployment) concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Namespace concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Pod concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// Node concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Node pool concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    /// Why, in Kubernetes' words where Kubernetes has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ClusterEvent {
+    /// An event of `kind` at `time_s` with no subject yet; fill in the fields that apply.
+    pub fn new(time_s: f64, event: EventKind) -> ClusterEvent {
+        ClusterEvent {
+            time_s,
+            event,
+            service: None,
+            namespace: None,
+            pod: None,
+            node: None,
+            pool: None,
+            reason: None,
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Running a scenario into an output folder, with the wall-clock facts of the run.
+//!
+//! Use `run_to_dir` for what `capsim run` does; use `simulation::Simulation` directly to keep
+//! results in memory.
+
+use std::io;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::report::OutputDir;
+use crate::report::writers::{RunInfo, peak_memory_bytes};
+use crate::scenario::Scenario;
+use crate::simulation::{Outcome, Simulation};
+
+/// What a finished run produced and how it was computed.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The simulated results.
+    pub outcome: Outcome,
+    /// Wall time, events per second, memory.
+    pub info: RunInfo,
+}
+
+/// Simulates `scenario` and writes `summary.json`, `run.json`, `timeseries.csv` and
+/// `events.jsonl` to `out`.
+///
+/// # Errors
+/// An I/O error creating or writing the folder; the folder then holds no `summary.json`.
+pub fn run_to_dir(scenario: &Scenario, out: &Path) -> io::Result<RunReport> {
+    let services: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
+    let pools: Vec<&str> = scenario.node_pools.iter().map(|p| p.name.as_str()).collect();
+    let mut dir = OutputDir::create(out, &services, &pools)?;
+    let started = Instant::now();
+    let outcome = Simulation::new(scenario).run(&mut dir);
+    let wall_s = started.elapsed().as_secs_f64();
+    let info = RunInfo {
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        simulated_s: scenario.duration.as_secs_f64(),
+        events_processed: outcome.events_processed,
+        wall_s,
+        events_per_s: if wall_s > 0.0 {
+            outcome.events_processed as f64 / wall_s
+        } else {
+            0.0
+        },
+        peak_memory_bytes: peak_memory_bytes(),
+    };
+    dir.finish(&outcome.summary, &info)?;
+    Ok(RunReport { outcome, info })
+}

@@ -1,0 +1,379 @@
+//! Pods and nodes coming and going: creation under quota, scheduling and binding, image pull and
+//! readiness, termination with a grace period, deletion, and new nodes.
+//!
+//! These run a few times per pod, never per request, so they may allocate and log.
+
+use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::quota;
+use crate::controllers::deployment::{self, PodView, Scale};
+use crate::report::{ClusterEvent, EventKind};
+use crate::simulation::state::{
+    NodeExtra, Pod, PodPhase, PodRef, TERMINATION_GRACE, retry_backoff,
+};
+use crate::simulation::{Event, Simulation};
+use crate::workload::server::PodServer;
+
+impl Simulation<'_> {
+    /// Adds a node to `pool`. Initial nodes exist and are Ready at time zero.
+    pub(super) fn add_node(&mut self, pool: usize, initial: bool) -> NodeId {
+        debug_assert!(initial, "node provisioning arrives with the Cluster Autoscaler");
+        let now = self.clock.now();
+        let spec = &self.scenario.node_pools[pool];
+        let state = &mut self.pools[pool];
+        let id = NodeId(self.next_node_id);
+        self.next_node_id += 1;
+        let node = Node::from_pool(id, PoolId(pool as u16), spec, state.next_serial, now);
+        state.next_serial += 1;
+        state.nodes_measured.add(now, 1);
+        state.nodes_total.add(now, 1);
+        let mut event = ClusterEvent::new(now.as_secs_f64(), EventKind::NodeAdded);
+        event.node = Some(node.name.clone());
+        event.pool = Some(spec.name.clone());
+        self.log.push(event.clone());
+        event.event = EventKind::NodeReady;
+        self.log.push(event);
+        self.nodes.push(node);
+        self.node_extras.push(NodeExtra {
+            image_ready_at: vec![None; self.services.len()],
+        });
+        self.retry_pending();
+        id
+    }
+
+    /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
+    /// cluster that was already running when the simulation starts.
+    pub(super) fn sync_deployment_initial(&mut self, s: usize) {
+        for _ in 0..self.services[s].desired {
+            if self.create_pod(s, true).is_none() {
+                self.schedule_deployment_retry(s);
+                break;
+            }
+        }
+    }
+
+    /// The ReplicaSet controller brings service `s` to its desired replicas.
+    pub(super) fn sync_deployment(&mut self, s: usize) {
+        self.services[s].sync_scheduled = false;
+        let views = self.pod_views(s);
+        match deployment::reconcile(self.services[s].desired, &views) {
+            Scale::Steady => {}
+            Scale::Create(n) => {
+                for _ in 0..n {
+                    if self.create_pod(s, false).is_none() {
+                        self.schedule_deployment_retry(s);
+                        return;
+                    }
+                }
+                self.services[s].create_failures = 0;
+            }
+            Scale::Delete(victims) => {
+                for pod in victims {
+                    self.terminate_pod(pod);
+                }
+            }
+        }
+    }
+
+    fn schedule_deployment_retry(&mut self, s: usize) {
+        let svc = &mut self.services[s];
+        svc.create_failures += 1;
+        if !svc.sync_scheduled {
+            svc.sync_scheduled = true;
+            let delay = retry_backoff(svc.create_failures);
+            self.clock.schedule_in(
+                delay,
+                Event::DeploymentSync {
+                    service: s as u16,
+                },
+            );
+        }
+    }
+
+    fn pod_views(&self, s: usize) -> Vec<PodView<PodRef>> {
+        let active = &self.services[s].active;
+        let pods: Vec<(PodRef, &Pod)> = active
+            .iter()
+            .filter_map(|r| self.pods.get(*r).map(|p| (*r, p)))
+            .collect();
+        pods.iter()
+            .map(|(r, p)| PodView {
+                id: *r,
+                scheduled: p.node.is_some(),
+                running: matches!(p.phase, PodPhase::Ready),
+                ready_since: p.ready_since,
+                colocated: p.node.map_or(0, |n| {
+                    pods.iter().filter(|(_, q)| q.node == Some(n)).count() as u32
+                }),
+                created_at: p.created_at,
+            })
+            .collect()
+    }
+
+    /// Creates one pod of service `s` if its namespace's quota admits it, and tries to schedule
+    /// it. Returns `None` when the quota refused it.
+    fn create_pod(&mut self, s: usize, initial: bool) -> Option<PodRef> {
+        let now = self.clock.now();
+        let spec = &self.scenario.services[s];
+        let ns = self.service_namespace[s];
+        let namespace = &mut self.namespaces[ns];
+        if let Some(q) = namespace.quota {
+            let hard = &self.scenario.quotas[q];
+            if let Err(refused) = quota::admit(hard, &namespace.usage, &spec.pod) {
+                if now >= self.warmup_end {
+                    namespace.rejected_pods += 1;
+                }
+                let mut event = self.service_event(EventKind::QuotaRejected, s);
+                event.reason = Some(refused.to_string());
+                self.log.push(event);
+                return None;
+            }
+        }
+        namespace.usage.add(&spec.pod);
+        let svc = &mut self.services[s];
+        let serial = svc.next_serial;
+        svc.next_serial += 1;
+        let queue_capacity = spec.server.queue_limit.unwrap_or(0).min(4_096) as usize;
+        let pod_ref = self.pods.insert(Pod {
+            service: s as u16,
+            serial,
+            phase: PodPhase::Pending,
+            node: None,
+            created_at: now,
+            ready_since: None,
+            server: PodServer::new(now, queue_capacity),
+            cpu_area_collected: 0,
+            in_service_measured: 0,
+            last_unschedulable: None,
+        });
+        svc.active.push(pod_ref);
+        svc.pending_gauge.add(now, 1);
+        let mut event = self.service_event(EventKind::PodCreated, s);
+        event.pod = Some(self.pod_name(s, serial));
+        self.log.push(event);
+        if !self.try_schedule(pod_ref, initial) {
+            self.pending.push(pod_ref);
+        }
+        Some(pod_ref)
+    }
+
+    /// Runs the scheduler for a Pending pod; binds it and returns true if a node fits.
+    fn try_schedule(&mut self, pod_ref: PodRef, initial: bool) -> bool {
+        let Some(pod) = self.pods.get(pod_ref) else {
+            return true;
+        };
+        let s = usize::from(pod.service);
+        let spec = &self.scenario.services[s].pod;
+        match self
+            .scheduler
+            .schedule(spec, &self.nodes, &mut self.rng_scheduler)
+        {
+            Ok(index) => {
+                self.bind(pod_ref, index, initial);
+                true
+            }
+            Err(fit) => {
+                let message = fit.to_string();
+                let serial = pod.serial;
+                let Some(pod) = self.pods.get_mut(pod_ref) else {
+                    return false;
+                };
+                if pod.last_unschedulable.as_deref() != Some(message.as_str()) {
+                    pod.last_unschedulable = Some(message.clone());
+                    let mut event = self.service_event(EventKind::PodUnschedulable, s);
+                    event.pod = Some(self.pod_name(s, serial));
+                    event.reason = Some(message);
+                    self.log.push(event);
+                }
+                false
+            }
+        }
+    }
+
+    /// Binds a pod to `nodes[index]` and starts it: image pull (once per node and service,
+    /// shared by pods that start together), then the readiness delay.
+    fn bind(&mut self, pod_ref: PodRef, index: usize, initial: bool) {
+        let now = self.clock.now();
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        let s = usize::from(pod.service);
+        let spec = &self.scenario.services[s].pod;
+        let node = &mut self.nodes[index];
+        node.add_pod(spec);
+        pod.node = Some(node.id);
+        pod.phase = PodPhase::Starting;
+        let serial = pod.serial;
+        let svc = &mut self.services[s];
+        svc.pending_gauge.add(now, -1);
+        svc.cpu_requested_gauge
+            .add(now, spec.requests.cpu.0 as i64);
+        let mut event = self.service_event(EventKind::PodScheduled, s);
+        event.pod = Some(self.pod_name(s, serial));
+        event.node = Some(self.nodes[index].name.clone());
+        self.log.push(event);
+
+        let svc = &mut self.services[s];
+        let image = &mut self.node_extras[index].image_ready_at[s];
+        if initial {
+            *image = Some(now);
+            self.make_ready(pod_ref);
+            return;
+        }
+        let containers_start = match *image {
+            Some(present_at) => present_at.max(now),
+            None => {
+                let pulled = now + svc.image_pull.sample(&mut svc.rng_startup);
+                *image = Some(pulled);
+                pulled
+            }
+        };
+        let ready_at = containers_start + svc.readiness.sample(&mut svc.rng_startup);
+        self.clock
+            .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
+    }
+
+    /// A starting pod passed its readiness probe.
+    pub(super) fn on_pod_ready(&mut self, pod_ref: PodRef) {
+        let is_starting = self
+            .pods
+            .get(pod_ref)
+            .is_some_and(|p| p.phase == PodPhase::Starting);
+        if is_starting {
+            self.make_ready(pod_ref);
+        }
+    }
+
+    fn make_ready(&mut self, pod_ref: PodRef) {
+        let now = self.clock.now();
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        pod.phase = PodPhase::Ready;
+        pod.ready_since = Some(now);
+        let s = usize::from(pod.service);
+        let serial = pod.serial;
+        let node = pod.node;
+        let svc = &mut self.services[s];
+        svc.ready.push(pod_ref);
+        svc.ready_gauge.set(now, svc.ready.len() as u64);
+        let mut event = self.service_event(EventKind::PodReady, s);
+        event.pod = Some(self.pod_name(s, serial));
+        event.node = node
+            .and_then(|id| self.node_index(id))
+            .map(|i| self.nodes[i].name.clone());
+        self.log.push(event);
+    }
+
+    /// Asks a pod to stop: it leaves the Service's endpoints at once and is deleted when it has
+    /// drained, or killed when the grace period ends.
+    pub(super) fn terminate_pod(&mut self, pod_ref: PodRef) {
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        let was = pod.phase;
+        pod.phase = PodPhase::Terminating;
+        let s = usize::from(pod.service);
+        let serial = pod.serial;
+        let idle = pod.server.in_flight() == 0;
+        let svc = &mut self.services[s];
+        svc.active.retain(|r| *r != pod_ref);
+        if was == PodPhase::Ready {
+            svc.ready.retain(|r| *r != pod_ref);
+            svc.ready_gauge.set(self.clock.now(), svc.ready.len() as u64);
+        }
+        let mut event = self.service_event(EventKind::PodTerminating, s);
+        event.pod = Some(self.pod_name(s, serial));
+        self.log.push(event);
+        if idle {
+            self.remove_pod(pod_ref, "terminated");
+        } else {
+            self.clock
+                .schedule_in(TERMINATION_GRACE, Event::PodKilled { pod: pod_ref });
+        }
+    }
+
+    /// The grace period ended: whatever the pod still holds is lost.
+    pub(super) fn kill_pod(&mut self, pod_ref: PodRef) {
+        let now = self.clock.now();
+        let warmup_end = self.warmup_end;
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        let svc = &mut self.services[usize::from(pod.service)];
+        let mut lost = u64::from(pod.in_service_measured);
+        lost += pod.server.drain_queue().filter(|a| *a >= warmup_end).count() as u64;
+        pod.server.stop_workers(now, &svc.limits);
+        pod.in_service_measured = 0;
+        svc.counts.killed += lost;
+        svc.in_flight_measured -= lost;
+        self.remove_pod(pod_ref, "grace period expired");
+    }
+
+    /// Deletes a pod object, releasing its node, quota and endpoints.
+    pub(super) fn remove_pod(&mut self, pod_ref: PodRef, reason: &str) {
+        let now = self.clock.now();
+        let Some(pod) = self.pods.remove(pod_ref) else {
+            return;
+        };
+        let s = usize::from(pod.service);
+        let spec = &self.scenario.services[s].pod;
+        let collected = pod.server.cpu_usage_area(now) - pod.cpu_area_collected;
+        let node_name = pod.node.and_then(|id| self.node_index(id)).map(|i| {
+            self.nodes[i].remove_pod(spec);
+            self.nodes[i].name.clone()
+        });
+        let measured = now > self.warmup_end;
+        let svc = &mut self.services[s];
+        svc.interval.cpu_area += collected;
+        if measured {
+            svc.cpu_used_area += u128::from(collected);
+        }
+        if pod.node.is_some() {
+            svc.cpu_requested_gauge
+                .add(now, -(spec.requests.cpu.0 as i64));
+        } else {
+            svc.pending_gauge.add(now, -1);
+            self.pending.retain(|r| *r != pod_ref);
+        }
+        svc.active.retain(|r| *r != pod_ref);
+        if svc.ready.contains(&pod_ref) {
+            svc.ready.retain(|r| *r != pod_ref);
+            svc.ready_gauge.set(now, svc.ready.len() as u64);
+        }
+        let ns = self.service_namespace[s];
+        self.namespaces[ns].usage.remove(spec);
+        let mut event = self.service_event(EventKind::PodDeleted, s);
+        event.pod = Some(self.pod_name(s, pod.serial));
+        event.node = node_name;
+        event.reason = Some(reason.to_string());
+        self.log.push(event);
+        self.retry_pending();
+        let svc = &self.services[s];
+        if (svc.active.len() as u32) < svc.desired && !svc.sync_scheduled {
+            self.sync_deployment(s);
+        }
+    }
+
+    /// Retries every Pending pod, oldest first, after the cluster changed.
+    pub(super) fn retry_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.pending);
+        for pod_ref in waiting {
+            if !self.try_schedule(pod_ref, false) {
+                self.pending.push(pod_ref);
+            }
+        }
+    }
+
+    /// An event about service `s`, with its service and namespace filled in.
+    fn service_event(&self, kind: EventKind, s: usize) -> ClusterEvent {
+        let spec = &self.scenario.services[s];
+        let mut event = ClusterEvent::new(self.now_s(), kind);
+        event.service = Some(spec.name.clone());
+        event.namespace = Some(spec.namespace.clone());
+        event
+    }
+}
+

@@ -1,0 +1,290 @@
+//! The model: a validated scenario driven event by event on the engine's clock, tying the
+//! cluster, the controllers and the workload together.
+//!
+//! Use `Simulation::new(&scenario).run(&mut observer)` to simulate a scenario; the observer
+//! receives time-series rows and cluster events as they happen and the returned `Outcome` holds
+//! the summary.
+//!
+//! **Invariant:** the simulation does no I/O itself (results go to the observer) and draws every
+//! random number from a named stream, so a run is a pure function of the scenario and seed.
+
+mod lifecycle;
+mod sampling;
+mod serving;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use crate::cluster::node::{Node, NodeId};
+use crate::cluster::scheduler::{Scheduler, SchedulerConfig};
+use crate::engine::Clock;
+use crate::engine::rng::{SimRng, stream};
+use crate::report::stats::{Gauge, Latency};
+use crate::report::{ClusterEvent, Observer, Summary};
+use crate::scenario::Scenario;
+use crate::units::{Millicores, SimTime};
+use crate::workload::arrivals::ArrivalProcess;
+use crate::workload::balancer::Balancer;
+use crate::workload::cost::ServiceTimeSampler;
+use crate::workload::server::ServerLimits;
+use state::{
+    Counts, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable, PoolState,
+    ServiceState,
+};
+
+/// Everything that happens in the model. Small and `Copy`, so the event queue stores it inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A request arrives at a service.
+    Arrival { service: u16 },
+    /// A worker of a pod finishes the request that arrived at `arrived`.
+    Completion { pod: PodRef, arrived: SimTime },
+    /// A starting pod passes its readiness probe.
+    PodReady { pod: PodRef },
+    /// A terminating pod's grace period is over.
+    PodKilled { pod: PodRef },
+    /// The ReplicaSet controller retries reaching its desired replicas.
+    DeploymentSync { service: u16 },
+    /// The end of the warm-up: measured statistics start.
+    WarmupEnd,
+    /// The end of a time-series interval.
+    Tick,
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The simulated results.
+    pub summary: Summary,
+    /// Events the engine handled.
+    pub events_processed: u64,
+}
+
+/// One run of a scenario.
+#[derive(Debug)]
+pub struct Simulation<'s> {
+    scenario: &'s Scenario,
+    clock: Clock<Event>,
+    end: SimTime,
+    warmup_end: SimTime,
+    /// Arrivals are drawn strictly before the end, so the last row sees all of them.
+    arrival_horizon: SimTime,
+    pods: PodTable,
+    /// Registered nodes, ordered by id.
+    nodes: Vec<Node>,
+    /// Parallel to `nodes`.
+    node_extras: Vec<NodeExtra>,
+    next_node_id: u32,
+    /// Pods not bound to a node, oldest first (the scheduler's unschedulable queue).
+    pending: Vec<PodRef>,
+    services: Vec<ServiceState>,
+    pools: Vec<PoolState>,
+    namespaces: Vec<NamespaceState>,
+    /// Index into `namespaces` of each service's namespace.
+    service_namespace: Vec<usize>,
+    scheduler: Scheduler,
+    rng_scheduler: SimRng,
+    last_row: SimTime,
+    /// Cluster events not yet handed to the observer.
+    log: Vec<ClusterEvent>,
+}
+
+impl<'s> Simulation<'s> {
+    /// Prepares a run of `scenario`; nothing happens until `run`.
+    pub fn new(scenario: &'s Scenario) -> Simulation<'s> {
+        let seed = scenario.seed;
+        let end = SimTime::ZERO + scenario.duration;
+        let services = scenario
+            .services
+            .iter()
+            .map(|s| {
+                let name = &s.name;
+                let cpu_cap = if s.pod.limits.cpu > Millicores::ZERO {
+                    s.pod.limits.cpu
+                } else {
+                    Millicores(u64::MAX)
+                };
+                ServiceState {
+                    limits: ServerLimits {
+                        concurrency: s.server.concurrency,
+                        queue_limit: s.server.queue_limit.unwrap_or(u32::MAX),
+                        timeout: s.server.timeout,
+                        cpu_per_worker: s.server.cpu_per_worker,
+                        cpu_cap,
+                    },
+                    load: s.load.as_ref().map(|load| LoadState {
+                        arrivals: ArrivalProcess::new(&load.arrivals),
+                        service_time: ServiceTimeSampler::new(&load.cost, s.server.cpu_per_worker),
+                    }),
+                    balancer: Balancer::new(s.load_balancer),
+                    image_pull: ServiceTimeSampler::from_duration(&s.startup.image_pull),
+                    readiness: ServiceTimeSampler::from_duration(&s.startup.ready),
+                    rng_arrivals: stream(seed, &format!("arrivals/{name}")),
+                    rng_service: stream(seed, &format!("service-time/{name}")),
+                    rng_balancer: stream(seed, &format!("balancer/{name}")),
+                    rng_startup: stream(seed, &format!("startup/{name}")),
+                    ready: Vec::new(),
+                    active: Vec::new(),
+                    desired: s.replicas,
+                    next_serial: 0,
+                    create_failures: 0,
+                    sync_scheduled: false,
+                    counts: Counts::default(),
+                    latency: Latency::new(),
+                    wait: Latency::new(),
+                    interval: IntervalStats {
+                        arrivals: 0,
+                        completed: 0,
+                        rejected: 0,
+                        timed_out: 0,
+                        latency: Latency::new(),
+                        cpu_area: 0,
+                    },
+                    ready_gauge: Gauge::new(SimTime::ZERO, 0),
+                    pending_gauge: Gauge::new(SimTime::ZERO, 0),
+                    cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
+                    cpu_used_area: 0,
+                    in_flight_measured: 0,
+                }
+            })
+            .collect();
+        let pools = scenario
+            .node_pools
+            .iter()
+            .map(|_| PoolState {
+                nodes_measured: Gauge::new(SimTime::ZERO, 0),
+                nodes_total: Gauge::new(SimTime::ZERO, 0),
+                next_serial: 0,
+            })
+            .collect();
+        let namespaces = scenario
+            .namespaces
+            .iter()
+            .map(|ns| NamespaceState {
+                quota: scenario.quotas.iter().position(|q| &q.namespace == ns),
+                ..NamespaceState::default()
+            })
+            .collect();
+        let service_namespace = scenario
+            .services
+            .iter()
+            .map(|s| {
+                scenario
+                    .namespaces
+                    .iter()
+                    .position(|ns| ns == &s.namespace)
+                    .expect("validation lists every service namespace")
+            })
+            .collect();
+        Simulation {
+            scenario,
+            clock: Clock::new(),
+            end,
+            warmup_end: SimTime::ZERO + scenario.warmup,
+            arrival_horizon: SimTime(end.0.saturating_sub(1)),
+            pods: PodTable::default(),
+            nodes: Vec::new(),
+            node_extras: Vec::new(),
+            next_node_id: 0,
+            pending: Vec::new(),
+            services,
+            pools,
+            namespaces,
+            service_namespace,
+            scheduler: Scheduler::new(SchedulerConfig::default()),
+            rng_scheduler: stream(seed, "scheduler"),
+            last_row: SimTime::ZERO,
+            log: Vec::new(),
+        }
+    }
+
+    /// Simulates the whole scenario, handing rows and cluster events to `observer` as they
+    /// happen, and returns the summary.
+    pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
+        self.start();
+        self.flush_log(observer);
+        while let Some(event) = self.clock.next_until(self.end) {
+            match event {
+                Event::Arrival { service } => self.on_arrival(usize::from(service)),
+                Event::Completion { pod, arrived } => self.on_completion(pod, arrived),
+                Event::PodReady { pod } => self.on_pod_ready(pod),
+                Event::PodKilled { pod } => self.kill_pod(pod),
+                Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
+                Event::WarmupEnd => self.on_warmup_end(),
+                Event::Tick => self.on_tick(observer),
+            }
+            if !self.log.is_empty() {
+                self.flush_log(observer);
+            }
+        }
+        self.clock.advance_to(self.end);
+        self.on_tick(observer);
+        self.flush_log(observer);
+        let summary = self.summary();
+        Outcome {
+            summary,
+            events_processed: self.clock.events_processed(),
+        }
+    }
+
+    /// Builds the initial cluster and schedules the first events.
+    fn start(&mut self) {
+        for (pool, spec) in self.scenario.node_pools.iter().enumerate() {
+            for _ in 0..spec.initial_size {
+                self.add_node(pool, true);
+            }
+        }
+        for service in 0..self.services.len() {
+            self.sync_deployment_initial(service);
+        }
+        for (s, svc) in self.services.iter_mut().enumerate() {
+            if let Some(load) = svc.load.as_mut()
+                && let Some(t) = load
+                    .arrivals
+                    .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
+            {
+                self.clock.schedule_at(
+                    t,
+                    Event::Arrival {
+                        service: s as u16,
+                    },
+                );
+            }
+        }
+        if self.warmup_end > SimTime::ZERO {
+            self.clock.schedule_at(self.warmup_end, Event::WarmupEnd);
+        }
+        self.schedule_next_tick();
+    }
+
+    fn schedule_next_tick(&mut self) {
+        let next = self.last_row + self.scenario.resolution;
+        if next < self.end {
+            self.clock.schedule_at(next, Event::Tick);
+        }
+    }
+
+    fn flush_log<O: Observer>(&mut self, observer: &mut O) {
+        for event in self.log.drain(..) {
+            observer.cluster_event(&event);
+        }
+    }
+
+    fn now_s(&self) -> f64 {
+        self.clock.now().as_secs_f64()
+    }
+
+    /// Whether `t` falls in the measured window.
+    #[inline]
+    fn measured(&self, t: SimTime) -> bool {
+        t >= self.warmup_end
+    }
+
+    fn node_index(&self, id: NodeId) -> Option<usize> {
+        self.nodes.binary_search_by_key(&id, |n| n.id).ok()
+    }
+
+    fn pod_name(&self, service: usize, serial: u32) -> String {
+        format!("{}-{serial}", self.scenario.services[service].name)
+    }
+}

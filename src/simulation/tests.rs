@@ -1,0 +1,172 @@
+//! Whole-run tests of the model on scenarios built in code.
+
+use crate::cluster::spec::PodSpec;
+use crate::report::{Collect, EventKind};
+use crate::scenario::model::{
+    Autoscaling, MachineType, Monitoring, NodePool, Quota, Scenario, ServerSpec, Service, Startup,
+};
+use crate::simulation::Simulation;
+use crate::units::{Bytes, Millicores, Resources, SimDuration};
+use crate::workload::spec::{
+    Arrivals, CostModel, DurationDist, Load, LoadBalancerPolicy,
+};
+
+pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> NodePool {
+    NodePool {
+        name: name.into(),
+        machine: MachineType {
+            name: "custom".into(),
+            capacity: Resources::new(cpu_cores * 1000, memory_gib * Bytes::GIB),
+            on_demand_usd_per_hour: 1.0,
+            spot_usd_per_hour: None,
+        },
+        allocatable: Resources::new(cpu_cores * 1000, memory_gib * Bytes::GIB),
+        initial_size: nodes,
+        min_nodes: nodes,
+        max_nodes: nodes,
+        autoscaling: None,
+        spot: false,
+        price_usd_per_hour: 1.0,
+        labels: Default::default(),
+        taints: vec![],
+        max_pods: 110,
+        provisioning_delay: DurationDist::Constant(SimDuration::from_secs(90)),
+    }
+}
+
+pub(crate) fn service(name: &str, replicas: u32, cpu_m: u64, concurrency: u32, rate: f64, mean_ms: u64) -> Service {
+    Service {
+        name: name.into(),
+        namespace: "default".into(),
+        replicas,
+        pod: PodSpec {
+            requests: Resources::new(cpu_m, Bytes::GIB),
+            has_cpu_request: true,
+            has_memory_request: true,
+            ..PodSpec::default()
+        },
+        startup: Startup {
+            image_pull: DurationDist::Constant(SimDuration::from_secs(10)),
+            ready: DurationDist::Constant(SimDuration::from_secs(5)),
+        },
+        server: ServerSpec {
+            concurrency,
+            queue_limit: None,
+            timeout: None,
+            cpu_per_worker: Millicores(1000),
+        },
+        load_balancer: LoadBalancerPolicy::RoundRobin,
+        load: Some(Load {
+            arrivals: Arrivals {
+                rate_per_s: rate,
+                profile: vec![],
+            },
+            cost: CostModel::ServiceTime(DurationDist::Exponential {
+                mean: SimDuration::from_millis(mean_ms),
+            }),
+        }),
+    }
+}
+
+pub(crate) fn scenario(pools: Vec<NodePool>, services: Vec<Service>, duration_s: u64, warmup_s: u64) -> Scenario {
+    let mut namespaces: Vec<String> = services.iter().map(|s| s.namespace.clone()).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    Scenario {
+        name: "test".into(),
+        description: String::new(),
+        seed: 7,
+        duration: SimDuration::from_secs(duration_s),
+        warmup: SimDuration::from_secs(warmup_s),
+        resolution: SimDuration::from_secs(60),
+        node_pools: pools,
+        services,
+        namespaces,
+        quotas: vec![],
+        autoscaling: Autoscaling::default(),
+        monitoring: Monitoring::default(),
+    }
+}
+
+#[test]
+fn every_arrival_is_accounted_for() {
+    let mut svc = service("q", 2, 1000, 2, 300.0, 10);
+    svc.server.queue_limit = Some(5);
+    svc.server.timeout = Some(SimDuration::from_millis(30));
+    let sc = scenario(vec![pool("p", 8, 32, 1)], vec![svc], 600, 60);
+    let out = Simulation::new(&sc).run(&mut Collect::default());
+    let r = &out.summary.services["q"].requests;
+    assert!(r.arrived > 150_000, "{r:?}");
+    assert!(r.rejected_queue_full > 0 && r.timed_out > 0, "overloaded: {r:?}");
+    assert_eq!(
+        r.arrived,
+        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end,
+        "{r:?}"
+    );
+}
+
+#[test]
+fn pods_that_fit_nowhere_stay_pending_and_are_counted() {
+    // Two 6-core pods on one 8-core node: one runs, one stays Pending all run long.
+    let sc = scenario(
+        vec![pool("p", 8, 32, 1)],
+        vec![service("big", 2, 6000, 1, 1.0, 10)],
+        600,
+        0,
+    );
+    let mut seen = Collect::default();
+    let out = Simulation::new(&sc).run(&mut seen);
+    let s = &out.summary.services["big"];
+    assert_eq!((s.replicas.min, s.replicas.max), (1, 1));
+    assert!((s.pending_pod_seconds - 600.0).abs() < 1e-6, "{}", s.pending_pod_seconds);
+    let unschedulable: Vec<_> = seen
+        .events
+        .iter()
+        .filter(|e| e.event == EventKind::PodUnschedulable)
+        .collect();
+    assert_eq!(unschedulable.len(), 1, "logged once, not per retry");
+    assert!(unschedulable[0].reason.as_deref().unwrap_or("").starts_with("0/1 nodes are available"));
+    assert!(seen.rows.iter().all(|r| r.services[0].pending == 1));
+}
+
+#[test]
+fn quota_caps_replicas_and_counts_rejections() {
+    let mut svc = service("q", 4, 1000, 1, 1.0, 10);
+    svc.namespace = "team".into();
+    let mut sc = scenario(vec![pool("p", 16, 64, 1)], vec![svc], 3_600, 0);
+    sc.quotas = vec![Quota {
+        namespace: "team".into(),
+        requests_cpu: Some(Millicores(2_500)),
+        ..Quota::default()
+    }];
+    let mut seen = Collect::default();
+    let out = Simulation::new(&sc).run(&mut seen);
+    assert_eq!(out.summary.services["q"].replicas.max, 2);
+    let rejected = out.summary.quotas["team"].rejected_pods;
+    // Retries back off from 5 ms doubling to 1000 s: 18 retries reach 655 s, then one per
+    // 1000 s: about 21 in an hour.
+    assert!((15..=25).contains(&rejected), "{rejected}");
+    let logged = seen.events.iter().filter(|e| e.event == EventKind::QuotaRejected).count();
+    assert_eq!(logged as u64, rejected);
+}
+
+#[test]
+fn cost_is_node_hours_times_price() {
+    let mut p = pool("p", 8, 32, 3);
+    p.price_usd_per_hour = 0.5;
+    let sc = scenario(vec![p], vec![service("q", 1, 1000, 1, 1.0, 10)], 7_200, 0);
+    let out = Simulation::new(&sc).run(&mut Collect::default());
+    // 3 nodes x 2 h x 0.5 USD
+    assert!((out.summary.cost.total_usd - 3.0).abs() < 1e-9);
+    assert!((out.summary.cost.by_pool["p"].node_hours - 6.0).abs() < 1e-9);
+}
+
+#[test]
+fn perf_probe() {
+    let secs = std::env::var("PROBE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(7_200);
+    let sc = scenario(vec![pool("big", 64, 256, 1)], vec![service("queue", 1, 8000, 8, 720.0, 10)], secs, 60);
+    let t = std::time::Instant::now();
+    let out = Simulation::new(&sc).run(&mut crate::report::Discard);
+    let wall = t.elapsed().as_secs_f64();
+    eprintln!("events {} wall {:.3}s => {:.1} M ev/s; wait mean {} p99 {}", out.events_processed, wall, out.events_processed as f64 / wall / 1e6, out.summary.services["queue"].wait_ms.mean, out.summary.services["queue"].wait_ms.p99);
+}

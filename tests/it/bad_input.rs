@@ -1,0 +1,121 @@
+//! Bad input through the real binary: exit code 2, one clear line naming the YAML path, the bad
+//! value and what is allowed, no panic, and no `summary.json` left behind.
+
+use crate::util::{TempDir, capsim};
+
+const GOOD: &str = r#"
+name: bad-input
+duration: 1h
+node_pools:
+  big: {machine_type: {cpu: 16, memory: 64Gi, price_per_hour: 1.0}, initial_size: 1}
+services:
+  queue:
+    namespace: team
+    replicas: 1
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+    load:
+      arrivals: {rate: 10}
+      service_time: 10ms
+"#;
+
+/// Runs `capsim run` on `yaml` and checks the failure; returns standard error.
+fn fails(yaml: &str, expected: &[&str]) -> String {
+    let dir = TempDir::new("bad-input");
+    let file = dir.write("scenario.yaml", yaml);
+    let out = dir.path().join("out");
+    let output = capsim(
+        dir.path(),
+        &["run", file.to_str().unwrap_or(""), "--out", out.to_str().unwrap_or("")],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("capsim: "), "{stderr}");
+    for needle in expected {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+    assert!(!out.join("summary.json").exists(), "no summary.json after a failure");
+    stderr
+}
+
+#[test]
+fn the_good_scenario_runs() {
+    let dir = TempDir::new("good-input");
+    let file = dir.write("scenario.yaml", GOOD);
+    let output = capsim(dir.path(), &["run", file.to_str().unwrap_or(""), "--quiet"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn malformed_yaml() {
+    fails("name: x\nduration: [1h\n", &["scenario.yaml", "line"]);
+}
+
+#[test]
+fn unknown_field_names_the_allowed_ones() {
+    let yaml = GOOD.replace("    replicas: 1", "    replica: 1");
+    fails(&yaml, &["services.queue", "replica", "replicas"]);
+}
+
+#[test]
+fn negative_count() {
+    let yaml = GOOD.replace("    replicas: 1", "    replicas: -3");
+    fails(&yaml, &["services.queue.replicas", "-3"]);
+}
+
+#[test]
+fn zero_rate() {
+    let yaml = GOOD.replace("rate: 10", "rate: 0");
+    fails(&yaml, &["services.queue.load.arrivals.rate", "0"]);
+}
+
+#[test]
+fn zero_concurrency() {
+    let yaml = GOOD.replace("    replicas: 1", "    replicas: 1\n    server: {concurrency: 0}");
+    fails(&yaml, &["services.queue.server.concurrency", "0"]);
+}
+
+#[test]
+fn unknown_machine_type_suggests_a_known_one() {
+    let yaml = GOOD.replace(
+        "{cpu: 16, memory: 64Gi, price_per_hour: 1.0}",
+        "c2-standard-80",
+    );
+    fails(&yaml, &["node_pools.big.machine_type", "c2-standard-80", "c2-standard-8"]);
+}
+
+#[test]
+fn a_pod_that_fits_no_pool() {
+    let yaml = GOOD.replace("cpu: \"1\", memory: 1Gi", "cpu: \"40\", memory: 1Gi");
+    fails(&yaml, &["services.queue", "big", "Insufficient cpu"]);
+}
+
+#[test]
+fn a_quota_of_garbage() {
+    let yaml = format!("{GOOD}quotas:\n  team: {{requests.cpu: lots}}\n");
+    fails(&yaml, &["quotas.team", "requests.cpu", "lots"]);
+}
+
+#[test]
+fn a_bad_duration() {
+    let yaml = GOOD.replace("duration: 1h", "duration: 1 hour");
+    fails(&yaml, &["duration", "1 hour"]);
+}
+
+#[test]
+fn a_missing_file() {
+    let dir = TempDir::new("missing");
+    let output = capsim(dir.path(), &["run", "nope.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nope.yaml"));
+}
+
+#[test]
+fn a_bad_command_line_duration() {
+    let dir = TempDir::new("cli-duration");
+    let file = dir.write("scenario.yaml", GOOD);
+    let output = capsim(dir.path(), &["run", file.to_str().unwrap_or(""), "--duration", "soon"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("soon"));
+}

@@ -1,0 +1,100 @@
+//! The command line as a user meets it: the reference run, the files it writes, the summary it
+//! prints, the validate command.
+
+use std::fs;
+
+use crate::util::{TempDir, capsim, repo_root};
+
+#[test]
+fn run_writes_every_output_and_prints_a_summary() {
+    let dir = TempDir::new("cli-run");
+    let out = dir.path().join("out");
+    let output = capsim(
+        repo_root(),
+        &["run", "scenarios/mmc.yaml", "--duration", "20m", "--out", out.to_str().unwrap_or("")],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("queue") && stdout.contains("total cost"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("events") && stderr.contains("events/s"), "{stderr}");
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap_or_default())
+            .expect("summary.json is JSON");
+    let queue = &summary["services"]["queue"];
+    for path in ["arrived", "completed", "rejected", "timed_out"] {
+        assert!(queue["requests"][path].is_u64(), "requests.{path}");
+    }
+    for q in ["mean", "p50", "p90", "p95", "p99", "max"] {
+        assert!(queue["latency_ms"][q].is_number(), "latency_ms.{q}");
+    }
+    for q in ["mean", "p50", "p99"] {
+        assert!(queue["wait_ms"][q].is_number(), "wait_ms.{q}");
+    }
+    for q in ["min", "max", "mean"] {
+        assert!(queue["replicas"][q].is_number(), "replicas.{q}");
+        assert!(summary["node_pools"]["big"]["nodes"][q].is_number(), "nodes.{q}");
+    }
+    assert!(queue["pending_pod_seconds"].is_number());
+    // One 1 USD/h node for 20 minutes, 10 of them warm-up: 10 minutes measured.
+    let usd = summary["cost"]["total_usd"].as_f64().unwrap_or(-1.0);
+    assert!((usd - 1.0 / 6.0).abs() < 1e-3, "{usd}");
+    assert!(summary["cost"]["by_pool"]["big"]["node_hours"].is_number());
+    assert!(summary["quotas"]["default"]["rejected_pods"].is_u64());
+
+    let run: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).unwrap_or_default())
+            .expect("run.json is JSON");
+    assert!(run["events_processed"].as_u64().unwrap_or(0) > 1_000_000);
+    assert!(run["events_per_s"].as_f64().unwrap_or(0.0) > 0.0);
+
+    let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap_or_default();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 20, "header and one row per minute");
+    assert!(lines[0].starts_with("time_s,queue.arrivals_per_s"), "{}", lines[0]);
+    let columns = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == columns));
+
+    let events = fs::read_to_string(out.join("events.jsonl")).unwrap_or_default();
+    let kinds: Vec<String> = events
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("each line is JSON");
+            v["event"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    for kind in ["NodeAdded", "PodCreated", "PodScheduled", "PodReady"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+    assert!(!out.join("timeseries.csv.partial").exists());
+}
+
+#[test]
+fn run_without_a_scenario_uses_the_built_in_reference() {
+    let dir = TempDir::new("cli-default");
+    // From an empty folder: the reference scenario is built into the binary.
+    let output = capsim(dir.path(), &["run", "--duration", "10m", "--quiet"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary = fs::read_to_string(dir.path().join("outputs/ai-infra/summary.json"))
+        .expect("default output folder is outputs/<scenario name>");
+    assert!(summary.contains("\"model-inference\""));
+    let shipped = fs::read_to_string(repo_root().join("scenarios/ai-infra.yaml")).unwrap_or_default();
+    assert!(shipped.contains("c2-standard-8"), "the built-in copy is the shipped file");
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut args = vec!["validate".to_string()];
+    for entry in fs::read_dir(repo_root().join("scenarios")).expect("scenarios/ exists") {
+        let path = entry.expect("readable entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            args.push(path.display().to_string());
+        }
+    }
+    assert!(args.len() >= 4, "ai-infra, mmc and at least one more: {args:?}");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = capsim(repo_root(), &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), args.len() - 1);
+}

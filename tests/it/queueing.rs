@@ -1,0 +1,127 @@
+//! Queueing theory as the judge: one pod with `c` workers, Poisson arrivals and exponential
+//! service is an M/M/c queue, whose mean wait and wait tail Erlang's C formula gives exactly.
+//!
+//! Each check runs independent replications (different seeds) and requires the theoretical
+//! value to fall in the 95% confidence interval of the replication means (Student t).
+
+use crate::util::{scenario, simulate};
+
+/// Erlang C: the probability that an arrival waits, for `c` servers at offered load `a = λ/μ`.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    // Erlang B by its stable recursion, then C from B.
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let rho = a / f64::from(c);
+    b / (1.0 - rho + rho * b)
+}
+
+/// Mean wait in ms of an M/M/c queue.
+fn mean_wait_ms(c: u32, lambda: f64, mean_service_ms: f64) -> f64 {
+    let mu = 1_000.0 / mean_service_ms;
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) * 1_000.0
+}
+
+/// The wait exceeded by a fraction `p` of arrivals, in ms: P(W > t) = C·e^-(cμ-λ)t.
+fn wait_quantile_ms(c: u32, lambda: f64, mean_service_ms: f64, p: f64) -> f64 {
+    let mu = 1_000.0 / mean_service_ms;
+    let waiting = erlang_c(c, lambda / mu);
+    if waiting <= p {
+        return 0.0;
+    }
+    (waiting / p).ln() / (f64::from(c) * mu - lambda) * 1_000.0
+}
+
+/// Two-sided 95% Student t quantiles for 1..=30 degrees of freedom.
+const T95: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// Mean and 95% half-width of `xs`.
+fn confidence_interval(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, T95[xs.len() - 2] * (var / n).sqrt())
+}
+
+fn mmc_yaml(seed: u64, c: u32, lambda: f64, mean_ms: f64, duration: &str) -> String {
+    format!(
+        r#"
+name: mmc
+seed: {seed}
+duration: {duration}
+warmup: 10m
+node_pools:
+  big: {{machine_type: {{cpu: 64, memory: 256Gi, price_per_hour: 1.0}}, initial_size: 1}}
+services:
+  queue:
+    replicas: 1
+    resources: {{requests: {{cpu: "{c}", memory: 1Gi}}}}
+    server: {{concurrency: {c}}}
+    load:
+      arrivals: {{rate: {lambda}}}
+      service_time: {{distribution: exponential, mean: {mean_ms}ms}}
+"#
+    )
+}
+
+/// Replication means of the mean wait and the p99 wait, in ms.
+fn replicate(c: u32, lambda: f64, mean_ms: f64, duration: &str, seeds: u64) -> (Vec<f64>, Vec<f64>) {
+    (1..=seeds)
+        .map(|seed| {
+            let outcome = simulate(&scenario(&mmc_yaml(seed, c, lambda, mean_ms, duration)));
+            let wait = &outcome.summary.services["queue"].wait_ms;
+            (wait.mean, wait.p99)
+        })
+        .unzip()
+}
+
+#[test]
+fn erlang_c_matches_known_values() {
+    // Textbook values: c = 2, a = 1 → C = 1/3; c = 8, a = 7.2 → C ≈ 0.7015.
+    assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+    assert!((erlang_c(8, 7.2) - 0.701_533).abs() < 1e-6);
+    // M/M/1: C = ρ, Wq = ρ/(μ-λ).
+    assert!((erlang_c(1, 0.9) - 0.9).abs() < 1e-12);
+    assert!((mean_wait_ms(1, 90.0, 10.0) - 90.0).abs() < 1e-9);
+}
+
+#[test]
+fn mmc_mean_wait_is_erlang_c_at_several_loads() {
+    for (c, lambda, mean_ms) in [(8, 720.0, 10.0), (8, 560.0, 10.0), (4, 200.0, 10.0)] {
+        let (means, _) = replicate(c, lambda, mean_ms, "70m", 8);
+        let (mean, half) = confidence_interval(&means);
+        let theory = mean_wait_ms(c, lambda, mean_ms);
+        assert!(
+            (mean - theory).abs() <= half,
+            "M/M/{c} at λ={lambda}: simulated {mean:.4} ± {half:.4} ms, Erlang C {theory:.4} ms"
+        );
+    }
+}
+
+#[test]
+fn mm1_mean_wait_at_rho_0_9() {
+    let (means, _) = replicate(1, 90.0, 10.0, "4h", 8);
+    let (mean, half) = confidence_interval(&means);
+    let theory = mean_wait_ms(1, 90.0, 10.0);
+    assert!(
+        (mean - theory).abs() <= half,
+        "M/M/1 ρ=0.9: simulated {mean:.3} ± {half:.3} ms, theory {theory:.3} ms"
+    );
+}
+
+#[test]
+fn mmc_p99_wait_follows_the_exponential_tail() {
+    let (_, p99s) = replicate(8, 720.0, 10.0, "70m", 8);
+    let (mean, half) = confidence_interval(&p99s);
+    let theory = wait_quantile_ms(8, 720.0, 10.0, 0.01);
+    // The histogram rounds up by at most 0.1%; allow that on top of the sampling interval.
+    assert!(
+        (mean - theory).abs() <= half + theory * 1e-3,
+        "p99 wait: simulated {mean:.3} ± {half:.3} ms, theory {theory:.3} ms"
+    );
+}
