@@ -92,6 +92,11 @@ impl PodBuilder {
         self
     }
 
+    pub(crate) fn limits(mut self, cpu_m: u64, memory: u64) -> PodBuilder {
+        self.0.limits = Resources::new(cpu_m, memory);
+        self
+    }
+
     pub(crate) fn node_selector(mut self, key: &str, value: &str) -> PodBuilder {
         self.0
             .affinity
