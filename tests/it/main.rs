@@ -1,1 +1,3 @@
 //! Integration tests of the capsim binary and library.
+
+mod conformance;
