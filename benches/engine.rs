@@ -16,7 +16,9 @@ fn mmc(c: &mut Criterion) {
     let mut scenario = Scenario::load(std::path::Path::new(path)).expect("mmc.yaml is valid");
     scenario.duration = SimDuration::from_secs(30 * 60);
     scenario.warmup = SimDuration::from_secs(60);
-    let events = Simulation::new(&scenario).run(&mut Discard).events_processed;
+    let events = Simulation::new(&scenario)
+        .run(&mut Discard)
+        .events_processed;
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(events));
     group.sample_size(20);

@@ -28,7 +28,11 @@ pub struct RunReport {
 /// An I/O error creating or writing the folder; the folder then holds no `summary.json`.
 pub fn run_to_dir(scenario: &Scenario, out: &Path) -> io::Result<RunReport> {
     let services: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
-    let pools: Vec<&str> = scenario.node_pools.iter().map(|p| p.name.as_str()).collect();
+    let pools: Vec<&str> = scenario
+        .node_pools
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     let mut dir = OutputDir::create(out, &services, &pools)?;
     let started = Instant::now();
     let outcome = Simulation::new(scenario).run(&mut dir);

@@ -10,3 +10,5 @@ pub mod node;
 pub mod quota;
 pub mod scheduler;
 pub mod spec;
+#[cfg(test)]
+mod testing;

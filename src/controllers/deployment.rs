@@ -71,7 +71,13 @@ pub fn reconcile<Id: Copy>(desired: u32, pods: &[PodView<Id>]) -> Scale<Id> {
 mod tests {
     use super::*;
 
-    fn pod(id: u32, scheduled: bool, running: bool, ready_at: Option<u64>, created: u64) -> PodView<u32> {
+    fn pod(
+        id: u32,
+        scheduled: bool,
+        running: bool,
+        ready_at: Option<u64>,
+        created: u64,
+    ) -> PodView<u32> {
         PodView {
             id,
             scheduled,
@@ -92,11 +98,11 @@ mod tests {
     #[test]
     fn deletes_in_replicaset_order() {
         let pods = [
-            pod(1, true, true, Some(10), 0),   // ready long ago
-            pod(2, true, true, Some(50), 40),  // ready recently
-            pod(3, true, false, None, 30),     // starting
-            pod(4, false, false, None, 20),    // unscheduled
-            pod(5, true, true, None, 35),      // running, not ready
+            pod(1, true, true, Some(10), 0),  // ready long ago
+            pod(2, true, true, Some(50), 40), // ready recently
+            pod(3, true, false, None, 30),    // starting
+            pod(4, false, false, None, 20),   // unscheduled
+            pod(5, true, true, None, 35),     // running, not ready
         ];
         assert_eq!(reconcile(0, &pods), Scale::Delete(vec![4, 3, 5, 2, 1]));
         assert_eq!(reconcile(3, &pods), Scale::Delete(vec![4, 3]));

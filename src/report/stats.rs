@@ -282,7 +282,11 @@ mod tests {
         }
         let s = l.summary();
         assert_eq!(s.count, 100_000);
-        assert!((s.mean_ms - 50.0005).abs() < 1e-9, "exact mean {}", s.mean_ms);
+        assert!(
+            (s.mean_ms - 50.0005).abs() < 1e-9,
+            "exact mean {}",
+            s.mean_ms
+        );
         assert!((s.p50_ms - 50.0).abs() / 50.0 < 1e-3, "{}", s.p50_ms);
         assert!((s.p99_ms - 99.0).abs() / 99.0 < 1e-3, "{}", s.p99_ms);
         assert_eq!(s.max_ms, 100.0);
@@ -299,12 +303,28 @@ mod tests {
                 assert!(top > p, "bucket {index} does not extend the previous one");
             }
             assert_eq!(bucket_of(top), index, "top of bucket {index}");
-            assert_eq!(bucket_of(top + 1), index + 1, "next value after bucket {index}");
+            assert_eq!(
+                bucket_of(top + 1),
+                index + 1,
+                "next value after bucket {index}"
+            );
             previous_top = Some(top);
         }
-        for value in [0u64, 1, 2047, 2048, 2049, 1_000_000, 86_400_000_000, u64::MAX] {
+        for value in [
+            0u64,
+            1,
+            2047,
+            2048,
+            2049,
+            1_000_000,
+            86_400_000_000,
+            u64::MAX,
+        ] {
             let top = highest_in_bucket(bucket_of(value));
-            assert!(top >= value && (top - value) as f64 <= value as f64 / 1024.0, "{value}");
+            assert!(
+                top >= value && (top - value) as f64 <= value as f64 / 1024.0,
+                "{value}"
+            );
         }
     }
 }

@@ -88,7 +88,11 @@ pub fn render(summary: &Summary) -> String {
         .map(|(ns, q)| format!("{ns} {}", q.rejected_pods))
         .collect();
     if !rejected.is_empty() {
-        let _ = writeln!(out, "pod creations refused by quota: {}", rejected.join(", "));
+        let _ = writeln!(
+            out,
+            "pod creations refused by quota: {}",
+            rejected.join(", ")
+        );
     }
     out
 }

@@ -134,7 +134,10 @@ mod tests {
         let mut line = String::new();
         csv_line(&row, &mut line);
         assert_eq!(header.split(',').count(), line.split(',').count());
-        assert_eq!(header.split(',').count(), 1 + 2 * SERVICE_COLUMNS.len() + 1 + 1);
+        assert_eq!(
+            header.split(',').count(),
+            1 + 2 * SERVICE_COLUMNS.len() + 1 + 1
+        );
         assert!(line.starts_with("60,"), "{line}");
         assert!(line.ends_with(",3,0.1235\n"), "{line}");
     }

@@ -16,7 +16,10 @@ use crate::workload::server::PodServer;
 impl Simulation<'_> {
     /// Adds a node to `pool`. Initial nodes exist and are Ready at time zero.
     pub(super) fn add_node(&mut self, pool: usize, initial: bool) -> NodeId {
-        debug_assert!(initial, "node provisioning arrives with the Cluster Autoscaler");
+        debug_assert!(
+            initial,
+            "node provisioning arrives with the Cluster Autoscaler"
+        );
         let now = self.clock.now();
         let spec = &self.scenario.node_pools[pool];
         let state = &mut self.pools[pool];
@@ -80,12 +83,8 @@ impl Simulation<'_> {
         if !svc.sync_scheduled {
             svc.sync_scheduled = true;
             let delay = retry_backoff(svc.create_failures);
-            self.clock.schedule_in(
-                delay,
-                Event::DeploymentSync {
-                    service: s as u16,
-                },
-            );
+            self.clock
+                .schedule_in(delay, Event::DeploymentSync { service: s as u16 });
         }
     }
 
@@ -128,7 +127,7 @@ impl Simulation<'_> {
                 return None;
             }
         }
-        namespace.usage.add(&spec.pod);
+        namespace.usage.add_pod(&spec.pod);
         let svc = &mut self.services[s];
         let serial = svc.next_serial;
         svc.next_serial += 1;
@@ -205,8 +204,7 @@ impl Simulation<'_> {
         let serial = pod.serial;
         let svc = &mut self.services[s];
         svc.pending_gauge.add(now, -1);
-        svc.cpu_requested_gauge
-            .add(now, spec.requests.cpu.0 as i64);
+        svc.cpu_requested_gauge.add(now, spec.requests.cpu.0 as i64);
         let mut event = self.service_event(EventKind::PodScheduled, s);
         event.pod = Some(self.pod_name(s, serial));
         event.node = Some(self.nodes[index].name.clone());
@@ -279,7 +277,8 @@ impl Simulation<'_> {
         svc.active.retain(|r| *r != pod_ref);
         if was == PodPhase::Ready {
             svc.ready.retain(|r| *r != pod_ref);
-            svc.ready_gauge.set(self.clock.now(), svc.ready.len() as u64);
+            svc.ready_gauge
+                .set(self.clock.now(), svc.ready.len() as u64);
         }
         let mut event = self.service_event(EventKind::PodTerminating, s);
         event.pod = Some(self.pod_name(s, serial));
@@ -301,7 +300,11 @@ impl Simulation<'_> {
         };
         let svc = &mut self.services[usize::from(pod.service)];
         let mut lost = u64::from(pod.in_service_measured);
-        lost += pod.server.drain_queue().filter(|a| *a >= warmup_end).count() as u64;
+        lost += pod
+            .server
+            .drain_queue()
+            .filter(|a| *a >= warmup_end)
+            .count() as u64;
         pod.server.stop_workers(now, &svc.limits);
         pod.in_service_measured = 0;
         svc.counts.killed += lost;
@@ -341,7 +344,7 @@ impl Simulation<'_> {
             svc.ready_gauge.set(now, svc.ready.len() as u64);
         }
         let ns = self.service_namespace[s];
-        self.namespaces[ns].usage.remove(spec);
+        self.namespaces[ns].usage.remove_pod(spec);
         let mut event = self.service_event(EventKind::PodDeleted, s);
         event.pod = Some(self.pod_name(s, pod.serial));
         event.node = node_name;
@@ -376,4 +379,3 @@ impl Simulation<'_> {
         event
     }
 }
-

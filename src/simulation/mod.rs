@@ -243,12 +243,8 @@ impl<'s> Simulation<'s> {
                     .arrivals
                     .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
             {
-                self.clock.schedule_at(
-                    t,
-                    Event::Arrival {
-                        service: s as u16,
-                    },
-                );
+                self.clock
+                    .schedule_at(t, Event::Arrival { service: s as u16 });
             }
         }
         if self.warmup_end > SimTime::ZERO {

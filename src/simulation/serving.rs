@@ -22,7 +22,8 @@ impl Simulation<'_> {
             .arrivals
             .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
         {
-            self.clock.schedule_at(t, Event::Arrival { service: s as u16 });
+            self.clock
+                .schedule_at(t, Event::Arrival { service: s as u16 });
         }
         svc.interval.arrivals += 1;
         if measured {

@@ -198,7 +198,12 @@ impl ServiceState {
     /// Drops the requests waiting in `server` past the timeout by `now`, counting each in the
     /// current interval and, when it arrived after `warmup_end`, in the measured counters.
     #[inline]
-    pub(crate) fn expire_queue(&mut self, server: &mut PodServer, now: SimTime, warmup_end: SimTime) {
+    pub(crate) fn expire_queue(
+        &mut self,
+        server: &mut PodServer,
+        now: SimTime,
+        warmup_end: SimTime,
+    ) {
         let (interval, counts, in_flight) = (
             &mut self.interval,
             &mut self.counts,

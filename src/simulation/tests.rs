@@ -7,9 +7,7 @@ use crate::scenario::model::{
 };
 use crate::simulation::Simulation;
 use crate::units::{Bytes, Millicores, Resources, SimDuration};
-use crate::workload::spec::{
-    Arrivals, CostModel, DurationDist, Load, LoadBalancerPolicy,
-};
+use crate::workload::spec::{Arrivals, CostModel, DurationDist, Load, LoadBalancerPolicy};
 
 pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> NodePool {
     NodePool {
@@ -34,7 +32,14 @@ pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> N
     }
 }
 
-pub(crate) fn service(name: &str, replicas: u32, cpu_m: u64, concurrency: u32, rate: f64, mean_ms: u64) -> Service {
+pub(crate) fn service(
+    name: &str,
+    replicas: u32,
+    cpu_m: u64,
+    concurrency: u32,
+    rate: f64,
+    mean_ms: u64,
+) -> Service {
     Service {
         name: name.into(),
         namespace: "default".into(),
@@ -68,7 +73,12 @@ pub(crate) fn service(name: &str, replicas: u32, cpu_m: u64, concurrency: u32, r
     }
 }
 
-pub(crate) fn scenario(pools: Vec<NodePool>, services: Vec<Service>, duration_s: u64, warmup_s: u64) -> Scenario {
+pub(crate) fn scenario(
+    pools: Vec<NodePool>,
+    services: Vec<Service>,
+    duration_s: u64,
+    warmup_s: u64,
+) -> Scenario {
     let mut namespaces: Vec<String> = services.iter().map(|s| s.namespace.clone()).collect();
     namespaces.sort();
     namespaces.dedup();
@@ -97,7 +107,10 @@ fn every_arrival_is_accounted_for() {
     let out = Simulation::new(&sc).run(&mut Collect::default());
     let r = &out.summary.services["q"].requests;
     assert!(r.arrived > 150_000, "{r:?}");
-    assert!(r.rejected_queue_full > 0 && r.timed_out > 0, "overloaded: {r:?}");
+    assert!(
+        r.rejected_queue_full > 0 && r.timed_out > 0,
+        "overloaded: {r:?}"
+    );
     assert_eq!(
         r.arrived,
         r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end,
@@ -118,14 +131,24 @@ fn pods_that_fit_nowhere_stay_pending_and_are_counted() {
     let out = Simulation::new(&sc).run(&mut seen);
     let s = &out.summary.services["big"];
     assert_eq!((s.replicas.min, s.replicas.max), (1, 1));
-    assert!((s.pending_pod_seconds - 600.0).abs() < 1e-6, "{}", s.pending_pod_seconds);
+    assert!(
+        (s.pending_pod_seconds - 600.0).abs() < 1e-6,
+        "{}",
+        s.pending_pod_seconds
+    );
     let unschedulable: Vec<_> = seen
         .events
         .iter()
         .filter(|e| e.event == EventKind::PodUnschedulable)
         .collect();
     assert_eq!(unschedulable.len(), 1, "logged once, not per retry");
-    assert!(unschedulable[0].reason.as_deref().unwrap_or("").starts_with("0/1 nodes are available"));
+    assert!(
+        unschedulable[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("0/1 nodes are available")
+    );
     assert!(seen.rows.iter().all(|r| r.services[0].pending == 1));
 }
 
@@ -146,7 +169,11 @@ fn quota_caps_replicas_and_counts_rejections() {
     // Retries back off from 5 ms doubling to 1000 s: 18 retries reach 655 s, then one per
     // 1000 s: about 21 in an hour.
     assert!((15..=25).contains(&rejected), "{rejected}");
-    let logged = seen.events.iter().filter(|e| e.event == EventKind::QuotaRejected).count();
+    let logged = seen
+        .events
+        .iter()
+        .filter(|e| e.event == EventKind::QuotaRejected)
+        .count();
     assert_eq!(logged as u64, rejected);
 }
 
@@ -163,10 +190,25 @@ fn cost_is_node_hours_times_price() {
 
 #[test]
 fn perf_probe() {
-    let secs = std::env::var("PROBE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(7_200);
-    let sc = scenario(vec![pool("big", 64, 256, 1)], vec![service("queue", 1, 8000, 8, 720.0, 10)], secs, 60);
+    let secs = std::env::var("PROBE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7_200);
+    let sc = scenario(
+        vec![pool("big", 64, 256, 1)],
+        vec![service("queue", 1, 8000, 8, 720.0, 10)],
+        secs,
+        60,
+    );
     let t = std::time::Instant::now();
     let out = Simulation::new(&sc).run(&mut crate::report::Discard);
     let wall = t.elapsed().as_secs_f64();
-    eprintln!("events {} wall {:.3}s => {:.1} M ev/s; wait mean {} p99 {}", out.events_processed, wall, out.events_processed as f64 / wall / 1e6, out.summary.services["queue"].wait_ms.mean, out.summary.services["queue"].wait_ms.p99);
+    eprintln!(
+        "events {} wall {:.3}s => {:.1} M ev/s; wait mean {} p99 {}",
+        out.events_processed,
+        wall,
+        out.events_processed as f64 / wall / 1e6,
+        out.summary.services["queue"].wait_ms.mean,
+        out.summary.services["queue"].wait_ms.p99
+    );
 }

@@ -25,17 +25,28 @@ fn fails(yaml: &str, expected: &[&str]) -> String {
     let out = dir.path().join("out");
     let output = capsim(
         dir.path(),
-        &["run", file.to_str().unwrap_or(""), "--out", out.to_str().unwrap_or("")],
+        &[
+            "run",
+            file.to_str().unwrap_or(""),
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
     );
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("capsim: "), "{stderr}");
     for needle in expected {
         assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
     }
-    assert!(!out.join("summary.json").exists(), "no summary.json after a failure");
+    assert!(
+        !out.join("summary.json").exists(),
+        "no summary.json after a failure"
+    );
     stderr
 }
 
@@ -44,7 +55,11 @@ fn the_good_scenario_runs() {
     let dir = TempDir::new("good-input");
     let file = dir.write("scenario.yaml", GOOD);
     let output = capsim(dir.path(), &["run", file.to_str().unwrap_or(""), "--quiet"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -72,7 +87,10 @@ fn zero_rate() {
 
 #[test]
 fn zero_concurrency() {
-    let yaml = GOOD.replace("    replicas: 1", "    replicas: 1\n    server: {concurrency: 0}");
+    let yaml = GOOD.replace(
+        "    replicas: 1",
+        "    replicas: 1\n    server: {concurrency: 0}",
+    );
     fails(&yaml, &["services.queue.server.concurrency", "0"]);
 }
 
@@ -82,7 +100,14 @@ fn unknown_machine_type_suggests_a_known_one() {
         "{cpu: 16, memory: 64Gi, price_per_hour: 1.0}",
         "c2-standard-80",
     );
-    fails(&yaml, &["node_pools.big.machine_type", "c2-standard-80", "c2-standard-8"]);
+    fails(
+        &yaml,
+        &[
+            "node_pools.big.machine_type",
+            "c2-standard-80",
+            "c2-standard-8",
+        ],
+    );
 }
 
 #[test]
@@ -115,7 +140,10 @@ fn a_missing_file() {
 fn a_bad_command_line_duration() {
     let dir = TempDir::new("cli-duration");
     let file = dir.write("scenario.yaml", GOOD);
-    let output = capsim(dir.path(), &["run", file.to_str().unwrap_or(""), "--duration", "soon"]);
+    let output = capsim(
+        dir.path(),
+        &["run", file.to_str().unwrap_or(""), "--duration", "soon"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("soon"));
 }

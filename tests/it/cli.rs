@@ -11,13 +11,30 @@ fn run_writes_every_output_and_prints_a_summary() {
     let out = dir.path().join("out");
     let output = capsim(
         repo_root(),
-        &["run", "scenarios/mmc.yaml", "--duration", "20m", "--out", out.to_str().unwrap_or("")],
+        &[
+            "run",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "20m",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("queue") && stdout.contains("total cost"), "{stdout}");
+    assert!(
+        stdout.contains("queue") && stdout.contains("total cost"),
+        "{stdout}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("events") && stderr.contains("events/s"), "{stderr}");
+    assert!(
+        stderr.contains("events") && stderr.contains("events/s"),
+        "{stderr}"
+    );
 
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap_or_default())
@@ -34,7 +51,10 @@ fn run_writes_every_output_and_prints_a_summary() {
     }
     for q in ["min", "max", "mean"] {
         assert!(queue["replicas"][q].is_number(), "replicas.{q}");
-        assert!(summary["node_pools"]["big"]["nodes"][q].is_number(), "nodes.{q}");
+        assert!(
+            summary["node_pools"]["big"]["nodes"][q].is_number(),
+            "nodes.{q}"
+        );
     }
     assert!(queue["pending_pod_seconds"].is_number());
     // One 1 USD/h node for 20 minutes, 10 of them warm-up: 10 minutes measured.
@@ -52,7 +72,11 @@ fn run_writes_every_output_and_prints_a_summary() {
     let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap_or_default();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 20, "header and one row per minute");
-    assert!(lines[0].starts_with("time_s,queue.arrivals_per_s"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("time_s,queue.arrivals_per_s"),
+        "{}",
+        lines[0]
+    );
     let columns = lines[0].split(',').count();
     assert!(lines.iter().all(|l| l.split(',').count() == columns));
 
@@ -75,12 +99,20 @@ fn run_without_a_scenario_uses_the_built_in_reference() {
     let dir = TempDir::new("cli-default");
     // From an empty folder: the reference scenario is built into the binary.
     let output = capsim(dir.path(), &["run", "--duration", "10m", "--quiet"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary = fs::read_to_string(dir.path().join("outputs/ai-infra/summary.json"))
         .expect("default output folder is outputs/<scenario name>");
     assert!(summary.contains("\"model-inference\""));
-    let shipped = fs::read_to_string(repo_root().join("scenarios/ai-infra.yaml")).unwrap_or_default();
-    assert!(shipped.contains("c2-standard-8"), "the built-in copy is the shipped file");
+    let shipped =
+        fs::read_to_string(repo_root().join("scenarios/ai-infra.yaml")).unwrap_or_default();
+    assert!(
+        shipped.contains("c2-standard-8"),
+        "the built-in copy is the shipped file"
+    );
 }
 
 #[test]
@@ -92,9 +124,19 @@ fn validate_accepts_every_shipped_scenario() {
             args.push(path.display().to_string());
         }
     }
-    assert!(args.len() >= 4, "ai-infra, mmc and at least one more: {args:?}");
+    assert!(
+        args.len() >= 4,
+        "ai-infra, mmc and at least one more: {args:?}"
+    );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = capsim(repo_root(), &args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), args.len() - 1);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().count(),
+        args.len() - 1
+    );
 }

@@ -6,13 +6,24 @@ use std::fs;
 use crate::util::{TempDir, capsim, repo_root};
 
 fn summary_of(dir: &TempDir, out: &str, extra: &[&str]) -> String {
-    let mut args = vec!["run", "scenarios/ai-infra.yaml", "--duration", "2h", "--quiet", "--out"];
+    let mut args = vec![
+        "run",
+        "scenarios/ai-infra.yaml",
+        "--duration",
+        "2h",
+        "--quiet",
+        "--out",
+    ];
     let out_dir = dir.path().join(out);
     let out_str = out_dir.to_str().expect("temporary paths are UTF-8");
     args.push(out_str);
     args.extend_from_slice(extra);
     let output = capsim(repo_root(), &args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     fs::read_to_string(out_dir.join("summary.json")).expect("the run wrote summary.json")
 }
 
@@ -37,7 +48,11 @@ fn another_seed_gives_different_results() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_ne!(strip_seed(&base), strip_seed(&other), "only the seed line differs");
+    assert_ne!(
+        strip_seed(&base),
+        strip_seed(&other),
+        "only the seed line differs"
+    );
 }
 
 #[test]
@@ -51,7 +66,12 @@ fn library_runs_repeat_exactly_including_the_time_series() {
         .map(|_| {
             let mut seen = Collect::default();
             let outcome = Simulation::new(&scenario).run(&mut seen);
-            (outcome.summary, outcome.events_processed, seen.rows, seen.events)
+            (
+                outcome.summary,
+                outcome.events_processed,
+                seen.rows,
+                seen.events,
+            )
         })
         .collect();
     assert_eq!(runs[0], runs[1]);

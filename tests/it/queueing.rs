@@ -70,7 +70,13 @@ services:
 }
 
 /// Replication means of the mean wait and the p99 wait, in ms.
-fn replicate(c: u32, lambda: f64, mean_ms: f64, duration: &str, seeds: u64) -> (Vec<f64>, Vec<f64>) {
+fn replicate(
+    c: u32,
+    lambda: f64,
+    mean_ms: f64,
+    duration: &str,
+    seeds: u64,
+) -> (Vec<f64>, Vec<f64>) {
     (1..=seeds)
         .map(|seed| {
             let outcome = simulate(&scenario(&mmc_yaml(seed, c, lambda, mean_ms, duration)));

@@ -1,13 +1,54 @@
 //! A model of kube-scheduler's default profile: filter plugins decide which nodes can run a pod,
-//! score plugins rank them, the highest total wins and ties are broken at random.
+//! score plugins rank them, the highest weighted total wins and ties are broken at random.
 //!
 //! Use `filter` to ask whether one node (real or a Cluster Autoscaler template) can run a pod and
-//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes.
+//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes. The score
+//! functions are public so that tests can hold each one against Kubernetes' own vectors.
+//!
+//! One plugin per file, each a set of pure functions over read-only views:
+//!
+//! | plugin | filter | score (default weight) |
+//! |---|---|---|
+//! | `node_unschedulable` | cordoned nodes | — |
+//! | `taint_toleration` | NoSchedule/NoExecute taints | PreferNoSchedule taints (3) |
+//! | `node_affinity` | node selector, required terms | preferred terms (2) |
+//! | `node_resources_fit` | cpu, memory, pod count | LeastAllocated or MostAllocated (1) |
+//! | `balanced_allocation` | — | cpu/memory balance (1) |
+//!
+//! Filters run in the default profile's order (the table's order), which matters for the
+//! `FitError` message: kube-scheduler stops at the first plugin that rejects a node.
+//!
+//! Not modelled, and named here so a reader of the results knows: NodeName, NodePorts, the volume
+//! plugins, PodTopologySpread (including its system default spreading constraints, which in a
+//! real cluster nudge replicas of one workload apart), InterPodAffinity, ImageLocality,
+//! preemption, extenders, nominated nodes and pod-level resources.
+
+pub mod balanced_allocation;
+mod fit_error;
+pub mod node_affinity;
+pub mod node_resources_fit;
+pub mod node_unschedulable;
+mod normalize;
+mod schedule;
+pub mod taint_toleration;
 
 use std::fmt;
 
 use crate::cluster::node::Node;
-use crate::cluster::spec::{PodSpec, TaintEffect, taint_tolerated};
+use crate::cluster::spec::PodSpec;
+
+pub use balanced_allocation::balanced_allocation_score;
+pub use fit_error::FitError;
+pub use node_affinity::node_affinity_raw_score;
+pub use node_resources_fit::{
+    ResourceWeights, ScoringStrategy, least_allocated_score, most_allocated_score,
+};
+pub use normalize::{MAX_NODE_SCORE, default_normalize_score};
+pub use schedule::{
+    MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, MIN_FEASIBLE_NODES_TO_FIND, PluginWeights, Scheduler,
+    SchedulerConfig, num_feasible_nodes_to_find,
+};
+pub use taint_toleration::taint_toleration_raw_score;
 
 /// Why one node cannot run a pod, in kube-scheduler's words.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,7 +61,8 @@ pub enum Reason {
     TooManyPods,
     /// NodeAffinity: the node selector or required node affinity does not match.
     NodeAffinityMismatch,
-    /// TaintToleration: a NoSchedule or NoExecute taint is not tolerated.
+    /// TaintToleration: a NoSchedule or NoExecute taint is not tolerated. The first such taint is
+    /// kept for diagnosis; the message no longer names it (see `Display`).
     UntoleratedTaint {
         /// Taint key.
         key: String,
@@ -31,7 +73,38 @@ pub enum Reason {
     Unschedulable,
 }
 
+impl Reason {
+    /// The name of the filter plugin that gives this reason, as kube-scheduler names it.
+    pub fn plugin(&self) -> &'static str {
+        match self {
+            Reason::InsufficientCpu | Reason::InsufficientMemory | Reason::TooManyPods => {
+                node_resources_fit::NAME
+            }
+            Reason::NodeAffinityMismatch => node_affinity::NAME,
+            Reason::UntoleratedTaint { .. } => taint_toleration::NAME,
+            Reason::Unschedulable => node_unschedulable::NAME,
+        }
+    }
+
+    /// Whether kube-scheduler marks the rejection `UnschedulableAndUnresolvable`: evicting pods
+    /// from the node would not help, so preemption skips it.
+    ///
+    /// The NodeResourcesFit reasons return false here: they are resolvable unless the request
+    /// exceeds the node's whole allocatable, which `node_resources_fit::is_unresolvable` tells.
+    pub fn is_unresolvable(&self) -> bool {
+        match self {
+            Reason::InsufficientCpu | Reason::InsufficientMemory | Reason::TooManyPods => false,
+            Reason::NodeAffinityMismatch
+            | Reason::UntoleratedTaint { .. }
+            | Reason::Unschedulable => true,
+        }
+    }
+}
+
 impl fmt::Display for Reason {
+    /// The status message kube-scheduler gives. Since kubernetes/kubernetes#134740 (1.35, and
+    /// back-ported to 1.34 patch releases) an untolerated taint is no longer named in pod status,
+    /// so every `UntoleratedTaint` prints the same text and counts together in a `FitError`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::InsufficientCpu => f.write_str("Insufficient cpu"),
@@ -40,86 +113,150 @@ impl fmt::Display for Reason {
             Reason::NodeAffinityMismatch => {
                 f.write_str("node(s) didn't match Pod's node affinity/selector")
             }
-            Reason::UntoleratedTaint { key, value } => {
-                write!(f, "node(s) had untolerated taint {{{key}: {value}}}")
-            }
+            Reason::UntoleratedTaint { .. } => f.write_str("node(s) had untolerated taint(s)"),
             Reason::Unschedulable => f.write_str("node(s) were unschedulable"),
         }
     }
 }
 
+/// A filter plugin: `Ok` when the node can run the pod, else every reason the plugin rejects it.
+pub type FilterFn = fn(&PodSpec, &Node) -> Result<(), Vec<Reason>>;
+
+/// The default profile's filter plugins, by name, in the order kube-scheduler runs them.
+pub const FILTER_PLUGINS: [(&str, FilterFn); 4] = [
+    (node_unschedulable::NAME, node_unschedulable::filter),
+    (taint_toleration::NAME, taint_toleration::filter),
+    (node_affinity::NAME, node_affinity::filter),
+    (node_resources_fit::NAME, node_resources_fit::filter),
+];
+
 /// Runs every filter plugin of the default profile on one node and returns all the reasons it
-/// rejects the pod (empty when the pod fits).
+/// rejects the pod (empty when the pod fits), in plugin order.
+///
+/// kube-scheduler itself stops at the first plugin that rejects a node; this function goes on so
+/// that a caller (the Cluster Autoscaler, a report) sees everything that is wrong with a node.
+/// `first_failing_plugin` gives kube-scheduler's view.
 pub fn filter(pod: &PodSpec, node: &Node) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    if node.unschedulable {
-        reasons.push(Reason::Unschedulable);
-    }
-    if !pod.affinity.required_matches(&node.labels) {
-        reasons.push(Reason::NodeAffinityMismatch);
-    }
-    if let Some(taint) = node.taints.iter().find(|t| {
-        matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
-            && !taint_tolerated(t, &pod.tolerations)
-    }) {
-        reasons.push(Reason::UntoleratedTaint {
-            key: taint.key.clone(),
-            value: taint.value.clone(),
-        });
-    }
-    if node.pod_count + 1 > node.max_pods {
-        reasons.push(Reason::TooManyPods);
-    }
-    let free = node.free();
-    if pod.requests.cpu > free.cpu {
-        reasons.push(Reason::InsufficientCpu);
-    }
-    if pod.requests.memory > free.memory {
-        reasons.push(Reason::InsufficientMemory);
+    for (_, plugin) in FILTER_PLUGINS {
+        if let Err(mut r) = plugin(pod, node) {
+            reasons.append(&mut r);
+        }
     }
     reasons
 }
 
-/// Why no node can run a pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FitError {
-    /// Nodes considered.
-    pub nodes: usize,
+/// The reasons of the first filter plugin that rejects the node, as kube-scheduler records them
+/// (its framework stops at the first failure); empty when the pod fits.
+pub fn first_failing_plugin(pod: &PodSpec, node: &Node) -> Vec<Reason> {
+    FILTER_PLUGINS
+        .iter()
+        .find_map(|(_, plugin)| plugin(pod, node).err())
+        .unwrap_or_default()
 }
 
-impl fmt::Display for FitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0/{} nodes are available", self.nodes)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::spec::TaintEffect;
+    use crate::cluster::testing::{NodeBuilder, PodBuilder};
+
+    #[test]
+    fn filter_returns_every_reason_in_plugin_order() {
+        // A cordoned, tainted, full node that does not match the selector and lacks resources.
+        let node = NodeBuilder::new("n")
+            .allocatable(1_000, 1 << 30)
+            .max_pods(0)
+            .unschedulable()
+            .taint("dedicated", "gpu", TaintEffect::NoSchedule)
+            .build();
+        let pod = PodBuilder::new()
+            .cpu_m(2_000)
+            .memory(2 << 30)
+            .node_selector("pool", "a")
+            .build();
+        let reasons = filter(&pod, &node);
+        assert_eq!(
+            reasons,
+            vec![
+                Reason::Unschedulable,
+                Reason::UntoleratedTaint {
+                    key: "dedicated".into(),
+                    value: "gpu".into()
+                },
+                Reason::NodeAffinityMismatch,
+                Reason::TooManyPods,
+                Reason::InsufficientCpu,
+                Reason::InsufficientMemory,
+            ]
+        );
+        assert_eq!(
+            first_failing_plugin(&pod, &node),
+            vec![Reason::Unschedulable]
+        );
     }
-}
 
-/// The scheduler.
-#[derive(Debug, Default)]
-pub struct Scheduler {}
-
-/// Scheduler settings.
-#[derive(Debug, Default, Clone)]
-pub struct SchedulerConfig {}
-
-impl Scheduler {
-    /// A scheduler with `config`.
-    pub fn new(_config: SchedulerConfig) -> Scheduler {
-        Scheduler {}
+    #[test]
+    fn first_failing_plugin_keeps_all_reasons_of_that_plugin() {
+        let node = NodeBuilder::new("n").allocatable(1_000, 1 << 30).build();
+        let pod = PodBuilder::new().cpu_m(2_000).memory(2 << 30).build();
+        assert_eq!(
+            first_failing_plugin(&pod, &node),
+            vec![Reason::InsufficientCpu, Reason::InsufficientMemory]
+        );
+        let fits = PodBuilder::new().cpu_m(500).build();
+        assert!(filter(&fits, &node).is_empty());
+        assert!(first_failing_plugin(&fits, &node).is_empty());
     }
 
-    /// The index of the node `pod` goes to.
-    ///
-    /// # Errors
-    /// `FitError` when no node fits.
-    pub fn schedule<R: rand::Rng + ?Sized>(
-        &mut self,
-        pod: &PodSpec,
-        nodes: &[Node],
-        _rng: &mut R,
-    ) -> Result<usize, FitError> {
-        nodes
-            .iter()
-            .position(|n| filter(pod, n).is_empty())
-            .ok_or(FitError { nodes: nodes.len() })
+    #[test]
+    fn reasons_print_as_kube_scheduler_does_and_name_their_plugin() {
+        let taint = Reason::UntoleratedTaint {
+            key: "k".into(),
+            value: "v".into(),
+        };
+        let cases = [
+            (
+                Reason::InsufficientCpu,
+                "Insufficient cpu",
+                "NodeResourcesFit",
+                false,
+            ),
+            (
+                Reason::InsufficientMemory,
+                "Insufficient memory",
+                "NodeResourcesFit",
+                false,
+            ),
+            (
+                Reason::TooManyPods,
+                "Too many pods",
+                "NodeResourcesFit",
+                false,
+            ),
+            (
+                Reason::NodeAffinityMismatch,
+                "node(s) didn't match Pod's node affinity/selector",
+                "NodeAffinity",
+                true,
+            ),
+            (
+                taint,
+                "node(s) had untolerated taint(s)",
+                "TaintToleration",
+                true,
+            ),
+            (
+                Reason::Unschedulable,
+                "node(s) were unschedulable",
+                "NodeUnschedulable",
+                true,
+            ),
+        ];
+        for (reason, text, plugin, unresolvable) in cases {
+            assert_eq!(reason.to_string(), text);
+            assert_eq!(reason.plugin(), plugin, "{reason:?}");
+            assert_eq!(reason.is_unresolvable(), unresolvable, "{reason:?}");
+        }
     }
 }

@@ -1,0 +1,640 @@
+//! The scheduling cycle: find feasible nodes, score them, pick the best, as kube-scheduler's
+//! `schedulePod` does for the default profile.
+//!
+//! Use `Scheduler` for one placement decision at a time; it keeps the rotating start index
+//! kube-scheduler keeps between cycles and reuses its buffers, so scheduling a pod allocates
+//! nothing per node visited on the success path. It does not bind the pod or change any node:
+//! the simulation applies the decision. Per-pod values (non-zero requests, the tolerations that
+//! matter for scoring, which score plugins skip) are computed once per cycle, as kube-scheduler's
+//! PreFilter and PreScore write them to its CycleState.
+//!
+//! Filtering visits nodes from `nextStartNodeIndex` and stops after
+//! `num_feasible_nodes_to_find` feasible ones, like `findNodesThatPassFilters`, but sequentially:
+//! kube-scheduler checks nodes in parallel, so which feasible nodes it finds first is not
+//! deterministic there; here it is, and the same seed gives the same placements.
+
+use rand::{Rng, RngExt};
+
+use crate::cluster::node::Node;
+use crate::cluster::scheduler::{
+    FitError, ResourceWeights, ScoringStrategy, balanced_allocation, default_normalize_score,
+    first_failing_plugin, node_affinity, node_resources_fit, node_unschedulable, taint_toleration,
+};
+use crate::cluster::spec::{PodSpec, Toleration};
+use crate::units::Resources;
+
+/// Weights of the score plugins in the weighted total (`profiles[].plugins.score` weights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PluginWeights {
+    /// TaintToleration (default 3).
+    pub taint_toleration: u64,
+    /// NodeAffinity (default 2).
+    pub node_affinity: u64,
+    /// NodeResourcesFit (default 1).
+    pub node_resources_fit: u64,
+    /// NodeResourcesBalancedAllocation (default 1).
+    pub balanced_allocation: u64,
+}
+
+impl Default for PluginWeights {
+    /// kube-scheduler's default profile: TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
+    /// NodeResourcesBalancedAllocation 1.
+    fn default() -> PluginWeights {
+        PluginWeights {
+            taint_toleration: 3,
+            node_affinity: 2,
+            node_resources_fit: 1,
+            balanced_allocation: 1,
+        }
+    }
+}
+
+impl PluginWeights {
+    fn all_zero(&self) -> bool {
+        *self
+            == PluginWeights {
+                taint_toleration: 0,
+                node_affinity: 0,
+                node_resources_fit: 0,
+                balanced_allocation: 0,
+            }
+    }
+}
+
+/// The parts of a `KubeSchedulerConfiguration` the model honours.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SchedulerConfig {
+    /// NodeResourcesFit's `scoringStrategy.type`.
+    pub scoring_strategy: ScoringStrategy,
+    /// NodeResourcesFit's `scoringStrategy.resources` weights.
+    pub resource_weights: ResourceWeights,
+    /// Score plugin weights. A weight of 0 turns a plugin's score off; with every weight 0 the
+    /// scheduler behaves as kube-scheduler without score plugins (first feasible node wins).
+    pub plugin_weights: PluginWeights,
+    /// `percentageOfNodesToScore`: 0 is kube-scheduler's adaptive default, values above 100 act
+    /// as 100.
+    pub percentage_of_nodes_to_score: u32,
+}
+
+impl Default for SchedulerConfig {
+    /// kube-scheduler's defaults: LeastAllocated with cpu and memory weighted 1, the default
+    /// plugin weights, adaptive `percentageOfNodesToScore`.
+    fn default() -> SchedulerConfig {
+        SchedulerConfig {
+            scoring_strategy: ScoringStrategy::LeastAllocated,
+            resource_weights: ResourceWeights::default(),
+            plugin_weights: PluginWeights::default(),
+            percentage_of_nodes_to_score: 0,
+        }
+    }
+}
+
+/// kube-scheduler's `minFeasibleNodesToFind`: below this many nodes, all are considered.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+
+/// kube-scheduler's `minFeasibleNodesPercentageToFind`: the adaptive percentage's floor.
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+
+/// How many feasible nodes the scheduler looks for before it stops filtering
+/// (`numFeasibleNodesToFind`): all nodes below 100; else `nodes * percentage / 100`, at least
+/// 100, where the adaptive percentage (`percentage_of_nodes_to_score == 0`) is
+/// `max(5, 50 - nodes / 125)`.
+pub fn num_feasible_nodes_to_find(
+    percentage_of_nodes_to_score: u32,
+    num_all_nodes: usize,
+) -> usize {
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return num_all_nodes;
+    }
+    let percentage = match percentage_of_nodes_to_score {
+        0 => 50usize
+            .saturating_sub(num_all_nodes / 125)
+            .max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND),
+        p => usize::try_from(p).unwrap_or(usize::MAX),
+    };
+    let num_nodes = num_all_nodes.saturating_mul(percentage) / 100;
+    num_nodes.max(MIN_FEASIBLE_NODES_TO_FIND).min(num_all_nodes)
+}
+
+/// kube-scheduler's default profile as a reusable decision maker.
+#[derive(Debug, Clone, Default)]
+pub struct Scheduler {
+    config: SchedulerConfig,
+    /// Where the next cycle starts looking (`nextStartNodeIndex`), so that every node gets its
+    /// turn when only part of a large cluster is searched.
+    next_start_node_index: usize,
+    /// Indices into `nodes` of the feasible nodes of the current cycle, in the order found.
+    feasible: Vec<usize>,
+    /// NodeAffinity scores of the feasible nodes, raw then normalized.
+    affinity_scores: Vec<u64>,
+    /// TaintToleration scores of the feasible nodes, raw then normalized.
+    taint_scores: Vec<u64>,
+}
+
+impl Scheduler {
+    /// A scheduler with `config`, starting its node search at the first node.
+    pub fn new(config: SchedulerConfig) -> Scheduler {
+        Scheduler {
+            config,
+            ..Scheduler::default()
+        }
+    }
+
+    /// The configuration the scheduler was built with.
+    pub fn config(&self) -> &SchedulerConfig {
+        &self.config
+    }
+
+    /// Where the next cycle will start looking for feasible nodes.
+    pub fn next_start_node_index(&self) -> usize {
+        self.next_start_node_index
+    }
+
+    /// Picks the node to run `pod` on and returns its index in `nodes`.
+    ///
+    /// Filters nodes from the rotating start index until enough feasible ones are found, scores
+    /// them (Σ plugin weight × plugin score), and returns the highest total; ties are broken
+    /// uniformly at random by reservoir sampling, drawing from `rng` only on a tie. A single
+    /// feasible node is returned without scoring, as kube-scheduler does.
+    ///
+    /// # Errors
+    /// `FitError` when no node can run the pod, counting for each node the reasons of the first
+    /// filter plugin that rejected it.
+    pub fn schedule<R: Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
+        if nodes.is_empty() {
+            return Err(FitError::no_nodes());
+        }
+        let state = CycleState::new(pod);
+        self.find_feasible(&state, nodes);
+        match self.feasible.as_slice() {
+            [] => Err(diagnose(pod, nodes)),
+            &[only] => Ok(only),
+            _ => Ok(self.select_host(&state, nodes, rng)),
+        }
+    }
+
+    fn find_feasible(&mut self, state: &CycleState<'_>, nodes: &[Node]) {
+        let num_all_nodes = nodes.len();
+        let to_find = if self.config.plugin_weights.all_zero() {
+            1
+        } else {
+            num_feasible_nodes_to_find(self.config.percentage_of_nodes_to_score, num_all_nodes)
+        };
+        // The node list may have shrunk since the last cycle.
+        let start = self.next_start_node_index % num_all_nodes;
+        self.feasible.clear();
+        let mut processed = 0;
+        for i in 0..num_all_nodes {
+            let index = (start + i) % num_all_nodes;
+            processed += 1;
+            if state.is_feasible(&nodes[index]) {
+                self.feasible.push(index);
+                if self.feasible.len() >= to_find {
+                    break;
+                }
+            }
+        }
+        self.next_start_node_index = (start + processed) % num_all_nodes;
+    }
+
+    fn select_host<R: Rng + ?Sized>(
+        &mut self,
+        state: &CycleState<'_>,
+        nodes: &[Node],
+        rng: &mut R,
+    ) -> usize {
+        let pod = state.pod;
+        self.affinity_scores.clear();
+        if !state.skip_node_affinity {
+            self.affinity_scores.extend(
+                self.feasible
+                    .iter()
+                    .map(|&i| node_affinity::node_affinity_raw_score(&pod.affinity, &nodes[i])),
+            );
+            default_normalize_score(&mut self.affinity_scores, false);
+        }
+        self.taint_scores.clear();
+        self.taint_scores.extend(self.feasible.iter().map(|&i| {
+            taint_toleration::count_intolerable_prefer_no_schedule(
+                &nodes[i].taints,
+                state.prefer_no_schedule_tolerations.iter().copied(),
+            )
+        }));
+        default_normalize_score(&mut self.taint_scores, true);
+
+        let config = &self.config;
+        let weights = &config.plugin_weights;
+        let mut selected = self.feasible[0];
+        let mut max_score = 0;
+        let mut count_of_max = 0u64;
+        for (k, &index) in self.feasible.iter().enumerate() {
+            let node = &nodes[index];
+            let fit = config.scoring_strategy.score(
+                state.non_zero_requests,
+                node,
+                &config.resource_weights,
+            );
+            let balanced = if state.skip_balanced_allocation {
+                0
+            } else {
+                balanced_allocation::balanced_allocation_score(pod.requests, node)
+            };
+            let affinity = self.affinity_scores.get(k).copied().unwrap_or(0);
+            let total = [
+                (weights.taint_toleration, self.taint_scores[k]),
+                (weights.node_affinity, affinity),
+                (weights.node_resources_fit, fit),
+                (weights.balanced_allocation, balanced),
+            ]
+            .iter()
+            .fold(0u64, |sum, &(w, s)| sum.saturating_add(w.saturating_mul(s)));
+            // selectHost: the first node, then any higher total; on a tie, replace the choice
+            // with probability 1/(number of nodes with the max so far).
+            if k == 0 || total > max_score {
+                selected = index;
+                max_score = total;
+                count_of_max = 1;
+            } else if total == max_score {
+                count_of_max += 1;
+                if rng.random_range(0..count_of_max) == 0 {
+                    selected = index;
+                }
+            }
+        }
+        selected
+    }
+}
+
+/// Per-pod values computed once per cycle (kube-scheduler's PreFilter and PreScore state).
+struct CycleState<'p> {
+    pod: &'p PodSpec,
+    /// NodeUnschedulable: the pod does not tolerate `node.kubernetes.io/unschedulable`.
+    rejects_cordoned: bool,
+    /// NodeResourcesFit: requests with the non-zero defaults substituted.
+    non_zero_requests: Resources,
+    /// TaintToleration: the tolerations that can tolerate a PreferNoSchedule taint.
+    prefer_no_schedule_tolerations: Vec<&'p Toleration>,
+    /// NodeAffinity's PreScore skips pods without preferred terms.
+    skip_node_affinity: bool,
+    /// BalancedAllocation's PreScore skips pods that request nothing.
+    skip_balanced_allocation: bool,
+}
+
+impl<'p> CycleState<'p> {
+    fn new(pod: &'p PodSpec) -> CycleState<'p> {
+        CycleState {
+            pod,
+            rejects_cordoned: !node_unschedulable::tolerates_unschedulable(pod),
+            non_zero_requests: pod.non_zero_requests(),
+            prefer_no_schedule_tolerations: taint_toleration::prefer_no_schedule_tolerations(
+                &pod.tolerations,
+            ),
+            skip_node_affinity: node_affinity::skips_score(&pod.affinity),
+            skip_balanced_allocation: balanced_allocation::skips_score(pod.requests),
+        }
+    }
+
+    /// Whether every filter plugin passes, without building reasons.
+    fn is_feasible(&self, node: &Node) -> bool {
+        node_unschedulable::passes(self.rejects_cordoned, node)
+            && taint_toleration::passes(self.pod, node)
+            && node_affinity::passes(self.pod, node)
+            && node_resources_fit::passes(self.pod, node)
+    }
+}
+
+/// The `FitError` for a cycle that found no feasible node, so visited every node.
+fn diagnose(pod: &PodSpec, nodes: &[Node]) -> FitError {
+    let mut error = FitError::from_reasons(nodes.len(), []);
+    for node in nodes {
+        for reason in first_failing_plugin(pod, node) {
+            error.record(&reason);
+        }
+    }
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+    use crate::cluster::scheduler::filter;
+    use crate::cluster::spec::TaintEffect::{NoSchedule, PreferNoSchedule};
+    use crate::cluster::spec::TolerationOperator::Exists;
+    use crate::cluster::testing::{NodeBuilder, PodBuilder};
+    use crate::units::Bytes;
+
+    const GIB: u64 = Bytes::GIB;
+
+    fn rng() -> Xoshiro256PlusPlus {
+        Xoshiro256PlusPlus::seed_from_u64(7)
+    }
+
+    fn identical_nodes(n: usize) -> Vec<Node> {
+        (0..n)
+            .map(|i| NodeBuilder::new(&format!("n{i}")).build())
+            .collect()
+    }
+
+    #[test]
+    fn feasible_nodes_to_find_follows_the_adaptive_rule() {
+        let cases = [
+            // (percentage, nodes, to find)
+            (0, 0, 0),
+            (0, 99, 99),
+            // 100 nodes: 50% = 50, raised to the minimum of 100.
+            (0, 100, 100),
+            // 50 - 1000/125 = 42% of 1000 = 420.
+            (0, 1_000, 420),
+            // 50 - 5000/125 = 10% of 5000 = 500.
+            (0, 5_000, 500),
+            // 50 - 6000/125 = 2% -> floor of 5% of 6000 = 300.
+            (0, 6_000, 300),
+            // 50 - 10000/125 would be negative -> 5% = 500.
+            (0, 10_000, 500),
+            // An explicit percentage: 30% of 1000 = 300; 30% of 200 = 60 -> 100.
+            (30, 1_000, 300),
+            (30, 200, 100),
+            (30, 50, 50),
+            // Above 100 acts as 100.
+            (150, 1_000, 1_000),
+        ];
+        for (percentage, nodes, want) in cases {
+            assert_eq!(
+                num_feasible_nodes_to_find(percentage, nodes),
+                want,
+                "{percentage}% of {nodes}"
+            );
+        }
+    }
+
+    #[test]
+    fn least_allocated_spreads_and_most_allocated_packs() {
+        let busy = PodBuilder::new().cpu_m(2_000).memory(8 * GIB).build();
+        let nodes = vec![
+            NodeBuilder::new("busy").with_pod(&busy).build(),
+            NodeBuilder::new("empty").build(),
+        ];
+        let pod = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+        let mut spread = Scheduler::default();
+        assert_eq!(spread.schedule(&pod, &nodes, &mut rng()), Ok(1));
+        let mut pack = Scheduler::new(SchedulerConfig {
+            scoring_strategy: ScoringStrategy::MostAllocated,
+            ..SchedulerConfig::default()
+        });
+        assert_eq!(pack.schedule(&pod, &nodes, &mut rng()), Ok(0));
+    }
+
+    #[test]
+    fn preferred_affinity_outweighs_free_room() {
+        // "memory" is busier: LeastAllocated prefers "compute" by (75+75)/2 - (50+50)/2 = 25
+        // points, weight 1; the preferred term gives "memory" 100 points, weight 2.
+        let busy = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+        let nodes = vec![
+            NodeBuilder::new("compute")
+                .label("node-type", "compute-optimized")
+                .build(),
+            NodeBuilder::new("memory")
+                .label("node-type", "memory-optimized")
+                .with_pod(&busy)
+                .build(),
+        ];
+        let pod = PodBuilder::new()
+            .cpu_m(1_000)
+            .memory(4 * GIB)
+            .preferred_in(100, "node-type", "memory-optimized")
+            .build();
+        assert_eq!(
+            Scheduler::default().schedule(&pod, &nodes, &mut rng()),
+            Ok(1)
+        );
+        // Without the preference, free room decides.
+        let plain = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+        assert_eq!(
+            Scheduler::default().schedule(&plain, &nodes, &mut rng()),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn prefer_no_schedule_taints_are_avoided_unless_tolerated() {
+        let nodes = vec![
+            NodeBuilder::new("tainted")
+                .taint("spot", "true", PreferNoSchedule)
+                .build(),
+            NodeBuilder::new("plain")
+                .with_pod(&PodBuilder::new().cpu_m(1_000).build())
+                .build(),
+        ];
+        let pod = PodBuilder::new().cpu_m(500).memory(GIB).build();
+        // plain: TaintToleration 100×3; tainted: 0×3. Free room favours tainted by a few points.
+        assert_eq!(
+            Scheduler::default().schedule(&pod, &nodes, &mut rng()),
+            Ok(1)
+        );
+        let tolerant = PodBuilder::new()
+            .cpu_m(500)
+            .memory(GIB)
+            .toleration("spot", Exists, "", None)
+            .build();
+        assert_eq!(
+            Scheduler::default().schedule(&tolerant, &nodes, &mut rng()),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn a_single_feasible_node_is_chosen_without_drawing() {
+        let nodes = vec![
+            NodeBuilder::new("small").allocatable(500, GIB).build(),
+            NodeBuilder::new("big").build(),
+            NodeBuilder::new("tainted")
+                .taint("a", "b", NoSchedule)
+                .build(),
+        ];
+        let pod = PodBuilder::new().cpu_m(1_000).build();
+        let mut r = rng();
+        let before = r.clone();
+        assert_eq!(Scheduler::default().schedule(&pod, &nodes, &mut r), Ok(1));
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn ties_are_broken_uniformly() {
+        let nodes = identical_nodes(3);
+        let pod = PodBuilder::new().cpu_m(100).build();
+        let mut scheduler = Scheduler::default();
+        let mut r = rng();
+        let mut picks = [0u32; 3];
+        for _ in 0..3_000 {
+            let i = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+            picks[i] += 1;
+        }
+        for count in picks {
+            assert!((900..=1_100).contains(&count), "{picks:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_choices() {
+        let nodes = identical_nodes(5);
+        let pod = PodBuilder::new().cpu_m(100).build();
+        let run = || {
+            let mut scheduler = Scheduler::default();
+            let mut r = rng();
+            (0..50)
+                .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn large_clusters_are_searched_from_a_rotating_start() {
+        // 200 nodes: 50 - 200/125 = 49% = 98, raised to 100 feasible nodes per cycle.
+        let nodes = identical_nodes(200);
+        let pod = PodBuilder::new().cpu_m(100).build();
+        let mut scheduler = Scheduler::default();
+        let mut r = rng();
+        let first = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+        assert!(first < 100, "{first}");
+        assert_eq!(scheduler.next_start_node_index(), 100);
+        let second = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+        assert!((100..200).contains(&second), "{second}");
+        assert_eq!(scheduler.next_start_node_index(), 0);
+        // Infeasible nodes count as processed too: with the first 50 cordoned, the search from 0
+        // visits 150 nodes to find 100 feasible ones.
+        let mut nodes = nodes;
+        for node in &mut nodes[..50] {
+            node.unschedulable = true;
+        }
+        let third = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+        assert!((50..150).contains(&third), "{third}");
+        assert_eq!(scheduler.next_start_node_index(), 150);
+        // A shrunken node list does not break the rotation.
+        let few = identical_nodes(3);
+        scheduler.schedule(&pod, &few, &mut r).expect("fits");
+        assert_eq!(scheduler.next_start_node_index(), 0);
+    }
+
+    #[test]
+    fn fit_error_counts_the_first_failing_plugin_per_node() {
+        let nodes = vec![
+            NodeBuilder::new("small-1")
+                .label("pool", "a")
+                .allocatable(500, GIB)
+                .build(),
+            NodeBuilder::new("small-2")
+                .label("pool", "a")
+                .allocatable(500, GIB)
+                .build(),
+            NodeBuilder::new("other-1").label("pool", "b").build(),
+            NodeBuilder::new("other-2").label("pool", "b").build(),
+            // Wrong pool and too small: only NodeAffinity, which runs first, is counted.
+            NodeBuilder::new("other-3")
+                .label("pool", "b")
+                .allocatable(500, GIB)
+                .build(),
+        ];
+        let pod = PodBuilder::new()
+            .cpu_m(1_000)
+            .node_selector("pool", "a")
+            .build();
+        let error = Scheduler::default()
+            .schedule(&pod, &nodes, &mut rng())
+            .expect_err("nothing fits");
+        assert_eq!(
+            error.to_string(),
+            "0/5 nodes are available: 2 Insufficient cpu, \
+             3 node(s) didn't match Pod's node affinity/selector."
+        );
+        // A cordoned node is reported as such, whatever else is wrong with it.
+        let cordoned = vec![
+            NodeBuilder::new("c")
+                .allocatable(500, GIB)
+                .unschedulable()
+                .build(),
+        ];
+        let error = Scheduler::default()
+            .schedule(&pod, &cordoned, &mut rng())
+            .expect_err("nothing fits");
+        assert_eq!(
+            error.to_string(),
+            "0/1 nodes are available: 1 node(s) were unschedulable."
+        );
+        let error = Scheduler::default()
+            .schedule(&pod, &[], &mut rng())
+            .expect_err("no nodes");
+        assert_eq!(error.to_string(), "no nodes available to schedule pods");
+    }
+
+    #[test]
+    fn fast_feasibility_agrees_with_the_filters() {
+        let nodes = vec![
+            NodeBuilder::new("plain").build(),
+            NodeBuilder::new("cordoned").unschedulable().build(),
+            NodeBuilder::new("tainted")
+                .taint("a", "b", NoSchedule)
+                .build(),
+            NodeBuilder::new("soft")
+                .taint("a", "b", PreferNoSchedule)
+                .build(),
+            NodeBuilder::new("labelled").label("pool", "a").build(),
+            NodeBuilder::new("small").allocatable(500, GIB).build(),
+            NodeBuilder::new("full").max_pods(0).build(),
+        ];
+        let pods = [
+            PodBuilder::new().build(),
+            PodBuilder::new().cpu_m(1_000).memory(GIB).build(),
+            PodBuilder::new().node_selector("pool", "a").build(),
+            PodBuilder::new().toleration("", Exists, "", None).build(),
+            PodBuilder::new()
+                .toleration(
+                    node_unschedulable::UNSCHEDULABLE_TAINT_KEY,
+                    Exists,
+                    "",
+                    None,
+                )
+                .build(),
+            PodBuilder::new().memory(17 * GIB).build(),
+        ];
+        for pod in &pods {
+            let state = CycleState::new(pod);
+            for node in &nodes {
+                assert_eq!(
+                    state.is_feasible(node),
+                    filter(pod, node).is_empty(),
+                    "{pod:?} on {}",
+                    node.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_weights_take_the_first_feasible_node() {
+        let nodes = identical_nodes(4);
+        let pod = PodBuilder::new().cpu_m(100).build();
+        let mut scheduler = Scheduler::new(SchedulerConfig {
+            plugin_weights: PluginWeights {
+                taint_toleration: 0,
+                node_affinity: 0,
+                node_resources_fit: 0,
+                balanced_allocation: 0,
+            },
+            ..SchedulerConfig::default()
+        });
+        let mut r = rng();
+        let picks: Vec<usize> = (0..5)
+            .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+            .collect();
+        assert_eq!(picks, [0, 1, 2, 3, 0]);
+    }
+}
