@@ -1,24 +1,32 @@
-//! The pending-event set: a binary min-heap of events keyed by packed `(time, sequence)`.
+//! The pending-event set: a binary heap of packed `(time, sequence, slot)` keys over a slab of
+//! payloads.
 //!
-//! Use it through `Clock`; it is public only so that benchmarks can measure it alone. It
-//! allocates only when the number of simultaneously pending events reaches a new maximum.
+//! Use it through `Simulation`; it is public only so that benchmarks can measure it alone.
+//! It allocates only when the number of simultaneously pending events reaches a new maximum.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Bits of a key that hold the slab slot of the payload.
+const SLOT_BITS: u32 = 24;
+/// Bits of a key that hold the insertion sequence number.
+const SEQ_BITS: u32 = 64 - SLOT_BITS;
+/// Most events that can be pending at once.
+pub const MAX_PENDING: usize = 1 << SLOT_BITS;
+const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
+const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
 
 /// A min-queue of events ordered by time, then by insertion order.
 ///
-/// Each entry carries a `u128` key, the time in its high 64 bits and an insertion sequence
-/// number in its low 64 bits, so the heap compares one integer per step and ties at equal times
-/// resolve in insertion order: the total order that makes runs reproducible. Payloads are
-/// small `Copy` values stored inline beside their keys, so there is no side table to maintain.
+/// A key packs the time in its high 64 bits, a 40-bit sequence number and a 24-bit slot in its
+/// low 64 bits, so the heap compares one `u128` per step and ties at equal times resolve in
+/// insertion order: the total order that makes runs reproducible.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: Vec<Entry<E>>,
+    heap: BinaryHeap<Reverse<u128>>,
+    slab: Vec<E>,
+    free_slots: Vec<u32>,
     next_seq: u64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Entry<E> {
-    key: u128,
-    event: E,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -31,69 +39,56 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: Vec::new(),
+            heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free_slots: Vec::new(),
             next_seq: 0,
         }
     }
 
     /// Adds `event` at `time` (microseconds).
+    ///
+    /// # Panics
+    /// If more than `MAX_PENDING` events are pending at once or more than 2^40 events are ever
+    /// pushed: both mean a runaway model, not a valid run.
     #[inline]
     pub fn push(&mut self, time: u64, event: E) {
-        let key = (u128::from(time) << 64) | u128::from(self.next_seq);
-        self.next_seq += 1;
-        let entry = Entry { key, event };
-        // Sift up from the new leaf, moving parents down into the hole.
-        let mut hole = self.heap.len();
-        self.heap.push(entry);
-        let heap = self.heap.as_mut_slice();
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if heap[parent].key <= key {
-                break;
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slab[slot as usize] = event;
+                slot as u128
             }
-            heap[hole] = heap[parent];
-            hole = parent;
-        }
-        heap[hole] = entry;
+            None => {
+                assert!(
+                    self.slab.len() < MAX_PENDING,
+                    "more than {MAX_PENDING} simultaneously pending events"
+                );
+                self.slab.push(event);
+                (self.slab.len() - 1) as u128
+            }
+        };
+        assert!(
+            self.next_seq < SEQ_LIMIT,
+            "event sequence numbers exhausted"
+        );
+        let key = (u128::from(time) << 64) | (u128::from(self.next_seq) << SLOT_BITS) | slot;
+        self.next_seq += 1;
+        self.heap.push(Reverse(key));
     }
 
     /// Removes and returns the earliest event, with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        let last = self.heap.pop()?;
-        let heap = self.heap.as_mut_slice();
-        let n = heap.len();
-        if n == 0 {
-            return Some(((last.key >> 64) as u64, last.event));
-        }
-        let top = heap[0];
-        // Sift the former last entry down from the root, moving smaller children up.
-        let mut hole = 0;
-        loop {
-            let left = 2 * hole + 1;
-            if left >= n {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < n && heap[right].key < heap[left].key {
-                right
-            } else {
-                left
-            };
-            if last.key <= heap[child].key {
-                break;
-            }
-            heap[hole] = heap[child];
-            hole = child;
-        }
-        heap[hole] = last;
-        Some(((top.key >> 64) as u64, top.event))
+        let Reverse(key) = self.heap.pop()?;
+        let slot = (key & SLOT_MASK) as u32;
+        self.free_slots.push(slot);
+        Some(((key >> 64) as u64, self.slab[slot as usize]))
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.first().map(|e| (e.key >> 64) as u64)
+        self.heap.peek().map(|Reverse(key)| (key >> 64) as u64)
     }
 
     /// Events pending.
@@ -124,6 +119,19 @@ mod tests {
             order,
             vec![(0, 'e'), (10, 'b'), (10, 'd'), (20, 'a'), (20, 'c')]
         );
+    }
+
+    #[test]
+    fn slots_are_reused_without_mixing_payloads() {
+        let mut q = EventQueue::new();
+        for round in 0..1_000u64 {
+            q.push(round * 2 + 1, round);
+            q.push(round * 2, round + 10_000);
+            assert_eq!(q.pop(), Some((round * 2, round + 10_000)));
+            assert_eq!(q.pop(), Some((round * 2 + 1, round)));
+        }
+        assert!(q.is_empty());
+        assert!(q.slab.len() <= 2, "slab grew to {}", q.slab.len());
     }
 
     #[test]

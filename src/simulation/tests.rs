@@ -187,28 +187,3 @@ fn cost_is_node_hours_times_price() {
     assert!((out.summary.cost.total_usd - 3.0).abs() < 1e-9);
     assert!((out.summary.cost.by_pool["p"].node_hours - 6.0).abs() < 1e-9);
 }
-
-#[test]
-fn perf_probe() {
-    let secs = std::env::var("PROBE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7_200);
-    let sc = scenario(
-        vec![pool("big", 64, 256, 1)],
-        vec![service("queue", 1, 8000, 8, 720.0, 10)],
-        secs,
-        60,
-    );
-    let t = std::time::Instant::now();
-    let out = Simulation::new(&sc).run(&mut crate::report::Discard);
-    let wall = t.elapsed().as_secs_f64();
-    eprintln!(
-        "events {} wall {:.3}s => {:.1} M ev/s; wait mean {} p99 {}",
-        out.events_processed,
-        wall,
-        out.events_processed as f64 / wall / 1e6,
-        out.summary.services["queue"].wait_ms.mean,
-        out.summary.services["queue"].wait_ms.p99
-    );
-}

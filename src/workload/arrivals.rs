@@ -21,6 +21,8 @@ const DAY_US: f64 = 86_400.0 * MICROS_PER_SECOND as f64;
 #[derive(Debug, Clone)]
 pub struct ArrivalProcess {
     base_rate_per_us: f64,
+    /// `1 / base_rate_per_us`: the mean gap of the constant-rate process.
+    mean_gap_us: f64,
     profile: Vec<RateProfile>,
     /// Whether the rate never changes (no thinning needed).
     constant: bool,
@@ -41,6 +43,7 @@ impl ArrivalProcess {
             .all(|p| matches!(p, RateProfile::Constant));
         ArrivalProcess {
             base_rate_per_us: arrivals.rate_per_s / MICROS_PER_SECOND as f64,
+            mean_gap_us: MICROS_PER_SECOND as f64 / arrivals.rate_per_s,
             profile: arrivals.profile.clone(),
             constant,
             last_exact_us: 0.0,
@@ -60,7 +63,7 @@ impl ArrivalProcess {
         let horizon_us = horizon.0 as f64;
         if self.constant {
             let gap: f64 = rng.sample(Exp1);
-            self.last_exact_us += gap / self.base_rate_per_us;
+            self.last_exact_us += gap * self.mean_gap_us;
         } else {
             self.thin(rng, horizon_us);
         }

@@ -36,8 +36,9 @@ impl Balancer {
         }
         Some(match self.policy {
             LoadBalancerPolicy::RoundRobin => {
-                let i = self.next % n;
-                self.next = (i + 1) % n;
+                // The list may have shrunk since the last pick: wrap without a division.
+                let i = if self.next >= n { 0 } else { self.next };
+                self.next = i + 1;
                 i
             }
             LoadBalancerPolicy::Random => rng.random_range(0..n),
