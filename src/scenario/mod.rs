@@ -4,6 +4,7 @@
 //! **Invariant:** this is the only module that knows serde or YAML. After `Scenario::load`
 //! succeeds, no user input can make a later stage fail.
 
+pub mod catalog;
 pub mod model;
 
 pub use model::Scenario;
