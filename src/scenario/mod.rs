@@ -113,6 +113,29 @@ impl Scenario {
 mod tests {
     use super::*;
 
+    /// Every scenario shipped in `scenarios/` loads.
+    #[test]
+    fn shipped_scenarios_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut loaded = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("the scenarios folder exists") {
+            let path = entry.expect("the scenarios folder is readable").path();
+            if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                match Scenario::load(&path) {
+                    Ok(s) => loaded.push(s.name),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        loaded.sort();
+        for expected in ["ai-infra", "mmc", "taints-and-affinity"] {
+            assert!(
+                loaded.iter().any(|n| n == expected),
+                "{expected} missing from {loaded:?}"
+            );
+        }
+    }
+
     #[test]
     fn load_names_the_missing_file() {
         let err = Scenario::load(Path::new("no/such/file.yaml")).unwrap_err();
