@@ -1,0 +1,254 @@
+//! The built-in machine catalog: capacity and list prices of common GKE and EKS machine types,
+//! and each provider's formula for what the kubelet leaves allocatable to pods.
+//!
+//! Use `lookup` to resolve a scenario's `machine_type` name and `allocatable` to derive a node's
+//! allocatable resources. Prices are on-demand and spot list prices in USD per hour (GCP
+//! us-central1, AWS us-east-1); spot prices move daily, so they are typical values, not quotes.
+//! This file holds data and arithmetic only; it does not know about node pools or YAML.
+
+use crate::units::{Bytes, Millicores, Resources};
+
+/// The managed Kubernetes service a machine type belongs to, which sets the kubelet's
+/// reservations and the default pod limit per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// Google Kubernetes Engine.
+    Gke,
+    /// Amazon Elastic Kubernetes Service.
+    Eks,
+}
+
+impl Provider {
+    /// The default `max_pods` per node: GKE's 110; for EKS, the ENI limit of the catalog's
+    /// 2xlarge types (4 ENIs x 15 IPv4 addresses: 4 x (15 - 1) + 2 = 58).
+    pub fn default_max_pods(self) -> u32 {
+        match self {
+            Provider::Gke => 110,
+            Provider::Eks => 58,
+        }
+    }
+}
+
+/// One machine type of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CatalogEntry {
+    /// Machine type name, as the cloud spells it.
+    pub name: &'static str,
+    /// Which managed Kubernetes runs it.
+    pub provider: Provider,
+    /// vCPUs.
+    pub vcpus: u64,
+    /// Memory in GiB.
+    pub memory_gib: u64,
+    /// On-demand list price in USD per hour.
+    pub on_demand_usd_per_hour: f64,
+    /// Typical spot price in USD per hour.
+    pub spot_usd_per_hour: Option<f64>,
+}
+
+impl CatalogEntry {
+    /// vCPUs and memory of the machine.
+    pub fn capacity(&self) -> Resources {
+        Resources {
+            cpu: Millicores::from_cores(self.vcpus),
+            memory: Bytes::from_gib(self.memory_gib),
+        }
+    }
+}
+
+const fn entry(
+    name: &'static str,
+    provider: Provider,
+    vcpus: u64,
+    memory_gib: u64,
+    on_demand: f64,
+    spot: f64,
+) -> CatalogEntry {
+    CatalogEntry {
+        name,
+        provider,
+        vcpus,
+        memory_gib,
+        on_demand_usd_per_hour: on_demand,
+        spot_usd_per_hour: Some(spot),
+    }
+}
+
+/// Every machine type the catalog knows, GKE first.
+pub const CATALOG: &[CatalogEntry] = &[
+    entry("c2-standard-8", Provider::Gke, 8, 32, 0.4176, 0.1003),
+    entry("c3-standard-8", Provider::Gke, 8, 32, 0.4028, 0.0996),
+    entry("e2-standard-8", Provider::Gke, 8, 32, 0.2681, 0.0805),
+    entry("n2-standard-8", Provider::Gke, 8, 32, 0.3885, 0.0943),
+    entry("n2-highmem-4", Provider::Gke, 4, 32, 0.2620, 0.0636),
+    entry("n2-highmem-8", Provider::Gke, 8, 64, 0.5239, 0.1272),
+    entry("n2-highmem-16", Provider::Gke, 16, 128, 1.0479, 0.2545),
+    entry("m6i.2xlarge", Provider::Eks, 8, 32, 0.384, 0.150),
+    entry("r6i.2xlarge", Provider::Eks, 8, 64, 0.504, 0.190),
+    entry("c6i.2xlarge", Provider::Eks, 8, 16, 0.340, 0.133),
+];
+
+/// The catalog entry called `name`, if any (names are case-sensitive, as the clouds' are).
+pub fn lookup(name: &str) -> Option<&'static CatalogEntry> {
+    CATALOG.iter().find(|e| e.name == name)
+}
+
+/// Every catalog name, in catalog order.
+pub fn names() -> Vec<&'static str> {
+    CATALOG.iter().map(|e| e.name).collect()
+}
+
+/// The memory the kubelet keeps free before it starts evicting pods (`memory.available<100Mi`).
+pub const EVICTION_THRESHOLD: Bytes = Bytes(100 * Bytes::MIB);
+
+/// What pods may request on a node of `capacity`: capacity minus the kubelet and system
+/// reservations of `provider`, minus the eviction threshold.
+///
+/// CPU (both providers): 6% of the first core, 1% of the next, 0.5% of the next two and 0.25%
+/// of every core above four, rounded up to a whole millicore.
+///
+/// Memory on GKE: 25% of the first 4 GiB, 20% of the next 4 GiB, 10% of the next 8 GiB, 6% of
+/// the next 112 GiB (up to 128 GiB) and 2% above, rounded up to a whole byte. On EKS:
+/// 255 MiB + 11 MiB per pod of `max_pods`. Both then keep the 100 MiB eviction threshold.
+pub fn allocatable(provider: Provider, capacity: Resources, max_pods: u32) -> Resources {
+    let cpu_reserved = cpu_reserved(capacity.cpu);
+    let memory_reserved = match provider {
+        Provider::Gke => gke_memory_reserved(capacity.memory),
+        Provider::Eks => Bytes(255 * Bytes::MIB + 11 * Bytes::MIB * u64::from(max_pods)),
+    } + EVICTION_THRESHOLD;
+    Resources {
+        cpu: capacity.cpu.saturating_sub(cpu_reserved),
+        memory: capacity.memory.saturating_sub(memory_reserved),
+    }
+}
+
+/// Reserves `per_10k / 10000` of each band `[from, to)` of `amount`, summed, rounded up.
+fn banded(amount: u64, bands: &[(u64, u64, u64)]) -> u64 {
+    let reserved: u128 = bands
+        .iter()
+        .map(|&(from, to, per_10k)| {
+            let in_band = amount.min(to).saturating_sub(from);
+            u128::from(in_band) * u128::from(per_10k)
+        })
+        .sum();
+    // The sum is at most u64::MAX x 600, so the quotient fits back into u64.
+    u64::try_from(reserved.div_ceil(10_000)).unwrap_or(u64::MAX)
+}
+
+fn cpu_reserved(cpu: Millicores) -> Millicores {
+    const CORE: u64 = 1_000;
+    Millicores(banded(
+        cpu.0,
+        &[
+            (0, CORE, 600),           // 6% of the first core
+            (CORE, 2 * CORE, 100),    // 1% of the second
+            (2 * CORE, 4 * CORE, 50), // 0.5% of the third and fourth
+            (4 * CORE, u64::MAX, 25), // 0.25% of the rest
+        ],
+    ))
+}
+
+fn gke_memory_reserved(memory: Bytes) -> Bytes {
+    const GIB: u64 = Bytes::GIB;
+    Bytes(banded(
+        memory.0,
+        &[
+            (0, 4 * GIB, 2_500),        // 25% of the first 4 GiB
+            (4 * GIB, 8 * GIB, 2_000),  // 20% of the next 4 GiB
+            (8 * GIB, 16 * GIB, 1_000), // 10% of the next 8 GiB
+            (16 * GIB, 128 * GIB, 600), // 6% of the next 112 GiB
+            (128 * GIB, u64::MAX, 200), // 2% above 128 GiB
+        ],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GIB: u64 = Bytes::GIB;
+    const MIB: u64 = Bytes::MIB;
+
+    fn alloc(name: &str) -> Resources {
+        let e = lookup(name).expect("catalog entry used by the test");
+        allocatable(e.provider, e.capacity(), e.provider.default_max_pods())
+    }
+
+    #[test]
+    fn cpu_reservations() {
+        let cases = [
+            // 8 cores: 60 + 10 + 2 x 5 + 4 x 2.5 = 90m reserved
+            ("c2-standard-8", 7_910),
+            ("m6i.2xlarge", 7_910),
+            // 4 cores: 60 + 10 + 2 x 5 = 80m reserved
+            ("n2-highmem-4", 3_920),
+            // 16 cores: 80 + 12 x 2.5 = 110m reserved
+            ("n2-highmem-16", 15_890),
+        ];
+        for (name, millicores) in cases {
+            assert_eq!(alloc(name).cpu, Millicores(millicores), "{name}");
+        }
+        // 5 cores: 80 + 2.5 = 82.5m, rounded up to 83m
+        assert_eq!(cpu_reserved(Millicores(5_000)), Millicores(83));
+        // 0.5 core: 6% of 500m = 30m
+        assert_eq!(cpu_reserved(Millicores(500)), Millicores(30));
+    }
+
+    #[test]
+    fn gke_memory_reservations() {
+        // 32 GiB: 1 + 0.8 + 0.8 + 0.06 x 16 = 3.56 GiB = 3822520893.44 B, rounded up,
+        // plus 100 MiB eviction threshold.
+        let reserved_32 = 3_822_520_894 + 100 * MIB;
+        assert_eq!(alloc("c2-standard-8").memory, Bytes(32 * GIB - reserved_32));
+        // 64 GiB: 1 + 0.8 + 0.8 + 0.06 x 48 = 5.48 GiB = 5884105195.52 B, rounded up
+        let reserved_64 = 5_884_105_196 + 100 * MIB;
+        assert_eq!(alloc("n2-highmem-8").memory, Bytes(64 * GIB - reserved_64));
+        // 128 GiB: 1 + 0.8 + 0.8 + 0.06 x 112 = 9.32 GiB = 10007273799.68 B, rounded up
+        let reserved_128 = 10_007_273_800 + 100 * MIB;
+        assert_eq!(
+            alloc("n2-highmem-16").memory,
+            Bytes(128 * GIB - reserved_128)
+        );
+        // 256 GiB: 9.32 + 0.02 x 128 = 11.88 GiB = 12756052869.12 B, rounded up
+        assert_eq!(gke_memory_reserved(Bytes(256 * GIB)), Bytes(12_756_052_870));
+        // 2 GiB: 25% = 0.5 GiB exactly
+        assert_eq!(gke_memory_reserved(Bytes(2 * GIB)), Bytes(GIB / 2));
+    }
+
+    #[test]
+    fn eks_memory_reservations() {
+        // 255 MiB + 11 MiB x 58 pods = 893 MiB, plus 100 MiB eviction = 993 MiB
+        assert_eq!(alloc("m6i.2xlarge").memory, Bytes(32 * GIB - 993 * MIB));
+        assert_eq!(alloc("r6i.2xlarge").memory, Bytes(64 * GIB - 993 * MIB));
+        assert_eq!(alloc("c6i.2xlarge").memory, Bytes(16 * GIB - 993 * MIB));
+        // max_pods 110: 255 + 1210 + 100 = 1565 MiB
+        let cap = Resources::new(8_000, 32 * GIB);
+        assert_eq!(
+            allocatable(Provider::Eks, cap, 110).memory,
+            Bytes(32 * GIB - 1_565 * MIB)
+        );
+    }
+
+    #[test]
+    fn catalog_is_consistent() {
+        for e in CATALOG {
+            assert!(e.on_demand_usd_per_hour > 0.0, "{}", e.name);
+            let spot = e
+                .spot_usd_per_hour
+                .expect("every catalog entry has a spot price");
+            assert!(spot > 0.0 && spot < e.on_demand_usd_per_hour, "{}", e.name);
+            assert_eq!(lookup(e.name), Some(e));
+        }
+        assert_eq!(lookup("c2-standard-8").map(|e| e.vcpus), Some(8));
+        assert_eq!(lookup("C2-STANDARD-8"), None);
+        assert_eq!(names().len(), CATALOG.len());
+    }
+
+    #[test]
+    fn tiny_machines_saturate_at_zero() {
+        // 10m: 6% is 0.6m, rounded up to 1m reserved; 1 KiB of memory is less than the
+        // 256 B + 100 MiB reserved.
+        let cap = Resources::new(10, 1024);
+        assert_eq!(allocatable(Provider::Gke, cap, 110), Resources::new(9, 0));
+    }
+}

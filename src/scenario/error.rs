@@ -1,0 +1,465 @@
+//! The scenario module's error type, and the rewriting of serde_yaml's messages into its shape.
+//!
+//! Every message reads, on one line, `<origin>: <yaml.path>: <what is wrong>; <what is allowed>`,
+//! so a user can find the line to fix without reading Rust. This file formats errors; it does not
+//! decide what is wrong (that is `validate`'s job).
+
+use std::fmt;
+use std::io;
+
+/// Why a scenario could not be loaded.
+///
+/// The `Display` of every variant is one line: the file, the YAML path of the offending value,
+/// what is wrong with it (quoting it) and what would be accepted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The scenario file could not be read.
+    #[error("{file}: cannot read the scenario file: {source}")]
+    Io {
+        /// The file, as given.
+        file: String,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not well-formed YAML, or does not have the scenario's shape (unknown field,
+    /// wrong type, missing field, duplicate key).
+    #[error("{origin}: {}{problem}{}; {allowed}", at(.path), location(.problem, *.line_column))]
+    Syntax {
+        /// File name used in messages.
+        origin: String,
+        /// YAML path of the offending value (`services.queue.resources`); empty for the root.
+        path: String,
+        /// What is wrong.
+        problem: String,
+        /// 1-based line and column, when known.
+        line_column: Option<(usize, usize)>,
+        /// What would be accepted.
+        allowed: String,
+    },
+    /// A value has the right shape but is not allowed (out of range, inconsistent with another).
+    #[error("{origin}: {}{problem}; {allowed}", at(.path))]
+    Invalid {
+        /// File name used in messages.
+        origin: String,
+        /// YAML path of the offending value.
+        path: String,
+        /// What is wrong, quoting the value.
+        problem: String,
+        /// What would be accepted.
+        allowed: String,
+    },
+    /// A name (machine type, operator, service, expander...) that is not one of the known ones.
+    #[error(
+        "{origin}: {}unknown {kind} \"{name}\"; expected one of {}{}",
+        at(.path),
+        quoted_list(.allowed),
+        did_you_mean(.suggestion.as_deref())
+    )]
+    UnknownName {
+        /// File name used in messages.
+        origin: String,
+        /// YAML path of the offending name.
+        path: String,
+        /// What kind of name it should be (`machine type`, `service`).
+        kind: String,
+        /// The name as written.
+        name: String,
+        /// Every accepted name.
+        allowed: Vec<String>,
+        /// The accepted name closest to the one written, when one is close.
+        suggestion: Option<String>,
+    },
+    /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
+    #[error(
+        "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
+         an empty node of at least one pool accepts",
+        at(.path),
+        pool_reasons(.pools)
+    )]
+    Unschedulable {
+        /// File name used in messages.
+        origin: String,
+        /// YAML path of the service.
+        path: String,
+        /// The pod's requests, in Kubernetes notation.
+        requests: String,
+        /// For each pool, in file order, the scheduler's reasons for rejecting the pod.
+        pools: Vec<(String, Vec<String>)>,
+    },
+}
+
+impl Error {
+    /// The YAML path of the offending value, empty for the document root and for I/O errors.
+    pub fn path(&self) -> &str {
+        match self {
+            Error::Io { .. } => "",
+            Error::Syntax { path, .. }
+            | Error::Invalid { path, .. }
+            | Error::UnknownName { path, .. }
+            | Error::Unschedulable { path, .. } => path,
+        }
+    }
+}
+
+fn at(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
+/// ` at line L column C`, unless the problem already says where it is (the YAML parser's own
+/// messages do, with context: "... at line 9 column 1, while scanning a quoted scalar").
+fn location(problem: &str, line_column: Option<(usize, usize)>) -> String {
+    match line_column {
+        Some((line, column)) if !problem.contains(" at line ") => {
+            format!(" at line {line} column {column}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!(" (did you mean \"{s}\"?)"))
+}
+
+fn pool_reasons(pools: &[(String, Vec<String>)]) -> String {
+    pools
+        .iter()
+        .map(|(pool, reasons)| format!("{pool}: {}", reasons.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A value's problem and what is allowed instead, before the file and path are known.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Problem {
+    /// What is wrong, quoting the value.
+    pub(crate) what: String,
+    /// What is allowed.
+    pub(crate) allowed: String,
+}
+
+impl Problem {
+    /// A problem from its two halves.
+    pub(crate) fn new(what: impl Into<String>, allowed: impl Into<String>) -> Problem {
+        Problem {
+            what: what.into(),
+            allowed: allowed.into(),
+        }
+    }
+
+    /// The error this problem is at `path` of `origin`.
+    pub(crate) fn at(self, origin: &str, path: &str) -> Error {
+        Error::Invalid {
+            origin: origin.to_string(),
+            path: path.to_string(),
+            problem: self.what,
+            allowed: self.allowed,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; {}", self.what, self.allowed)
+    }
+}
+
+/// The accepted name closest to `name` by edit distance, when it is close enough to be a typo.
+pub(crate) fn closest<'a>(
+    name: &str,
+    allowed: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let lower = name.to_lowercase();
+    let (best, distance) = allowed
+        .into_iter()
+        .map(|candidate| (candidate, edit_distance(&lower, &candidate.to_lowercase())))
+        .min_by_key(|&(_, d)| d)?;
+    let limit = (name.chars().count() / 3).max(2);
+    (distance <= limit).then(|| best.to_string())
+}
+
+/// Levenshtein distance between two strings, counted in characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// An `UnknownName` error, with a suggestion when one of `allowed` is close to `name`.
+pub(crate) fn unknown_name(
+    origin: &str,
+    path: &str,
+    kind: &str,
+    name: &str,
+    allowed: &[&str],
+) -> Error {
+    Error::UnknownName {
+        origin: origin.to_string(),
+        path: path.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        allowed: allowed.iter().map(|s| s.to_string()).collect(),
+        suggestion: closest(name, allowed.iter().copied()),
+    }
+}
+
+/// Rewrites a serde_yaml error into a `Syntax` error of the scenario's shape.
+///
+/// serde_yaml prints `<path>: <message> at line L column C`, where the path is omitted at the
+/// root; this splits that apart and turns serde's vocabulary (`invalid type: string "x",
+/// expected u32`) into the problem and allowed halves.
+pub(crate) fn from_yaml(origin: &str, error: &serde_yaml::Error) -> Error {
+    let line_column = error.location().map(|l| (l.line(), l.column()));
+    let mut text = error.to_string();
+    if let Some((line, column)) = line_column {
+        let suffix = format!(" at line {line} column {column}");
+        if let Some(stripped) = text.strip_suffix(&suffix) {
+            text = stripped.to_string();
+        }
+    }
+    let (path, message) = split_path(&text);
+    let (problem, allowed) = rewrite(message);
+    Error::Syntax {
+        origin: origin.to_string(),
+        path: path.to_string(),
+        problem,
+        line_column,
+        allowed,
+    }
+}
+
+/// Messages serde and this module's visitors produce; anything else comes from the YAML parser.
+const SERDE_MESSAGES: [&str; 8] = [
+    "invalid type: ",
+    "invalid value: ",
+    "invalid length ",
+    "unknown field `",
+    "unknown variant `",
+    "missing field `",
+    "duplicate field `",
+    "duplicate entry `",
+];
+
+/// Splits serde_yaml's `path: message` into its parts: the path ends where `: ` is followed by
+/// one of serde's messages (keys may themselves contain spaces or `: `).
+fn split_path(text: &str) -> (&str, &str) {
+    if SERDE_MESSAGES.iter().any(|m| text.starts_with(m)) {
+        return ("", text);
+    }
+    let split = SERDE_MESSAGES
+        .iter()
+        .filter_map(|m| text.find(&format!(": {m}")))
+        .min();
+    match split {
+        Some(i) => (&text[..i], &text[i + 2..]),
+        None => ("", text),
+    }
+}
+
+/// Turns one serde message into (problem, allowed).
+fn rewrite(message: &str) -> (String, String) {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .map(|rest| ("field", rest))
+        .or_else(|| {
+            message
+                .strip_prefix("unknown variant `")
+                .map(|rest| ("value", rest))
+        });
+    if let Some((what, rest)) = unknown {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let names = backquoted(expected);
+        let suggestion = did_you_mean(closest(field, names.iter().map(String::as_str)).as_deref());
+        let allowed = if names.is_empty() {
+            "nothing is allowed here".to_string()
+        } else {
+            format!("expected one of {}{suggestion}", quoted_list(&names))
+        };
+        return (format!("unknown {what} \"{field}\""), allowed);
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.trim_end_matches('`');
+        return (
+            format!("missing field \"{field}\""),
+            format!("\"{field}\" is required here"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        let field = rest.trim_end_matches('`');
+        return (
+            format!("field \"{field}\" is given twice"),
+            "expected each field once".to_string(),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("duplicate entry `") {
+        let key = rest.trim_end_matches('`');
+        return (
+            format!("\"{key}\" is given twice"),
+            "expected each name once".to_string(),
+        );
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
+            return (
+                format!("found {}", describe_found(found)),
+                format!("expected {}", describe_expected(expected)),
+            );
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        return (
+            format!("wrong length {found}"),
+            format!("expected {expected}"),
+        );
+    }
+    (
+        format!("malformed YAML: {message}"),
+        "expected well-formed YAML (check the indentation and quoting near that line)".to_string(),
+    )
+}
+
+/// Names between backquotes, in order: serde lists expected fields as `` `a`, `b` ``.
+fn backquoted(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// serde's `string "x"`, ``integer `5` ``, `unit value` as a user would say them.
+fn describe_found(found: &str) -> String {
+    let found = found.replace('`', "\"");
+    match found.as_str() {
+        "unit value" => "nothing (null)".to_string(),
+        "map" => "a map".to_string(),
+        "sequence" => "a list".to_string(),
+        _ => found,
+    }
+}
+
+/// serde's `struct Foo`, `u32`, `a boolean` as a user would say them.
+fn describe_expected(expected: &str) -> String {
+    if expected.starts_with("struct ") || expected == "a map" {
+        return "a map".to_string();
+    }
+    match expected {
+        "a sequence" => "a list".to_string(),
+        "a boolean" => "true or false".to_string(),
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number >= 0".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_substitutions() {
+        let cases = [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("abc", "abd", 1),
+            ("abc", "ab", 1),
+            ("ab", "abc", 1),
+            ("kitten", "sitting", 3),
+            ("µs", "us", 1),
+        ];
+        for (a, b, d) in cases {
+            assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn closest_suggests_only_near_names() {
+        let allowed = ["least-waste", "most-pods", "random", "price", "priority"];
+        assert_eq!(
+            closest("least-wast", allowed).as_deref(),
+            Some("least-waste")
+        );
+        assert_eq!(closest("Price", allowed).as_deref(), Some("price"));
+        assert_eq!(closest("zzzzzzzzzz", allowed), None);
+    }
+
+    #[test]
+    fn serde_messages_are_split_into_path_problem_and_allowed() {
+        let cases = [
+            (
+                "pools.a: unknown field `sise`, expected one of `size`, `labels`",
+                "pools.a",
+                "unknown field \"sise\"",
+                "expected one of \"size\", \"labels\" (did you mean \"size\"?)",
+            ),
+            (
+                "pools.a.size: invalid type: string \"big\", expected u32",
+                "pools.a.size",
+                "found string \"big\"",
+                "expected a whole number >= 0",
+            ),
+            (
+                "invalid type: sequence, expected struct File",
+                "",
+                "found a list",
+                "expected a map",
+            ),
+            (
+                "node_pools.p.labels.my key: invalid type: map, expected a number or a string",
+                "node_pools.p.labels.my key",
+                "found a map",
+                "expected a number or a string",
+            ),
+            (
+                "unknown variant `Foo`, expected `Bar` or `Baz`",
+                "",
+                "unknown value \"Foo\"",
+                "expected one of \"Bar\", \"Baz\"",
+            ),
+            (
+                "missing field `duration`",
+                "",
+                "missing field \"duration\"",
+                "\"duration\" is required here",
+            ),
+            (
+                "mapping values are not allowed in this context",
+                "",
+                "malformed YAML: mapping values are not allowed in this context",
+                "expected well-formed YAML (check the indentation and quoting near that line)",
+            ),
+        ];
+        for (text, path, problem, allowed) in cases {
+            let (p, message) = split_path(text);
+            assert_eq!(p, path, "{text}");
+            let (got_problem, got_allowed) = rewrite(message);
+            assert_eq!(got_problem, problem, "{text}");
+            assert_eq!(got_allowed, allowed, "{text}");
+        }
+    }
+}

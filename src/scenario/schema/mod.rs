@@ -1,0 +1,464 @@
+//! The scenario file's shape, as serde types: what may be written where.
+//!
+//! These types accept anything of the right shape and check nothing else: numbers, quantities,
+//! durations and names stay as the text the user wrote (`Scalar`, `String`) so that `validate`
+//! can quote them in its errors along with their YAML path. Every struct denies unknown fields,
+//! so a typo is reported with the list of allowed fields. There is no `#[serde(flatten)]` and no
+//! untagged enum: both hide the real error behind "data did not match any variant"; fields that
+//! take one of two shapes have a small visitor instead.
+
+mod visitors;
+
+use serde::Deserialize;
+
+pub(crate) use visitors::{NamedMap, Scalar};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct File {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) seed: Option<Scalar>,
+    pub(crate) duration: Scalar,
+    pub(crate) warmup: Option<Scalar>,
+    pub(crate) resolution: Option<Scalar>,
+    pub(crate) node_pools: NamedMap<PoolFile>,
+    pub(crate) services: NamedMap<ServiceFile>,
+    #[serde(default)]
+    pub(crate) quotas: NamedMap<QuotaFile>,
+    pub(crate) autoscaling: Option<AutoscalingFile>,
+    pub(crate) monitoring: Option<MonitoringFile>,
+}
+
+/// `machine_type`: a catalog name or an inline machine.
+#[derive(Debug)]
+pub(crate) enum MachineTypeFile {
+    Named(String),
+    Inline(InlineMachineFile),
+}
+
+/// An inline machine: `{cpu: 64, memory: 256Gi, price_per_hour: 1.0}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InlineMachineFile {
+    pub(crate) cpu: Scalar,
+    pub(crate) memory: Scalar,
+    pub(crate) price_per_hour: Scalar,
+    pub(crate) spot_price_per_hour: Option<Scalar>,
+}
+
+/// A duration or count: a scalar, or a distribution map.
+#[derive(Debug)]
+pub(crate) enum DistOrScalar {
+    Scalar(Scalar),
+    Dist(DistFile),
+}
+
+/// `{distribution: lognormal, mean: 15s, p99: 45s}` and the other distributions; which fields
+/// apply depends on `distribution` and is checked by `validate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DistFile {
+    pub(crate) distribution: String,
+    pub(crate) value: Option<Scalar>,
+    pub(crate) mean: Option<Scalar>,
+    pub(crate) p99: Option<Scalar>,
+    pub(crate) min: Option<Scalar>,
+    pub(crate) max: Option<Scalar>,
+}
+
+/// A node pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolFile {
+    pub(crate) machine_type: MachineTypeFile,
+    pub(crate) initial_size: Option<Scalar>,
+    pub(crate) autoscaling: Option<PoolAutoscalingFile>,
+    #[serde(default)]
+    pub(crate) spot: bool,
+    #[serde(default)]
+    pub(crate) labels: NamedMap<Scalar>,
+    #[serde(default)]
+    pub(crate) taints: Vec<TaintFile>,
+    pub(crate) max_pods: Option<Scalar>,
+    pub(crate) provisioning_delay: Option<DistOrScalar>,
+    pub(crate) allocatable: Option<ResourcesFile>,
+}
+
+/// A pool's `autoscaling`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolAutoscalingFile {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) min_nodes: Option<Scalar>,
+    pub(crate) max_nodes: Scalar,
+    pub(crate) cpu_threshold: Option<Scalar>,
+    pub(crate) memory_threshold: Option<Scalar>,
+}
+
+/// A node taint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaintFile {
+    pub(crate) key: String,
+    pub(crate) value: Option<Scalar>,
+    pub(crate) effect: String,
+}
+
+/// `{cpu, memory}`: requests, limits or allocatable.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourcesFile {
+    pub(crate) cpu: Option<Scalar>,
+    pub(crate) memory: Option<Scalar>,
+}
+
+/// A service: Deployment, Service and load.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServiceFile {
+    pub(crate) namespace: Option<String>,
+    pub(crate) replicas: Option<Scalar>,
+    pub(crate) resources: Option<ResourceRequirementsFile>,
+    #[serde(default)]
+    pub(crate) node_selector: NamedMap<Scalar>,
+    pub(crate) affinity: Option<AffinityFile>,
+    #[serde(default)]
+    pub(crate) tolerations: Vec<TolerationFile>,
+    pub(crate) startup: Option<StartupFile>,
+    pub(crate) server: Option<ServerFile>,
+    pub(crate) load_balancer: Option<String>,
+    pub(crate) load: Option<LoadFile>,
+}
+
+/// A container's `resources`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourceRequirementsFile {
+    pub(crate) requests: Option<ResourcesFile>,
+    pub(crate) limits: Option<ResourcesFile>,
+}
+
+/// A pod's `affinity`; only node affinity is modelled.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct AffinityFile {
+    pub(crate) node_affinity: Option<NodeAffinityFile>,
+}
+
+/// `nodeAffinity`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct NodeAffinityFile {
+    pub(crate) required_during_scheduling_ignored_during_execution: Option<NodeSelectorFile>,
+    #[serde(default)]
+    pub(crate) preferred_during_scheduling_ignored_during_execution: Vec<PreferredTermFile>,
+}
+
+/// A `NodeSelector`: terms ORed together.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct NodeSelectorFile {
+    pub(crate) node_selector_terms: Vec<TermFile>,
+}
+
+/// A `NodeSelectorTerm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct TermFile {
+    #[serde(default)]
+    pub(crate) match_expressions: Vec<RequirementFile>,
+}
+
+/// A `NodeSelectorRequirement`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RequirementFile {
+    pub(crate) key: String,
+    pub(crate) operator: String,
+    #[serde(default)]
+    pub(crate) values: Vec<Scalar>,
+}
+
+/// A `PreferredSchedulingTerm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreferredTermFile {
+    pub(crate) weight: Scalar,
+    pub(crate) preference: TermFile,
+}
+
+/// A pod toleration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TolerationFile {
+    pub(crate) key: Option<String>,
+    pub(crate) operator: Option<String>,
+    pub(crate) value: Option<Scalar>,
+    pub(crate) effect: Option<String>,
+}
+
+/// A service's `startup`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartupFile {
+    pub(crate) image_pull: Option<DistOrScalar>,
+    pub(crate) ready: Option<DistOrScalar>,
+}
+
+/// A service's `server`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerFile {
+    pub(crate) concurrency: Option<Scalar>,
+    pub(crate) queue_limit: Option<Scalar>,
+    pub(crate) timeout: Option<Scalar>,
+    pub(crate) cpu_per_worker: Option<Scalar>,
+}
+
+/// A service's `load`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoadFile {
+    pub(crate) arrivals: ArrivalsFile,
+    pub(crate) service_time: Option<DistOrScalar>,
+    pub(crate) model: Option<ModelFile>,
+}
+
+/// `load.arrivals`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArrivalsFile {
+    pub(crate) rate: Scalar,
+    pub(crate) profile: Option<OneOrMany<ProfileFile>>,
+}
+
+/// One map, or a list of them.
+#[derive(Debug)]
+pub(crate) struct OneOrMany<T>(pub(crate) Vec<T>);
+
+/// A rate profile; which fields apply depends on `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfileFile {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) peak_to_trough: Option<Scalar>,
+    pub(crate) peak_hour: Option<Scalar>,
+    pub(crate) steps: Option<Vec<PointFile>>,
+    pub(crate) spikes: Option<Vec<SpikeFile>>,
+    pub(crate) points: Option<Vec<PointFile>>,
+}
+
+/// `{at, factor}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PointFile {
+    pub(crate) at: Scalar,
+    pub(crate) factor: Scalar,
+}
+
+/// `{at, duration, factor}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpikeFile {
+    pub(crate) at: Scalar,
+    pub(crate) duration: Scalar,
+    pub(crate) factor: Scalar,
+}
+
+/// `load.model`; which fields apply depends on `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ModelFile {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) vectors: Option<Scalar>,
+    pub(crate) dimension: Option<Scalar>,
+    pub(crate) top_k: Option<Scalar>,
+    pub(crate) recall: Option<Scalar>,
+    pub(crate) ef: Option<Scalar>,
+    pub(crate) jitter_cv: Option<Scalar>,
+    pub(crate) tokens: Option<DistOrScalar>,
+    pub(crate) tokens_per_core_second: Option<Scalar>,
+    pub(crate) overhead: Option<Scalar>,
+}
+
+/// A namespace's ResourceQuota `spec.hard`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuotaFile {
+    #[serde(rename = "requests.cpu")]
+    pub(crate) requests_cpu: Option<Scalar>,
+    #[serde(rename = "requests.memory")]
+    pub(crate) requests_memory: Option<Scalar>,
+    pub(crate) cpu: Option<Scalar>,
+    pub(crate) memory: Option<Scalar>,
+    #[serde(rename = "limits.cpu")]
+    pub(crate) limits_cpu: Option<Scalar>,
+    #[serde(rename = "limits.memory")]
+    pub(crate) limits_memory: Option<Scalar>,
+    pub(crate) pods: Option<Scalar>,
+}
+
+/// The `autoscaling` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AutoscalingFile {
+    #[serde(default)]
+    pub(crate) hpa: NamedMap<HpaFile>,
+    pub(crate) cluster_autoscaler: Option<ClusterAutoscalerFile>,
+}
+
+/// A HorizontalPodAutoscaler spec (autoscaling/v2), plus two capsim extensions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct HpaFile {
+    pub(crate) scale_target_ref: Option<TargetRefFile>,
+    pub(crate) min_replicas: Option<Scalar>,
+    pub(crate) max_replicas: Scalar,
+    #[serde(default)]
+    pub(crate) metrics: Vec<MetricFile>,
+    pub(crate) behavior: Option<BehaviorFile>,
+    #[serde(rename = "sync_period")]
+    pub(crate) sync_period: Option<Scalar>,
+    pub(crate) tolerance: Option<Scalar>,
+}
+
+/// `scaleTargetRef`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct TargetRefFile {
+    pub(crate) api_version: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) name: String,
+}
+
+/// A `MetricSpec`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricFile {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) resource: Option<ResourceMetricFile>,
+    pub(crate) pods: Option<PodsMetricFile>,
+}
+
+/// A `ResourceMetricSource`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourceMetricFile {
+    pub(crate) name: String,
+    pub(crate) target: TargetFile,
+}
+
+/// A `PodsMetricSource`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PodsMetricFile {
+    pub(crate) metric: MetricIdentifierFile,
+    pub(crate) target: TargetFile,
+}
+
+/// A `MetricIdentifier`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricIdentifierFile {
+    pub(crate) name: String,
+}
+
+/// A `MetricTarget`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct TargetFile {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) average_utilization: Option<Scalar>,
+    pub(crate) average_value: Option<Scalar>,
+    pub(crate) value: Option<Scalar>,
+}
+
+/// `behavior`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct BehaviorFile {
+    pub(crate) scale_up: Option<ScalingRulesFile>,
+    pub(crate) scale_down: Option<ScalingRulesFile>,
+}
+
+/// `HPAScalingRules`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ScalingRulesFile {
+    pub(crate) stabilization_window_seconds: Option<Scalar>,
+    pub(crate) select_policy: Option<String>,
+    pub(crate) policies: Option<Vec<ScalingPolicyFile>>,
+    pub(crate) tolerance: Option<Scalar>,
+}
+
+/// `HPAScalingPolicy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ScalingPolicyFile {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) value: Scalar,
+    pub(crate) period_seconds: Scalar,
+}
+
+/// `autoscaling.cluster_autoscaler`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClusterAutoscalerFile {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) scan_interval: Option<Scalar>,
+    pub(crate) expander: Option<ExpanderFile>,
+    #[serde(default)]
+    pub(crate) priorities: NamedMap<Scalar>,
+    pub(crate) max_nodes_total: Option<Scalar>,
+    pub(crate) scale_down_enabled: Option<bool>,
+    pub(crate) scale_down_utilization_threshold: Option<Scalar>,
+    pub(crate) scale_down_unneeded_time: Option<Scalar>,
+    pub(crate) scale_down_delay_after_add: Option<Scalar>,
+    pub(crate) scale_down_delay_after_delete: Option<Scalar>,
+    pub(crate) scale_down_delay_after_failure: Option<Scalar>,
+    pub(crate) max_node_provision_time: Option<Scalar>,
+}
+
+/// `expander`: `least-waste`, `priority,least-waste`, or a list of names.
+#[derive(Debug)]
+pub(crate) struct ExpanderFile(pub(crate) Vec<String>);
+
+/// The `monitoring` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MonitoringFile {
+    #[serde(default)]
+    pub(crate) scrape: Vec<ScrapeFile>,
+    #[serde(default)]
+    pub(crate) alerts: Vec<AlertFile>,
+}
+
+/// A scrape job.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScrapeFile {
+    pub(crate) job: String,
+    pub(crate) service: String,
+    pub(crate) interval: Option<Scalar>,
+}
+
+/// An alert rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertFile {
+    pub(crate) alert: String,
+    pub(crate) service: String,
+    pub(crate) metric: String,
+    pub(crate) op: Option<String>,
+    pub(crate) threshold: Scalar,
+    #[serde(rename = "for")]
+    pub(crate) for_duration: Option<Scalar>,
+    pub(crate) severity: Option<String>,
+}

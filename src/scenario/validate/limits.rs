@@ -1,0 +1,158 @@
+//! ResourceQuotas: their values, and the checks that Kubernetes' quota admission would not
+//! reject every pod of a service (a missing request or limit the quota needs, or one pod larger
+//! than the whole quota).
+
+use crate::scenario::error::Error;
+use crate::scenario::model::{Quota, Service};
+use crate::scenario::schema::{NamedMap, QuotaFile, Scalar};
+
+use super::Cx;
+use super::services::{show_bytes, show_cpu};
+
+impl Cx<'_> {
+    /// Validates `quotas` and checks them against the services, returning them sorted by
+    /// namespace.
+    pub(super) fn quotas(
+        &self,
+        quotas: &NamedMap<QuotaFile>,
+        services: &[Service],
+    ) -> Result<Vec<Quota>, Error> {
+        let mut out = Vec::with_capacity(quotas.0.len());
+        for (namespace, q) in &quotas.0 {
+            let path = format!("quotas.{namespace}");
+            self.dns_label(&path, "namespace", namespace)?;
+            let alias = |long: &str,
+                         long_v: &Option<Scalar>,
+                         short: &str,
+                         short_v: &Option<Scalar>| {
+                match (long_v, short_v) {
+                    (Some(_), Some(_)) => Err(self.invalid(
+                        &format!("{path}.{short}"),
+                        format!("both {long} and its alias {short} are given"),
+                        format!("expected only one of {long} and {short}"),
+                    )),
+                    (Some(v), None) => Ok(Some((format!("{path}.{long}"), v.clone()))),
+                    (None, Some(v)) => Ok(Some((format!("{path}.{short}"), v.clone()))),
+                    (None, None) => Ok(None),
+                }
+            };
+            let requests_cpu = alias("requests.cpu", &q.requests_cpu, "cpu", &q.cpu)?
+                .map(|(p, v)| self.cpu(&p, &v))
+                .transpose()?;
+            let requests_memory =
+                alias("requests.memory", &q.requests_memory, "memory", &q.memory)?
+                    .map(|(p, v)| self.memory(&p, &v))
+                    .transpose()?;
+            let limits_cpu = q
+                .limits_cpu
+                .as_ref()
+                .map(|v| self.cpu(&format!("{path}.limits.cpu"), v))
+                .transpose()?;
+            let limits_memory = q
+                .limits_memory
+                .as_ref()
+                .map(|v| self.memory(&format!("{path}.limits.memory"), v))
+                .transpose()?;
+            let pods = q
+                .pods
+                .as_ref()
+                .map(|v| self.whole_u32(&format!("{path}.pods"), v, "count", 0, u32::MAX))
+                .transpose()?;
+            let quota = Quota {
+                namespace: namespace.clone(),
+                requests_cpu,
+                requests_memory,
+                limits_cpu,
+                limits_memory,
+                pods,
+            };
+            for service in services.iter().filter(|s| &s.namespace == namespace) {
+                self.admissible(&quota, service)?;
+            }
+            out.push(quota);
+        }
+        out.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+        Ok(out)
+    }
+
+    /// Checks that the quota admits at least one pod of `service`.
+    fn admissible(&self, quota: &Quota, service: &Service) -> Result<(), Error> {
+        let pod = &service.pod;
+        let ns = &quota.namespace;
+        let path = |field: &str| format!("services.{}.resources.{field}", service.name);
+        // (quota field, quota value, pod sets it, pod value, display)
+        let checks = [
+            (
+                "requests.cpu",
+                quota.requests_cpu.map(show_cpu),
+                pod.has_cpu_request,
+                quota.requests_cpu.is_some_and(|q| pod.requests.cpu > q),
+                show_cpu(pod.requests.cpu),
+            ),
+            (
+                "requests.memory",
+                quota.requests_memory.map(show_bytes),
+                pod.has_memory_request,
+                quota
+                    .requests_memory
+                    .is_some_and(|q| pod.requests.memory > q),
+                show_bytes(pod.requests.memory),
+            ),
+            (
+                "limits.cpu",
+                quota.limits_cpu.map(show_cpu),
+                pod.limits.cpu.0 > 0,
+                quota.limits_cpu.is_some_and(|q| pod.limits.cpu > q),
+                show_cpu(pod.limits.cpu),
+            ),
+            (
+                "limits.memory",
+                quota.limits_memory.map(show_bytes),
+                pod.limits.memory.0 > 0,
+                quota.limits_memory.is_some_and(|q| pod.limits.memory > q),
+                show_bytes(pod.limits.memory),
+            ),
+        ];
+        for (field, limit, set, too_big, value) in checks {
+            let Some(limit) = limit else { continue };
+            if !set {
+                let (kind, resource) = field.split_once('.').unwrap_or((field, field));
+                return Err(self.invalid(
+                    &path(field),
+                    format!(
+                        "no {resource} {} is set, but the ResourceQuota of namespace \"{ns}\" \
+                         limits {field}",
+                        if kind == "requests" {
+                            "request"
+                        } else {
+                            "limit"
+                        }
+                    ),
+                    format!(
+                        "expected resources.{field} on this service: Kubernetes rejects every \
+                         pod without it in a namespace whose quota limits {field} \
+                         (quotas.{ns}.{field})"
+                    ),
+                ));
+            }
+            if too_big {
+                return Err(self.invalid(
+                    &path(field),
+                    format!("{value} per pod is more than the whole quota {field} {limit} of namespace \"{ns}\""),
+                    format!("expected at most {limit}, or a larger quotas.{ns}.{field}: Kubernetes rejects every pod of this service otherwise"),
+                ));
+            }
+        }
+        if quota.pods == Some(0) && service.replicas > 0 {
+            return Err(self.invalid(
+                &format!("quotas.{ns}.pods"),
+                format!(
+                    "\"0\" admits no pod, but service {} wants {} replicas",
+                    service.name, service.replicas
+                ),
+                "expected pods >= 1, or no pods entry",
+            ));
+        }
+        Ok(())
+    }
+}

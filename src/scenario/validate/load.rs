@@ -1,0 +1,351 @@
+//! A service's load: the arrival rate and its profiles, and the per-request cost (an explicit
+//! service time, or a vector-search or inference model).
+
+use crate::scenario::error::Error;
+use crate::scenario::schema::{LoadFile, ModelFile, PointFile, ProfileFile, Scalar};
+use crate::units::{SimDuration, SimTime};
+use crate::workload::spec::{
+    Arrivals, CostModel, InferenceModel, Load, ProfilePoint, RateProfile, Spike, VectorSearchModel,
+};
+
+use super::Cx;
+
+const PROFILE_TYPES: [&str; 5] = ["constant", "diurnal", "steps", "spikes", "points"];
+const MODEL_TYPES: [&str; 2] = ["vector-search", "inference"];
+
+impl Cx<'_> {
+    /// A service's `load`.
+    pub(super) fn load(&self, path: &str, l: &LoadFile) -> Result<Load, Error> {
+        let apath = format!("{path}.arrivals");
+        let rate_per_s = self.positive_count(&format!("{apath}.rate"), &l.arrivals.rate)?;
+        let profile = match &l.arrivals.profile {
+            None => Vec::new(),
+            Some(list) if list.0.is_empty() => {
+                return Err(self.invalid(
+                    &format!("{apath}.profile"),
+                    "the list of profiles is empty",
+                    "expected a profile or a non-empty list of profiles (omit it for a constant rate)",
+                ));
+            }
+            Some(list) => {
+                let single = list.0.len() == 1;
+                list.0
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let ppath = if single {
+                            format!("{apath}.profile")
+                        } else {
+                            format!("{apath}.profile[{i}]")
+                        };
+                        self.profile(&ppath, p)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        let cost = match (&l.service_time, &l.model) {
+            (Some(st), None) => CostModel::ServiceTime(self.duration_dist(
+                &format!("{path}.service_time"),
+                st,
+                true,
+            )?),
+            (None, Some(m)) => self.model(&format!("{path}.model"), m)?,
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    path,
+                    "both service_time and model are given",
+                    "expected exactly one of service_time and model",
+                ));
+            }
+            (None, None) => {
+                return Err(self.invalid(
+                    path,
+                    "neither service_time nor model is given",
+                    "expected exactly one of service_time (such as 10ms) and model",
+                ));
+            }
+        };
+        Ok(Load {
+            arrivals: Arrivals {
+                rate_per_s,
+                profile,
+            },
+            cost,
+        })
+    }
+
+    /// One rate profile.
+    fn profile(&self, path: &str, p: &ProfileFile) -> Result<RateProfile, Error> {
+        let fields: &[&str] = match p.kind.as_str() {
+            "constant" => &[],
+            "diurnal" => &["peak_to_trough", "peak_hour"],
+            "steps" => &["steps"],
+            "spikes" => &["spikes"],
+            "points" => &["points"],
+            other => {
+                return Err(self.unknown(
+                    &format!("{path}.type"),
+                    "profile type",
+                    other,
+                    &PROFILE_TYPES,
+                ));
+            }
+        };
+        let given = [
+            ("peak_to_trough", p.peak_to_trough.is_some()),
+            ("peak_hour", p.peak_hour.is_some()),
+            ("steps", p.steps.is_some()),
+            ("spikes", p.spikes.is_some()),
+            ("points", p.points.is_some()),
+        ];
+        self.only_fields(path, "profile type", &p.kind, fields, &given)?;
+        match p.kind.as_str() {
+            "constant" => Ok(RateProfile::Constant),
+            "diurnal" => {
+                let peak_to_trough = match &p.peak_to_trough {
+                    Some(s) => self.real(
+                        &format!("{path}.peak_to_trough"),
+                        s,
+                        |v| v >= 1.0,
+                        "expected a ratio >= 1 of the peak rate to the trough rate",
+                    )?,
+                    None => 3.0,
+                };
+                let peak_hour = match &p.peak_hour {
+                    Some(s) => self.real(
+                        &format!("{path}.peak_hour"),
+                        s,
+                        |v| (0.0..24.0).contains(&v),
+                        "expected an hour of the day in [0, 24), such as 14 or 14.5",
+                    )?,
+                    None => 14.0,
+                };
+                Ok(RateProfile::Diurnal {
+                    peak_to_trough,
+                    peak_hour,
+                })
+            }
+            "steps" => Ok(RateProfile::Steps(self.points(
+                &format!("{path}.steps"),
+                p.steps.as_deref().unwrap_or_default(),
+            )?)),
+            "points" => Ok(RateProfile::Points(self.points(
+                &format!("{path}.points"),
+                p.points.as_deref().unwrap_or_default(),
+            )?)),
+            _ => {
+                let spath = format!("{path}.spikes");
+                let spikes = p.spikes.as_deref().unwrap_or_default();
+                if spikes.is_empty() {
+                    return Err(self.invalid(
+                        &spath,
+                        "no spike is given",
+                        "expected at least one {at, duration, factor}",
+                    ));
+                }
+                spikes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let p = format!("{spath}[{i}]");
+                        Ok(Spike {
+                            start: SimTime(self.duration(&format!("{p}.at"), &s.at)?.as_micros()),
+                            duration: self
+                                .positive_duration(&format!("{p}.duration"), &s.duration)?,
+                            factor: self.factor(&format!("{p}.factor"), &s.factor)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()
+                    .map(RateProfile::Spikes)
+            }
+        }
+    }
+
+    /// Points of a `steps` or `points` profile: at least one, strictly increasing in time.
+    fn points(&self, path: &str, points: &[PointFile]) -> Result<Vec<ProfilePoint>, Error> {
+        if points.is_empty() {
+            return Err(self.invalid(
+                path,
+                "no point is given",
+                "expected at least one {at, factor}",
+            ));
+        }
+        let mut out: Vec<ProfilePoint> = Vec::with_capacity(points.len());
+        for (i, point) in points.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            let at = SimTime(self.duration(&format!("{p}.at"), &point.at)?.as_micros());
+            if let Some(previous) = out.last()
+                && at <= previous.at
+            {
+                return Err(self.invalid(
+                    &format!("{p}.at"),
+                    format!(
+                        "\"{}\" is not after the previous point's {}",
+                        point.at.text(),
+                        previous.at
+                    ),
+                    "expected strictly increasing times",
+                ));
+            }
+            let factor = self.factor(&format!("{p}.factor"), &point.factor)?;
+            out.push(ProfilePoint { at, factor });
+        }
+        Ok(out)
+    }
+
+    /// A rate factor `>= 0`.
+    fn factor(&self, path: &str, s: &Scalar) -> Result<f64, Error> {
+        self.real(
+            path,
+            s,
+            |v| v >= 0.0,
+            "expected a rate factor >= 0, such as 1.5",
+        )
+    }
+
+    /// Rejects the fields in `given` that `kind` does not take.
+    fn only_fields(
+        &self,
+        path: &str,
+        what: &str,
+        kind: &str,
+        fields: &[&str],
+        given: &[(&str, bool)],
+    ) -> Result<(), Error> {
+        for &(field, present) in given {
+            if present && !fields.contains(&field) {
+                let allowed = if fields.is_empty() {
+                    "expected no other field".to_string()
+                } else {
+                    format!("expected only {}", fields.join(", "))
+                };
+                return Err(self.invalid(
+                    &format!("{path}.{field}"),
+                    format!("\"{field}\" does not apply to {what} {kind}"),
+                    allowed,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `load.model`.
+    fn model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
+        const VECTOR_FIELDS: [&str; 6] =
+            ["vectors", "dimension", "top_k", "recall", "ef", "jitter_cv"];
+        const INFERENCE_FIELDS: [&str; 3] = ["tokens", "tokens_per_core_second", "overhead"];
+        let fields: &[&str] = match m.kind.as_str() {
+            "vector-search" => &VECTOR_FIELDS,
+            "inference" => &INFERENCE_FIELDS,
+            other => {
+                return Err(self.unknown(
+                    &format!("{path}.type"),
+                    "model type",
+                    other,
+                    &MODEL_TYPES,
+                ));
+            }
+        };
+        let given = [
+            ("vectors", m.vectors.is_some()),
+            ("dimension", m.dimension.is_some()),
+            ("top_k", m.top_k.is_some()),
+            ("recall", m.recall.is_some()),
+            ("ef", m.ef.is_some()),
+            ("jitter_cv", m.jitter_cv.is_some()),
+            ("tokens", m.tokens.is_some()),
+            ("tokens_per_core_second", m.tokens_per_core_second.is_some()),
+            ("overhead", m.overhead.is_some()),
+        ];
+        self.only_fields(path, "model type", &m.kind, fields, &given)?;
+        let required = |field: &str, v: &Option<Scalar>| -> Result<Scalar, Error> {
+            v.clone().ok_or_else(|| {
+                self.invalid(
+                    &format!("{path}.{field}"),
+                    format!("model type {} needs \"{field}\"", m.kind),
+                    format!("expected {field} to be set"),
+                )
+            })
+        };
+        if m.kind == "inference" {
+            let Some(tokens) = &m.tokens else {
+                return Err(self.invalid(
+                    &format!("{path}.tokens"),
+                    "model type inference needs \"tokens\"",
+                    "expected a count such as 250, or a distribution such as \
+                     {distribution: lognormal, mean: 250, p99: 1500}",
+                ));
+            };
+            let tokens = self.count_dist(&format!("{path}.tokens"), tokens)?;
+            let tps = required("tokens_per_core_second", &m.tokens_per_core_second)?;
+            let tokens_per_core_second =
+                self.positive_count(&format!("{path}.tokens_per_core_second"), &tps)?;
+            let overhead = self.optional_duration(
+                &format!("{path}.overhead"),
+                m.overhead.as_ref(),
+                SimDuration::ZERO,
+            )?;
+            return Ok(CostModel::Inference(InferenceModel {
+                tokens,
+                tokens_per_core_second,
+                overhead,
+            }));
+        }
+        let vectors = self.positive_count(
+            &format!("{path}.vectors"),
+            &required("vectors", &m.vectors)?,
+        )?;
+        let dimension = self.whole_u32(
+            &format!("{path}.dimension"),
+            &required("dimension", &m.dimension)?,
+            "dimension",
+            1,
+            u32::MAX,
+        )?;
+        let top_k = match &m.top_k {
+            Some(s) => self.whole_u32(&format!("{path}.top_k"), s, "count", 1, u32::MAX)?,
+            None => 10,
+        };
+        let recall = match &m.recall {
+            Some(s) => self.real(
+                &format!("{path}.recall"),
+                s,
+                |v| v > 0.0 && v < 1.0,
+                "expected a recall strictly between 0 and 1, such as 0.95",
+            )?,
+            None => 0.95,
+        };
+        let ef =
+            m.ef.as_ref()
+                .map(|s| {
+                    let p = format!("{path}.ef");
+                    let ef = self.whole_u32(&p, s, "count", 1, u32::MAX)?;
+                    if ef < top_k {
+                        return Err(self.invalid(
+                            &p,
+                            format!("\"{}\" is below top_k {top_k}", s.text()),
+                            "expected ef >= top_k (HNSW keeps at least k candidates)",
+                        ));
+                    }
+                    Ok(ef)
+                })
+                .transpose()?;
+        let jitter_cv = match &m.jitter_cv {
+            Some(s) => self.real(
+                &format!("{path}.jitter_cv"),
+                s,
+                |v| v >= 0.0,
+                "expected a coefficient of variation >= 0, such as 0.25",
+            )?,
+            None => 0.25,
+        };
+        Ok(CostModel::VectorSearch(VectorSearchModel {
+            vectors,
+            dimension,
+            top_k,
+            recall,
+            ef,
+            jitter_cv,
+        }))
+    }
+}

@@ -1,0 +1,323 @@
+//! Node pools: machine type (catalog or inline), size and autoscaling bounds, labels (with the
+//! provider's well-known ones added), taints, pod limit, allocatable and provisioning delay.
+
+use crate::cluster::spec::{Labels, Taint, TaintEffect};
+use crate::scenario::catalog::{self, Provider};
+use crate::scenario::error::Error;
+use crate::scenario::model::{MachineType, NodePool, PoolAutoscaling};
+use crate::scenario::schema::{MachineTypeFile, PoolFile, Scalar, TaintFile};
+use crate::units::{Resources, SimDuration};
+use crate::workload::spec::DurationDist;
+
+use super::Cx;
+
+/// Name of inline machine types.
+const CUSTOM_MACHINE: &str = "custom";
+
+/// Taint effects, as Kubernetes spells them.
+pub(super) const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/// Parses a taint or toleration effect name.
+pub(super) fn taint_effect(name: &str) -> Option<TaintEffect> {
+    match name {
+        "NoSchedule" => Some(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Some(TaintEffect::NoExecute),
+        _ => None,
+    }
+}
+
+impl Cx<'_> {
+    /// Validates the pool `name`.
+    pub(super) fn pool(&self, name: &str, p: &PoolFile) -> Result<NodePool, Error> {
+        let path = format!("node_pools.{name}");
+        self.dns_label(&path, "node pool", name)?;
+        let (machine, provider) = self.machine(&format!("{path}.machine_type"), &p.machine_type)?;
+
+        let price_usd_per_hour = if p.spot {
+            machine.spot_usd_per_hour.ok_or_else(|| {
+                self.invalid(
+                    &format!("{path}.spot"),
+                    format!(
+                        "spot nodes asked for, but machine type \"{}\" has no spot price",
+                        machine.name
+                    ),
+                    "expected spot: false, or an inline machine with spot_price_per_hour",
+                )
+            })?
+        } else {
+            machine.on_demand_usd_per_hour
+        };
+
+        let max_pods = match &p.max_pods {
+            Some(s) => self.whole_u32(&format!("{path}.max_pods"), s, "pod count", 1, 256)?,
+            None => provider.default_max_pods(),
+        };
+
+        let computed = catalog::allocatable(provider, machine.capacity, max_pods);
+        let allocatable = match &p.allocatable {
+            None => computed,
+            Some(over) => {
+                let cpu = match &over.cpu {
+                    Some(s) => self.cpu(&format!("{path}.allocatable.cpu"), s)?,
+                    None => computed.cpu,
+                };
+                let memory = match &over.memory {
+                    Some(s) => self.memory(&format!("{path}.allocatable.memory"), s)?,
+                    None => computed.memory,
+                };
+                if cpu > machine.capacity.cpu {
+                    return Err(self.invalid(
+                        &format!("{path}.allocatable.cpu"),
+                        format!(
+                            "{} is more than the machine's {} cpu",
+                            cpu, machine.capacity.cpu
+                        ),
+                        "expected allocatable <= capacity",
+                    ));
+                }
+                if memory > machine.capacity.memory {
+                    return Err(self.invalid(
+                        &format!("{path}.allocatable.memory"),
+                        format!(
+                            "{} is more than the machine's {} memory",
+                            memory, machine.capacity.memory
+                        ),
+                        "expected allocatable <= capacity",
+                    ));
+                }
+                Resources { cpu, memory }
+            }
+        };
+
+        let (initial_size, min_nodes, max_nodes, autoscaling) = self.pool_size(&path, p)?;
+
+        let provisioning_delay = match &p.provisioning_delay {
+            Some(d) => self.duration_dist(&format!("{path}.provisioning_delay"), d, false)?,
+            None => DurationDist::Constant(SimDuration::from_secs(90)),
+        };
+
+        let labels = self.pool_labels(&path, name, &machine, provider, p)?;
+        let taints = p
+            .taints
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.taint(&format!("{path}.taints[{i}]"), t))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(NodePool {
+            name: name.to_string(),
+            machine,
+            allocatable,
+            initial_size,
+            min_nodes,
+            max_nodes,
+            autoscaling,
+            spot: p.spot,
+            price_usd_per_hour,
+            labels,
+            taints,
+            max_pods,
+            provisioning_delay,
+        })
+    }
+
+    /// The machine type and the provider whose reservations apply to it.
+    fn machine(&self, path: &str, m: &MachineTypeFile) -> Result<(MachineType, Provider), Error> {
+        match m {
+            MachineTypeFile::Named(name) => {
+                let Some(entry) = catalog::lookup(name) else {
+                    return Err(self.unknown(path, "machine type", name, &catalog::names()));
+                };
+                let machine = MachineType {
+                    name: entry.name.to_string(),
+                    capacity: entry.capacity(),
+                    on_demand_usd_per_hour: entry.on_demand_usd_per_hour,
+                    spot_usd_per_hour: entry.spot_usd_per_hour,
+                };
+                Ok((machine, entry.provider))
+            }
+            MachineTypeFile::Inline(inline) => {
+                let cpu = self.cpu(&format!("{path}.cpu"), &inline.cpu)?;
+                let memory = self.memory(&format!("{path}.memory"), &inline.memory)?;
+                if cpu.0 == 0 || memory.0 == 0 {
+                    let (field, text) = if cpu.0 == 0 {
+                        ("cpu", inline.cpu.text())
+                    } else {
+                        ("memory", inline.memory.text())
+                    };
+                    return Err(self.invalid(
+                        &format!("{path}.{field}"),
+                        format!("\"{text}\" is zero"),
+                        "expected a machine with some cpu and memory",
+                    ));
+                }
+                let price = |field: &str, s: &Scalar| {
+                    self.real(
+                        &format!("{path}.{field}"),
+                        s,
+                        |v| v >= 0.0,
+                        "expected a price in USD per hour >= 0, such as 0.42",
+                    )
+                };
+                let on_demand = price("price_per_hour", &inline.price_per_hour)?;
+                let spot = inline
+                    .spot_price_per_hour
+                    .as_ref()
+                    .map(|s| price("spot_price_per_hour", s))
+                    .transpose()?;
+                let machine = MachineType {
+                    name: CUSTOM_MACHINE.to_string(),
+                    capacity: Resources { cpu, memory },
+                    on_demand_usd_per_hour: on_demand,
+                    spot_usd_per_hour: spot,
+                };
+                Ok((machine, Provider::Gke))
+            }
+        }
+    }
+
+    /// `(initial_size, min_nodes, max_nodes, autoscaling)` of a pool.
+    fn pool_size(
+        &self,
+        path: &str,
+        p: &PoolFile,
+    ) -> Result<(u32, u32, u32, Option<PoolAutoscaling>), Error> {
+        let initial = |default: u32| match &p.initial_size {
+            Some(s) => self.whole_u32(&format!("{path}.initial_size"), s, "count", 0, u32::MAX),
+            None => Ok(default),
+        };
+        let Some(a) = &p.autoscaling else {
+            let size = initial(1)?;
+            return Ok((size, size, size, None));
+        };
+        let apath = format!("{path}.autoscaling");
+        let min = match &a.min_nodes {
+            Some(s) => self.whole_u32(&format!("{apath}.min_nodes"), s, "count", 0, u32::MAX)?,
+            None => 0,
+        };
+        let max = self.whole_u32(
+            &format!("{apath}.max_nodes"),
+            &a.max_nodes,
+            "count",
+            1,
+            u32::MAX,
+        )?;
+        if max < min {
+            return Err(self.invalid(
+                &format!("{apath}.max_nodes"),
+                format!("\"{}\" is below min_nodes {min}", a.max_nodes.text()),
+                "expected max_nodes >= min_nodes",
+            ));
+        }
+        let threshold = |field: &str, s: &Option<Scalar>| {
+            s.as_ref()
+                .map(|s| {
+                    self.real(
+                        &format!("{apath}.{field}"),
+                        s,
+                        |v| v > 0.0 && v <= 100.0,
+                        "expected a percentage in (0, 100]",
+                    )
+                })
+                .transpose()
+        };
+        let cpu_threshold_percent = threshold("cpu_threshold", &a.cpu_threshold)?;
+        let memory_threshold_percent = threshold("memory_threshold", &a.memory_threshold)?;
+        if a.enabled == Some(false) {
+            let size = initial(1)?;
+            return Ok((size, size, size, None));
+        }
+        let size = initial(min)?;
+        if size < min || size > max {
+            return Err(self.invalid(
+                &format!("{path}.initial_size"),
+                format!("{size} is outside the autoscaling range {min}..{max}"),
+                "expected min_nodes <= initial_size <= max_nodes",
+            ));
+        }
+        Ok((
+            size,
+            min,
+            max,
+            Some(PoolAutoscaling {
+                cpu_threshold_percent,
+                memory_threshold_percent,
+            }),
+        ))
+    }
+
+    /// The user's labels plus the ones the provider sets on every node of the pool.
+    fn pool_labels(
+        &self,
+        path: &str,
+        name: &str,
+        machine: &MachineType,
+        provider: Provider,
+        p: &PoolFile,
+    ) -> Result<Labels, Error> {
+        let mut well_known = vec![("node.kubernetes.io/instance-type", machine.name.clone())];
+        match provider {
+            Provider::Gke => {
+                well_known.push(("cloud.google.com/gke-nodepool", name.to_string()));
+                if p.spot {
+                    well_known.push(("cloud.google.com/gke-spot", "true".to_string()));
+                }
+            }
+            Provider::Eks => {
+                well_known.push(("eks.amazonaws.com/nodegroup", name.to_string()));
+                let capacity = if p.spot { "SPOT" } else { "ON_DEMAND" };
+                well_known.push(("eks.amazonaws.com/capacityType", capacity.to_string()));
+            }
+        }
+        let mut labels = Labels::new();
+        for (key, value) in &p.labels.0 {
+            let lpath = format!("{path}.labels.{key}");
+            if key.is_empty() {
+                return Err(self.invalid(
+                    &lpath,
+                    "a label key is empty",
+                    "expected a non-empty key",
+                ));
+            }
+            if well_known.iter().any(|(k, _)| k == key) {
+                return Err(self.invalid(
+                    &lpath,
+                    format!("\"{key}\" is set by the provider on every node"),
+                    "expected a label the provider does not set (remove this one)",
+                ));
+            }
+            labels.insert(key.clone(), value.text().to_string());
+        }
+        labels.extend(well_known.into_iter().map(|(k, v)| (k.to_string(), v)));
+        Ok(labels)
+    }
+
+    /// A node taint.
+    fn taint(&self, path: &str, t: &TaintFile) -> Result<Taint, Error> {
+        if t.key.is_empty() {
+            return Err(self.invalid(
+                &format!("{path}.key"),
+                "the taint key is empty",
+                "expected a non-empty key",
+            ));
+        }
+        let effect = taint_effect(&t.effect).ok_or_else(|| {
+            self.unknown(
+                &format!("{path}.effect"),
+                "taint effect",
+                &t.effect,
+                &TAINT_EFFECTS,
+            )
+        })?;
+        Ok(Taint {
+            key: t.key.clone(),
+            value: t
+                .value
+                .as_ref()
+                .map(|v| v.text().to_string())
+                .unwrap_or_default(),
+            effect,
+        })
+    }
+}

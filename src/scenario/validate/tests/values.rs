@@ -1,0 +1,317 @@
+//! Valid files: defaults, the shipped scenarios' values, and command-line overrides.
+
+use super::{BASE, base_with, load};
+use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
+use crate::scenario::Scenario;
+use crate::scenario::model::{Expander, HpaMetric, ResourceName};
+use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
+use crate::workload::spec::{CostModel, DurationDist, LoadBalancerPolicy, RateProfile, Spike};
+
+#[test]
+fn defaults_are_filled_in() {
+    let s = load(BASE).expect("valid");
+    assert_eq!(s.seed, 1);
+    assert_eq!(s.warmup, SimDuration::ZERO);
+    assert_eq!(s.resolution, SimDuration::from_secs(60));
+    assert_eq!(s.description, "");
+    let pool = &s.node_pools[0];
+    assert_eq!(
+        (pool.initial_size, pool.min_nodes, pool.max_nodes),
+        (1, 1, 1)
+    );
+    assert_eq!(pool.autoscaling, None);
+    assert_eq!(pool.max_pods, 110);
+    assert_eq!(pool.allocatable.cpu, Millicores(7_910));
+    assert_eq!(
+        pool.provisioning_delay,
+        DurationDist::Constant(SimDuration::from_secs(90))
+    );
+    assert_eq!(pool.price_usd_per_hour, 0.4176);
+    assert_eq!(
+        pool.labels["node.kubernetes.io/instance-type"],
+        "c2-standard-8"
+    );
+    assert_eq!(pool.labels["cloud.google.com/gke-nodepool"], "pool");
+    assert!(!pool.labels.contains_key("cloud.google.com/gke-spot"));
+    let web = &s.services[0];
+    assert_eq!(web.namespace, "default");
+    assert_eq!(web.load_balancer, LoadBalancerPolicy::Random);
+    assert_eq!(web.server.queue_limit, None);
+    assert_eq!(web.server.timeout, None);
+    assert_eq!(web.server.cpu_per_worker, Millicores(1_000));
+    assert_eq!(
+        web.startup.image_pull,
+        DurationDist::Constant(SimDuration::ZERO)
+    );
+    assert_eq!(s.autoscaling.cluster_autoscaler, None, "no pool autoscales");
+    assert_eq!(s.namespaces, ["default"]);
+
+    // A pool with autoscaling bounds turns the Cluster Autoscaler on with its defaults, and
+    // starts at min_nodes.
+    let s = load(&base_with(
+        "machine_type: c2-standard-8",
+        "machine_type: m6i.2xlarge\n    spot: true\n    autoscaling: {min_nodes: 2, max_nodes: 5}",
+    ))
+    .expect("valid");
+    let pool = &s.node_pools[0];
+    assert_eq!(
+        (pool.initial_size, pool.min_nodes, pool.max_nodes),
+        (2, 2, 5)
+    );
+    assert_eq!(pool.max_pods, 58, "EKS default");
+    assert_eq!(pool.price_usd_per_hour, 0.150, "billed at the spot price");
+    assert_eq!(pool.labels["eks.amazonaws.com/capacityType"], "SPOT");
+    let ca = s
+        .autoscaling
+        .cluster_autoscaler
+        .expect("enabled by the pool's autoscaling");
+    assert_eq!(ca.expanders, [Expander::LeastWaste]);
+    assert_eq!(ca.scan_interval, SimDuration::from_secs(10));
+    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(10));
+    assert_eq!(ca.max_node_provision_time, SimDuration::from_secs(900));
+
+    // scale_down_delay_after_delete follows scan_interval; `enabled: false` turns it off.
+    let s = load(&format!(
+        "{BASE}autoscaling: {{cluster_autoscaler: {{scan_interval: 30s}}}}\n"
+    ))
+    .expect("valid");
+    let ca = s.autoscaling.cluster_autoscaler.expect("enabled");
+    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(30));
+    let s = load(&format!(
+        "{BASE}autoscaling: {{cluster_autoscaler: {{enabled: false}}}}\n"
+    ))
+    .expect("valid");
+    assert_eq!(s.autoscaling.cluster_autoscaler, None);
+}
+
+fn shipped(name: &str) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    match Scenario::load(&path) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn ai_infra_carries_the_reference_configuration() {
+    let s = shipped("ai-infra.yaml");
+    assert_eq!((s.name.as_str(), s.seed), ("ai-infra", 42));
+    assert_eq!(s.duration, SimDuration::from_secs(24 * 3600));
+    assert_eq!(s.warmup, SimDuration::ZERO);
+    assert_eq!(s.resolution, SimDuration::from_secs(60));
+
+    let pools: Vec<_> = s
+        .node_pools
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.machine.name.as_str(),
+                p.initial_size,
+                p.min_nodes,
+                p.max_nodes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        pools,
+        [
+            ("compute-optimized", "c2-standard-8", 3, 2, 10),
+            ("memory-optimized", "n2-highmem-8", 2, 1, 5)
+        ]
+    );
+    for p in &s.node_pools {
+        let a = p.autoscaling.as_ref().expect("both pools autoscale");
+        assert_eq!(
+            (a.cpu_threshold_percent, a.memory_threshold_percent),
+            (Some(70.0), Some(75.0))
+        );
+        assert_eq!(p.labels["node-type"], p.name);
+    }
+
+    let vs = &s.services[0];
+    assert_eq!(
+        (vs.name.as_str(), vs.namespace.as_str(), vs.replicas),
+        ("vector-store", "vector-store", 3)
+    );
+    assert_eq!(vs.pod.requests, Resources::new(2_000, 4 * Bytes::GIB));
+    assert_eq!(vs.pod.limits, Resources::new(4_000, 8 * Bytes::GIB));
+    let pref = &vs.pod.affinity.preferred[0];
+    assert_eq!(pref.weight, 100);
+    let expr = &pref.preference.match_expressions[0];
+    assert_eq!(
+        (expr.key.as_str(), expr.operator),
+        ("node-type", SelectorOperator::In)
+    );
+    assert_eq!(expr.values, ["memory-optimized"]);
+    assert_eq!(vs.load_balancer, LoadBalancerPolicy::LeastRequests);
+    let load = vs.load.as_ref().expect("vector-store has load");
+    assert_eq!(load.arrivals.rate_per_s, 2400.0);
+    assert_eq!(
+        load.arrivals.profile,
+        [
+            RateProfile::Diurnal {
+                peak_to_trough: 4.0,
+                peak_hour: 14.0
+            },
+            RateProfile::Spikes(vec![Spike {
+                start: SimTime(10 * 3600 * 1_000_000),
+                duration: SimDuration::from_secs(15 * 60),
+                factor: 1.5
+            }])
+        ]
+    );
+    let CostModel::VectorSearch(m) = &load.cost else {
+        panic!("vector-search model")
+    };
+    assert_eq!(
+        (m.vectors, m.dimension, m.top_k, m.recall),
+        (1e7, 768, 10, 0.95)
+    );
+
+    let mi = &s.services[1];
+    assert_eq!((mi.name.as_str(), mi.replicas), ("model-inference", 2));
+    assert_eq!(mi.pod.requests, Resources::new(4_000, 16 * Bytes::GIB));
+    assert_eq!(mi.pod.limits, Resources::new(8_000, 32 * Bytes::GIB));
+    assert_eq!(mi.server.cpu_per_worker, Millicores(4_000));
+
+    let hpa: Vec<_> = s
+        .autoscaling
+        .hpa
+        .iter()
+        .map(|h| (h.service, h.min_replicas, h.max_replicas, h.metrics.clone()))
+        .collect();
+    assert_eq!(
+        hpa,
+        [
+            (
+                0,
+                2,
+                10,
+                vec![HpaMetric::ResourceUtilization {
+                    resource: ResourceName::Cpu,
+                    average_utilization_percent: 70
+                }]
+            ),
+            (
+                1,
+                1,
+                5,
+                vec![HpaMetric::ResourceUtilization {
+                    resource: ResourceName::Memory,
+                    average_utilization_percent: 75
+                }]
+            ),
+        ]
+    );
+
+    let q: Vec<_> = s
+        .quotas
+        .iter()
+        .map(|q| {
+            (
+                q.namespace.as_str(),
+                q.requests_cpu,
+                q.requests_memory,
+                q.limits_cpu,
+                q.limits_memory,
+            )
+        })
+        .collect();
+    let gib = |g| Some(Bytes::from_gib(g));
+    let cores = |c| Some(Millicores::from_cores(c));
+    assert_eq!(
+        q,
+        [
+            ("model-inference", cores(32), gib(64), cores(64), gib(128)),
+            ("vector-store", cores(16), gib(32), cores(32), gib(64)),
+        ]
+    );
+    assert_eq!(s.namespaces, ["model-inference", "vector-store"]);
+
+    assert_eq!(s.monitoring.scrapes[0].service, 0);
+    let alert = &s.monitoring.alerts[0];
+    assert_eq!(
+        (alert.name.as_str(), alert.service, alert.threshold),
+        ("HighCPUUsage", 0, 0.8)
+    );
+    assert_eq!(alert.for_duration, SimDuration::from_secs(300));
+    assert!(s.autoscaling.cluster_autoscaler.is_some());
+}
+
+#[test]
+fn mmc_is_the_queueing_check() {
+    let s = shipped("mmc.yaml");
+    assert_eq!(
+        (s.seed, s.duration, s.warmup),
+        (7, SimDuration::from_secs(7200), SimDuration::from_secs(600))
+    );
+    let pool = &s.node_pools[0];
+    assert_eq!(pool.machine.name, "custom");
+    assert_eq!(
+        pool.machine.capacity,
+        Resources::new(64_000, 256 * Bytes::GIB)
+    );
+    assert_eq!(pool.price_usd_per_hour, 1.0);
+    let q = &s.services[0];
+    assert_eq!((q.replicas, q.server.concurrency), (1, 8));
+    let load = q.load.as_ref().expect("queue has load");
+    assert_eq!(load.arrivals.rate_per_s, 720.0);
+    assert_eq!(
+        load.cost,
+        CostModel::ServiceTime(DurationDist::Exponential {
+            mean: SimDuration::from_millis(10)
+        })
+    );
+}
+
+#[test]
+fn taints_example_places_what_it_says() {
+    let s = shipped("taints-and-affinity.yaml");
+    let dedicated = &s.node_pools[1];
+    assert_eq!(dedicated.taints[0].effect, TaintEffect::NoSchedule);
+    let spot = &s.node_pools[2];
+    assert!(spot.spot);
+    assert_eq!(spot.labels["cloud.google.com/gke-spot"], "true");
+    let batch = &s.services[2];
+    assert_eq!(
+        batch.pod.tolerations[0].operator,
+        TolerationOperator::Exists
+    );
+    assert_eq!(
+        s.autoscaling.cluster_autoscaler.expect("enabled").expanders,
+        [Expander::Priority, Expander::LeastWaste]
+    );
+}
+
+#[test]
+fn overrides_recheck_the_duration_rules() {
+    let s = shipped("mmc.yaml");
+    let o = s
+        .clone()
+        .with_overrides(Some(99), Some(SimDuration::from_secs(3600)))
+        .expect("valid");
+    assert_eq!((o.seed, o.duration), (99, SimDuration::from_secs(3600)));
+    let same = s.clone().with_overrides(None, None).expect("valid");
+    assert_eq!(same, s);
+    let err = s
+        .clone()
+        .with_overrides(None, Some(SimDuration::from_secs(300)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("warmup: \"10m0s\" is not shorter than the duration 5m0s"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("mmc (duration overridden to 5m0s): "),
+        "{err}"
+    );
+    let err = s
+        .with_overrides(None, Some(SimDuration::ZERO))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("duration: \"0s\" is zero"), "{err}");
+}
