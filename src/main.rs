@@ -85,7 +85,8 @@ fn run(
         Some(path) => Scenario::load(path),
         None => Scenario::from_yaml_str(REFERENCE_SCENARIO, REFERENCE_NAME),
     }
-    .and_then(|s| s.with_overrides(seed, duration))
+    .map_err(|e| e.to_string())?
+    .with_overrides(seed, duration)
     .map_err(|e| e.to_string())?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
     let report = run_to_dir(&scenario, &out)

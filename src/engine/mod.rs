@@ -48,7 +48,7 @@ impl<E: Copy> Clock<E> {
     ///
     /// # Panics
     /// If `time` is in the past: an event scheduled backwards is a bug in the model.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         assert!(
             time >= self.now,
@@ -59,7 +59,7 @@ impl<E: Copy> Clock<E> {
     }
 
     /// Schedules `event` after `delay`.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
         self.queue.push(self.now.0 + delay.0, event);
     }
@@ -68,10 +68,7 @@ impl<E: Copy> Clock<E> {
     /// otherwise leaves it pending and returns `None`.
     #[inline]
     pub fn next_until(&mut self, horizon: SimTime) -> Option<E> {
-        if self.queue.peek_time()? > horizon.0 {
-            return None;
-        }
-        let (time, event) = self.queue.pop()?;
+        let (time, event) = self.queue.pop_until(horizon.0)?;
         self.now = SimTime(time);
         self.processed += 1;
         Some(event)

@@ -4,9 +4,6 @@
 //! Use it through `Simulation`; it is public only so that benchmarks can measure it alone.
 //! It allocates only when the number of simultaneously pending events reaches a new maximum.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 /// Bits of a key that hold the slab slot of the payload.
 const SLOT_BITS: u32 = 24;
 /// Bits of a key that hold the insertion sequence number.
@@ -23,7 +20,8 @@ const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
 /// insertion order: the total order that makes runs reproducible.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<u128>>,
+    /// A binary min-heap of keys.
+    heap: Vec<u128>,
     slab: Vec<E>,
     free_slots: Vec<u32>,
     next_seq: u64,
@@ -39,7 +37,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
             slab: Vec::new(),
             free_slots: Vec::new(),
             next_seq: 0,
@@ -51,7 +49,7 @@ impl<E: Copy> EventQueue<E> {
     /// # Panics
     /// If more than `MAX_PENDING` events are pending at once or more than 2^40 events are ever
     /// pushed: both mean a runaway model, not a valid run.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: u64, event: E) {
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -73,13 +71,73 @@ impl<E: Copy> EventQueue<E> {
         );
         let key = (u128::from(time) << 64) | (u128::from(self.next_seq) << SLOT_BITS) | slot;
         self.next_seq += 1;
-        self.heap.push(Reverse(key));
+        // Sift up from the new leaf, moving larger parents down into the hole.
+        let mut hole = self.heap.len();
+        self.heap.push(key);
+        let heap = self.heap.as_mut_slice();
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            // SAFETY: parent < hole < heap.len().
+            let parent_key = unsafe { *heap.get_unchecked(parent) };
+            if parent_key <= key {
+                break;
+            }
+            // SAFETY: hole < heap.len(): it starts at the last index and only decreases.
+            unsafe { *heap.get_unchecked_mut(hole) = parent_key };
+            hole = parent;
+        }
+        heap[hole] = key;
+    }
+
+    /// Removes and returns the earliest event, with its time, if it is due no later than
+    /// `horizon`.
+    #[inline]
+    pub fn pop_until(&mut self, horizon: u64) -> Option<(u64, E)> {
+        if (*self.heap.first()? >> 64) as u64 > horizon {
+            return None;
+        }
+        self.pop()
     }
 
     /// Removes and returns the earliest event, with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        let Reverse(key) = self.heap.pop()?;
+        let last = self.heap.pop()?;
+        let heap = self.heap.as_mut_slice();
+        let n = heap.len();
+        let key = if n == 0 {
+            last
+        } else {
+            let top = heap[0];
+            // Sift the former last key down from the root, stopping as soon as it fits: in a
+            // small heap it usually belongs near the top, so this beats sifting to the bottom.
+            let mut hole = 0;
+            loop {
+                let left = 2 * hole + 1;
+                if left >= n {
+                    break;
+                }
+                let right = left + 1;
+                let mut child = left;
+                // SAFETY: left < n and right < n are checked before each read.
+                let mut child_key = unsafe { *heap.get_unchecked(left) };
+                if right < n {
+                    let right_key = unsafe { *heap.get_unchecked(right) };
+                    if right_key < child_key {
+                        child = right;
+                        child_key = right_key;
+                    }
+                }
+                if last <= child_key {
+                    break;
+                }
+                // SAFETY: hole is 0 or a child index already checked to be < n.
+                unsafe { *heap.get_unchecked_mut(hole) = child_key };
+                hole = child;
+            }
+            heap[hole] = last;
+            top
+        };
         let slot = (key & SLOT_MASK) as u32;
         self.free_slots.push(slot);
         Some(((key >> 64) as u64, self.slab[slot as usize]))
@@ -88,7 +146,7 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(key)| (key >> 64) as u64)
+        self.heap.first().map(|key| (key >> 64) as u64)
     }
 
     /// Events pending.

@@ -138,7 +138,6 @@ impl<'s> Simulation<'s> {
                     wait: Latency::new(),
                     interval: IntervalStats {
                         arrivals: 0,
-                        completed: 0,
                         rejected: 0,
                         timed_out: 0,
                         latency: Latency::new(),

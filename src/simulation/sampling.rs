@@ -31,7 +31,7 @@ impl Simulation<'_> {
                 let interval = &mut svc.interval;
                 let row = ServiceInterval {
                     arrivals_per_s: interval.arrivals as f64 / width_s,
-                    completed: interval.completed,
+                    completed: interval.latency.count(),
                     rejected: interval.rejected,
                     timed_out: interval.timed_out,
                     ready: svc.ready.len() as u32,
@@ -43,7 +43,6 @@ impl Simulation<'_> {
                     cpu_requested_cores: svc.cpu_requested_gauge.value() as f64 / 1_000.0,
                 };
                 interval.arrivals = 0;
-                interval.completed = 0;
                 interval.rejected = 0;
                 interval.timed_out = 0;
                 interval.cpu_area = 0;

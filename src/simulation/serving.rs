@@ -2,6 +2,7 @@
 //!
 //! Nothing here allocates or logs; every figure goes to preallocated counters and histograms.
 
+use crate::report::stats::Latency;
 use crate::simulation::state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
@@ -86,13 +87,13 @@ impl Simulation<'_> {
         };
         let svc = &mut self.services[usize::from(pod.service)];
         let latency = now.since(arrived);
-        svc.interval.completed += 1;
-        svc.interval.latency.record(latency);
         if arrived >= warmup_end {
             svc.counts.completed += 1;
-            svc.latency.record(latency);
+            Latency::record_both(&mut svc.interval.latency, &mut svc.latency, latency);
             svc.in_flight_measured -= 1;
             pod.in_service_measured -= 1;
+        } else {
+            svc.interval.latency.record(latency);
         }
         svc.expire_queue(&mut pod.server, now, warmup_end);
         if let Some(next) = pod.server.finish(now, &svc.limits) {

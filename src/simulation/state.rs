@@ -147,9 +147,9 @@ pub(crate) struct Counts {
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalStats {
     pub(crate) arrivals: u64,
-    pub(crate) completed: u64,
     pub(crate) rejected: u64,
     pub(crate) timed_out: u64,
+    /// Latency of requests completed in the interval; its count is the interval's completions.
     pub(crate) latency: Latency,
     /// CPU used by the service's pods since the last row, in millicore-microseconds.
     pub(crate) cpu_area: u64,

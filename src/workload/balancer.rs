@@ -31,8 +31,9 @@ impl Balancer {
         in_flight: impl Fn(&P) -> u32,
     ) -> Option<usize> {
         let n = ready.len();
-        if n == 0 {
-            return None;
+        if n <= 1 {
+            // No choice to make: no draw, so one pod behaves the same under every policy.
+            return if n == 0 { None } else { Some(0) };
         }
         Some(match self.policy {
             LoadBalancerPolicy::RoundRobin => {
@@ -43,9 +44,6 @@ impl Balancer {
             }
             LoadBalancerPolicy::Random => rng.random_range(0..n),
             LoadBalancerPolicy::LeastRequests => {
-                if n == 1 {
-                    return Some(0);
-                }
                 // Two distinct random pods; the one with fewer in flight wins, the first on a tie.
                 let a = rng.random_range(0..n);
                 let mut b = rng.random_range(0..n - 1);

@@ -378,7 +378,17 @@ impl Cx<'_> {
             if reasons.is_empty() {
                 return Ok(());
             }
-            let mut texts: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+            // Unlike pod status, a scenario error names the taint: the user has to add its
+            // toleration.
+            let mut texts: Vec<String> = reasons
+                .iter()
+                .map(|r| match r {
+                    scheduler::Reason::UntoleratedTaint { key, value } => {
+                        format!("node(s) had untolerated taint {{{key}: {value}}}")
+                    }
+                    other => other.to_string(),
+                })
+                .collect();
             if reasons.contains(&scheduler::Reason::NodeAffinityMismatch) {
                 texts.push(format!("node labels {}", show_labels(&pool.labels)));
             }
