@@ -51,6 +51,8 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// List the built-in machine types: capacity, allocatable to pods, and prices.
+    Catalog,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,10 @@ fn main() -> ExitCode {
             quiet,
         } => run(scenario.as_deref(), out, seed, duration, quiet),
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Catalog => {
+            print!("{}", table::render_catalog());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,6 +58,22 @@ impl<E: Copy> Clock<E> {
         self.queue.push(time.0, event);
     }
 
+    /// Schedules `event` at `time` as the one pending event of `lane`: the next event of a
+    /// recurring source, such as the next arrival of a Poisson stream. The order of events is
+    /// the same as with `schedule_at`; lanes only make it cheaper.
+    ///
+    /// # Panics
+    /// If `time` is in the past, or the lane still holds an event.
+    #[inline(always)]
+    pub fn schedule_lane_at(&mut self, lane: u32, time: SimTime, event: E) {
+        assert!(
+            time >= self.now,
+            "event scheduled at {time} while the clock is at {}",
+            self.now
+        );
+        self.queue.push_lane(lane, time.0, event);
+    }
+
     /// Schedules `event` after `delay`.
     #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {

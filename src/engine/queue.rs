@@ -1,14 +1,21 @@
-//! The pending-event set: a binary heap of packed `(time, sequence, slot)` keys over a slab of
-//! payloads.
+//! The pending-event set: binary heaps of packed `(time, sequence, slot)` keys, one over a slab
+//! of payloads and one over *lanes*, each holding the single pending event of a recurring source.
 //!
-//! Use it through `Simulation`; it is public only so that benchmarks can measure it alone.
-//! It allocates only when the number of simultaneously pending events reaches a new maximum.
+//! Use it through `Clock`; it is public only so that benchmarks can measure it alone. It
+//! allocates only when the number of simultaneously pending events or of lanes reaches a new
+//! maximum.
+//!
+//! Lanes exist for speed: a Poisson source always has exactly one pending arrival, scheduled
+//! shortly after the previous one fires, so keeping those in a heap of their own (as large as
+//! the number of sources) spares the main heap, which holds every in-flight request's completion,
+//! half of its pushes and pops. Both heaps draw keys from one sequence counter, so the order
+//! of events is exactly that of a single queue.
 
-/// Bits of a key that hold the slab slot of the payload.
+/// Bits of a key that hold the slab slot or lane of the payload.
 const SLOT_BITS: u32 = 24;
 /// Bits of a key that hold the insertion sequence number.
 const SEQ_BITS: u32 = 64 - SLOT_BITS;
-/// Most events that can be pending at once.
+/// Most events that can be pending at once outside lanes, and most lanes.
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
 const SLOT_MASK: u128 = (1 << SLOT_BITS) - 1;
 const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
@@ -16,14 +23,18 @@ const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
 /// A min-queue of events ordered by time, then by insertion order.
 ///
 /// A key packs the time in its high 64 bits, a 40-bit sequence number and a 24-bit slot in its
-/// low 64 bits, so the heap compares one `u128` per step and ties at equal times resolve in
+/// low 64 bits, so a heap compares one `u128` per step and ties at equal times resolve in
 /// insertion order: the total order that makes runs reproducible.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// A binary min-heap of keys.
+    /// Min-heap of keys of slab events.
     heap: Vec<u128>,
     slab: Vec<E>,
     free_slots: Vec<u32>,
+    /// Min-heap of keys of lane events; the slot bits are the lane.
+    lane_heap: Vec<u128>,
+    /// The pending event of each lane (meaningful only while its key is in `lane_heap`).
+    lanes: Vec<Option<E>>,
     next_seq: u64,
 }
 
@@ -40,6 +51,8 @@ impl<E: Copy> EventQueue<E> {
             heap: Vec::new(),
             slab: Vec::new(),
             free_slots: Vec::new(),
+            lane_heap: Vec::new(),
+            lanes: Vec::new(),
             next_seq: 0,
         }
     }
@@ -65,99 +78,157 @@ impl<E: Copy> EventQueue<E> {
                 (self.slab.len() - 1) as u128
             }
         };
+        let key = self.key(time, slot);
+        sift_up(&mut self.heap, key);
+    }
+
+    /// Adds `event` at `time` as the pending event of `lane`.
+    ///
+    /// # Panics
+    /// If the lane already holds a pending event, or `lane >= MAX_PENDING`: a recurring source
+    /// schedules its next event only once its current one has fired.
+    #[inline(always)]
+    pub fn push_lane(&mut self, lane: u32, time: u64, event: E) {
+        let index = lane as usize;
+        if index >= self.lanes.len() {
+            assert!(index < MAX_PENDING, "lane {lane} beyond {MAX_PENDING}");
+            self.lanes.resize(index + 1, None);
+        }
+        let pending = &mut self.lanes[index];
+        assert!(
+            pending.is_none(),
+            "lane {lane} already holds a pending event"
+        );
+        *pending = Some(event);
+        let key = self.key(time, u128::from(lane));
+        sift_up(&mut self.lane_heap, key);
+    }
+
+    #[inline(always)]
+    fn key(&mut self, time: u64, slot: u128) -> u128 {
         assert!(
             self.next_seq < SEQ_LIMIT,
             "event sequence numbers exhausted"
         );
         let key = (u128::from(time) << 64) | (u128::from(self.next_seq) << SLOT_BITS) | slot;
         self.next_seq += 1;
-        // Sift up from the new leaf, moving larger parents down into the hole.
-        let mut hole = self.heap.len();
-        self.heap.push(key);
-        let heap = self.heap.as_mut_slice();
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            // SAFETY: parent < hole < heap.len().
-            let parent_key = unsafe { *heap.get_unchecked(parent) };
-            if parent_key <= key {
-                break;
-            }
-            // SAFETY: hole < heap.len(): it starts at the last index and only decreases.
-            unsafe { *heap.get_unchecked_mut(hole) = parent_key };
-            hole = parent;
-        }
-        heap[hole] = key;
+        key
     }
 
     /// Removes and returns the earliest event, with its time, if it is due no later than
     /// `horizon`.
     #[inline]
     pub fn pop_until(&mut self, horizon: u64) -> Option<(u64, E)> {
-        if (*self.heap.first()? >> 64) as u64 > horizon {
+        let (from_lanes, key) = match (self.heap.first(), self.lane_heap.first()) {
+            (Some(&h), Some(&l)) => (l < h, h.min(l)),
+            (Some(&h), None) => (false, h),
+            (None, Some(&l)) => (true, l),
+            (None, None) => return None,
+        };
+        if (key >> 64) as u64 > horizon {
             return None;
         }
-        self.pop()
+        let slot = (key & SLOT_MASK) as usize;
+        let event = if from_lanes {
+            pop_min(&mut self.lane_heap);
+            self.lanes[slot]
+                .take()
+                .expect("a lane whose key is in the lane heap holds its event")
+        } else {
+            pop_min(&mut self.heap);
+            self.free_slots.push(slot as u32);
+            self.slab[slot]
+        };
+        Some(((key >> 64) as u64, event))
     }
 
     /// Removes and returns the earliest event, with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        let last = self.heap.pop()?;
-        let heap = self.heap.as_mut_slice();
-        let n = heap.len();
-        let key = if n == 0 {
-            last
-        } else {
-            let top = heap[0];
-            // Sift the former last key down from the root, stopping as soon as it fits: in a
-            // small heap it usually belongs near the top, so this beats sifting to the bottom.
-            let mut hole = 0;
-            loop {
-                let left = 2 * hole + 1;
-                if left >= n {
-                    break;
-                }
-                let right = left + 1;
-                let mut child = left;
-                // SAFETY: left < n and right < n are checked before each read.
-                let mut child_key = unsafe { *heap.get_unchecked(left) };
-                if right < n {
-                    let right_key = unsafe { *heap.get_unchecked(right) };
-                    if right_key < child_key {
-                        child = right;
-                        child_key = right_key;
-                    }
-                }
-                if last <= child_key {
-                    break;
-                }
-                // SAFETY: hole is 0 or a child index already checked to be < n.
-                unsafe { *heap.get_unchecked_mut(hole) = child_key };
-                hole = child;
-            }
-            heap[hole] = last;
-            top
-        };
-        let slot = (key & SLOT_MASK) as u32;
-        self.free_slots.push(slot);
-        Some(((key >> 64) as u64, self.slab[slot as usize]))
+        self.pop_until(u64::MAX)
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
-        self.heap.first().map(|key| (key >> 64) as u64)
+        let earliest = match (self.heap.first(), self.lane_heap.first()) {
+            (Some(&h), Some(&l)) => h.min(l),
+            (Some(&h), None) => h,
+            (None, Some(&l)) => l,
+            (None, None) => return None,
+        };
+        Some((earliest >> 64) as u64)
     }
 
     /// Events pending.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lane_heap.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lane_heap.is_empty()
     }
+}
+
+/// Inserts `key` into the min-heap `heap`, moving larger parents down into the hole.
+#[inline(always)]
+fn sift_up(heap: &mut Vec<u128>, key: u128) {
+    let mut hole = heap.len();
+    heap.push(key);
+    let heap = heap.as_mut_slice();
+    while hole > 0 {
+        let parent = (hole - 1) / 2;
+        // SAFETY: parent < hole < heap.len().
+        let parent_key = unsafe { *heap.get_unchecked(parent) };
+        if parent_key <= key {
+            break;
+        }
+        // SAFETY: hole < heap.len(): it starts at the last index and only decreases.
+        unsafe { *heap.get_unchecked_mut(hole) = parent_key };
+        hole = parent;
+    }
+    heap[hole] = key;
+}
+
+/// Removes the smallest key of the non-empty min-heap `heap`.
+#[inline(always)]
+fn pop_min(heap: &mut Vec<u128>) {
+    let Some(last) = heap.pop() else {
+        return;
+    };
+    let heap = heap.as_mut_slice();
+    let n = heap.len();
+    if n == 0 {
+        return;
+    }
+    // Sift the former last key down from the root, stopping as soon as it fits: in a small
+    // heap it usually belongs near the top, so this beats sifting to the bottom first.
+    let mut hole = 0;
+    loop {
+        let left = 2 * hole + 1;
+        if left >= n {
+            break;
+        }
+        let right = left + 1;
+        let mut child = left;
+        // SAFETY: left < n and right < n are checked before each read.
+        let mut child_key = unsafe { *heap.get_unchecked(left) };
+        if right < n {
+            let right_key = unsafe { *heap.get_unchecked(right) };
+            if right_key < child_key {
+                child = right;
+                child_key = right_key;
+            }
+        }
+        if last <= child_key {
+            break;
+        }
+        // SAFETY: hole is 0 or a child index already checked to be < n.
+        unsafe { *heap.get_unchecked_mut(hole) = child_key };
+        hole = child;
+    }
+    heap[hole] = last;
 }
 
 #[cfg(test)]
@@ -205,8 +276,15 @@ mod tests {
             x ^= x << 17;
             if x % 3 != 0 || reference.is_empty() {
                 let time = x % 64; // many equal times
-                q.push(time, step);
-                reference.push((time, seq, step));
+                // Lane 0 takes an event whenever it is free; the rest go to the heap.
+                if x % 5 == 0 && !reference.iter().any(|(_, _, p)| p % 2 == 1) {
+                    let payload = step * 2 + 1;
+                    q.push_lane(0, time, payload);
+                    reference.push((time, seq, payload));
+                } else {
+                    q.push(time, step * 2);
+                    reference.push((time, seq, step * 2));
+                }
                 seq += 1;
             } else {
                 reference.sort();
@@ -215,6 +293,26 @@ mod tests {
             }
             assert_eq!(q.len(), reference.len());
         }
+    }
+
+    #[test]
+    fn lanes_interleave_with_the_heap_in_scheduling_order() {
+        let mut q = EventQueue::new();
+        q.push(10, 'a');
+        q.push_lane(0, 10, 'b');
+        q.push_lane(3, 5, 'c');
+        q.push(10, 'd');
+        q.push_lane(1, 10, 'e');
+        assert_eq!(q.len(), 5);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![(5, 'c'), (10, 'a'), (10, 'b'), (10, 'd'), (10, 'e')]
+        );
+        // A lane is free again once its event has been popped.
+        q.push_lane(0, 20, 'f');
+        assert_eq!(q.pop_until(19), None);
+        assert_eq!(q.pop_until(20), Some((20, 'f')));
     }
 
     #[test]

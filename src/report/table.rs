@@ -97,6 +97,43 @@ pub fn render(summary: &Summary) -> String {
     out
 }
 
+/// The built-in machine catalog as a table: capacity, what a node leaves allocatable to pods
+/// (with the provider's default pod limit), and prices.
+pub fn render_catalog() -> String {
+    use crate::scenario::catalog::{CATALOG, allocatable};
+    let mut rows = vec![vec![
+        "machine type".to_string(),
+        "provider".into(),
+        "vCPU".into(),
+        "memory GiB".into(),
+        "allocatable cpu".into(),
+        "allocatable GiB".into(),
+        "max pods".into(),
+        "on-demand USD/h".into(),
+        "spot USD/h".into(),
+    ]];
+    for entry in CATALOG {
+        let max_pods = entry.provider.default_max_pods();
+        let alloc = allocatable(entry.provider, entry.capacity(), max_pods);
+        rows.push(vec![
+            entry.name.to_string(),
+            format!("{:?}", entry.provider).to_uppercase(),
+            entry.vcpus.to_string(),
+            entry.memory_gib.to_string(),
+            format!("{}m", alloc.cpu.0),
+            format!("{:.2}", alloc.memory.as_gib_f64()),
+            max_pods.to_string(),
+            format!("{:.4}", entry.on_demand_usd_per_hour),
+            entry
+                .spot_usd_per_hour
+                .map_or_else(|| "-".to_string(), |p| format!("{p:.4}")),
+        ]);
+    }
+    let mut out = String::new();
+    push_table(&mut out, &rows);
+    out
+}
+
 /// Appends `rows` with columns padded to their widest cell; the first column left-aligned,
 /// numbers right-aligned.
 fn push_table(out: &mut String, rows: &[Vec<String>]) {

@@ -53,6 +53,9 @@ pub(crate) enum Event {
     WarmupEnd,
     /// The end of a time-series interval.
     Tick,
+    /// A test sets a Deployment's replicas, as the HPA will.
+    #[cfg(test)]
+    SetReplicas { service: u16, replicas: u32 },
 }
 
 /// What a finished run produced.
@@ -201,6 +204,18 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    /// Schedules a change of a Deployment's replicas at `at`, for tests of scaling.
+    #[cfg(test)]
+    pub(crate) fn set_replicas_at(&mut self, at: SimTime, service: usize, replicas: u32) {
+        self.clock.schedule_at(
+            at,
+            Event::SetReplicas {
+                service: service as u16,
+                replicas,
+            },
+        );
+    }
+
     /// Simulates the whole scenario, handing rows and cluster events to `observer` as they
     /// happen, and returns the summary.
     pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
@@ -215,6 +230,11 @@ impl<'s> Simulation<'s> {
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
                 Event::WarmupEnd => self.on_warmup_end(),
                 Event::Tick => self.on_tick(observer),
+                #[cfg(test)]
+                Event::SetReplicas { service, replicas } => {
+                    self.services[usize::from(service)].desired = replicas;
+                    self.sync_deployment(usize::from(service));
+                }
             }
             if !self.log.is_empty() {
                 self.flush_log(observer);
@@ -247,7 +267,7 @@ impl<'s> Simulation<'s> {
                     .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
             {
                 self.clock
-                    .schedule_at(t, Event::Arrival { service: s as u16 });
+                    .schedule_lane_at(s as u32, t, Event::Arrival { service: s as u16 });
             }
         }
         if self.warmup_end > SimTime::ZERO {

@@ -24,7 +24,7 @@ impl Simulation<'_> {
             .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
         {
             self.clock
-                .schedule_at(t, Event::Arrival { service: s as u16 });
+                .schedule_lane_at(s as u32, t, Event::Arrival { service: s as u16 });
         }
         svc.interval.arrivals += 1;
         if measured {

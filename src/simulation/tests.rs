@@ -187,3 +187,72 @@ fn cost_is_node_hours_times_price() {
     assert!((out.summary.cost.total_usd - 3.0).abs() < 1e-9);
     assert!((out.summary.cost.by_pool["p"].node_hours - 6.0).abs() < 1e-9);
 }
+
+/// Two single-worker pods without queues, always busy with long requests; one is asked to
+/// stop at 100 s.
+fn scale_down_run(service_ms: u64) -> (crate::simulation::Outcome, Collect) {
+    let mut svc = service("q", 2, 1000, 1, 1.0, service_ms);
+    svc.server.queue_limit = Some(0);
+    svc.load.as_mut().map(|l| {
+        l.cost =
+            CostModel::ServiceTime(DurationDist::Constant(SimDuration::from_millis(service_ms)))
+    });
+    let sc = scenario(vec![pool("p", 8, 32, 1)], vec![svc], 600, 0);
+    let mut sim = Simulation::new(&sc);
+    sim.set_replicas_at(crate::units::SimTime(100_000_000), 0, 1);
+    let mut seen = Collect::default();
+    let out = sim.run(&mut seen);
+    (out, seen)
+}
+
+#[test]
+fn a_terminating_pod_drains_within_its_grace_period() {
+    // 20 s requests finish within the 30 s grace period: nothing is lost.
+    let (out, seen) = scale_down_run(20_000);
+    let s = &out.summary.services["q"];
+    assert_eq!(s.requests.killed, 0);
+    assert_eq!((s.replicas.min, s.replicas.max), (1, 2));
+    let terminating = seen
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PodTerminating);
+    let deleted = seen
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PodDeleted);
+    let (Some(t), Some(d)) = (terminating, deleted) else {
+        panic!("one pod terminated and was deleted: {:?}", seen.events);
+    };
+    assert_eq!(t.time_s, 100.0);
+    assert!(
+        d.time_s > 100.0 && d.time_s <= 120.0,
+        "drained at {}",
+        d.time_s
+    );
+    assert_eq!(d.reason.as_deref(), Some("drained"));
+    // The pod's queue drained too; it took no request after 100 s.
+    let r = &s.requests;
+    assert_eq!(
+        r.arrived,
+        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end
+    );
+}
+
+#[test]
+fn a_pod_still_busy_after_its_grace_period_is_killed() {
+    // 90 s requests: the one in service at 100 s started at about 90 s and outlasts the 30 s
+    // grace period, so it is lost and counted.
+    let (out, seen) = scale_down_run(90_000);
+    let r = &out.summary.services["q"].requests;
+    assert_eq!(r.killed, 1, "{r:?}");
+    let deleted = seen
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PodDeleted)
+        .map(|e| (e.time_s, e.reason.clone()));
+    assert_eq!(deleted, Some((130.0, Some("grace period expired".into()))));
+    assert_eq!(
+        r.arrived,
+        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end
+    );
+}

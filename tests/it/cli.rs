@@ -140,3 +140,21 @@ fn validate_accepts_every_shipped_scenario() {
         args.len() - 1
     );
 }
+
+#[test]
+fn catalog_lists_allocatable_and_prices() {
+    let output = capsim(repo_root(), &["catalog"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let c2 = stdout
+        .lines()
+        .find(|l| l.starts_with("c2-standard-8"))
+        .expect("c2-standard-8 is listed");
+    // GKE reserves 6% + 1% + 2 x 0.5% + 4 x 0.25% of a core: 90m of 8 cores.
+    assert!(c2.contains("7910m") && c2.contains("0.4176"), "{c2}");
+    assert_eq!(
+        stdout.lines().count(),
+        1 + 10,
+        "header and ten machine types"
+    );
+}

@@ -148,7 +148,7 @@ fn ai_infra_carries_the_reference_configuration() {
     assert_eq!(expr.values, ["memory-optimized"]);
     assert_eq!(vs.load_balancer, LoadBalancerPolicy::LeastRequests);
     let load = vs.load.as_ref().expect("vector-store has load");
-    assert_eq!(load.arrivals.rate_per_s, 2400.0);
+    assert_eq!(load.arrivals.rate_per_s, 5000.0);
     assert_eq!(
         load.arrivals.profile,
         [
@@ -159,7 +159,7 @@ fn ai_infra_carries_the_reference_configuration() {
             RateProfile::Spikes(vec![Spike {
                 start: SimTime(10 * 3600 * 1_000_000),
                 duration: SimDuration::from_secs(15 * 60),
-                factor: 1.5
+                factor: 1.6
             }])
         ]
     );
