@@ -193,10 +193,10 @@ fn cost_is_node_hours_times_price() {
 fn scale_down_run(service_ms: u64) -> (crate::simulation::Outcome, Collect) {
     let mut svc = service("q", 2, 1000, 1, 1.0, service_ms);
     svc.server.queue_limit = Some(0);
-    svc.load.as_mut().map(|l| {
-        l.cost =
-            CostModel::ServiceTime(DurationDist::Constant(SimDuration::from_millis(service_ms)))
-    });
+    if let Some(load) = svc.load.as_mut() {
+        load.cost =
+            CostModel::ServiceTime(DurationDist::Constant(SimDuration::from_millis(service_ms)));
+    }
     let sc = scenario(vec![pool("p", 8, 32, 1)], vec![svc], 600, 0);
     let mut sim = Simulation::new(&sc);
     sim.set_replicas_at(crate::units::SimTime(100_000_000), 0, 1);
