@@ -113,7 +113,7 @@ impl fmt::Display for SimDuration {
             return f.write_str("0s");
         }
         if us < MICROS_PER_SECOND {
-            return if us % 1_000 == 0 {
+            return if us.is_multiple_of(1_000) {
                 write!(f, "{}ms", us / 1_000)
             } else {
                 write!(f, "{}us", us)

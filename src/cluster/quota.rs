@@ -240,7 +240,7 @@ pub(crate) fn format_bytes(memory: Bytes) -> String {
         return format_decimal_si(mantissa, 0);
     }
     let mut power = 0;
-    while mantissa % 1024 == 0 && power < SUFFIXES.len() - 1 {
+    while mantissa.is_multiple_of(1024) && power < SUFFIXES.len() - 1 {
         mantissa /= 1024;
         power += 1;
     }
@@ -253,7 +253,7 @@ fn format_decimal_si(mut mantissa: u64, mut exponent: i32) -> String {
     if mantissa == 0 {
         return "0".to_string();
     }
-    while mantissa % 1000 == 0 && exponent < 18 {
+    while mantissa.is_multiple_of(1000) && exponent < 18 {
         mantissa /= 1000;
         exponent += 3;
     }

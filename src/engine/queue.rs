@@ -274,10 +274,10 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 != 0 || reference.is_empty() {
+            if !x.is_multiple_of(3) || reference.is_empty() {
                 let time = x % 64; // many equal times
                 // Lane 0 takes an event whenever it is free; the rest go to the heap.
-                if x % 5 == 0 && !reference.iter().any(|(_, _, p)| p % 2 == 1) {
+                if x.is_multiple_of(5) && !reference.iter().any(|(_, _, p)| p % 2 == 1) {
                     let payload = step * 2 + 1;
                     q.push_lane(0, time, payload);
                     reference.push((time, seq, payload));

@@ -92,7 +92,7 @@ pub(crate) fn duration(text: &str) -> Result<SimDuration, Problem> {
             "expected a duration >= 0, such as \"300ms\", \"15s\", \"1.5h\" or \"2h45m\"",
         ));
     }
-    if total_ns % 1_000 != 0 {
+    if !total_ns.is_multiple_of(1_000) {
         return Err(bad("is finer than 1us, the simulator's time step"));
     }
     let micros = total_ns / 1_000;
@@ -228,7 +228,7 @@ fn scale(value: u128, exp10: i32) -> Option<Scaled> {
         return value.checked_mul(factor).map(Exact);
     }
     match 10u128.checked_pow(exp10.unsigned_abs()) {
-        Some(divisor) if value % divisor == 0 => Some(Exact(value / divisor)),
+        Some(divisor) if value.is_multiple_of(divisor) => Some(Exact(value / divisor)),
         Some(divisor) => Some(Inexact(value / divisor)),
         // The divisor exceeds any mantissa: the value is a non-zero fraction below one, or zero.
         None if value == 0 => Some(Exact(0)),

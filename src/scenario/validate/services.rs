@@ -465,7 +465,7 @@ impl Cx<'_> {
 
 /// CPU in Kubernetes notation: whole cores as `2`, otherwise millicores as `2500m`.
 pub(super) fn show_cpu(cpu: Millicores) -> String {
-    if cpu.0 % 1_000 == 0 {
+    if cpu.0.is_multiple_of(1_000) {
         (cpu.0 / 1_000).to_string()
     } else {
         format!("{}m", cpu.0)
@@ -480,7 +480,7 @@ pub(super) fn show_bytes(memory: Bytes) -> String {
         return "0".to_string();
     }
     for (suffix, shift) in SUFFIXES {
-        if memory.0 % (1u64 << shift) == 0 {
+        if memory.0.is_multiple_of(1u64 << shift) {
             return format!("{}{suffix}", memory.0 >> shift);
         }
     }
