@@ -77,6 +77,25 @@ impl Node {
         }
     }
 
+    /// A node with no labels, taints or pods: the starting point for nodes described by hand,
+    /// as in Kubernetes' scheduler test vectors.
+    pub fn bare(id: NodeId, name: &str, allocatable: Resources, max_pods: u32) -> Node {
+        Node {
+            id,
+            pool: PoolId(0),
+            name: name.to_string(),
+            labels: Labels::new(),
+            taints: Vec::new(),
+            allocatable,
+            max_pods,
+            requested: Resources::ZERO,
+            non_zero_requested: Resources::ZERO,
+            pod_count: 0,
+            created_at: SimTime::ZERO,
+            unschedulable: false,
+        }
+    }
+
     /// Accounts for a pod bound to this node.
     pub fn add_pod(&mut self, pod: &PodSpec) {
         self.requested += pod.requests;

@@ -2,32 +2,24 @@
 //!
 //! Test-only; nothing here is compiled into the library.
 
-use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::node::{Node, NodeId};
 use crate::cluster::spec::{
-    Labels, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm, SelectorOperator,
-    Taint, TaintEffect, Toleration, TolerationOperator,
+    NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm, SelectorOperator, Taint,
+    TaintEffect, Toleration, TolerationOperator,
 };
-use crate::units::{Bytes, Resources, SimTime};
+use crate::units::{Bytes, Resources};
 
 /// Builds a `Node`: 4 CPUs, 16Gi, 110 pods, no labels, taints or pods unless told otherwise.
 pub(crate) struct NodeBuilder(Node);
 
 impl NodeBuilder {
     pub(crate) fn new(name: &str) -> NodeBuilder {
-        NodeBuilder(Node {
-            id: NodeId(0),
-            pool: PoolId(0),
-            name: name.to_string(),
-            labels: Labels::new(),
-            taints: Vec::new(),
-            allocatable: Resources::new(4_000, 16 * Bytes::GIB),
-            max_pods: 110,
-            requested: Resources::ZERO,
-            non_zero_requested: Resources::ZERO,
-            pod_count: 0,
-            created_at: SimTime::ZERO,
-            unschedulable: false,
-        })
+        NodeBuilder(Node::bare(
+            NodeId(0),
+            name,
+            Resources::new(4_000, 16 * Bytes::GIB),
+            110,
+        ))
     }
 
     pub(crate) fn allocatable(mut self, cpu_m: u64, memory: u64) -> NodeBuilder {

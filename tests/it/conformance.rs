@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use capsim::cluster::node::{Node, NodeId, PoolId};
+use capsim::cluster::node::{Node, NodeId};
 use capsim::cluster::scheduler::{
     ResourceWeights, ScoringStrategy, balanced_allocation, balanced_allocation_score,
     default_normalize_score, node_resources_fit, taint_toleration, taint_toleration_raw_score,
 };
-use capsim::cluster::spec::{Labels, PodSpec, Taint, TaintEffect, Toleration, TolerationOperator};
-use capsim::units::{Resources, SimTime};
+use capsim::cluster::spec::{PodSpec, Taint, TaintEffect, Toleration, TolerationOperator};
+use capsim::units::Resources;
 
 /// Section runners, by section name. A runner checks every case of its section.
 const RUNNERS: &[(&str, Runner)] = &[("scheduler_scores", scheduler_scores)];
@@ -364,20 +364,8 @@ fn empty_node(index: usize, node: &Value) -> Result<Node, String> {
     let name = field(node, "name")?
         .as_str()
         .ok_or("node name is not a string")?;
-    Ok(Node {
-        id: NodeId(u32::try_from(index).map_err(|_| "too many nodes")?),
-        pool: PoolId(0),
-        name: name.to_string(),
-        labels: Labels::new(),
-        taints: Vec::new(),
-        allocatable: Resources::ZERO,
-        max_pods: 110,
-        requested: Resources::ZERO,
-        non_zero_requested: Resources::ZERO,
-        pod_count: 0,
-        created_at: SimTime::ZERO,
-        unschedulable: false,
-    })
+    let id = NodeId(u32::try_from(index).map_err(|_| "too many nodes")?);
+    Ok(Node::bare(id, name, Resources::ZERO, 110))
 }
 
 fn resource_weights(case: &Value) -> Result<ResourceWeights, String> {
