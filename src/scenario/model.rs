@@ -133,6 +133,10 @@ pub struct ServerSpec {
     pub timeout: Option<SimDuration>,
     /// CPU one busy worker uses (pod usage is capped at the CPU limit).
     pub cpu_per_worker: Millicores,
+    /// Memory a running pod uses with no request in flight (code, model weights, index).
+    pub memory_base: Bytes,
+    /// Memory each request queued or in service adds.
+    pub memory_per_request: Bytes,
 }
 
 /// A namespace's ResourceQuota (`spec.hard`). Absent entries are unlimited.

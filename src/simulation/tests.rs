@@ -59,6 +59,8 @@ pub(crate) fn service(
             queue_limit: None,
             timeout: None,
             cpu_per_worker: Millicores(1000),
+            memory_base: Bytes::ZERO,
+            memory_per_request: Bytes::ZERO,
         },
         load_balancer: LoadBalancerPolicy::RoundRobin,
         load: Some(Load {

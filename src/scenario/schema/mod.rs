@@ -215,6 +215,8 @@ pub(crate) struct ServerFile {
     pub(crate) queue_limit: Option<Scalar>,
     pub(crate) timeout: Option<Scalar>,
     pub(crate) cpu_per_worker: Option<Scalar>,
+    pub(crate) memory_base: Option<Scalar>,
+    pub(crate) memory_per_request: Option<Scalar>,
 }
 
 /// A service's `load`.

@@ -10,7 +10,7 @@ use crate::scenario::model::{
 use crate::scenario::schema::{
     AutoscalingFile, ClusterAutoscalerFile, HpaFile, MetricFile, ScalingRulesFile, TargetFile,
 };
-use crate::units::SimDuration;
+use crate::units::{Bytes, SimDuration};
 
 use super::Cx;
 
@@ -199,7 +199,19 @@ impl Cx<'_> {
                         ));
                     }
                 };
-                self.resource_target(&format!("{rpath}.target"), &resource.target, name, service)
+                let target =
+                    self.resource_target(&format!("{rpath}.target"), &resource.target, name, service)?;
+                if name == ResourceName::Memory
+                    && service.server.memory_base == Bytes::ZERO
+                    && service.server.memory_per_request == Bytes::ZERO
+                {
+                    return Err(self.invalid(
+                        &format!("{rpath}.name"),
+                        format!("a memory metric, but service {} models no memory use", service.name),
+                        format!("expected services.{}.server.memory_base and/or memory_per_request, the memory the HPA would measure", service.name),
+                    ));
+                }
+                Ok(target)
             }
             "Pods" => {
                 let Some(pods) = &m.pods else {

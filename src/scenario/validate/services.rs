@@ -423,6 +423,8 @@ impl Cx<'_> {
                 queue_limit: None,
                 timeout: None,
                 cpu_per_worker: Millicores::from_cores(1),
+                memory_base: Bytes::ZERO,
+                memory_per_request: Bytes::ZERO,
             });
         };
         let concurrency = match &server.concurrency {
@@ -454,11 +456,20 @@ impl Cx<'_> {
             }
             None => Millicores::from_cores(1),
         };
+        let memory = |field: &str, value: &Option<Scalar>| {
+            value
+                .as_ref()
+                .map(|m| self.memory(&format!("{spath}.{field}"), m))
+                .transpose()
+                .map(Option::unwrap_or_default)
+        };
         Ok(ServerSpec {
             concurrency,
             queue_limit,
             timeout,
             cpu_per_worker,
+            memory_base: memory("memory_base", &server.memory_base)?,
+            memory_per_request: memory("memory_per_request", &server.memory_per_request)?,
         })
     }
 }
