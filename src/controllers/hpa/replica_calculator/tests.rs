@@ -85,12 +85,10 @@ fn per_direction_tolerances() {
         scale_up: 0.0,
     };
     assert_eq!(cpu(4, 100, eager_up, &pods).unwrap().replicas, 5);
-    // Ratio 0.85 with a 20% scale-down tolerance: 0.8 <= 0.85, hold 4.
-    let pods = vec![pod(1_000, Some(850)); 4];
-    assert_eq!(cpu(4, 100, eager_up, &pods).unwrap().replicas, 4);
-    // The same ratio with the default 10%: ceil(0.85 * 4) = 4 as well, so use 10 pods:
-    // ceil(8.5) = 9 outside the band.
+    // Ratio 0.85 on 10 pods with a 20% scale-down tolerance: 0.8 <= 0.85, hold 10.
     let pods = vec![pod(1_000, Some(850)); 10];
+    assert_eq!(cpu(10, 100, eager_up, &pods).unwrap().replicas, 10);
+    // The same ratio with the default 10%: outside the band, ceil(0.85 * 10) = ceil(8.5) = 9.
     assert_eq!(cpu(10, 100, tol(), &pods).unwrap().replicas, 9);
 }
 
