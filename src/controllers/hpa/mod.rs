@@ -13,11 +13,11 @@
 //! proposal), `stabilization` (recommendation windows), `behavior` (defaults and rate limits),
 //! `legacy` (the `2 × current` limit without `behavior`), `status` (decision and conditions).
 //!
-//! Where upstream versions differ, capsim follows Kubernetes 1.33+ with `HPAConfigurableTolerance`
-//! enabled (beta and on by default from 1.35): `behavior.scaleUp.tolerance` and
-//! `behavior.scaleDown.tolerance` override the HPA's tolerance per direction, and the band test
-//! is `(1 - down) <= ratio <= (1 + up)` (see `replica_calculator` for the one ratio where that
-//! differs from `|1 - ratio| <= tolerance`). Scale-to-zero (`HPAScaleToZero`, alpha) is off: a
+//! Where upstream versions differ, capsim follows Kubernetes 1.33+ with the
+//! `HPAConfigurableTolerance` feature gate (alpha in 1.33) taken as enabled:
+//! `behavior.scaleUp.tolerance` and `behavior.scaleDown.tolerance` override the HPA's tolerance
+//! per direction, and the band test is `(1 - down) <= ratio <= (1 + up)` (see
+//! `replica_calculator` for the one ratio where that differs from `|1 - ratio| <= tolerance`). Scale-to-zero (`HPAScaleToZero`, alpha) is off: a
 //! target at zero replicas disables scaling, as upstream without the gate.
 //!
 //! Not modelled: Object, External and ContainerResource metrics (the scenario cannot express

@@ -439,10 +439,11 @@ fn rules(
         checks.extend(default_claims(description, &generated)?);
         return Ok(generated);
     }
+    // An object is the user's rules: a field it leaves out takes Kubernetes' default.
     let user = HpaScalingRules {
-        stabilization_window_seconds: Some(whole(value, "stabilizationWindowSeconds")?),
-        select_policy: Some(select_policy(&text(value, "selectPolicy")?)?),
-        policies: Some(policies(value)?),
+        stabilization_window_seconds: optional(value, "stabilizationWindowSeconds", whole)?,
+        select_policy: optional(value, "selectPolicy", |v, k| select_policy(&text(v, k)?))?,
+        policies: optional(value, "policies", |v, _| policies(v))?,
         tolerance: None,
     };
     Ok(generate(Some(&user)))
@@ -585,6 +586,15 @@ fn signed(object: &Value, key: &str) -> Result<i64, String> {
     let v = field(object, key)?;
     v.as_i64()
         .ok_or_else(|| format!("{key} is not an integer: {v}"))
+}
+
+/// `read(object, key)` when the key is present.
+fn optional<T>(
+    object: &Value,
+    key: &str,
+    read: impl Fn(&Value, &str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    object.get(key).map(|_| read(object, key)).transpose()
 }
 
 fn text(object: &Value, key: &str) -> Result<String, String> {
