@@ -1,5 +1,5 @@
-//! The control loops that act on the cluster: today the Deployment/ReplicaSet controller; the
-//! HPA and the Cluster Autoscaler plug in beside it.
+//! The control loops that act on the cluster: the Deployment/ReplicaSet controller and the
+//! Horizontal Pod Autoscaler; the Cluster Autoscaler plugs in beside them.
 //!
 //! Use each controller as a plain function of the state it observes, returning the change it
 //! wants; the simulation applies it at the controller's own period.
@@ -7,3 +7,4 @@
 //! **Invariant:** controllers do no I/O, read no clock and schedule no events.
 
 pub mod deployment;
+pub mod hpa;

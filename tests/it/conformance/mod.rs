@@ -2,10 +2,10 @@
 //! unit tests (`k8s-vectors.json`).
 //!
 //! One runner per section, found through `RUNNERS`. Every case of a section with a runner is
-//! checked, and the test fails listing every mismatch (case, node, expected, actual), not only
+//! checked, and the test fails listing every mismatch (case, what, expected, actual), not only
 //! the first; a section without a runner yet is listed as not covered and does not fail. Cases
-//! are built from their own data, read through the units the file's `meta` states; none is
-//! special-cased.
+//! are built from their own data, read through the units and conventions the file's `meta`
+//! states (each runner receives it); none is special-cased.
 //!
 //! The file read is `$CAPSIM_K8S_VECTORS` when set, else `../shared/reference/k8s-vectors.json`
 //! beside the crate when it exists, else the copy vendored in `tests/data/`; the test prints
@@ -16,15 +16,32 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod hpa;
 mod scheduler;
 
 use scheduler::scheduler_scores;
 
 /// Section runners, by section name. A runner checks every case of its section.
 /// Each runner lives in the module named for its model.
-const RUNNERS: &[(&str, Runner)] = &[("scheduler_scores", scheduler_scores)];
+const RUNNERS: &[(&str, Runner)] = &[
+    ("scheduler_scores", scheduler_scores),
+    ("hpa_replica_calculator", hpa::hpa_replica_calculator),
+    ("hpa_behavior_rate_limits", hpa::hpa_behavior_rate_limits),
+    (
+        "hpa_behavior_stabilization",
+        hpa::hpa_behavior_stabilization,
+    ),
+    ("hpa_legacy_stabilization", hpa::hpa_legacy_stabilization),
+    ("hpa_legacy_convert_rules", hpa::hpa_legacy_convert_rules),
+    (
+        "hpa_policy_limit_functions",
+        hpa::hpa_policy_limit_functions,
+    ),
+    ("hpa_controller_clamp", hpa::hpa_controller_clamp),
+];
 
-type Runner = fn(&[Value]) -> SectionReport;
+/// A section's runner: its cases, and the file's `meta` object (`Null` when absent).
+type Runner = fn(&[Value], &Value) -> SectionReport;
 
 #[test]
 fn kubernetes_vectors() {
@@ -38,6 +55,7 @@ fn kubernetes_vectors() {
         panic!("{}: the top level is not an object", path.display());
     };
     note_vendored_drift(&text);
+    let meta = sections.get("meta").unwrap_or(&Value::Null);
 
     let mut mismatches = Vec::new();
     for (name, runner) in RUNNERS {
@@ -48,7 +66,7 @@ fn kubernetes_vectors() {
             ));
             continue;
         };
-        let report = runner(cases);
+        let report = runner(cases, meta);
         println!(
             "  {name}: {} cases, {} values checked, {} mismatches",
             cases.len(),
@@ -97,7 +115,7 @@ fn every_mismatching_node_is_reported() {
         ]"#,
     )
     .expect("valid JSON");
-    let report = scheduler_scores(cases.as_array().expect("a list"));
+    let report = scheduler_scores(cases.as_array().expect("a list"), &Value::Null);
     let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
     assert_eq!(
         lines,
@@ -151,7 +169,8 @@ pub(super) struct SectionReport {
 /// One expected value capsim does not reproduce.
 pub(super) struct Mismatch {
     case: String,
-    node: String,
+    /// Which value of the case (`node a`, `replicas`); empty for the case's data as a whole.
+    place: String,
     expected: String,
     actual: String,
 }
@@ -160,7 +179,7 @@ impl Mismatch {
     pub(super) fn bad_data(case: &str, problem: &str) -> Mismatch {
         Mismatch {
             case: case.to_string(),
-            node: String::new(),
+            place: String::new(),
             expected: "a case capsim can read".to_string(),
             actual: problem.to_string(),
         }
@@ -169,10 +188,10 @@ impl Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let place = if self.node.is_empty() {
-            "case data".to_string()
+        let place = if self.place.is_empty() {
+            "case data"
         } else {
-            format!("node {}", self.node)
+            &self.place
         };
         write!(
             f,

@@ -13,7 +13,7 @@ use capsim::units::Resources;
 use super::{Mismatch, SectionReport, field, list, optional_u64, string};
 
 /// `scheduler_scores`: per-plugin scores (0..=100, before the plugin weight) of each node.
-pub(super) fn scheduler_scores(cases: &[Value]) -> SectionReport {
+pub(super) fn scheduler_scores(cases: &[Value], _meta: &Value) -> SectionReport {
     let mut report = SectionReport::default();
     for (i, case) in cases.iter().enumerate() {
         let plugin = case.get("plugin").and_then(Value::as_str).unwrap_or("?");
@@ -50,7 +50,7 @@ fn compare_scores(
 ) {
     let mismatch = |node: &str, expected: String, actual: String| Mismatch {
         case: label.to_string(),
-        node: node.to_string(),
+        place: format!("node {node}"),
         expected,
         actual,
     };
