@@ -16,13 +16,18 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod cluster_autoscaler;
 mod scheduler;
 
+use cluster_autoscaler::cluster_autoscaler;
 use scheduler::scheduler_scores;
 
 /// Section runners, by section name. A runner checks every case of its section.
 /// Each runner lives in the module named for its model.
-const RUNNERS: &[(&str, Runner)] = &[("scheduler_scores", scheduler_scores)];
+const RUNNERS: &[(&str, Runner)] = &[
+    ("scheduler_scores", scheduler_scores),
+    ("cluster_autoscaler", cluster_autoscaler),
+];
 
 type Runner = fn(&[Value]) -> SectionReport;
 
