@@ -2,9 +2,12 @@
 //!
 //! Test-only; nothing here is compiled into the library.
 
+use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::spec::PodSpec;
-use crate::scenario::model::{MachineType, NodePool, PoolAutoscaling};
-use crate::units::{Bytes, Resources, SimDuration};
+use crate::scenario::model::{
+    ClusterAutoscalerSpec, Expander, MachineType, NodePool, PoolAutoscaling,
+};
+use crate::units::{Bytes, Resources, SimDuration, SimTime};
 use crate::workload::spec::DurationDist;
 
 /// An autoscaled pool of `cpu` cores and `memory_gib` GiB nodes (allocatable = capacity),
@@ -36,6 +39,11 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
     }
 }
 
+/// A registered node of `pools[p]` with identity `id`, named `<pool>-<id>`, created at 0.
+pub(crate) fn registered(pools: &[NodePool], p: usize, id: u32) -> Node {
+    Node::from_pool(NodeId(id), PoolId(p as u16), &pools[p], id, SimTime::ZERO)
+}
+
 /// A pod requesting `cpu_m` millicores and `memory_gib` GiB.
 pub(crate) fn pod(cpu_m: u64, memory_gib: u64) -> PodSpec {
     PodSpec {
@@ -43,5 +51,22 @@ pub(crate) fn pod(cpu_m: u64, memory_gib: u64) -> PodSpec {
         has_cpu_request: true,
         has_memory_request: true,
         ..PodSpec::default()
+    }
+}
+
+/// cluster-autoscaler's default flags with the given expander chain and `--max-nodes-total`.
+pub(crate) fn spec(expanders: Vec<Expander>, max_nodes_total: u32) -> ClusterAutoscalerSpec {
+    ClusterAutoscalerSpec {
+        scan_interval: SimDuration::from_secs(10),
+        expanders,
+        priorities: Vec::new(),
+        max_nodes_total,
+        scale_down_enabled: true,
+        scale_down_utilization_threshold: 0.5,
+        scale_down_unneeded_time: SimDuration::from_secs(600),
+        scale_down_delay_after_add: SimDuration::from_secs(600),
+        scale_down_delay_after_delete: SimDuration::from_secs(10),
+        scale_down_delay_after_failure: SimDuration::from_secs(180),
+        max_node_provision_time: SimDuration::from_secs(900),
     }
 }
