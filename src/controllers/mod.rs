@@ -6,5 +6,6 @@
 //!
 //! **Invariant:** controllers do no I/O, read no clock and schedule no events.
 
+pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod hpa;

@@ -146,6 +146,19 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Vec<Reason> {
     reasons
 }
 
+/// Whether every filter plugin of the default profile passes: `filter(pod, node).is_empty()`
+/// without building reasons or allocating.
+///
+/// Use it where only the verdict matters and nodes are checked many times, as in the Cluster
+/// Autoscaler's simulations.
+pub fn fits(pod: &PodSpec, node: &Node) -> bool {
+    // The toleration of the unschedulable taint is only looked up on cordoned nodes.
+    (!node.unschedulable || node_unschedulable::tolerates_unschedulable(pod))
+        && taint_toleration::passes(pod, node)
+        && node_affinity::passes(pod, node)
+        && node_resources_fit::passes(pod, node)
+}
+
 /// The reasons of the first filter plugin that rejects the node, as kube-scheduler records them
 /// (its framework stops at the first failure); empty when the pod fits.
 pub fn first_failing_plugin(pod: &PodSpec, node: &Node) -> Vec<Reason> {

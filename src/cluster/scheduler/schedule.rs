@@ -325,7 +325,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     use super::*;
-    use crate::cluster::scheduler::filter;
+    use crate::cluster::scheduler::{filter, fits};
     use crate::cluster::spec::TaintEffect::{NoSchedule, PreferNoSchedule};
     use crate::cluster::spec::TolerationOperator::Exists;
     use crate::cluster::testing::{NodeBuilder, PodBuilder};
@@ -610,6 +610,12 @@ mod tests {
             for node in &nodes {
                 assert_eq!(
                     state.is_feasible(node),
+                    filter(pod, node).is_empty(),
+                    "{pod:?} on {}",
+                    node.name
+                );
+                assert_eq!(
+                    fits(pod, node),
                     filter(pod, node).is_empty(),
                     "{pod:?} on {}",
                     node.name

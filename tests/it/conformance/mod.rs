@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+mod cluster_autoscaler;
 mod hpa;
 mod scheduler;
 
+use cluster_autoscaler::cluster_autoscaler;
 use scheduler::scheduler_scores;
 
 /// Section runners, by section name. A runner checks every case of its section.
@@ -38,6 +40,7 @@ const RUNNERS: &[(&str, Runner)] = &[
         hpa::hpa_policy_limit_functions,
     ),
     ("hpa_controller_clamp", hpa::hpa_controller_clamp),
+    ("cluster_autoscaler", cluster_autoscaler),
 ];
 
 /// A section's runner: its cases, and the file's `meta` object (`Null` when absent).

@@ -1,0 +1,354 @@
+//! The Cluster Autoscaler, as kubernetes/autoscaler's `cluster-autoscaler` (release 1.37)
+//! implements it: grows node pools for pods the scheduler cannot place, and removes nodes whose
+//! pods fit elsewhere.
+//!
+//! Use `ClusterAutoscaler::scan` every `--scan-interval` with what the autoscaler observes
+//! (`ClusterObservation`); apply the `CaAction`s it returns. The controller keeps only its own
+//! memory between scans (unneeded-since times, last scale-up / delete / failure, per-pool
+//! backoff, scale-ups in flight, deletions it started); it does no I/O, reads no clock, emits no
+//! events, and draws randomness only from the generator passed in.
+//!
+//! One scan, in upstream's `RunOnce` order:
+//! 1. **Scale-ups in flight** (`provisioning`): a pool whose requested nodes have all registered
+//!    has completed its scale-up; one still waiting past `--max-node-provision-time` after its
+//!    latest scale-up has failed and is backed off (`backoff`: 5m, doubling to 30m). Every node
+//!    asked for longer ago than that is given up (`CaAction::CancelUpcoming`).
+//! 2. **Upcoming nodes absorb pending pods** (`snapshot`): pending pods that fit on a node still
+//!    on its way (or on a registered node with room) need no new node.
+//! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending.
+//! 4. **Scale-down** (`scale_down`): unneeded nodes are recomputed every scan; deletions are
+//!    only started when scale-down is not in cooldown: not within `--scale-down-delay-after-add`
+//!    of the last scale-up, `--scale-down-delay-after-failure` of the last failed scale-down, or
+//!    `--scale-down-delay-after-delete` of the last deletion (`now < last + delay`). As upstream
+//!    starts those clocks when the autoscaler starts, they all start at time zero.
+//!
+//! **Scale-down thresholds.** A pool may set `cpu_threshold_percent` and
+//! `memory_threshold_percent` (the reference configuration: 70 and 75). They are per-node-group
+//! scale-down utilization thresholds, as upstream supports per node group
+//! (`NodeGroupAutoscalingOptions.ScaleDownUtilizationThreshold`), one per resource: a node is a
+//! scale-down candidate when its pods' CPU requests are below `cpu_threshold_percent` % of its
+//! allocatable CPU *and* their memory requests below `memory_threshold_percent` % of its
+//! allocatable memory. With equal thresholds this is exactly upstream's
+//! `max(cpu, memory) < threshold` (upstream keeps a node whose utilization is *at* the
+//! threshold). A pool that sets neither uses `--scale-down-utilization-threshold` (default 0.5)
+//! for both; one that sets one uses the global threshold for the other.
+//!
+//! **Node counts.** A pool's size is its registered plus upcoming nodes (upstream's target
+//! size); `--max-nodes-total` counts registered plus upcoming nodes of every pool (upstream
+//! counts ready nodes only, so it can overshoot while nodes are on their way; counting upcoming
+//! ones keeps the limit a limit). Pools without `autoscaling` are neither grown nor shrunk.
+//!
+//! Simplifications, beyond those each module names: every registered node counts as ready;
+//! pods are not held back for being very new (upstream waits 2s for more pods); placement in
+//! simulations is first-fit in node order where upstream rotates its starting node.
+
+pub mod backoff;
+pub mod estimator;
+pub mod expander;
+mod provisioning;
+pub mod scale_down;
+mod scale_up;
+mod snapshot;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+
+use crate::cluster::node::{Node, NodeId};
+use crate::cluster::spec::{PodSpec, Taint, TaintEffect};
+use crate::controllers::cluster_autoscaler::backoff::Backoff;
+use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
+use crate::controllers::cluster_autoscaler::scale_down::{
+    InProgress, Planner, PlannerInput, Thresholds,
+};
+use crate::controllers::cluster_autoscaler::scale_up::ScaleUpInput;
+use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
+use crate::scenario::model::{ClusterAutoscalerSpec, NodePool};
+use crate::units::{SimDuration, SimTime};
+
+/// The taint the autoscaler puts on a node it deletes (`ToBeDeletedByClusterAutoscaler`,
+/// NoSchedule): new pods stay off it while it is drained.
+pub const TO_BE_DELETED_TAINT_KEY: &str = "ToBeDeletedByClusterAutoscaler";
+
+/// The taint to put on a node being deleted by the autoscaler. Upstream's value is the Unix time
+/// of the deletion; only the key matters to the scheduler and the autoscaler.
+pub fn to_be_deleted_taint() -> Taint {
+    Taint {
+        key: TO_BE_DELETED_TAINT_KEY.to_string(),
+        value: String::new(),
+        effect: TaintEffect::NoSchedule,
+    }
+}
+
+/// What the Cluster Autoscaler sees at one scan.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterObservation<'a> {
+    /// The scan's time.
+    pub now: SimTime,
+    /// Scenario pools, index = `PoolId.0`.
+    pub pools: &'a [NodePool],
+    /// Pod spec of each service, by service index.
+    pub pod_specs: &'a [PodSpec],
+    /// Registered nodes (cordoned and tainted ones included).
+    pub nodes: &'a [Node],
+    /// Parallel to `nodes`: the service index of each pod bound there (terminating pods
+    /// excluded).
+    pub pods_on_node: &'a [Vec<usize>],
+    /// Service index of each pod the scheduler could not place, oldest first.
+    pub unschedulable: &'a [usize],
+    /// Per pool: request times of nodes asked for and not yet registered.
+    pub upcoming: &'a [Vec<SimTime>],
+}
+
+/// A change the autoscaler wants; the simulation applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaAction {
+    /// Ask the cloud for `count` more nodes in `pool`.
+    ScaleUp {
+        /// Pool index.
+        pool: usize,
+        /// Nodes to add.
+        count: u32,
+        /// Pending pods the new nodes are expected to take.
+        pods_helped: u32,
+        /// Why this pool and this count: the estimate and each expander's scores.
+        reason: String,
+    },
+    /// Delete a registered node (the simulation taints it with `to_be_deleted_taint`, evicts
+    /// its pods, and removes it).
+    ScaleDown {
+        /// The node.
+        node: NodeId,
+        /// Its utilization against the thresholds and since when it has been unneeded.
+        reason: String,
+    },
+    /// Give up on `count` nodes of `pool` that did not register within
+    /// max-node-provision-time (the oldest requests; the pool is backed off when its latest
+    /// scale-up timed out).
+    CancelUpcoming {
+        /// Pool index.
+        pool: usize,
+        /// Upcoming nodes to forget, the oldest requests first.
+        count: u32,
+        /// How long they waited and the pool's backoff.
+        reason: String,
+    },
+}
+
+/// The Cluster Autoscaler's state between scans.
+#[derive(Debug, Clone)]
+pub struct ClusterAutoscaler {
+    spec: ClusterAutoscalerSpec,
+    last_scale_up: SimTime,
+    last_scale_down_delete: SimTime,
+    last_scale_down_failure: SimTime,
+    backoff: Backoff,
+    provisioning: Provisioning,
+    planner: Planner,
+    /// Nodes this autoscaler started deleting, with whether they had pods to drain.
+    deletions: BTreeMap<NodeId, bool>,
+}
+
+impl ClusterAutoscaler {
+    /// An autoscaler with `spec`'s flags for `pools`, started at time zero.
+    pub fn new(spec: &ClusterAutoscalerSpec, pools: &[NodePool]) -> ClusterAutoscaler {
+        ClusterAutoscaler {
+            spec: spec.clone(),
+            last_scale_up: SimTime::ZERO,
+            last_scale_down_delete: SimTime::ZERO,
+            last_scale_down_failure: SimTime::ZERO,
+            backoff: Backoff::new(pools.len()),
+            provisioning: Provisioning::new(pools.len()),
+            planner: Planner::default(),
+            deletions: BTreeMap::new(),
+        }
+    }
+
+    /// Since when `node` has been found unneeded, if it currently is.
+    pub fn unneeded_since(&self, node: NodeId) -> Option<SimTime> {
+        self.planner.unneeded_since(node)
+    }
+
+    /// The per-pool scale-up backoff.
+    pub fn backoff(&self) -> &Backoff {
+        &self.backoff
+    }
+
+    /// Records that the `ScaleDown` of `node` could not be carried out at `now`: the node no
+    /// longer counts as being deleted, and scale-down waits `--scale-down-delay-after-failure`.
+    pub fn note_scale_down_failure(&mut self, node: NodeId, now: SimTime) {
+        self.last_scale_down_failure = now;
+        self.deletions.remove(&node);
+    }
+
+    /// Whether starting deletions is held back at `now` by the scale-down delays.
+    pub fn scale_down_in_cooldown(&self, now: SimTime) -> bool {
+        let s = &self.spec;
+        now < self.last_scale_up + s.scale_down_delay_after_add
+            || now < self.last_scale_down_failure + s.scale_down_delay_after_failure
+            || now < self.last_scale_down_delete + s.scale_down_delay_after_delete
+    }
+
+    /// One scan: the actions to apply, cancellations first, then at most one scale-up, then
+    /// deletions.
+    pub fn scan<R: Rng + ?Sized>(
+        &mut self,
+        obs: &ClusterObservation<'_>,
+        rng: &mut R,
+    ) -> Vec<CaAction> {
+        let now = obs.now;
+        let pool_count = obs.pools.len();
+        let mpt = self.spec.max_node_provision_time;
+        let mut actions = Vec::new();
+
+        // 1. Scale-ups in flight and nodes that never registered.
+        let failed = self
+            .provisioning
+            .update(now, obs.upcoming, &mut self.backoff);
+        let mut upcoming = vec![0u32; pool_count];
+        for (p, slot) in upcoming.iter_mut().enumerate() {
+            let requested = obs.upcoming.get(p).map_or(&[][..], Vec::as_slice);
+            let given_up = overdue(requested, now, mpt);
+            *slot = u32::try_from(requested.len()).unwrap_or(u32::MAX) - given_up;
+            if given_up > 0 {
+                let waited = failed.iter().find(|(f, _)| *f == p).map(|&(_, w)| w);
+                actions.push(CaAction::CancelUpcoming {
+                    pool: p,
+                    count: given_up,
+                    reason: self.cancel_reason(p, given_up, waited, now, mpt),
+                });
+            }
+        }
+
+        // 2. Deletions in progress and pool sizes.
+        let present: BTreeSet<NodeId> = obs.nodes.iter().map(|n| n.id).collect();
+        self.deletions.retain(|id, _| present.contains(id));
+        let deleting: Vec<bool> = obs
+            .nodes
+            .iter()
+            .map(|n| {
+                self.deletions.contains_key(&n.id)
+                    || n.taints.iter().any(|t| t.key == TO_BE_DELETED_TAINT_KEY)
+            })
+            .collect();
+        let mut in_progress = InProgress {
+            by_pool: vec![0; pool_count],
+            ..InProgress::default()
+        };
+        let mut target_sizes = upcoming.clone();
+        for (i, node) in obs.nodes.iter().enumerate() {
+            let p = usize::from(node.pool.0);
+            if let Some(size) = target_sizes.get_mut(p) {
+                *size = size.saturating_add(1);
+            }
+            if deleting[i] {
+                if let Some(count) = in_progress.by_pool.get_mut(p) {
+                    *count = count.saturating_add(1);
+                }
+                let has_pods = obs.pods_on_node.get(i).is_some_and(|pods| !pods.is_empty());
+                if self.deletions.get(&node.id).copied().unwrap_or(has_pods) {
+                    in_progress.drain += 1;
+                } else {
+                    in_progress.empty += 1;
+                }
+            }
+        }
+
+        // 3. Pending pods that nodes on their way (or room on registered ones) will take.
+        let mut snapshot = Snapshot::new(obs.nodes, &deleting, obs.pools, &upcoming);
+        let pending = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
+
+        // 4. Scale-up.
+        let input = ScaleUpInput {
+            now,
+            spec: &self.spec,
+            pools: obs.pools,
+            pod_specs: obs.pod_specs,
+            pending: &pending,
+            target_sizes: &target_sizes,
+            registered_nodes: obs.nodes.len(),
+            backoff: &self.backoff,
+        };
+        if let Some(plan) = scale_up::plan(&input, rng) {
+            self.provisioning.register_scale_up(plan.pool, now, mpt);
+            self.last_scale_up = now;
+            if let Some(size) = target_sizes.get_mut(plan.pool) {
+                *size = size.saturating_add(plan.count);
+            }
+            actions.push(CaAction::ScaleUp {
+                pool: plan.pool,
+                count: plan.count,
+                pods_helped: plan.pods_helped,
+                reason: plan.reason,
+            });
+        }
+
+        // 5. Scale-down.
+        if self.spec.scale_down_enabled {
+            let thresholds: Vec<Option<Thresholds>> = obs
+                .pools
+                .iter()
+                .map(|p| Thresholds::for_pool(p, self.spec.scale_down_utilization_threshold))
+                .collect();
+            let input = PlannerInput {
+                now,
+                pools: obs.pools,
+                pod_specs: obs.pod_specs,
+                nodes: obs.nodes,
+                pods_on_node: obs.pods_on_node,
+                deleting: &deleting,
+                target_sizes: &target_sizes,
+                thresholds: &thresholds,
+            };
+            self.planner.update(&input, &mut snapshot);
+            if !self.scale_down_in_cooldown(now) {
+                let unneeded_time = self.spec.scale_down_unneeded_time;
+                let deletions = self
+                    .planner
+                    .nodes_to_delete(&input, unneeded_time, &in_progress);
+                if !deletions.is_empty() {
+                    self.last_scale_down_delete = now;
+                }
+                for d in deletions {
+                    let node = obs.nodes[d.index].id;
+                    self.deletions.insert(node, d.drain);
+                    actions.push(CaAction::ScaleDown {
+                        node,
+                        reason: d.reason,
+                    });
+                }
+            }
+        }
+        actions
+    }
+
+    fn cancel_reason(
+        &self,
+        pool: usize,
+        count: u32,
+        waited: Option<SimDuration>,
+        now: SimTime,
+        mpt: SimDuration,
+    ) -> String {
+        let mut reason =
+            format!("{count} node(s) did not register within max-node-provision-time {mpt}");
+        match (
+            waited,
+            self.backoff.until(pool),
+            self.backoff.duration(pool),
+        ) {
+            (Some(w), Some(until), Some(d)) => reason.push_str(&format!(
+                "; the scale-up timed out after {w}, pool backed off for {d} (until {until})"
+            )),
+            (None, Some(until), _) if until > now => {
+                reason.push_str(&format!("; pool backed off until {until}"))
+            }
+            _ => reason.push_str("; a later scale-up of the pool is still within its deadline"),
+        }
+        reason
+    }
+}

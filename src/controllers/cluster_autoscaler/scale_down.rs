@@ -1,0 +1,431 @@
+//! Scale-down: which registered nodes are unneeded, for how long, and which to delete now, as
+//! cluster-autoscaler's `core/scaledown` (planner, eligibility, unneeded, budgets) decides it.
+//!
+//! Use `Planner::update` every scan, in cooldown or not, so unneeded times keep running; use
+//! `Planner::nodes_to_delete` when scale-down is not in cooldown.
+//!
+//! - **Candidates** are registered nodes of autoscaled pools whose size (registered + upcoming)
+//!   is above the pool's minimum, not being deleted and not found unremovable in the last
+//!   `UNREMOVABLE_NODE_RECHECK_TIMEOUT`. Empty nodes are considered first, then the nodes
+//!   unneeded at the previous scan, then the rest, each in observation order.
+//! - **A node's pods** are those bound to it plus those this scan expects to land on it (pending
+//!   pods that fit there, pods of nodes being deleted), as upstream's snapshot holds them.
+//! - **Eligibility**: a node is underutilized when its pods' CPU requests are *below* the
+//!   pool's CPU threshold of allocatable and their memory requests below its memory threshold
+//!   (`Thresholds`); with equal thresholds this is upstream's `max(cpu, memory) < threshold`.
+//! - **Removal simulation**: every pod of the node must fit, scheduler filters and all, on
+//!   another registered node that is not being deleted and not itself found removable earlier
+//!   in this scan; pods placed for one node are taken off again before the next node is tried
+//!   (upstream simulates each node on a forked snapshot). A node whose pods do not all fit is
+//!   not rechecked for 5 minutes.
+//! - **Unneeded time**: a node stays unneeded from the first scan it is found removable until a
+//!   scan finds it not; it may go once `since + unneeded time < now`.
+//! - **Deletion**: the pool must stay above its minimum counting deletions in progress; empty
+//!   nodes first, up to `MAX_SCALE_DOWN_PARALLELISM` deletions in flight, and at most
+//!   `MAX_DRAIN_PARALLELISM` node with pods being drained at a time.
+//!
+//! Not modelled: PodDisruptionBudgets, pods that block a drain (local storage, kube-system,
+//! no controller), unready nodes' own timeout, per-pool unneeded times, resource minimums
+//! (`--cores-total`), atomic node groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cluster::node::{Node, NodeId};
+use crate::cluster::spec::PodSpec;
+use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
+use crate::scenario::model::NodePool;
+use crate::units::{Resources, SimDuration, SimTime};
+
+/// `--unremovable-node-recheck-timeout`: how long a node whose pods could not be moved is left
+/// out of the scale-down simulation.
+pub const UNREMOVABLE_NODE_RECHECK_TIMEOUT: SimDuration = SimDuration::from_secs(5 * 60);
+
+/// `--max-scale-down-parallelism` (which `--max-empty-bulk-delete` sets): most node deletions,
+/// empty or not, in flight at once.
+pub const MAX_SCALE_DOWN_PARALLELISM: usize = 10;
+
+/// `--max-drain-parallelism`: most nodes with pods being drained at once.
+pub const MAX_DRAIN_PARALLELISM: usize = 1;
+
+/// A pool's scale-down utilization thresholds, as fractions of allocatable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// CPU requests must be below this fraction of allocatable CPU.
+    pub cpu: f64,
+    /// Memory requests must be below this fraction of allocatable memory.
+    pub memory: f64,
+}
+
+impl Thresholds {
+    /// The thresholds of `pool`: its `cpu_threshold_percent` and `memory_threshold_percent` as
+    /// fractions, each defaulting to `global` (`--scale-down-utilization-threshold`); `None`
+    /// for a pool that is not autoscaled.
+    pub fn for_pool(pool: &NodePool, global: f64) -> Option<Thresholds> {
+        let a = pool.autoscaling.as_ref()?;
+        Some(Thresholds {
+            cpu: a.cpu_threshold_percent.map_or(global, |p| p / 100.0),
+            memory: a.memory_threshold_percent.map_or(global, |p| p / 100.0),
+        })
+    }
+
+    /// Whether a node with this utilization may be removed: both resources strictly below
+    /// their thresholds (upstream: `utilization >= threshold` is not underutilized).
+    pub fn is_underutilized(&self, u: Utilization) -> bool {
+        u.cpu < self.cpu && u.memory < self.memory
+    }
+}
+
+/// Requests over allocatable, per resource.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Utilization {
+    /// CPU requested / CPU allocatable.
+    pub cpu: f64,
+    /// Memory requested / memory allocatable.
+    pub memory: f64,
+}
+
+/// The utilization of a node whose pods request `requested`; 0 for a resource the node has
+/// none of (upstream then fails to compute it and the node counts as unused).
+pub fn utilization(requested: Resources, allocatable: Resources) -> Utilization {
+    let ratio = |r: u64, a: u64| if a == 0 { 0.0 } else { r as f64 / a as f64 };
+    Utilization {
+        cpu: ratio(requested.cpu.0, allocatable.cpu.0),
+        memory: ratio(requested.memory.0, allocatable.memory.0),
+    }
+}
+
+/// What the planner sees at one scan.
+pub(super) struct PlannerInput<'a> {
+    pub(super) now: SimTime,
+    pub(super) pools: &'a [NodePool],
+    pub(super) pod_specs: &'a [PodSpec],
+    /// Registered nodes.
+    pub(super) nodes: &'a [Node],
+    /// Service index of each pod on each node (terminating pods excluded).
+    pub(super) pods_on_node: &'a [Vec<usize>],
+    /// Nodes being deleted.
+    pub(super) deleting: &'a [bool],
+    /// Registered plus upcoming nodes of each pool.
+    pub(super) target_sizes: &'a [u32],
+    /// Thresholds of each pool; `None` where the pool is not autoscaled.
+    pub(super) thresholds: &'a [Option<Thresholds>],
+}
+
+impl PlannerInput<'_> {
+    fn pods(&self, i: usize) -> &[usize] {
+        self.pods_on_node.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    fn pool_of(&self, i: usize) -> usize {
+        usize::from(self.nodes[i].pool.0)
+    }
+}
+
+/// A node found removable, and since when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Unneeded {
+    since: SimTime,
+    pods_to_move: usize,
+    utilization: Utilization,
+    thresholds: Thresholds,
+}
+
+/// A node to delete now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Deletion {
+    /// Index in the observation's nodes.
+    pub(super) index: usize,
+    /// Whether it has pods to drain.
+    pub(super) drain: bool,
+    pub(super) reason: String,
+}
+
+/// Deletions in flight, for the budgets and the minimum sizes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct InProgress {
+    pub(super) empty: usize,
+    pub(super) drain: usize,
+    /// Per pool.
+    pub(super) by_pool: Vec<u32>,
+}
+
+/// The scale-down planner's memory between scans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Planner {
+    unneeded: BTreeMap<NodeId, Unneeded>,
+    recheck_after: BTreeMap<NodeId, SimTime>,
+}
+
+impl Planner {
+    /// Since when `node` has been unneeded, if it is.
+    pub(super) fn unneeded_since(&self, node: NodeId) -> Option<SimTime> {
+        self.unneeded.get(&node).map(|u| u.since)
+    }
+
+    /// Recomputes the unneeded nodes (`UpdateClusterState`). Pods of nodes being deleted are
+    /// first placed on the snapshot where they fit (they will be recreated somewhere).
+    pub(super) fn update(&mut self, input: &PlannerInput<'_>, snapshot: &mut Snapshot) {
+        let now = input.now;
+        let registered = input.nodes.len().min(snapshot.registered);
+        let present: BTreeSet<NodeId> = input.nodes[..registered].iter().map(|n| n.id).collect();
+        self.recheck_after
+            .retain(|id, until| present.contains(id) && *until > now);
+
+        for i in (0..registered).filter(|&i| input.deleting.get(i) == Some(&true)) {
+            for &s in input.pods(i) {
+                let Some(pod) = input.pod_specs.get(s) else {
+                    continue;
+                };
+                if let Some(j) = snapshot.first_fit(pod, |j| j != i) {
+                    snapshot.assign(j, s, pod);
+                }
+            }
+        }
+
+        let mut candidates: Vec<usize> = (0..registered)
+            .filter(|&i| {
+                let p = input.pool_of(i);
+                input.deleting.get(i) != Some(&true)
+                    && input.thresholds.get(p).copied().flatten().is_some()
+                    && input.target_sizes.get(p).copied().unwrap_or(0)
+                        > input.pools.get(p).map_or(u32::MAX, |pool| pool.min_nodes)
+                    && !self.recheck_after.contains_key(&input.nodes[i].id)
+            })
+            .collect();
+        candidates.sort_by_key(|&i| {
+            let previous = self.unneeded.contains_key(&input.nodes[i].id);
+            let empty = input.pods(i).is_empty() && snapshot.assigned[i].is_empty();
+            (!empty, !previous, i)
+        });
+
+        let mut destination: Vec<bool> = (0..registered)
+            .map(|i| input.deleting.get(i) != Some(&true))
+            .collect();
+        let mut removable = BTreeMap::new();
+        let mut placed: Vec<(usize, usize)> = Vec::new();
+        for i in candidates {
+            let Some(thresholds) = input.thresholds.get(input.pool_of(i)).copied().flatten() else {
+                continue;
+            };
+            // The node's pods: those bound to it and those this scan expects there.
+            let pods: Vec<usize> = input
+                .pods(i)
+                .iter()
+                .chain(&snapshot.assigned[i])
+                .copied()
+                .collect();
+            let requested = pods
+                .iter()
+                .filter_map(|&s| input.pod_specs.get(s))
+                .fold(Resources::ZERO, |sum, pod| sum + pod.requests);
+            let u = utilization(requested, input.nodes[i].allocatable);
+            if !thresholds.is_underutilized(u) {
+                continue;
+            }
+            // findPlaceFor: every pod, in order, on the first destination it fits.
+            let mut all_fit = true;
+            for &s in &pods {
+                let target = input.pod_specs.get(s).and_then(|pod| {
+                    snapshot
+                        .first_fit(pod, |j| j < registered && j != i && destination[j])
+                        .map(|j| (j, pod))
+                });
+                match target {
+                    Some((j, pod)) => {
+                        snapshot.place(j, pod);
+                        placed.push((j, s));
+                    }
+                    None => {
+                        all_fit = false;
+                        break;
+                    }
+                }
+            }
+            for (j, s) in placed.drain(..) {
+                snapshot.unplace(j, &input.pod_specs[s]);
+            }
+            let id = input.nodes[i].id;
+            if all_fit {
+                destination[i] = false;
+                let since = self.unneeded.get(&id).map_or(now, |u| u.since);
+                removable.insert(
+                    id,
+                    Unneeded {
+                        since,
+                        pods_to_move: pods.len(),
+                        utilization: u,
+                        thresholds,
+                    },
+                );
+            } else {
+                self.recheck_after
+                    .insert(id, now + UNREMOVABLE_NODE_RECHECK_TIMEOUT);
+            }
+        }
+        self.unneeded = removable;
+    }
+
+    /// The unneeded nodes to delete now (`NodesToDelete`, then the budgets' `CropNodes`):
+    /// unneeded for longer than `unneeded_time`, keeping each pool above its minimum (counting
+    /// `in_progress` deletions), empty nodes first, within the parallelism budgets. They are
+    /// forgotten as unneeded.
+    pub(super) fn nodes_to_delete(
+        &mut self,
+        input: &PlannerInput<'_>,
+        unneeded_time: SimDuration,
+        in_progress: &InProgress,
+    ) -> Vec<Deletion> {
+        let now = input.now;
+        let mut sizes: Vec<i64> = input.target_sizes.iter().map(|&s| i64::from(s)).collect();
+        let mut empty = Vec::new();
+        let mut drain = Vec::new();
+        for want_empty in [true, false] {
+            for (i, node) in input.nodes.iter().enumerate() {
+                let Some(u) = self.unneeded.get(&node.id) else {
+                    continue;
+                };
+                if (u.pods_to_move == 0) != want_empty || u.since + unneeded_time >= now {
+                    continue;
+                }
+                let p = input.pool_of(i);
+                let (Some(size), Some(pool)) = (sizes.get_mut(p), input.pools.get(p)) else {
+                    continue;
+                };
+                let deleting = i64::from(in_progress.by_pool.get(p).copied().unwrap_or(0));
+                if *size - deleting <= i64::from(pool.min_nodes) {
+                    continue;
+                }
+                *size -= 1;
+                if want_empty { &mut empty } else { &mut drain }.push(i);
+            }
+        }
+
+        let mut parallelism =
+            MAX_SCALE_DOWN_PARALLELISM.saturating_sub(in_progress.empty + in_progress.drain);
+        let drain_budget = MAX_DRAIN_PARALLELISM.saturating_sub(in_progress.drain);
+        let empty = crop_individual(input, &empty, parallelism);
+        parallelism -= empty.len();
+        let drain = crop_individual(input, &drain, parallelism.min(drain_budget));
+
+        let mut deletions = Vec::with_capacity(empty.len() + drain.len());
+        for (i, is_drain) in empty
+            .into_iter()
+            .map(|i| (i, false))
+            .chain(drain.into_iter().map(|i| (i, true)))
+        {
+            let node = &input.nodes[i];
+            let Some(u) = self.unneeded.remove(&node.id) else {
+                continue;
+            };
+            deletions.push(Deletion {
+                index: i,
+                drain: is_drain,
+                reason: reason(node, &u, now),
+            });
+        }
+        deletions
+    }
+}
+
+/// `cropIndividualNodes`: the nodes grouped by pool (pools in order of first appearance), each
+/// group cut to the budget left.
+fn crop_individual(input: &PlannerInput<'_>, nodes: &[usize], budget: usize) -> Vec<usize> {
+    let mut pools: Vec<usize> = Vec::new();
+    for &i in nodes {
+        let p = input.pool_of(i);
+        if !pools.contains(&p) {
+            pools.push(p);
+        }
+    }
+    let mut out = Vec::new();
+    for p in pools {
+        for &i in nodes.iter().filter(|&&i| input.pool_of(i) == p) {
+            if out.len() >= budget {
+                return out;
+            }
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn reason(node: &Node, u: &Unneeded, now: SimTime) -> String {
+    let what = match u.pods_to_move {
+        0 => "empty".to_string(),
+        n => format!("{n} pod(s) to move elsewhere"),
+    };
+    format!(
+        "{}: cpu {:.1}% and memory {:.1}% of allocatable requested (thresholds {:.1}% and \
+         {:.1}%); unneeded since {} ({} ago); {what}",
+        node.name,
+        u.utilization.cpu * 100.0,
+        u.utilization.memory * 100.0,
+        u.thresholds.cpu * 100.0,
+        u.thresholds.memory * 100.0,
+        u.since,
+        now.since(u.since),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::cluster_autoscaler::testing::pool;
+    use crate::units::Bytes;
+
+    #[test]
+    fn pool_thresholds_fall_back_to_the_global_one() {
+        let mut p = pool("p", 4, 16, 0, 10);
+        let set = |p: &mut NodePool, cpu, memory| {
+            if let Some(a) = p.autoscaling.as_mut() {
+                a.cpu_threshold_percent = cpu;
+                a.memory_threshold_percent = memory;
+            }
+        };
+        let cases = [
+            // (cpu %, memory %, want cpu, want memory) with a global 0.5.
+            (Some(70.0), Some(75.0), 0.7, 0.75),
+            (None, None, 0.5, 0.5),
+            (Some(80.0), None, 0.8, 0.5),
+            (None, Some(30.0), 0.5, 0.3),
+        ];
+        for (cpu, memory, want_cpu, want_memory) in cases {
+            set(&mut p, cpu, memory);
+            let t = Thresholds::for_pool(&p, 0.5).expect("autoscaled");
+            assert_eq!(
+                (t.cpu, t.memory),
+                (want_cpu, want_memory),
+                "{cpu:?} {memory:?}"
+            );
+        }
+        p.autoscaling = None;
+        assert_eq!(Thresholds::for_pool(&p, 0.5), None);
+    }
+
+    #[test]
+    fn underutilized_means_strictly_below_both_thresholds() {
+        let t = Thresholds {
+            cpu: 0.7,
+            memory: 0.75,
+        };
+        let u = |cpu, memory| Utilization { cpu, memory };
+        assert!(t.is_underutilized(u(0.69, 0.74)));
+        assert!(!t.is_underutilized(u(0.7, 0.1)), "at the cpu threshold");
+        assert!(!t.is_underutilized(u(0.1, 0.75)), "at the memory threshold");
+        assert!(!t.is_underutilized(u(0.9, 0.1)));
+    }
+
+    #[test]
+    fn utilization_is_requests_over_allocatable() {
+        // 3 of 4 CPU, 4 of 16 GiB: 0.75 and 0.25.
+        let alloc = Resources::new(4_000, 16 * Bytes::GIB);
+        let u = utilization(Resources::new(3_000, 4 * Bytes::GIB), alloc);
+        assert_eq!((u.cpu, u.memory), (0.75, 0.25));
+        // A resource the node has none of counts as unused.
+        let u = utilization(
+            Resources::new(3_000, 4 * Bytes::GIB),
+            Resources::new(0, 16 * Bytes::GIB),
+        );
+        assert_eq!((u.cpu, u.memory), (0.0, 0.25));
+    }
+}

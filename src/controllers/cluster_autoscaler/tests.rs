@@ -1,0 +1,487 @@
+//! Whole-scan tests of the Cluster Autoscaler on small clusters driven by hand: scale-ups in
+//! flight, upcoming nodes, scale-down timing, limits and backoff.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::*;
+use crate::cluster::node::PoolId;
+use crate::controllers::cluster_autoscaler::testing::{pod, pool, spec};
+use crate::scenario::model::Expander;
+
+fn secs(s: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs(s)
+}
+
+fn mins(m: u64) -> SimTime {
+    secs(m * 60)
+}
+
+/// A cluster the tests change by hand, and the autoscaler watching it.
+struct World {
+    pools: Vec<NodePool>,
+    specs: Vec<PodSpec>,
+    nodes: Vec<Node>,
+    pods: Vec<Vec<usize>>,
+    pending: Vec<usize>,
+    upcoming: Vec<Vec<SimTime>>,
+    next_id: u32,
+    ca: ClusterAutoscaler,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl World {
+    fn new(ca_spec: ClusterAutoscalerSpec, pools: Vec<NodePool>, specs: Vec<PodSpec>) -> World {
+        let ca = ClusterAutoscaler::new(&ca_spec, &pools);
+        World {
+            upcoming: vec![Vec::new(); pools.len()],
+            pools,
+            specs,
+            nodes: Vec::new(),
+            pods: Vec::new(),
+            pending: Vec::new(),
+            next_id: 0,
+            ca,
+            rng: Xoshiro256PlusPlus::seed_from_u64(5),
+        }
+    }
+
+    /// Registers a node of pool `p` running pods of the given services.
+    fn add_node(&mut self, p: usize, pods: &[usize]) -> NodeId {
+        let id = NodeId(self.next_id);
+        self.next_id += 1;
+        let mut node = Node::from_pool(id, PoolId(p as u16), &self.pools[p], id.0, SimTime::ZERO);
+        for &s in pods {
+            node.add_pod(&self.specs[s]);
+        }
+        self.nodes.push(node);
+        self.pods.push(pods.to_vec());
+        id
+    }
+
+    fn scan(&mut self, now: SimTime) -> Vec<CaAction> {
+        let obs = ClusterObservation {
+            now,
+            pools: &self.pools,
+            pod_specs: &self.specs,
+            nodes: &self.nodes,
+            pods_on_node: &self.pods,
+            unschedulable: &self.pending,
+            upcoming: &self.upcoming,
+        };
+        self.ca.scan(&obs, &mut self.rng)
+    }
+
+    /// Applies scale-ups and cancellations; deletions remove the node at once, its pods pending.
+    fn apply(&mut self, actions: &[CaAction], now: SimTime) {
+        for action in actions {
+            match action {
+                CaAction::ScaleUp { pool, count, .. } => {
+                    self.upcoming[*pool].extend(std::iter::repeat_n(now, *count as usize));
+                }
+                CaAction::CancelUpcoming { pool, count, .. } => {
+                    self.upcoming[*pool].drain(..*count as usize);
+                }
+                CaAction::ScaleDown { node, .. } => {
+                    let i = self
+                        .nodes
+                        .iter()
+                        .position(|n| n.id == *node)
+                        .expect("known node");
+                    self.nodes.remove(i);
+                    self.pending.extend(self.pods.remove(i));
+                }
+            }
+        }
+    }
+
+    /// Removes the nodes `ids` (their deletion completed).
+    fn remove(&mut self, ids: &[NodeId]) {
+        while let Some(i) = self.nodes.iter().position(|n| ids.contains(&n.id)) {
+            self.nodes.remove(i);
+            self.pods.remove(i);
+        }
+    }
+
+    /// One upcoming node of pool `p` registers and the scheduler binds what pending pods fit.
+    fn register(&mut self, p: usize) {
+        self.upcoming[p].remove(0);
+        let id = self.add_node(p, &[]);
+        let i = self
+            .nodes
+            .iter()
+            .position(|n| n.id == id)
+            .expect("just added");
+        let mut still = Vec::new();
+        for s in std::mem::take(&mut self.pending) {
+            if crate::cluster::scheduler::fits(&self.specs[s], &self.nodes[i]) {
+                self.nodes[i].add_pod(&self.specs[s]);
+                self.pods[i].push(s);
+            } else {
+                still.push(s);
+            }
+        }
+        self.pending = still;
+    }
+}
+
+fn scale_ups(actions: &[CaAction]) -> Vec<(usize, u32)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            CaAction::ScaleUp { pool, count, .. } => Some((*pool, *count)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn scale_downs(actions: &[CaAction]) -> Vec<NodeId> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            CaAction::ScaleDown { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One pool of 4-CPU / 16-GiB nodes (1..=10); services ask 3 CPU, 1 CPU and 1.5 CPU, each
+/// with 1 GiB.
+fn one_pool() -> World {
+    World::new(
+        spec(vec![Expander::LeastWaste], 0),
+        vec![pool("p", 4, 16, 1, 10)],
+        vec![pod(3_000, 1), pod(1_000, 1), pod(1_500, 1)],
+    )
+}
+
+/// `one_pool` plus a pool of 16-CPU / 64-GiB nodes that is not autoscaled: its nodes are only
+/// destinations for moved pods.
+fn with_fixed_pool(specs: Vec<PodSpec>) -> World {
+    let mut fixed = pool("fixed", 16, 64, 1, 1);
+    fixed.autoscaling = None;
+    World::new(
+        spec(vec![Expander::LeastWaste], 0),
+        vec![pool("p", 4, 16, 0, 10), fixed],
+        specs,
+    )
+}
+
+#[test]
+fn upcoming_nodes_absorb_pending_pods() {
+    let mut w = one_pool();
+    w.add_node(0, &[0]);
+    w.pending = vec![0, 0];
+    let a = w.scan(secs(10));
+    assert_eq!(scale_ups(&a), [(0, 2)]);
+    w.apply(&a, secs(10));
+    // The same two pods are still pending 10s later: the two nodes on their way take them.
+    assert!(scale_ups(&w.scan(secs(20))).is_empty());
+    // A third pod arrives: only it needs a node.
+    w.pending.push(0);
+    let a = w.scan(secs(30));
+    assert_eq!(scale_ups(&a), [(0, 1)]);
+    match &a[0] {
+        CaAction::ScaleUp {
+            pods_helped,
+            reason,
+            ..
+        } => {
+            assert_eq!(*pods_helped, 1);
+            assert!(
+                reason.starts_with("1 pending pod(s) fit on 1 new node(s) of p"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a scale-up, got {other:?}"),
+    }
+}
+
+#[test]
+fn max_nodes_total_counts_upcoming_nodes() {
+    let mut w = one_pool();
+    w.ca = ClusterAutoscaler::new(&spec(vec![Expander::LeastWaste], 3), &w.pools);
+    w.add_node(0, &[0]);
+    w.pending = vec![0, 0, 0, 0];
+    let a = w.scan(secs(10));
+    // 1 registered: 2 more allowed.
+    assert_eq!(scale_ups(&a), [(0, 2)]);
+    w.apply(&a, secs(10));
+    // 1 registered + 2 upcoming = 3: the last two pods wait.
+    assert!(scale_ups(&w.scan(secs(20))).is_empty());
+}
+
+#[test]
+fn pools_without_autoscaling_are_left_alone() {
+    let mut w = one_pool();
+    w.pools[0].autoscaling = None;
+    w.add_node(0, &[]);
+    w.add_node(0, &[]);
+    w.pending = vec![0, 0, 0];
+    for m in [0, 11, 22, 33] {
+        let a = w.scan(mins(m));
+        assert!(a.is_empty(), "at {m}m: {a:?}");
+    }
+}
+
+#[test]
+fn a_node_goes_after_the_unneeded_time_and_not_before() {
+    let mut w = one_pool();
+    w.add_node(0, &[0]); // 75% cpu: needed
+    let idle = w.add_node(0, &[1]); // 25% cpu, 1/16 memory: unneeded
+    // Delay after add holds deletions until 10m after start; the node is unneeded from 1m.
+    assert!(scale_downs(&w.scan(mins(1))).is_empty());
+    assert_eq!(w.ca.unneeded_since(idle), Some(mins(1)));
+    // At 11m: 1m + 10m is not before 11m.
+    assert!(scale_downs(&w.scan(mins(11))).is_empty());
+    assert_eq!(
+        w.ca.unneeded_since(idle),
+        Some(mins(1)),
+        "the since time is kept"
+    );
+    let a = w.scan(mins(11) + SimDuration(1));
+    assert_eq!(scale_downs(&a), [idle]);
+    match &a[0] {
+        CaAction::ScaleDown { reason, .. } => assert!(
+            reason.contains("cpu 25.0% and memory 6.") && reason.contains("unneeded since 1m0s"),
+            "{reason}"
+        ),
+        other => panic!("expected a scale-down, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_node_busy_again_restarts_its_unneeded_time() {
+    let mut w = one_pool();
+    w.add_node(0, &[0]);
+    let idle = w.add_node(0, &[1]);
+    w.scan(mins(1));
+    // Busy at 5m (another 3-CPU pod: 100% cpu), idle again at 6m.
+    w.pods[1].push(0);
+    w.nodes[1].add_pod(&w.specs[0]);
+    w.scan(mins(5));
+    assert_eq!(w.ca.unneeded_since(idle), None);
+    w.pods[1].pop();
+    w.nodes[1].remove_pod(&w.specs[0]);
+    w.scan(mins(6));
+    assert_eq!(w.ca.unneeded_since(idle), Some(mins(6)));
+    assert!(scale_downs(&w.scan(mins(12))).is_empty());
+}
+
+#[test]
+fn thresholds_decide_eligibility_per_pool() {
+    // Nodes of 4 CPU / 16 GiB; service 0: 2.8 CPU (70%) / 4 GiB (25%);
+    // service 1: 2 CPU (50%) / 12 GiB (75%); service 2: 2 CPU (50%) / 11 GiB (68.75%).
+    let specs = vec![pod(2_800, 4), pod(2_000, 12), pod(2_000, 11)];
+    let cases: [(Option<f64>, Option<f64>, usize, bool); 7] = [
+        // Reference thresholds 70 / 75: 70% cpu is not below 70%.
+        (Some(70.0), Some(75.0), 0, false),
+        // 50% cpu, 75% memory: memory not below 75%.
+        (Some(70.0), Some(75.0), 1, false),
+        (Some(70.0), Some(75.0), 2, true),
+        // Global 0.5 for both: 50% cpu is not below 50%.
+        (None, None, 2, false),
+        // cpu 80% set, memory from the global 0.5: 68.75% memory is not below 50%.
+        (Some(80.0), None, 0, true),
+        (Some(80.0), None, 2, false),
+        // memory 80% set, cpu from the global 0.5: 70% cpu is not below 50%.
+        (None, Some(80.0), 0, false),
+    ];
+    for (cpu, memory, service, removable) in cases {
+        let mut w = with_fixed_pool(specs.clone());
+        if let Some(a) = w.pools[0].autoscaling.as_mut() {
+            a.cpu_threshold_percent = cpu;
+            a.memory_threshold_percent = memory;
+        }
+        w.add_node(1, &[]); // where the pod can go
+        let node = w.add_node(0, &[service]);
+        w.scan(mins(1));
+        assert_eq!(
+            w.ca.unneeded_since(node).is_some(),
+            removable,
+            "thresholds {cpu:?}/{memory:?}, service {service}"
+        );
+    }
+}
+
+#[test]
+fn a_node_whose_pods_fit_nowhere_else_stays() {
+    // a and b each run one 1-CPU pod (25%). a comes first: its pod fits on b, so a is
+    // removable and stops being a destination; b's pod could only go to a: b stays.
+    let mut w = one_pool();
+    let a = w.add_node(0, &[1]);
+    let b = w.add_node(0, &[1]);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(a), Some(mins(1)));
+    assert_eq!(w.ca.unneeded_since(b), None);
+
+    // A 1.5-CPU pod (37.5%) next to a node with 1 CPU free fits nowhere: the node is not
+    // unneeded, and is not rechecked for 5 minutes even when room appears.
+    let mut w = with_fixed_pool(vec![pod(3_000, 1), pod(1_500, 1)]);
+    w.add_node(0, &[0]);
+    let lone = w.add_node(0, &[1]);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(lone), None);
+    w.add_node(1, &[]); // room appears, on a node that is not a candidate itself
+    w.scan(mins(2));
+    assert_eq!(w.ca.unneeded_since(lone), None, "left out until 6m");
+    w.scan(SimTime(mins(6).0 - 1));
+    assert_eq!(w.ca.unneeded_since(lone), None, "until 1m + 5m");
+    w.scan(mins(6));
+    assert_eq!(w.ca.unneeded_since(lone), Some(mins(6)));
+}
+
+#[test]
+fn min_size_counts_deletions_in_progress() {
+    let mut w = one_pool(); // min 1
+    let ids: Vec<NodeId> = (0..3).map(|_| w.add_node(0, &[])).collect();
+    w.scan(mins(1));
+    // All three empty and unneeded; at 12m two may go (3 - 2 = 1 = min), empty in bulk.
+    let a = w.scan(mins(12));
+    assert_eq!(scale_downs(&a), [ids[0], ids[1]]);
+    // Still registered (being drained) at the next scan: nothing more goes.
+    assert!(scale_downs(&w.scan(mins(13))).is_empty());
+}
+
+#[test]
+fn empty_nodes_go_in_bulk_and_drains_one_at_a_time() {
+    let mut w = World::new(
+        spec(vec![Expander::LeastWaste], 0),
+        vec![pool("p", 4, 16, 0, 30)],
+        vec![pod(3_000, 1), pod(1_000, 1)],
+    );
+    w.add_node(0, &[0]); // needed (75%), destination for 1-CPU pods
+    w.add_node(0, &[0]);
+    let busy: Vec<NodeId> = (0..3).map(|_| w.add_node(0, &[1])).collect();
+    let empty: Vec<NodeId> = (0..12).map(|_| w.add_node(0, &[])).collect();
+    w.scan(mins(1));
+    let a = scale_downs(&w.scan(mins(12)));
+    // Ten deletions in flight at most: ten empty nodes, no drain.
+    assert_eq!(a, empty[..10]);
+    // Next scan (after the 10s delay after delete): the ten are still being deleted.
+    assert!(scale_downs(&w.scan(mins(13))).is_empty());
+    // Once they are gone: the last two empty nodes and one drain.
+    w.remove(&a);
+    let a = scale_downs(&w.scan(mins(14)));
+    assert_eq!(a, [empty[10], empty[11], busy[0]]);
+}
+
+#[test]
+fn scale_down_waits_after_add_delete_and_failure() {
+    // Pool p holds a busy node and three empty ones; 8-CPU pods only fit pool "big".
+    let mut w = World::new(
+        spec(vec![Expander::LeastWaste], 0),
+        vec![pool("p", 4, 16, 1, 10), pool("big", 16, 64, 0, 10)],
+        vec![pod(3_000, 1), pod(8_000, 1)],
+    );
+    w.add_node(0, &[0]);
+    let idle: Vec<NodeId> = (0..3).map(|_| w.add_node(0, &[])).collect();
+    // Start: held by the delay after add until 10m (the clocks start at zero).
+    assert!(w.ca.scale_down_in_cooldown(mins(9)));
+    w.scan(mins(1));
+    // A scale-up at 15m holds deletions until 25m.
+    w.pending = vec![1];
+    let a = w.scan(mins(15));
+    assert_eq!(scale_ups(&a), [(1, 1)]);
+    assert!(scale_downs(&a).is_empty());
+    w.pending.clear();
+    assert!(w.ca.scale_down_in_cooldown(mins(24)));
+    assert!(scale_downs(&w.scan(mins(24))).is_empty());
+    let a = w.scan(mins(25));
+    assert_eq!(scale_downs(&a), idle, "all three: 4 nodes, min 1");
+    // A deletion holds the next for the delay after delete (10s).
+    assert!(w.ca.scale_down_in_cooldown(mins(25) + SimDuration::from_secs(9)));
+    assert!(
+        !w.ca
+            .scale_down_in_cooldown(mins(25) + SimDuration::from_secs(10))
+    );
+    // A failure holds scale-down for 3m.
+    w.ca.note_scale_down_failure(idle[0], mins(30));
+    assert!(w.ca.scale_down_in_cooldown(mins(32)));
+    assert!(!w.ca.scale_down_in_cooldown(mins(33)));
+}
+
+#[test]
+fn pending_pods_expected_on_a_node_keep_it() {
+    // An empty node with room for a pending pod the scheduler has not bound yet: the pod is
+    // expected there, so the node is neither empty nor underutilized (75% cpu).
+    let mut w = one_pool();
+    w.add_node(0, &[0]);
+    let spare = w.add_node(0, &[]);
+    w.pending = vec![0];
+    let a = w.scan(mins(1));
+    assert!(scale_ups(&a).is_empty(), "the pod fits on the spare node");
+    assert_eq!(w.ca.unneeded_since(spare), None);
+    w.pending.clear();
+    w.scan(mins(2));
+    assert_eq!(w.ca.unneeded_since(spare), Some(mins(2)));
+}
+
+#[test]
+fn provisioning_timeouts_back_off_the_pool_doubling_to_thirty_minutes() {
+    // Two pools; the cheaper one never delivers. Price picks it whenever it is not backed off.
+    let mut cheap = pool("cheap", 4, 16, 0, 10);
+    cheap.price_usd_per_hour = 0.1;
+    let mut w = World::new(
+        spec(vec![Expander::Price], 0),
+        vec![cheap, pool("dear", 4, 16, 0, 10)],
+        vec![pod(3_000, 1)],
+    );
+    w.add_node(1, &[0]);
+    w.pending = vec![0];
+    let mut t = mins(1);
+    let mut backoffs = Vec::new();
+    for _ in 0..5 {
+        // Scale up the cheap pool, then wait for it to time out.
+        let a = w.scan(t);
+        assert_eq!(scale_ups(&a), [(0, 1)], "at {t}");
+        w.apply(&a, t);
+        t += SimDuration::from_secs(15 * 60 + 10);
+        let a = w.scan(t);
+        let cancel = a.iter().find_map(|x| match x {
+            CaAction::CancelUpcoming {
+                pool,
+                count,
+                reason,
+            } => Some((*pool, *count, reason.clone())),
+            _ => None,
+        });
+        let (pool, count, reason) = cancel.expect("the timed-out node is given up");
+        assert_eq!((pool, count), (0, 1));
+        assert!(reason.contains("timed out after 15m10s"), "{reason}");
+        // Meanwhile the dear pool is asked instead (the cheap one is backed off).
+        assert_eq!(scale_ups(&a), [(1, 1)]);
+        w.apply(&a, t);
+        w.upcoming[1].clear();
+        backoffs.push(w.ca.backoff().duration(0).expect("backed off"));
+        t = w.ca.backoff().until(0).expect("backed off") + SimDuration(1);
+    }
+    let minutes: Vec<u64> = backoffs
+        .iter()
+        .map(|d| d.as_micros() / 60_000_000)
+        .collect();
+    assert_eq!(minutes, [5, 10, 20, 30, 30]);
+}
+
+#[test]
+fn a_delivered_scale_up_resets_the_backoff() {
+    let mut w = one_pool();
+    w.add_node(0, &[0]);
+    w.pending = vec![0];
+    let a = w.scan(mins(1));
+    w.apply(&a, mins(1));
+    let a = w.scan(mins(17));
+    assert!(
+        a.iter()
+            .any(|x| matches!(x, CaAction::CancelUpcoming { .. }))
+    );
+    w.apply(&a, mins(17));
+    assert_eq!(w.ca.backoff().until(0), Some(mins(22)));
+    // After the backoff the pool is asked again and this time delivers.
+    let a = w.scan(mins(23));
+    assert_eq!(scale_ups(&a), [(0, 1)]);
+    w.apply(&a, mins(23));
+    w.register(0);
+    w.scan(mins(24));
+    assert_eq!(w.ca.backoff().until(0), None);
+}
