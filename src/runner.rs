@@ -8,9 +8,32 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::report::OutputDir;
+use crate::report::timeseries::Layout;
 use crate::report::writers::{RunInfo, peak_memory_bytes};
 use crate::scenario::Scenario;
 use crate::simulation::{Outcome, Simulation};
+
+/// The time-series columns of `scenario`.
+pub fn layout(scenario: &Scenario) -> Layout {
+    Layout {
+        services: scenario
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let metrics = scenario
+                    .autoscaling
+                    .hpa
+                    .iter()
+                    .filter(|h| h.service == i)
+                    .flat_map(|h| h.metrics.iter().map(|m| m.column_name().to_string()))
+                    .collect();
+                (s.name.clone(), metrics)
+            })
+            .collect(),
+        pools: scenario.node_pools.iter().map(|p| p.name.clone()).collect(),
+    }
+}
 
 /// What a finished run produced and how it was computed.
 #[derive(Debug, Clone)]
@@ -27,13 +50,7 @@ pub struct RunReport {
 /// # Errors
 /// An I/O error creating or writing the folder; the folder then holds no `summary.json`.
 pub fn run_to_dir(scenario: &Scenario, out: &Path) -> io::Result<RunReport> {
-    let services: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
-    let pools: Vec<&str> = scenario
-        .node_pools
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    let mut dir = OutputDir::create(out, &services, &pools)?;
+    let mut dir = OutputDir::create(out, &layout(scenario))?;
     let started = Instant::now();
     let outcome = Simulation::new(scenario).run(&mut dir);
     let wall_s = started.elapsed().as_secs_f64();

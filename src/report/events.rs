@@ -18,16 +18,24 @@ pub enum EventKind {
     PodReady,
     /// A pod was asked to stop: it receives no new requests and drains the ones it has.
     PodTerminating,
+    /// A pod was evicted from a node being removed; its ReplicaSet replaces it.
+    PodEvicted,
     /// A pod object was removed.
     PodDeleted,
     /// A node was requested (billing starts).
     NodeAdded,
     /// A node became Ready for pods.
     NodeReady,
+    /// The Cluster Autoscaler started removing a node: tainted, its pods evicted.
+    NodeDraining,
     /// A node was removed (billing stops).
     NodeRemoved,
     /// A pod creation was refused by a ResourceQuota.
     QuotaRejected,
+    /// An HPA changed its target's replicas (with the metrics and conditions behind it).
+    HpaRescale,
+    /// An HPA's conditions changed without a rescale (for example it hit maxReplicas).
+    HpaConditions,
 }
 
 /// One entry of `events.jsonl`.
@@ -55,6 +63,15 @@ pub struct ClusterEvent {
     /// Why, in Kubernetes' words where Kubernetes has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Replicas before an HPA decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_replicas: Option<u32>,
+    /// Replicas after an HPA decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_replicas: Option<u32>,
+    /// What the controller saw: metric values, conditions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl ClusterEvent {
@@ -69,6 +86,9 @@ impl ClusterEvent {
             node: None,
             pool: None,
             reason: None,
+            from_replicas: None,
+            to_replicas: None,
+            detail: None,
         }
     }
 }

@@ -90,6 +90,24 @@ pub struct PoolSummary {
     pub price_usd_per_hour: f64,
     /// Nodes billed (provisioning or registered).
     pub nodes: Level,
+    /// Nodes registered and Ready.
+    pub nodes_ready: Level,
+    /// Nodes the Cluster Autoscaler asked for.
+    pub nodes_added: u64,
+    /// Nodes removed: scaled down, or given up on while provisioning.
+    pub nodes_removed: u64,
+    /// Requests of the pods on the pool's nodes over their allocatable, time-weighted: how much
+    /// of what is paid for the scheduler could hand out.
+    pub allocation_efficiency: AllocationEfficiency,
+}
+
+/// Requested over allocatable, integrated over time (0..1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AllocationEfficiency {
+    /// CPU.
+    pub cpu: f64,
+    /// Memory.
+    pub memory: f64,
 }
 
 /// Request outcomes of a service.
@@ -194,6 +212,21 @@ pub struct ServiceSummary {
     pub pending_pod_seconds: f64,
     /// CPU.
     pub cpu: CpuSummary,
+    /// What the HPA did (all zero for a service without one).
+    pub scaling: ScalingSummary,
+}
+
+/// HPA rescales of a service in the measured window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScalingSummary {
+    /// Rescales that added replicas.
+    pub scale_ups: u64,
+    /// Rescales that removed replicas.
+    pub scale_downs: u64,
+    /// Rescales in the opposite direction to the one before: flapping shows here.
+    pub direction_changes: u64,
+    /// Time the HPA's desired replicas sat at its maxReplicas, in seconds.
+    pub time_at_max_replicas_s: f64,
 }
 
 /// One namespace's quota outcomes.

@@ -30,6 +30,9 @@ pub struct ServiceInterval {
     pub cpu_used_cores: f64,
     /// CPU requested by the service's bound pods at the end of the interval, in cores.
     pub cpu_requested_cores: f64,
+    /// The value of each of the service's HPA metrics as the HPA last saw it (in the order of
+    /// the spec's metrics); NaN before the first sync or when the metric was unavailable.
+    pub hpa_metrics: Vec<f64>,
 }
 
 /// One node pool's figures at the end of an interval.
@@ -37,6 +40,10 @@ pub struct ServiceInterval {
 pub struct PoolInterval {
     /// Nodes billed (provisioning or registered).
     pub nodes: u32,
+    /// Nodes registered and Ready.
+    pub nodes_ready: u32,
+    /// CPU requested by pods on the Ready nodes over their allocatable, in percent.
+    pub cpu_requested_pct: f64,
 }
 
 /// One row of the time series.
@@ -69,16 +76,34 @@ pub const SERVICE_COLUMNS: [&str; 11] = [
     "cpu_requested_cores",
 ];
 
-/// The CSV header line (with its newline) for these services and pools.
-pub fn csv_header(services: &[&str], pools: &[&str]) -> String {
+/// The columns of a run's time series: each service with the names of its HPA metrics, and
+/// each pool.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Layout {
+    /// Service name and its HPA metric column names (`MetricSpec::column_name`), in order.
+    pub services: Vec<(String, Vec<String>)>,
+    /// Pool names.
+    pub pools: Vec<String>,
+}
+
+/// The CSV header line (with its newline) for a layout. HPA metric columns are named
+/// `<service>.hpa.<metric>`.
+pub fn csv_header(layout: &Layout) -> String {
     let mut line = String::from("time_s");
-    for service in services {
+    for (service, hpa_metrics) in &layout.services {
         for column in SERVICE_COLUMNS {
             let _ = write!(line, ",{service}.{column}");
         }
+        for metric in hpa_metrics {
+            let _ = write!(line, ",{service}.hpa.{metric}");
+        }
     }
+    let pools = &layout.pools;
     for pool in pools {
-        let _ = write!(line, ",{pool}.nodes");
+        let _ = write!(
+            line,
+            ",{pool}.nodes,{pool}.nodes_ready,{pool}.cpu_requested_pct"
+        );
     }
     line.push_str(",cost_usd_cumulative\n");
     line
@@ -103,9 +128,23 @@ pub fn csv_line(row: &IntervalRow, out: &mut String) {
             round(s.cpu_used_cores, 3),
             round(s.cpu_requested_cores, 3),
         );
+        for value in &s.hpa_metrics {
+            // An empty cell where the HPA had no value.
+            if value.is_finite() {
+                let _ = write!(out, ",{}", round(*value, 3));
+            } else {
+                out.push(',');
+            }
+        }
     }
     for p in &row.pools {
-        let _ = write!(out, ",{}", p.nodes);
+        let _ = write!(
+            out,
+            ",{},{},{}",
+            p.nodes,
+            p.nodes_ready,
+            round(p.cpu_requested_pct, 2)
+        );
     }
     let _ = writeln!(out, ",{}", round(row.cost_usd_cumulative, 4));
 }
@@ -123,12 +162,30 @@ mod tests {
 
     #[test]
     fn header_and_line_have_the_same_number_of_columns() {
-        let header = csv_header(&["a", "b"], &["p"]);
+        let layout = Layout {
+            services: vec![
+                ("a".into(), vec![]),
+                ("b".into(), vec!["cpu_utilization_pct".into()]),
+            ],
+            pools: vec!["p".into()],
+        };
+        let header = csv_header(&layout);
+        assert!(header.contains(",b.hpa.cpu_utilization_pct,"), "{header}");
         let row = IntervalRow {
             time_s: 60.0,
             width_s: 60.0,
-            services: vec![ServiceInterval::default(), ServiceInterval::default()],
-            pools: vec![PoolInterval { nodes: 3 }],
+            services: vec![
+                ServiceInterval::default(),
+                ServiceInterval {
+                    hpa_metrics: vec![f64::NAN],
+                    ..ServiceInterval::default()
+                },
+            ],
+            pools: vec![PoolInterval {
+                nodes: 3,
+                nodes_ready: 2,
+                cpu_requested_pct: 12.5,
+            }],
             cost_usd_cumulative: 0.123456,
         };
         let mut line = String::new();
@@ -136,10 +193,10 @@ mod tests {
         assert_eq!(header.split(',').count(), line.split(',').count());
         assert_eq!(
             header.split(',').count(),
-            1 + 2 * SERVICE_COLUMNS.len() + 1 + 1
+            1 + 2 * SERVICE_COLUMNS.len() + 1 + 3 + 1
         );
         assert!(line.starts_with("60,"), "{line}");
-        assert!(line.ends_with(",3,0.1235\n"), "{line}");
+        assert!(line.ends_with(",3,2,12.5,0.1235\n"), "{line}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::report::timeseries::{IntervalRow, csv_header, csv_line};
+use crate::report::timeseries::{IntervalRow, Layout, csv_header, csv_line};
 use crate::report::{ClusterEvent, Observer, Summary};
 
 /// Facts about how a run was computed (not what it simulated): `run.json`.
@@ -53,11 +53,11 @@ pub struct OutputDir {
 
 impl OutputDir {
     /// Creates `dir` if needed, removes the results of an earlier run there, and opens the
-    /// streams with the time-series header for these services and pools.
+    /// streams with the time-series header for this layout.
     ///
     /// # Errors
     /// Any I/O error creating the folder or files.
-    pub fn create(dir: &Path, services: &[&str], pools: &[&str]) -> io::Result<OutputDir> {
+    pub fn create(dir: &Path, layout: &Layout) -> io::Result<OutputDir> {
         fs::create_dir_all(dir)?;
         for name in [SUMMARY, RUN, TIMESERIES, EVENTS] {
             match fs::remove_file(dir.join(name)) {
@@ -66,7 +66,7 @@ impl OutputDir {
             }
         }
         let mut timeseries = BufWriter::new(File::create(partial(dir, TIMESERIES))?);
-        timeseries.write_all(csv_header(services, pools).as_bytes())?;
+        timeseries.write_all(csv_header(layout).as_bytes())?;
         let events = BufWriter::new(File::create(partial(dir, EVENTS))?);
         Ok(OutputDir {
             dir: dir.to_path_buf(),

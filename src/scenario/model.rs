@@ -156,13 +156,29 @@ pub struct Quota {
     pub pods: Option<u32>,
 }
 
+/// metrics-server's default `--metric-resolution`.
+pub const DEFAULT_METRIC_RESOLUTION: SimDuration = SimDuration::from_secs(15);
+
 /// HPA and Cluster Autoscaler settings.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Autoscaling {
+    /// How often metrics-server samples pods (`--metric-resolution`, 15s): each sample is the
+    /// average CPU over the window since the last one and the memory in use at the sample.
+    pub metric_resolution: SimDuration,
     /// HorizontalPodAutoscalers, at most one per service, in file order.
     pub hpa: Vec<HpaSpec>,
     /// The Cluster Autoscaler, when enabled.
     pub cluster_autoscaler: Option<ClusterAutoscalerSpec>,
+}
+
+impl Default for Autoscaling {
+    fn default() -> Autoscaling {
+        Autoscaling {
+            metric_resolution: DEFAULT_METRIC_RESOLUTION,
+            hpa: Vec::new(),
+            cluster_autoscaler: None,
+        }
+    }
 }
 
 /// A HorizontalPodAutoscaler (autoscaling/v2) targeting one service's Deployment.
@@ -226,6 +242,39 @@ pub enum HpaMetric {
         /// `averageValue` per pod.
         average_value: f64,
     },
+}
+
+impl HpaMetric {
+    /// A short name with its unit, for the time-series column of the value the HPA saw:
+    /// `cpu_utilization_pct`, `memory_average_bytes`, `requests_per_second`, ...
+    pub fn column_name(&self) -> &'static str {
+        match self {
+            HpaMetric::ResourceUtilization {
+                resource: ResourceName::Cpu,
+                ..
+            } => "cpu_utilization_pct",
+            HpaMetric::ResourceUtilization {
+                resource: ResourceName::Memory,
+                ..
+            } => "memory_utilization_pct",
+            HpaMetric::ResourceAverageValue {
+                resource: ResourceName::Cpu,
+                ..
+            } => "cpu_average_millicores",
+            HpaMetric::ResourceAverageValue {
+                resource: ResourceName::Memory,
+                ..
+            } => "memory_average_bytes",
+            HpaMetric::Pods {
+                metric: PodMetricName::RequestsPerSecond,
+                ..
+            } => "requests_per_second",
+            HpaMetric::Pods {
+                metric: PodMetricName::InFlightRequests,
+                ..
+            } => "in_flight_requests",
+        }
+    }
 }
 
 /// `behavior` of an HPA.

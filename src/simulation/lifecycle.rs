@@ -3,46 +3,13 @@
 //!
 //! These run a few times per pod, never per request, so they may allocate and log.
 
-use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::quota;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind};
-use crate::simulation::state::{
-    NodeExtra, Pod, PodPhase, PodRef, TERMINATION_GRACE, retry_backoff,
-};
+use crate::simulation::state::{Pod, PodPhase, PodRef, TERMINATION_GRACE, retry_backoff};
 use crate::simulation::{Event, Simulation};
-use crate::workload::server::PodServer;
 
 impl Simulation<'_> {
-    /// Adds a node to `pool`. Initial nodes exist and are Ready at time zero.
-    pub(super) fn add_node(&mut self, pool: usize, initial: bool) -> NodeId {
-        debug_assert!(
-            initial,
-            "node provisioning arrives with the Cluster Autoscaler"
-        );
-        let now = self.clock.now();
-        let spec = &self.scenario.node_pools[pool];
-        let state = &mut self.pools[pool];
-        let id = NodeId(self.next_node_id);
-        self.next_node_id += 1;
-        let node = Node::from_pool(id, PoolId(pool as u16), spec, state.next_serial, now);
-        state.next_serial += 1;
-        state.nodes_measured.add(now, 1);
-        state.nodes_total.add(now, 1);
-        let mut event = ClusterEvent::new(now.as_secs_f64(), EventKind::NodeAdded);
-        event.node = Some(node.name.clone());
-        event.pool = Some(spec.name.clone());
-        self.log.push(event.clone());
-        event.event = EventKind::NodeReady;
-        self.log.push(event);
-        self.nodes.push(node);
-        self.node_extras.push(NodeExtra {
-            image_ready_at: vec![None; self.services.len()],
-        });
-        self.retry_pending();
-        id
-    }
-
     /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
     /// cluster that was already running when the simulation starts.
     pub(super) fn sync_deployment_initial(&mut self, s: usize) {
@@ -132,18 +99,9 @@ impl Simulation<'_> {
         let serial = svc.next_serial;
         svc.next_serial += 1;
         let queue_capacity = spec.server.queue_limit.unwrap_or(0).min(4_096) as usize;
-        let pod_ref = self.pods.insert(Pod {
-            service: s as u16,
-            serial,
-            phase: PodPhase::Pending,
-            node: None,
-            created_at: now,
-            ready_since: None,
-            server: PodServer::new(now, queue_capacity),
-            cpu_area_collected: 0,
-            in_service_measured: 0,
-            last_unschedulable: None,
-        });
+        let pod_ref = self
+            .pods
+            .insert(Pod::new(s as u16, serial, now, queue_capacity));
         svc.active.push(pod_ref);
         svc.pending_gauge.add(now, 1);
         let mut event = self.service_event(EventKind::PodCreated, s);
@@ -199,12 +157,15 @@ impl Simulation<'_> {
         let spec = &self.scenario.services[s].pod;
         let node = &mut self.nodes[index];
         node.add_pod(spec);
+        let pool = usize::from(node.pool.0);
         pod.node = Some(node.id);
         pod.phase = PodPhase::Starting;
+        pod.bound_at = Some(now);
         let serial = pod.serial;
         let svc = &mut self.services[s];
         svc.pending_gauge.add(now, -1);
         svc.cpu_requested_gauge.add(now, spec.requests.cpu.0 as i64);
+        self.account_requests(pool, spec.requests, 1);
         let mut event = self.service_event(EventKind::PodScheduled, s);
         event.pod = Some(self.pod_name(s, serial));
         event.node = Some(self.nodes[index].name.clone());
@@ -214,6 +175,9 @@ impl Simulation<'_> {
         let image = &mut self.node_extras[index].image_ready_at[s];
         if initial {
             *image = Some(now);
+            if let Some(pod) = self.pods.get_mut(pod_ref) {
+                pod.containers_start = Some(now);
+            }
             self.make_ready(pod_ref);
             return;
         }
@@ -225,6 +189,9 @@ impl Simulation<'_> {
                 pulled
             }
         };
+        if let Some(pod) = self.pods.get_mut(pod_ref) {
+            pod.containers_start = Some(containers_start);
+        }
         let ready_at = containers_start + svc.readiness.sample(&mut svc.rng_startup);
         self.clock
             .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
@@ -275,6 +242,7 @@ impl Simulation<'_> {
         let idle = pod.server.in_flight() == 0;
         let svc = &mut self.services[s];
         svc.active.retain(|r| *r != pod_ref);
+        svc.terminating.push(pod_ref);
         if was == PodPhase::Ready {
             svc.ready.retain(|r| *r != pod_ref);
             svc.ready_gauge
@@ -288,6 +256,24 @@ impl Simulation<'_> {
         } else {
             self.clock
                 .schedule_in(TERMINATION_GRACE, Event::PodKilled { pod: pod_ref });
+        }
+    }
+
+    /// Evicts a pod from a node being removed: it terminates gracefully and its ReplicaSet,
+    /// now one pod short, creates a replacement at once.
+    pub(super) fn evict_pod(&mut self, pod_ref: PodRef) {
+        let Some(pod) = self.pods.get(pod_ref) else {
+            return;
+        };
+        let s = usize::from(pod.service);
+        let mut event = self.service_event(EventKind::PodEvicted, s);
+        event.pod = Some(self.pod_name(s, pod.serial));
+        event.reason = Some("node is being removed by the Cluster Autoscaler".to_string());
+        self.log.push(event);
+        self.terminate_pod(pod_ref);
+        let svc = &self.services[s];
+        if (svc.active.len() as u32) < svc.desired && !svc.sync_scheduled {
+            self.sync_deployment(s);
         }
     }
 
@@ -321,10 +307,14 @@ impl Simulation<'_> {
         let s = usize::from(pod.service);
         let spec = &self.scenario.services[s].pod;
         let collected = pod.server.cpu_usage_area(now) - pod.cpu_area_collected;
-        let node_name = pod.node.and_then(|id| self.node_index(id)).map(|i| {
+        let node_index = pod.node.and_then(|id| self.node_index(id));
+        let node_name = node_index.map(|i| {
             self.nodes[i].remove_pod(spec);
             self.nodes[i].name.clone()
         });
+        if let Some(i) = node_index {
+            self.account_requests(usize::from(self.nodes[i].pool.0), spec.requests, -1);
+        }
         let measured = now > self.warmup_end;
         let svc = &mut self.services[s];
         svc.interval.cpu_area += collected;
@@ -339,6 +329,7 @@ impl Simulation<'_> {
             self.pending.retain(|r| *r != pod_ref);
         }
         svc.active.retain(|r| *r != pod_ref);
+        svc.terminating.retain(|r| *r != pod_ref);
         if svc.ready.contains(&pod_ref) {
             svc.ready.retain(|r| *r != pod_ref);
             svc.ready_gauge.set(now, svc.ready.len() as u64);
@@ -350,6 +341,9 @@ impl Simulation<'_> {
         event.node = node_name;
         event.reason = Some(reason.to_string());
         self.log.push(event);
+        if let Some(node) = pod.node {
+            self.remove_node_if_drained(node);
+        }
         self.retry_pending();
         let svc = &self.services[s];
         if (svc.active.len() as u32) < svc.desired && !svc.sync_scheduled {
@@ -371,7 +365,7 @@ impl Simulation<'_> {
     }
 
     /// An event about service `s`, with its service and namespace filled in.
-    fn service_event(&self, kind: EventKind, s: usize) -> ClusterEvent {
+    pub(super) fn service_event(&self, kind: EventKind, s: usize) -> ClusterEvent {
         let spec = &self.scenario.services[s];
         let mut event = ClusterEvent::new(self.now_s(), kind);
         event.service = Some(spec.name.clone());

@@ -8,7 +8,11 @@
 //! **Invariant:** the simulation does no I/O itself (results go to the observer) and draws every
 //! random number from a named stream, so a run is a pure function of the scenario and seed.
 
+mod cluster_autoscaler;
+mod hpa;
 mod lifecycle;
+mod metrics;
+mod nodes;
 mod sampling;
 mod serving;
 mod state;
@@ -17,6 +21,9 @@ mod tests;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::scheduler::{Scheduler, SchedulerConfig};
+use crate::cluster::spec::PodSpec;
+use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
+use crate::controllers::hpa::{Hpa, HpaTimings};
 use crate::engine::Clock;
 use crate::engine::rng::{SimRng, stream};
 use crate::report::stats::{Gauge, Latency};
@@ -28,8 +35,8 @@ use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::ServerLimits;
 use state::{
-    Counts, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable, PoolState,
-    ServiceState,
+    Counts, HpaRuntime, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable,
+    PoolState, ScalingStats, ServiceState,
 };
 
 /// Everything that happens in the model. Small and `Copy`, so the event queue stores it inline.
@@ -51,6 +58,14 @@ pub(crate) enum Event {
     DeploymentSync { service: u16 },
     /// The end of the warm-up: measured statistics start.
     WarmupEnd,
+    /// metrics-server samples every pod.
+    MetricsSample,
+    /// A node asked of the cloud has booted and registers.
+    NodeProvisioned { node: NodeId },
+    /// An HPA syncs.
+    HpaSync { hpa: u16 },
+    /// The Cluster Autoscaler scans the cluster.
+    CaScan,
     /// The end of a time-series interval.
     Tick,
     /// A test sets a Deployment's replicas, as the HPA will.
@@ -91,6 +106,13 @@ pub struct Simulation<'s> {
     service_namespace: Vec<usize>,
     scheduler: Scheduler,
     rng_scheduler: SimRng,
+    /// The HPAs, in scenario order.
+    hpas: Vec<HpaRuntime>,
+    /// The Cluster Autoscaler, when the scenario enables it.
+    cluster_autoscaler: Option<ClusterAutoscaler>,
+    rng_autoscaler: SimRng,
+    /// Each service's pod spec, by service index, as the Cluster Autoscaler reads them.
+    pod_specs: Vec<PodSpec>,
     last_row: SimTime,
     /// Cluster events not yet handed to the observer.
     log: Vec<ClusterEvent>,
@@ -104,7 +126,8 @@ impl<'s> Simulation<'s> {
         let services = scenario
             .services
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(index, s)| {
                 let name = &s.name;
                 let cpu_cap = if s.pod.limits.cpu > Millicores::ZERO {
                     s.pod.limits.cpu
@@ -132,6 +155,7 @@ impl<'s> Simulation<'s> {
                     rng_startup: stream(seed, &format!("startup/{name}")),
                     ready: Vec::new(),
                     active: Vec::new(),
+                    terminating: Vec::new(),
                     desired: s.replicas,
                     next_serial: 0,
                     create_failures: 0,
@@ -151,16 +175,35 @@ impl<'s> Simulation<'s> {
                     cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
                     cpu_used_area: 0,
                     in_flight_measured: 0,
+                    scaling: ScalingStats::default(),
+                    at_max_gauge: Gauge::new(SimTime::ZERO, 0),
+                    hpa_metrics: scenario
+                        .autoscaling
+                        .hpa
+                        .iter()
+                        .filter(|h| h.service == index)
+                        .flat_map(|h| h.metrics.iter().map(|_| f64::NAN))
+                        .collect(),
                 }
             })
             .collect();
         let pools = scenario
             .node_pools
             .iter()
-            .map(|_| PoolState {
+            .map(|pool| PoolState {
                 nodes_measured: Gauge::new(SimTime::ZERO, 0),
                 nodes_total: Gauge::new(SimTime::ZERO, 0),
+                nodes_ready: Gauge::new(SimTime::ZERO, 0),
                 next_serial: 0,
+                upcoming: Vec::new(),
+                provisioning_delay: ServiceTimeSampler::from_duration(&pool.provisioning_delay),
+                rng_provisioning: stream(seed, &format!("provisioning/{}", pool.name)),
+                nodes_added: 0,
+                nodes_removed: 0,
+                cpu_requested: Gauge::new(SimTime::ZERO, 0),
+                cpu_allocatable: Gauge::new(SimTime::ZERO, 0),
+                memory_requested: Gauge::new(SimTime::ZERO, 0),
+                memory_allocatable: Gauge::new(SimTime::ZERO, 0),
             })
             .collect();
         let namespaces = scenario
@@ -199,6 +242,23 @@ impl<'s> Simulation<'s> {
             service_namespace,
             scheduler: Scheduler::new(SchedulerConfig::default()),
             rng_scheduler: stream(seed, "scheduler"),
+            hpas: scenario
+                .autoscaling
+                .hpa
+                .iter()
+                .map(|spec| HpaRuntime {
+                    service: spec.service,
+                    hpa: Hpa::new(spec.clone(), HpaTimings::default()),
+                    last_conditions: String::new(),
+                })
+                .collect(),
+            cluster_autoscaler: scenario
+                .autoscaling
+                .cluster_autoscaler
+                .as_ref()
+                .map(|spec| ClusterAutoscaler::new(spec, &scenario.node_pools)),
+            rng_autoscaler: stream(seed, "cluster-autoscaler"),
+            pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
             last_row: SimTime::ZERO,
             log: Vec::new(),
         }
@@ -229,6 +289,10 @@ impl<'s> Simulation<'s> {
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
                 Event::WarmupEnd => self.on_warmup_end(),
+                Event::MetricsSample => self.on_metrics_sample(),
+                Event::NodeProvisioned { node } => self.on_node_provisioned(node),
+                Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
+                Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]
                 Event::SetReplicas { service, replicas } => {
@@ -254,7 +318,7 @@ impl<'s> Simulation<'s> {
     fn start(&mut self) {
         for (pool, spec) in self.scenario.node_pools.iter().enumerate() {
             for _ in 0..spec.initial_size {
-                self.add_node(pool, true);
+                self.add_initial_node(pool);
             }
         }
         for service in 0..self.services.len() {
@@ -272,6 +336,18 @@ impl<'s> Simulation<'s> {
         }
         if self.warmup_end > SimTime::ZERO {
             self.clock.schedule_at(self.warmup_end, Event::WarmupEnd);
+        }
+        if !self.hpas.is_empty() {
+            // Scheduled first, so a sample taken at the instant of a sync is seen by it.
+            let resolution = self.scenario.autoscaling.metric_resolution;
+            self.clock.schedule_in(resolution, Event::MetricsSample);
+        }
+        for (h, spec) in self.scenario.autoscaling.hpa.iter().enumerate() {
+            self.clock
+                .schedule_in(spec.sync_period, Event::HpaSync { hpa: h as u16 });
+        }
+        if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
+            self.clock.schedule_in(spec.scan_interval, Event::CaScan);
         }
         self.schedule_next_tick();
     }

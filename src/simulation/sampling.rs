@@ -3,9 +3,10 @@
 
 use indexmap::IndexMap;
 
+use crate::report::stats::Gauge;
 use crate::report::summary::{
-    Cost, CpuSummary, Level, PoolCost, PoolSummary, QuotaSummary, RequestCounts, ServiceSummary,
-    SimulatedSpan, Summary,
+    AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolSummary, QuotaSummary,
+    RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan, Summary,
 };
 use crate::report::timeseries::round;
 use crate::report::{IntervalRow, Observer, PoolInterval, ServiceInterval};
@@ -41,6 +42,7 @@ impl Simulation<'_> {
                     latency_p99_ms: interval.latency.quantile_ms(0.99),
                     cpu_used_cores: interval.cpu_area as f64 / width.0 as f64 / 1_000.0,
                     cpu_requested_cores: svc.cpu_requested_gauge.value() as f64 / 1_000.0,
+                    hpa_metrics: svc.hpa_metrics.clone(),
                 };
                 interval.arrivals = 0;
                 interval.rejected = 0;
@@ -55,6 +57,12 @@ impl Simulation<'_> {
             .iter()
             .map(|p| PoolInterval {
                 nodes: p.nodes_total.value() as u32,
+                nodes_ready: p.nodes_ready.value() as u32,
+                cpu_requested_pct: if p.cpu_allocatable.value() > 0 {
+                    p.cpu_requested.value() as f64 * 100.0 / p.cpu_allocatable.value() as f64
+                } else {
+                    0.0
+                },
             })
             .collect();
         let row = IntervalRow {
@@ -78,9 +86,19 @@ impl Simulation<'_> {
             svc.ready_gauge.restart(now);
             svc.pending_gauge.restart(now);
             svc.cpu_requested_gauge.restart(now);
+            svc.at_max_gauge.restart(now);
         }
         for pool in &mut self.pools {
-            pool.nodes_measured.restart(now);
+            for gauge in [
+                &mut pool.nodes_measured,
+                &mut pool.nodes_ready,
+                &mut pool.cpu_requested,
+                &mut pool.cpu_allocatable,
+                &mut pool.memory_requested,
+                &mut pool.memory_allocatable,
+            ] {
+                gauge.restart(now);
+            }
         }
     }
 
@@ -136,12 +154,27 @@ impl Simulation<'_> {
                     node_hours: round(node_hours, 4),
                 },
             );
+            let ratio = |used: &Gauge, total: &Gauge| {
+                let total = total.integral_secs(now);
+                if total > 0.0 {
+                    round(used.integral_secs(now) / total, 4)
+                } else {
+                    0.0
+                }
+            };
             node_pools.insert(
                 spec.name.clone(),
                 PoolSummary {
                     machine_type: spec.machine.name.clone(),
                     price_usd_per_hour: spec.price_usd_per_hour,
                     nodes: gauge_level(&state.nodes_measured, now),
+                    nodes_ready: gauge_level(&state.nodes_ready, now),
+                    nodes_added: state.nodes_added,
+                    nodes_removed: state.nodes_removed,
+                    allocation_efficiency: AllocationEfficiency {
+                        cpu: ratio(&state.cpu_requested, &state.cpu_allocatable),
+                        memory: ratio(&state.memory_requested, &state.memory_allocatable),
+                    },
                 },
             );
         }
@@ -177,6 +210,12 @@ impl Simulation<'_> {
                     wait_ms: svc.wait.summary().into(),
                     replicas: gauge_level(&svc.ready_gauge, now),
                     pending_pod_seconds: round(svc.pending_gauge.integral_secs(now), 3),
+                    scaling: ScalingSummary {
+                        scale_ups: svc.scaling.scale_ups,
+                        scale_downs: svc.scaling.scale_downs,
+                        direction_changes: svc.scaling.direction_changes,
+                        time_at_max_replicas_s: round(svc.at_max_gauge.integral_secs(now), 3),
+                    },
                     cpu: CpuSummary {
                         used_cores_mean: round(used_cores, 4),
                         requested_cores_mean: round(requested_cores, 4),
@@ -221,7 +260,7 @@ impl Simulation<'_> {
     }
 }
 
-fn gauge_level(gauge: &crate::report::stats::Gauge, now: SimTime) -> Level {
+fn gauge_level(gauge: &Gauge, now: SimTime) -> Level {
     let (min, max) = gauge.min_max(now);
     Level::new(min, max, gauge.mean(now))
 }

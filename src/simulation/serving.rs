@@ -45,6 +45,7 @@ impl Simulation<'_> {
         let Some(pod) = pods.get_mut(pod_ref) else {
             unreachable!("a Ready pod is in the pod table");
         };
+        pod.arrivals_since_sample += 1;
         svc.expire_queue(&mut pod.server, now, warmup_end);
         match pod.server.offer(now, &svc.limits) {
             Admission::Started => {

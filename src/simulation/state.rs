@@ -5,9 +5,10 @@
 
 use crate::cluster::node::NodeId;
 use crate::cluster::quota::QuotaUsage;
+use crate::controllers::hpa::Hpa;
 use crate::engine::rng::SimRng;
 use crate::report::stats::{Gauge, Latency};
-use crate::units::{SimDuration, SimTime};
+use crate::units::{Bytes, Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
@@ -50,6 +51,62 @@ pub(crate) struct Pod {
     pub(crate) in_service_measured: u32,
     /// The last reason the scheduler gave for not placing the pod, to log only changes.
     pub(crate) last_unschedulable: Option<String>,
+    /// When the pod was bound to a node (its `status.startTime`).
+    pub(crate) bound_at: Option<SimTime>,
+    /// When its containers started (after the image pull): phase Running from then on.
+    pub(crate) containers_start: Option<SimTime>,
+    /// Requests routed to the pod since the last metrics sample.
+    pub(crate) arrivals_since_sample: u32,
+    /// CPU usage integral at the last metrics sample.
+    pub(crate) cpu_area_at_sample: u64,
+    /// The latest metrics-server sample of the pod, once it has run for a full window.
+    pub(crate) sample: Option<PodSample>,
+}
+
+impl Pod {
+    /// A Pending pod of service `service`, created at `now`, with room reserved for
+    /// `queue_capacity` waiting requests.
+    pub(crate) fn new(service: u16, serial: u32, now: SimTime, queue_capacity: usize) -> Pod {
+        Pod {
+            service,
+            serial,
+            phase: PodPhase::Pending,
+            node: None,
+            created_at: now,
+            ready_since: None,
+            server: PodServer::new(now, queue_capacity),
+            cpu_area_collected: 0,
+            in_service_measured: 0,
+            last_unschedulable: None,
+            bound_at: None,
+            containers_start: None,
+            arrivals_since_sample: 0,
+            cpu_area_at_sample: 0,
+            sample: None,
+        }
+    }
+
+    /// Whether the pod's containers run at `now` (phase Running, as opposed to Pending).
+    pub(crate) fn running(&self, now: SimTime) -> bool {
+        self.containers_start.is_some_and(|t| t <= now)
+    }
+}
+
+/// One metrics-server sample of a pod, plus the per-pod load metrics capsim derives alongside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PodSample {
+    /// When the sample was taken (its window ends here).
+    pub(crate) timestamp: SimTime,
+    /// The window the CPU figure averages over.
+    pub(crate) window: SimDuration,
+    /// Average CPU over the window.
+    pub(crate) cpu: Millicores,
+    /// Memory in use at the sample.
+    pub(crate) memory: Bytes,
+    /// Requests routed to the pod per second over the window.
+    pub(crate) requests_per_second: f64,
+    /// Requests queued or in service at the sample.
+    pub(crate) in_flight: u32,
 }
 
 /// A slot in the pod table.
@@ -143,6 +200,17 @@ pub(crate) struct Counts {
     pub(crate) killed: u64,
 }
 
+/// What the HPA did to one service in the measured window.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScalingStats {
+    pub(crate) scale_ups: u64,
+    pub(crate) scale_downs: u64,
+    /// Rescales in the opposite direction to the previous one.
+    pub(crate) direction_changes: u64,
+    /// Direction of the last rescale (measured or not), to count changes.
+    pub(crate) last_direction_up: Option<bool>,
+}
+
 /// Figures of the current time-series interval.
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalStats {
@@ -172,6 +240,8 @@ pub(crate) struct ServiceState {
     pub(crate) ready: Vec<PodRef>,
     /// Live pods that are not terminating.
     pub(crate) active: Vec<PodRef>,
+    /// Pods draining before deletion.
+    pub(crate) terminating: Vec<PodRef>,
     /// The Deployment's `spec.replicas`.
     pub(crate) desired: u32,
     pub(crate) next_serial: u32,
@@ -192,6 +262,12 @@ pub(crate) struct ServiceState {
     pub(crate) cpu_used_area: u128,
     /// Measured requests queued or in service.
     pub(crate) in_flight_measured: u64,
+    /// HPA rescales.
+    pub(crate) scaling: ScalingStats,
+    /// 1 while the HPA's desired replicas are at its maxReplicas.
+    pub(crate) at_max_gauge: Gauge,
+    /// Each HPA metric's value at the HPA's last sync (NaN before it or when unavailable).
+    pub(crate) hpa_metrics: Vec<f64>,
 }
 
 impl ServiceState {
@@ -235,6 +311,16 @@ pub(crate) struct LoadState {
     pub(crate) service_time: ServiceTimeSampler,
 }
 
+/// One HPA and what the simulation remembers of its last sync.
+#[derive(Debug)]
+pub(crate) struct HpaRuntime {
+    /// Index of the target service.
+    pub(crate) service: usize,
+    pub(crate) hpa: Hpa,
+    /// The conditions of the last sync, as text, to log only changes.
+    pub(crate) last_conditions: String,
+}
+
 /// One pool's runtime state.
 #[derive(Debug)]
 pub(crate) struct PoolState {
@@ -242,7 +328,25 @@ pub(crate) struct PoolState {
     pub(crate) nodes_measured: Gauge,
     /// Billed nodes since the start of the run (for the cumulative cost column).
     pub(crate) nodes_total: Gauge,
+    /// Registered (Ready) nodes over the measured window.
+    pub(crate) nodes_ready: Gauge,
     pub(crate) next_serial: u32,
+    /// Nodes asked for and not registered yet: id, serial and request time, oldest first.
+    pub(crate) upcoming: Vec<(NodeId, u32, SimTime)>,
+    pub(crate) provisioning_delay: ServiceTimeSampler,
+    pub(crate) rng_provisioning: SimRng,
+    /// Nodes added by the Cluster Autoscaler in the measured window.
+    pub(crate) nodes_added: u64,
+    /// Nodes removed (scaled down, or given up on while provisioning) in the measured window.
+    pub(crate) nodes_removed: u64,
+    /// CPU requested by pods on the pool's registered nodes, in millicores.
+    pub(crate) cpu_requested: Gauge,
+    /// CPU allocatable on the pool's registered nodes, in millicores.
+    pub(crate) cpu_allocatable: Gauge,
+    /// Memory requested by pods on the pool's registered nodes, in bytes.
+    pub(crate) memory_requested: Gauge,
+    /// Memory allocatable on the pool's registered nodes, in bytes.
+    pub(crate) memory_allocatable: Gauge,
 }
 
 /// What the simulation keeps about a node beyond what the scheduler sees.
@@ -250,6 +354,8 @@ pub(crate) struct PoolState {
 pub(crate) struct NodeExtra {
     /// Per service: when its image is (or will be) on the node.
     pub(crate) image_ready_at: Vec<Option<SimTime>>,
+    /// Whether the Cluster Autoscaler is draining the node for removal.
+    pub(crate) draining: bool,
 }
 
 /// One namespace's quota state.
@@ -285,18 +391,7 @@ mod tests {
     use super::*;
 
     fn pod(serial: u32) -> Pod {
-        Pod {
-            service: 0,
-            serial,
-            phase: PodPhase::Pending,
-            node: None,
-            created_at: SimTime::ZERO,
-            ready_since: None,
-            server: PodServer::default(),
-            cpu_area_collected: 0,
-            in_service_measured: 0,
-            last_unschedulable: None,
-        }
+        Pod::new(0, serial, SimTime::ZERO, 0)
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod autoscaling;
 mod bad_input;
 mod cli;
 mod conformance;

@@ -5,7 +5,9 @@
 //! Use `HpaDecision` to apply a sync (its `desired_replicas`) and to report it; this module
 //! computes nothing beyond keeping the condition list.
 
-use crate::scenario::model::HpaMetric;
+use std::fmt;
+
+use crate::scenario::model::{HpaMetric, ResourceName};
 use crate::units::SimTime;
 
 /// The result of one sync.
@@ -38,6 +40,69 @@ pub struct MetricStatus {
     pub spec: HpaMetric,
     /// What it saw and proposed, or the error that made it invalid.
     pub outcome: Result<MetricValue, String>,
+}
+
+impl MetricStatus {
+    /// The value the HPA compared with the target, in the unit of
+    /// `HpaMetric::column_name`: percent for utilization, millicores for CPU averages, bytes
+    /// for memory averages, the metric's own unit for per-pod metrics; NaN when invalid.
+    pub fn value(&self) -> f64 {
+        let Ok(value) = &self.outcome else {
+            return f64::NAN;
+        };
+        match (&self.spec, value.average_utilization_percent) {
+            (HpaMetric::ResourceUtilization { .. }, Some(percent)) => f64::from(percent),
+            (
+                HpaMetric::ResourceAverageValue {
+                    resource: ResourceName::Cpu,
+                    ..
+                },
+                _,
+            ) => value.average_value_milli as f64,
+            _ => value.average_value_milli as f64 / 1_000.0,
+        }
+    }
+}
+
+impl fmt::Display for MetricStatus {
+    /// `cpu_utilization_pct 85 (target 70) -> 6 replicas`, or the metric's error.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.spec.column_name();
+        let target = match &self.spec {
+            HpaMetric::ResourceUtilization {
+                average_utilization_percent,
+                ..
+            } => average_utilization_percent.to_string(),
+            HpaMetric::ResourceAverageValue { average_value, .. } => average_value.to_string(),
+            HpaMetric::Pods { average_value, .. } => average_value.to_string(),
+        };
+        match &self.outcome {
+            Ok(value) => write!(
+                f,
+                "{name} {} (target {target}) -> {} replicas",
+                self.value(),
+                value.proposed_replicas
+            ),
+            Err(error) => write!(f, "{name}: {error}"),
+        }
+    }
+}
+
+impl fmt::Display for HpaCondition {
+    /// `ScalingLimited=True TooManyReplicas: the desired replica count is more than the maximum`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = match self.status {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+        };
+        write!(
+            f,
+            "{}={status} {}: {}",
+            self.kind.as_str(),
+            self.reason,
+            self.message
+        )
+    }
 }
 
 /// What a valid metric saw (`MetricValueStatus`) and the replica count it proposed.

@@ -308,6 +308,7 @@ pub(crate) struct QuotaFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AutoscalingFile {
+    pub(crate) metric_resolution: Option<Scalar>,
     #[serde(default)]
     pub(crate) hpa: NamedMap<HpaFile>,
     pub(crate) cluster_autoscaler: Option<ClusterAutoscalerFile>,

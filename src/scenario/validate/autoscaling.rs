@@ -3,9 +3,9 @@
 
 use crate::scenario::error::Error;
 use crate::scenario::model::{
-    Autoscaling, ClusterAutoscalerSpec, Expander, HpaBehavior, HpaMetric, HpaScalingPolicy,
-    HpaScalingRules, HpaSpec, NodePool, PodMetricName, ResourceName, ScalingPolicyKind,
-    SelectPolicy, Service,
+    Autoscaling, ClusterAutoscalerSpec, DEFAULT_METRIC_RESOLUTION, Expander, HpaBehavior,
+    HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, NodePool, PodMetricName, ResourceName,
+    ScalingPolicyKind, SelectPolicy, Service,
 };
 use crate::scenario::schema::{
     AutoscalingFile, ClusterAutoscalerFile, HpaFile, MetricFile, ScalingRulesFile, TargetFile,
@@ -43,7 +43,12 @@ impl Cx<'_> {
             None if any_pool_autoscales => Some(default_cluster_autoscaler()),
             None => None,
         };
+        let metric_resolution = match a.and_then(|a| a.metric_resolution.as_ref()) {
+            Some(r) => self.positive_duration("autoscaling.metric_resolution", r)?,
+            None => DEFAULT_METRIC_RESOLUTION,
+        };
         Ok(Autoscaling {
+            metric_resolution,
             hpa,
             cluster_autoscaler,
         })
@@ -199,8 +204,12 @@ impl Cx<'_> {
                         ));
                     }
                 };
-                let target =
-                    self.resource_target(&format!("{rpath}.target"), &resource.target, name, service)?;
+                let target = self.resource_target(
+                    &format!("{rpath}.target"),
+                    &resource.target,
+                    name,
+                    service,
+                )?;
                 if name == ResourceName::Memory
                     && service.server.memory_base == Bytes::ZERO
                     && service.server.memory_per_request == Bytes::ZERO

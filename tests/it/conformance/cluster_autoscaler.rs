@@ -34,7 +34,7 @@ const UPSTREAM_TESTS: [(&str, Expander); 5] = [
 ];
 
 /// `cluster_autoscaler`: which options each case's expander keeps as best.
-pub(super) fn cluster_autoscaler(cases: &[Value]) -> SectionReport {
+pub(super) fn cluster_autoscaler(cases: &[Value], _meta: &Value) -> SectionReport {
     let mut report = SectionReport::default();
     for (i, case) in cases.iter().enumerate() {
         let test = case.get("test").and_then(Value::as_str);
@@ -85,7 +85,7 @@ fn check_case(case: &Value, label: &str, report: &mut SectionReport) -> Result<(
         if want != got {
             report.mismatches.push(Mismatch {
                 case: label.to_string(),
-                node: name.clone(),
+                place: format!("option {name}"),
                 expected: verdict(want),
                 actual: format!("{} ({})", verdict(got), filtered.note),
             });
@@ -192,20 +192,20 @@ fn every_disagreeing_option_is_reported() {
         ]"#,
     )
     .expect("valid JSON");
-    let report = cluster_autoscaler(cases.as_array().expect("a list"));
+    let report = cluster_autoscaler(cases.as_array().expect("a list"), &Value::Null);
     let lines: Vec<String> = report.mismatches.iter().map(|m| m.to_string()).collect();
     assert_eq!(report.checked, 2);
     assert_eq!(lines.len(), 3, "{lines:#?}");
     assert!(
         lines[0].starts_with(
-            "cluster_autoscaler / TestLeastWaste (tampered): node balanced: expected best, \
+            "cluster_autoscaler / TestLeastWaste (tampered): option balanced: expected best, \
              got not best (least-waste"
         ),
         "{}",
         lines[0]
     );
     assert!(
-        lines[1].contains("node lowcpu: expected not best, got best"),
+        lines[1].contains("option lowcpu: expected not best, got best"),
         "{}",
         lines[1]
     );

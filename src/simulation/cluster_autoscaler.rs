@@ -1,0 +1,79 @@
+//! The Cluster Autoscaler at work: at each scan it sees the nodes, the pods on them, the pods
+//! the scheduler could not place and the nodes on their way, and asks for nodes or removes them.
+//!
+//! The controller is a plain function of what it observes (`controllers::cluster_autoscaler`);
+//! this file builds its observation from the simulation's state and applies its actions.
+
+use crate::controllers::cluster_autoscaler::{CaAction, ClusterObservation};
+use crate::simulation::{Event, Simulation};
+use crate::units::SimTime;
+
+impl Simulation<'_> {
+    /// The Cluster Autoscaler scans the cluster and acts.
+    pub(super) fn on_ca_scan(&mut self) {
+        let now = self.clock.now();
+        let actions = {
+            let pods_on_node: Vec<Vec<usize>> = self
+                .nodes
+                .iter()
+                .map(|node| {
+                    self.services
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(s, svc)| svc.active.iter().map(move |r| (s, *r)))
+                        .filter(|(_, r)| self.pods.get(*r).is_some_and(|p| p.node == Some(node.id)))
+                        .map(|(s, _)| s)
+                        .collect()
+                })
+                .collect();
+            let unschedulable: Vec<usize> = self
+                .pending
+                .iter()
+                .filter_map(|r| self.pods.get(*r))
+                .filter(|p| p.last_unschedulable.is_some())
+                .map(|p| usize::from(p.service))
+                .collect();
+            let upcoming: Vec<Vec<SimTime>> = self
+                .pools
+                .iter()
+                .map(|p| p.upcoming.iter().map(|(_, _, at)| *at).collect())
+                .collect();
+            let observation = ClusterObservation {
+                now,
+                pools: &self.scenario.node_pools,
+                pod_specs: &self.pod_specs,
+                nodes: &self.nodes,
+                pods_on_node: &pods_on_node,
+                unschedulable: &unschedulable,
+                upcoming: &upcoming,
+            };
+            let Some(ca) = self.cluster_autoscaler.as_mut() else {
+                return;
+            };
+            ca.scan(&observation, &mut self.rng_autoscaler)
+        };
+        for action in actions {
+            match action {
+                CaAction::ScaleUp {
+                    pool,
+                    count,
+                    reason,
+                    ..
+                } => {
+                    for _ in 0..count {
+                        self.request_node(pool, &reason);
+                    }
+                }
+                CaAction::ScaleDown { node, reason } => self.drain_node(node, &reason),
+                CaAction::CancelUpcoming {
+                    pool,
+                    count,
+                    reason,
+                } => self.cancel_upcoming(pool, count, &reason),
+            }
+        }
+        if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
+            self.clock.schedule_in(spec.scan_interval, Event::CaScan);
+        }
+    }
+}

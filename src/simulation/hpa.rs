@@ -1,0 +1,137 @@
+//! The HPAs at work: each syncs at its period, reads its target's pods as the API server and
+//! metrics-server show them, and resizes the Deployment.
+//!
+//! The controller is a plain function of what it observes (`controllers::hpa`); this file
+//! builds its observation from the simulation's state, applies its decision, and records it.
+
+use crate::controllers::hpa::{HpaDecision, ObservedPhase, PodObservation, ResourceSample};
+use crate::report::EventKind;
+use crate::simulation::state::PodPhase;
+use crate::simulation::{Event, Simulation};
+use crate::units::SimTime;
+
+impl Simulation<'_> {
+    /// HPA `h` syncs: reads the latest metrics of its target's pods and resizes the target.
+    pub(super) fn on_hpa_sync(&mut self, h: usize) {
+        let now = self.clock.now();
+        let s = self.hpas[h].service;
+        let pods = self.observe_pods(s, now);
+        let current = self.services[s].desired;
+        let decision = self.hpas[h].hpa.reconcile(now, current, &pods);
+        self.record_hpa_decision(h, &decision);
+        if decision.rescale {
+            self.services[s].desired = decision.desired_replicas;
+            self.sync_deployment(s);
+        }
+        let period = self.scenario.autoscaling.hpa[h].sync_period;
+        self.clock
+            .schedule_in(period, Event::HpaSync { hpa: h as u16 });
+    }
+
+    /// What the HPA sees of service `s`'s pods: every pod of the Deployment, terminating ones
+    /// included (the HPA ignores them itself), with its latest metrics-server sample.
+    fn observe_pods(&self, s: usize, now: SimTime) -> Vec<PodObservation> {
+        let svc = &self.services[s];
+        let spec = &self.scenario.services[s].pod;
+        svc.active
+            .iter()
+            .chain(svc.terminating.iter())
+            .filter_map(|r| self.pods.get(*r))
+            .map(|pod| {
+                let phase = if pod.running(now) {
+                    ObservedPhase::Running
+                } else {
+                    ObservedPhase::Pending
+                };
+                let ready = pod.phase == PodPhase::Ready;
+                PodObservation {
+                    phase,
+                    deleting: pod.phase == PodPhase::Terminating,
+                    start_time: pod.bound_at,
+                    ready,
+                    // The Ready condition is set False when the kubelet starts the pod and
+                    // turns True once; it never flaps in this model.
+                    ready_transition: pod.ready_since.or(pod.bound_at).unwrap_or(pod.created_at),
+                    requests: spec.requests,
+                    has_cpu_request: spec.has_cpu_request,
+                    has_memory_request: spec.has_memory_request,
+                    usage: pod.sample.map(|m| ResourceSample {
+                        timestamp: m.timestamp,
+                        window: m.window,
+                        cpu: m.cpu,
+                        memory: m.memory,
+                    }),
+                    requests_per_second: pod.sample.map(|m| m.requests_per_second),
+                    in_flight_requests: pod.sample.map(|m| f64::from(m.in_flight)),
+                }
+            })
+            .collect()
+    }
+
+    /// Counts a decision and writes it to the event log when it rescales or its conditions
+    /// change.
+    fn record_hpa_decision(&mut self, h: usize, decision: &HpaDecision) {
+        let now = self.clock.now();
+        let s = self.hpas[h].service;
+        let max = self.scenario.autoscaling.hpa[h].max_replicas;
+        let metrics_text = decision
+            .metrics
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let conditions_text = decision
+            .conditions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let state = &mut self.hpas[h];
+        let conditions_changed = state.last_conditions != conditions_text;
+        state.last_conditions.clone_from(&conditions_text);
+        if !decision.metrics.is_empty() {
+            let values = &mut self.services[s].hpa_metrics;
+            for (slot, metric) in values.iter_mut().zip(&decision.metrics) {
+                *slot = metric.value();
+            }
+        }
+        let measured = self.measured(now);
+        let svc = &mut self.services[s];
+        svc.at_max_gauge
+            .set(now, u64::from(decision.desired_replicas >= max));
+        if decision.rescale {
+            let up = decision.desired_replicas > decision.current_replicas;
+            if measured {
+                if up {
+                    svc.scaling.scale_ups += 1;
+                } else {
+                    svc.scaling.scale_downs += 1;
+                }
+                if svc
+                    .scaling
+                    .last_direction_up
+                    .is_some_and(|was_up| was_up != up)
+                {
+                    svc.scaling.direction_changes += 1;
+                }
+            }
+            svc.scaling.last_direction_up = Some(up);
+            let mut event = self.service_event(EventKind::HpaRescale, s);
+            event.from_replicas = Some(decision.current_replicas);
+            event.to_replicas = Some(decision.desired_replicas);
+            event.reason = Some(decision.reason.clone());
+            event.detail = Some(format!(
+                "metrics: {metrics_text}; conditions: {conditions_text}"
+            ));
+            self.log.push(event);
+        } else if conditions_changed {
+            let mut event = self.service_event(EventKind::HpaConditions, s);
+            event.from_replicas = Some(decision.current_replicas);
+            event.to_replicas = Some(decision.desired_replicas);
+            event.detail = Some(format!(
+                "metrics: {metrics_text}; conditions: {conditions_text}"
+            ));
+            self.log.push(event);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Nodes coming and going: the initial pools, nodes asked of the cloud and registering after
+//! their provisioning delay, nodes given up on, and nodes drained and removed.
+//!
+//! Billing follows the cloud: a node costs from the moment it is asked for until it is removed,
+//! whether or not it ever registered.
+
+use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::controllers::cluster_autoscaler::to_be_deleted_taint;
+use crate::report::{ClusterEvent, EventKind};
+use crate::simulation::state::NodeExtra;
+use crate::simulation::{Event, Simulation};
+use crate::units::{Resources, SimTime};
+
+impl Simulation<'_> {
+    /// Adds a node that exists and is Ready at time zero.
+    pub(super) fn add_initial_node(&mut self, pool: usize) {
+        let id = self.new_node_id();
+        let serial = self.new_node_serial(pool);
+        let now = self.clock.now();
+        self.bill_node(pool, now, 1);
+        let mut event = self.pool_event(EventKind::NodeAdded, pool);
+        event.node = Some(self.node_name(pool, serial));
+        self.log.push(event);
+        self.register_node(pool, id, serial, now);
+    }
+
+    /// Asks the cloud for a node in `pool`; it registers after the pool's provisioning delay.
+    pub(super) fn request_node(&mut self, pool: usize, reason: &str) {
+        let now = self.clock.now();
+        let id = self.new_node_id();
+        let serial = self.new_node_serial(pool);
+        self.bill_node(pool, now, 1);
+        let measured = self.measured(now);
+        let state = &mut self.pools[pool];
+        state.upcoming.push((id, serial, now));
+        if measured {
+            state.nodes_added += 1;
+        }
+        let delay = state.provisioning_delay.sample(&mut state.rng_provisioning);
+        let mut event = self.pool_event(EventKind::NodeAdded, pool);
+        event.node = Some(self.node_name(pool, serial));
+        event.reason = Some(reason.to_string());
+        self.log.push(event);
+        self.clock
+            .schedule_in(delay, Event::NodeProvisioned { node: id });
+    }
+
+    /// A node asked for earlier has booted and registers, unless it was given up on.
+    pub(super) fn on_node_provisioned(&mut self, id: NodeId) {
+        let found = self.pools.iter_mut().enumerate().find_map(|(pool, state)| {
+            let i = state.upcoming.iter().position(|(n, _, _)| *n == id)?;
+            let (_, serial, requested_at) = state.upcoming.remove(i);
+            Some((pool, serial, requested_at))
+        });
+        if let Some((pool, serial, requested_at)) = found {
+            self.register_node(pool, id, serial, requested_at);
+        }
+    }
+
+    /// Gives up on the `count` most recently asked-for nodes of `pool` that have not registered.
+    pub(super) fn cancel_upcoming(&mut self, pool: usize, count: u32, reason: &str) {
+        let now = self.clock.now();
+        for _ in 0..count {
+            let Some((_, serial, _)) = self.pools[pool].upcoming.pop() else {
+                break;
+            };
+            self.bill_node(pool, now, -1);
+            if self.measured(now) {
+                self.pools[pool].nodes_removed += 1;
+            }
+            let mut event = self.pool_event(EventKind::NodeRemoved, pool);
+            event.node = Some(self.node_name(pool, serial));
+            event.reason = Some(reason.to_string());
+            self.log.push(event);
+        }
+    }
+
+    /// Starts removing a registered node: taints it so nothing new lands there, evicts its pods
+    /// (their ReplicaSets replace them elsewhere), and removes it once they are gone.
+    pub(super) fn drain_node(&mut self, id: NodeId, reason: &str) {
+        let now = self.clock.now();
+        let index = self
+            .node_index(id)
+            .filter(|i| !self.node_extras[*i].draining);
+        let Some(index) = index else {
+            // Gone already, or being removed: tell the autoscaler its deletion did not happen.
+            if let Some(ca) = self.cluster_autoscaler.as_mut() {
+                ca.note_scale_down_failure(id, now);
+            }
+            return;
+        };
+        self.node_extras[index].draining = true;
+        self.nodes[index].taints.push(to_be_deleted_taint());
+        let mut event = self.pool_event(
+            EventKind::NodeDraining,
+            usize::from(self.nodes[index].pool.0),
+        );
+        event.node = Some(self.nodes[index].name.clone());
+        event.reason = Some(reason.to_string());
+        self.log.push(event);
+        let victims: Vec<_> = self
+            .services
+            .iter()
+            .flat_map(|svc| svc.active.iter().copied())
+            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
+            .collect();
+        for pod in victims {
+            self.evict_pod(pod);
+        }
+        self.remove_node_if_drained(id);
+    }
+
+    /// Removes a draining node once no pod is left on it.
+    pub(super) fn remove_node_if_drained(&mut self, id: NodeId) {
+        let Some(index) = self.node_index(id) else {
+            return;
+        };
+        if !self.node_extras[index].draining || self.nodes[index].pod_count > 0 {
+            return;
+        }
+        let now = self.clock.now();
+        let node = self.nodes.remove(index);
+        self.node_extras.remove(index);
+        let pool = usize::from(node.pool.0);
+        self.account_registered(pool, &node, -1);
+        self.bill_node(pool, now, -1);
+        if self.measured(now) {
+            self.pools[pool].nodes_removed += 1;
+        }
+        let mut event = self.pool_event(EventKind::NodeRemoved, pool);
+        event.node = Some(node.name);
+        event.reason = Some("drained by the Cluster Autoscaler".to_string());
+        self.log.push(event);
+    }
+
+    fn new_node_id(&mut self) -> NodeId {
+        let id = NodeId(self.next_node_id);
+        self.next_node_id += 1;
+        id
+    }
+
+    fn new_node_serial(&mut self, pool: usize) -> u32 {
+        let state = &mut self.pools[pool];
+        state.next_serial += 1;
+        state.next_serial - 1
+    }
+
+    /// A node's name, as `Node::from_pool` gives it.
+    fn node_name(&self, pool: usize, serial: u32) -> String {
+        format!("{}-{serial}", self.scenario.node_pools[pool].name)
+    }
+
+    /// Adds `delta` billed nodes to `pool` at `now`.
+    fn bill_node(&mut self, pool: usize, now: SimTime, delta: i64) {
+        let state = &mut self.pools[pool];
+        state.nodes_measured.add(now, delta);
+        state.nodes_total.add(now, delta);
+    }
+
+    /// A node joins the cluster, Ready.
+    fn register_node(&mut self, pool: usize, id: NodeId, serial: u32, requested_at: SimTime) {
+        let spec = &self.scenario.node_pools[pool];
+        let node = Node::from_pool(id, PoolId(pool as u16), spec, serial, requested_at);
+        self.account_registered(pool, &node, 1);
+        let mut event = self.pool_event(EventKind::NodeReady, pool);
+        event.node = Some(node.name.clone());
+        self.log.push(event);
+        // Node ids only grow, so pushing keeps `nodes` ordered by id.
+        self.nodes.push(node);
+        self.node_extras.push(NodeExtra {
+            image_ready_at: vec![None; self.services.len()],
+            draining: false,
+        });
+        self.retry_pending();
+    }
+
+    /// Adds (`sign` 1) or removes (-1) a registered node's allocatable and requests from its
+    /// pool's allocation figures.
+    fn account_registered(&mut self, pool: usize, node: &Node, sign: i64) {
+        let now = self.clock.now();
+        let state = &mut self.pools[pool];
+        state.nodes_ready.add(now, sign);
+        state
+            .cpu_allocatable
+            .add(now, sign * node.allocatable.cpu.0 as i64);
+        state
+            .memory_allocatable
+            .add(now, sign * node.allocatable.memory.0 as i64);
+        self.account_requests(pool, node.requested, sign);
+    }
+
+    /// Adds (`sign` 1) or removes (-1) pod requests on `pool`'s registered nodes.
+    pub(super) fn account_requests(&mut self, pool: usize, requests: Resources, sign: i64) {
+        let now = self.clock.now();
+        let state = &mut self.pools[pool];
+        state.cpu_requested.add(now, sign * requests.cpu.0 as i64);
+        state
+            .memory_requested
+            .add(now, sign * requests.memory.0 as i64);
+    }
+
+    /// An event about `pool`.
+    pub(super) fn pool_event(&self, kind: EventKind, pool: usize) -> ClusterEvent {
+        let mut event = ClusterEvent::new(self.now_s(), kind);
+        event.pool = Some(self.scenario.node_pools[pool].name.clone());
+        event
+    }
+}

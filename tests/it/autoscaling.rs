@@ -1,0 +1,265 @@
+//! The autoscalers in whole runs, against answers worked out by hand from Kubernetes' rules:
+//! how fast the HPA reacts to a load step, that it scales down only after its stabilization
+//! window, that the Cluster Autoscaler's nodes arrive after the provisioning delay and leave
+//! only after the unneeded time, that a quota caps an HPA, and that the expanders choose as
+//! their formulas say.
+
+use capsim::report::{ClusterEvent, Collect, EventKind};
+use capsim::simulation::{Outcome, Simulation};
+
+use crate::util::scenario;
+
+fn run(yaml: &str) -> (Outcome, Collect) {
+    let scenario = scenario(yaml);
+    let mut seen = Collect::default();
+    let outcome = Simulation::new(&scenario).run(&mut seen);
+    (outcome, seen)
+}
+
+fn events(seen: &Collect, kind: EventKind) -> Vec<&ClusterEvent> {
+    seen.events.iter().filter(|e| e.event == kind).collect()
+}
+
+/// Two 1-CPU pods at 50% CPU, then three times the load at 10m and back at 30m. Each request
+/// keeps one worker (one core) busy for exactly 10 ms.
+const LOAD_STEP: &str = r#"
+name: load-step
+seed: 5
+duration: 50m
+node_pools:
+  pool: {machine_type: {cpu: 16, memory: 64Gi, price_per_hour: 1.0}, initial_size: 1}
+services:
+  web:
+    replicas: 2
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+    startup: {image_pull: 10s, ready: 5s}
+    server: {concurrency: 8, cpu_per_worker: "1"}
+    load_balancer: round-robin
+    load:
+      arrivals:
+        rate: 100
+        profile: {type: steps, steps: [{at: 10m, factor: 3}, {at: 30m, factor: 1}]}
+      service_time: 10ms
+autoscaling:
+  hpa:
+    web:
+      minReplicas: 1
+      maxReplicas: 10
+      metrics:
+        - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}
+"#;
+
+#[test]
+fn hpa_reacts_to_a_load_step_within_one_sync_and_one_metric_window() {
+    let (_, seen) = run(LOAD_STEP);
+    let rescales = events(&seen, EventKind::HpaRescale);
+    let first = rescales.first().expect("the HPA rescaled");
+    // Before the step usage is 100/s x 10 ms = 1 core over 2 requested: 50%, on target.
+    // After it, 3 cores: 150% -> ceil(2 x 150 / 50) = 6. The first sample wholly after the
+    // step is taken at 615 s and the HPA syncs then: no later than step + metric window + sync
+    // period = 630 s.
+    assert!(
+        first.time_s > 600.0 && first.time_s <= 630.0,
+        "first rescale at {}",
+        first.time_s
+    );
+    // Without `behavior`, Kubernetes keeps the legacy rate limit: at most max(2 x 2, 4) = 4.
+    assert_eq!((first.from_replicas, first.to_replicas), (Some(2), Some(4)));
+    assert!(
+        first
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("ScaleUpLimit"),
+        "{first:?}"
+    );
+    // The next sync goes on to the 6 the metric asked for.
+    let second = rescales.get(1).expect("a second rescale");
+    assert_eq!(
+        (second.time_s, second.to_replicas),
+        (first.time_s + 15.0, Some(6))
+    );
+}
+
+#[test]
+fn hpa_with_behavior_uses_kubernetes_default_policies() {
+    // Any `behavior` switches to the policy path, with Kubernetes' defaults filled in: scale
+    // up by max(4 pods, 100%) per 15 s -> from 2, up to max(6, 4) = 6 in one step.
+    let yaml = LOAD_STEP.replace(
+        "      minReplicas: 1",
+        "      behavior: {scaleUp: {stabilizationWindowSeconds: 0}}\n      minReplicas: 1",
+    );
+    let (_, seen) = run(&yaml);
+    let first = events(&seen, EventKind::HpaRescale)
+        .into_iter()
+        .next()
+        .cloned()
+        .expect("the HPA rescaled");
+    assert!(first.time_s > 600.0 && first.time_s <= 630.0, "{first:?}");
+    assert_eq!((first.from_replicas, first.to_replicas), (Some(2), Some(6)));
+}
+
+#[test]
+fn hpa_scales_down_only_after_its_stabilization_window() {
+    let (outcome, seen) = run(LOAD_STEP);
+    let downs: Vec<_> = events(&seen, EventKind::HpaRescale)
+        .into_iter()
+        .filter(|e| e.to_replicas < e.from_replicas)
+        .collect();
+    let first_down = downs
+        .first()
+        .expect("the HPA scaled down after the load fell");
+    // The load falls at 1800 s; the default scale-down stabilization keeps the highest
+    // recommendation of the last 300 s, so nothing falls before 2100 s, and the first sync
+    // after that (every 15 s) lowers the replicas.
+    assert!(
+        first_down.time_s >= 2_100.0 && first_down.time_s <= 2_130.0,
+        "first scale-down at {}",
+        first_down.time_s
+    );
+    // Back at 1 core for 6 pods of 1 CPU: 16.7% -> 6 x 16.7 / 50 = 2.0, so 2, or 3 when a
+    // window's Poisson count runs a little high; the stabilized value is the window's highest.
+    assert!(
+        matches!(first_down.to_replicas, Some(2 | 3)),
+        "{first_down:?}"
+    );
+    // Up 2 -> 4 -> 6 (legacy rate limit), then down: one change of direction.
+    let scaling = &outcome.summary.services["web"].scaling;
+    assert_eq!(scaling.scale_ups, 2);
+    assert!(scaling.scale_downs >= 1, "{scaling:?}");
+    assert_eq!(scaling.direction_changes, 1);
+}
+
+/// One 8-core node; four pods of 3 CPU: two fit, two wait for the Cluster Autoscaler.
+const PENDING_PODS: &str = r#"
+name: pending-pods
+seed: 1
+duration: 20m
+node_pools:
+  pool:
+    machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
+    allocatable: {cpu: "8", memory: 32Gi}
+    initial_size: 1
+    autoscaling: {min_nodes: 1, max_nodes: 5}
+    provisioning_delay: 90s
+services:
+  batch:
+    replicas: 4
+    resources: {requests: {cpu: "3", memory: 1Gi}}
+autoscaling:
+  cluster_autoscaler: {scan_interval: 10s, scale_down_enabled: false}
+"#;
+
+#[test]
+fn cluster_autoscaler_adds_nodes_that_arrive_after_the_provisioning_delay() {
+    let (outcome, seen) = run(PENDING_PODS);
+    let added: Vec<_> = events(&seen, EventKind::NodeAdded)
+        .into_iter()
+        .filter(|e| e.time_s > 0.0)
+        .collect();
+    // Two pending pods of 3 CPU fit one new 8-core node: one node, asked for at the first
+    // scan (10 s), Ready 90 s later.
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0].time_s, 10.0);
+    let name = added[0].node.clone();
+    let ready = events(&seen, EventKind::NodeReady)
+        .into_iter()
+        .find(|e| e.node == name)
+        .expect("the new node registered");
+    assert_eq!(ready.time_s, 100.0);
+    let scheduled_late = events(&seen, EventKind::PodScheduled)
+        .into_iter()
+        .filter(|e| e.node == name)
+        .count();
+    assert_eq!(scheduled_late, 2);
+    let pool = &outcome.summary.node_pools["pool"];
+    assert_eq!((pool.nodes_added, pool.nodes.max), (1, 2));
+    // Pending: 2 pods x 100 s.
+    let pending = outcome.summary.services["batch"].pending_pod_seconds;
+    assert!((pending - 200.0).abs() < 1e-6, "{pending}");
+}
+
+/// Three nodes, one small pod: two nodes are empty and go after the unneeded time.
+const IDLE_NODES: &str = r#"
+name: idle-nodes
+seed: 1
+duration: 30m
+node_pools:
+  pool:
+    machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
+    initial_size: 3
+    autoscaling: {min_nodes: 1, max_nodes: 5}
+services:
+  web:
+    replicas: 1
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+autoscaling:
+  cluster_autoscaler: {scan_interval: 10s, scale_down_unneeded_time: 10m}
+"#;
+
+#[test]
+fn cluster_autoscaler_removes_nodes_only_after_the_unneeded_time() {
+    let (outcome, seen) = run(IDLE_NODES);
+    let removed = events(&seen, EventKind::NodeRemoved);
+    // Unneeded from the first scan (10 s); removable once unneeded for 600 s: at 610 s. The
+    // pool's minimum of 1 keeps the node that runs the pod.
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    for event in &removed {
+        assert!(event.time_s >= 610.0 && event.time_s <= 620.0, "{event:?}");
+    }
+    let pool = &outcome.summary.node_pools["pool"];
+    assert_eq!((pool.nodes.min, pool.nodes_removed), (1, 2));
+    // 3 nodes for ~610 s then 1: well under the 1.5 node-hours of three full nodes.
+    assert!(
+        outcome.summary.cost.total_usd < 0.9,
+        "{}",
+        outcome.summary.cost.total_usd
+    );
+}
+
+/// The HPA wants 8 replicas of 2 CPU; the namespace's quota admits 5.
+const QUOTA_CAP: &str = r#"
+name: quota-cap
+seed: 2
+duration: 20m
+node_pools:
+  pool: {machine_type: {cpu: 64, memory: 256Gi, price_per_hour: 1.0}, initial_size: 1}
+services:
+  search:
+    namespace: team
+    replicas: 2
+    resources: {requests: {cpu: "2", memory: 1Gi}, limits: {cpu: "2", memory: 1Gi}}
+    server: {concurrency: 2, cpu_per_worker: "1"}
+    load:
+      arrivals: {rate: 700}
+      service_time: 10ms
+quotas:
+  team: {requests.cpu: "10"}
+autoscaling:
+  hpa:
+    search:
+      minReplicas: 2
+      maxReplicas: 10
+      metrics:
+        - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}
+"#;
+
+#[test]
+fn a_quota_caps_the_hpa_and_its_rejections_are_counted() {
+    let (outcome, seen) = run(QUOTA_CAP);
+    let s = &outcome.summary.services["search"];
+    // 700/s x 10 ms = 7 cores: at 50% of 2 CPU per pod the HPA wants 7; the quota of 10 CPU
+    // admits 5 pods of 2 CPU.
+    assert_eq!(s.replicas.max, 5);
+    let wanted = events(&seen, EventKind::HpaRescale)
+        .iter()
+        .filter_map(|e| e.to_replicas)
+        .max();
+    assert!(wanted >= Some(7), "{wanted:?}");
+    let rejected = outcome.summary.quotas["team"].rejected_pods;
+    assert!(rejected > 0);
+    assert_eq!(
+        events(&seen, EventKind::QuotaRejected).len() as u64,
+        rejected
+    );
+}
