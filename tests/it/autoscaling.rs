@@ -263,3 +263,96 @@ fn a_quota_caps_the_hpa_and_its_rejections_are_counted() {
         rejected
     );
 }
+
+/// Two empty pools of 4-CPU machines; a pending 3 CPU / 4Gi pod needs one node.
+fn two_pools(expander: &str) -> String {
+    format!(
+        r#"
+name: expanders
+seed: 3
+duration: 10m
+node_pools:
+  tight:
+    machine_type: {{cpu: 4, memory: 8Gi, price_per_hour: 0.30}}
+    initial_size: 0
+    autoscaling: {{min_nodes: 0, max_nodes: 3}}
+  roomy:
+    machine_type: {{cpu: 4, memory: 32Gi, price_per_hour: 0.10}}
+    initial_size: 0
+    autoscaling: {{min_nodes: 0, max_nodes: 3}}
+services:
+  job:
+    replicas: 1
+    resources: {{requests: {{cpu: "3", memory: 4Gi}}}}
+autoscaling:
+  cluster_autoscaler: {{expander: {expander}}}
+"#
+    )
+}
+
+fn pool_scaled_up(expander: &str) -> String {
+    let (_, seen) = run(&two_pools(expander));
+    let added = events(&seen, EventKind::NodeAdded);
+    assert_eq!(added.len(), 1, "{added:?}");
+    added[0].pool.clone().unwrap_or_default()
+}
+
+#[test]
+fn least_waste_and_price_expanders_choose_by_their_formulas() {
+    // least-waste, on machine capacity: tight (4 - 3)/4 + (8 - 4)/8 = 0.75;
+    // roomy (4 - 3)/4 + (32 - 4)/32 = 1.125. Lowest wins: tight.
+    assert_eq!(pool_scaled_up("least-waste"), "tight");
+    // price: both nodes have 4 CPUs, so the same unfitness against the preferred 1-core node
+    // of an empty cluster (4); the score then orders by node price, 0.10 < 0.30: roomy.
+    assert_eq!(pool_scaled_up("price"), "roomy");
+    // most-pods: both help the one pod; the tie goes to a seeded random pick among them.
+    let most = pool_scaled_up("most-pods");
+    assert!(most == "tight" || most == "roomy", "{most}");
+}
+
+#[test]
+fn a_pool_whose_nodes_never_arrive_is_given_up_on_and_backed_off() {
+    // Nodes take 20 minutes to boot; the autoscaler waits max_node_provision_time (15 minutes)
+    // and gives up, then backs the pool off (5 minutes, doubling) before asking again.
+    let yaml = r#"
+name: slow-provisioning
+seed: 4
+duration: 1h
+node_pools:
+  slow:
+    machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
+    initial_size: 0
+    autoscaling: {min_nodes: 0, max_nodes: 3}
+    provisioning_delay: 20m
+services:
+  job:
+    replicas: 1
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+autoscaling:
+  cluster_autoscaler: {max_node_provision_time: 15m}
+"#;
+    let (outcome, seen) = run(yaml);
+    assert!(events(&seen, EventKind::NodeReady).is_empty());
+    let added = events(&seen, EventKind::NodeAdded);
+    let removed = events(&seen, EventKind::NodeRemoved);
+    assert!(
+        added.len() >= 2 && !removed.is_empty(),
+        "{added:?} {removed:?}"
+    );
+    // Asked for at the first scan (10 s); given up on at the first scan after 15 minutes more.
+    assert_eq!(added[0].time_s, 10.0);
+    assert!(
+        removed[0].time_s >= 910.0 && removed[0].time_s <= 920.0,
+        "{:?}",
+        removed[0]
+    );
+    // Backed off for 5 minutes before the next request.
+    assert!(
+        added[1].time_s >= removed[0].time_s + 300.0,
+        "{:?}",
+        added[1]
+    );
+    // Billed while provisioning: about 15 minutes per attempt at 1 USD per hour.
+    let cost = outcome.summary.cost.total_usd;
+    assert!(cost > 0.25 && cost < 1.0, "{cost}");
+}
