@@ -44,6 +44,15 @@ impl Simulation<'_> {
         }
     }
 
+    /// The ReplicaSet controller watches its pods: when one of them is deleted or evicted and
+    /// the set is short, it syncs at once, even with a retry after a failure still pending.
+    fn sync_if_short(&mut self, s: usize) {
+        let svc = &self.services[s];
+        if (svc.active.len() as u32) < svc.desired {
+            self.sync_deployment(s);
+        }
+    }
+
     fn schedule_deployment_retry(&mut self, s: usize) {
         let svc = &mut self.services[s];
         svc.create_failures += 1;
@@ -271,10 +280,7 @@ impl Simulation<'_> {
         event.reason = Some("node is being removed by the Cluster Autoscaler".to_string());
         self.log.push(event);
         self.terminate_pod(pod_ref);
-        let svc = &self.services[s];
-        if (svc.active.len() as u32) < svc.desired && !svc.sync_scheduled {
-            self.sync_deployment(s);
-        }
+        self.sync_if_short(s);
     }
 
     /// The grace period ended: whatever the pod still holds is lost.
@@ -345,10 +351,7 @@ impl Simulation<'_> {
             self.remove_node_if_drained(node);
         }
         self.retry_pending();
-        let svc = &self.services[s];
-        if (svc.active.len() as u32) < svc.desired && !svc.sync_scheduled {
-            self.sync_deployment(s);
-        }
+        self.sync_if_short(s);
     }
 
     /// Retries every Pending pod, oldest first, after the cluster changed.
