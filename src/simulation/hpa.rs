@@ -74,18 +74,8 @@ impl Simulation<'_> {
         let now = self.clock.now();
         let s = self.hpas[h].service;
         let max = self.scenario.autoscaling.hpa[h].max_replicas;
-        let metrics_text = decision
-            .metrics
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        let conditions_text = decision
-            .conditions
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let metrics_text = join(&decision.metrics);
+        let conditions_text = join(&decision.conditions);
         let state = &mut self.hpas[h];
         let conditions_changed = state.last_conditions != conditions_text;
         state.last_conditions.clone_from(&conditions_text);
@@ -134,4 +124,13 @@ impl Simulation<'_> {
             self.log.push(event);
         }
     }
+}
+
+/// The items' texts, separated by semicolons.
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -356,3 +356,61 @@ autoscaling:
     let cost = outcome.summary.cost.total_usd;
     assert!(cost > 0.25 && cost < 1.0, "{cost}");
 }
+
+#[test]
+fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() {
+    // 300/s on 2 pods of 1 CPU from the start. CPU at 50% proposes ceil(2 x 150 / 50) = 6;
+    // 25 requests per second per pod proposes ceil(2 x 150 / 25) = 12 (13 when the window's
+    // Poisson count runs above 150 per pod). The HPA takes the larger, the
+    // default scale-up policies allow max(2 + 4, 2 x 2) = 6 at the first sync, and the next
+    // sync stops at maxReplicas 10 (TooManyReplicas).
+    let yaml = LOAD_STEP
+        .replace(
+            "        rate: 100\n        profile: {type: steps, steps: [{at: 10m, factor: 3}, {at: 30m, factor: 1}]}",
+            "        rate: 300",
+        )
+        .replace(
+            "      minReplicas: 1",
+            "      behavior: {scaleUp: {selectPolicy: Max}}\n      minReplicas: 1",
+        )
+        .replace(
+            "averageUtilization: 50}}}\n",
+            "averageUtilization: 50}}}\n        - {type: Pods, pods: {metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: \"25\"}}}\n",
+        );
+    assert!(
+        yaml.contains("rate: 300\n") && yaml.contains("requests_per_second"),
+        "{yaml}"
+    );
+    let (outcome, seen) = run(&yaml);
+    let rescales = events(&seen, EventKind::HpaRescale);
+    let first = rescales.first().expect("the HPA rescaled");
+    assert_eq!(first.time_s, 15.0);
+    assert_eq!((first.from_replicas, first.to_replicas), (Some(2), Some(6)));
+    let reason = first.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("requests_per_second"), "{reason}");
+    let detail = first.detail.as_deref().unwrap_or("");
+    let rps_proposal = detail
+        .split("requests_per_second ")
+        .nth(1)
+        .and_then(|rest| rest.split("-> ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(matches!(rps_proposal, Some(12 | 13)), "{detail}");
+    assert!(detail.contains("ScaleUpLimit"), "{detail}");
+    let second = rescales.get(1).expect("a second rescale");
+    assert_eq!((second.time_s, second.to_replicas), (30.0, Some(10)));
+    assert!(
+        second
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("TooManyReplicas"),
+        "{second:?}"
+    );
+    assert!(
+        outcome.summary.services["web"]
+            .scaling
+            .time_at_max_replicas_s
+            > 2_900.0
+    );
+}
