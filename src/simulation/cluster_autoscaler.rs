@@ -13,19 +13,16 @@ impl Simulation<'_> {
     pub(super) fn on_ca_scan(&mut self) {
         let now = self.clock.now();
         let actions = {
-            let pods_on_node: Vec<Vec<usize>> = self
-                .nodes
-                .iter()
-                .map(|node| {
-                    self.services
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(s, svc)| svc.active.iter().map(move |r| (s, *r)))
-                        .filter(|(_, r)| self.pods.get(*r).is_some_and(|p| p.node == Some(node.id)))
-                        .map(|(s, _)| s)
-                        .collect()
-                })
-                .collect();
+            // Service index of every active (not terminating) pod, grouped by node: one pass
+            // over the pods, in service order then creation order.
+            let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+            for (s, svc) in self.services.iter().enumerate() {
+                for pod in svc.active.iter().filter_map(|r| self.pods.get(*r)) {
+                    if let Some(i) = pod.node.and_then(|id| self.node_index(id)) {
+                        pods_on_node[i].push(s);
+                    }
+                }
+            }
             let unschedulable: Vec<usize> = self
                 .pending
                 .iter()
