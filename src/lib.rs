@@ -6,6 +6,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod check;
 pub mod cluster;
 pub mod controllers;
 pub mod engine;
@@ -13,5 +14,6 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod simulation;
+pub mod sweep;
 pub mod units;
 pub mod workload;

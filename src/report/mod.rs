@@ -9,6 +9,7 @@
 //! only simulated results so that it is byte-identical for the same scenario and seed.
 
 pub mod events;
+pub mod metrics;
 pub mod stats;
 pub mod summary;
 pub mod table;

@@ -198,6 +198,8 @@ pub struct CpuSummary {
 pub struct ServiceSummary {
     /// Namespace.
     pub namespace: String,
+    /// The scenario's p99 latency objective in ms, when it states one (null otherwise).
+    pub slo_p99_ms: Option<f64>,
     /// Request outcomes.
     pub requests: RequestCounts,
     /// Completed requests per second of the measured window.

@@ -71,6 +71,16 @@ pub enum Error {
         /// The accepted name closest to the one written, when one is close.
         suggestion: Option<String>,
     },
+    /// A `--set PATH=VALUE` override that cannot be applied to the document.
+    #[error("{origin}: --set {setting}: {message}")]
+    Override {
+        /// File name used in messages.
+        origin: String,
+        /// The override as given.
+        setting: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
     #[error(
         "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
@@ -94,7 +104,7 @@ impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } => "",
+            Error::Io { .. } | Error::Override { .. } => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }

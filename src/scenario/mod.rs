@@ -15,6 +15,7 @@
 )]
 
 pub mod catalog;
+mod document;
 mod error;
 pub mod model;
 mod quantity;
@@ -23,6 +24,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use document::{Document, Override};
 pub use error::Error;
 pub use model::Scenario;
 pub use quantity::parse_duration;
@@ -30,18 +32,13 @@ pub use quantity::parse_duration;
 use crate::units::SimDuration;
 
 impl Scenario {
-    /// Reads and validates the scenario file at `path`.
+    /// Reads and validates the scenario file at `path` (following its `base:`, if any).
     ///
     /// # Errors
     /// `Error::Io` when the file cannot be read; otherwise as `from_yaml_str`, with the path as
     /// given used as the origin in messages.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            file: origin.clone(),
-            source,
-        })?;
-        Scenario::from_yaml_str(&text, &origin)
+        Document::load(path)?.scenario()
     }
 
     /// Parses and validates a scenario from YAML text; `origin` names it in messages (usually

@@ -36,6 +36,97 @@ pub struct Scenario {
     pub autoscaling: Autoscaling,
     /// Prometheus scraping and alert rules.
     pub monitoring: Monitoring,
+    /// What a sweep of this scenario varies, when the file has a `sweep` section.
+    pub sweep: Option<SweepSpec>,
+    /// The `expect` assertions `capsim check` evaluates.
+    pub expectations: Vec<Expectation>,
+}
+
+/// The `sweep` section: the dimensions of the parameter grid and the replications per point.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SweepSpec {
+    /// The grid's dimensions; the points are their cartesian product, first dimension slowest.
+    pub dimensions: Vec<SweepDimension>,
+    /// Runs per point, each with its own seed (at least 1).
+    pub replications: u32,
+    /// How seeds are chosen across points.
+    pub seeds: SeedPolicy,
+}
+
+/// One dimension of a sweep: one path (a grid axis) or several varying together (a zip).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepDimension {
+    /// Dotted paths into the scenario document.
+    pub paths: Vec<String>,
+    /// The dimension's settings: each is one YAML value text per path.
+    pub values: Vec<Vec<String>>,
+}
+
+/// How a sweep seeds its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SeedPolicy {
+    /// Replication r of every point uses the same seed (common random numbers): points differ by
+    /// their parameters, not by their noise, so comparisons between points are sharper.
+    #[default]
+    Common,
+    /// Every run gets its own seed, derived from the point and the replication.
+    Independent,
+}
+
+/// A comparison of `capsim check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `<=`.
+    Le,
+    /// `<`.
+    Lt,
+    /// `>=`.
+    Ge,
+    /// `>`.
+    Gt,
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+}
+
+impl CompareOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Le => "<=",
+            CompareOp::Lt => "<",
+            CompareOp::Ge => ">=",
+            CompareOp::Gt => ">",
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+        }
+    }
+
+    /// Whether `actual OP expected` holds.
+    pub fn holds(self, actual: f64, expected: f64) -> bool {
+        match self {
+            CompareOp::Le => actual <= expected,
+            CompareOp::Lt => actual < expected,
+            CompareOp::Ge => actual >= expected,
+            CompareOp::Gt => actual > expected,
+            CompareOp::Eq => actual == expected,
+            CompareOp::Ne => actual != expected,
+        }
+    }
+}
+
+/// One `expect` assertion: `PATH OP VALUE` on a summary metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// The assertion as written.
+    pub text: String,
+    /// Dotted path of a numeric summary.json value (`services.web.latency_ms.p99`).
+    pub metric: String,
+    /// The comparison.
+    pub op: CompareOp,
+    /// The value compared with.
+    pub value: f64,
 }
 
 /// A machine type: capacity and hourly prices.
@@ -111,6 +202,8 @@ pub struct Service {
     pub load_balancer: LoadBalancerPolicy,
     /// The offered load; `None` for a service that receives none.
     pub load: Option<Load>,
+    /// The p99 latency the service should keep, when the scenario states one (drawn on plots).
+    pub slo_p99: Option<SimDuration>,
 }
 
 /// The delays between a pod being bound to a node and it being Ready.

@@ -191,6 +191,7 @@ impl Simulation<'_> {
                 spec.name.clone(),
                 ServiceSummary {
                     namespace: spec.namespace.clone(),
+                    slo_p99_ms: spec.slo_p99.map(|d| d.as_millis_f64()),
                     requests: RequestCounts {
                         arrived: c.arrived,
                         completed: c.completed,

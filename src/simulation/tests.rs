@@ -63,6 +63,7 @@ pub(crate) fn service(
             memory_per_request: Bytes::ZERO,
         },
         load_balancer: LoadBalancerPolicy::RoundRobin,
+        slo_p99: None,
         load: Some(Load {
             arrivals: Arrivals {
                 rate_per_s: rate,
@@ -97,6 +98,8 @@ pub(crate) fn scenario(
         quotas: vec![],
         autoscaling: Autoscaling::default(),
         monitoring: Monitoring::default(),
+        sweep: None,
+        expectations: Vec::new(),
     }
 }
 

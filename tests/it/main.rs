@@ -6,7 +6,9 @@ mod util;
 
 mod autoscaling;
 mod bad_input;
+mod check;
 mod cli;
 mod conformance;
 mod determinism;
 mod queueing;
+mod sweep;

@@ -6,6 +6,8 @@
 //! means (Student t). The seeds are fixed, so each check is deterministic: a failure after a
 //! model change means the mean moved by more than its sampling noise.
 
+use capsim::report::metrics::mean_ci95;
+
 use crate::util::{scenario, simulate};
 
 /// Erlang C: the probability that an arrival waits, for `c` servers at offered load `a = λ/μ`.
@@ -35,19 +37,10 @@ fn wait_quantile_ms(c: u32, lambda: f64, mean_service_ms: f64, p: f64) -> f64 {
     (waiting / p).ln() / (f64::from(c) * mu - lambda) * 1_000.0
 }
 
-/// Two-sided 95% Student t quantiles for 1..=30 degrees of freedom.
-const T95: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
 /// Mean and 95% half-width of `xs`.
 fn confidence_interval(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, T95[xs.len() - 2] * (var / n).sqrt())
+    let (mean, _, high) = mean_ci95(xs);
+    (mean, high - mean)
 }
 
 fn mmc_yaml(seed: u64, c: u32, lambda: f64, mean_ms: f64, duration: &str) -> String {

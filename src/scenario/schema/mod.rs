@@ -29,6 +29,23 @@ pub(crate) struct File {
     pub(crate) quotas: NamedMap<QuotaFile>,
     pub(crate) autoscaling: Option<AutoscalingFile>,
     pub(crate) monitoring: Option<MonitoringFile>,
+    pub(crate) sweep: Option<SweepFile>,
+    #[serde(default)]
+    pub(crate) expect: Vec<String>,
+}
+
+/// The `sweep` section: what to vary, and how many seeds per point.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepFile {
+    /// Path -> values; the points are the cartesian product.
+    #[serde(default)]
+    pub(crate) grid: NamedMap<Vec<serde_yaml::Value>>,
+    /// Groups of paths whose value lists vary together (the i-th values go together).
+    #[serde(default)]
+    pub(crate) zip: Vec<NamedMap<Vec<serde_yaml::Value>>>,
+    pub(crate) replications: Option<Scalar>,
+    pub(crate) seeds: Option<String>,
 }
 
 /// `machine_type`: a catalog name or an inline machine.
@@ -130,6 +147,14 @@ pub(crate) struct ServiceFile {
     pub(crate) server: Option<ServerFile>,
     pub(crate) load_balancer: Option<String>,
     pub(crate) load: Option<LoadFile>,
+    pub(crate) slo: Option<SloFile>,
+}
+
+/// A service's `slo`: the latency it should keep.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SloFile {
+    pub(crate) latency_p99: Scalar,
 }
 
 /// A container's `resources`.

@@ -12,6 +12,7 @@ mod load;
 mod monitoring;
 mod pools;
 mod services;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -74,6 +75,13 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
 
     let autoscaling = cx.autoscaling(file.autoscaling.as_ref(), &services, &node_pools)?;
     let monitoring = cx.monitoring(file.monitoring.as_ref(), &services)?;
+    let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose()?;
+    let expectations = file
+        .expect
+        .iter()
+        .enumerate()
+        .map(|(i, text)| cx.expectation(&format!("expect[{i}]"), text))
+        .collect::<Result<Vec<_>, _>>()?;
 
     Ok(Scenario {
         name,
@@ -88,6 +96,8 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
         quotas,
         autoscaling,
         monitoring,
+        sweep,
+        expectations,
     })
 }
 

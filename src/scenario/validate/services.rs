@@ -90,6 +90,11 @@ impl Cx<'_> {
             .as_ref()
             .map(|l| self.load(&format!("{path}.load"), l))
             .transpose()?;
+        let slo_p99 = s
+            .slo
+            .as_ref()
+            .map(|slo| self.positive_duration(&format!("{path}.slo.latency_p99"), &slo.latency_p99))
+            .transpose()?;
 
         Ok(Service {
             name: name.to_string(),
@@ -100,6 +105,7 @@ impl Cx<'_> {
             server,
             load_balancer,
             load,
+            slo_p99,
         })
     }
 

@@ -1,0 +1,451 @@
+//! A scenario file as written, before validation: the document that `--set PATH=VALUE`
+//! overrides and sweeps edit.
+//!
+//! Use `Document` when a scenario is to be changed by path before it is validated: the edited
+//! document goes through exactly the same validation as a file, so a bad override gets the same
+//! clear error as a bad file. This module validates nothing itself.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::scenario::Scenario;
+use crate::scenario::error::{self, Error};
+use crate::scenario::validate;
+
+/// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Override {
+    /// Dotted path: map keys, or list indices (`metrics.0.resource`). A key that itself holds
+    /// dots, such as a quota's `requests.cpu`, is matched whole.
+    pub path: String,
+    /// The value, as YAML text (`3`, `70`, `c2-standard-8`, `[a, b]`, `{cpu: 8}`).
+    pub value: String,
+}
+
+impl FromStr for Override {
+    type Err = String;
+
+    /// Parses `PATH=VALUE`; the first `=` separates them.
+    fn from_str(text: &str) -> Result<Override, String> {
+        let Some((path, value)) = text.split_once('=') else {
+            return Err(format!(
+                "{text:?} is not an override; expected PATH=VALUE, such as services.web.replicas=3"
+            ));
+        };
+        let path = path.trim();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!(
+                "{text:?} has an empty path segment; expected a dotted path such as services.web.replicas"
+            ));
+        }
+        Ok(Override {
+            path: path.to_string(),
+            value: value.trim().to_string(),
+        })
+    }
+}
+
+impl fmt::Display for Override {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.path, self.value)
+    }
+}
+
+/// A scenario document and the overrides applied to it so far.
+///
+/// A file may build on another: `base: other.yaml` (relative to the file) starts from that
+/// scenario, `set: {PATH: VALUE, ...}` edits it as `--set` would, and every other top-level key
+/// (typically `sweep` or `expect`) replaces the base's.
+#[derive(Debug, Clone)]
+pub struct Document {
+    origin: String,
+    text: String,
+    root: Value,
+    applied: Vec<Override>,
+    /// Whether the document differs from `text` (overrides applied or built on a base).
+    edited: bool,
+}
+
+/// How deep `base:` chains may go, so that a cycle is an error, not a hang.
+const MAX_BASE_DEPTH: usize = 8;
+
+impl Document {
+    /// Reads the scenario file at `path` (without validating it).
+    ///
+    /// # Errors
+    /// `Error::Io` when it cannot be read, `Error::Syntax` when it is not YAML.
+    pub fn load(path: &Path) -> Result<Document, Error> {
+        Document::load_at_depth(path, 0)
+    }
+
+    fn load_at_depth(path: &Path, depth: usize) -> Result<Document, Error> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            file: origin.clone(),
+            source,
+        })?;
+        let document = Document::from_yaml_str(&text, &origin)?;
+        let Some(base) = document.root.get("base") else {
+            return Ok(document);
+        };
+        let invalid = |problem: String, allowed: &str| Error::Invalid {
+            origin: origin.clone(),
+            path: "base".to_string(),
+            problem,
+            allowed: allowed.to_string(),
+        };
+        let Some(base) = base.as_str() else {
+            return Err(invalid(
+                "\"base\" is not a file name".to_string(),
+                "expected the path of a scenario file, relative to this one",
+            ));
+        };
+        if depth >= MAX_BASE_DEPTH {
+            return Err(invalid(
+                format!("\"{base}\" is more than {MAX_BASE_DEPTH} bases deep"),
+                "expected a short chain of bases without a cycle",
+            ));
+        }
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+        let mut derived = Document::load_at_depth(&base_path, depth + 1)?;
+        derived.origin = format!("{origin} (based on {})", base_path.display());
+        derived.text = format!("{}\n---\n{text}", derived.text);
+        derived.edited = true;
+        let Value::Mapping(top) = document.root else {
+            return Ok(derived);
+        };
+        for (key, value) in top {
+            match key.as_str() {
+                Some("base") => {}
+                Some("set") => {
+                    let Value::Mapping(settings) = value else {
+                        return Err(invalid(
+                            "\"set\" is not a map".to_string(),
+                            "expected set: {PATH: VALUE, ...}",
+                        ));
+                    };
+                    for (path, value) in settings {
+                        let path = path.as_str().unwrap_or_default().to_string();
+                        let segments: Vec<&str> = path.split('.').collect();
+                        set_at(&mut derived.root, &segments, value).map_err(|message| {
+                            Error::Override {
+                                origin: origin.clone(),
+                                setting: format!("set.{path}"),
+                                message,
+                            }
+                        })?;
+                    }
+                }
+                _ => {
+                    if let Value::Mapping(root) = &mut derived.root {
+                        root.insert(key, value);
+                    }
+                }
+            }
+        }
+        Ok(derived)
+    }
+
+    /// A document from YAML text; `origin` names it in messages.
+    ///
+    /// # Errors
+    /// `Error::Syntax` when the text is not YAML.
+    pub fn from_yaml_str(text: &str, origin: &str) -> Result<Document, Error> {
+        let root: Value = serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
+        Ok(Document {
+            origin: origin.to_string(),
+            text: text.to_string(),
+            root,
+            applied: Vec::new(),
+            edited: false,
+        })
+    }
+
+    /// Where the document came from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The document's text as read (with its bases' texts before it).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The overrides applied so far, in order.
+    pub fn overrides(&self) -> &[Override] {
+        &self.applied
+    }
+
+    /// Sets the value at `o.path` to `o.value` parsed as YAML, creating missing map keys.
+    ///
+    /// # Errors
+    /// `Error::Override` when the value is not YAML or the path runs through something that
+    /// is neither a map nor a list, or past the end of a list.
+    pub fn set(&mut self, o: &Override) -> Result<(), Error> {
+        let fail = |message: String| Error::Override {
+            origin: self.origin.clone(),
+            setting: o.to_string(),
+            message,
+        };
+        let value: Value = serde_yaml::from_str(&o.value)
+            .map_err(|e| fail(format!("the value is not YAML: {e}")))?;
+        let segments: Vec<&str> = o.path.split('.').collect();
+        set_at(&mut self.root, &segments, value).map_err(fail)?;
+        self.applied.push(o.clone());
+        self.edited = true;
+        Ok(())
+    }
+
+    /// A copy with `overrides` applied after this document's own.
+    ///
+    /// # Errors
+    /// As `set`.
+    pub fn with(&self, overrides: &[Override]) -> Result<Document, Error> {
+        let mut document = self.clone();
+        for o in overrides {
+            document.set(o)?;
+        }
+        Ok(document)
+    }
+
+    /// Validates the document into a `Scenario`.
+    ///
+    /// # Errors
+    /// Any `Error` validation gives. With overrides applied, the document is written out again
+    /// before validation, so an error's line numbers refer to that text; the origin then says
+    /// which overrides were applied.
+    pub fn scenario(&self) -> Result<Scenario, Error> {
+        if !self.edited {
+            return Scenario::from_yaml_str(&self.text, &self.origin);
+        }
+        let origin = if self.applied.is_empty() {
+            self.origin.clone()
+        } else {
+            format!(
+                "{} (with --set {})",
+                self.origin,
+                self.applied
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" --set ")
+            )
+        };
+        let text = serde_yaml::to_string(&self.root).map_err(|e| Error::Override {
+            origin: self.origin.clone(),
+            setting: self
+                .applied
+                .last()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            message: format!("the edited document cannot be written out: {e}"),
+        })?;
+        let file = serde_yaml::from_str(&text).map_err(|e| error::from_yaml(&origin, &e))?;
+        validate::scenario(&origin, file)
+    }
+}
+
+/// Sets `value` at `path` below `node`.
+fn set_at(node: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
+    let Some(first) = path.first() else {
+        *node = value;
+        return Ok(());
+    };
+    match node {
+        Value::Mapping(map) => {
+            // A key may hold dots itself (`requests.cpu`): take the longest run of segments that
+            // names an existing key, else the single next segment.
+            let taken = (1..=path.len())
+                .rev()
+                .find(|&n| map.contains_key(path[..n].join(".").as_str()))
+                .unwrap_or(1);
+            let key = Value::String(path[..taken].join("."));
+            let rest = &path[taken..];
+            if rest.is_empty() {
+                map.insert(key, value);
+                return Ok(());
+            }
+            let child = map
+                .entry(key)
+                .or_insert_with(|| Value::Mapping(Mapping::new()));
+            set_at(child, rest, value)
+        }
+        Value::Sequence(items) => {
+            let index: usize = first
+                .parse()
+                .map_err(|_| format!("{first:?} is not a list index; the value here is a list"))?;
+            let len = items.len();
+            let child = items
+                .get_mut(index)
+                .ok_or_else(|| format!("index {index} is past the end of a list of {len}"))?;
+            set_at(child, &path[1..], value)
+        }
+        Value::Null => {
+            *node = Value::Mapping(Mapping::new());
+            set_at(node, path, value)
+        }
+        other => Err(format!(
+            "{first:?} goes inside {}, which has no fields",
+            describe(other)
+        )),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        _ => "a value".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+name: doc
+duration: 1h
+node_pools:
+  pool: {machine_type: e2-standard-8, initial_size: 2}
+services:
+  web:
+    namespace: team
+    resources: {requests: {cpu: 500m, memory: 1Gi}}
+quotas:
+  team: {requests.cpu: "16"}
+autoscaling:
+  hpa:
+    web:
+      maxReplicas: 5
+      metrics:
+        - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}
+"#;
+
+    fn with(settings: &[&str]) -> Result<Scenario, Error> {
+        let mut doc = Document::from_yaml_str(BASE, "doc.yaml")?;
+        for s in settings {
+            let o: Override = s.parse().map_err(|m: String| Error::Override {
+                origin: "doc.yaml".into(),
+                setting: s.to_string(),
+                message: m,
+            })?;
+            doc.set(&o)?;
+        }
+        doc.scenario()
+    }
+
+    #[test]
+    fn overrides_reach_maps_lists_and_dotted_keys() {
+        let s = with(&[
+            "services.web.replicas=3",
+            "node_pools.pool.machine_type=c2-standard-8",
+            "autoscaling.hpa.web.metrics.0.resource.target.averageUtilization=55",
+            "quotas.team.requests.cpu=8",
+            "node_pools.pool.machine_type={cpu: 4, memory: 16Gi, price_per_hour: 0.2}",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.services[0].replicas, 3);
+        assert_eq!(s.node_pools[0].machine.name, "custom");
+        assert_eq!(s.quotas[0].requests_cpu.map(|c| c.0), Some(8_000));
+        match &s.autoscaling.hpa[0].metrics[0] {
+            crate::scenario::model::HpaMetric::ResourceUtilization {
+                average_utilization_percent,
+                ..
+            } => assert_eq!(*average_utilization_percent, 55),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_overrides_get_clear_errors() {
+        let cases: [(&str, &[&str]); 5] = [
+            // A typo in a field name: validation names the allowed fields.
+            (
+                "services.web.replica=3",
+                &["services.web", "replica", "replicas"],
+            ),
+            // A value of the wrong type: the path and the type.
+            (
+                "services.web.replicas=many",
+                &["services.web.replicas", "many"],
+            ),
+            // Through a scalar.
+            (
+                "name.first=x",
+                &["--set name.first=x", "the string \"doc\""],
+            ),
+            // Past the end of a list.
+            (
+                "autoscaling.hpa.web.metrics.3.type=Pods",
+                &[
+                    "--set autoscaling.hpa.web.metrics.3.type=Pods",
+                    "past the end",
+                ],
+            ),
+            // A list index that is not a number.
+            (
+                "autoscaling.hpa.web.metrics.first.type=Pods",
+                &["not a list index"],
+            ),
+        ];
+        for (setting, needles) in cases {
+            let message = match with(&[setting]) {
+                Ok(_) => panic!("{setting} was accepted"),
+                Err(e) => e.to_string(),
+            };
+            for needle in needles {
+                assert!(
+                    message.contains(needle),
+                    "{setting}: {needle:?} not in {message}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overrides_parse_path_and_value() {
+        let o: Override = "a.b=[1, 2]"
+            .parse()
+            .unwrap_or_else(|e: String| panic!("{e}"));
+        assert_eq!((o.path.as_str(), o.value.as_str()), ("a.b", "[1, 2]"));
+        assert!("no-equals".parse::<Override>().is_err());
+        assert!("a..b=1".parse::<Override>().is_err());
+        assert!("=1".parse::<Override>().is_err());
+    }
+
+    #[test]
+    fn a_file_can_build_on_a_base() {
+        let dir = std::env::temp_dir().join(format!("capsim-doc-base-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("base.yaml"), BASE).unwrap_or_else(|e| panic!("{e}"));
+        let derived = "base: base.yaml\nset:\n  services.web.replicas: 4\n  quotas.team.requests.cpu: \"8\"\nexpect: [\"cost.total_usd <= 10\"]\n";
+        std::fs::write(dir.join("derived.yaml"), derived).unwrap_or_else(|e| panic!("{e}"));
+        let doc = Document::load(&dir.join("derived.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        let s = doc.scenario().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.services[0].replicas, 4);
+        assert_eq!(s.quotas[0].requests_cpu.map(|c| c.0), Some(8_000));
+        assert_eq!(s.expectations.len(), 1);
+        assert!(doc.origin().contains("based on"), "{}", doc.origin());
+        // A cycle is an error, not a hang.
+        std::fs::write(dir.join("loop.yaml"), "base: loop.yaml\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Document::load(&dir.join("loop.yaml"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bases deep"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_untouched_document_validates_like_the_file() {
+        let doc = Document::from_yaml_str(BASE, "doc.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let direct = Scenario::from_yaml_str(BASE, "doc.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(doc.scenario().unwrap_or_else(|e| panic!("{e}")), direct);
+    }
+}

@@ -1,0 +1,296 @@
+//! Running a sweep's plan: the runs of one shard (or all), in parallel, each written the moment
+//! it finishes, skipping those a resumed folder already holds.
+//!
+//! Progress goes to standard error: a bar with runs done, rate and ETA on a terminal, one plain
+//! line per finished run otherwise. Nothing about wall time reaches the result files.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::report::Discard;
+use crate::runner::run_to_dir;
+use crate::scenario::model::SeedPolicy;
+use crate::simulation::Simulation;
+use crate::sweep::SweepError;
+use crate::sweep::outputs::{RUNS_DIR, RunRecord, SweepInfo, write_tables};
+use crate::sweep::plan::{Plan, RunSpec};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A bar on standard error when it is a terminal, plain lines otherwise.
+    Auto,
+    /// Nothing.
+    Quiet,
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Runs at once (threads).
+    pub jobs: usize,
+    /// The sweep folder.
+    pub out: PathBuf,
+    /// Whether each run also gets a folder with its full outputs (`runs/run-NNNNNN/`).
+    pub keep_runs: bool,
+    /// Whether runs already in the folder (of this same sweep) are kept and skipped.
+    pub resume: bool,
+    /// `(index, count)`: run only every `count`-th run, starting at `index`.
+    pub shard: Option<(u32, u32)>,
+    /// Progress display.
+    pub progress: Progress,
+}
+
+/// What a sweep invocation did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepReport {
+    /// Runs in the whole sweep.
+    pub runs_total: usize,
+    /// Runs this invocation is responsible for (its shard, or all).
+    pub runs_assigned: usize,
+    /// Runs executed now.
+    pub runs_executed: usize,
+    /// Runs skipped because the folder already held them.
+    pub runs_resumed: usize,
+    /// Records of earlier sweeps removed from the folder (without `resume`).
+    pub runs_discarded: usize,
+    /// Simulation events processed now.
+    pub events: u64,
+    /// Wall-clock seconds.
+    pub wall_s: f64,
+}
+
+/// Runs `plan` (or the shard `options.shard` of it) into `options.out`.
+///
+/// # Errors
+/// `SweepError::Io` on a file error, `SweepError::ForeignRuns` when resuming into a folder of
+/// another sweep.
+pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepError> {
+    let started = Instant::now();
+    let out = &options.out;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SweepError::Io { path, source }
+    };
+    std::fs::create_dir_all(out.join(RUNS_DIR)).map_err(io(out))?;
+
+    let existing = RunRecord::read_all(out).map_err(io(out))?;
+    let mut runs_discarded = 0;
+    let mut done: BTreeMap<usize, RunRecord> = BTreeMap::new();
+    if options.resume {
+        if let Some(foreign) = existing.values().find(|r| r.plan != plan.digest) {
+            return Err(SweepError::ForeignRuns {
+                path: out.clone(),
+                found: foreign.plan.clone(),
+                expected: plan.digest.clone(),
+            });
+        }
+        done = existing;
+    } else {
+        runs_discarded = existing.len();
+        for run in existing.keys() {
+            let _ = std::fs::remove_file(RunRecord::path(out, *run));
+            let _ = std::fs::remove_dir_all(out.join(RUNS_DIR).join(format!("run-{run:06}")));
+        }
+    }
+
+    let assigned: Vec<RunSpec> = match options.shard {
+        Some((index, count)) => plan.shard(index, count),
+        None => plan.runs.clone(),
+    };
+    let todo: Vec<RunSpec> = assigned
+        .iter()
+        .filter(|r| !done.contains_key(&r.index))
+        .copied()
+        .collect();
+    let runs_resumed = assigned.len() - todo.len();
+
+    let display = Display::new(options.progress, todo.len(), runs_resumed);
+    let events = AtomicU64::new(0);
+    let failures: Mutex<Vec<SweepError>> = Mutex::new(Vec::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|e| SweepError::Merge(format!("cannot start {} threads: {e}", options.jobs)))?;
+    pool.install(|| {
+        todo.par_iter()
+            .for_each(|spec| match execute(plan, spec, options) {
+                Ok((record, run_events)) => {
+                    events.fetch_add(run_events, Ordering::Relaxed);
+                    display.finished(spec);
+                    drop(record);
+                }
+                Err(e) => {
+                    if let Ok(mut list) = failures.lock() {
+                        list.push(e);
+                    }
+                }
+            });
+    });
+    display.finish();
+    if let Some(first) = failures
+        .into_inner()
+        .ok()
+        .and_then(|mut f| (!f.is_empty()).then(|| f.remove(0)))
+    {
+        return Err(first);
+    }
+
+    let records: BTreeMap<usize, RunRecord> = RunRecord::read_all(out)
+        .map_err(io(out))?
+        .into_iter()
+        .filter(|(_, r)| r.plan == plan.digest)
+        .collect();
+    write_tables(out, &info(plan), &records).map_err(io(out))?;
+    Ok(SweepReport {
+        runs_total: plan.runs.len(),
+        runs_assigned: assigned.len(),
+        runs_executed: todo.len(),
+        runs_resumed,
+        runs_discarded,
+        events: events.into_inner(),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs one run and writes its record.
+fn execute(
+    plan: &Plan,
+    spec: &RunSpec,
+    options: &SweepOptions,
+) -> Result<(RunRecord, u64), SweepError> {
+    let point = &plan.points[spec.point];
+    let mut scenario = point.scenario.clone();
+    scenario.seed = spec.seed;
+    let (summary, events) = if options.keep_runs {
+        let dir = options
+            .out
+            .join(RUNS_DIR)
+            .join(format!("run-{:06}", spec.index));
+        let report = run_to_dir(&scenario, &dir).map_err(|source| SweepError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        (report.outcome.summary, report.info.events_processed)
+    } else {
+        let outcome = Simulation::new(&scenario).run(&mut Discard);
+        (outcome.summary, outcome.events_processed)
+    };
+    let record = RunRecord {
+        plan: plan.digest.clone(),
+        run: spec.index,
+        point: spec.point,
+        replication: spec.replication,
+        seed: spec.seed,
+        settings: point.settings.iter().map(ToString::to_string).collect(),
+        summary: serde_json::to_value(&summary).map_err(|e| SweepError::Io {
+            path: RunRecord::path(&options.out, spec.index),
+            source: std::io::Error::other(e),
+        })?,
+    };
+    record
+        .write(&options.out)
+        .map_err(|source| SweepError::Io {
+            path: RunRecord::path(&options.out, spec.index),
+            source,
+        })?;
+    Ok((record, events))
+}
+
+/// `sweep.json`'s content for `plan`.
+pub(crate) fn info(plan: &Plan) -> SweepInfo {
+    let base = plan.points.first().map(|p| &p.scenario);
+    SweepInfo {
+        scenario: plan.scenario.clone(),
+        plan: plan.digest.clone(),
+        parameters: plan.parameters.clone(),
+        point_settings: plan
+            .points
+            .iter()
+            .map(|p| p.settings.iter().map(ToString::to_string).collect())
+            .collect(),
+        replications: plan.replications,
+        seeds: match plan.seeds {
+            SeedPolicy::Common => "common",
+            SeedPolicy::Independent => "independent",
+        }
+        .to_string(),
+        points: plan.points.len(),
+        runs: plan.runs.len(),
+        runs_done: 0,
+        slo_p99_ms: base
+            .map(|s| {
+                s.services
+                    .iter()
+                    .filter_map(|svc| Some((svc.name.clone(), svc.slo_p99?.as_millis_f64())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Progress on standard error.
+struct Display {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    total: usize,
+    finished: AtomicUsize,
+    started: Instant,
+}
+
+impl Display {
+    fn new(progress: Progress, total: usize, resumed: usize) -> Display {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (progress == Progress::Auto && terminal).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}  {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            if resumed > 0 {
+                bar.set_message(format!("({resumed} resumed)"));
+            }
+            bar
+        });
+        let lines = progress == Progress::Auto && !terminal;
+        if lines && resumed > 0 {
+            eprintln!("sweep: {resumed} runs already done, {total} to run");
+        }
+        Display {
+            bar,
+            lines,
+            total,
+            finished: AtomicUsize::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    fn finished(&self, spec: &RunSpec) {
+        let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else if self.lines {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let rate = n as f64 / elapsed.max(1e-9);
+            let eta = (self.total - n) as f64 / rate;
+            eprintln!(
+                "sweep: run {} done (point {}, replication {}): {n}/{} runs, {:.2} runs/s, ETA {:.0} s",
+                spec.index, spec.point, spec.replication, self.total, rate, eta
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}

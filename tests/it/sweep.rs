@@ -1,0 +1,276 @@
+//! Sweeps through the real binary: overrides, determinism for any number of jobs, shards merged
+//! into the unsharded result, and an interrupted sweep resumed into the uninterrupted one.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{TempDir, capsim};
+
+/// A small sweep: 2 x 2 points, 2 replications, 5 simulated minutes each.
+const SWEEP: &str = r#"
+name: small-sweep
+seed: 11
+duration: 5m
+warmup: 1m
+node_pools:
+  big: {machine_type: {cpu: 32, memory: 128Gi, price_per_hour: 1.0}, initial_size: 1}
+services:
+  queue:
+    replicas: 2
+    resources: {requests: {cpu: "4", memory: 1Gi}}
+    server: {concurrency: 4}
+    slo: {latency_p99: 50ms}
+    load:
+      arrivals: {rate: 500}
+      service_time: {distribution: exponential, mean: 10ms}
+sweep:
+  grid:
+    services.queue.replicas: [2, 3]
+    services.queue.server.concurrency: [4, 8]
+  replications: 2
+"#;
+
+const TABLES: [&str; 3] = ["sweep.csv", "points.csv", "sweep.json"];
+
+fn sweep(dir: &TempDir, out: &str, extra: &[&str]) -> std::process::Output {
+    let file = dir.write("sweep.yaml", SWEEP);
+    let out = dir.path().join(out);
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap_or(""),
+        "--out",
+        out.to_str().unwrap_or(""),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    capsim(dir.path(), &args)
+}
+
+fn ok(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+#[test]
+fn a_sweep_writes_one_row_per_run_and_one_per_point() {
+    let dir = TempDir::new("sweep-tables");
+    ok(&sweep(&dir, "out", &["--jobs", "2"]));
+    let out = dir.path().join("out");
+    let runs = read(&out, "sweep.csv");
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(lines.len(), 1 + 8, "header and 2 x 2 x 2 runs");
+    assert!(
+        lines[0].starts_with(
+            "run,point,replication,seed,services.queue.replicas,services.queue.server.concurrency,"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains(",services.queue.latency_ms.p99,"));
+    // Point 3 is replicas 3, concurrency 8; its replications share seeds with point 0's.
+    assert!(lines[7].starts_with("6,3,0,11,3,8,"), "{}", lines[7]);
+    let seed_of = |line: &str| line.split(',').nth(3).map(str::to_string);
+    assert_eq!(
+        seed_of(lines[2]),
+        seed_of(lines[8]),
+        "common random numbers"
+    );
+    assert_ne!(seed_of(lines[1]), seed_of(lines[2]));
+    let points = read(&out, "points.csv");
+    assert_eq!(points.lines().count(), 1 + 4);
+    assert!(points.lines().next().unwrap_or("").contains(",services.queue.latency_ms.p99.mean,services.queue.latency_ms.p99.ci_low,services.queue.latency_ms.p99.ci_high"));
+    let info: serde_json::Value = serde_json::from_str(&read(&out, "sweep.json")).expect("JSON");
+    assert_eq!(
+        (info["runs"].as_u64(), info["runs_done"].as_u64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(info["slo_p99_ms"]["queue"].as_f64(), Some(50.0));
+    assert!(
+        !out.join("runs/run-000000").exists(),
+        "no run folders without --keep-runs"
+    );
+}
+
+#[test]
+fn tables_are_identical_for_one_job_and_two() {
+    let dir = TempDir::new("sweep-jobs");
+    ok(&sweep(&dir, "one", &["--jobs", "1"]));
+    ok(&sweep(&dir, "two", &["--jobs", "2"]));
+    for table in TABLES {
+        assert_eq!(
+            read(&dir.path().join("one"), table),
+            read(&dir.path().join("two"), table),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep() {
+    let dir = TempDir::new("sweep-shards");
+    ok(&sweep(&dir, "whole", &["--jobs", "2"]));
+    for shard in ["0/3", "1/3", "2/3"] {
+        ok(&sweep(
+            &dir,
+            &format!("shard-{}", &shard[..1]),
+            &["--shard", shard, "--jobs", "1"],
+        ));
+    }
+    let partial: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("shard-1"), "sweep.json")).expect("JSON");
+    assert_eq!(partial["runs_done"].as_u64(), Some(3), "runs 1, 4 and 7");
+    let merged = dir.path().join("merged");
+    let shards: Vec<String> = (0..3)
+        .map(|i| dir.path().join(format!("shard-{i}")).display().to_string())
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(["--out", merged.to_str().unwrap_or("")]);
+    ok(&capsim(dir.path(), &args));
+    for table in TABLES {
+        assert_eq!(
+            read(&dir.path().join("whole"), table),
+            read(&merged, table),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn a_resumed_sweep_equals_an_uninterrupted_one() {
+    let dir = TempDir::new("sweep-resume");
+    ok(&sweep(&dir, "whole", &["--jobs", "2"]));
+    // The state an interruption leaves: some run records written, the tables not (yet).
+    ok(&sweep(&dir, "cut", &["--jobs", "2"]));
+    let cut = dir.path().join("cut");
+    for run in [1, 4, 5, 7] {
+        fs::remove_file(cut.join(format!("runs/run-{run:06}.json"))).expect("the record exists");
+    }
+    for table in TABLES {
+        fs::remove_file(cut.join(table)).expect("the table exists");
+    }
+    let resumed = sweep(&dir, "cut", &["--jobs", "2", "--resume"]);
+    ok(&resumed);
+    for table in TABLES {
+        assert_eq!(
+            read(&dir.path().join("whole"), table),
+            read(&cut, table),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_tables() {
+    // Runs of an hour each (about 0.2 s), so the kill lands mid-sweep.
+    let dir = TempDir::new("sweep-kill");
+    let longer = ["--set", "duration=1h"];
+    ok(&sweep(
+        &dir,
+        "whole",
+        &[&longer[..], &["--jobs", "1"]].concat(),
+    ));
+    let file = dir.path().join("sweep.yaml");
+    let out = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "sweep",
+            file.to_str().unwrap_or(""),
+            "--out",
+            out.to_str().unwrap_or(""),
+            "--quiet",
+            "--jobs",
+            "1",
+        ])
+        .args(longer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("capsim starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !out.join("runs/run-000000.json").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.join("runs/run-000000.json").exists(),
+        "a run finished before the kill"
+    );
+    assert!(
+        !out.join("runs/run-000007.json").exists(),
+        "the kill stopped the sweep early"
+    );
+    assert!(
+        !out.join("sweep.csv").exists(),
+        "no tables from a cut-off sweep"
+    );
+    ok(&sweep(
+        &dir,
+        "killed",
+        &[&longer[..], &["--jobs", "2", "--resume"]].concat(),
+    ));
+    for table in TABLES {
+        assert_eq!(
+            read(&dir.path().join("whole"), table),
+            read(&out, table),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn resuming_into_another_sweeps_folder_is_refused() {
+    let dir = TempDir::new("sweep-foreign");
+    ok(&sweep(&dir, "out", &["--jobs", "2"]));
+    let other = sweep(&dir, "out", &["--resume", "--set", "duration=6m"]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("different sweep"));
+}
+
+#[test]
+fn command_line_parameters_and_bad_overrides() {
+    let dir = TempDir::new("sweep-params");
+    ok(&sweep(
+        &dir,
+        "out",
+        &[
+            "--param",
+            "services.queue.replicas=1,4",
+            "--replications",
+            "1",
+        ],
+    ));
+    let runs = read(&dir.path().join("out"), "sweep.csv");
+    assert_eq!(
+        runs.lines().count(),
+        1 + 2 * 2,
+        "replicas from the command line x concurrency"
+    );
+    for (setting, needle) in [
+        ("services.queue.replicas=abc", "services.queue.replicas"),
+        ("services.queue.replica=2", "replicas"),
+        (
+            "node_pools.big.machine_type.cpu.x=1",
+            "--set node_pools.big.machine_type.cpu.x=1",
+        ),
+    ] {
+        let output = sweep(&dir, "bad", &["--set", setting]);
+        assert_eq!(output.status.code(), Some(2), "{setting}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{setting}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let bad_point = sweep(&dir, "bad", &["--param", "services.queue.replicas=2,-1"]);
+    assert_eq!(bad_point.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_point.stderr).contains("services.queue.replicas=-1"));
+}
