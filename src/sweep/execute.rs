@@ -122,10 +122,9 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     pool.install(|| {
         todo.par_iter()
             .for_each(|spec| match execute(plan, spec, options) {
-                Ok((record, run_events)) => {
+                Ok(run_events) => {
                     events.fetch_add(run_events, Ordering::Relaxed);
                     display.finished(spec);
-                    drop(record);
                 }
                 Err(e) => {
                     if let Ok(mut list) = failures.lock() {
@@ -135,11 +134,8 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
             });
     });
     display.finish();
-    if let Some(first) = failures
-        .into_inner()
-        .ok()
-        .and_then(|mut f| (!f.is_empty()).then(|| f.remove(0)))
-    {
+    let failures = failures.into_inner().unwrap_or_default();
+    if let Some(first) = failures.into_iter().next() {
         return Err(first);
     }
 
@@ -160,12 +156,8 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     })
 }
 
-/// Runs one run and writes its record.
-fn execute(
-    plan: &Plan,
-    spec: &RunSpec,
-    options: &SweepOptions,
-) -> Result<(RunRecord, u64), SweepError> {
+/// Runs one run and writes its record; returns the events it processed.
+fn execute(plan: &Plan, spec: &RunSpec, options: &SweepOptions) -> Result<u64, SweepError> {
     let point = &plan.points[spec.point];
     let mut scenario = point.scenario.clone();
     scenario.seed = spec.seed;
@@ -201,7 +193,7 @@ fn execute(
             path: RunRecord::path(&options.out, spec.index),
             source,
         })?;
-    Ok((record, events))
+    Ok(events)
 }
 
 /// `sweep.json`'s content for `plan`.
