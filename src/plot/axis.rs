@@ -1,6 +1,7 @@
 //! Chart axes: the range, scale (linear, logarithmic or categories), ticks and tick labels.
 //!
-//! Use `Axis::fit` for data and `Axis::hours` for simulated time. Every chart is drawn in plain `f64` coordinates: a log axis maps values
+//! Use `Axis::fit` for data, `Axis::hours` for simulated time and `Axis::categories` for
+//! non-numeric values. Every chart is drawn in plain `f64` coordinates: a log axis maps values
 //! through `log10` (`Axis::pos`) and labels its ticks with the original values, and a category
 //! axis puts category `i` at `i`. `Axis` is itself a plotters coordinate (`Ranged`), so every
 //! chart has one coordinate type and tick labels come from the axis. This file computes; it
@@ -143,6 +144,36 @@ impl Axis {
             ticks,
             categories: None,
         }
+    }
+
+    /// Categories in the order given, at 0, 1, 2…
+    pub(crate) fn categories(names: Vec<String>) -> Axis {
+        let n = names.len().max(1);
+        Axis {
+            lo: -0.5,
+            hi: n as f64 - 0.5,
+            log: false,
+            ticks: (0..names.len()).map(|i| i as f64).collect(),
+            categories: Some(names),
+        }
+    }
+
+    /// Ticks exactly at `values` instead of round numbers, when they are few and far enough
+    /// apart for their labels not to collide (for a swept parameter's values).
+    pub(crate) fn ticks_at(mut self, values: &[f64]) -> Axis {
+        let mut positions: Vec<f64> = values
+            .iter()
+            .map(|&v| self.pos(v))
+            .filter(|p| p.is_finite())
+            .collect();
+        positions.sort_by(f64::total_cmp);
+        positions.dedup();
+        let min_gap = (self.hi - self.lo) / 14.0;
+        let spaced = positions.windows(2).all(|w| w[1] - w[0] >= min_gap);
+        if !positions.is_empty() && positions.len() <= 14 && spaced {
+            self.ticks = positions;
+        }
+        self
     }
 
     /// Whether values are drawn on a logarithmic scale.
@@ -346,5 +377,22 @@ mod tests {
             [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
         );
         assert_eq!(Axis::hours(0.1).ticks().last(), Some(&0.1));
+    }
+
+    #[test]
+    fn categories_sit_at_whole_positions() {
+        let axis = Axis::categories(vec!["c2".into(), "n2".into()]);
+        assert_eq!(axis.span(), -0.5..1.5);
+        assert_eq!(axis.label(1.0), "n2");
+        assert_eq!(axis.label(0.5), "");
+        assert_eq!(axis.label(7.0), "");
+    }
+
+    #[test]
+    fn ticks_at_parameter_values_only_when_they_are_spaced() {
+        let axis = Axis::fit([50.0, 90.0], Fit::default()).ticks_at(&[50.0, 70.0, 90.0]);
+        assert_eq!(axis.ticks(), [50.0, 70.0, 90.0]);
+        let crowded = Axis::fit([1.0, 100.0], Fit::default()).ticks_at(&[1.0, 2.0, 100.0]);
+        assert_ne!(crowded.ticks(), [1.0, 2.0, 100.0]);
     }
 }

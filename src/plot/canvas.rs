@@ -4,7 +4,7 @@
 //! Use `save` with a `Figure` (a drawing generic over the backend, so the same code makes both
 //! files) and `frame` for each chart in it. The PNG is rendered into memory and encoded with the
 //! pure-Rust `png` crate; both files are written under a temporary name and renamed. This file
-//! knows nothing of runs.
+//! knows nothing of runs or sweeps.
 
 use std::path::{Path, PathBuf};
 
@@ -342,11 +342,30 @@ pub(crate) fn dashes(pixels: &[(i32, i32)], on: f64, off: f64) -> Vec<Vec<(i32, 
     pieces
 }
 
+/// Shades between `lo` and `hi` along `xs` (already in chart coordinates), in `color`'s light
+/// tint: a confidence band.
+pub(crate) fn draw_band<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    xs: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    color: RGBColor,
+) -> Result<(), DrawError> {
+    let mut outline: Vec<(f64, f64)> = xs.iter().copied().zip(hi.iter().copied()).collect();
+    outline.extend(xs.iter().copied().zip(lo.iter().copied()).rev());
+    if outline.iter().all(|p| p.0.is_finite() && p.1.is_finite()) && xs.len() > 1 {
+        chart.draw_series(std::iter::once(Polygon::new(outline, color.mix(0.18))))?;
+    }
+    Ok(())
+}
+
 /// What a legend entry shows beside its text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Swatch {
     /// A line sample.
     Line(RGBColor, Stroke),
+    /// A filled marker.
+    Marker(RGBColor),
     /// A shaded block (a band or region).
     Shade(RGBColor),
 }
@@ -420,6 +439,9 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                     7,
                     color.stroke_width(THIN_WIDTH),
                 ))?;
+            }
+            Swatch::Marker(color) => {
+                area.draw(&Circle::new((x0 + SWATCH_W / 2 - 4, y), 6, color.filled()))?;
             }
             Swatch::Shade(color) => {
                 area.draw(&Rectangle::new(

@@ -1,8 +1,9 @@
-//! Charts of a finished run, drawn from its output files as PNG and SVG.
+//! Charts of a finished run or sweep, drawn from its output files as PNG and SVG.
 //!
-//! Use `plot_run` on a run folder (`timeseries.csv` and `summary.json`). Charts go to
-//! `DIR/plots/`, each as a PNG (pure-Rust encoder) and an SVG; text is drawn with the DejaVu Sans
-//! font built into the binary, so no system font library is needed.
+//! Use `plot_run` on a run folder (`timeseries.csv` and `summary.json`), `plot_sweep` on a sweep
+//! folder (`sweep.json` and `points.csv`), or `plot_dir` on either. Charts go to `DIR/plots/`,
+//! each as a PNG (pure-Rust encoder) and an SVG; text is drawn with the DejaVu Sans font built
+//! into the binary, so no system font library is needed.
 //!
 //! This module does not run simulations and does not read anything but those files: a folder
 //! written by an earlier capsim, or by hand, can be redrawn at any time. Bad files give a
@@ -16,14 +17,19 @@ use std::path::{Path, PathBuf};
 mod axis;
 mod canvas;
 mod csv;
+mod heatmap;
+mod pareto;
+mod pareto_chart;
 mod run;
 mod run_data;
 mod style;
+mod sweep;
+mod sweep_data;
 
 #[cfg(test)]
 mod tests;
 
-/// The folder under a run folder that charts are written to.
+/// The folder under a run or sweep folder that charts are written to.
 const PLOTS_DIR: &str = "plots";
 
 /// Why a folder could not be plotted. Each variant names the file concerned.
@@ -33,6 +39,15 @@ pub enum PlotError {
     #[error("{}: file not found", path.display())]
     Missing {
         /// The file looked for.
+        path: PathBuf,
+    },
+    /// The folder holds neither a run nor a sweep.
+    #[error(
+        "{}: not a run folder (no timeseries.csv) nor a sweep folder (no sweep.json)",
+        path.display()
+    )]
+    NotAFolder {
+        /// The folder.
         path: PathBuf,
     },
     /// Reading or writing a file failed.
@@ -84,6 +99,45 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let out = plots_dir(dir)?;
     canvas::save(&out, "timeseries", run::SIZE, &run::RunFigure::new(&data))
         .map(|files| files.to_vec())
+}
+
+/// Draws every chart of a sweep folder (`sweep.json` + `points.csv`) into `DIR/plots/`; returns
+/// the files written.
+///
+/// Writes, as PNG and SVG: `pareto-<svc>` per service with a p99 column (cost against p99
+/// latency, Pareto frontier marked); `<metric>-vs-<param>` for cost and every service's p99
+/// against each parameter; with exactly two parameters, `heatmap-<metric>` for the same
+/// metrics.
+///
+/// # Errors
+/// A missing or malformed input file, or a chart that cannot be written.
+pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let data = sweep_data::SweepData::load(dir)?;
+    let out = plots_dir(dir)?;
+    sweep::plot_all(&data, &out)
+}
+
+/// Whichever of `plot_run` and `plot_sweep` the folder holds (both if it holds both).
+///
+/// # Errors
+/// `PlotError::NotAFolder` when `dir` holds neither `timeseries.csv` nor `sweep.json`; otherwise
+/// as `plot_run` and `plot_sweep`.
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let is_run = dir.join(run_data::TIMESERIES).is_file();
+    let is_sweep = dir.join(sweep_data::SWEEP_JSON).is_file();
+    if !is_run && !is_sweep {
+        return Err(PlotError::NotAFolder {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut files = Vec::new();
+    if is_run {
+        files.extend(plot_run(dir)?);
+    }
+    if is_sweep {
+        files.extend(plot_sweep(dir)?);
+    }
+    Ok(files)
 }
 
 /// Creates `dir/plots` if needed.

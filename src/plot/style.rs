@@ -42,6 +42,8 @@ pub(crate) const CAPTION_SIZE: f64 = 24.0;
 pub(crate) const LABEL_SIZE: f64 = 20.0;
 /// Tick labels and point annotations.
 pub(crate) const TICK_SIZE: f64 = 18.0;
+/// Small print (confidence intervals in heat-map cells).
+pub(crate) const SMALL_SIZE: f64 = 16.0;
 
 /// Width of data lines, in pixels.
 pub(crate) const LINE_WIDTH: u32 = 3;
@@ -78,6 +80,45 @@ pub(crate) fn color(i: usize) -> RGBColor {
 pub(crate) fn darker(c: RGBColor, f: f64) -> RGBColor {
     let k = |v: u8| (f64::from(v) * (1.0 - f)).round() as u8;
     RGBColor(k(c.0), k(c.1), k(c.2))
+}
+
+/// The viridis color map at `t` in 0..=1 (clamped): perceptually uniform and readable in
+/// grey, for heat maps.
+pub(crate) fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (0x44, 0x01, 0x54),
+        (0x47, 0x2D, 0x7B),
+        (0x3B, 0x52, 0x8B),
+        (0x2C, 0x72, 0x8E),
+        (0x21, 0x91, 0x8C),
+        (0x28, 0xAE, 0x80),
+        (0x5E, 0xC9, 0x62),
+        (0xAD, 0xDC, 0x30),
+        (0xFD, 0xE7, 0x25),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - i as f64;
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Black or white, whichever reads better on `background`.
+pub(crate) fn text_on(background: RGBColor) -> RGBColor {
+    let luminance = 0.2126 * f64::from(background.0)
+        + 0.7152 * f64::from(background.1)
+        + 0.0722 * f64::from(background.2);
+    if luminance > 140.0 {
+        RGBColor(0, 0, 0)
+    } else {
+        RGBColor(0xFF, 0xFF, 0xFF)
+    }
 }
 
 /// A number as people read it on a chart: about four significant digits, no trailing zeros,
@@ -163,5 +204,14 @@ mod tests {
         assert_eq!(file_name("cost-vs-hpa[0].target"), "cost-vs-hpa_0__target");
         assert_eq!(file_name("a b/c:d"), "a_b_c_d");
         assert_eq!(file_name("é"), "_");
+    }
+
+    #[test]
+    fn viridis_runs_from_purple_to_yellow_and_text_stays_readable() {
+        assert_eq!(viridis(0.0), RGBColor(0x44, 0x01, 0x54));
+        assert_eq!(viridis(1.0), RGBColor(0xFD, 0xE7, 0x25));
+        assert_eq!(viridis(2.0), viridis(1.0));
+        assert_eq!(text_on(viridis(0.0)), RGBColor(0xFF, 0xFF, 0xFF));
+        assert_eq!(text_on(viridis(1.0)), RGBColor(0, 0, 0));
     }
 }

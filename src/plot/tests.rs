@@ -1,4 +1,4 @@
-//! Tests of whole folders: run fixtures written by hand into a temporary folder,
+//! Tests of whole folders: run and sweep fixtures written by hand into a temporary folder,
 //! plotted, and the chart files checked (PNG signature and size, SVG text); bad files give a
 //! `PlotError` that names the file and line.
 
@@ -212,7 +212,171 @@ fn a_run_folder_gives_the_timeseries_figure_as_png_and_svg() {
     }
     assert!(!svg.contains("model-inference SLO"), "no SLO given for it");
     // Redrawing replaces the files.
-    assert_eq!(plot_run(&dir.0).unwrap(), files);
+    assert_eq!(plot_dir(&dir.0).unwrap(), files);
+}
+
+/// A sweep folder over `params` with `rows` of `(values, cost, p99 per service)`.
+fn sweep_folder(
+    params: &[&str],
+    services: &[&str],
+    rows: &[(Vec<&str>, f64, Vec<f64>)],
+) -> TempDir {
+    let dir = TempDir::new("sweep");
+    let quoted: Vec<String> = params.iter().map(|p| format!("{p:?}")).collect();
+    dir.write(
+        "sweep.json",
+        &format!(
+            r#"{{"scenario": "fixture", "parameters": [{}], "replications": 3, "runs": {},
+                "points": {}, "slo_p99_ms": {{"{}": 250.0}}}}"#,
+            quoted.join(", "),
+            3 * rows.len(),
+            rows.len(),
+            services[0]
+        ),
+    );
+    let mut csv = String::from("point");
+    for p in params {
+        write!(csv, ",{p}").unwrap();
+    }
+    csv.push_str(",runs");
+    let mut metrics = vec!["cost.total_usd".to_string()];
+    for s in services {
+        metrics.push(format!("services.{s}.latency_ms.p99"));
+        metrics.push(format!("services.{s}.latency_ms.mean"));
+    }
+    for m in &metrics {
+        write!(csv, ",{m}.mean,{m}.ci_low,{m}.ci_high").unwrap();
+    }
+    csv.push('\n');
+    for (i, (values, cost, p99)) in rows.iter().enumerate() {
+        write!(csv, "{i},{},3", values.join(",")).unwrap();
+        write!(csv, ",{cost},{},{}", cost * 0.97, cost * 1.03).unwrap();
+        for p in p99 {
+            write!(
+                csv,
+                ",{p},{},{},{},{},{}",
+                p * 0.9,
+                p * 1.1,
+                p / 3.0,
+                p / 3.5,
+                p / 2.5
+            )
+            .unwrap();
+        }
+        csv.push('\n');
+    }
+    dir.write("points.csv", &csv);
+    dir
+}
+
+fn two_parameter_sweep() -> TempDir {
+    let params = [
+        "services.vector-store.autoscaling.target_cpu",
+        "node_pools.compute-optimized.machine_type",
+    ];
+    let mut rows = Vec::new();
+    for (m, machine) in ["c2-standard-8", "n2-standard-8"].iter().enumerate() {
+        for (t, target) in ["50", "70", "90"].iter().enumerate() {
+            let cost = 60.0 - 8.0 * t as f64 + 5.0 * m as f64;
+            let p99 = vec![
+                3.0 * (1.0 + t as f64 * t as f64 * 40.0),
+                900.0 + 100.0 * t as f64,
+            ];
+            rows.push((vec![*target, *machine], cost, p99));
+        }
+    }
+    sweep_folder(&params, &["vector-store", "model-inference"], &rows)
+}
+
+#[test]
+fn a_two_parameter_sweep_gives_pareto_line_and_heatmap_charts() {
+    let dir = two_parameter_sweep();
+    let files = plot_dir(&dir.0).unwrap();
+    let mut expected = Vec::new();
+    for stem in [
+        "pareto-vector-store",
+        "pareto-model-inference",
+        "cost-vs-target_cpu",
+        "cost-vs-machine_type",
+        "p99-vector-store-vs-target_cpu",
+        "p99-vector-store-vs-machine_type",
+        "p99-model-inference-vs-target_cpu",
+        "p99-model-inference-vs-machine_type",
+        "heatmap-cost",
+        "heatmap-p99-vector-store",
+        "heatmap-p99-model-inference",
+    ] {
+        expected.push(format!("{stem}.png"));
+        expected.push(format!("{stem}.svg"));
+    }
+    assert_eq!(names(&files), expected);
+    for pair in files.chunks(2) {
+        assert_eq!(png_size(&pair[0]), (1400, 950), "{}", pair[0].display());
+        let svg = svg_text(&pair[1]);
+        assert!(svg.contains("cost (USD)") || svg.contains("p99 latency (ms)"));
+    }
+    let pareto = svg_text(&dir.0.join("plots/pareto-vector-store.svg"));
+    for text in [
+        "cost (USD)",
+        "vector-store p99 latency (ms), log scale",
+        "Pareto frontier",
+        "SLO p99 250 ms",
+        "target_cpu=90, machine_type=c2-standard-8",
+    ] {
+        assert!(pareto.contains(text), "no {text:?} in the Pareto chart");
+    }
+    let lines = svg_text(&dir.0.join("plots/cost-vs-target_cpu.svg"));
+    assert!(
+        lines.contains("machine_type=n2-standard-8"),
+        "a line per machine"
+    );
+    assert!(lines.contains("services.vector-store.autoscaling.target_cpu"));
+    let heat = svg_text(&dir.0.join("plots/heatmap-cost.svg"));
+    for text in [
+        "node_pools.compute-optimized.machine_type",
+        "c2-standard-8",
+        "\n44\n",
+    ] {
+        assert!(heat.contains(text), "no {text:?} in the heat map");
+    }
+    let heat = svg_text(&dir.0.join("plots/heatmap-p99-vector-store.svg"));
+    assert!(heat.contains("above SLO 250 ms"));
+}
+
+#[test]
+fn a_one_parameter_sweep_has_no_heatmap_and_safe_file_names() {
+    let rows = vec![
+        (vec!["small pool"], 30.0, vec![400.0]),
+        (vec!["large/pool"], 50.0, vec![20.0]),
+        (vec!["medium"], 40.0, vec![60.0]),
+    ];
+    let dir = sweep_folder(&["node_pools.p.max nodes"], &["api"], &rows);
+    let files = plot_sweep(&dir.0).unwrap();
+    assert_eq!(
+        names(&files),
+        [
+            "pareto-api.png",
+            "pareto-api.svg",
+            "cost-vs-max_nodes.png",
+            "cost-vs-max_nodes.svg",
+            "p99-api-vs-max_nodes.png",
+            "p99-api-vs-max_nodes.svg",
+        ]
+    );
+    let svg = svg_text(&dir.0.join("plots/cost-vs-max_nodes.svg"));
+    // Categories in first-appearance order.
+    let (small, large) = (
+        svg.find("small pool").unwrap(),
+        svg.find("large/pool").unwrap(),
+    );
+    assert!(small < large);
+}
+
+#[test]
+fn a_folder_with_neither_is_an_error() {
+    let dir = TempDir::new("empty");
+    let err = plot_dir(&dir.0).unwrap_err();
+    assert!(matches!(err, PlotError::NotAFolder { .. }), "{err}");
 }
 
 /// The error of plotting a run folder whose time series is `csv`.
@@ -290,4 +454,32 @@ fn missing_and_disagreeing_files_are_errors() {
     dir.write("summary.json", "{not json");
     let err = plot_run(&dir.0).unwrap_err().to_string();
     assert!(err.contains("summary.json: not valid JSON"), "{err}");
+}
+
+#[test]
+fn bad_sweep_files_are_errors() {
+    let dir = two_parameter_sweep();
+    dir.write(
+        "sweep.json",
+        r#"{"scenario": "s", "parameters": ["a"], "replications": 1}"#,
+    );
+    let err = plot_sweep(&dir.0).unwrap_err().to_string();
+    assert!(
+        err.contains("points.csv: line 1: parameter columns ["),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("differ from sweep.json's parameters [a]"),
+        "{err}"
+    );
+    dir.write("sweep.json", r#"{"parameters": [1]}"#);
+    let err = plot_sweep(&dir.0).unwrap_err().to_string();
+    assert!(
+        err.ends_with("sweep.json: parameters: expected a list of strings"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.0.join("points.csv")).unwrap();
+    dir.write("sweep.json", r#"{"parameters": ["a"]}"#);
+    let err = plot_sweep(&dir.0).unwrap_err().to_string();
+    assert!(err.ends_with("points.csv: file not found"), "{err}");
 }
