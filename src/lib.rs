@@ -1,8 +1,8 @@
 //! capsim: a discrete-event simulator of a Kubernetes cluster's capacity.
 //!
 //! A scenario (node pools, services, quotas, load) is loaded by `scenario`, simulated event by
-//! event by `simulation` on top of the domain-free `engine`, and reported by `report`. See
-//! ARCHITECTURE.md for the map of the crate.
+//! event by `simulation` on top of the domain-free `engine`, reported by `report`, and drawn
+//! from its output files by `plot`. See ARCHITECTURE.md for the map of the crate.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -10,6 +10,7 @@ pub mod check;
 pub mod cluster;
 pub mod controllers;
 pub mod engine;
+pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,0 +1,167 @@
+//! Charts of a finished run or sweep, drawn from its output files as PNG and SVG.
+//!
+//! Use `plot_run` on a run folder (`timeseries.csv` and `summary.json`), `plot_sweep` on a sweep
+//! folder (`sweep.json` and `points.csv`), or `plot_dir` on either. Charts go to `DIR/plots/`,
+//! each as a PNG (pure-Rust encoder) and an SVG; text is drawn with the DejaVu Sans font built
+//! into the binary, so no system font library is needed.
+//!
+//! This module does not run simulations and does not read anything but those files: a folder
+//! written by an earlier capsim, or by hand, can be redrawn at any time. Bad files give a
+//! `PlotError` that names the file and what is wrong; nothing here panics on input.
+//!
+//! **Invariant:** `plot` depends only on `report`'s file formats, never on the simulation.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+mod axis;
+mod canvas;
+mod csv;
+mod heatmap;
+mod pareto;
+mod pareto_chart;
+mod run;
+mod run_data;
+mod style;
+mod sweep;
+mod sweep_data;
+
+#[cfg(test)]
+mod tests;
+
+/// The folder under a run or sweep folder that charts are written to.
+const PLOTS_DIR: &str = "plots";
+
+/// Why a folder could not be plotted. Each variant names the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// A file the folder must hold is not there.
+    #[error("{}: file not found", path.display())]
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// The folder holds neither a run nor a sweep.
+    #[error(
+        "{}: not a run folder (no timeseries.csv) nor a sweep folder (no sweep.json)",
+        path.display()
+    )]
+    NotAFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// A CSV file is malformed.
+    #[error("{}: line {line}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (the header is line 1).
+        line: usize,
+        /// What is wrong, with the offending column and value.
+        message: String,
+    },
+    /// A JSON file is malformed or lacks a field, or disagrees with its CSV companion.
+    #[error("{}: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Drawing or encoding a chart failed.
+    #[error("{}: cannot draw: {message}", path.display())]
+    Draw {
+        /// The chart file being written.
+        path: PathBuf,
+        /// The drawing library's message.
+        message: String,
+    },
+}
+
+/// Draws every chart of a run folder (`timeseries.csv` + `summary.json`) into `DIR/plots/` as
+/// PNG and SVG; returns the files written.
+///
+/// Writes `plots/timeseries.png` and `plots/timeseries.svg`: arrivals, replicas, nodes, p99
+/// latency (with SLOs) and cost rate against simulated time.
+///
+/// # Errors
+/// A missing or malformed input file, or a chart that cannot be written.
+pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let data = run_data::RunData::load(dir)?;
+    let out = plots_dir(dir)?;
+    canvas::save(&out, "timeseries", run::SIZE, &run::RunFigure::new(&data))
+        .map(|files| files.to_vec())
+}
+
+/// Draws every chart of a sweep folder (`sweep.json` + `points.csv`) into `DIR/plots/`; returns
+/// the files written.
+///
+/// Writes, as PNG and SVG: `pareto-<svc>` per service with a p99 column (cost against p99
+/// latency, Pareto frontier marked); `<metric>-vs-<param>` for cost and every service's p99
+/// against each parameter; with exactly two parameters, `heatmap-<metric>` for the same
+/// metrics.
+///
+/// # Errors
+/// A missing or malformed input file, or a chart that cannot be written.
+pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let data = sweep_data::SweepData::load(dir)?;
+    let out = plots_dir(dir)?;
+    sweep::plot_all(&data, &out)
+}
+
+/// Whichever of `plot_run` and `plot_sweep` the folder holds (both if it holds both).
+///
+/// # Errors
+/// `PlotError::NotAFolder` when `dir` holds neither `timeseries.csv` nor `sweep.json`; otherwise
+/// as `plot_run` and `plot_sweep`.
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let is_run = dir.join(run_data::TIMESERIES).is_file();
+    let is_sweep = dir.join(sweep_data::SWEEP_JSON).is_file();
+    if !is_run && !is_sweep {
+        return Err(PlotError::NotAFolder {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut files = Vec::new();
+    if is_run {
+        files.extend(plot_run(dir)?);
+    }
+    if is_sweep {
+        files.extend(plot_sweep(dir)?);
+    }
+    Ok(files)
+}
+
+/// Creates `dir/plots` if needed.
+fn plots_dir(dir: &Path) -> Result<PathBuf, PlotError> {
+    let out = dir.join(PLOTS_DIR);
+    std::fs::create_dir_all(&out).map_err(|source| PlotError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    Ok(out)
+}
+
+/// Reads a whole text file, telling a missing file from other I/O errors.
+fn read_text(path: &Path) -> Result<String, PlotError> {
+    std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            PlotError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            PlotError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}

@@ -1,0 +1,343 @@
+//! The Pareto chart of a sweep (`pareto-<svc>`): each point's cost against a service's p99
+//! latency, with confidence intervals on both, the frontier highlighted and joined by a
+//! staircase, the SLO as a vertical line, and each point labelled with its parameter values.
+//!
+//! Use `ParetoFigure::new` and `canvas::save`. Labels are placed next to their point on the
+//! side where they overlap the fewest other labels and markers (`place_labels`, a pure
+//! function); with more than `MAX_LABELLED` points only the frontier is labelled. The frontier
+//! itself is `pareto`'s.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::plot::axis::{Axis, Fit};
+use crate::plot::canvas::{
+    self, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line,
+    frame,
+};
+use crate::plot::pareto::{frontier_steps, pareto_frontier};
+use crate::plot::style::{self, INK, TICK_SIZE, color, darker, font};
+use crate::plot::sweep::{KeyMetric, SIZE, sweep_subtitle, titled};
+use crate::plot::sweep_data::SweepData;
+
+/// Above this many points, only the frontier's points are labelled.
+const MAX_LABELLED: usize = 30;
+
+/// Cost against one service's p99 latency, one marker per sweep point.
+#[derive(Debug)]
+pub(crate) struct ParetoFigure<'d> {
+    data: &'d SweepData,
+    cost: &'d KeyMetric<'d>,
+    latency: &'d KeyMetric<'d>,
+    service: String,
+    frontier: Vec<usize>,
+}
+
+impl<'d> ParetoFigure<'d> {
+    /// The chart of `latency` (the p99 of `service`) against `cost`.
+    pub(crate) fn new(
+        data: &'d SweepData,
+        cost: &'d KeyMetric<'d>,
+        latency: &'d KeyMetric<'d>,
+        service: &str,
+    ) -> ParetoFigure<'d> {
+        let points: Vec<(f64, f64)> = latency
+            .metric
+            .mean
+            .iter()
+            .copied()
+            .zip(cost.metric.mean.iter().copied())
+            .collect();
+        ParetoFigure {
+            data,
+            cost,
+            latency,
+            service: service.to_string(),
+            frontier: pareto_frontier(&points),
+        }
+    }
+}
+
+impl Figure for ParetoFigure<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        target: Target,
+    ) -> Result<(), DrawError> {
+        let (lat, cost) = (self.latency.metric, self.cost.metric);
+        let body = titled(
+            root,
+            &format!("Cost against p99 latency of {}", self.service),
+            &sweep_subtitle(self.data),
+        )?;
+        let x_values = lat.mean.iter().chain(&lat.ci_low).chain(&lat.ci_high);
+        let x = Axis::fit(
+            x_values
+                .copied()
+                .chain(self.latency.slo)
+                .collect::<Vec<_>>(),
+            Fit {
+                allow_log: true,
+                ..Fit::default()
+            },
+        );
+        let y_values = cost.mean.iter().chain(&cost.ci_low).chain(&cost.ci_high);
+        let y = Axis::fit(y_values.copied().collect::<Vec<_>>(), Fit::default());
+
+        let (plain, front, slo_color) = (color(0), color(1), INK);
+        let mut legend = vec![
+            Entry::new("sweep point (mean)", Swatch::Marker(plain)),
+            Entry::new("Pareto frontier", Swatch::Line(front, Stroke::Solid)),
+        ];
+        if self.data.replications > 1 {
+            legend.insert(
+                1,
+                Entry::new(
+                    "95% confidence interval",
+                    Swatch::Line(plain, Stroke::Solid),
+                ),
+            );
+        }
+        if let Some(slo) = self.latency.slo {
+            legend.push(Entry::new(
+                format!("SLO p99 {} ms", style::number(slo)),
+                Swatch::Line(slo_color, Stroke::Dashed),
+            ));
+        }
+        let legend_w = canvas::legend_width(root, &legend).min(SIZE.0 / 3);
+        let (chart_area, legend_area) =
+            body.split_horizontally(body.dim_in_pixel().0.saturating_sub(legend_w));
+        let x_desc = format!(
+            "{} p99 latency (ms){}",
+            self.service,
+            if x.is_log() { ", log scale" } else { "" }
+        );
+        let mut chart = frame(
+            &chart_area,
+            Frame {
+                caption: "",
+                x: &x,
+                y: &y,
+                x_desc: &x_desc,
+                y_desc: "cost (USD)",
+                y_area: 0,
+            },
+        )?;
+
+        if let Some(slo) = self.latency.slo {
+            let at = x.pos(slo);
+            let (lo, hi) = (y.span().start, y.span().end);
+            draw_line(
+                &chart,
+                target,
+                &[vec![(at, lo), (at, hi)]],
+                slo_color,
+                Stroke::Dashed,
+            )?;
+        }
+        self.draw_intervals(&mut chart, &x, &y, plain)?;
+        // Labels under the frontier and markers, so that data stay on top.
+        self.draw_labels(root, &chart, &x, &y)?;
+        let frontier: Vec<(f64, f64)> = self
+            .frontier
+            .iter()
+            .map(|&i| (x.pos(lat.mean[i]), y.pos(cost.mean[i])))
+            .collect();
+        let steps = frontier_steps(&frontier);
+        draw_line(&chart, target, &[steps], front, Stroke::Solid)?;
+        let markers = (0..self.data.points)
+            .filter(|i| !self.frontier.contains(i))
+            .map(|i| (x.pos(lat.mean[i]), y.pos(cost.mean[i])))
+            .filter(|p| p.0.is_finite() && p.1.is_finite());
+        chart.draw_series(markers.map(|p| Circle::new(p, 6, plain.filled())))?;
+        for &p in &frontier {
+            chart.draw_series([Circle::new(p, 9, front.filled())])?;
+            chart.draw_series([Circle::new(p, 9, darker(front, 0.4).stroke_width(2))])?;
+        }
+
+        draw_legend(&legend_area, 8, &legend)?;
+        Ok(())
+    }
+}
+
+impl ParetoFigure<'_> {
+    /// Each point's confidence intervals on both axes, with caps.
+    fn draw_intervals<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        x: &Axis,
+        y: &Axis,
+        plain: RGBColor,
+    ) -> Result<(), DrawError> {
+        let (lat, cost) = (self.latency.metric, self.cost.metric);
+        let bar = plain.mix(0.7).stroke_width(2);
+        for i in 0..self.data.points {
+            let (px, py) = (x.pos(lat.mean[i]), y.pos(cost.mean[i]));
+            if !(px.is_finite() && py.is_finite()) {
+                continue;
+            }
+            let (x0, x1) = (x.pos(lat.ci_low[i]), x.pos(lat.ci_high[i]));
+            if x0.is_finite() && x1.is_finite() && x1 > x0 {
+                chart.draw_series([PathElement::new(vec![(x0, py), (x1, py)], bar)])?;
+                for end in [x0, x1] {
+                    chart
+                        .draw_series([EmptyElement::at((end, py))
+                            + PathElement::new(vec![(0, -5), (0, 5)], bar)])?;
+                }
+            }
+            let (y0, y1) = (y.pos(cost.ci_low[i]), y.pos(cost.ci_high[i]));
+            if y0.is_finite() && y1.is_finite() && y1 > y0 {
+                chart.draw_series([PathElement::new(vec![(px, y0), (px, y1)], bar)])?;
+                for end in [y0, y1] {
+                    chart
+                        .draw_series([EmptyElement::at((px, end))
+                            + PathElement::new(vec![(-5, 0), (5, 0)], bar)])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each point's parameter values beside it (only the frontier's when there are many),
+    /// placed in backend pixels.
+    fn draw_labels<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Chart<'_, DB>,
+        x: &Axis,
+        y: &Axis,
+    ) -> Result<(), DrawError> {
+        let (lat, cost) = (self.latency.metric, self.cost.metric);
+        let labelled: Vec<usize> = (0..self.data.points)
+            .filter(|&i| self.data.points <= MAX_LABELLED || self.frontier.contains(&i))
+            .filter(|&i| x.pos(lat.mean[i]).is_finite() && y.pos(cost.mean[i]).is_finite())
+            .collect();
+        let label_font = font(TICK_SIZE, &INK);
+        let texts: Vec<String> = labelled.iter().map(|&i| self.data.point_label(i)).collect();
+        let anchors: Vec<(i32, i32)> = labelled
+            .iter()
+            .map(|&i| chart.backend_coord(&(x.pos(lat.mean[i]), y.pos(cost.mean[i]))))
+            .collect();
+        let sizes: Vec<(i32, i32)> = texts
+            .iter()
+            .map(|t| {
+                let (w, h) = root.estimate_text_size(t, &label_font).unwrap_or((0, 0));
+                (w as i32, h as i32)
+            })
+            .collect();
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let bounds = (xr.start, yr.start, xr.end, yr.end);
+        let top_left = Pos::new(HPos::Left, VPos::Top);
+        let placed = place_labels(&anchors, &sizes, bounds);
+        for ((text, at), (w, h)) in texts.iter().zip(placed).zip(sizes) {
+            // A light backing keeps the text readable over grid, bars and lines.
+            let backing = [(at.0 - 2, at.1 - 1), (at.0 + w + 2, at.1 + h + 3)];
+            root.draw(&Rectangle::new(backing, WHITE.mix(0.75).filled()))?;
+            root.draw(&Text::new(
+                text.clone(),
+                at,
+                label_font.clone().pos(top_left),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// A box: left, top, right, bottom, in pixels.
+type Rect = (i32, i32, i32, i32);
+
+/// Top-left corners for labels of `sizes` (width, height) beside the points at `anchors`,
+/// each on the side where it overlaps least with the labels already placed, the markers and
+/// the outside of `bounds`. Earlier points are placed first; ties go to the first side tried
+/// (right, then left, above, below).
+pub(crate) fn place_labels(
+    anchors: &[(i32, i32)],
+    sizes: &[(i32, i32)],
+    bounds: Rect,
+) -> Vec<(i32, i32)> {
+    const GAP: i32 = 11;
+    const MARKER: i32 = 9;
+    let mut taken: Vec<Rect> = anchors
+        .iter()
+        .map(|&(x, y)| (x - MARKER, y - MARKER, x + MARKER, y + MARKER))
+        .collect();
+    let mut out = Vec::with_capacity(anchors.len());
+    for (&(x, y), &(w, h)) in anchors.iter().zip(sizes) {
+        let candidates = [
+            (x + GAP, y - h - 2),
+            (x + GAP, y + 2),
+            (x - GAP - w, y - h - 2),
+            (x - GAP - w, y + 2),
+            (x - w / 2, y - GAP - h),
+            (x - w / 2, y + GAP),
+            (x + GAP, y - h / 2),
+            (x - GAP - w, y - h / 2),
+        ];
+        let cost = |&(left, top): &(i32, i32)| -> i64 {
+            let r = (left, top, left + w, top + h);
+            let overlap: i64 = taken.iter().map(|t| overlap_area(r, *t)).sum();
+            let inside = overlap_area(r, bounds);
+            let outside = i64::from(w) * i64::from(h) - inside;
+            overlap + 4 * outside
+        };
+        let best = candidates
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, c)| (cost(c), *i))
+            .map(|(_, c)| *c)
+            .unwrap_or((x + GAP, y));
+        taken.push((best.0, best.1, best.0 + w, best.1 + h));
+        out.push(best);
+    }
+    out
+}
+
+fn overlap_area(a: Rect, b: Rect) -> i64 {
+    let w = (a.2.min(b.2) - a.0.max(b.0)).max(0);
+    let h = (a.3.min(b.3) - a.1.max(b.1)).max(0);
+    i64::from(w) * i64::from(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDS: Rect = (0, 0, 1000, 800);
+
+    #[test]
+    fn a_lone_label_goes_right_and_up() {
+        assert_eq!(
+            place_labels(&[(100, 100)], &[(80, 20)], BOUNDS),
+            [(111, 78)]
+        );
+    }
+
+    #[test]
+    fn a_label_near_the_right_edge_goes_left() {
+        let [(left, _)] = place_labels(&[(980, 400)], &[(80, 20)], BOUNDS)[..] else {
+            panic!("one label");
+        };
+        assert!(left + 80 <= 980, "{left}");
+    }
+
+    #[test]
+    fn labels_of_close_points_do_not_overlap() {
+        let anchors = [(300, 300), (310, 290), (305, 310)];
+        let sizes = [(120, 20); 3];
+        let placed = place_labels(&anchors, &sizes, BOUNDS);
+        for i in 0..3 {
+            for j in 0..i {
+                let r = |k: usize| {
+                    (
+                        placed[k].0,
+                        placed[k].1,
+                        placed[k].0 + 120,
+                        placed[k].1 + 20,
+                    )
+                };
+                assert_eq!(overlap_area(r(i), r(j)), 0, "{placed:?}");
+            }
+        }
+    }
+}

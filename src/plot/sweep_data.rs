@@ -1,0 +1,314 @@
+//! A sweep folder's files as the tables the sweep charts draw: `sweep.json` (what was swept)
+//! and `points.csv` (one row per grid point: parameter values, then each metric's mean and 95%
+//! confidence interval over replications).
+//!
+//! Use `SweepData::load` on a sweep folder. The parameters of `points.csv` must be those of
+//! `sweep.json`, in the same order. A parameter whose values are all numbers is numeric;
+//! otherwise its values are categories in order of first appearance. This file does no drawing.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::plot::csv::Csv;
+use crate::plot::{PlotError, read_text};
+
+/// The description of a sweep folder.
+pub(crate) const SWEEP_JSON: &str = "sweep.json";
+/// The per-point results of a sweep folder.
+pub(crate) const POINTS_CSV: &str = "points.csv";
+
+/// A sweep's points.
+#[derive(Debug, Clone)]
+pub(crate) struct SweepData {
+    /// Scenario name.
+    pub(crate) scenario: String,
+    /// Runs per point.
+    pub(crate) replications: u64,
+    /// Swept parameters, in grid order.
+    pub(crate) params: Vec<Param>,
+    /// Metrics, in column order.
+    pub(crate) metrics: Vec<Metric>,
+    /// p99 objective per service, ms, for the services that have one.
+    pub(crate) slo_p99_ms: Vec<(String, f64)>,
+    /// Number of points (rows).
+    pub(crate) points: usize,
+}
+
+/// One swept parameter.
+#[derive(Debug, Clone)]
+pub(crate) struct Param {
+    /// Its dotted path in the scenario.
+    pub(crate) path: String,
+    /// A short name for labels and file names: the path's last segment (more segments when
+    /// two parameters would share it).
+    pub(crate) short: String,
+    /// Its value at each point, as written.
+    pub(crate) cells: Vec<String>,
+    /// Its value at each point as a number, when every value is one.
+    pub(crate) numbers: Option<Vec<f64>>,
+    /// Its distinct values: ascending when numeric, in first-appearance order otherwise.
+    pub(crate) levels: Vec<String>,
+}
+
+/// One metric: mean and 95% confidence interval at each point; NaN where a cell is empty.
+#[derive(Debug, Clone)]
+pub(crate) struct Metric {
+    /// Dotted summary path, such as `cost.total_usd`.
+    pub(crate) name: String,
+    /// Mean over replications.
+    pub(crate) mean: Vec<f64>,
+    /// Lower end of the interval.
+    pub(crate) ci_low: Vec<f64>,
+    /// Upper end of the interval.
+    pub(crate) ci_high: Vec<f64>,
+}
+
+impl Param {
+    /// The index in `levels` of the value at `point`.
+    pub(crate) fn level(&self, point: usize) -> usize {
+        let cell = &self.cells[point];
+        self.levels.iter().position(|l| l == cell).unwrap_or(0)
+    }
+
+    /// `short=value` at `point`.
+    pub(crate) fn label(&self, point: usize) -> String {
+        format!("{}={}", self.short, self.cells[point])
+    }
+}
+
+impl SweepData {
+    /// Reads `dir/sweep.json` and `dir/points.csv`.
+    ///
+    /// # Errors
+    /// A missing file, malformed JSON, a header whose parameters differ from `sweep.json`'s, a
+    /// metric without its interval columns, or a malformed row or cell.
+    pub(crate) fn load(dir: &Path) -> Result<SweepData, PlotError> {
+        let json_path = dir.join(SWEEP_JSON);
+        let json_error = |message: String| PlotError::Json {
+            path: json_path.clone(),
+            message,
+        };
+        let json: Value = serde_json::from_str(&read_text(&json_path)?)
+            .map_err(|e| json_error(format!("not valid JSON: {e}")))?;
+        let parameters: Vec<String> = match json.get("parameters").and_then(Value::as_array) {
+            Some(list) => list
+                .iter()
+                .map(|p| p.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| json_error("parameters: expected a list of strings".into()))?,
+            None => return Err(json_error("parameters: missing or not a list".into())),
+        };
+        let mut slo_p99_ms = Vec::new();
+        if let Some(map) = json.get("slo_p99_ms").filter(|v| !v.is_null()) {
+            let map = map
+                .as_object()
+                .ok_or_else(|| json_error("slo_p99_ms: expected an object".into()))?;
+            for (service, ms) in map {
+                match ms.as_f64() {
+                    Some(ms) if ms.is_finite() && ms > 0.0 => {
+                        slo_p99_ms.push((service.clone(), ms));
+                    }
+                    _ if ms.is_null() => {}
+                    _ => {
+                        return Err(json_error(format!(
+                            "slo_p99_ms.{service}: expected a positive number, found {ms}"
+                        )));
+                    }
+                }
+            }
+        }
+
+        let csv_path = dir.join(POINTS_CSV);
+        let csv = Csv::parse(&csv_path, &read_text(&csv_path)?)?;
+        if csv.header[0] != "point" {
+            return Err(csv.error(1, format!("first column is {:?}, not point", csv.header[0])));
+        }
+        let runs = csv.require("runs")?;
+        let in_csv = &csv.header[1..runs];
+        if in_csv != parameters.as_slice() {
+            return Err(csv.error(
+                1,
+                format!(
+                    "parameter columns [{}] differ from {SWEEP_JSON}'s parameters [{}]",
+                    in_csv.join(", "),
+                    parameters.join(", ")
+                ),
+            ));
+        }
+        if csv.rows.is_empty() {
+            return Err(csv.error(1, "no data rows after the header"));
+        }
+
+        let shorts = short_names(&parameters);
+        let params = parameters
+            .iter()
+            .zip(shorts)
+            .enumerate()
+            .map(|(i, (path, short))| {
+                let cells: Vec<String> = csv.rows.iter().map(|r| r.cells[1 + i].clone()).collect();
+                Param::new(path.clone(), short, cells)
+            })
+            .collect();
+
+        let mut metrics = Vec::new();
+        for column in &csv.header[runs + 1..] {
+            let Some(name) = column.strip_suffix(".mean") else {
+                continue;
+            };
+            let low = csv.require(&format!("{name}.ci_low"))?;
+            let high = csv.require(&format!("{name}.ci_high"))?;
+            metrics.push(Metric {
+                name: name.to_string(),
+                mean: csv.numbers(csv.require(column)?)?,
+                ci_low: csv.numbers(low)?,
+                ci_high: csv.numbers(high)?,
+            });
+        }
+
+        Ok(SweepData {
+            scenario: json
+                .get("scenario")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            replications: json
+                .get("replications")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            params,
+            metrics,
+            slo_p99_ms,
+            points: csv.rows.len(),
+        })
+    }
+
+    /// The metric named `name`, if `points.csv` has it.
+    pub(crate) fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    /// The services with a p99 latency metric, in column order.
+    pub(crate) fn p99_services(&self) -> Vec<&str> {
+        self.metrics
+            .iter()
+            .filter_map(|m| {
+                m.name
+                    .strip_prefix("services.")?
+                    .strip_suffix(".latency_ms.p99")
+            })
+            .filter(|s| !s.contains('.'))
+            .collect()
+    }
+
+    /// The p99 objective of `service`, if the sweep gives one.
+    pub(crate) fn slo(&self, service: &str) -> Option<f64> {
+        self.slo_p99_ms
+            .iter()
+            .find(|(s, _)| s == service)
+            .map(|&(_, ms)| ms)
+    }
+
+    /// Every parameter's `short=value` at `point`, comma-separated.
+    pub(crate) fn point_label(&self, point: usize) -> String {
+        let labels: Vec<String> = self.params.iter().map(|p| p.label(point)).collect();
+        labels.join(", ")
+    }
+}
+
+impl Param {
+    fn new(path: String, short: String, cells: Vec<String>) -> Param {
+        let numbers: Option<Vec<f64>> = cells
+            .iter()
+            .map(|c| c.parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect();
+        let mut levels: Vec<String> = Vec::new();
+        match &numbers {
+            Some(values) => {
+                let mut pairs: Vec<(f64, &String)> = values.iter().copied().zip(&cells).collect();
+                pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for (_, cell) in pairs {
+                    if !levels.contains(cell) {
+                        levels.push(cell.clone());
+                    }
+                }
+            }
+            None => {
+                for cell in &cells {
+                    if !levels.contains(cell) {
+                        levels.push(cell.clone());
+                    }
+                }
+            }
+        }
+        Param {
+            path,
+            short,
+            cells,
+            numbers,
+            levels,
+        }
+    }
+}
+
+/// The last segment of each dotted path; as many more segments as it takes for the names to
+/// differ when two paths end alike.
+pub(crate) fn short_names(paths: &[String]) -> Vec<String> {
+    let segments: Vec<Vec<&str>> = paths.iter().map(|p| p.split('.').collect()).collect();
+    let longest = segments.iter().map(Vec::len).max().unwrap_or(1);
+    for k in 1..=longest {
+        let names: Vec<String> = segments
+            .iter()
+            .map(|s| s[s.len().saturating_sub(k)..].join("."))
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() == names.len() {
+            return names;
+        }
+    }
+    paths.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_are_last_segments_unless_they_collide() {
+        let paths = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            short_names(&paths(&[
+                "services.vs.hpa.target_cpu",
+                "node_pools.c.machine_type"
+            ])),
+            ["target_cpu", "machine_type"]
+        );
+        assert_eq!(
+            short_names(&paths(&[
+                "node_pools.a.machine_type",
+                "node_pools.b.machine_type"
+            ])),
+            ["a.machine_type", "b.machine_type"]
+        );
+        assert_eq!(short_names(&paths(&["seed"])), ["seed"]);
+    }
+
+    #[test]
+    fn numeric_levels_ascend_and_categories_keep_first_appearance() {
+        let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let p = Param::new("a".into(), "a".into(), cells(&["80", "60", "70", "60"]));
+        assert_eq!(p.numbers.as_deref(), Some(&[80.0, 60.0, 70.0, 60.0][..]));
+        assert_eq!(p.levels, ["60", "70", "80"]);
+        assert_eq!(p.level(0), 2);
+        let p = Param::new(
+            "m".into(),
+            "m".into(),
+            cells(&["n2-8", "c2-8", "n2-8", "1e3"]),
+        );
+        assert!(p.numbers.is_none());
+        assert_eq!(p.levels, ["n2-8", "c2-8", "1e3"]);
+        assert_eq!(p.label(1), "m=c2-8");
+    }
+}
