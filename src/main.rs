@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use capsim::check::{self, CheckOptions};
+use capsim::plot;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
 use capsim::scenario::model::SweepDimension;
@@ -58,6 +59,9 @@ enum Command {
         /// Print nothing on standard output.
         #[arg(long, short)]
         quiet: bool,
+        /// Do not draw the charts (plots/).
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Run every point of a parameter grid, several seeds each, in parallel.
     Sweep {
@@ -90,6 +94,9 @@ enum Command {
         /// No progress on standard error.
         #[arg(long, short)]
         quiet: bool,
+        /// Do not draw the charts (plots/).
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Combine the folders of a sharded sweep into one.
     Merge {
@@ -125,6 +132,11 @@ enum Command {
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
     },
+    /// Redraw the charts of a run or sweep folder into its plots/ folder.
+    Plot {
+        /// A run folder (timeseries.csv, summary.json) or a sweep folder (sweep.json, points.csv).
+        dir: PathBuf,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (YAML).
@@ -143,7 +155,8 @@ fn main() -> ExitCode {
             out,
             edits,
             quiet,
-        } => run(scenario.as_deref(), out, &edits, quiet),
+            no_plots,
+        } => run(scenario.as_deref(), out, &edits, quiet, !no_plots),
         Command::Sweep {
             scenario,
             params,
@@ -155,6 +168,7 @@ fn main() -> ExitCode {
             resume,
             shard,
             quiet,
+            no_plots,
         } => sweep(
             &scenario,
             &params,
@@ -172,8 +186,18 @@ fn main() -> ExitCode {
                     Progress::Auto
                 },
             },
+            !no_plots,
         ),
         Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Plot { dir } => plot::plot_dir(&dir)
+            .map(|files| {
+                eprintln!(
+                    "drew {} files in {}",
+                    files.len(),
+                    dir.join("plots").display()
+                );
+            })
+            .map_err(|e| e.to_string()),
         Command::Check {
             scenario,
             edits,
@@ -241,16 +265,27 @@ fn scenario_of(document: &Document) -> Result<Scenario, String> {
     document.scenario().map_err(|e| e.to_string())
 }
 
+/// Draws a folder's charts; a failure is reported but does not undo the results.
+fn draw(dir: &Path, draw: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>) {
+    if let Err(e) = draw(dir) {
+        eprintln!("capsim: warning: charts not drawn: {e}");
+    }
+}
+
 fn run(
     path: Option<&Path>,
     out: Option<PathBuf>,
     edits: &Edits,
     quiet: bool,
+    plots: bool,
 ) -> Result<(), String> {
     let scenario = scenario_of(&document(path, edits)?)?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
     let report = run_to_dir(&scenario, &out)
         .map_err(|e| format!("writing results to {}: {e}", out.display()))?;
+    if plots {
+        draw(&out, plot::plot_run);
+    }
     if !quiet {
         print!("{}", table::render(&report.outcome.summary));
         println!("results: {}", out.display());
@@ -272,6 +307,7 @@ fn sweep(
     replications: Option<u32>,
     edits: &Edits,
     mut options: SweepOptions,
+    plots: bool,
 ) -> Result<(), String> {
     let mut document = document(Some(path), edits)?;
     if let Some(r) = replications {
@@ -295,6 +331,9 @@ fn sweep(
         );
     }
     let report = sweep::run(&plan, &options).map_err(|e| e.to_string())?;
+    if plots {
+        draw(&options.out, plot::plot_sweep);
+    }
     if report.runs_discarded > 0 {
         eprintln!(
             "sweep: removed {} runs of an earlier sweep from {} (use --resume to keep them)",
@@ -326,6 +365,7 @@ fn sweep(
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
     let (merged, missing) = sweep::merge(dirs, out).map_err(|e| e.to_string())?;
+    draw(out, plot::plot_sweep);
     if missing.is_empty() {
         eprintln!("merged {merged} runs into {}", out.display());
     } else {

@@ -158,3 +158,94 @@ fn catalog_lists_allocatable_and_prices() {
         "header and ten machine types"
     );
 }
+
+/// Whether `path` is a non-empty PNG (signature and an IHDR of the given size) or SVG.
+fn chart_ok(path: &std::path::Path) -> bool {
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
+        Some("svg") => {
+            let text = String::from_utf8_lossy(&bytes);
+            text.contains("<svg") && text.contains("</svg>") && bytes.len() > 2_000
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn run_and_sweep_draw_their_charts_and_plot_redraws_them() {
+    let dir = TempDir::new("cli-plots");
+    let out = dir.path().join("run");
+    let output = capsim(
+        repo_root(),
+        &[
+            "run",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "20m",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for name in ["timeseries.png", "timeseries.svg"] {
+        assert!(chart_ok(&out.join("plots").join(name)), "{name}");
+    }
+    // Redraw from the files alone.
+    fs::remove_dir_all(out.join("plots")).expect("the plots folder exists");
+    let output = capsim(repo_root(), &["plot", out.to_str().unwrap_or("")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(chart_ok(&out.join("plots/timeseries.png")));
+
+    let sweep_out = dir.path().join("sweep");
+    let output = capsim(
+        repo_root(),
+        &[
+            "sweep",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "15m",
+            "--param",
+            "services.queue.server.concurrency=8,9",
+            "--param",
+            "services.queue.replicas=1,2",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            sweep_out.to_str().unwrap_or(""),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plots = sweep_out.join("plots");
+    for stem in [
+        "pareto-queue",
+        "cost-vs-concurrency",
+        "p99-queue-vs-replicas",
+        "heatmap-cost",
+        "heatmap-p99-queue",
+    ] {
+        for ext in ["png", "svg"] {
+            let file = plots.join(format!("{stem}.{ext}"));
+            assert!(chart_ok(&file), "{}", file.display());
+        }
+    }
+    // A folder that is neither: exit 2 with the reason.
+    let output = capsim(repo_root(), &["plot", dir.path().to_str().unwrap_or("")]);
+    assert_eq!(output.status.code(), Some(2));
+}
