@@ -174,6 +174,44 @@ pub(crate) fn yaml_text(value: &serde_yaml::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Scenario;
+
+    const BASE: &str = "name: s\nduration: 1h\nnode_pools:\n  p: {machine_type: e2-standard-8}\nservices:\n  web: {resources: {requests: {cpu: 500m, memory: 1Gi}}}\n";
+
+    #[test]
+    fn sweep_sections_are_validated() {
+        let ok = format!(
+            "{BASE}sweep:\n  grid: {{services.web.replicas: [1, 2]}}\n  zip:\n    - {{seed: [1, 2, 3], duration: [1h, 2h, 3h]}}\n  replications: 4\n  seeds: independent\n"
+        );
+        let s = Scenario::from_yaml_str(&ok, "s.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let sweep = s.sweep.unwrap_or_default();
+        assert_eq!(sweep.dimensions.len(), 2);
+        assert_eq!(sweep.dimensions[1].paths, ["seed", "duration"]);
+        assert_eq!(sweep.dimensions[1].values[2], ["3", "3h"]);
+        assert_eq!(
+            (sweep.replications, sweep.seeds),
+            (4, SeedPolicy::Independent)
+        );
+        let cases = [
+            (
+                "grid: {services.web.replicas: []}",
+                "sweep.grid.services.web.replicas",
+            ),
+            ("zip: [{seed: [1, 2], duration: [1h]}]", "sweep.zip[0]"),
+            ("grid: {seed: [1]}\n  zip: [{seed: [2]}]", "swept twice"),
+            ("grid: {name: [a]}", "cannot be swept"),
+            ("seeds: shared", "seed policy"),
+            ("replications: 0", "sweep.replications"),
+        ];
+        for (section, needle) in cases {
+            let yaml = format!("{BASE}sweep:\n  {section}\n");
+            let err = Scenario::from_yaml_str(&yaml, "s.yaml")
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{section}: {err}");
+        }
+    }
 
     #[test]
     fn values_become_text_that_parses_back_to_them() {
