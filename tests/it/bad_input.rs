@@ -1,7 +1,7 @@
 //! Bad input through the real binary: exit code 2, one clear line naming the YAML path, the bad
 //! value and what is allowed, no panic, and no `summary.json` left behind.
 
-use crate::util::{TempDir, capsim};
+use crate::util::{TempDir, assert_success, capsim};
 
 const GOOD: &str = r#"
 name: bad-input
@@ -55,11 +55,7 @@ fn the_good_scenario_runs() {
     let dir = TempDir::new("good-input");
     let file = dir.write("scenario.yaml", GOOD);
     let output = capsim(dir.path(), &["run", file.to_str().unwrap_or(""), "--quiet"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
 }
 
 #[test]

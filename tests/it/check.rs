@@ -5,7 +5,7 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::util::{TempDir, capsim};
+use crate::util::{TempDir, assert_success, capsim};
 
 fn scenario(expect: &[&str]) -> String {
     let mut yaml = String::from(
@@ -146,7 +146,7 @@ fn a_baseline_holds_for_the_same_run_and_catches_a_change() {
             "--quiet",
         ],
     );
-    assert!(run.status.success());
+    assert_success(&run);
     let baseline = out.join("summary.json");
     let baseline = baseline.to_str().unwrap_or("");
     let (code, stdout, _) = check(&dir, &scenario(&[]), &["--baseline", baseline]);

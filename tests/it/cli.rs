@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::util::{TempDir, capsim, repo_root};
+use crate::util::{TempDir, assert_success, capsim, repo_root};
 
 #[test]
 fn run_writes_every_output_and_prints_a_summary() {
@@ -20,11 +20,7 @@ fn run_writes_every_output_and_prints_a_summary() {
             out.to_str().unwrap_or(""),
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("queue") && stdout.contains("total cost"),
@@ -99,11 +95,7 @@ fn run_without_a_scenario_uses_the_built_in_reference() {
     let dir = TempDir::new("cli-default");
     // From an empty folder: the reference scenario is built into the binary.
     let output = capsim(dir.path(), &["run", "--duration", "10m", "--quiet"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let summary = fs::read_to_string(dir.path().join("outputs/ai-infra/summary.json"))
         .expect("default output folder is outputs/<scenario name>");
     assert!(summary.contains("\"model-inference\""));
@@ -130,11 +122,7 @@ fn validate_accepts_every_shipped_scenario() {
     );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = capsim(repo_root(), &args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).lines().count(),
         args.len() - 1
@@ -144,7 +132,7 @@ fn validate_accepts_every_shipped_scenario() {
 #[test]
 fn catalog_lists_allocatable_and_prices() {
     let output = capsim(repo_root(), &["catalog"]);
-    assert!(output.status.success());
+    assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let c2 = stdout
         .lines()
@@ -190,22 +178,14 @@ fn run_and_sweep_draw_their_charts_and_plot_redraws_them() {
             out.to_str().unwrap_or(""),
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     for name in ["timeseries.png", "timeseries.svg"] {
         assert!(chart_ok(&out.join("plots").join(name)), "{name}");
     }
     // Redraw from the files alone.
     fs::remove_dir_all(out.join("plots")).expect("the plots folder exists");
     let output = capsim(repo_root(), &["plot", out.to_str().unwrap_or("")]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert!(chart_ok(&out.join("plots/timeseries.png")));
 
     let sweep_out = dir.path().join("sweep");
@@ -227,11 +207,7 @@ fn run_and_sweep_draw_their_charts_and_plot_redraws_them() {
             sweep_out.to_str().unwrap_or(""),
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let plots = sweep_out.join("plots");
     for stem in [
         "pareto-queue",

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::util::{TempDir, capsim, repo_root};
+use crate::util::{TempDir, assert_success, capsim, repo_root};
 
 fn summary_of(dir: &TempDir, out: &str, extra: &[&str]) -> String {
     let mut args = vec![
@@ -19,11 +19,7 @@ fn summary_of(dir: &TempDir, out: &str, extra: &[&str]) -> String {
     args.push(out_str);
     args.extend_from_slice(extra);
     let output = capsim(repo_root(), &args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     fs::read_to_string(out_dir.join("summary.json")).expect("the run wrote summary.json")
 }
 

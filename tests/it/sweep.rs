@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{TempDir, capsim};
+use crate::util::{TempDir, assert_success, capsim};
 
 /// A small sweep: 2 x 2 points, 2 replications, 5 simulated minutes each.
 const SWEEP: &str = r#"
@@ -49,11 +49,7 @@ fn sweep(dir: &TempDir, out: &str, extra: &[&str]) -> std::process::Output {
 }
 
 fn ok(output: &std::process::Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(output);
 }
 
 fn read(dir: &Path, name: &str) -> String {

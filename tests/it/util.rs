@@ -52,6 +52,15 @@ pub fn capsim(cwd: &Path, args: &[&str]) -> Output {
         .expect("the capsim binary runs")
 }
 
+/// Fails the test with the command's standard error unless it exited successfully.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The repository's root, where `scenarios/` lives.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
