@@ -342,7 +342,7 @@ fn sweep(
         );
     }
     eprintln!(
-        "sweep {}: {} points x {} replications = {} runs; {} run now in {:.2} s wall with {} jobs \
+        "sweep {}: {} points x {} replications = {} runs; {} simulated now in {:.2} s wall with {} jobs \
          ({:.2} runs/s, {:.1}M events/s){}; results: {}",
         plan.scenario,
         plan.points.len(),
