@@ -229,6 +229,10 @@ pub struct ScalingSummary {
     pub direction_changes: u64,
     /// Time the HPA's desired replicas sat at its maxReplicas, in seconds.
     pub time_at_max_replicas_s: f64,
+    /// How long after each metrics-server sample the HPA synced, in seconds (absent without an
+    /// HPA): the age of the sample it read, which explains part of the spread between seeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hpa_sync_offset_s: Option<f64>,
 }
 
 /// One namespace's quota outcomes.

@@ -289,8 +289,23 @@ pub struct HpaSpec {
     pub behavior: Option<HpaBehavior>,
     /// How often the controller syncs (`--horizontal-pod-autoscaler-sync-period`, default 15s).
     pub sync_period: SimDuration,
+    /// Where the syncs fall relative to metrics-server's samples: a fixed offset in
+    /// `[0, sync_period)`, or drawn per run, as a real HPA's phase is whatever it started with.
+    pub sync_offset: SyncOffset,
     /// Relative change below which the HPA does nothing (default 0.1).
     pub tolerance: f64,
+}
+
+/// Where an HPA's syncs fall within its period, relative to metrics-server's samples (which
+/// are taken at whole multiples of the metric resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncOffset {
+    /// Drawn uniformly in `[0, sync_period)` from the run's seed: the sample an HPA reads is
+    /// between 0 and one resolution old, as in a real cluster.
+    Random,
+    /// Syncs this long after each sample instant (`0s`: every sync reads a sample taken at that
+    /// instant, the quickest reaction possible).
+    Fixed(SimDuration),
 }
 
 /// A resource an HPA can target.

@@ -29,11 +29,13 @@ use crate::engine::rng::{SimRng, stream};
 use crate::report::stats::{Gauge, Latency};
 use crate::report::{ClusterEvent, Observer, Summary};
 use crate::scenario::Scenario;
-use crate::units::{Millicores, SimTime};
+use crate::scenario::model::SyncOffset;
+use crate::units::{Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::ServerLimits;
+use rand::RngExt;
 use state::{
     Counts, HpaRuntime, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable,
     PoolState, ScalingStats, ServiceState,
@@ -249,6 +251,14 @@ impl<'s> Simulation<'s> {
                 .map(|spec| HpaRuntime {
                     service: spec.service,
                     hpa: Hpa::new(spec.clone(), HpaTimings::default()),
+                    sync_offset: match spec.sync_offset {
+                        SyncOffset::Fixed(offset) => offset,
+                        SyncOffset::Random => {
+                            let name = &scenario.services[spec.service].name;
+                            let mut rng = stream(seed, &format!("hpa-sync-offset/{name}"));
+                            SimDuration(rng.random_range(0..spec.sync_period.0))
+                        }
+                    },
                     last_conditions: String::new(),
                 })
                 .collect(),
@@ -343,8 +353,10 @@ impl<'s> Simulation<'s> {
             self.clock.schedule_in(resolution, Event::MetricsSample);
         }
         for (h, spec) in self.scenario.autoscaling.hpa.iter().enumerate() {
-            self.clock
-                .schedule_in(spec.sync_period, Event::HpaSync { hpa: h as u16 });
+            self.clock.schedule_in(
+                spec.sync_period + self.hpas[h].sync_offset,
+                Event::HpaSync { hpa: h as u16 },
+            );
         }
         if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
             self.clock.schedule_in(spec.scan_interval, Event::CaScan);

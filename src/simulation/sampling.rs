@@ -179,7 +179,7 @@ impl Simulation<'_> {
             );
         }
         let mut services = IndexMap::new();
-        for (svc, spec) in self.services.iter().zip(&scenario.services) {
+        for (s, (svc, spec)) in self.services.iter().zip(&scenario.services).enumerate() {
             let c = svc.counts;
             let used_cores = if measured_s > 0.0 {
                 svc.cpu_used_area as f64 / (measured_s * 1e6) / 1_000.0
@@ -216,6 +216,11 @@ impl Simulation<'_> {
                         scale_downs: svc.scaling.scale_downs,
                         direction_changes: svc.scaling.direction_changes,
                         time_at_max_replicas_s: round(svc.at_max_gauge.integral_secs(now), 3),
+                        hpa_sync_offset_s: self
+                            .hpas
+                            .iter()
+                            .find(|h| h.service == s)
+                            .map(|h| round(h.sync_offset.as_secs_f64(), 6)),
                     },
                     cpu: CpuSummary {
                         used_cores_mean: round(used_cores, 4),

@@ -317,6 +317,8 @@ pub(crate) struct HpaRuntime {
     /// Index of the target service.
     pub(crate) service: usize,
     pub(crate) hpa: Hpa,
+    /// How long after each metrics-server sample instant this HPA syncs.
+    pub(crate) sync_offset: SimDuration,
     /// The conditions of the last sync, as text, to log only changes.
     pub(crate) last_conditions: String,
 }

@@ -82,6 +82,47 @@ fn hpa_reacts_to_a_load_step_within_one_sync_and_one_metric_window() {
 }
 
 #[test]
+fn the_sync_offset_is_the_age_of_the_sample_the_hpa_reads() {
+    // Samples are taken every 15 s; the one at 615 s is the first wholly after the 600 s step.
+    // An HPA syncing on the sample instants reads it at once; one syncing 14 s after them reads
+    // the stale 600 s sample at 614 s and the fresh one at 629 s.
+    for (offset, want_s) in [("0s", 615.0), ("14s", 629.0)] {
+        let yaml = LOAD_STEP.replace(
+            "      minReplicas: 1",
+            &format!("      sync_offset: {offset}\n      minReplicas: 1"),
+        );
+        assert!(yaml.contains("sync_offset"), "{yaml}");
+        let (outcome, seen) = run(&yaml);
+        let rescales = events(&seen, EventKind::HpaRescale);
+        let first = rescales.first().expect("the HPA rescaled");
+        assert_eq!(first.time_s, want_s, "offset {offset}");
+        assert_eq!(
+            outcome.summary.services["web"].scaling.hpa_sync_offset_s,
+            Some(want_s - 615.0)
+        );
+    }
+    // Left unset, the offset is drawn from the seed: another seed, another phase.
+    let offsets: Vec<f64> = (1..=6)
+        .map(|seed| {
+            let yaml = LOAD_STEP.replace("seed: 5", &format!("seed: {seed}"));
+            let (outcome, _) = run(&yaml.replace("duration: 50m", "duration: 1m"));
+            outcome.summary.services["web"]
+                .scaling
+                .hpa_sync_offset_s
+                .expect("the service has an HPA")
+        })
+        .collect();
+    assert!(
+        offsets.iter().all(|o| (0.0..15.0).contains(o)),
+        "{offsets:?}"
+    );
+    let mut distinct = offsets.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    assert_eq!(distinct.len(), offsets.len(), "{offsets:?}");
+}
+
+#[test]
 fn hpa_with_behavior_uses_kubernetes_default_policies() {
     // Any `behavior` switches to the policy path, with Kubernetes' defaults filled in: scale
     // up by max(4 pods, 100%) per 15 s -> from 2, up to max(6, 4) = 6 in one step.
@@ -363,7 +404,7 @@ fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() 
     // 25 requests per second per pod proposes ceil(2 x 150 / 25) = 12 (13 when the window's
     // Poisson count runs above 150 per pod). The HPA takes the larger, the
     // default scale-up policies allow max(2 + 4, 2 x 2) = 6 at the first sync, and the next
-    // sync stops at maxReplicas 10 (TooManyReplicas).
+    // sync stops at maxReplicas 10 (TooManyReplicas). Syncs fall at 15 s + the HPA's offset.
     let yaml = LOAD_STEP
         .replace(
             "        rate: 100\n        profile: {type: steps, steps: [{at: 10m, factor: 3}, {at: 30m, factor: 1}]}",
@@ -384,7 +425,12 @@ fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() 
     let (outcome, seen) = run(&yaml);
     let rescales = events(&seen, EventKind::HpaRescale);
     let first = rescales.first().expect("the HPA rescaled");
-    assert_eq!(first.time_s, 15.0);
+    let offset_s = outcome.summary.services["web"]
+        .scaling
+        .hpa_sync_offset_s
+        .expect("the service has an HPA");
+    assert!((0.0..15.0).contains(&offset_s), "{offset_s}");
+    assert!((first.time_s - (15.0 + offset_s)).abs() < 1e-6, "{first:?}");
     assert_eq!((first.from_replicas, first.to_replicas), (Some(2), Some(6)));
     let reason = first.reason.as_deref().unwrap_or("");
     assert!(reason.contains("requests_per_second"), "{reason}");
@@ -398,7 +444,11 @@ fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() 
     assert!(matches!(rps_proposal, Some(12 | 13)), "{detail}");
     assert!(detail.contains("ScaleUpLimit"), "{detail}");
     let second = rescales.get(1).expect("a second rescale");
-    assert_eq!((second.time_s, second.to_replicas), (30.0, Some(10)));
+    assert!(
+        (second.time_s - (first.time_s + 15.0)).abs() < 1e-6,
+        "{second:?}"
+    );
+    assert_eq!(second.to_replicas, Some(10));
     assert!(
         second
             .detail

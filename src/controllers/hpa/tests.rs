@@ -1,7 +1,7 @@
 //! Tests of whole syncs: clamps, the legacy and behavior paths, several metrics.
 
 use super::*;
-use crate::scenario::model::{HpaBehavior, HpaScalingRules, PodMetricName};
+use crate::scenario::model::{HpaBehavior, HpaScalingRules, PodMetricName, SyncOffset};
 use crate::units::{Bytes, Millicores, Resources};
 
 const CPU_50: HpaMetric = HpaMetric::ResourceUtilization {
@@ -17,6 +17,7 @@ fn spec(min: u32, max: u32, metrics: Vec<HpaMetric>, behavior: Option<HpaBehavio
         metrics,
         behavior,
         sync_period: SimDuration::from_secs(15),
+        sync_offset: SyncOffset::Fixed(SimDuration::ZERO),
         tolerance: 0.1,
     }
 }

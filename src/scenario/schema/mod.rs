@@ -351,6 +351,8 @@ pub(crate) struct HpaFile {
     pub(crate) behavior: Option<BehaviorFile>,
     #[serde(rename = "sync_period")]
     pub(crate) sync_period: Option<Scalar>,
+    #[serde(rename = "sync_offset")]
+    pub(crate) sync_offset: Option<Scalar>,
     pub(crate) tolerance: Option<Scalar>,
 }
 

@@ -5,7 +5,7 @@ use crate::scenario::error::Error;
 use crate::scenario::model::{
     Autoscaling, ClusterAutoscalerSpec, DEFAULT_METRIC_RESOLUTION, Expander, HpaBehavior,
     HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, NodePool, PodMetricName, ResourceName,
-    ScalingPolicyKind, SelectPolicy, Service,
+    ScalingPolicyKind, SelectPolicy, Service, SyncOffset,
 };
 use crate::scenario::schema::{
     AutoscalingFile, ClusterAutoscalerFile, HpaFile, MetricFile, ScalingRulesFile, TargetFile,
@@ -153,6 +153,25 @@ impl Cx<'_> {
             h.sync_period.as_ref(),
             SimDuration::from_secs(15),
         )?;
+        let sync_offset = match &h.sync_offset {
+            None => SyncOffset::Random,
+            Some(s) if s.text() == "random" => SyncOffset::Random,
+            Some(s) => {
+                let opath = format!("{path}.sync_offset");
+                let offset = self.duration(&opath, s)?;
+                if offset >= sync_period {
+                    return Err(self.invalid(
+                        &opath,
+                        format!(
+                            "\"{}\" is not shorter than the sync period {sync_period}",
+                            s.text()
+                        ),
+                        "expected \"random\" or a duration from 0s to below sync_period",
+                    ));
+                }
+                SyncOffset::Fixed(offset)
+            }
+        };
         let tolerance = match &h.tolerance {
             Some(s) => self.real(
                 &format!("{path}.tolerance"),
@@ -169,6 +188,7 @@ impl Cx<'_> {
             metrics,
             behavior,
             sync_period,
+            sync_offset,
             tolerance,
         })
     }

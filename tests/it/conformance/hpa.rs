@@ -15,7 +15,7 @@ use capsim::controllers::hpa::{
 };
 use capsim::scenario::model::{
     HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, ResourceName, ScalingPolicyKind,
-    SelectPolicy,
+    SelectPolicy, SyncOffset,
 };
 use capsim::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 
@@ -227,6 +227,7 @@ pub(super) fn hpa_controller_clamp(cases: &[Value], _meta: &Value) -> SectionRep
             }],
             behavior: None,
             sync_period: SimDuration::from_secs(15),
+            sync_offset: SyncOffset::Fixed(SimDuration::ZERO),
             tolerance: 0.1,
         };
         let mut hpa = Hpa::new(spec, HpaTimings::default());

@@ -362,6 +362,20 @@ fn autoscaling_and_monitoring_are_checked() {
             ],
         ),
         (
+            hpa(&format!(
+                "{{maxReplicas: 2, metrics: {cpu70}, sync_period: 30s, sync_offset: 30s}}"
+            )),
+            vec![
+                "autoscaling.hpa.web.sync_offset: \"30s\" is not shorter than the sync period 30s; expected \"random\" or a duration from 0s to below sync_period",
+            ],
+        ),
+        (
+            hpa(&format!(
+                "{{maxReplicas: 2, metrics: {cpu70}, sync_offset: soon}}"
+            )),
+            vec!["autoscaling.hpa.web.sync_offset: \"soon\""],
+        ),
+        (
             format!("{BASE}autoscaling: {{cluster_autoscaler: {{expander: priority}}}}\n"),
             vec![
                 "autoscaling.cluster_autoscaler.expander: the priority expander is chosen, but no priorities are given",

@@ -3,7 +3,7 @@
 use super::{BASE, base_with, load};
 use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
 use crate::scenario::Scenario;
-use crate::scenario::model::{Expander, HpaMetric, ResourceName};
+use crate::scenario::model::{Expander, HpaMetric, ResourceName, SyncOffset};
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{CostModel, DurationDist, LoadBalancerPolicy, RateProfile, Spike};
 
@@ -314,4 +314,29 @@ fn overrides_recheck_the_duration_rules() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("duration: \"0s\" is zero"), "{err}");
+}
+
+#[test]
+fn hpa_sync_offset_is_random_unless_given() {
+    let hpa = |extra: &str| {
+        format!(
+            "{BASE}autoscaling:\n  hpa:\n    web:\n      maxReplicas: 3{extra}\n      metrics: \
+             [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, \
+             averageUtilization: 70}}}}}}]\n"
+        )
+    };
+    let offset = |extra: &str| {
+        load(&hpa(extra))
+            .map(|s| s.autoscaling.hpa[0].sync_offset)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(offset(""), Ok(SyncOffset::Random));
+    assert_eq!(
+        offset("\n      sync_offset: random"),
+        Ok(SyncOffset::Random)
+    );
+    assert_eq!(
+        offset("\n      sync_offset: 7500ms"),
+        Ok(SyncOffset::Fixed(SimDuration::from_millis(7_500)))
+    );
 }
