@@ -28,6 +28,9 @@ pub enum EventKind {
     NodeReady,
     /// The Cluster Autoscaler started removing a node: tainted, its pods evicted.
     NodeDraining,
+    /// A drain gave up: pods its disruption budgets kept were still there after the eviction
+    /// timeout; the node stays and loses its taint.
+    NodeDrainFailed,
     /// A node was removed (billing stops).
     NodeRemoved,
     /// A pod creation was refused by a ResourceQuota.

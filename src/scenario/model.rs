@@ -5,6 +5,7 @@
 //! nothing of YAML or serde; `schema` holds the file's shape and `validate` turns one into the
 //! other.
 
+use crate::cluster::disruption::DisruptionBudget;
 use crate::cluster::spec::{Labels, PodSpec, Taint};
 use crate::units::{Bytes, Millicores, Resources, SimDuration};
 use crate::workload::spec::{DurationDist, Load, LoadBalancerPolicy};
@@ -204,6 +205,9 @@ pub struct Service {
     pub load: Option<Load>,
     /// The p99 latency the service should keep, when the scenario states one (drawn on plots).
     pub slo_p99: Option<SimDuration>,
+    /// The PodDisruptionBudget covering the service's pods, if any: the Cluster Autoscaler's
+    /// drains respect it.
+    pub disruption_budget: Option<DisruptionBudget>,
 }
 
 /// The delays between a pod being bound to a node and it being Ready.

@@ -35,6 +35,9 @@ impl Simulation<'_> {
                 .iter()
                 .map(|p| p.upcoming.iter().map(|(_, _, at)| *at).collect())
                 .collect();
+            let disruptions_allowed: Vec<Option<u32>> = (0..self.services.len())
+                .map(|s| self.budget_status(s).map(|b| b.disruptions_allowed))
+                .collect();
             let observation = ClusterObservation {
                 now,
                 pools: &self.scenario.node_pools,
@@ -43,6 +46,7 @@ impl Simulation<'_> {
                 pods_on_node: &pods_on_node,
                 unschedulable: &unschedulable,
                 upcoming: &upcoming,
+                disruptions_allowed: &disruptions_allowed,
             };
             let Some(ca) = self.cluster_autoscaler.as_mut() else {
                 return;

@@ -64,6 +64,8 @@ pub(crate) enum Event {
     MetricsSample,
     /// A node asked of the cloud has booted and registers.
     NodeProvisioned { node: NodeId },
+    /// The Cluster Autoscaler retries the evictions a drain's disruption budgets refused.
+    EvictionRetry { node: NodeId },
     /// An HPA syncs.
     HpaSync { hpa: u16 },
     /// The Cluster Autoscaler scans the cluster.
@@ -302,6 +304,7 @@ impl<'s> Simulation<'s> {
                 Event::MetricsSample => self.on_metrics_sample(),
                 Event::NodeProvisioned { node } => self.on_node_provisioned(node),
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
+                Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]

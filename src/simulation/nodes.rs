@@ -4,10 +4,13 @@
 //! Billing follows the cloud: a node costs from the moment it is asked for until it is removed,
 //! whether or not it ever registered.
 
+use crate::cluster::disruption::{BudgetStatus, EVICTION_REFUSED};
 use crate::cluster::node::{Node, NodeId, PoolId};
-use crate::controllers::cluster_autoscaler::to_be_deleted_taint;
+use crate::controllers::cluster_autoscaler::{
+    EVICTION_RETRY_TIME, MAX_POD_EVICTION_TIME, TO_BE_DELETED_TAINT_KEY, to_be_deleted_taint,
+};
 use crate::report::{ClusterEvent, EventKind};
-use crate::simulation::state::NodeExtra;
+use crate::simulation::state::{NodeExtra, PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::{Resources, SimTime};
 
@@ -98,16 +101,102 @@ impl Simulation<'_> {
         event.node = Some(self.nodes[index].name.clone());
         event.reason = Some(reason.to_string());
         self.log.push(event);
+        self.node_extras[index].evict_until = now + MAX_POD_EVICTION_TIME;
+        self.evict_drained_pods(id);
+    }
+
+    /// Evicts the pods left on a draining node through the eviction API: those their
+    /// disruption budgets refuse are retried every `EVICTION_RETRY_TIME` until the node's
+    /// eviction deadline, when the drain fails and the node is kept.
+    pub(super) fn evict_drained_pods(&mut self, id: NodeId) {
+        let now = self.clock.now();
+        let Some(index) = self.node_index(id) else {
+            return;
+        };
+        if !self.node_extras[index].draining {
+            return;
+        }
         let victims: Vec<_> = self
             .services
             .iter()
             .flat_map(|svc| svc.active.iter().copied())
             .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
             .collect();
-        for pod in victims {
-            self.evict_pod(pod);
+        let mut refused = 0;
+        if now < self.node_extras[index].evict_until {
+            for pod in victims {
+                if self.eviction_allowed(pod) {
+                    self.evict_pod(pod);
+                } else {
+                    refused += 1;
+                }
+            }
+        } else {
+            refused = victims.len();
         }
-        self.remove_node_if_drained(id);
+        if refused == 0 {
+            self.remove_node_if_drained(id);
+        } else if now < self.node_extras[index].evict_until {
+            self.clock
+                .schedule_in(EVICTION_RETRY_TIME, Event::EvictionRetry { node: id });
+        } else {
+            self.fail_drain(index, refused);
+        }
+    }
+
+    /// Whether the eviction API lets `pod` go now: always without a disruption budget,
+    /// otherwise as the budget's live status says.
+    fn eviction_allowed(&self, pod_ref: PodRef) -> bool {
+        let Some(pod) = self.pods.get(pod_ref) else {
+            return true;
+        };
+        self.budget_status(usize::from(pod.service))
+            .is_none_or(|status| {
+                status.allows_eviction(
+                    pod.running(self.clock.now()),
+                    pod.phase == PodPhase::Ready,
+                    pod.phase == PodPhase::Terminating,
+                )
+            })
+    }
+
+    /// The live status of service `s`'s disruption budget, if it has one: the disruption
+    /// controller's view with no lag.
+    pub(super) fn budget_status(&self, s: usize) -> Option<BudgetStatus> {
+        let budget = self.scenario.services[s].disruption_budget?;
+        let svc = &self.services[s];
+        let healthy = svc
+            .active
+            .iter()
+            .filter_map(|r| self.pods.get(*r))
+            .filter(|p| p.phase == PodPhase::Ready)
+            .count() as u32;
+        let pods = (svc.active.len() + svc.terminating.len()) as u32;
+        Some(BudgetStatus::compute(budget, svc.desired, pods, healthy))
+    }
+
+    /// A drain ran out of time with `refused` pods still on the node: the node stays, loses
+    /// its taint, and the Cluster Autoscaler counts a failed scale-down.
+    fn fail_drain(&mut self, index: usize, refused: usize) {
+        let now = self.clock.now();
+        let id = self.nodes[index].id;
+        self.node_extras[index].draining = false;
+        self.nodes[index]
+            .taints
+            .retain(|t| t.key != TO_BE_DELETED_TAINT_KEY);
+        if let Some(ca) = self.cluster_autoscaler.as_mut() {
+            ca.note_scale_down_failure(id, now);
+        }
+        let mut event = self.pool_event(
+            EventKind::NodeDrainFailed,
+            usize::from(self.nodes[index].pool.0),
+        );
+        event.node = Some(self.nodes[index].name.clone());
+        event.reason = Some(format!(
+            "{refused} pod(s) not evicted within {MAX_POD_EVICTION_TIME}: {EVICTION_REFUSED}"
+        ));
+        self.log.push(event);
+        self.retry_pending();
     }
 
     /// Removes a draining node once no pod is left on it.
@@ -170,6 +259,7 @@ impl Simulation<'_> {
         self.node_extras.push(NodeExtra {
             image_ready_at: vec![None; self.services.len()],
             draining: false,
+            evict_until: SimTime::ZERO,
         });
         self.retry_pending();
     }

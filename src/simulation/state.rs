@@ -358,6 +358,8 @@ pub(crate) struct NodeExtra {
     pub(crate) image_ready_at: Vec<Option<SimTime>>,
     /// Whether the Cluster Autoscaler is draining the node for removal.
     pub(crate) draining: bool,
+    /// While draining: when the Cluster Autoscaler stops retrying refused evictions.
+    pub(crate) evict_until: SimTime,
 }
 
 /// One namespace's quota state.

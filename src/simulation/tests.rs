@@ -64,6 +64,7 @@ pub(crate) fn service(
         },
         load_balancer: LoadBalancerPolicy::RoundRobin,
         slo_p99: None,
+        disruption_budget: None,
         load: Some(Load {
             arrivals: Arrivals {
                 rate_per_s: rate,

@@ -464,3 +464,92 @@ fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() 
             > 2_900.0
     );
 }
+
+/// Two 8-CPU nodes: one held by a 5-CPU pod, the other running both pods of `web`, which
+/// it can hand to the first. `web`'s replacements take 35 s to become Ready.
+const BUDGETED_DRAIN: &str = r#"
+name: budgeted-drain
+seed: 4
+duration: 25m
+node_pools:
+  pool:
+    machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
+    initial_size: 2
+    autoscaling: {min_nodes: 1, max_nodes: 3}
+services:
+  big:
+    replicas: 1
+    resources: {requests: {cpu: "5", memory: 1Gi}}
+  web:
+    replicas: 2
+    resources: {requests: {cpu: 500m, memory: 1Gi}}
+    startup: {image_pull: 30s, ready: 5s}
+    load:
+      arrivals: {rate: 50}
+      service_time: 5ms
+autoscaling:
+  cluster_autoscaler: {scan_interval: 10s}
+"#;
+
+fn budgeted_drain(budget: &str, image_pull: &str) -> (Outcome, Collect) {
+    let yaml = BUDGETED_DRAIN
+        .replace(
+            "      service_time: 5ms\n",
+            &format!("      service_time: 5ms\n    {budget}\n"),
+        )
+        .replace("image_pull: 30s", &format!("image_pull: {image_pull}"));
+    assert!(yaml.contains(budget) && yaml.contains(image_pull), "{yaml}");
+    run(&yaml)
+}
+
+#[test]
+fn drains_respect_pod_disruption_budgets() {
+    // Without a budget both web pods are evicted at once: web has no Ready pod until a
+    // replacement is up, and requests are refused meanwhile.
+    let (outcome, seen) = budgeted_drain("", "30s");
+    let draining = events(&seen, EventKind::NodeDraining);
+    assert_eq!(draining.len(), 1, "{draining:?}");
+    let drained_at = draining[0].time_s;
+    let evicted = events(&seen, EventKind::PodEvicted);
+    assert!(
+        evicted.iter().all(|e| e.time_s == drained_at),
+        "{evicted:?}"
+    );
+    let web = &outcome.summary.services["web"];
+    assert_eq!(web.replicas.min, 0);
+    assert!(web.requests.rejected_no_ready_pod > 0);
+
+    // minAvailable 1: one pod goes, the other only once its replacement is Ready (35 s),
+    // at the next eviction retry (every 10 s): 40 s later. web is never without a Ready pod.
+    let (outcome, seen) = budgeted_drain("disruption_budget: {minAvailable: 1}", "30s");
+    let drained_at = events(&seen, EventKind::NodeDraining)[0].time_s;
+    let evicted: Vec<f64> = events(&seen, EventKind::PodEvicted)
+        .iter()
+        .map(|e| e.time_s)
+        .collect();
+    assert_eq!(evicted, [drained_at, drained_at + 40.0]);
+    let removed = events(&seen, EventKind::NodeRemoved);
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].time_s, drained_at + 40.0);
+    let web = &outcome.summary.services["web"];
+    assert_eq!(web.replicas.min, 1);
+    assert_eq!(web.requests.rejected_no_ready_pod, 0);
+
+    // minAvailable 2 leaves no disruption: the node is never unneeded, nothing is drained.
+    let (outcome, seen) = budgeted_drain("disruption_budget: {min_available: 2}", "30s");
+    assert!(events(&seen, EventKind::NodeDraining).is_empty());
+    assert_eq!(outcome.summary.node_pools["pool"].nodes.min, 2);
+
+    // Replacements slower than the 2-minute eviction timeout: the drain gives up with the
+    // second pod still there, and the node stays.
+    let (_, seen) = budgeted_drain("disruption_budget: {maxUnavailable: 50%}", "5m");
+    let drained_at = events(&seen, EventKind::NodeDraining)[0].time_s;
+    let failed = events(&seen, EventKind::NodeDrainFailed);
+    assert_eq!(failed.first().map(|e| e.time_s), Some(drained_at + 120.0));
+    assert!(
+        events(&seen, EventKind::NodeRemoved)
+            .iter()
+            .all(|e| e.time_s > drained_at + 120.0),
+        "the node outlives the failed drain"
+    );
+}

@@ -74,6 +74,12 @@ use crate::units::{SimDuration, SimTime};
 /// NoSchedule): new pods stay off it while it is drained.
 pub const TO_BE_DELETED_TAINT_KEY: &str = "ToBeDeletedByClusterAutoscaler";
 
+/// `--max-pod-eviction-time`: how long a drain keeps retrying refused evictions.
+pub const MAX_POD_EVICTION_TIME: SimDuration = SimDuration::from_secs(2 * 60);
+
+/// `DefaultEvictionRetryTime`: the wait between attempts to evict a refused pod.
+pub const EVICTION_RETRY_TIME: SimDuration = SimDuration::from_secs(10);
+
 /// The taint to put on a node being deleted by the autoscaler. Upstream's value is the Unix time
 /// of the deletion; only the key matters to the scheduler and the autoscaler.
 pub fn to_be_deleted_taint() -> Taint {
@@ -102,6 +108,8 @@ pub struct ClusterObservation<'a> {
     pub unschedulable: &'a [usize],
     /// Per pool: request times of nodes asked for and not yet registered.
     pub upcoming: &'a [Vec<SimTime>],
+    /// Per service: the disruptions its PodDisruptionBudget allows now (`None`: no budget).
+    pub disruptions_allowed: &'a [Option<u32>],
 }
 
 /// A change the autoscaler wants; the simulation applies it.
@@ -303,6 +311,7 @@ impl ClusterAutoscaler {
                 deleting: &deleting,
                 target_sizes: &target_sizes,
                 thresholds: &thresholds,
+                disruptions_allowed: obs.disruptions_allowed,
             };
             self.planner.update(&input, &mut snapshot);
             if !self.scale_down_in_cooldown(now) {

@@ -24,7 +24,12 @@
 //!   nodes first, up to `MAX_SCALE_DOWN_PARALLELISM` deletions in flight, and at most
 //!   `MAX_DRAIN_PARALLELISM` node with pods being drained at a time.
 //!
-//! Not modelled: PodDisruptionBudgets, pods that block a drain (local storage, kube-system,
+//! - **Disruption budgets**: a node is not removable while one of its pods belongs to a
+//!   budget with no disruption left, counting what the nodes found removable earlier in this
+//!   scan take from it (`RemainingPdbTracker`); one with more pods of a budget than it allows
+//!   at once is removable but risky, and drains after the others.
+//!
+//! Not modelled: pods that block a drain (local storage, kube-system,
 //! no controller), unready nodes' own timeout, per-pool unneeded times, resource minimums
 //! (`--cores-total`), atomic node groups.
 
@@ -109,6 +114,8 @@ pub(super) struct PlannerInput<'a> {
     pub(super) target_sizes: &'a [u32],
     /// Thresholds of each pool; `None` where the pool is not autoscaled.
     pub(super) thresholds: &'a [Option<Thresholds>],
+    /// Per service: disruptions its PodDisruptionBudget allows (`None`: no budget).
+    pub(super) disruptions_allowed: &'a [Option<u32>],
 }
 
 impl PlannerInput<'_> {
@@ -128,6 +135,9 @@ struct Unneeded {
     pods_to_move: usize,
     utilization: Utilization,
     thresholds: Thresholds,
+    /// More of its pods belong to one disruption budget than the budget allowed at once, so
+    /// the drain must wait for replacements between evictions (upstream's `IsRisky`).
+    risky: bool,
 }
 
 /// A node to delete now.
@@ -203,6 +213,12 @@ impl Planner {
             .collect();
         let mut removable = BTreeMap::new();
         let mut placed: Vec<(usize, usize)> = Vec::new();
+        // `RemainingPdbTracker`: what each budget has left after the nodes found removable.
+        let mut budget_left: Vec<Option<i64>> = input
+            .disruptions_allowed
+            .iter()
+            .map(|d| d.map(i64::from))
+            .collect();
         for i in candidates {
             let Some(thresholds) = input.thresholds.get(input.pool_of(i)).copied().flatten() else {
                 continue;
@@ -220,6 +236,14 @@ impl Planner {
                 .fold(Resources::ZERO, |sum, pod| sum + pod.requests);
             let u = utilization(requested, input.nodes[i].allocatable);
             if !thresholds.is_underutilized(u) {
+                continue;
+            }
+            let id = input.nodes[i].id;
+            // The PDB drainability rule: no pod may belong to a budget with nothing left.
+            let left = |s: usize| budget_left.get(s).copied().flatten();
+            if pods.iter().any(|&s| left(s).is_some_and(|l| l < 1)) {
+                self.recheck_after
+                    .insert(id, now + UNREMOVABLE_NODE_RECHECK_TIMEOUT);
                 continue;
             }
             // findPlaceFor: every pod, in order, on the first destination it fits.
@@ -244,9 +268,18 @@ impl Planner {
             for (j, s) in placed.drain(..) {
                 snapshot.unplace(j, &input.pod_specs[s]);
             }
-            let id = input.nodes[i].id;
             if all_fit {
                 destination[i] = false;
+                // `CanRemovePods` then `RemovePods`: count the node's pods off their budgets.
+                let risky = pods.iter().any(|&s| {
+                    let on_node = pods.iter().filter(|&&t| t == s).count() as i64;
+                    left(s).is_some_and(|l| on_node > l)
+                });
+                for &s in &pods {
+                    if let Some(Some(l)) = budget_left.get_mut(s) {
+                        *l -= 1;
+                    }
+                }
                 let since = self.unneeded.get(&id).map_or(now, |u| u.since);
                 removable.insert(
                     id,
@@ -255,6 +288,7 @@ impl Planner {
                         pods_to_move: pods.len(),
                         utilization: u,
                         thresholds,
+                        risky,
                     },
                 );
             } else {
@@ -300,6 +334,12 @@ impl Planner {
             }
         }
 
+        // `sortByRisk`: drains that must wait on disruption budgets go last.
+        drain.sort_by_key(|&i| {
+            self.unneeded
+                .get(&input.nodes[i].id)
+                .is_some_and(|u| u.risky)
+        });
         let mut parallelism =
             MAX_SCALE_DOWN_PARALLELISM.saturating_sub(in_progress.empty + in_progress.drain);
         let drain_budget = MAX_DRAIN_PARALLELISM.saturating_sub(in_progress.drain);

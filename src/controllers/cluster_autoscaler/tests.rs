@@ -25,6 +25,8 @@ struct World {
     pods: Vec<Vec<usize>>,
     pending: Vec<usize>,
     upcoming: Vec<Vec<SimTime>>,
+    /// Per service: what its disruption budget allows (`None`: no budget).
+    disruptions_allowed: Vec<Option<u32>>,
     next_id: u32,
     ca: ClusterAutoscaler,
     rng: Xoshiro256PlusPlus,
@@ -35,6 +37,7 @@ impl World {
         let ca = ClusterAutoscaler::new(&ca_spec, &pools);
         World {
             upcoming: vec![Vec::new(); pools.len()],
+            disruptions_allowed: vec![None; specs.len()],
             pools,
             specs,
             nodes: Vec::new(),
@@ -68,6 +71,7 @@ impl World {
             pods_on_node: &self.pods,
             unschedulable: &self.pending,
             upcoming: &self.upcoming,
+            disruptions_allowed: &self.disruptions_allowed,
         };
         self.ca.scan(&obs, &mut self.rng)
     }
@@ -484,4 +488,50 @@ fn a_delivered_scale_up_resets_the_backoff() {
     w.register(0);
     w.scan(mins(24));
     assert_eq!(w.ca.backoff().until(0), None);
+}
+
+#[test]
+fn disruption_budgets_hold_nodes_back_and_order_the_drains() {
+    // Half-CPU pods of service 0 (under a budget) and 1 (none); the fixed 16-CPU node takes
+    // whatever moves.
+    let world = || {
+        let mut w = with_fixed_pool(vec![pod(500, 1), pod(500, 1)]);
+        w.add_node(1, &[]);
+        w
+    };
+
+    // A budget with nothing left keeps every node with one of its pods; empty ones still go.
+    let mut w = world();
+    let a = w.add_node(0, &[0]);
+    let empty = w.add_node(0, &[]);
+    w.disruptions_allowed[0] = Some(0);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(a), None);
+    assert_eq!(w.ca.unneeded_since(empty), Some(mins(1)));
+
+    // One disruption allowed: the first node found removable uses it up, the next is held.
+    let mut w = world();
+    let a = w.add_node(0, &[0]);
+    let b = w.add_node(0, &[0]);
+    w.disruptions_allowed[0] = Some(1);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(a), Some(mins(1)));
+    assert_eq!(w.ca.unneeded_since(b), None);
+    // The budget's room returns (a's pod replaced), but b waits out its recheck timeout.
+    w.disruptions_allowed[0] = Some(2);
+    w.scan(mins(2));
+    assert_eq!(w.ca.unneeded_since(b), None);
+    w.scan(mins(6));
+    assert_eq!(w.ca.unneeded_since(b), Some(mins(6)));
+
+    // A node with two pods of a budget allowing one is removable but risky: with one drain
+    // at a time, the node without budgeted pods goes first although it was found later.
+    let mut w = world();
+    let risky = w.add_node(0, &[0, 0]);
+    let plain = w.add_node(0, &[1]);
+    w.disruptions_allowed[0] = Some(1);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(risky), Some(mins(1)));
+    assert_eq!(w.ca.unneeded_since(plain), Some(mins(1)));
+    assert_eq!(scale_downs(&w.scan(mins(12))), [plain]);
 }

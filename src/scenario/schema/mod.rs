@@ -148,6 +148,17 @@ pub(crate) struct ServiceFile {
     pub(crate) load_balancer: Option<String>,
     pub(crate) load: Option<LoadFile>,
     pub(crate) slo: Option<SloFile>,
+    pub(crate) disruption_budget: Option<DisruptionBudgetFile>,
+}
+
+/// A service's PodDisruptionBudget spec, in Kubernetes' own form (snake_case accepted too).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct DisruptionBudgetFile {
+    #[serde(alias = "min_available")]
+    pub(crate) min_available: Option<Scalar>,
+    #[serde(alias = "max_unavailable")]
+    pub(crate) max_unavailable: Option<Scalar>,
 }
 
 /// A service's `slo`: the latency it should keep.

@@ -2,6 +2,7 @@
 //! node affinity, tolerations), startup, server and load balancer, and the check that an empty
 //! node of some pool accepts the pod.
 
+use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::scheduler;
 use crate::cluster::spec::{
@@ -11,8 +12,8 @@ use crate::cluster::spec::{
 use crate::scenario::error::Error;
 use crate::scenario::model::{NodePool, ServerSpec, Service, Startup};
 use crate::scenario::schema::{
-    AffinityFile, NamedMap, RequirementFile, ResourceRequirementsFile, Scalar, ServiceFile,
-    TermFile, TolerationFile,
+    AffinityFile, DisruptionBudgetFile, NamedMap, RequirementFile, ResourceRequirementsFile,
+    Scalar, ServiceFile, TermFile, TolerationFile,
 };
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{DurationDist, LoadBalancerPolicy};
@@ -95,6 +96,11 @@ impl Cx<'_> {
             .as_ref()
             .map(|slo| self.positive_duration(&format!("{path}.slo.latency_p99"), &slo.latency_p99))
             .transpose()?;
+        let disruption_budget = s
+            .disruption_budget
+            .as_ref()
+            .map(|b| self.disruption_budget(&format!("{path}.disruption_budget"), b))
+            .transpose()?;
 
         Ok(Service {
             name: name.to_string(),
@@ -106,7 +112,57 @@ impl Cx<'_> {
             load_balancer,
             load,
             slo_p99,
+            disruption_budget,
         })
+    }
+
+    /// A PodDisruptionBudget: exactly one of `minAvailable` and `maxUnavailable`, each a whole
+    /// number of pods or a percentage.
+    fn disruption_budget(
+        &self,
+        path: &str,
+        b: &DisruptionBudgetFile,
+    ) -> Result<DisruptionBudget, Error> {
+        match (&b.min_available, &b.max_unavailable) {
+            (Some(min), None) => Ok(DisruptionBudget::MinAvailable(
+                self.pod_count(&format!("{path}.minAvailable"), min)?,
+            )),
+            (None, Some(max)) => Ok(DisruptionBudget::MaxUnavailable(
+                self.pod_count(&format!("{path}.maxUnavailable"), max)?,
+            )),
+            (Some(_), Some(_)) => Err(self.invalid(
+                path,
+                "both minAvailable and maxUnavailable are given",
+                "expected exactly one of them, as in a PodDisruptionBudget",
+            )),
+            (None, None) => Err(self.invalid(
+                path,
+                "neither minAvailable nor maxUnavailable is given",
+                "expected exactly one of them, as in a PodDisruptionBudget",
+            )),
+        }
+    }
+
+    /// A whole number of pods or a percentage from 0% to 100% (`IntOrString`).
+    fn pod_count(&self, path: &str, s: &Scalar) -> Result<PodCount, Error> {
+        let text = s.text();
+        match text.strip_suffix('%') {
+            Some(percent) => match percent.parse::<u32>() {
+                Ok(p) if p <= 100 => Ok(PodCount::Percent(p)),
+                _ => Err(self.invalid(
+                    path,
+                    format!("\"{text}\" is not a valid percentage"),
+                    "expected a whole number of pods such as 1, or a percentage from 0% to 100% such as \"50%\"",
+                )),
+            },
+            None => Ok(PodCount::Count(self.whole_u32(
+                path,
+                s,
+                "number of pods",
+                0,
+                u32::MAX,
+            )?)),
+        }
     }
 
     /// Requests and limits, with Kubernetes' defaulting: a limit without a request sets the

@@ -428,3 +428,61 @@ fn autoscaling_and_monitoring_are_checked() {
         ],
     );
 }
+
+#[test]
+fn disruption_budgets_are_checked() {
+    let budget = |b: &str| {
+        base_with(
+            "    server: {concurrency: 4}\n",
+            &format!("    server: {{concurrency: 4}}\n    disruption_budget: {b}\n"),
+        )
+    };
+    let cases = [
+        (
+            "{minAvailable: 1, maxUnavailable: 1}",
+            vec![
+                "services.web.disruption_budget: both minAvailable and maxUnavailable are given",
+                "expected exactly one of them",
+            ],
+        ),
+        (
+            "{}",
+            vec!["services.web.disruption_budget: neither minAvailable nor maxUnavailable"],
+        ),
+        (
+            "{maxUnavailable: 150%}",
+            vec![
+                "services.web.disruption_budget.maxUnavailable: \"150%\" is not a valid percentage",
+                "a percentage from 0% to 100%",
+            ],
+        ),
+        (
+            "{minAvailable: -1}",
+            vec![
+                "services.web.disruption_budget.minAvailable: \"-1\" is not a valid number of pods",
+            ],
+        ),
+        (
+            "{minAvailble: 1}",
+            vec![
+                "services.web.disruption_budget: unknown field \"minAvailble\"",
+                "(did you mean \"minAvailable\"?)",
+            ],
+        ),
+    ];
+    for (b, fragments) in cases {
+        assert_rejected(&budget(b), &fragments);
+    }
+    use crate::cluster::disruption::{DisruptionBudget, PodCount};
+    let read = |b: &str| load(&budget(b)).map(|s| s.services[0].disruption_budget);
+    assert_eq!(
+        read("{minAvailable: 1}").ok(),
+        Some(Some(DisruptionBudget::MinAvailable(PodCount::Count(1))))
+    );
+    assert_eq!(
+        read("{max_unavailable: 25%}").ok(),
+        Some(Some(DisruptionBudget::MaxUnavailable(PodCount::Percent(
+            25
+        ))))
+    );
+}
