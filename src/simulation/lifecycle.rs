@@ -129,10 +129,23 @@ impl Simulation<'_> {
         };
         let s = usize::from(pod.service);
         let spec = &self.scenario.services[s].pod;
-        match self
-            .scheduler
-            .schedule(spec, &self.nodes, &mut self.rng_scheduler)
+        self.workload_pods.clear();
+        self.workload_pods.resize(self.nodes.len(), 0);
+        for other in self.services[s]
+            .active
+            .iter()
+            .filter_map(|r| self.pods.get(*r))
         {
+            if let Some(i) = other.node.and_then(|id| self.node_index(id)) {
+                self.workload_pods[i] += 1;
+            }
+        }
+        match self.scheduler.schedule_replica(
+            spec,
+            &self.nodes,
+            &self.workload_pods,
+            &mut self.rng_scheduler,
+        ) {
             Ok(index) => {
                 self.bind(pod_ref, index, initial);
                 true

@@ -103,6 +103,8 @@ pub struct Simulation<'s> {
     next_node_id: u32,
     /// Pods not bound to a node, oldest first (the scheduler's unschedulable queue).
     pending: Vec<PodRef>,
+    /// Scratch for the scheduler: the scheduled pod's workload's pods on each node.
+    workload_pods: Vec<u32>,
     services: Vec<ServiceState>,
     pools: Vec<PoolState>,
     namespaces: Vec<NamespaceState>,
@@ -240,6 +242,7 @@ impl<'s> Simulation<'s> {
             node_extras: Vec::new(),
             next_node_id: 0,
             pending: Vec::new(),
+            workload_pods: Vec::new(),
             services,
             pools,
             namespaces,

@@ -465,24 +465,31 @@ fn several_metrics_take_the_largest_proposal_and_pods_metrics_follow_the_load() 
     );
 }
 
-/// Two 8-CPU nodes: one held by a 5-CPU pod, the other running both pods of `web`, which
-/// it can hand to the first. `web`'s replacements take 35 s to become Ready.
+/// Two 8-CPU nodes: a fixed one, and an autoscaled one running both pods of `web` (which
+/// prefers it), which it can hand to the first. `web`'s replacements take 35 s to be Ready.
 const BUDGETED_DRAIN: &str = r#"
 name: budgeted-drain
 seed: 4
 duration: 25m
 node_pools:
-  pool:
+  fixed:
     machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
-    initial_size: 2
-    autoscaling: {min_nodes: 1, max_nodes: 3}
+    initial_size: 1
+  elastic:
+    machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1.0}
+    initial_size: 1
+    autoscaling: {min_nodes: 0, max_nodes: 3}
 services:
-  big:
-    replicas: 1
-    resources: {requests: {cpu: "5", memory: 1Gi}}
   web:
     replicas: 2
     resources: {requests: {cpu: 500m, memory: 1Gi}}
+    affinity:
+      nodeAffinity:
+        preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            preference:
+              matchExpressions:
+                - {key: cloud.google.com/gke-nodepool, operator: In, values: [elastic]}
     startup: {image_pull: 30s, ready: 5s}
     load:
       arrivals: {rate: 50}
@@ -538,7 +545,7 @@ fn drains_respect_pod_disruption_budgets() {
     // minAvailable 2 leaves no disruption: the node is never unneeded, nothing is drained.
     let (outcome, seen) = budgeted_drain("disruption_budget: {min_available: 2}", "30s");
     assert!(events(&seen, EventKind::NodeDraining).is_empty());
-    assert_eq!(outcome.summary.node_pools["pool"].nodes.min, 2);
+    assert_eq!(outcome.summary.node_pools["elastic"].nodes.min, 1);
 
     // Replacements slower than the 2-minute eviction timeout: the drain gives up with the
     // second pod still there, and the node stays.

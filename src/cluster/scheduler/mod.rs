@@ -14,14 +14,15 @@
 //! | `node_affinity` | node selector, required terms | preferred terms (2) |
 //! | `node_resources_fit` | cpu, memory, pod count | LeastAllocated or MostAllocated (1) |
 //! | `balanced_allocation` | — | cpu/memory balance (1) |
+//! | `pod_topology_spread` | — | system default spreading of a workload's replicas (2) |
 //!
 //! Filters run in the default profile's order (the table's order), which matters for the
 //! `FitError` message: kube-scheduler stops at the first plugin that rejects a node.
 //!
 //! Not modelled, and named here so a reader of the results knows: NodeName, NodePorts, the volume
-//! plugins, PodTopologySpread (including its system default spreading constraints, which in a
-//! real cluster nudge replicas of one workload apart), InterPodAffinity, ImageLocality,
-//! preemption, extenders, nominated nodes and pod-level resources.
+//! plugins, pods' own topology spread constraints (PodTopologySpread scores with the system
+//! defaults only, and never filters), InterPodAffinity, ImageLocality, preemption, extenders,
+//! nominated nodes and pod-level resources.
 
 pub mod balanced_allocation;
 mod fit_error;
@@ -29,6 +30,7 @@ pub mod node_affinity;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 mod normalize;
+pub mod pod_topology_spread;
 mod schedule;
 pub mod taint_toleration;
 

@@ -18,7 +18,8 @@ use rand::{Rng, RngExt};
 use crate::cluster::node::Node;
 use crate::cluster::scheduler::{
     FitError, ResourceWeights, ScoringStrategy, balanced_allocation, default_normalize_score,
-    first_failing_plugin, node_affinity, node_resources_fit, node_unschedulable, taint_toleration,
+    first_failing_plugin, node_affinity, node_resources_fit, node_unschedulable,
+    pod_topology_spread, taint_toleration,
 };
 use crate::cluster::spec::{PodSpec, Toleration};
 use crate::units::Resources;
@@ -34,17 +35,20 @@ pub struct PluginWeights {
     pub node_resources_fit: u64,
     /// NodeResourcesBalancedAllocation (default 1).
     pub balanced_allocation: u64,
+    /// PodTopologySpread (default 2).
+    pub pod_topology_spread: u64,
 }
 
 impl Default for PluginWeights {
     /// kube-scheduler's default profile: TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1,
-    /// NodeResourcesBalancedAllocation 1.
+    /// NodeResourcesBalancedAllocation 1, PodTopologySpread 2.
     fn default() -> PluginWeights {
         PluginWeights {
             taint_toleration: 3,
             node_affinity: 2,
             node_resources_fit: 1,
             balanced_allocation: 1,
+            pod_topology_spread: 2,
         }
     }
 }
@@ -57,6 +61,7 @@ impl PluginWeights {
                 node_affinity: 0,
                 node_resources_fit: 0,
                 balanced_allocation: 0,
+                pod_topology_spread: 0,
             }
     }
 }
@@ -129,6 +134,8 @@ pub struct Scheduler {
     affinity_scores: Vec<u64>,
     /// TaintToleration scores of the feasible nodes, raw then normalized.
     taint_scores: Vec<u64>,
+    /// PodTopologySpread scores of the feasible nodes, normalized.
+    spread_scores: Vec<u64>,
 }
 
 impl Scheduler {
@@ -166,10 +173,35 @@ impl Scheduler {
         nodes: &[Node],
         rng: &mut R,
     ) -> Result<usize, FitError> {
+        self.schedule_cycle(CycleState::new(pod, None), nodes, rng)
+    }
+
+    /// As `schedule`, for a pod a Service and a ReplicaSet select, so that kube-scheduler's
+    /// system default topology spreading applies: `workload_pods[i]` counts the workload's
+    /// other non-terminating pods on `nodes[i]`.
+    ///
+    /// # Errors
+    /// `FitError` when no node can run the pod.
+    pub fn schedule_replica<R: Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        workload_pods: &[u32],
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
+        self.schedule_cycle(CycleState::new(pod, Some(workload_pods)), nodes, rng)
+    }
+
+    fn schedule_cycle<R: Rng + ?Sized>(
+        &mut self,
+        state: CycleState<'_>,
+        nodes: &[Node],
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
+        let pod = state.pod;
         if nodes.is_empty() {
             return Err(FitError::no_nodes());
         }
-        let state = CycleState::new(pod);
         self.find_feasible(&state, nodes);
         match self.feasible.as_slice() {
             [] => Err(diagnose(pod, nodes)),
@@ -226,6 +258,17 @@ impl Scheduler {
             )
         }));
         default_normalize_score(&mut self.taint_scores, true);
+        self.spread_scores.clear();
+        if let Some(workload_pods) = state.workload_pods {
+            pod_topology_spread::spread_scores(
+                &pod_topology_spread::system_default_constraints(workload_pods),
+                nodes,
+                &self.feasible,
+                |node| node_affinity::passes(pod, node),
+                false,
+                &mut self.spread_scores,
+            );
+        }
 
         let config = &self.config;
         let weights = &config.plugin_weights;
@@ -245,11 +288,13 @@ impl Scheduler {
                 balanced_allocation::balanced_allocation_score(pod.requests, node)
             };
             let affinity = self.affinity_scores.get(k).copied().unwrap_or(0);
+            let spread = self.spread_scores.get(k).copied().unwrap_or(0);
             let total = [
                 (weights.taint_toleration, self.taint_scores[k]),
                 (weights.node_affinity, affinity),
                 (weights.node_resources_fit, fit),
                 (weights.balanced_allocation, balanced),
+                (weights.pod_topology_spread, spread),
             ]
             .iter()
             .fold(0u64, |sum, &(w, s)| sum.saturating_add(w.saturating_mul(s)));
@@ -283,10 +328,13 @@ struct CycleState<'p> {
     skip_node_affinity: bool,
     /// BalancedAllocation's PreScore skips pods that request nothing.
     skip_balanced_allocation: bool,
+    /// PodTopologySpread: the workload's pods per node, or `None` for a pod no Service or
+    /// ReplicaSet selects (PreScore skips it).
+    workload_pods: Option<&'p [u32]>,
 }
 
 impl<'p> CycleState<'p> {
-    fn new(pod: &'p PodSpec) -> CycleState<'p> {
+    fn new(pod: &'p PodSpec, workload_pods: Option<&'p [u32]>) -> CycleState<'p> {
         CycleState {
             pod,
             rejects_cordoned: !node_unschedulable::tolerates_unschedulable(pod),
@@ -296,6 +344,7 @@ impl<'p> CycleState<'p> {
             ),
             skip_node_affinity: node_affinity::skips_score(&pod.affinity),
             skip_balanced_allocation: balanced_allocation::skips_score(pod.requests),
+            workload_pods,
         }
     }
 
@@ -606,7 +655,7 @@ mod tests {
             PodBuilder::new().memory(17 * GIB).build(),
         ];
         for pod in &pods {
-            let state = CycleState::new(pod);
+            let state = CycleState::new(pod, None);
             for node in &nodes {
                 assert_eq!(
                     state.is_feasible(node),
@@ -634,6 +683,7 @@ mod tests {
                 node_affinity: 0,
                 node_resources_fit: 0,
                 balanced_allocation: 0,
+                pod_topology_spread: 0,
             },
             ..SchedulerConfig::default()
         });
@@ -642,5 +692,34 @@ mod tests {
             .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
             .collect();
         assert_eq!(picks, [0, 1, 2, 3, 0]);
+    }
+
+    #[test]
+    fn replicas_of_a_workload_spread_over_nodes() {
+        // Two nodes with the same requests; one already runs a replica of the workload, the
+        // other a pod of something else. Only PodTopologySpread tells them apart.
+        let pod = PodBuilder::new().cpu_m(500).build();
+        let nodes: Vec<Node> = (0..2)
+            .map(|i| {
+                let name = format!("n{i}");
+                let mut node = NodeBuilder::new(&name)
+                    .label(crate::cluster::node::HOSTNAME_LABEL, &name)
+                    .build();
+                node.add_pod(&pod);
+                node
+            })
+            .collect();
+        let workload_pods = [1, 0];
+        let mut r = rng();
+        let mut scheduler = Scheduler::default();
+        for _ in 0..20 {
+            let pick = scheduler.schedule_replica(&pod, &nodes, &workload_pods, &mut r);
+            assert_eq!(pick, Ok(1));
+        }
+        // A bare pod sees a tie, broken at random.
+        let picks: std::collections::BTreeSet<usize> = (0..20)
+            .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+            .collect();
+        assert_eq!(picks.len(), 2);
     }
 }
