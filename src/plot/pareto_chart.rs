@@ -229,14 +229,16 @@ impl ParetoFigure<'_> {
         let (xr, yr) = chart.plotting_area().get_pixel_range();
         let bounds = (xr.start, yr.start, xr.end, yr.end);
         let top_left = Pos::new(HPos::Left, VPos::Top);
-        let placed = place_labels(&anchors, &sizes, bounds);
+        // Placed with room for the backing drawn around each label.
+        let padded: Vec<(i32, i32)> = sizes.iter().map(|&(w, h)| (w + 4, h + 4)).collect();
+        let placed = place_labels(&anchors, &padded, bounds);
         for ((text, at), (w, h)) in texts.iter().zip(placed).zip(sizes) {
             // A light backing keeps the text readable over grid, bars and lines.
-            let backing = [(at.0 - 2, at.1 - 1), (at.0 + w + 2, at.1 + h + 3)];
+            let backing = [at, (at.0 + w + 4, at.1 + h + 4)];
             root.draw(&Rectangle::new(backing, WHITE.mix(0.75).filled()))?;
             root.draw(&Text::new(
                 text.clone(),
-                at,
+                (at.0 + 2, at.1 + 1),
                 label_font.clone().pos(top_left),
             ))?;
         }
@@ -250,7 +252,8 @@ type Rect = (i32, i32, i32, i32);
 /// Top-left corners for labels of `sizes` (width, height) beside the points at `anchors`,
 /// each on the side where it overlaps least with the labels already placed, the markers and
 /// the outside of `bounds`. Earlier points are placed first; ties go to the first side tried
-/// (right, then left, above, below).
+/// (right, then left, above, below), then to rows stacked further above and below on the
+/// right and left, for points so close that every side of them is taken.
 pub(crate) fn place_labels(
     anchors: &[(i32, i32)],
     sizes: &[(i32, i32)],
@@ -258,13 +261,14 @@ pub(crate) fn place_labels(
 ) -> Vec<(i32, i32)> {
     const GAP: i32 = 11;
     const MARKER: i32 = 9;
+    const STACKED_ROWS: i32 = 3;
     let mut taken: Vec<Rect> = anchors
         .iter()
         .map(|&(x, y)| (x - MARKER, y - MARKER, x + MARKER, y + MARKER))
         .collect();
     let mut out = Vec::with_capacity(anchors.len());
     for (&(x, y), &(w, h)) in anchors.iter().zip(sizes) {
-        let candidates = [
+        let mut candidates = vec![
             (x + GAP, y - h - 2),
             (x + GAP, y + 2),
             (x - GAP - w, y - h - 2),
@@ -274,6 +278,13 @@ pub(crate) fn place_labels(
             (x + GAP, y - h / 2),
             (x - GAP - w, y - h / 2),
         ];
+        for row in 1..=STACKED_ROWS {
+            let up = y - h - 2 - row * (h + 2);
+            let down = y + 2 + row * (h + 2);
+            for left in [x + GAP, x - GAP - w] {
+                candidates.extend([(left, up), (left, down)]);
+            }
+        }
         let cost = |&(left, top): &(i32, i32)| -> i64 {
             let r = (left, top, left + w, top + h);
             let overlap: i64 = taken.iter().map(|t| overlap_area(r, *t)).sum();
@@ -319,6 +330,35 @@ mod tests {
             panic!("one label");
         };
         assert!(left + 80 <= 980, "{left}");
+    }
+
+    #[test]
+    fn labels_of_points_on_top_of_each_other_stack() {
+        // Six points within a few pixels: the eight sides cannot hold six wide labels without
+        // overlap, the stacked rows can.
+        let anchors = [
+            (500, 400),
+            (501, 402),
+            (500, 398),
+            (502, 400),
+            (499, 401),
+            (500, 399),
+        ];
+        let sizes = [(300, 16); 6];
+        let placed = place_labels(&anchors, &sizes, BOUNDS);
+        for i in 0..6 {
+            for j in 0..i {
+                let r = |k: usize| {
+                    (
+                        placed[k].0,
+                        placed[k].1,
+                        placed[k].0 + 300,
+                        placed[k].1 + 16,
+                    )
+                };
+                assert_eq!(overlap_area(r(i), r(j)), 0, "{placed:?}");
+            }
+        }
     }
 
     #[test]
