@@ -34,9 +34,9 @@
 //! for both; one that sets one uses the global threshold for the other.
 //!
 //! **Node counts.** A pool's size is its registered plus upcoming nodes (upstream's target
-//! size); `--max-nodes-total` counts registered plus upcoming nodes of every pool (upstream
-//! counts ready nodes only, so it can overshoot while nodes are on their way; counting upcoming
-//! ones keeps the limit a limit). Pools without `autoscaling` are neither grown nor shrunk.
+//! size); `--max-nodes-total` caps a scale-up at the registered plus upcoming nodes of every
+//! pool, as the orchestrator's `GetCappedNewNodeCount(count, len(nodes)+len(upcomingNodes))`
+//! does. Pools without `autoscaling` are neither grown nor shrunk.
 //!
 //! Simplifications, beyond those each module names: every registered node counts as ready;
 //! pods are not held back for being very new (upstream waits 2s for more pods); placement in
