@@ -37,6 +37,10 @@ pub enum EventKind {
     QuotaRejected,
     /// An HPA changed its target's replicas (with the metrics and conditions behind it).
     HpaRescale,
+    /// An alert rule started firing (with the value that made it).
+    AlertFiring,
+    /// A firing alert rule's condition no longer holds.
+    AlertResolved,
     /// An HPA's conditions changed without a rescale (for example it hit maxReplicas).
     HpaConditions,
 }

@@ -28,6 +28,9 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     /// Per namespace with a quota or a service.
     pub quotas: IndexMap<String, QuotaSummary>,
+    /// Per alert rule (absent without rules): what it did in the measured window.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub alerts: IndexMap<String, AlertSummary>,
 }
 
 /// The simulated span of the run.
@@ -233,6 +236,15 @@ pub struct ScalingSummary {
     /// HPA): the age of the sample it read, which explains part of the spread between seeds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hpa_sync_offset_s: Option<f64>,
+}
+
+/// What one alert rule did in the measured window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertSummary {
+    /// Times it started firing.
+    pub fired: u64,
+    /// Time it spent firing, in seconds.
+    pub firing_s: f64,
 }
 
 /// One namespace's quota outcomes.

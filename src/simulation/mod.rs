@@ -8,6 +8,7 @@
 //! **Invariant:** the simulation does no I/O itself (results go to the observer) and draws every
 //! random number from a named stream, so a run is a pure function of the scenario and seed.
 
+mod alerts;
 mod cluster_autoscaler;
 mod hpa;
 mod lifecycle;
@@ -26,6 +27,7 @@ use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
 use crate::controllers::hpa::{Hpa, HpaTimings};
 use crate::engine::Clock;
 use crate::engine::rng::{SimRng, stream};
+use crate::report::alerts::AlertState;
 use crate::report::stats::{Gauge, Latency};
 use crate::report::{ClusterEvent, Observer, Summary};
 use crate::scenario::Scenario;
@@ -105,6 +107,8 @@ pub struct Simulation<'s> {
     pending: Vec<PodRef>,
     /// Scratch for the scheduler: the scheduled pod's workload's pods on each node.
     workload_pods: Vec<u32>,
+    /// Per alert rule of the scenario's monitoring: its state between evaluations.
+    alerts: Vec<AlertState>,
     services: Vec<ServiceState>,
     pools: Vec<PoolState>,
     namespaces: Vec<NamespaceState>,
@@ -243,6 +247,7 @@ impl<'s> Simulation<'s> {
             next_node_id: 0,
             pending: Vec::new(),
             workload_pods: Vec::new(),
+            alerts: vec![AlertState::default(); scenario.monitoring.alerts.len()],
             services,
             pools,
             namespaces,

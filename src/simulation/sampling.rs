@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 
 use crate::report::stats::Gauge;
 use crate::report::summary::{
-    AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolSummary, QuotaSummary,
-    RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan, Summary,
+    AlertSummary, AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolSummary,
+    QuotaSummary, RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan, Summary,
 };
 use crate::report::timeseries::round;
 use crate::report::{IntervalRow, Observer, PoolInterval, ServiceInterval};
@@ -51,7 +51,8 @@ impl Simulation<'_> {
                 interval.latency.clear();
                 row
             })
-            .collect();
+            .collect::<Vec<_>>();
+        self.evaluate_alerts(&services);
         let pools = self
             .pools
             .iter()
@@ -247,6 +248,21 @@ impl Simulation<'_> {
                 )
             })
             .collect();
+        let alerts = scenario
+            .monitoring
+            .alerts
+            .iter()
+            .zip(&self.alerts)
+            .map(|(rule, state)| {
+                (
+                    rule.name.clone(),
+                    AlertSummary {
+                        fired: state.fired,
+                        firing_s: round(state.firing_time(now, self.warmup_end).as_secs_f64(), 3),
+                    },
+                )
+            })
+            .collect();
         Summary {
             scenario: scenario.name.clone(),
             seed: scenario.seed,
@@ -262,6 +278,7 @@ impl Simulation<'_> {
             node_pools,
             services,
             quotas,
+            alerts,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod alerts;
 mod autoscaling;
 mod bad_input;
 mod check;

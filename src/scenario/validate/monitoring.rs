@@ -69,6 +69,13 @@ impl Cx<'_> {
                     "expected a name, such as HighCPUUsage",
                 ));
             }
+            if alerts.iter().any(|r: &AlertRule| r.name == a.alert) {
+                return Err(self.invalid(
+                    &format!("{path}.alert"),
+                    format!("\"{}\" is used by an earlier rule", a.alert),
+                    "expected unique alert names, which summary.json reports them by",
+                ));
+            }
             let service = resolve(&format!("{path}.service"), &a.service)?;
             let metric = match a.metric.as_str() {
                 "cpu_utilization" => AlertMetric::CpuUtilization,

@@ -411,6 +411,12 @@ fn autoscaling_and_monitoring_are_checked() {
             ),
             vec!["monitoring.scrape[1].job: \"j\" is used by an earlier job"],
         ),
+        (
+            format!(
+                "{BASE}monitoring: {{alerts: [{{alert: A, service: web, metric: pending_pods, threshold: 1}}, {{alert: A, service: web, metric: pending_pods, threshold: 2}}]}}\n"
+            ),
+            vec!["monitoring.alerts[1].alert: \"A\" is used by an earlier rule"],
+        ),
     ];
     for (yaml, fragments) in &cases {
         assert_rejected(yaml, fragments);
