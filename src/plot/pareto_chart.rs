@@ -332,6 +332,20 @@ mod tests {
         assert!(left + 80 <= 980, "{left}");
     }
 
+    /// Places labels of `sizes` at `anchors` and asserts that no two overlap.
+    fn assert_placed_apart(anchors: &[(i32, i32)], sizes: &[(i32, i32)]) {
+        let placed = place_labels(anchors, sizes, BOUNDS);
+        let rect = |k: usize| {
+            let ((left, top), (w, h)) = (placed[k], sizes[k]);
+            (left, top, left + w, top + h)
+        };
+        for i in 0..placed.len() {
+            for j in 0..i {
+                assert_eq!(overlap_area(rect(i), rect(j)), 0, "{placed:?}");
+            }
+        }
+    }
+
     #[test]
     fn labels_of_points_on_top_of_each_other_stack() {
         // Six points within a few pixels: the eight sides cannot hold six wide labels without
@@ -344,40 +358,11 @@ mod tests {
             (499, 401),
             (500, 399),
         ];
-        let sizes = [(300, 16); 6];
-        let placed = place_labels(&anchors, &sizes, BOUNDS);
-        for i in 0..6 {
-            for j in 0..i {
-                let r = |k: usize| {
-                    (
-                        placed[k].0,
-                        placed[k].1,
-                        placed[k].0 + 300,
-                        placed[k].1 + 16,
-                    )
-                };
-                assert_eq!(overlap_area(r(i), r(j)), 0, "{placed:?}");
-            }
-        }
+        assert_placed_apart(&anchors, &[(300, 16); 6]);
     }
 
     #[test]
     fn labels_of_close_points_do_not_overlap() {
-        let anchors = [(300, 300), (310, 290), (305, 310)];
-        let sizes = [(120, 20); 3];
-        let placed = place_labels(&anchors, &sizes, BOUNDS);
-        for i in 0..3 {
-            for j in 0..i {
-                let r = |k: usize| {
-                    (
-                        placed[k].0,
-                        placed[k].1,
-                        placed[k].0 + 120,
-                        placed[k].1 + 20,
-                    )
-                };
-                assert_eq!(overlap_area(r(i), r(j)), 0, "{placed:?}");
-            }
-        }
+        assert_placed_apart(&[(300, 300), (310, 290), (305, 310)], &[(120, 20); 3]);
     }
 }

@@ -7,6 +7,7 @@
 //! sections live in the sibling files. Nothing here reads files or parses YAML.
 
 mod autoscaling;
+mod cluster_autoscaler;
 mod limits;
 mod load;
 mod monitoring;

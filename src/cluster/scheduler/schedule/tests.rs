@@ -1,0 +1,354 @@
+//! The scheduling cycle against hand-built clusters: feasible-node search, scoring, ties.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::*;
+use crate::cluster::scheduler::{filter, fits};
+use crate::cluster::spec::TaintEffect::{NoSchedule, PreferNoSchedule};
+use crate::cluster::spec::TolerationOperator::Exists;
+use crate::cluster::testing::{NodeBuilder, PodBuilder};
+use crate::units::Bytes;
+
+const GIB: u64 = Bytes::GIB;
+
+fn rng() -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(7)
+}
+
+fn identical_nodes(n: usize) -> Vec<Node> {
+    (0..n)
+        .map(|i| NodeBuilder::new(&format!("n{i}")).build())
+        .collect()
+}
+
+#[test]
+fn feasible_nodes_to_find_follows_the_adaptive_rule() {
+    let cases = [
+        // (percentage, nodes, to find)
+        (0, 0, 0),
+        (0, 99, 99),
+        // 100 nodes: 50% = 50, raised to the minimum of 100.
+        (0, 100, 100),
+        // 50 - 1000/125 = 42% of 1000 = 420.
+        (0, 1_000, 420),
+        // 50 - 5000/125 = 10% of 5000 = 500.
+        (0, 5_000, 500),
+        // 50 - 6000/125 = 2% -> floor of 5% of 6000 = 300.
+        (0, 6_000, 300),
+        // 50 - 10000/125 would be negative -> 5% = 500.
+        (0, 10_000, 500),
+        // An explicit percentage: 30% of 1000 = 300; 30% of 200 = 60 -> 100.
+        (30, 1_000, 300),
+        (30, 200, 100),
+        (30, 50, 50),
+        // Above 100 acts as 100.
+        (150, 1_000, 1_000),
+    ];
+    for (percentage, nodes, want) in cases {
+        assert_eq!(
+            num_feasible_nodes_to_find(percentage, nodes),
+            want,
+            "{percentage}% of {nodes}"
+        );
+    }
+}
+
+#[test]
+fn least_allocated_spreads_and_most_allocated_packs() {
+    let busy = PodBuilder::new().cpu_m(2_000).memory(8 * GIB).build();
+    let nodes = vec![
+        NodeBuilder::new("busy").with_pod(&busy).build(),
+        NodeBuilder::new("empty").build(),
+    ];
+    let pod = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+    let mut spread = Scheduler::default();
+    assert_eq!(spread.schedule(&pod, &nodes, &mut rng()), Ok(1));
+    let mut pack = Scheduler::new(SchedulerConfig {
+        scoring_strategy: ScoringStrategy::MostAllocated,
+        ..SchedulerConfig::default()
+    });
+    assert_eq!(pack.schedule(&pod, &nodes, &mut rng()), Ok(0));
+}
+
+#[test]
+fn preferred_affinity_outweighs_free_room() {
+    // "memory" is busier: LeastAllocated prefers "compute" by (75+75)/2 - (50+50)/2 = 25
+    // points, weight 1; the preferred term gives "memory" 100 points, weight 2.
+    let busy = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+    let nodes = vec![
+        NodeBuilder::new("compute")
+            .label("node-type", "compute-optimized")
+            .build(),
+        NodeBuilder::new("memory")
+            .label("node-type", "memory-optimized")
+            .with_pod(&busy)
+            .build(),
+    ];
+    let pod = PodBuilder::new()
+        .cpu_m(1_000)
+        .memory(4 * GIB)
+        .preferred_in(100, "node-type", "memory-optimized")
+        .build();
+    assert_eq!(
+        Scheduler::default().schedule(&pod, &nodes, &mut rng()),
+        Ok(1)
+    );
+    // Without the preference, free room decides.
+    let plain = PodBuilder::new().cpu_m(1_000).memory(4 * GIB).build();
+    assert_eq!(
+        Scheduler::default().schedule(&plain, &nodes, &mut rng()),
+        Ok(0)
+    );
+}
+
+#[test]
+fn prefer_no_schedule_taints_are_avoided_unless_tolerated() {
+    let nodes = vec![
+        NodeBuilder::new("tainted")
+            .taint("spot", "true", PreferNoSchedule)
+            .build(),
+        NodeBuilder::new("plain")
+            .with_pod(&PodBuilder::new().cpu_m(1_000).build())
+            .build(),
+    ];
+    let pod = PodBuilder::new().cpu_m(500).memory(GIB).build();
+    // plain: TaintToleration 100×3; tainted: 0×3. Free room favours tainted by a few points.
+    assert_eq!(
+        Scheduler::default().schedule(&pod, &nodes, &mut rng()),
+        Ok(1)
+    );
+    let tolerant = PodBuilder::new()
+        .cpu_m(500)
+        .memory(GIB)
+        .toleration("spot", Exists, "", None)
+        .build();
+    assert_eq!(
+        Scheduler::default().schedule(&tolerant, &nodes, &mut rng()),
+        Ok(0)
+    );
+}
+
+#[test]
+fn a_single_feasible_node_is_chosen_without_drawing() {
+    let nodes = vec![
+        NodeBuilder::new("small").allocatable(500, GIB).build(),
+        NodeBuilder::new("big").build(),
+        NodeBuilder::new("tainted")
+            .taint("a", "b", NoSchedule)
+            .build(),
+    ];
+    let pod = PodBuilder::new().cpu_m(1_000).build();
+    let mut r = rng();
+    let before = r.clone();
+    assert_eq!(Scheduler::default().schedule(&pod, &nodes, &mut r), Ok(1));
+    assert_eq!(r, before);
+}
+
+#[test]
+fn ties_are_broken_uniformly() {
+    let nodes = identical_nodes(3);
+    let pod = PodBuilder::new().cpu_m(100).build();
+    let mut scheduler = Scheduler::default();
+    let mut r = rng();
+    let mut picks = [0u32; 3];
+    for _ in 0..3_000 {
+        let i = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+        picks[i] += 1;
+    }
+    for count in picks {
+        assert!((900..=1_100).contains(&count), "{picks:?}");
+    }
+}
+
+#[test]
+fn same_seed_same_choices() {
+    let nodes = identical_nodes(5);
+    let pod = PodBuilder::new().cpu_m(100).build();
+    let run = || {
+        let mut scheduler = Scheduler::default();
+        let mut r = rng();
+        (0..50)
+            .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn large_clusters_are_searched_from_a_rotating_start() {
+    // 200 nodes: 50 - 200/125 = 49% = 98, raised to 100 feasible nodes per cycle.
+    let nodes = identical_nodes(200);
+    let pod = PodBuilder::new().cpu_m(100).build();
+    let mut scheduler = Scheduler::default();
+    let mut r = rng();
+    let first = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+    assert!(first < 100, "{first}");
+    assert_eq!(scheduler.next_start_node_index(), 100);
+    let second = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+    assert!((100..200).contains(&second), "{second}");
+    assert_eq!(scheduler.next_start_node_index(), 0);
+    // Infeasible nodes count as processed too: with the first 50 cordoned, the search from 0
+    // visits 150 nodes to find 100 feasible ones.
+    let mut nodes = nodes;
+    for node in &mut nodes[..50] {
+        node.unschedulable = true;
+    }
+    let third = scheduler.schedule(&pod, &nodes, &mut r).expect("fits");
+    assert!((50..150).contains(&third), "{third}");
+    assert_eq!(scheduler.next_start_node_index(), 150);
+    // A shrunken node list does not break the rotation.
+    let few = identical_nodes(3);
+    scheduler.schedule(&pod, &few, &mut r).expect("fits");
+    assert_eq!(scheduler.next_start_node_index(), 0);
+}
+
+#[test]
+fn fit_error_counts_the_first_failing_plugin_per_node() {
+    let nodes = vec![
+        NodeBuilder::new("small-1")
+            .label("pool", "a")
+            .allocatable(500, GIB)
+            .build(),
+        NodeBuilder::new("small-2")
+            .label("pool", "a")
+            .allocatable(500, GIB)
+            .build(),
+        NodeBuilder::new("other-1").label("pool", "b").build(),
+        NodeBuilder::new("other-2").label("pool", "b").build(),
+        // Wrong pool and too small: only NodeAffinity, which runs first, is counted.
+        NodeBuilder::new("other-3")
+            .label("pool", "b")
+            .allocatable(500, GIB)
+            .build(),
+    ];
+    let pod = PodBuilder::new()
+        .cpu_m(1_000)
+        .node_selector("pool", "a")
+        .build();
+    let error = Scheduler::default()
+        .schedule(&pod, &nodes, &mut rng())
+        .expect_err("nothing fits");
+    assert_eq!(
+        error.to_string(),
+        "0/5 nodes are available: 2 Insufficient cpu, \
+         3 node(s) didn't match Pod's node affinity/selector."
+    );
+    // A cordoned node is reported as such, whatever else is wrong with it.
+    let cordoned = vec![
+        NodeBuilder::new("c")
+            .allocatable(500, GIB)
+            .unschedulable()
+            .build(),
+    ];
+    let error = Scheduler::default()
+        .schedule(&pod, &cordoned, &mut rng())
+        .expect_err("nothing fits");
+    assert_eq!(
+        error.to_string(),
+        "0/1 nodes are available: 1 node(s) were unschedulable."
+    );
+    let error = Scheduler::default()
+        .schedule(&pod, &[], &mut rng())
+        .expect_err("no nodes");
+    assert_eq!(error.to_string(), "no nodes available to schedule pods");
+}
+
+#[test]
+fn fast_feasibility_agrees_with_the_filters() {
+    let nodes = vec![
+        NodeBuilder::new("plain").build(),
+        NodeBuilder::new("cordoned").unschedulable().build(),
+        NodeBuilder::new("tainted")
+            .taint("a", "b", NoSchedule)
+            .build(),
+        NodeBuilder::new("soft")
+            .taint("a", "b", PreferNoSchedule)
+            .build(),
+        NodeBuilder::new("labelled").label("pool", "a").build(),
+        NodeBuilder::new("small").allocatable(500, GIB).build(),
+        NodeBuilder::new("full").max_pods(0).build(),
+    ];
+    let pods = [
+        PodBuilder::new().build(),
+        PodBuilder::new().cpu_m(1_000).memory(GIB).build(),
+        PodBuilder::new().node_selector("pool", "a").build(),
+        PodBuilder::new().toleration("", Exists, "", None).build(),
+        PodBuilder::new()
+            .toleration(
+                node_unschedulable::UNSCHEDULABLE_TAINT_KEY,
+                Exists,
+                "",
+                None,
+            )
+            .build(),
+        PodBuilder::new().memory(17 * GIB).build(),
+    ];
+    for pod in &pods {
+        let state = CycleState::new(pod, None);
+        for node in &nodes {
+            assert_eq!(
+                state.is_feasible(node),
+                filter(pod, node).is_empty(),
+                "{pod:?} on {}",
+                node.name
+            );
+            assert_eq!(
+                fits(pod, node),
+                filter(pod, node).is_empty(),
+                "{pod:?} on {}",
+                node.name
+            );
+        }
+    }
+}
+
+#[test]
+fn zero_weights_take_the_first_feasible_node() {
+    let nodes = identical_nodes(4);
+    let pod = PodBuilder::new().cpu_m(100).build();
+    let mut scheduler = Scheduler::new(SchedulerConfig {
+        plugin_weights: PluginWeights {
+            taint_toleration: 0,
+            node_affinity: 0,
+            node_resources_fit: 0,
+            balanced_allocation: 0,
+            pod_topology_spread: 0,
+        },
+        ..SchedulerConfig::default()
+    });
+    let mut r = rng();
+    let picks: Vec<usize> = (0..5)
+        .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+        .collect();
+    assert_eq!(picks, [0, 1, 2, 3, 0]);
+}
+
+#[test]
+fn replicas_of_a_workload_spread_over_nodes() {
+    // Two nodes with the same requests; one already runs a replica of the workload, the
+    // other a pod of something else. Only PodTopologySpread tells them apart.
+    let pod = PodBuilder::new().cpu_m(500).build();
+    let nodes: Vec<Node> = (0..2)
+        .map(|i| {
+            let name = format!("n{i}");
+            let mut node = NodeBuilder::new(&name)
+                .label(crate::cluster::node::HOSTNAME_LABEL, &name)
+                .build();
+            node.add_pod(&pod);
+            node
+        })
+        .collect();
+    let workload_pods = [1, 0];
+    let mut r = rng();
+    let mut scheduler = Scheduler::default();
+    for _ in 0..20 {
+        let pick = scheduler.schedule_replica(&pod, &nodes, &workload_pods, &mut r);
+        assert_eq!(pick, Ok(1));
+    }
+    // A bare pod sees a tie, broken at random.
+    let picks: std::collections::BTreeSet<usize> = (0..20)
+        .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
+        .collect();
+    assert_eq!(picks.len(), 2);
+}

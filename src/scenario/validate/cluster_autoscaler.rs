@@ -1,0 +1,150 @@
+//! `autoscaling.cluster_autoscaler`: the Cluster Autoscaler's flags, with cluster-autoscaler's
+//! own defaults.
+
+use crate::scenario::error::Error;
+use crate::scenario::model::{ClusterAutoscalerSpec, Expander, NodePool};
+use crate::scenario::schema::ClusterAutoscalerFile;
+use crate::units::SimDuration;
+
+use super::Cx;
+
+const EXPANDERS: [&str; 5] = ["random", "most-pods", "least-waste", "price", "priority"];
+
+impl Cx<'_> {
+    /// `autoscaling.cluster_autoscaler`; `None` when it is disabled.
+    pub(super) fn cluster_autoscaler(
+        &self,
+        ca: &ClusterAutoscalerFile,
+        pools: &[NodePool],
+    ) -> Result<Option<ClusterAutoscalerSpec>, Error> {
+        let path = "autoscaling.cluster_autoscaler";
+        let p = |field: &str| format!("{path}.{field}");
+        let d = default_cluster_autoscaler();
+        let scan_interval = self.optional_positive_duration(
+            &p("scan_interval"),
+            ca.scan_interval.as_ref(),
+            d.scan_interval,
+        )?;
+        let expanders = match &ca.expander {
+            None => d.expanders.clone(),
+            Some(list) => {
+                let mut out = Vec::with_capacity(list.0.len());
+                for (i, name) in list.0.iter().enumerate() {
+                    let epath = if list.0.len() == 1 {
+                        p("expander")
+                    } else {
+                        format!("{}[{i}]", p("expander"))
+                    };
+                    let e = match name.as_str() {
+                        "random" => Expander::Random,
+                        "most-pods" => Expander::MostPods,
+                        "least-waste" => Expander::LeastWaste,
+                        "price" => Expander::Price,
+                        "priority" => Expander::Priority,
+                        other => return Err(self.unknown(&epath, "expander", other, &EXPANDERS)),
+                    };
+                    if out.contains(&e) {
+                        return Err(self.invalid(
+                            &epath,
+                            format!("\"{name}\" is listed twice"),
+                            "expected each expander once",
+                        ));
+                    }
+                    out.push(e);
+                }
+                out
+            }
+        };
+        let mut priorities = Vec::with_capacity(ca.priorities.0.len());
+        for (pool, value) in &ca.priorities.0 {
+            let ppath = format!("{}.{pool}", p("priorities"));
+            if !pools.iter().any(|np| &np.name == pool) {
+                let names: Vec<&str> = pools.iter().map(|np| np.name.as_str()).collect();
+                return Err(self.unknown(&ppath, "node pool", pool, &names));
+            }
+            let v = value.text().parse::<i32>().map_err(|_| {
+                self.invalid(
+                    &ppath,
+                    format!("\"{}\" is not a valid priority", value.text()),
+                    "expected a whole number (higher wins)",
+                )
+            })?;
+            priorities.push((pool.clone(), v));
+        }
+        if expanders.contains(&Expander::Priority) && priorities.is_empty() {
+            return Err(self.invalid(
+                &p("expander"),
+                "the priority expander is chosen, but no priorities are given",
+                format!("expected {path}.priorities, such as {{pool-name: 10}}"),
+            ));
+        }
+        let max_nodes_total = match &ca.max_nodes_total {
+            Some(s) => self.whole_u32(&p("max_nodes_total"), s, "count", 0, u32::MAX)?,
+            None => d.max_nodes_total,
+        };
+        let scale_down_utilization_threshold = match &ca.scale_down_utilization_threshold {
+            Some(s) => self.real(
+                &p("scale_down_utilization_threshold"),
+                s,
+                |v| v > 0.0 && v <= 1.0,
+                "expected a fraction in (0, 1], such as 0.5",
+            )?,
+            None => d.scale_down_utilization_threshold,
+        };
+        let duration = |field: &str, s: Option<&crate::scenario::schema::Scalar>, default| {
+            self.optional_duration(&p(field), s, default)
+        };
+        let spec = ClusterAutoscalerSpec {
+            scan_interval,
+            expanders,
+            priorities,
+            max_nodes_total,
+            scale_down_enabled: ca.scale_down_enabled.unwrap_or(d.scale_down_enabled),
+            scale_down_utilization_threshold,
+            scale_down_unneeded_time: duration(
+                "scale_down_unneeded_time",
+                ca.scale_down_unneeded_time.as_ref(),
+                d.scale_down_unneeded_time,
+            )?,
+            scale_down_delay_after_add: duration(
+                "scale_down_delay_after_add",
+                ca.scale_down_delay_after_add.as_ref(),
+                d.scale_down_delay_after_add,
+            )?,
+            scale_down_delay_after_delete: duration(
+                "scale_down_delay_after_delete",
+                ca.scale_down_delay_after_delete.as_ref(),
+                scan_interval,
+            )?,
+            scale_down_delay_after_failure: duration(
+                "scale_down_delay_after_failure",
+                ca.scale_down_delay_after_failure.as_ref(),
+                d.scale_down_delay_after_failure,
+            )?,
+            max_node_provision_time: self.optional_positive_duration(
+                &p("max_node_provision_time"),
+                ca.max_node_provision_time.as_ref(),
+                d.max_node_provision_time,
+            )?,
+        };
+        Ok((ca.enabled != Some(false)).then_some(spec))
+    }
+}
+
+/// cluster-autoscaler's own flag defaults.
+pub(super) fn default_cluster_autoscaler() -> ClusterAutoscalerSpec {
+    let scan_interval = SimDuration::from_secs(10);
+    ClusterAutoscalerSpec {
+        scan_interval,
+        expanders: vec![Expander::LeastWaste],
+        priorities: Vec::new(),
+        max_nodes_total: 0,
+        scale_down_enabled: true,
+        scale_down_utilization_threshold: 0.5,
+        scale_down_unneeded_time: SimDuration::from_secs(600),
+        scale_down_delay_after_add: SimDuration::from_secs(600),
+        scale_down_delay_after_delete: scan_interval,
+        scale_down_delay_after_failure: SimDuration::from_secs(180),
+        max_node_provision_time: SimDuration::from_secs(900),
+    }
+}
