@@ -130,16 +130,8 @@ impl Simulation<'_> {
         let s = usize::from(pod.service);
         let spec = &self.scenario.services[s].pod;
         self.workload_pods.clear();
-        self.workload_pods.resize(self.nodes.len(), 0);
-        for other in self.services[s]
-            .active
-            .iter()
-            .filter_map(|r| self.pods.get(*r))
-        {
-            if let Some(i) = other.node.and_then(|id| self.node_index(id)) {
-                self.workload_pods[i] += 1;
-            }
-        }
+        self.workload_pods
+            .extend(self.node_extras.iter().map(|e| e.active_pods[s]));
         match self.scheduler.schedule_replica(
             spec,
             &self.nodes,
@@ -179,6 +171,7 @@ impl Simulation<'_> {
         let spec = &self.scenario.services[s].pod;
         let node = &mut self.nodes[index];
         node.add_pod(spec);
+        self.node_extras[index].active_pods[s] += 1;
         let pool = usize::from(node.pool.0);
         pod.node = Some(node.id);
         pod.phase = PodPhase::Starting;
@@ -262,6 +255,9 @@ impl Simulation<'_> {
         let s = usize::from(pod.service);
         let serial = pod.serial;
         let idle = pod.server.in_flight() == 0;
+        if let Some(i) = pod.node.and_then(|id| self.node_index(id)) {
+            self.node_extras[i].uncount_active_pod(s);
+        }
         let svc = &mut self.services[s];
         svc.active.retain(|r| *r != pod_ref);
         svc.terminating.push(pod_ref);
@@ -333,6 +329,9 @@ impl Simulation<'_> {
         });
         if let Some(i) = node_index {
             self.account_requests(usize::from(self.nodes[i].pool.0), spec.requests, -1);
+            if pod.phase != PodPhase::Terminating {
+                self.node_extras[i].uncount_active_pod(s);
+            }
         }
         let measured = now > self.warmup_end;
         let svc = &mut self.services[s];

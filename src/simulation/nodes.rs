@@ -258,6 +258,7 @@ impl Simulation<'_> {
         self.nodes.push(node);
         self.node_extras.push(NodeExtra {
             image_ready_at: vec![None; self.services.len()],
+            active_pods: vec![0; self.services.len()],
             draining: false,
             evict_until: SimTime::ZERO,
         });

@@ -23,6 +23,8 @@ impl Simulation<'_> {
         }
         self.expire_all_queues(now);
         self.collect_cpu_usage(now);
+        #[cfg(test)]
+        self.assert_active_pod_counts();
         let width = now.since(self.last_row);
         let width_s = width.as_secs_f64();
         let services = self

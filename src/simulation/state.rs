@@ -356,10 +356,22 @@ pub(crate) struct PoolState {
 pub(crate) struct NodeExtra {
     /// Per service: when its image is (or will be) on the node.
     pub(crate) image_ready_at: Vec<Option<SimTime>>,
+    /// Per service: its pods bound to the node and not terminating (what PodTopologySpread
+    /// counts).
+    pub(crate) active_pods: Vec<u32>,
     /// Whether the Cluster Autoscaler is draining the node for removal.
     pub(crate) draining: bool,
     /// While draining: when the Cluster Autoscaler stops retrying refused evictions.
     pub(crate) evict_until: SimTime,
+}
+
+impl NodeExtra {
+    /// One of service `s`'s pods on the node stops being active (terminating or deleted).
+    pub(crate) fn uncount_active_pod(&mut self, s: usize) {
+        self.active_pods[s] = self.active_pods[s]
+            .checked_sub(1)
+            .expect("a pod leaving a node was counted when it was bound there");
+    }
 }
 
 /// One namespace's quota state.

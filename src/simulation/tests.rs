@@ -262,3 +262,20 @@ fn a_pod_still_busy_after_its_grace_period_is_killed() {
         r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end
     );
 }
+
+impl Simulation<'_> {
+    /// Every node's per-service count of active pods equals a recount of the pods.
+    pub(crate) fn assert_active_pod_counts(&self) {
+        for (i, (node, extra)) in self.nodes.iter().zip(&self.node_extras).enumerate() {
+            for (s, svc) in self.services.iter().enumerate() {
+                let recount = svc
+                    .active
+                    .iter()
+                    .filter_map(|r| self.pods.get(*r))
+                    .filter(|p| p.node == Some(node.id))
+                    .count() as u32;
+                assert_eq!(extra.active_pods[s], recount, "node {i}, service {s}");
+            }
+        }
+    }
+}
