@@ -10,8 +10,8 @@ use crate::scenario::model::{
 use crate::scenario::schema::{AutoscalingFile, HpaFile, MetricFile, ScalingRulesFile, TargetFile};
 use crate::units::{Bytes, SimDuration};
 
-use super::Cx;
 use super::cluster_autoscaler::default_cluster_autoscaler;
+use super::{Cx, MAX_REPLICAS};
 
 const METRIC_TYPES: [&str; 2] = ["Resource", "Pods"];
 const RESOURCE_NAMES: [&str; 2] = ["cpu", "memory"];
@@ -93,7 +93,9 @@ impl Cx<'_> {
             }
         }
         let min_replicas = match &h.min_replicas {
-            Some(s) => self.whole_u32(&format!("{path}.minReplicas"), s, "count", 1, u32::MAX)?,
+            Some(s) => {
+                self.whole_u32(&format!("{path}.minReplicas"), s, "count", 1, MAX_REPLICAS)?
+            }
             None => 1,
         };
         let max_replicas = self.whole_u32(
@@ -101,7 +103,7 @@ impl Cx<'_> {
             &h.max_replicas,
             "count",
             1,
-            u32::MAX,
+            MAX_REPLICAS,
         )?;
         if max_replicas < min_replicas {
             return Err(self.invalid(

@@ -102,6 +102,13 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
     })
 }
 
+/// Most rows a run's time series may have: a million rows of timeseries.csv is already a
+/// file of hundreds of megabytes, and each row is an event of its own.
+pub(crate) const MAX_TIMESERIES_ROWS: u64 = 1_000_000;
+
+/// Most pods one service may ask for: Kubernetes' tested limit of pods per cluster.
+pub(crate) const MAX_REPLICAS: u32 = 150_000;
+
 /// The rules tying the run's length, warmup and resolution together; also checked again when
 /// the command line overrides the duration.
 pub(crate) fn check_run_length(
@@ -121,6 +128,17 @@ pub(crate) fn check_run_length(
         return Err(Problem::new(
             format!("\"{resolution}\" is longer than the duration {duration}"),
             "expected a resolution <= duration",
+        )
+        .at(origin, "resolution"));
+    }
+    let rows = duration.0 / resolution.0.max(1);
+    if rows > MAX_TIMESERIES_ROWS {
+        let finest = SimDuration(duration.0.div_ceil(MAX_TIMESERIES_ROWS));
+        return Err(Problem::new(
+            format!("\"{resolution}\" gives {rows} time-series rows over {duration}"),
+            format!(
+                "expected at most {MAX_TIMESERIES_ROWS} rows: a resolution of {finest} or coarser"
+            ),
         )
         .at(origin, "resolution"));
     }

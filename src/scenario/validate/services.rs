@@ -18,8 +18,8 @@ use crate::scenario::schema::{
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{DurationDist, LoadBalancerPolicy};
 
-use super::Cx;
 use super::pools::{TAINT_EFFECTS, taint_effect};
+use super::{Cx, MAX_REPLICAS};
 
 const LOAD_BALANCERS: [&str; 3] = ["round-robin", "random", "least-requests"];
 const SELECTOR_OPERATORS: [&str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
@@ -38,7 +38,7 @@ impl Cx<'_> {
         let namespace = s.namespace.clone().unwrap_or_else(|| "default".to_string());
         self.dns_label(&format!("{path}.namespace"), "namespace", &namespace)?;
         let replicas = match &s.replicas {
-            Some(r) => self.whole_u32(&format!("{path}.replicas"), r, "count", 0, u32::MAX)?,
+            Some(r) => self.whole_u32(&format!("{path}.replicas"), r, "count", 0, MAX_REPLICAS)?,
             None => 1,
         };
 

@@ -197,6 +197,19 @@ fn bad_durations_are_rejected() {
                 "resolution <= duration",
             ],
         ),
+        (
+            base_with("duration: 1h", "duration: 1h\nresolution: 1ms"),
+            &[
+                "resolution: \"1ms\" gives 3600000 time-series rows over 1h0m0s",
+                "at most 1000000 rows: a resolution of 3600us or coarser",
+            ],
+        ),
+        (
+            base_with("replicas: 2", "replicas: 1e9"),
+            &[
+                "services.web.replicas: \"1000000000\" is out of range; expected a whole number from 0 to 150000",
+            ],
+        ),
     ];
     for (yaml, fragments) in cases {
         assert_rejected(yaml, fragments);

@@ -65,7 +65,7 @@ fn the_documented_example_message_is_exact() {
     let err = load(&base_with("replicas: 2", "replicas: -3")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "x.yaml: services.web.replicas: \"-3\" is not a valid count; expected a whole number >= 0"
+        "x.yaml: services.web.replicas: \"-3\" is not a valid count; expected a whole number from 0 to 150000"
     );
     assert_eq!(err.path(), "services.web.replicas");
 }
