@@ -31,6 +31,8 @@ pub enum EventKind {
     /// A drain gave up: pods its disruption budgets kept were still there after the eviction
     /// timeout; the node stays and loses its taint.
     NodeDrainFailed,
+    /// The cloud preempted a Spot VM: its pods are terminated and a replacement is asked for.
+    NodePreempted,
     /// A node was removed (billing stops).
     NodeRemoved,
     /// A pod creation was refused by a ResourceQuota.

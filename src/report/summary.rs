@@ -95,10 +95,13 @@ pub struct PoolSummary {
     pub nodes: Level,
     /// Nodes registered and Ready.
     pub nodes_ready: Level,
-    /// Nodes the Cluster Autoscaler asked for.
+    /// Nodes asked for in the measured window: by the Cluster Autoscaler, or to replace a
+    /// preempted Spot VM.
     pub nodes_added: u64,
-    /// Nodes removed: scaled down, or given up on while provisioning.
+    /// Nodes removed: scaled down, preempted, or given up on while provisioning.
     pub nodes_removed: u64,
+    /// Spot nodes the cloud preempted.
+    pub preempted: u64,
     /// Requests of the pods on the pool's nodes over their allocatable, time-weighted: how much
     /// of what is paid for the scheduler could hand out.
     pub allocation_efficiency: AllocationEfficiency,

@@ -162,6 +162,9 @@ pub struct NodePool {
     pub autoscaling: Option<PoolAutoscaling>,
     /// Whether nodes are spot (preemptible) VMs, billed at the spot price.
     pub spot: bool,
+    /// For spot pools that are preempted: the mean time from a node's registration to its
+    /// preemption (lifetimes are exponential).
+    pub preemption_mean_lifetime: Option<SimDuration>,
     /// Price actually billed per node-hour, in USD.
     pub price_usd_per_hour: f64,
     /// Node labels: the user's, plus the well-known ones GKE sets (`node.kubernetes.io/instance-type`,

@@ -277,16 +277,17 @@ impl Simulation<'_> {
         }
     }
 
-    /// Evicts a pod from a node being removed: it terminates gracefully and its ReplicaSet,
-    /// now one pod short, creates a replacement at once.
-    pub(super) fn evict_pod(&mut self, pod_ref: PodRef) {
+    /// Evicts a pod from a node being removed (drained, or preempted: `reason` says which): it
+    /// terminates gracefully and its ReplicaSet, now one pod short, creates a replacement at
+    /// once.
+    pub(super) fn evict_pod(&mut self, pod_ref: PodRef, reason: &str) {
         let Some(pod) = self.pods.get(pod_ref) else {
             return;
         };
         let s = usize::from(pod.service);
         let mut event = self.service_event(EventKind::PodEvicted, s);
         event.pod = Some(self.pod_name(s, pod.serial));
-        event.reason = Some("node is being removed by the Cluster Autoscaler".to_string());
+        event.reason = Some(reason.to_string());
         self.log.push(event);
         self.terminate_pod(pod_ref);
         self.sync_if_short(s);

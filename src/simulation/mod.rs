@@ -37,6 +37,7 @@ use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::ServerLimits;
+use crate::workload::spec::DurationDist;
 use rand::RngExt;
 use state::{
     Counts, HpaRuntime, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable,
@@ -68,6 +69,8 @@ pub(crate) enum Event {
     NodeProvisioned { node: NodeId },
     /// The Cluster Autoscaler retries the evictions a drain's disruption budgets refused.
     EvictionRetry { node: NodeId },
+    /// The cloud preempts a Spot VM.
+    NodePreempted { node: NodeId },
     /// An HPA syncs.
     HpaSync { hpa: u16 },
     /// The Cluster Autoscaler scans the cluster.
@@ -208,6 +211,11 @@ impl<'s> Simulation<'s> {
                 upcoming: Vec::new(),
                 provisioning_delay: ServiceTimeSampler::from_duration(&pool.provisioning_delay),
                 rng_provisioning: stream(seed, &format!("provisioning/{}", pool.name)),
+                preemption_lifetime: pool.preemption_mean_lifetime.map(|mean| {
+                    ServiceTimeSampler::from_duration(&DurationDist::Exponential { mean })
+                }),
+                rng_preemption: stream(seed, &format!("preemption/{}", pool.name)),
+                preempted: 0,
                 nodes_added: 0,
                 nodes_removed: 0,
                 cpu_requested: Gauge::new(SimTime::ZERO, 0),
@@ -313,6 +321,7 @@ impl<'s> Simulation<'s> {
                 Event::NodeProvisioned { node } => self.on_node_provisioned(node),
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
+                Event::NodePreempted { node } => self.on_node_preempted(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]

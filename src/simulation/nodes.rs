@@ -6,6 +6,7 @@
 
 use crate::cluster::disruption::{BudgetStatus, EVICTION_REFUSED};
 use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::spec::{Taint, TaintEffect};
 use crate::controllers::cluster_autoscaler::{
     EVICTION_RETRY_TIME, MAX_POD_EVICTION_TIME, TO_BE_DELETED_TAINT_KEY, to_be_deleted_taint,
 };
@@ -13,6 +14,9 @@ use crate::report::{ClusterEvent, EventKind};
 use crate::simulation::state::{NodeExtra, PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::{Resources, SimTime};
+
+/// The taint GKE puts on a node whose Spot VM is about to be terminated.
+const IMPENDING_TERMINATION_TAINT_KEY: &str = "cloud.google.com/impending-node-termination";
 
 impl Simulation<'_> {
     /// Adds a node that exists and is Ready at time zero.
@@ -126,7 +130,7 @@ impl Simulation<'_> {
         if now < self.node_extras[index].evict_until {
             for pod in victims {
                 if self.eviction_allowed(pod) {
-                    self.evict_pod(pod);
+                    self.evict_pod(pod, "node is being removed by the Cluster Autoscaler");
                 } else {
                     refused += 1;
                 }
@@ -199,6 +203,50 @@ impl Simulation<'_> {
         self.retry_pending();
     }
 
+    /// The cloud preempts a Spot VM: the node is tainted, its pods are terminated (no
+    /// disruption budget holds a preemption back) and replaced by their ReplicaSets, the node
+    /// goes once they are gone, and the pool's managed instance group asks for a new VM to keep
+    /// its size.
+    pub(super) fn on_node_preempted(&mut self, id: NodeId) {
+        let Some(index) = self.node_index(id) else {
+            return;
+        };
+        if self.node_extras[index].preempted {
+            return;
+        }
+        let now = self.clock.now();
+        let pool = usize::from(self.nodes[index].pool.0);
+        if self.measured(now) {
+            self.pools[pool].preempted += 1;
+        }
+        self.node_extras[index].preempted = true;
+        self.node_extras[index].draining = true;
+        self.nodes[index].taints.push(Taint {
+            key: IMPENDING_TERMINATION_TAINT_KEY.to_string(),
+            value: String::new(),
+            effect: TaintEffect::NoSchedule,
+        });
+        let name = self.nodes[index].name.clone();
+        let mut event = self.pool_event(EventKind::NodePreempted, pool);
+        event.node = Some(name.clone());
+        event.reason = Some("Spot VM preempted by the cloud".to_string());
+        self.log.push(event);
+        let victims: Vec<_> = self
+            .services
+            .iter()
+            .flat_map(|svc| svc.active.iter().copied())
+            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
+            .collect();
+        for pod in victims {
+            self.evict_pod(pod, "node preempted");
+        }
+        self.request_node(
+            pool,
+            &format!("replaces preempted {name}: the managed instance group keeps its size"),
+        );
+        self.remove_node_if_drained(id);
+    }
+
     /// Removes a draining node once no pod is left on it.
     pub(super) fn remove_node_if_drained(&mut self, id: NodeId) {
         let Some(index) = self.node_index(id) else {
@@ -209,7 +257,7 @@ impl Simulation<'_> {
         }
         let now = self.clock.now();
         let node = self.nodes.remove(index);
-        self.node_extras.remove(index);
+        let extra = self.node_extras.remove(index);
         let pool = usize::from(node.pool.0);
         self.account_registered(pool, &node, -1);
         self.bill_node(pool, now, -1);
@@ -218,7 +266,11 @@ impl Simulation<'_> {
         }
         let mut event = self.pool_event(EventKind::NodeRemoved, pool);
         event.node = Some(node.name);
-        event.reason = Some("drained by the Cluster Autoscaler".to_string());
+        event.reason = Some(if extra.preempted {
+            "preempted".to_string()
+        } else {
+            "drained by the Cluster Autoscaler".to_string()
+        });
         self.log.push(event);
     }
 
@@ -261,7 +313,14 @@ impl Simulation<'_> {
             active_pods: vec![0; self.services.len()],
             draining: false,
             evict_until: SimTime::ZERO,
+            preempted: false,
         });
+        let state = &mut self.pools[pool];
+        if let Some(lifetime) = &state.preemption_lifetime {
+            let lifetime = lifetime.sample(&mut state.rng_preemption);
+            self.clock
+                .schedule_in(lifetime, Event::NodePreempted { node: id });
+        }
         self.retry_pending();
     }
 

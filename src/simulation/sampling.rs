@@ -174,6 +174,7 @@ impl Simulation<'_> {
                     nodes_ready: gauge_level(&state.nodes_ready, now),
                     nodes_added: state.nodes_added,
                     nodes_removed: state.nodes_removed,
+                    preempted: state.preempted,
                     allocation_efficiency: AllocationEfficiency {
                         cpu: ratio(&state.cpu_requested, &state.cpu_allocatable),
                         memory: ratio(&state.memory_requested, &state.memory_allocatable),

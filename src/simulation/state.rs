@@ -337,7 +337,13 @@ pub(crate) struct PoolState {
     pub(crate) upcoming: Vec<(NodeId, u32, SimTime)>,
     pub(crate) provisioning_delay: ServiceTimeSampler,
     pub(crate) rng_provisioning: SimRng,
-    /// Nodes added by the Cluster Autoscaler in the measured window.
+    /// A spot node's time from registration to preemption, for pools that are preempted.
+    pub(crate) preemption_lifetime: Option<ServiceTimeSampler>,
+    /// Draws spot nodes' lifetimes.
+    pub(crate) rng_preemption: SimRng,
+    /// Spot nodes preempted in the measured window.
+    pub(crate) preempted: u64,
+    /// Nodes asked for in the measured window (scale-ups and replacements of preempted ones).
     pub(crate) nodes_added: u64,
     /// Nodes removed (scaled down, or given up on while provisioning) in the measured window.
     pub(crate) nodes_removed: u64,
@@ -363,6 +369,8 @@ pub(crate) struct NodeExtra {
     pub(crate) draining: bool,
     /// While draining: when the Cluster Autoscaler stops retrying refused evictions.
     pub(crate) evict_until: SimTime,
+    /// The cloud preempted the node (a Spot VM): it goes once its pods are gone.
+    pub(crate) preempted: bool,
 }
 
 impl NodeExtra {

@@ -24,6 +24,7 @@ pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> N
         max_nodes: nodes,
         autoscaling: None,
         spot: false,
+        preemption_mean_lifetime: None,
         price_usd_per_hour: 1.0,
         labels: Default::default(),
         taints: vec![],

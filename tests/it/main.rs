@@ -11,5 +11,6 @@ mod check;
 mod cli;
 mod conformance;
 mod determinism;
+mod preemption;
 mod queueing;
 mod sweep;

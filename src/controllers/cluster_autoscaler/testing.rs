@@ -31,6 +31,7 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
             memory_threshold_percent: None,
         }),
         spot: false,
+        preemption_mean_lifetime: None,
         price_usd_per_hour: 1.0,
         labels: Default::default(),
         taints: vec![],

@@ -85,6 +85,13 @@ pub(crate) struct DistFile {
     pub(crate) max: Option<Scalar>,
 }
 
+/// How often a spot pool's nodes are preempted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreemptionFile {
+    pub(crate) mean_lifetime: Scalar,
+}
+
 /// A node pool.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +101,7 @@ pub(crate) struct PoolFile {
     pub(crate) autoscaling: Option<PoolAutoscalingFile>,
     #[serde(default)]
     pub(crate) spot: bool,
+    pub(crate) preemption: Option<PreemptionFile>,
     #[serde(default)]
     pub(crate) labels: NamedMap<Scalar>,
     #[serde(default)]

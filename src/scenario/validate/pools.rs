@@ -105,6 +105,21 @@ impl Cx<'_> {
             .map(|(i, t)| self.taint(&format!("{path}.taints[{i}]"), t))
             .collect::<Result<Vec<_>, _>>()?;
 
+        let preemption_mean_lifetime = match &p.preemption {
+            None => None,
+            Some(_) if !p.spot => {
+                return Err(self.invalid(
+                    &format!("{path}.preemption"),
+                    "preemption is given for a pool that is not spot",
+                    "expected spot: true with it, as only Spot VMs are preempted",
+                ));
+            }
+            Some(pre) => Some(self.positive_duration(
+                &format!("{path}.preemption.mean_lifetime"),
+                &pre.mean_lifetime,
+            )?),
+        };
+
         Ok(NodePool {
             name: name.to_string(),
             machine,
@@ -114,6 +129,7 @@ impl Cx<'_> {
             max_nodes,
             autoscaling,
             spot: p.spot,
+            preemption_mean_lifetime,
             price_usd_per_hour,
             labels,
             taints,

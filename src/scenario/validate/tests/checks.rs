@@ -92,6 +92,21 @@ fn pools_are_checked() {
     };
     let cases: &[(String, &[&str])] = &[
         (
+            pool("preemption: {mean_lifetime: 24h}"),
+            &[
+                "node_pools.pool.preemption: preemption is given for a pool that is not spot",
+                "expected spot: true",
+            ],
+        ),
+        (
+            pool("spot: true\n    preemption: {mean_lifetime: 0s}"),
+            &["node_pools.pool.preemption.mean_lifetime: \"0s\" is zero"],
+        ),
+        (
+            pool("spot: true\n    preemption: {mean: 1h}"),
+            &["node_pools.pool.preemption: unknown field \"mean\""],
+        ),
+        (
             pool("autoscaling: {min_nodes: 2, max_nodes: 4}\n    initial_size: 5"),
             &["node_pools.pool.initial_size: 5 is outside the autoscaling range 2..4"],
         ),
