@@ -120,12 +120,7 @@ impl Simulation<'_> {
         if !self.node_extras[index].draining {
             return;
         }
-        let victims: Vec<_> = self
-            .services
-            .iter()
-            .flat_map(|svc| svc.active.iter().copied())
-            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
-            .collect();
+        let victims = self.active_pods_on(id);
         let mut refused = 0;
         if now < self.node_extras[index].evict_until {
             for pod in victims {
@@ -231,12 +226,7 @@ impl Simulation<'_> {
         event.node = Some(name.clone());
         event.reason = Some("Spot VM preempted by the cloud".to_string());
         self.log.push(event);
-        let victims: Vec<_> = self
-            .services
-            .iter()
-            .flat_map(|svc| svc.active.iter().copied())
-            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
-            .collect();
+        let victims = self.active_pods_on(id);
         for pod in victims {
             self.evict_pod(pod, "node preempted");
         }
@@ -245,6 +235,15 @@ impl Simulation<'_> {
             &format!("replaces preempted {name}: the managed instance group keeps its size"),
         );
         self.remove_node_if_drained(id);
+    }
+
+    /// The pods bound to node `id` that are not terminating, service by service.
+    fn active_pods_on(&self, id: NodeId) -> Vec<PodRef> {
+        self.services
+            .iter()
+            .flat_map(|svc| svc.active.iter().copied())
+            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
+            .collect()
     }
 
     /// Removes a draining node once no pod is left on it.
