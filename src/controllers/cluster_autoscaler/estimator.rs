@@ -172,6 +172,7 @@ pub fn estimate(
 mod tests {
     use super::*;
     use crate::controllers::cluster_autoscaler::testing::{pod, pool};
+    use crate::units::Bytes;
 
     fn template(cpu: u64, memory_gib: u64, max_pods: u32) -> Node {
         let mut p = pool("t", cpu, memory_gib, 0, 10);
@@ -252,5 +253,75 @@ mod tests {
         let e = estimate(&groups(&[(1, 3), (0, 3)]), &specs, &template(4, 16, 110), 0);
         assert_eq!(e.node_count, 3);
         assert_eq!(e.pods, [0, 0, 0, 1, 1, 1]);
+    }
+
+    /// cluster-autoscaler's `TestBinpackingEstimate` cases that need neither host ports nor
+    /// topology spreading: a template of `millicores` and `memory` MiB with 10 pods at most.
+    #[test]
+    fn upstream_binpacking_estimate_cases() {
+        let template = |millicores: u64, memory_mib: u64| {
+            let mut t = template(1, 1, 10);
+            t.allocatable = Resources::new(millicores, memory_mib * Bytes::MIB);
+            t
+        };
+        let pod = |millicores: u64, memory_mib: u64| PodSpec {
+            requests: Resources::new(millicores, memory_mib * Bytes::MIB),
+            has_cpu_request: true,
+            has_memory_request: true,
+            ..PodSpec::default()
+        };
+        struct Case {
+            name: &'static str,
+            template: Node,
+            specs: Vec<PodSpec>,
+            groups: Vec<PodGroup>,
+            max_nodes: i64,
+            want: (u32, usize),
+        }
+        let cases = [
+            Case {
+                name: "simple resource-based binpacking",
+                template: template(350 * 3 - 50, 2 * 1000),
+                specs: vec![pod(350, 1000)],
+                groups: groups(&[(0, 10)]),
+                max_nodes: 0,
+                want: (5, 10),
+            },
+            Case {
+                name: "pods-per-node bound binpacking",
+                template: template(10_000, 20_000),
+                specs: vec![pod(10, 100)],
+                groups: groups(&[(0, 20)]),
+                max_nodes: 0,
+                want: (2, 20),
+            },
+            Case {
+                name: "limiter cuts binpacking",
+                template: template(1000, 5000),
+                specs: vec![pod(500, 1000)],
+                groups: groups(&[(0, 20)]),
+                max_nodes: 5,
+                want: (5, 10),
+            },
+            Case {
+                name: "decreasing ordered pods are processed first",
+                template: template(1000, 5000),
+                specs: vec![pod(50, 1000), pod(500, 1000)],
+                groups: groups(&[(0, 10), (1, 10)]),
+                max_nodes: 5,
+                want: (5, 10),
+            },
+        ];
+        for c in cases {
+            let e = estimate(&c.groups, &c.specs, &c.template, c.max_nodes);
+            assert_eq!((e.node_count, e.pods.len()), c.want, "{}", c.name);
+            if c.name.starts_with("decreasing") {
+                assert!(
+                    e.pods.iter().all(|&s| s == 1),
+                    "the big pods only: {:?}",
+                    e.pods
+                );
+            }
+        }
     }
 }
