@@ -70,8 +70,7 @@ impl<'d> RunFigure<'d> {
 
         let mut arrivals = Panel::new("Arrivals per second", "arrivals (requests/s)");
         for (i, s) in data.services.iter().enumerate() {
-            arrivals.line(&s.arrivals_per_s, service_color(i), Stroke::Solid);
-            arrivals.entry(&s.name, Swatch::Line(service_color(i), Stroke::Solid));
+            arrivals.series(&s.arrivals_per_s, service_color(i), Stroke::Solid, &s.name);
         }
         // Services a thousand times apart in traffic share the panel: a log scale when they
         // span more than two decades (an interval without arrivals is then a gap).
@@ -89,32 +88,20 @@ impl<'d> RunFigure<'d> {
             "replicas (pods)",
         );
         for (i, s) in data.services.iter().enumerate() {
-            let (solid, dashed) = (service_color(i), darker(service_color(i), 0.35));
-            replicas.line(&s.ready, solid, Stroke::Solid);
-            replicas.line(&s.desired, dashed, Stroke::Dashed);
-            replicas.entry(
-                format!("{} Ready", s.name),
-                Swatch::Line(solid, Stroke::Solid),
-            );
-            replicas.entry(
-                format!("{} desired", s.name),
-                Swatch::Line(dashed, Stroke::Dashed),
+            replicas.solid_and_dashed(
+                service_color(i),
+                (&s.ready, format!("{} Ready", s.name)),
+                (&s.desired, format!("{} desired", s.name)),
             );
         }
         panels.push(replicas.fit(counts));
 
         let mut nodes = Panel::new("Nodes per pool: billed (solid) and Ready (dashed)", "nodes");
         for (i, p) in data.pools.iter().enumerate() {
-            let (solid, dashed) = (pool_color(i), darker(pool_color(i), 0.35));
-            nodes.line(&p.nodes, solid, Stroke::Solid);
-            nodes.line(&p.nodes_ready, dashed, Stroke::Dashed);
-            nodes.entry(
-                format!("{} billed", p.name),
-                Swatch::Line(solid, Stroke::Solid),
-            );
-            nodes.entry(
-                format!("{} Ready", p.name),
-                Swatch::Line(dashed, Stroke::Dashed),
+            nodes.solid_and_dashed(
+                pool_color(i),
+                (&p.nodes, format!("{} billed", p.name)),
+                (&p.nodes_ready, format!("{} Ready", p.name)),
             );
         }
         panels.push(nodes.fit(counts));
@@ -124,8 +111,7 @@ impl<'d> RunFigure<'d> {
             "p99 latency (ms)",
         );
         for (i, s) in data.services.iter().enumerate() {
-            latency.line(&s.p99_ms, service_color(i), Stroke::Solid);
-            latency.entry(&s.name, Swatch::Line(service_color(i), Stroke::Solid));
+            latency.series(&s.p99_ms, service_color(i), Stroke::Solid, &s.name);
         }
         for (i, s) in data.services.iter().enumerate() {
             if let Some(slo) = s.slo_p99_ms {
@@ -159,8 +145,7 @@ impl<'d> RunFigure<'d> {
             ),
             "cost rate (USD/h)",
         );
-        cost.line(&data.cost_usd_per_h, INK, Stroke::Solid);
-        cost.entry("all pools", Swatch::Line(INK, Stroke::Solid));
+        cost.series(&data.cost_usd_per_h, INK, Stroke::Solid, "all pools");
         panels.push(cost.fit(rates));
 
         if data.warmup_h > 0.0 {
@@ -181,13 +166,27 @@ impl Panel {
         }
     }
 
-    fn line(&mut self, ys: &[f64], color: RGBColor, stroke: Stroke) {
+    /// A series drawn as a line, with its legend entry.
+    fn series(&mut self, ys: &[f64], color: RGBColor, stroke: Stroke, label: impl Into<String>) {
         self.lines.push(Line {
             ys: ys.to_vec(),
             color,
             stroke,
             level: false,
         });
+        self.entry(label, Swatch::Line(color, stroke));
+    }
+
+    /// Two series of one thing in one colour: the first solid, the second dashed and darker
+    /// (Ready and desired replicas, billed and Ready nodes).
+    fn solid_and_dashed(
+        &mut self,
+        color: RGBColor,
+        solid: (&[f64], String),
+        dashed: (&[f64], String),
+    ) {
+        self.series(solid.0, color, Stroke::Solid, solid.1);
+        self.series(dashed.0, darker(color, 0.35), Stroke::Dashed, dashed.1);
     }
 
     fn entry(&mut self, label: impl Into<String>, swatch: Swatch) {
