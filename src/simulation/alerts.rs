@@ -9,7 +9,6 @@ use crate::report::alerts::{AlertTransition, condition_holds};
 use crate::report::{ClusterEvent, EventKind, ServiceInterval};
 use crate::scenario::model::{AlertMetric, AlertRule, Comparison};
 use crate::simulation::Simulation;
-use crate::simulation::state::PodPhase;
 
 impl Simulation<'_> {
     /// Evaluates every alert rule at the end of an interval whose per-service rows are `rows`.
@@ -43,8 +42,7 @@ impl Simulation<'_> {
                 let ready = self.services[rule.service]
                     .ready
                     .iter()
-                    .filter_map(|r| self.pods.get(*r))
-                    .filter(|p| p.phase == PodPhase::Ready);
+                    .filter_map(|r| self.pods.get(*r));
                 let (mut used, mut requested) = (0u64, 0u64);
                 for pod in ready {
                     let in_flight = u64::from(pod.server.in_flight());
