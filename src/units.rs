@@ -1,4 +1,5 @@
-//! Units of measure shared by every module: simulated time, CPU, memory.
+//! Units of measure shared by every module: simulated time, CPU, memory, and distributions of
+//! durations (as data; `workload::cost` samples them).
 //!
 //! Use these newtypes wherever a number has a unit, so that a millicore can never be added to a
 //! byte and a duration is never mistaken for an instant. Conversions to floating point exist only
@@ -287,6 +288,32 @@ impl SubAssign for Resources {
         self.cpu -= rhs.cpu;
         self.memory -= rhs.memory;
     }
+}
+
+/// A distribution of durations: service times, image pulls, readiness delays, provisioning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DurationDist {
+    /// Always the same duration.
+    Constant(SimDuration),
+    /// Exponential with the given mean (memoryless: the M in M/M/c).
+    Exponential {
+        /// Mean duration.
+        mean: SimDuration,
+    },
+    /// Lognormal fitted to a mean and a 99th percentile (`p99 > mean`, `p99 / mean < 14.9`).
+    Lognormal {
+        /// Mean duration.
+        mean: SimDuration,
+        /// 99th percentile.
+        p99: SimDuration,
+    },
+    /// Uniform between two bounds (inclusive of `min`).
+    Uniform {
+        /// Lower bound.
+        min: SimDuration,
+        /// Upper bound (`>= min`).
+        max: SimDuration,
+    },
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The cluster's objects and the decisions made about them: nodes, pods, ResourceQuota
-//! admission, and the kube-scheduler model.
+//! The cluster's objects and the decisions made about them: node pools and nodes, pods,
+//! ResourceQuotas and their admission, PodDisruptionBudgets, and the kube-scheduler model.
 //!
 //! Use this module to ask "where would this pod go" or "may this pod be created".
 //!
@@ -8,6 +8,7 @@
 
 pub mod disruption;
 pub mod node;
+pub mod pool;
 pub mod quota;
 pub mod scheduler;
 pub mod spec;

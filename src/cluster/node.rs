@@ -5,8 +5,8 @@
 //! a hypothetical node is built exactly like a real one. A node never decides anything: binding,
 //! eviction and removal are done to it by the simulation.
 
+use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{Labels, PodSpec, Taint};
-use crate::scenario::model::NodePool;
 use crate::units::{Resources, SimTime};
 
 /// Index of a node pool in `Scenario::node_pools`.

@@ -14,8 +14,24 @@
 use std::fmt;
 
 use crate::cluster::spec::PodSpec;
-use crate::scenario::model::Quota;
 use crate::units::{Bytes, Millicores, Resources};
+
+/// A namespace's ResourceQuota (`spec.hard`). Absent entries are unlimited.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Quota {
+    /// Namespace the quota applies to.
+    pub namespace: String,
+    /// `requests.cpu`.
+    pub requests_cpu: Option<Millicores>,
+    /// `requests.memory`.
+    pub requests_memory: Option<Bytes>,
+    /// `limits.cpu`.
+    pub limits_cpu: Option<Millicores>,
+    /// `limits.memory`.
+    pub limits_memory: Option<Bytes>,
+    /// `pods`.
+    pub pods: Option<u32>,
+}
 
 /// What the pods of one namespace request and limit in total, as a ResourceQuota's `status.used`
 /// counts them.

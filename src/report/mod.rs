@@ -8,7 +8,6 @@
 //! Its JSON and CSV files are capsim's stable, serializable boundary, and `summary.json` holds
 //! only simulated results so that it is byte-identical for the same scenario and seed.
 
-pub mod alerts;
 pub mod events;
 pub mod metrics;
 pub mod stats;

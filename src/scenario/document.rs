@@ -353,7 +353,7 @@ autoscaling:
         assert_eq!(s.node_pools[0].machine.name, "custom");
         assert_eq!(s.quotas[0].requests_cpu.map(|c| c.0), Some(8_000));
         match &s.autoscaling.hpa[0].metrics[0] {
-            crate::scenario::model::HpaMetric::ResourceUtilization {
+            crate::controllers::hpa::spec::HpaMetric::ResourceUtilization {
                 average_utilization_percent,
                 ..
             } => assert_eq!(*average_utilization_percent, 55),

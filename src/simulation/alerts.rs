@@ -2,12 +2,12 @@
 //! time-series interval, over that interval's measurements of its service, as a Prometheus rule
 //! over `[resolution]` windows evaluated every resolution would be.
 //!
-//! The state machine is `report::alerts`; this file reads the metric a rule watches and logs
+//! The state machine is `monitoring::alerts`; this file reads the metric a rule watches and logs
 //! what the rule does.
 
-use crate::report::alerts::{AlertTransition, condition_holds};
+use crate::monitoring::alerts::{AlertTransition, condition_holds};
+use crate::monitoring::rules::{AlertMetric, AlertRule};
 use crate::report::{ClusterEvent, EventKind, ServiceInterval};
-use crate::scenario::model::{AlertMetric, AlertRule, Comparison};
 use crate::simulation::Simulation;
 
 impl Simulation<'_> {
@@ -26,7 +26,7 @@ impl Simulation<'_> {
             };
             let mut event = ClusterEvent::new(self.now_s(), kind);
             event.service = Some(self.scenario.services[rule.service].name.clone());
-            event.reason = Some(describe(rule, value));
+            event.reason = Some(rule.describe(value));
             self.log.push(event);
         }
     }
@@ -56,23 +56,4 @@ impl Simulation<'_> {
             AlertMetric::PendingPods => Some(f64::from(row.pending)),
         }
     }
-}
-
-/// `HighCPUUsage (warning): cpu_utilization 0.93 > 0.8 for 5m0s`, or the resolving value.
-fn describe(rule: &AlertRule, value: Option<f64>) -> String {
-    let metric = match rule.metric {
-        AlertMetric::CpuUtilization => "cpu_utilization",
-        AlertMetric::MemoryUtilization => "memory_utilization",
-        AlertMetric::LatencyP99Ms => "latency_p99_ms",
-        AlertMetric::PendingPods => "pending_pods",
-    };
-    let op = match rule.comparison {
-        Comparison::Greater => ">",
-        Comparison::Less => "<",
-    };
-    let value = value.map_or_else(|| "no data".to_string(), |v| format!("{v:.4}"));
-    format!(
-        "{} ({}): {metric} {value}, rule {op} {} for {}",
-        rule.name, rule.severity, rule.threshold, rule.for_duration
-    )
 }

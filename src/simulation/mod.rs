@@ -24,20 +24,20 @@ use crate::cluster::node::{Node, NodeId};
 use crate::cluster::scheduler::{Scheduler, SchedulerConfig};
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
+use crate::controllers::hpa::spec::SyncOffset;
 use crate::controllers::hpa::{Hpa, HpaTimings};
 use crate::engine::Clock;
 use crate::engine::rng::{SimRng, stream};
-use crate::report::alerts::AlertState;
+use crate::monitoring::alerts::AlertState;
 use crate::report::stats::{Gauge, Latency};
 use crate::report::{ClusterEvent, Observer, Summary};
 use crate::scenario::Scenario;
-use crate::scenario::model::SyncOffset;
+use crate::units::DurationDist;
 use crate::units::{Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::ServerLimits;
-use crate::workload::spec::DurationDist;
 use rand::RngExt;
 use state::{
     Counts, HpaRuntime, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable,

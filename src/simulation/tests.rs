@@ -1,13 +1,16 @@
 //! Whole-run tests of the model on scenarios built in code.
 
+use crate::cluster::pool::{MachineType, NodePool};
+use crate::cluster::quota::Quota;
 use crate::cluster::spec::PodSpec;
+use crate::monitoring::rules::Monitoring;
 use crate::report::{Collect, EventKind};
-use crate::scenario::model::{
-    Autoscaling, MachineType, Monitoring, NodePool, Quota, Scenario, ServerSpec, Service, Startup,
-};
+use crate::scenario::model::{Autoscaling, Scenario, Service, Startup};
 use crate::simulation::Simulation;
+use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, Resources, SimDuration};
-use crate::workload::spec::{Arrivals, CostModel, DurationDist, Load, LoadBalancerPolicy};
+use crate::workload::spec::ServerSpec;
+use crate::workload::spec::{Arrivals, CostModel, Load, LoadBalancerPolicy};
 
 pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> NodePool {
     NodePool {

@@ -19,10 +19,9 @@
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::engine::rng::SimRng;
+use crate::units::DurationDist;
 use crate::units::{Millicores, SimDuration, round_to_u64};
-use crate::workload::spec::{
-    CostModel, CountDist, DurationDist, InferenceModel, VectorSearchModel,
-};
+use crate::workload::spec::{CostModel, CountDist, InferenceModel, VectorSearchModel};
 
 /// The standard normal quantile of 0.99, used to fit a lognormal to a mean and a p99.
 pub const Z_99: f64 = 2.326_347_874_040_841;

@@ -5,33 +5,7 @@
 //! Values here are already validated (positive rates, finite parameters), so sampling them
 //! never fails.
 
-use crate::units::{SimDuration, SimTime};
-
-/// A distribution of durations: service times, image pulls, readiness delays, provisioning.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DurationDist {
-    /// Always the same duration.
-    Constant(SimDuration),
-    /// Exponential with the given mean (memoryless: the M in M/M/c).
-    Exponential {
-        /// Mean duration.
-        mean: SimDuration,
-    },
-    /// Lognormal fitted to a mean and a 99th percentile (`p99 > mean`, `p99 / mean < 14.9`).
-    Lognormal {
-        /// Mean duration.
-        mean: SimDuration,
-        /// 99th percentile.
-        p99: SimDuration,
-    },
-    /// Uniform between two bounds (inclusive of `min`).
-    Uniform {
-        /// Lower bound.
-        min: SimDuration,
-        /// Upper bound (`>= min`).
-        max: SimDuration,
-    },
-}
+use crate::units::{Bytes, DurationDist, Millicores, SimDuration, SimTime};
 
 /// A distribution of counts, such as tokens per inference request.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,4 +154,21 @@ impl LoadBalancerPolicy {
             LoadBalancerPolicy::LeastRequests => "least-requests",
         }
     }
+}
+
+/// How one pod serves requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSpec {
+    /// Requests served at once (worker threads).
+    pub concurrency: u32,
+    /// Requests that may wait in the pod's queue; `None` is unbounded.
+    pub queue_limit: Option<u32>,
+    /// Longest a request may wait in the queue before it is dropped; `None` waits forever.
+    pub timeout: Option<SimDuration>,
+    /// CPU one busy worker uses (pod usage is capped at the CPU limit).
+    pub cpu_per_worker: Millicores,
+    /// Memory a running pod uses with no request in flight (code, model weights, index).
+    pub memory_base: Bytes,
+    /// Memory each request queued or in service adds.
+    pub memory_per_request: Bytes,
 }

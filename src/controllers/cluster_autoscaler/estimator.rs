@@ -15,9 +15,9 @@
 //! search starts at the first new node, so the same inputs always give the same estimate.
 
 use crate::cluster::node::{HOSTNAME_LABEL, Node, NodeId, PoolId};
+use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::fits;
 use crate::cluster::spec::PodSpec;
-use crate::scenario::model::NodePool;
 use crate::units::{Resources, SimTime};
 
 /// `--max-nodes-per-scaleup` (1000): the static cap on one estimate.

@@ -49,6 +49,7 @@ mod provisioning;
 pub mod scale_down;
 mod scale_up;
 mod snapshot;
+pub mod spec;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
@@ -59,6 +60,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::Rng;
 
 use crate::cluster::node::{Node, NodeId};
+use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{PodSpec, Taint, TaintEffect};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
@@ -67,7 +69,7 @@ use crate::controllers::cluster_autoscaler::scale_down::{
 };
 use crate::controllers::cluster_autoscaler::scale_up::ScaleUpInput;
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
-use crate::scenario::model::{ClusterAutoscalerSpec, NodePool};
+use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
 use crate::units::{SimDuration, SimTime};
 
 /// The taint the autoscaler puts on a node it deletes (`ToBeDeletedByClusterAutoscaler`,

@@ -36,9 +36,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::node::{Node, NodeId};
+use crate::cluster::pool::NodePool;
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
-use crate::scenario::model::NodePool;
 use crate::units::{Resources, SimDuration, SimTime};
 
 /// `--unremovable-node-recheck-timeout`: how long a node whose pods could not be moved is left

@@ -13,6 +13,7 @@
 
 use rand::Rng;
 
+use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::fits;
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
@@ -22,7 +23,7 @@ use crate::controllers::cluster_autoscaler::estimator::{
 use crate::controllers::cluster_autoscaler::expander::{
     ExpanderContext, ExpansionOption, best_option,
 };
-use crate::scenario::model::{ClusterAutoscalerSpec, NodePool};
+use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
 use crate::units::SimTime;
 
 /// What the scale-up sees.
@@ -172,8 +173,8 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     use super::*;
+    use crate::controllers::cluster_autoscaler::spec::Expander;
     use crate::controllers::cluster_autoscaler::testing::{pod, pool, spec};
-    use crate::scenario::model::Expander;
 
     fn run(
         spec: &ClusterAutoscalerSpec,

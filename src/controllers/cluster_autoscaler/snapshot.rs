@@ -13,10 +13,10 @@
 //! node receives a pod can differ, whether it fits anywhere does not.
 
 use crate::cluster::node::Node;
+use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::fits;
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::estimator::template_node;
-use crate::scenario::model::NodePool;
 
 /// Registered and upcoming nodes with the pods the simulation has placed on them.
 #[derive(Debug, Clone)]

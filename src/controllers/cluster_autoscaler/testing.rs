@@ -3,12 +3,11 @@
 //! Test-only; nothing here is compiled into the library.
 
 use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::pool::{MachineType, NodePool, PoolAutoscaling};
 use crate::cluster::spec::PodSpec;
-use crate::scenario::model::{
-    ClusterAutoscalerSpec, Expander, MachineType, NodePool, PoolAutoscaling,
-};
+use crate::controllers::cluster_autoscaler::spec::{ClusterAutoscalerSpec, Expander};
+use crate::units::DurationDist;
 use crate::units::{Bytes, Resources, SimDuration, SimTime};
-use crate::workload::spec::DurationDist;
 
 /// An autoscaled pool of `cpu` cores and `memory_gib` GiB nodes (allocatable = capacity),
 /// `min..=max` nodes, 1 USD per hour, 110 pods per node, no per-pool thresholds.

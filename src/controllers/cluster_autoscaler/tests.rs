@@ -6,8 +6,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::*;
 use crate::cluster::node::PoolId;
+use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::controllers::cluster_autoscaler::testing::{pod, pool, spec};
-use crate::scenario::model::Expander;
 
 fn secs(s: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_secs(s)

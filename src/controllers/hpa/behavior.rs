@@ -13,7 +13,9 @@
 //! strictly newer than `now - periodSeconds` (`timestamp.After(cutoff)`), and is outdated when
 //! strictly older than `now - longest period` (`Before`).
 
-use crate::scenario::model::{HpaScalingPolicy, HpaScalingRules, ScalingPolicyKind, SelectPolicy};
+use crate::controllers::hpa::spec::{
+    HpaScalingPolicy, HpaScalingRules, ScalingPolicyKind, SelectPolicy,
+};
 use crate::units::{MICROS_PER_SECOND, SimDuration, SimTime};
 
 /// Scaling rules for one direction with every default filled in (upstream's `HPAScalingRules`

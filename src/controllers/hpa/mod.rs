@@ -27,6 +27,7 @@ pub mod behavior;
 pub mod legacy;
 pub mod observation;
 pub mod replica_calculator;
+pub mod spec;
 pub mod stabilization;
 pub mod status;
 
@@ -46,7 +47,7 @@ pub use status::{
     ConditionStatus, ConditionType, HpaCondition, HpaDecision, MetricStatus, MetricValue,
 };
 
-use crate::scenario::model::{HpaMetric, HpaSpec, ResourceName};
+use crate::controllers::hpa::spec::{HpaMetric, HpaSpec, ResourceName};
 use crate::units::{SimDuration, SimTime};
 
 use observation::{pod_metric_name, resource_name, to_milli};

@@ -6,7 +6,7 @@
 //! the milli-units Kubernetes computes with is done here; grouping pods and deciding what counts
 //! is the replica calculator's business.
 
-use crate::scenario::model::{PodMetricName, ResourceName};
+use crate::controllers::hpa::spec::{PodMetricName, ResourceName};
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 
 /// The pod phases the HPA distinguishes.

@@ -24,7 +24,7 @@
 use std::fmt;
 
 use super::observation::{ObservedPhase, PodObservation, pod_metric_name, resource_name};
-use crate::scenario::model::{PodMetricName, ResourceName};
+use crate::controllers::hpa::spec::{PodMetricName, ResourceName};
 use crate::units::{SimDuration, SimTime};
 
 /// The usage-ratio band inside which the HPA does not scale (`Tolerances` upstream).

@@ -123,7 +123,7 @@ mod tests {
         ScalingRules, generate_hpa_scale_down_rules, generate_hpa_scale_up_rules,
     };
     use super::*;
-    use crate::scenario::model::HpaScalingRules;
+    use crate::controllers::hpa::spec::HpaScalingRules;
 
     const NOW: SimTime = SimTime(10_000_000_000);
 

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::scenario::model::{HpaMetric, ResourceName};
+use crate::controllers::hpa::spec::{HpaMetric, ResourceName};
 use crate::units::SimTime;
 
 /// The result of one sync.

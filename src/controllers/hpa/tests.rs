@@ -1,7 +1,7 @@
 //! Tests of whole syncs: clamps, the legacy and behavior paths, several metrics.
 
 use super::*;
-use crate::scenario::model::{HpaBehavior, HpaScalingRules, PodMetricName, SyncOffset};
+use crate::controllers::hpa::spec::{HpaBehavior, HpaScalingRules, PodMetricName, SyncOffset};
 use crate::units::{Bytes, Millicores, Resources};
 
 const CPU_50: HpaMetric = HpaMetric::ResourceUtilization {

@@ -1,12 +1,13 @@
 //! The `autoscaling` section: HorizontalPodAutoscalers (Kubernetes' autoscaling/v2 form, with
 //! its validation rules); the Cluster Autoscaler's flags are in `cluster_autoscaler`.
 
-use crate::scenario::error::Error;
-use crate::scenario::model::{
-    Autoscaling, DEFAULT_METRIC_RESOLUTION, HpaBehavior, HpaMetric, HpaScalingPolicy,
-    HpaScalingRules, HpaSpec, NodePool, PodMetricName, ResourceName, ScalingPolicyKind,
-    SelectPolicy, Service, SyncOffset,
+use crate::cluster::pool::NodePool;
+use crate::controllers::hpa::spec::{
+    HpaBehavior, HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, PodMetricName,
+    ResourceName, ScalingPolicyKind, SelectPolicy, SyncOffset,
 };
+use crate::scenario::error::Error;
+use crate::scenario::model::{Autoscaling, DEFAULT_METRIC_RESOLUTION, Service};
 use crate::scenario::schema::{AutoscalingFile, HpaFile, MetricFile, ScalingRulesFile, TargetFile};
 use crate::units::{Bytes, SimDuration};
 

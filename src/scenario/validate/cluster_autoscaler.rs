@@ -1,8 +1,9 @@
 //! `autoscaling.cluster_autoscaler`: the Cluster Autoscaler's flags, with cluster-autoscaler's
 //! own defaults.
 
+use crate::cluster::pool::NodePool;
+use crate::controllers::cluster_autoscaler::spec::{ClusterAutoscalerSpec, Expander};
 use crate::scenario::error::Error;
-use crate::scenario::model::{ClusterAutoscalerSpec, Expander, NodePool};
 use crate::scenario::schema::ClusterAutoscalerFile;
 use crate::units::SimDuration;
 

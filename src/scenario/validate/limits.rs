@@ -2,8 +2,9 @@
 //! reject every pod of a service (a missing request or limit the quota needs, or one pod larger
 //! than the whole quota).
 
+use crate::cluster::quota::Quota;
 use crate::scenario::error::Error;
-use crate::scenario::model::{Quota, Service};
+use crate::scenario::model::Service;
 use crate::scenario::schema::{NamedMap, QuotaFile, Scalar};
 
 use super::Cx;

@@ -23,8 +23,9 @@ use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
 use crate::scenario::quantity;
 use crate::scenario::schema::{DistOrScalar, File, Scalar};
+use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, SimDuration};
-use crate::workload::spec::{CountDist, DurationDist};
+use crate::workload::spec::CountDist;
 
 /// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
 pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {

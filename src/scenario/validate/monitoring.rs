@@ -1,7 +1,8 @@
 //! The `monitoring` section: Prometheus scrape jobs and alert rules over services.
 
+use crate::monitoring::rules::{AlertMetric, AlertRule, Comparison, Monitoring, ScrapeJob};
 use crate::scenario::error::Error;
-use crate::scenario::model::{AlertMetric, AlertRule, Comparison, Monitoring, ScrapeJob, Service};
+use crate::scenario::model::Service;
 use crate::scenario::schema::MonitoringFile;
 use crate::units::SimDuration;
 

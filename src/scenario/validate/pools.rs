@@ -1,13 +1,13 @@
 //! Node pools: machine type (catalog or inline), size and autoscaling bounds, labels (with the
 //! provider's well-known ones added), taints, pod limit, allocatable and provisioning delay.
 
+use crate::cluster::pool::{MachineType, NodePool, PoolAutoscaling};
 use crate::cluster::spec::{Labels, Taint, TaintEffect};
 use crate::scenario::catalog::{self, Provider};
 use crate::scenario::error::Error;
-use crate::scenario::model::{MachineType, NodePool, PoolAutoscaling};
 use crate::scenario::schema::{MachineTypeFile, PoolFile, Scalar, TaintFile};
+use crate::units::DurationDist;
 use crate::units::{Resources, SimDuration};
-use crate::workload::spec::DurationDist;
 
 use super::Cx;
 

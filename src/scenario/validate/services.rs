@@ -4,19 +4,22 @@
 
 use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
 use crate::cluster::spec::{
     Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm,
     SelectorOperator, Toleration, TolerationOperator,
 };
 use crate::scenario::error::Error;
-use crate::scenario::model::{NodePool, ServerSpec, Service, Startup};
+use crate::scenario::model::{Service, Startup};
 use crate::scenario::schema::{
     AffinityFile, DisruptionBudgetFile, NamedMap, RequirementFile, ResourceRequirementsFile,
     Scalar, ServiceFile, TermFile, TolerationFile,
 };
+use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
-use crate::workload::spec::{DurationDist, LoadBalancerPolicy};
+use crate::workload::spec::LoadBalancerPolicy;
+use crate::workload::spec::ServerSpec;
 
 use super::pools::{TAINT_EFFECTS, taint_effect};
 use super::{Cx, MAX_REPLICAS};

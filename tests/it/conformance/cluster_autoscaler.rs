@@ -10,7 +10,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::Value;
 
 use capsim::controllers::cluster_autoscaler::expander::{self, ExpanderContext, ExpansionOption};
-use capsim::scenario::model::Expander;
+use capsim::controllers::cluster_autoscaler::spec::Expander;
 use capsim::units::Resources;
 
 use super::{Mismatch, SectionReport, field, list, optional_u64, string};

@@ -9,13 +9,13 @@ use std::fmt::Display;
 
 use serde_json::Value;
 
+use capsim::controllers::hpa::spec::{
+    HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, ResourceName, ScalingPolicyKind,
+    SelectPolicy, SyncOffset,
+};
 use capsim::controllers::hpa::{
     self, Hpa, HpaTimings, NormalizationArgs, ObservedPhase, PodObservation, ReplicaCalculator,
     ResourceSample, ScaleEvent, ScalingRules, TimestampedRecommendation, Tolerances,
-};
-use capsim::scenario::model::{
-    HpaMetric, HpaScalingPolicy, HpaScalingRules, HpaSpec, ResourceName, ScalingPolicyKind,
-    SelectPolicy, SyncOffset,
 };
 use capsim::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 

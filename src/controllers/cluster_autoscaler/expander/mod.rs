@@ -18,7 +18,7 @@ pub mod waste;
 
 use rand::{Rng, RngExt};
 
-use crate::scenario::model::Expander;
+use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::units::Resources;
 
 /// One way to scale up: a pool, how many new nodes, and the pending pods they would take.

@@ -2,10 +2,12 @@
 
 use super::{BASE, base_with, load};
 use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
+use crate::controllers::cluster_autoscaler::spec::Expander;
+use crate::controllers::hpa::spec::{HpaMetric, ResourceName, SyncOffset};
 use crate::scenario::Scenario;
-use crate::scenario::model::{Expander, HpaMetric, ResourceName, SyncOffset};
+use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
-use crate::workload::spec::{CostModel, DurationDist, LoadBalancerPolicy, RateProfile, Spike};
+use crate::workload::spec::{CostModel, LoadBalancerPolicy, RateProfile, Spike};
 
 #[test]
 fn defaults_are_filled_in() {

@@ -5,7 +5,7 @@
 //! Use `AlertState::evaluate` once per evaluation with whether the condition holds; it returns
 //! the transition, if any, and keeps the time spent firing inside the measured window.
 
-use crate::scenario::model::Comparison;
+use crate::monitoring::rules::Comparison;
 use crate::units::{SimDuration, SimTime};
 
 /// A change of an alert's state at an evaluation.

@@ -1,0 +1,68 @@
+//! Node pools as a cloud's node groups describe them (a GKE node pool, an EKS managed node
+//! group): the machine type and its prices, what one node leaves allocatable to pods, the pool's
+//! size bounds, its nodes' labels and taints, Spot preemption, and the Cluster Autoscaler's
+//! per-pool options.
+//!
+//! Use `NodePool` as the description every node of a pool is built from (`Node::from_pool`).
+//! These are plain data: validation (`scenario`) guarantees their invariants, and nothing here
+//! decides anything.
+
+use crate::cluster::spec::{Labels, Taint};
+use crate::units::{DurationDist, Resources, SimDuration};
+
+/// A machine type: capacity and hourly prices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineType {
+    /// Catalog name (`c2-standard-8`), or `custom` for an inline machine.
+    pub name: String,
+    /// vCPUs and memory of the machine.
+    pub capacity: Resources,
+    /// On-demand price in USD per hour.
+    pub on_demand_usd_per_hour: f64,
+    /// Spot price in USD per hour, where the catalog or the scenario gives one.
+    pub spot_usd_per_hour: Option<f64>,
+}
+
+/// A node pool (GKE node pool, cloud node group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodePool {
+    /// Pool name, unique in the scenario.
+    pub name: String,
+    /// Machine of every node in the pool.
+    pub machine: MachineType,
+    /// What the scheduler may give to pods on one node: capacity minus system reservations.
+    pub allocatable: Resources,
+    /// Nodes at the start of the run.
+    pub initial_size: u32,
+    /// Lower bound on the pool's size (the Cluster Autoscaler's `min_nodes`).
+    pub min_nodes: u32,
+    /// Upper bound on the pool's size.
+    pub max_nodes: u32,
+    /// Cluster Autoscaler settings for this pool, when autoscaling is enabled for it.
+    pub autoscaling: Option<PoolAutoscaling>,
+    /// Whether nodes are spot (preemptible) VMs, billed at the spot price.
+    pub spot: bool,
+    /// For spot pools that are preempted: the mean time from a node's registration to its
+    /// preemption (lifetimes are exponential).
+    pub preemption_mean_lifetime: Option<SimDuration>,
+    /// Price actually billed per node-hour, in USD.
+    pub price_usd_per_hour: f64,
+    /// Node labels: the user's, plus the well-known ones GKE sets (`node.kubernetes.io/instance-type`,
+    /// `cloud.google.com/gke-nodepool`, `cloud.google.com/gke-spot`).
+    pub labels: Labels,
+    /// Taints every node of the pool carries.
+    pub taints: Vec<Taint>,
+    /// Most pods one node runs.
+    pub max_pods: u32,
+    /// Time from the request for a node to the node being Ready.
+    pub provisioning_delay: DurationDist,
+}
+
+/// Per-pool Cluster Autoscaler settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolAutoscaling {
+    /// Scale-down CPU utilization threshold in percent of allocatable (requests / allocatable).
+    pub cpu_threshold_percent: Option<f64>,
+    /// Scale-down memory utilization threshold in percent of allocatable.
+    pub memory_threshold_percent: Option<f64>,
+}
