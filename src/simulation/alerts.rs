@@ -39,10 +39,8 @@ impl Simulation<'_> {
             AlertMetric::CpuUtilization => ratio(row.cpu_used_cores, row.cpu_requested_cores),
             AlertMetric::MemoryUtilization => {
                 let spec = &self.scenario.services[rule.service];
-                let ready = self.services[rule.service]
-                    .ready
-                    .iter()
-                    .filter_map(|r| self.pods.get(*r));
+                let ready = (self.cluster.workload(rule.service).ready.iter())
+                    .filter_map(|r| self.cluster.pod(*r));
                 let (mut used, mut requested) = (0u64, 0u64);
                 for pod in ready {
                     let in_flight = u64::from(pod.server.in_flight());

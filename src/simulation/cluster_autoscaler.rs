@@ -15,25 +15,27 @@ impl Simulation<'_> {
         let actions = {
             // Service index of every active (not terminating) pod, grouped by node: one pass
             // over the pods, in service order then creation order.
-            let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
-            for (s, svc) in self.services.iter().enumerate() {
-                for pod in svc.active.iter().filter_map(|r| self.pods.get(*r)) {
-                    if let Some(i) = pod.node.and_then(|id| self.node_index(id)) {
+            let cluster = &self.cluster;
+            let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); cluster.nodes().len()];
+            for s in 0..self.services.len() {
+                for (_, pod) in cluster.active_pods(s) {
+                    if let Some(i) = pod.node().and_then(|id| cluster.node_index(id)) {
                         pods_on_node[i].push(s);
                     }
                 }
             }
-            let unschedulable: Vec<usize> = self
-                .pending
-                .iter()
-                .filter_map(|r| self.pods.get(*r))
-                .filter(|p| p.last_unschedulable.is_some())
+            let unschedulable: Vec<usize> = (cluster.unschedulable())
                 .map(|p| usize::from(p.service))
                 .collect();
-            let upcoming: Vec<Vec<SimTime>> = self
-                .pools
-                .iter()
-                .map(|p| p.upcoming.iter().map(|(_, _, at)| *at).collect())
+            let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
+                .map(|p| {
+                    cluster
+                        .pool(p)
+                        .upcoming
+                        .iter()
+                        .map(|u| u.requested_at)
+                        .collect()
+                })
                 .collect();
             let disruptions_allowed: Vec<Option<u32>> = (0..self.services.len())
                 .map(|s| self.budget_status(s).map(|b| b.disruptions_allowed))
@@ -41,8 +43,8 @@ impl Simulation<'_> {
             let observation = ClusterObservation {
                 now,
                 pools: &self.scenario.node_pools,
-                pod_specs: &self.pod_specs,
-                nodes: &self.nodes,
+                pod_specs: cluster.pod_specs(),
+                nodes: cluster.nodes(),
                 pods_on_node: &pods_on_node,
                 unschedulable: &unschedulable,
                 upcoming: &upcoming,

@@ -4,11 +4,48 @@
 //! The controller is a plain function of what it observes (`controllers::hpa`); this file
 //! builds its observation from the simulation's state, applies its decision, and records it.
 
-use crate::controllers::hpa::{HpaDecision, ObservedPhase, PodObservation, ResourceSample};
+use rand::RngExt;
+
+use crate::controllers::hpa::spec::{HpaSpec, SyncOffset};
+use crate::controllers::hpa::{
+    Hpa, HpaDecision, HpaTimings, ObservedPhase, PodObservation, ResourceSample,
+};
+use crate::engine::rng::stream;
 use crate::report::EventKind;
-use crate::simulation::state::PodPhase;
+use crate::simulation::cluster_state::PodPhase;
 use crate::simulation::{Event, Simulation};
-use crate::units::SimTime;
+use crate::units::{SimDuration, SimTime};
+
+/// One HPA and what the simulation remembers of its last sync.
+#[derive(Debug)]
+pub(super) struct HpaRuntime {
+    /// Index of the target service.
+    pub(super) service: usize,
+    pub(super) hpa: Hpa,
+    /// How long after each metrics-server sample instant this HPA syncs.
+    pub(super) sync_offset: SimDuration,
+    /// The conditions of the last sync, as text, to log only changes.
+    last_conditions: String,
+}
+
+impl HpaRuntime {
+    /// The controller for `spec`, targeting the service named `service`, in a run seeded with
+    /// `seed`: a random sync phase is drawn from a stream named after the service.
+    pub(super) fn new(spec: &HpaSpec, service: &str, seed: u64) -> HpaRuntime {
+        HpaRuntime {
+            service: spec.service,
+            hpa: Hpa::new(spec.clone(), HpaTimings::default()),
+            sync_offset: match spec.sync_offset {
+                SyncOffset::Fixed(offset) => offset,
+                SyncOffset::Random => {
+                    let mut rng = stream(seed, &format!("hpa-sync-offset/{service}"));
+                    SimDuration(rng.random_range(0..spec.sync_period.0))
+                }
+            },
+            last_conditions: String::new(),
+        }
+    }
+}
 
 impl Simulation<'_> {
     /// HPA `h` syncs: reads the latest metrics of its target's pods and resizes the target.
@@ -31,27 +68,25 @@ impl Simulation<'_> {
     /// What the HPA sees of service `s`'s pods: every pod of the Deployment, terminating ones
     /// included (the HPA ignores them itself), with its latest metrics-server sample.
     fn observe_pods(&self, s: usize, now: SimTime) -> Vec<PodObservation> {
-        let svc = &self.services[s];
         let spec = &self.scenario.services[s].pod;
-        svc.active
-            .iter()
-            .chain(svc.terminating.iter())
-            .filter_map(|r| self.pods.get(*r))
+        self.cluster
+            .deployment_pods(s)
             .map(|pod| {
                 let phase = if pod.running(now) {
                     ObservedPhase::Running
                 } else {
                     ObservedPhase::Pending
                 };
-                let ready = pod.phase == PodPhase::Ready;
+                let ready = pod.phase() == PodPhase::Ready;
                 PodObservation {
                     phase,
-                    deleting: pod.phase == PodPhase::Terminating,
-                    start_time: pod.bound_at,
+                    deleting: pod.phase() == PodPhase::Terminating,
+                    start_time: pod.bound_at(),
                     ready,
                     // The Ready condition is set False when the kubelet starts the pod and
                     // turns True once; it never flaps in this model.
-                    ready_transition: pod.ready_since.or(pod.bound_at).unwrap_or(pod.created_at),
+                    ready_transition: (pod.ready_since().or(pod.bound_at()))
+                        .unwrap_or(pod.created_at),
                     requests: spec.requests,
                     has_cpu_request: spec.has_cpu_request,
                     has_memory_request: spec.has_memory_request,

@@ -1,20 +1,54 @@
-//! Pods and nodes coming and going: creation under quota, scheduling and binding, image pull and
-//! readiness, termination with a grace period, deletion, and new nodes.
+//! Pods coming and going: creation under quota, scheduling and binding, image pull and
+//! readiness, termination with a grace period, eviction, and deletion, driven by the
+//! ReplicaSet controller.
 //!
-//! These run a few times per pod, never per request, so they may allocate and log.
+//! These run a few times per pod, never per request, so they may allocate and log. Every change
+//! to a pod's phase or node goes through `ClusterState`; this file adds what the change means
+//! for the model: events to log, start-up delays, and the ReplicaSet's reaction. It may ask
+//! `nodes` to remove a drained node once its last pod is gone; `nodes` never calls back here.
 
-use crate::cluster::quota;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind};
-use crate::simulation::state::{Pod, PodPhase, PodRef, TERMINATION_GRACE, retry_backoff};
+use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
+use crate::units::SimDuration;
+
+/// Kubernetes' default `terminationGracePeriodSeconds`.
+pub(super) const TERMINATION_GRACE: SimDuration = SimDuration::from_secs(30);
+/// The ReplicaSet controller's retry backoff: 5 ms doubling to 1000 s
+/// (`workqueue.DefaultControllerRateLimiter`).
+const RETRY_BASE: SimDuration = SimDuration::from_millis(5);
+/// Longest ReplicaSet retry backoff.
+const RETRY_MAX: SimDuration = SimDuration::from_secs(1_000);
+
+/// The ReplicaSet retry delay after `failures` consecutive failures (at least one).
+fn retry_backoff(failures: u32) -> SimDuration {
+    let doublings = failures.saturating_sub(1).min(40);
+    SimDuration(
+        RETRY_BASE
+            .0
+            .saturating_mul(1u64 << doublings)
+            .min(RETRY_MAX.0),
+    )
+}
+
+/// How a pod starts once it is bound to a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PodStart {
+    /// Part of the cluster as it runs when the simulation starts: its image is on the node and
+    /// it is Ready at once.
+    AlreadyRunning,
+    /// Created during the run: it pulls its image (unless the node has it or is pulling it)
+    /// and then waits for its readiness probe.
+    Cold,
+}
 
 impl Simulation<'_> {
     /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
     /// cluster that was already running when the simulation starts.
     pub(super) fn sync_deployment_initial(&mut self, s: usize) {
         for _ in 0..self.services[s].desired {
-            if self.create_pod(s, true).is_none() {
+            if self.create_pod(s, PodStart::AlreadyRunning).is_none() {
                 self.schedule_deployment_retry(s);
                 break;
             }
@@ -29,7 +63,7 @@ impl Simulation<'_> {
             Scale::Steady => {}
             Scale::Create(n) => {
                 for _ in 0..n {
-                    if self.create_pod(s, false).is_none() {
+                    if self.create_pod(s, PodStart::Cold).is_none() {
                         self.schedule_deployment_retry(s);
                         return;
                     }
@@ -47,8 +81,7 @@ impl Simulation<'_> {
     /// The ReplicaSet controller watches its pods: when one of them is deleted or evicted and
     /// the set is short, it syncs at once, even with a retry after a failure still pending.
     fn sync_if_short(&mut self, s: usize) {
-        let svc = &self.services[s];
-        if (svc.active.len() as u32) < svc.desired {
+        if (self.cluster.workload(s).active.len() as u32) < self.services[s].desired {
             self.sync_deployment(s);
         }
     }
@@ -64,20 +97,17 @@ impl Simulation<'_> {
         }
     }
 
+    /// What the ReplicaSet controller sees of service `s`'s active pods.
     fn pod_views(&self, s: usize) -> Vec<PodView<PodRef>> {
-        let active = &self.services[s].active;
-        let pods: Vec<(PodRef, &Pod)> = active
-            .iter()
-            .filter_map(|r| self.pods.get(*r).map(|p| (*r, p)))
-            .collect();
+        let pods: Vec<_> = self.cluster.active_pods(s).collect();
         pods.iter()
             .map(|(r, p)| PodView {
                 id: *r,
-                scheduled: p.node.is_some(),
-                running: matches!(p.phase, PodPhase::Ready),
-                ready_since: p.ready_since,
-                colocated: p.node.map_or(0, |n| {
-                    pods.iter().filter(|(_, q)| q.node == Some(n)).count() as u32
+                scheduled: p.node().is_some(),
+                running: matches!(p.phase(), PodPhase::Ready),
+                ready_since: p.ready_since(),
+                colocated: p.node().map_or(0, |n| {
+                    pods.iter().filter(|(_, q)| q.node() == Some(n)).count() as u32
                 }),
                 created_at: p.created_at,
             })
@@ -86,66 +116,58 @@ impl Simulation<'_> {
 
     /// Creates one pod of service `s` if its namespace's quota admits it, and tries to schedule
     /// it. Returns `None` when the quota refused it.
-    fn create_pod(&mut self, s: usize, initial: bool) -> Option<PodRef> {
+    fn create_pod(&mut self, s: usize, start: PodStart) -> Option<PodRef> {
         let now = self.clock.now();
-        let spec = &self.scenario.services[s];
-        let ns = self.service_namespace[s];
-        let namespace = &mut self.namespaces[ns];
-        if let Some(q) = namespace.quota {
-            let hard = &self.scenario.quotas[q];
-            if let Err(refused) = quota::admit(hard, &namespace.usage, &spec.pod) {
-                if now >= self.warmup_end {
-                    namespace.rejected_pods += 1;
+        let queue_capacity = self.scenario.services[s]
+            .server
+            .queue_limit
+            .unwrap_or(0)
+            .min(4_096) as usize;
+        let pod_ref = match self.cluster.create_pod(s, now, queue_capacity) {
+            Ok(pod_ref) => pod_ref,
+            Err(refused) => {
+                if self.measured(now) {
+                    self.cluster.count_quota_rejection(s);
                 }
                 let mut event = self.service_event(EventKind::QuotaRejected, s);
                 event.reason = Some(refused.to_string());
                 self.log.push(event);
                 return None;
             }
-        }
-        namespace.usage.add_pod(&spec.pod);
-        let svc = &mut self.services[s];
-        let serial = svc.next_serial;
-        svc.next_serial += 1;
-        let queue_capacity = spec.server.queue_limit.unwrap_or(0).min(4_096) as usize;
-        let pod_ref = self
-            .pods
-            .insert(Pod::new(s as u16, serial, now, queue_capacity));
-        svc.active.push(pod_ref);
-        svc.pending_gauge.add(now, 1);
+        };
+        let serial = self.cluster.pod(pod_ref).map_or(0, |p| p.serial);
         let mut event = self.service_event(EventKind::PodCreated, s);
         event.pod = Some(self.pod_name(s, serial));
         self.log.push(event);
-        if !self.try_schedule(pod_ref, initial) {
-            self.pending.push(pod_ref);
+        if !self.try_schedule(pod_ref, start) {
+            self.cluster.park_pending(pod_ref);
         }
         Some(pod_ref)
     }
 
     /// Runs the scheduler for a Pending pod; binds it and returns true if a node fits.
-    fn try_schedule(&mut self, pod_ref: PodRef, initial: bool) -> bool {
-        let Some(pod) = self.pods.get(pod_ref) else {
+    fn try_schedule(&mut self, pod_ref: PodRef, start: PodStart) -> bool {
+        let Some(pod) = self.cluster.pod(pod_ref) else {
             return true;
         };
         let s = usize::from(pod.service);
+        let serial = pod.serial;
         let spec = &self.scenario.services[s].pod;
-        self.workload_pods.clear();
-        self.workload_pods
-            .extend(self.node_extras.iter().map(|e| e.active_pods[s]));
+        self.cluster
+            .workload_pods_per_node(s, &mut self.workload_pods);
         match self.scheduler.schedule_replica(
             spec,
-            &self.nodes,
+            self.cluster.nodes(),
             &self.workload_pods,
             &mut self.rng_scheduler,
         ) {
             Ok(index) => {
-                self.bind(pod_ref, index, initial);
+                self.bind(pod_ref, index, start);
                 true
             }
             Err(fit) => {
                 let message = fit.to_string();
-                let serial = pod.serial;
-                let Some(pod) = self.pods.get_mut(pod_ref) else {
+                let Some(pod) = self.cluster.pod_mut(pod_ref) else {
                     return false;
                 };
                 if pod.last_unschedulable.as_deref() != Some(message.as_str()) {
@@ -162,112 +184,74 @@ impl Simulation<'_> {
 
     /// Binds a pod to `nodes[index]` and starts it: image pull (once per node and service,
     /// shared by pods that start together), then the readiness delay.
-    fn bind(&mut self, pod_ref: PodRef, index: usize, initial: bool) {
+    fn bind(&mut self, pod_ref: PodRef, index: usize, start: PodStart) {
         let now = self.clock.now();
-        let Some(pod) = self.pods.get_mut(pod_ref) else {
-            return;
-        };
-        let s = usize::from(pod.service);
-        let spec = &self.scenario.services[s].pod;
-        let node = &mut self.nodes[index];
-        node.add_pod(spec);
-        self.node_extras[index].active_pods[s] += 1;
-        let pool = usize::from(node.pool.0);
-        pod.node = Some(node.id);
-        pod.phase = PodPhase::Starting;
-        pod.bound_at = Some(now);
-        let serial = pod.serial;
-        let svc = &mut self.services[s];
-        svc.pending_gauge.add(now, -1);
-        svc.cpu_requested_gauge.add(now, spec.requests.cpu.0 as i64);
-        self.account_requests(pool, spec.requests, 1);
+        let (s, serial) = self.cluster.bind(pod_ref, index, now);
         let mut event = self.service_event(EventKind::PodScheduled, s);
         event.pod = Some(self.pod_name(s, serial));
-        event.node = Some(self.nodes[index].name.clone());
+        event.node = Some(self.cluster.nodes()[index].name.clone());
         self.log.push(event);
 
         let svc = &mut self.services[s];
-        let image = &mut self.node_extras[index].image_ready_at[s];
-        if initial {
-            *image = Some(now);
-            if let Some(pod) = self.pods.get_mut(pod_ref) {
-                pod.containers_start = Some(now);
+        let image = self.cluster.image_ready_at_mut(index, s);
+        let containers_start = match start {
+            PodStart::AlreadyRunning => {
+                *image = Some(now);
+                now
             }
-            self.make_ready(pod_ref);
-            return;
-        }
-        let containers_start = match *image {
-            Some(present_at) => present_at.max(now),
-            None => {
-                let pulled = now + svc.image_pull.sample(&mut svc.rng_startup);
-                *image = Some(pulled);
-                pulled
-            }
+            PodStart::Cold => match *image {
+                Some(present_at) => present_at.max(now),
+                None => {
+                    let pulled = now + svc.image_pull.sample(&mut svc.rng_startup);
+                    *image = Some(pulled);
+                    pulled
+                }
+            },
         };
-        if let Some(pod) = self.pods.get_mut(pod_ref) {
+        if let Some(pod) = self.cluster.pod_mut(pod_ref) {
             pod.containers_start = Some(containers_start);
         }
-        let ready_at = containers_start + svc.readiness.sample(&mut svc.rng_startup);
-        self.clock
-            .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
-    }
-
-    /// A starting pod passed its readiness probe.
-    pub(super) fn on_pod_ready(&mut self, pod_ref: PodRef) {
-        let is_starting = self
-            .pods
-            .get(pod_ref)
-            .is_some_and(|p| p.phase == PodPhase::Starting);
-        if is_starting {
-            self.make_ready(pod_ref);
+        match start {
+            PodStart::AlreadyRunning => self.make_ready(pod_ref),
+            PodStart::Cold => {
+                let ready_at = containers_start + svc.readiness.sample(&mut svc.rng_startup);
+                self.clock
+                    .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
+            }
         }
     }
 
-    fn make_ready(&mut self, pod_ref: PodRef) {
+    /// A starting pod passed its readiness probe: it joins the Service's endpoints.
+    pub(super) fn make_ready(&mut self, pod_ref: PodRef) {
         let now = self.clock.now();
-        let Some(pod) = self.pods.get_mut(pod_ref) else {
+        if !self.cluster.make_ready(pod_ref, now) {
+            return;
+        }
+        let Some(pod) = self.cluster.pod(pod_ref) else {
             return;
         };
-        pod.phase = PodPhase::Ready;
-        pod.ready_since = Some(now);
         let s = usize::from(pod.service);
-        let serial = pod.serial;
-        let node = pod.node;
-        let svc = &mut self.services[s];
-        svc.ready.push(pod_ref);
-        svc.ready_gauge.set(now, svc.ready.len() as u64);
         let mut event = self.service_event(EventKind::PodReady, s);
-        event.pod = Some(self.pod_name(s, serial));
-        event.node = node
-            .and_then(|id| self.node_index(id))
-            .map(|i| self.nodes[i].name.clone());
+        event.pod = Some(self.pod_name(s, pod.serial));
+        event.node = (pod.node())
+            .and_then(|id| self.cluster.node_index(id))
+            .map(|i| self.cluster.nodes()[i].name.clone());
         self.log.push(event);
     }
 
     /// Asks a pod to stop: it leaves the Service's endpoints at once and is deleted when it has
     /// drained, or killed when the grace period ends.
     pub(super) fn terminate_pod(&mut self, pod_ref: PodRef) {
-        let Some(pod) = self.pods.get_mut(pod_ref) else {
+        let now = self.clock.now();
+        let Some(idle) = self.cluster.start_terminating(pod_ref, now) else {
             return;
         };
-        let was = pod.phase;
-        pod.phase = PodPhase::Terminating;
+        let Some(pod) = self.cluster.pod(pod_ref) else {
+            return;
+        };
         let s = usize::from(pod.service);
-        let serial = pod.serial;
-        let idle = pod.server.in_flight() == 0;
-        if let Some(i) = pod.node.and_then(|id| self.node_index(id)) {
-            self.node_extras[i].uncount_active_pod(s);
-        }
-        let svc = &mut self.services[s];
-        svc.active.retain(|r| *r != pod_ref);
-        svc.terminating.push(pod_ref);
-        if was == PodPhase::Ready {
-            svc.ready.retain(|r| *r != pod_ref);
-            svc.ready_gauge
-                .set(self.clock.now(), svc.ready.len() as u64);
-        }
         let mut event = self.service_event(EventKind::PodTerminating, s);
-        event.pod = Some(self.pod_name(s, serial));
+        event.pod = Some(self.pod_name(s, pod.serial));
         self.log.push(event);
         if idle {
             self.remove_pod(pod_ref, "terminated");
@@ -281,7 +265,7 @@ impl Simulation<'_> {
     /// terminates gracefully and its ReplicaSet, now one pod short, creates a replacement at
     /// once.
     pub(super) fn evict_pod(&mut self, pod_ref: PodRef, reason: &str) {
-        let Some(pod) = self.pods.get(pod_ref) else {
+        let Some(pod) = self.cluster.pod(pod_ref) else {
             return;
         };
         let s = usize::from(pod.service);
@@ -297,7 +281,7 @@ impl Simulation<'_> {
     pub(super) fn kill_pod(&mut self, pod_ref: PodRef) {
         let now = self.clock.now();
         let warmup_end = self.warmup_end;
-        let Some(pod) = self.pods.get_mut(pod_ref) else {
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
             return;
         };
         let svc = &mut self.services[usize::from(pod.service)];
@@ -314,53 +298,27 @@ impl Simulation<'_> {
         self.remove_pod(pod_ref, "grace period expired");
     }
 
-    /// Deletes a pod object, releasing its node, quota and endpoints.
+    /// Deletes a pod object, releasing its node, quota and endpoints; a drained node it leaves
+    /// empty goes, Pending pods get another chance, and its ReplicaSet replaces it if short.
     pub(super) fn remove_pod(&mut self, pod_ref: PodRef, reason: &str) {
         let now = self.clock.now();
-        let Some(pod) = self.pods.remove(pod_ref) else {
+        let Some((pod, node_index)) = self.cluster.remove_pod(pod_ref, now) else {
             return;
         };
         let s = usize::from(pod.service);
-        let spec = &self.scenario.services[s].pod;
         let collected = pod.server.cpu_usage_area(now) - pod.cpu_area_collected;
-        let node_index = pod.node.and_then(|id| self.node_index(id));
-        let node_name = node_index.map(|i| {
-            self.nodes[i].remove_pod(spec);
-            self.nodes[i].name.clone()
-        });
-        if let Some(i) = node_index {
-            self.account_requests(usize::from(self.nodes[i].pool.0), spec.requests, -1);
-            if pod.phase != PodPhase::Terminating {
-                self.node_extras[i].uncount_active_pod(s);
-            }
-        }
         let measured = now > self.warmup_end;
         let svc = &mut self.services[s];
         svc.interval.cpu_area += collected;
         if measured {
             svc.cpu_used_area += u128::from(collected);
         }
-        if pod.node.is_some() {
-            svc.cpu_requested_gauge
-                .add(now, -(spec.requests.cpu.0 as i64));
-        } else {
-            svc.pending_gauge.add(now, -1);
-            self.pending.retain(|r| *r != pod_ref);
-        }
-        svc.active.retain(|r| *r != pod_ref);
-        svc.terminating.retain(|r| *r != pod_ref);
-        if svc.ready.contains(&pod_ref) {
-            svc.ready.retain(|r| *r != pod_ref);
-            svc.ready_gauge.set(now, svc.ready.len() as u64);
-        }
-        let ns = self.service_namespace[s];
-        self.namespaces[ns].usage.remove_pod(spec);
         let mut event = self.service_event(EventKind::PodDeleted, s);
         event.pod = Some(self.pod_name(s, pod.serial));
-        event.node = node_name;
+        event.node = node_index.map(|i| self.cluster.nodes()[i].name.clone());
         event.reason = Some(reason.to_string());
         self.log.push(event);
-        if let Some(node) = pod.node {
+        if let Some(node) = pod.node() {
             self.remove_node_if_drained(node);
         }
         self.retry_pending();
@@ -369,13 +327,12 @@ impl Simulation<'_> {
 
     /// Retries every Pending pod, oldest first, after the cluster changed.
     pub(super) fn retry_pending(&mut self) {
-        if self.pending.is_empty() {
+        if !self.cluster.has_pending() {
             return;
         }
-        let waiting = std::mem::take(&mut self.pending);
-        for pod_ref in waiting {
-            if !self.try_schedule(pod_ref, false) {
-                self.pending.push(pod_ref);
+        for pod_ref in self.cluster.take_pending() {
+            if !self.try_schedule(pod_ref, PodStart::Cold) {
+                self.cluster.park_pending(pod_ref);
             }
         }
     }
@@ -387,5 +344,19 @@ impl Simulation<'_> {
         event.service = Some(spec.name.clone());
         event.namespace = Some(spec.namespace.clone());
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_backoff_doubles_to_its_cap() {
+        assert_eq!(retry_backoff(1), SimDuration::from_millis(5));
+        assert_eq!(retry_backoff(2), SimDuration::from_millis(10));
+        assert_eq!(retry_backoff(18), SimDuration::from_millis(5 << 17));
+        assert_eq!(retry_backoff(19), RETRY_MAX);
+        assert_eq!(retry_backoff(200), RETRY_MAX);
     }
 }

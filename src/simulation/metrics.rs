@@ -7,7 +7,7 @@
 //! requests in flight at the sample). A pod gets its first sample once its containers have run
 //! for a full window, as metrics-server needs two readings to compute a rate.
 
-use crate::simulation::state::PodSample;
+use crate::simulation::cluster_state::PodSample;
 use crate::simulation::{Event, Simulation};
 use crate::units::{Bytes, Millicores};
 
@@ -16,7 +16,7 @@ impl Simulation<'_> {
     pub(super) fn on_metrics_sample(&mut self) {
         let now = self.clock.now();
         let window = self.scenario.autoscaling.metric_resolution;
-        for pod in self.pods.iter_mut() {
+        for pod in self.cluster.pods_mut() {
             let cpu_area = pod.server.cpu_usage_area(now);
             let used = cpu_area - pod.cpu_area_at_sample;
             pod.cpu_area_at_sample = cpu_area;

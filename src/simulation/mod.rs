@@ -10,39 +10,33 @@
 
 mod alerts;
 mod cluster_autoscaler;
+mod cluster_state;
+mod drains;
 mod hpa;
 mod lifecycle;
 mod metrics;
 mod nodes;
+mod pool_state;
 mod sampling;
+mod service_state;
 mod serving;
-mod state;
+mod summary;
 #[cfg(test)]
 mod tests;
 
-use crate::cluster::node::{Node, NodeId};
+use crate::cluster::node::NodeId;
 use crate::cluster::scheduler::{Scheduler, SchedulerConfig};
-use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
-use crate::controllers::hpa::spec::SyncOffset;
-use crate::controllers::hpa::{Hpa, HpaTimings};
 use crate::engine::Clock;
 use crate::engine::rng::{SimRng, stream};
 use crate::monitoring::alerts::AlertState;
-use crate::report::stats::{Gauge, Latency};
 use crate::report::{ClusterEvent, Observer, Summary};
 use crate::scenario::Scenario;
-use crate::units::DurationDist;
-use crate::units::{Millicores, SimDuration, SimTime};
-use crate::workload::arrivals::ArrivalProcess;
-use crate::workload::balancer::Balancer;
-use crate::workload::cost::ServiceTimeSampler;
-use crate::workload::server::ServerLimits;
-use rand::RngExt;
-use state::{
-    Counts, HpaRuntime, IntervalStats, LoadState, NamespaceState, NodeExtra, PodRef, PodTable,
-    PoolState, ScalingStats, ServiceState,
-};
+use crate::units::SimTime;
+use cluster_state::{ClusterState, PodRef};
+use hpa::HpaRuntime;
+use pool_state::PoolState;
+use service_state::ServiceState;
 
 /// Everything that happens in the model. Small and `Copy`, so the event queue stores it inline.
 /// A 64-bit tag keeps every field at a word boundary, so moving an event is three whole-word
@@ -100,23 +94,14 @@ pub struct Simulation<'s> {
     warmup_end: SimTime,
     /// Arrivals are drawn strictly before the end, so the last row sees all of them.
     arrival_horizon: SimTime,
-    pods: PodTable,
-    /// Registered nodes, ordered by id.
-    nodes: Vec<Node>,
-    /// Parallel to `nodes`.
-    node_extras: Vec<NodeExtra>,
-    next_node_id: u32,
-    /// Pods not bound to a node, oldest first (the scheduler's unschedulable queue).
-    pending: Vec<PodRef>,
+    /// Pods, nodes, the scheduler's queue and quota usage, kept consistent together.
+    cluster: ClusterState,
     /// Scratch for the scheduler: the scheduled pod's workload's pods on each node.
     workload_pods: Vec<u32>,
     /// Per alert rule of the scenario's monitoring: its state between evaluations.
     alerts: Vec<AlertState>,
     services: Vec<ServiceState>,
     pools: Vec<PoolState>,
-    namespaces: Vec<NamespaceState>,
-    /// Index into `namespaces` of each service's namespace.
-    service_namespace: Vec<usize>,
     scheduler: Scheduler,
     rng_scheduler: SimRng,
     /// The HPAs, in scenario order.
@@ -124,8 +109,6 @@ pub struct Simulation<'s> {
     /// The Cluster Autoscaler, when the scenario enables it.
     cluster_autoscaler: Option<ClusterAutoscaler>,
     rng_autoscaler: SimRng,
-    /// Each service's pod spec, by service index, as the Cluster Autoscaler reads them.
-    pod_specs: Vec<PodSpec>,
     last_row: SimTime,
     /// Cluster events not yet handed to the observer.
     log: Vec<ClusterEvent>,
@@ -136,157 +119,37 @@ impl<'s> Simulation<'s> {
     pub fn new(scenario: &'s Scenario) -> Simulation<'s> {
         let seed = scenario.seed;
         let end = SimTime::ZERO + scenario.duration;
-        let services = scenario
-            .services
-            .iter()
-            .enumerate()
-            .map(|(index, s)| {
-                let name = &s.name;
-                let cpu_cap = if s.pod.limits.cpu > Millicores::ZERO {
-                    s.pod.limits.cpu
-                } else {
-                    Millicores(u64::MAX)
-                };
-                ServiceState {
-                    limits: ServerLimits {
-                        concurrency: s.server.concurrency,
-                        queue_limit: s.server.queue_limit.unwrap_or(u32::MAX),
-                        timeout: s.server.timeout,
-                        cpu_per_worker: s.server.cpu_per_worker,
-                        cpu_cap,
-                    },
-                    load: s.load.as_ref().map(|load| LoadState {
-                        arrivals: ArrivalProcess::new(&load.arrivals),
-                        service_time: ServiceTimeSampler::new(&load.cost, s.server.cpu_per_worker),
-                    }),
-                    balancer: Balancer::new(s.load_balancer),
-                    image_pull: ServiceTimeSampler::from_duration(&s.startup.image_pull),
-                    readiness: ServiceTimeSampler::from_duration(&s.startup.ready),
-                    rng_arrivals: stream(seed, &format!("arrivals/{name}")),
-                    rng_service: stream(seed, &format!("service-time/{name}")),
-                    rng_balancer: stream(seed, &format!("balancer/{name}")),
-                    rng_startup: stream(seed, &format!("startup/{name}")),
-                    ready: Vec::new(),
-                    active: Vec::new(),
-                    terminating: Vec::new(),
-                    desired: s.replicas,
-                    next_serial: 0,
-                    create_failures: 0,
-                    sync_scheduled: false,
-                    counts: Counts::default(),
-                    latency: Latency::new(),
-                    wait: Latency::new(),
-                    interval: IntervalStats {
-                        arrivals: 0,
-                        rejected: 0,
-                        timed_out: 0,
-                        latency: Latency::new(),
-                        cpu_area: 0,
-                    },
-                    ready_gauge: Gauge::new(SimTime::ZERO, 0),
-                    pending_gauge: Gauge::new(SimTime::ZERO, 0),
-                    cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
-                    cpu_used_area: 0,
-                    in_flight_measured: 0,
-                    scaling: ScalingStats::default(),
-                    at_max_gauge: Gauge::new(SimTime::ZERO, 0),
-                    hpa_metrics: scenario
-                        .autoscaling
-                        .hpa
-                        .iter()
-                        .filter(|h| h.service == index)
-                        .flat_map(|h| h.metrics.iter().map(|_| f64::NAN))
-                        .collect(),
-                }
-            })
-            .collect();
-        let pools = scenario
-            .node_pools
-            .iter()
-            .map(|pool| PoolState {
-                nodes_measured: Gauge::new(SimTime::ZERO, 0),
-                nodes_total: Gauge::new(SimTime::ZERO, 0),
-                nodes_ready: Gauge::new(SimTime::ZERO, 0),
-                next_serial: 0,
-                upcoming: Vec::new(),
-                provisioning_delay: ServiceTimeSampler::from_duration(&pool.provisioning_delay),
-                rng_provisioning: stream(seed, &format!("provisioning/{}", pool.name)),
-                preemption_lifetime: pool.preemption_mean_lifetime.map(|mean| {
-                    ServiceTimeSampler::from_duration(&DurationDist::Exponential { mean })
-                }),
-                rng_preemption: stream(seed, &format!("preemption/{}", pool.name)),
-                preempted: 0,
-                nodes_added: 0,
-                nodes_removed: 0,
-                cpu_requested: Gauge::new(SimTime::ZERO, 0),
-                cpu_allocatable: Gauge::new(SimTime::ZERO, 0),
-                memory_requested: Gauge::new(SimTime::ZERO, 0),
-                memory_allocatable: Gauge::new(SimTime::ZERO, 0),
-            })
-            .collect();
-        let namespaces = scenario
-            .namespaces
-            .iter()
-            .map(|ns| NamespaceState {
-                quota: scenario.quotas.iter().position(|q| &q.namespace == ns),
-                ..NamespaceState::default()
-            })
-            .collect();
-        let service_namespace = scenario
-            .services
-            .iter()
-            .map(|s| {
-                scenario
-                    .namespaces
-                    .iter()
-                    .position(|ns| ns == &s.namespace)
-                    .expect("validation lists every service namespace")
-            })
-            .collect();
+        let hpa_specs = &scenario.autoscaling.hpa;
+        let hpa_metrics = |s: usize| -> usize {
+            hpa_specs
+                .iter()
+                .filter(|h| h.service == s)
+                .map(|h| h.metrics.len())
+                .sum()
+        };
         Simulation {
             scenario,
             clock: Clock::new(),
             end,
             warmup_end: SimTime::ZERO + scenario.warmup,
             arrival_horizon: SimTime(end.0.saturating_sub(1)),
-            pods: PodTable::default(),
-            nodes: Vec::new(),
-            node_extras: Vec::new(),
-            next_node_id: 0,
-            pending: Vec::new(),
+            cluster: ClusterState::new(scenario),
             workload_pods: Vec::new(),
             alerts: vec![AlertState::default(); scenario.monitoring.alerts.len()],
-            services,
-            pools,
-            namespaces,
-            service_namespace,
+            services: (scenario.services.iter().enumerate())
+                .map(|(s, spec)| ServiceState::new(spec, seed, hpa_metrics(s)))
+                .collect(),
+            pools: (scenario.node_pools.iter())
+                .map(|pool| PoolState::new(pool, seed))
+                .collect(),
             scheduler: Scheduler::new(SchedulerConfig::default()),
             rng_scheduler: stream(seed, "scheduler"),
-            hpas: scenario
-                .autoscaling
-                .hpa
-                .iter()
-                .map(|spec| HpaRuntime {
-                    service: spec.service,
-                    hpa: Hpa::new(spec.clone(), HpaTimings::default()),
-                    sync_offset: match spec.sync_offset {
-                        SyncOffset::Fixed(offset) => offset,
-                        SyncOffset::Random => {
-                            let name = &scenario.services[spec.service].name;
-                            let mut rng = stream(seed, &format!("hpa-sync-offset/{name}"));
-                            SimDuration(rng.random_range(0..spec.sync_period.0))
-                        }
-                    },
-                    last_conditions: String::new(),
-                })
+            hpas: (hpa_specs.iter())
+                .map(|spec| HpaRuntime::new(spec, &scenario.services[spec.service].name, seed))
                 .collect(),
-            cluster_autoscaler: scenario
-                .autoscaling
-                .cluster_autoscaler
-                .as_ref()
+            cluster_autoscaler: (scenario.autoscaling.cluster_autoscaler.as_ref())
                 .map(|spec| ClusterAutoscaler::new(spec, &scenario.node_pools)),
             rng_autoscaler: stream(seed, "cluster-autoscaler"),
-            pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
             last_row: SimTime::ZERO,
             log: Vec::new(),
         }
@@ -313,12 +176,16 @@ impl<'s> Simulation<'s> {
             match event {
                 Event::Arrival { service } => self.on_arrival(usize::from(service)),
                 Event::Completion { pod, arrived } => self.on_completion(pod, arrived),
-                Event::PodReady { pod } => self.on_pod_ready(pod),
+                Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
                 Event::WarmupEnd => self.on_warmup_end(),
                 Event::MetricsSample => self.on_metrics_sample(),
-                Event::NodeProvisioned { node } => self.on_node_provisioned(node),
+                Event::NodeProvisioned { node } => {
+                    if self.register_provisioned(node) {
+                        self.retry_pending();
+                    }
+                }
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
@@ -405,10 +272,6 @@ impl<'s> Simulation<'s> {
     #[inline]
     fn measured(&self, t: SimTime) -> bool {
         t >= self.warmup_end
-    }
-
-    fn node_index(&self, id: NodeId) -> Option<usize> {
-        self.nodes.binary_search_by_key(&id, |n| n.id).ok()
     }
 
     fn pod_name(&self, service: usize, serial: u32) -> String {

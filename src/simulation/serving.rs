@@ -3,7 +3,7 @@
 //! Nothing here allocates or logs; every figure goes to preallocated counters and histograms.
 
 use crate::report::stats::Latency;
-use crate::simulation::state::{PodPhase, PodRef};
+use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
 use crate::workload::server::Admission;
@@ -30,8 +30,8 @@ impl Simulation<'_> {
         if measured {
             svc.counts.arrived += 1;
         }
-        let pods = &mut self.pods;
-        let picked = svc.balancer.pick(&svc.ready, &mut svc.rng_balancer, |r| {
+        let (ready, pods) = self.cluster.endpoints(s);
+        let picked = svc.balancer.pick(ready, &mut svc.rng_balancer, |r| {
             pods.get(*r).map_or(u32::MAX, |p| p.server.in_flight())
         });
         let Some(i) = picked else {
@@ -41,7 +41,7 @@ impl Simulation<'_> {
             }
             return;
         };
-        let pod_ref = svc.ready[i];
+        let pod_ref = ready[i];
         let Some(pod) = pods.get_mut(pod_ref) else {
             unreachable!("a Ready pod is in the pod table");
         };
@@ -82,7 +82,7 @@ impl Simulation<'_> {
     pub(super) fn on_completion(&mut self, pod_ref: PodRef, arrived: SimTime) {
         let now = self.clock.now();
         let warmup_end = self.warmup_end;
-        let Some(pod) = self.pods.get_mut(pod_ref) else {
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
             // The pod was killed; its requests were counted then.
             return;
         };
@@ -110,7 +110,7 @@ impl Simulation<'_> {
                     arrived: next,
                 },
             );
-        } else if pod.phase == PodPhase::Terminating && pod.server.in_flight() == 0 {
+        } else if pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0 {
             self.remove_pod(pod_ref, "drained");
         }
     }

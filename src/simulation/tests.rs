@@ -7,10 +7,8 @@ use crate::monitoring::rules::Monitoring;
 use crate::report::{Collect, EventKind};
 use crate::scenario::model::{Autoscaling, Scenario, Service, Startup};
 use crate::simulation::Simulation;
-use crate::units::DurationDist;
-use crate::units::{Bytes, Millicores, Resources, SimDuration};
-use crate::workload::spec::ServerSpec;
-use crate::workload::spec::{Arrivals, CostModel, Load, LoadBalancerPolicy};
+use crate::units::{Bytes, DurationDist, Millicores, Resources, SimDuration};
+use crate::workload::spec::{Arrivals, CostModel, Load, LoadBalancerPolicy, ServerSpec};
 
 pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> NodePool {
     NodePool {
@@ -267,19 +265,42 @@ fn a_pod_still_busy_after_its_grace_period_is_killed() {
     );
 }
 
-impl Simulation<'_> {
-    /// Every node's per-service count of active pods equals a recount of the pods.
-    pub(crate) fn assert_active_pod_counts(&self) {
-        for (i, (node, extra)) in self.nodes.iter().zip(&self.node_extras).enumerate() {
-            for (s, svc) in self.services.iter().enumerate() {
-                let recount = svc
-                    .active
-                    .iter()
-                    .filter_map(|r| self.pods.get(*r))
-                    .filter(|p| p.node == Some(node.id))
-                    .count() as u32;
-                assert_eq!(extra.active_pods[s], recount, "node {i}, service {s}");
-            }
-        }
-    }
+/// The reference platform for four hours, with its compute pool on Spot VMs preempted every
+/// 40 minutes on average and a disruption budget on the vector store: every change the model
+/// makes (scale-ups, drains, preemptions, quota refusals) keeps the cluster's bookkeeping
+/// consistent, and nothing is used beyond its capacity. `on_tick` checks `ClusterState`'s
+/// invariants at every interval in test builds.
+#[test]
+fn the_reference_platform_keeps_its_bookkeeping_consistent_through_preemptions() {
+    use crate::scenario::{Document, Override};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ai-infra.yaml");
+    let set = |path: &str, value: &str| Override {
+        path: path.into(),
+        value: value.into(),
+    };
+    let document = Document::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    let document = document
+        .with(&[
+            set("duration", "4h"),
+            set("resolution", "30s"),
+            set("node_pools.compute-optimized.spot", "true"),
+            set(
+                "node_pools.compute-optimized.preemption",
+                "{mean_lifetime: 40m}",
+            ),
+            set(
+                "services.vector-store.disruption_budget",
+                "{minAvailable: 2}",
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scenario = document.scenario().unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Collect::default();
+    let out = Simulation::new(&scenario).run(&mut seen);
+    let pool = &out.summary.node_pools["compute-optimized"];
+    assert!(pool.preempted >= 5, "{} preemptions in 4 h", pool.preempted);
+    let count = |kind: EventKind| seen.events.iter().filter(|e| e.event == kind).count();
+    assert!(count(EventKind::PodEvicted) >= 5);
+    assert!(count(EventKind::NodeRemoved) >= pool.preempted as usize);
+    assert_eq!(seen.rows.len(), 4 * 120);
 }

@@ -19,8 +19,7 @@
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::engine::rng::SimRng;
-use crate::units::DurationDist;
-use crate::units::{Millicores, SimDuration, round_to_u64};
+use crate::units::{DurationDist, Millicores, SimDuration, round_to_u64};
 use crate::workload::spec::{CostModel, CountDist, InferenceModel, VectorSearchModel};
 
 /// The standard normal quantile of 0.99, used to fit a lognormal to a mean and a p99.

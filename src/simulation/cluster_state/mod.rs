@@ -1,0 +1,483 @@
+//! The cluster as the simulation keeps it: pods, nodes, the pods waiting for a node, each
+//! service's pod lists, each pool's nodes, and each namespace's quota usage, changed only
+//! through methods that keep every list, count and gauge in step, as kube-scheduler's cache does
+//! in `AddPod`/`RemovePod`.
+//!
+//! Use `ClusterState` for every change of a pod's phase or node, and of the nodes of a pool:
+//! `create_pod`, `bind`, `make_ready`, `start_terminating` and `remove_pod` for pods;
+//! `request_node`, `provisioned`, `register_node`, `cancel_upcoming`, `start_drain` and
+//! `remove_node` for nodes (in `nodes.rs`). Readers get shared references only. What a change
+//! means for the rest of the model (events to log, start-up delays, controllers to wake) is the
+//! caller's business: nothing here logs, draws a random number or schedules an event.
+//!
+//! The invariants, checked by `check_invariants`: a service's `active` list holds exactly its
+//! pods that are not terminating and `terminating` the others; `ready` holds exactly the Ready
+//! ones; the pending list holds only unbound pods; a node's requests, pod count and per-service
+//! active counts are those of the pods bound to it and never exceed its allocatable or pod
+//! limit; a pool's gauges are the sums over its registered nodes, and its billed nodes are its
+//! registered plus its upcoming ones; a namespace's quota usage is the sum over its pods.
+
+mod nodes;
+mod pods;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use nodes::{NodeExtra, Upcoming};
+pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable};
+
+use crate::cluster::node::{Node, NodeId};
+use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
+use crate::cluster::spec::PodSpec;
+use crate::report::stats::Gauge;
+use crate::scenario::Scenario;
+use crate::units::{Resources, SimTime};
+
+/// One service's pods, as lists and the gauges that follow them.
+#[derive(Debug)]
+pub(crate) struct WorkloadPods {
+    /// Ready pods, in the order they became Ready (the Service's endpoints).
+    pub(crate) ready: Vec<PodRef>,
+    /// Live pods that are not terminating, in creation order.
+    pub(crate) active: Vec<PodRef>,
+    /// Pods draining before deletion.
+    pub(crate) terminating: Vec<PodRef>,
+    /// Serial of the service's next pod, for its name.
+    next_serial: u32,
+    /// Ready pods over time.
+    pub(crate) ready_gauge: Gauge,
+    /// Pods not bound to a node over time.
+    pub(crate) pending_gauge: Gauge,
+    /// CPU requested by the service's bound pods, in millicores.
+    pub(crate) cpu_requested_gauge: Gauge,
+}
+
+impl WorkloadPods {
+    fn new() -> WorkloadPods {
+        WorkloadPods {
+            ready: Vec::new(),
+            active: Vec::new(),
+            terminating: Vec::new(),
+            next_serial: 0,
+            ready_gauge: Gauge::new(SimTime::ZERO, 0),
+            pending_gauge: Gauge::new(SimTime::ZERO, 0),
+            cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
+        }
+    }
+
+    fn remove_ready(&mut self, pod: PodRef, now: SimTime) {
+        if self.ready.contains(&pod) {
+            self.ready.retain(|r| *r != pod);
+            self.ready_gauge.set(now, self.ready.len() as u64);
+        }
+    }
+}
+
+/// One pool's nodes: those billed, those registered, and what their pods request.
+#[derive(Debug)]
+pub(crate) struct PoolNodes {
+    /// Billed nodes (asked for, registered or draining) over the measured window.
+    pub(crate) billed_measured: Gauge,
+    /// Billed nodes since the start of the run (for the cumulative cost).
+    pub(crate) billed_total: Gauge,
+    /// Registered (Ready) nodes over the measured window.
+    pub(crate) ready: Gauge,
+    /// CPU requested by pods on the pool's registered nodes, in millicores.
+    pub(crate) cpu_requested: Gauge,
+    /// CPU allocatable on the pool's registered nodes, in millicores.
+    pub(crate) cpu_allocatable: Gauge,
+    /// Memory requested by pods on the pool's registered nodes, in bytes.
+    pub(crate) memory_requested: Gauge,
+    /// Memory allocatable on the pool's registered nodes, in bytes.
+    pub(crate) memory_allocatable: Gauge,
+    /// Nodes asked for and not registered yet, oldest first.
+    pub(crate) upcoming: Vec<Upcoming>,
+    /// Serial of the pool's next node, for its name.
+    next_serial: u32,
+}
+
+impl PoolNodes {
+    fn new() -> PoolNodes {
+        let zero = || Gauge::new(SimTime::ZERO, 0);
+        PoolNodes {
+            billed_measured: zero(),
+            billed_total: zero(),
+            ready: zero(),
+            cpu_requested: zero(),
+            cpu_allocatable: zero(),
+            memory_requested: zero(),
+            memory_allocatable: zero(),
+            upcoming: Vec::new(),
+            next_serial: 0,
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) pod requests on the pool's registered nodes.
+    fn account_requests(&mut self, now: SimTime, requests: Resources, sign: i64) {
+        self.cpu_requested.add(now, sign * requests.cpu.0 as i64);
+        self.memory_requested
+            .add(now, sign * requests.memory.0 as i64);
+    }
+
+    fn gauges_mut(&mut self) -> [&mut Gauge; 6] {
+        [
+            &mut self.billed_measured,
+            &mut self.ready,
+            &mut self.cpu_requested,
+            &mut self.cpu_allocatable,
+            &mut self.memory_requested,
+            &mut self.memory_allocatable,
+        ]
+    }
+}
+
+/// One namespace's quota state.
+#[derive(Debug, Clone)]
+struct NamespaceState {
+    /// What the namespace's pods request and limit.
+    usage: QuotaUsage,
+    /// The namespace's ResourceQuota, when it has one.
+    quota: Option<Quota>,
+    /// Pod creations the quota refused in the measured window.
+    rejected_pods: u64,
+}
+
+/// The cluster's bookkeeping; see the module documentation for its invariants.
+#[derive(Debug)]
+pub(crate) struct ClusterState {
+    pods: PodTable,
+    /// Registered nodes, ordered by id.
+    nodes: Vec<Node>,
+    /// Parallel to `nodes`.
+    node_extras: Vec<NodeExtra>,
+    next_node_id: u32,
+    /// Pods the scheduler could not place, oldest first (its unschedulable queue).
+    pending: Vec<PodRef>,
+    /// Per service.
+    workloads: Vec<WorkloadPods>,
+    /// Per pool.
+    pools: Vec<PoolNodes>,
+    /// Per namespace, in `Scenario::namespaces` order.
+    namespaces: Vec<NamespaceState>,
+    /// Index into `namespaces` of each service's namespace.
+    service_namespace: Vec<usize>,
+    /// Each service's pod template.
+    pod_specs: Vec<PodSpec>,
+}
+
+impl ClusterState {
+    /// An empty cluster for `scenario`: no nodes, no pods.
+    pub(crate) fn new(scenario: &Scenario) -> ClusterState {
+        let namespace_index = |ns: &String| {
+            scenario
+                .namespaces
+                .iter()
+                .position(|n| n == ns)
+                .expect("validation lists every service namespace")
+        };
+        ClusterState {
+            pods: PodTable::default(),
+            nodes: Vec::new(),
+            node_extras: Vec::new(),
+            next_node_id: 0,
+            pending: Vec::new(),
+            workloads: scenario
+                .services
+                .iter()
+                .map(|_| WorkloadPods::new())
+                .collect(),
+            pools: scenario
+                .node_pools
+                .iter()
+                .map(|_| PoolNodes::new())
+                .collect(),
+            namespaces: scenario
+                .namespaces
+                .iter()
+                .map(|ns| NamespaceState {
+                    usage: QuotaUsage::default(),
+                    quota: scenario.quotas.iter().find(|q| &q.namespace == ns).cloned(),
+                    rejected_pods: 0,
+                })
+                .collect(),
+            service_namespace: scenario
+                .services
+                .iter()
+                .map(|s| namespace_index(&s.namespace))
+                .collect(),
+            pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
+        }
+    }
+
+    /// The pod, if it still exists.
+    #[inline]
+    pub(crate) fn pod(&self, r: PodRef) -> Option<&Pod> {
+        self.pods.get(r)
+    }
+
+    /// The pod's serving state and counters, if it still exists; its phase and node stay
+    /// read-only.
+    #[inline]
+    pub(crate) fn pod_mut(&mut self, r: PodRef) -> Option<&mut Pod> {
+        self.pods.get_mut(r)
+    }
+
+    /// Every live pod, mutably, in slot order.
+    pub(crate) fn pods_mut(&mut self) -> impl Iterator<Item = &mut Pod> {
+        self.pods.iter_mut()
+    }
+
+    /// Service `s`'s Ready pods with the pod table, for routing a request.
+    #[inline]
+    pub(crate) fn endpoints(&mut self, s: usize) -> (&[PodRef], &mut PodTable) {
+        (&self.workloads[s].ready, &mut self.pods)
+    }
+
+    /// Service `s`'s pods and gauges.
+    pub(crate) fn workload(&self, s: usize) -> &WorkloadPods {
+        &self.workloads[s]
+    }
+
+    /// Pool `p`'s nodes and gauges.
+    pub(crate) fn pool(&self, p: usize) -> &PoolNodes {
+        &self.pools[p]
+    }
+
+    /// Each service's pod template, by service index.
+    pub(crate) fn pod_specs(&self) -> &[PodSpec] {
+        &self.pod_specs
+    }
+
+    /// Service `s`'s live pods that are not terminating, with their references.
+    pub(crate) fn active_pods(&self, s: usize) -> impl Iterator<Item = (PodRef, &Pod)> {
+        self.workloads[s]
+            .active
+            .iter()
+            .filter_map(|r| self.pods.get(*r).map(|p| (*r, p)))
+    }
+
+    /// Every pod of service `s`'s Deployment: the active ones, then the terminating ones.
+    pub(crate) fn deployment_pods(&self, s: usize) -> impl Iterator<Item = &Pod> {
+        let w = &self.workloads[s];
+        w.active
+            .iter()
+            .chain(w.terminating.iter())
+            .filter_map(|r| self.pods.get(*r))
+    }
+
+    /// The Pending pods the scheduler found no node for, oldest first.
+    pub(crate) fn unschedulable(&self) -> impl Iterator<Item = &Pod> {
+        self.pending
+            .iter()
+            .filter_map(|r| self.pods.get(*r))
+            .filter(|p| p.last_unschedulable.is_some())
+    }
+
+    /// Pod creations refused by the quota of each namespace, in `Scenario::namespaces` order.
+    pub(crate) fn quota_rejections(&self) -> impl Iterator<Item = u64> + '_ {
+        self.namespaces.iter().map(|n| n.rejected_pods)
+    }
+
+    /// Creates a Pending pod of service `s` if its namespace's quota admits it, with room
+    /// reserved for `queue_capacity` waiting requests. The caller tries to schedule it and
+    /// parks it with `park_pending` if no node fits.
+    ///
+    /// # Errors
+    /// The quota's refusal, as the API server words it; nothing changes then.
+    pub(crate) fn create_pod(
+        &mut self,
+        s: usize,
+        now: SimTime,
+        queue_capacity: usize,
+    ) -> Result<PodRef, QuotaExceeded> {
+        let spec = &self.pod_specs[s];
+        let namespace = &mut self.namespaces[self.service_namespace[s]];
+        if let Some(hard) = &namespace.quota {
+            quota::admit(hard, &namespace.usage, spec)?;
+        }
+        namespace.usage.add_pod(spec);
+        let workload = &mut self.workloads[s];
+        let serial = workload.next_serial;
+        workload.next_serial += 1;
+        let pod = self
+            .pods
+            .insert(Pod::new(s as u16, serial, now, queue_capacity));
+        workload.active.push(pod);
+        workload.pending_gauge.add(now, 1);
+        Ok(pod)
+    }
+
+    /// Counts one pod creation refused by service `s`'s namespace quota.
+    pub(crate) fn count_quota_rejection(&mut self, s: usize) {
+        self.namespaces[self.service_namespace[s]].rejected_pods += 1;
+    }
+
+    /// Puts a pod the scheduler could not place in the unschedulable queue.
+    ///
+    /// # Panics
+    /// If the pod is bound: only Pending pods wait for a node.
+    pub(crate) fn park_pending(&mut self, pod: PodRef) {
+        assert!(
+            self.pods.get(pod).is_none_or(|p| p.node.is_none()),
+            "a bound pod cannot wait for a node"
+        );
+        self.pending.push(pod);
+    }
+
+    /// Empties the unschedulable queue, oldest first, for a retry; pods still unplaced are
+    /// parked again.
+    pub(crate) fn take_pending(&mut self) -> Vec<PodRef> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Whether any pod waits for a node.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Fills `out` with, for each registered node in order, the number of service `s`'s active
+    /// pods bound there (what PodTopologySpread counts).
+    pub(crate) fn workload_pods_per_node(&self, s: usize, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend(self.node_extras.iter().map(|e| e.active_pods[s]));
+    }
+
+    /// Binds a Pending pod to `nodes[index]`: the node, its pool and the service account for
+    /// its requests. Returns the pod's service and serial.
+    ///
+    /// # Panics
+    /// If the pod is gone or already bound: the scheduler only places live Pending pods.
+    pub(crate) fn bind(&mut self, pod_ref: PodRef, index: usize, now: SimTime) -> (usize, u32) {
+        let pod = self
+            .pods
+            .get_mut(pod_ref)
+            .expect("the scheduler places live pods");
+        assert!(pod.node.is_none(), "binding a bound pod");
+        let s = usize::from(pod.service);
+        let spec = &self.pod_specs[s];
+        let node = &mut self.nodes[index];
+        node.add_pod(spec);
+        self.node_extras[index].active_pods[s] += 1;
+        pod.node = Some(node.id);
+        pod.phase = PodPhase::Starting;
+        pod.bound_at = Some(now);
+        let workload = &mut self.workloads[s];
+        workload.pending_gauge.add(now, -1);
+        workload
+            .cpu_requested_gauge
+            .add(now, spec.requests.cpu.0 as i64);
+        self.pools[usize::from(node.pool.0)].account_requests(now, spec.requests, 1);
+        (s, pod.serial)
+    }
+
+    /// A starting pod passed its readiness probe: it joins its Service's endpoints. Returns
+    /// false (and changes nothing) when the pod is gone or not starting.
+    pub(crate) fn make_ready(&mut self, pod_ref: PodRef, now: SimTime) -> bool {
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return false;
+        };
+        if pod.phase != PodPhase::Starting {
+            return false;
+        }
+        pod.phase = PodPhase::Ready;
+        pod.ready_since = Some(now);
+        let workload = &mut self.workloads[usize::from(pod.service)];
+        workload.ready.push(pod_ref);
+        workload.ready_gauge.set(now, workload.ready.len() as u64);
+        true
+    }
+
+    /// Asks a pod to stop: it leaves its Service's endpoints and its node's active pods.
+    /// Returns whether it is idle (nothing queued or in service), or `None` when it is gone.
+    pub(crate) fn start_terminating(&mut self, pod_ref: PodRef, now: SimTime) -> Option<bool> {
+        let pod = self.pods.get_mut(pod_ref)?;
+        let was = pod.phase;
+        pod.phase = PodPhase::Terminating;
+        let s = usize::from(pod.service);
+        let idle = pod.server.in_flight() == 0;
+        if let Some(i) = pod.node.and_then(|id| node_index(&self.nodes, id)) {
+            self.node_extras[i].uncount_active_pod(s);
+        }
+        let workload = &mut self.workloads[s];
+        workload.active.retain(|r| *r != pod_ref);
+        workload.terminating.push(pod_ref);
+        if was == PodPhase::Ready {
+            workload.remove_ready(pod_ref, now);
+        }
+        Some(idle)
+    }
+
+    /// Deletes a pod object, releasing its node, quota and endpoints. Returns the pod and the
+    /// index of the node it was on (still registered), or `None` when it is gone already.
+    pub(crate) fn remove_pod(
+        &mut self,
+        pod_ref: PodRef,
+        now: SimTime,
+    ) -> Option<(Pod, Option<usize>)> {
+        let pod = self.pods.remove(pod_ref)?;
+        let s = usize::from(pod.service);
+        let spec = &self.pod_specs[s];
+        let index = pod.node.and_then(|id| node_index(&self.nodes, id));
+        if let Some(i) = index {
+            self.nodes[i].remove_pod(spec);
+            self.pools[usize::from(self.nodes[i].pool.0)].account_requests(now, spec.requests, -1);
+            if pod.phase != PodPhase::Terminating {
+                self.node_extras[i].uncount_active_pod(s);
+            }
+        }
+        let workload = &mut self.workloads[s];
+        if pod.node.is_some() {
+            workload
+                .cpu_requested_gauge
+                .add(now, -(spec.requests.cpu.0 as i64));
+        } else {
+            workload.pending_gauge.add(now, -1);
+            self.pending.retain(|r| *r != pod_ref);
+        }
+        workload.active.retain(|r| *r != pod_ref);
+        workload.terminating.retain(|r| *r != pod_ref);
+        workload.remove_ready(pod_ref, now);
+        self.namespaces[self.service_namespace[s]]
+            .usage
+            .remove_pod(spec);
+        Some((pod, index))
+    }
+
+    /// Service `s`'s Deployment as its disruption budget counts it: pods (terminating ones
+    /// included) and healthy (Ready, not terminating) pods.
+    pub(crate) fn budget_counts(&self, s: usize) -> (u32, u32) {
+        let w = &self.workloads[s];
+        let healthy = self
+            .active_pods(s)
+            .filter(|(_, p)| p.phase == PodPhase::Ready)
+            .count() as u32;
+        ((w.active.len() + w.terminating.len()) as u32, healthy)
+    }
+
+    /// The pods bound to node `id` that are not terminating, service by service.
+    pub(crate) fn active_pods_on(&self, id: NodeId) -> Vec<PodRef> {
+        self.workloads
+            .iter()
+            .flat_map(|w| w.active.iter().copied())
+            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
+            .collect()
+    }
+
+    /// The measured window starts: every time-weighted gauge forgets the warm-up.
+    pub(crate) fn restart_gauges(&mut self, now: SimTime) {
+        for w in &mut self.workloads {
+            w.ready_gauge.restart(now);
+            w.pending_gauge.restart(now);
+            w.cpu_requested_gauge.restart(now);
+        }
+        for pool in &mut self.pools {
+            for gauge in pool.gauges_mut() {
+                gauge.restart(now);
+            }
+        }
+    }
+}
+
+/// The index in `nodes` (ordered by id) of node `id`.
+fn node_index(nodes: &[Node], id: NodeId) -> Option<usize> {
+    nodes.binary_search_by_key(&id, |n| n.id).ok()
+}

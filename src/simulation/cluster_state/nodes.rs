@@ -1,0 +1,213 @@
+//! Nodes in `ClusterState`: asked of the cloud (billed from then on), registered, drained or
+//! preempted, and removed, with their pool's gauges kept in step.
+//!
+//! Billing follows the cloud: a node costs from the moment it is asked for until it is removed,
+//! whether or not it ever registered, so a pool's billed nodes are always its upcoming plus its
+//! registered ones.
+
+use crate::cluster::node::{Node, NodeId, PoolId};
+use crate::cluster::pool::NodePool;
+use crate::cluster::spec::Taint;
+use crate::simulation::cluster_state::{ClusterState, node_index};
+use crate::units::SimTime;
+
+/// A node asked of the cloud that has not registered yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Upcoming {
+    /// The node's identity once it registers.
+    pub(crate) id: NodeId,
+    /// Its serial in the pool, for its name.
+    pub(crate) serial: u32,
+    /// When it was asked for (billing starts here).
+    pub(crate) requested_at: SimTime,
+}
+
+/// What the simulation keeps about a node beyond what the scheduler sees.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeExtra {
+    /// Per service: when its image is (or will be) on the node.
+    image_ready_at: Vec<Option<SimTime>>,
+    /// Per service: its pods bound to the node and not terminating (what PodTopologySpread
+    /// counts).
+    pub(super) active_pods: Vec<u32>,
+    /// Whether the node is being drained for removal (by the Cluster Autoscaler, or because
+    /// its Spot VM is preempted).
+    draining: bool,
+    /// While draining: when the Cluster Autoscaler stops retrying refused evictions.
+    evict_until: SimTime,
+    /// The cloud preempted the node (a Spot VM): it goes once its pods are gone.
+    preempted: bool,
+}
+
+impl NodeExtra {
+    /// One of service `s`'s pods on the node stops being active (terminating or deleted).
+    pub(super) fn uncount_active_pod(&mut self, s: usize) {
+        self.active_pods[s] = self.active_pods[s]
+            .checked_sub(1)
+            .expect("a pod leaving a node was counted when it was bound there");
+    }
+
+    /// Whether the node is being drained for removal.
+    pub(crate) fn draining(&self) -> bool {
+        self.draining
+    }
+
+    /// While draining: when refused evictions stop being retried.
+    pub(crate) fn evict_until(&self) -> SimTime {
+        self.evict_until
+    }
+
+    /// Whether the cloud preempted the node.
+    pub(crate) fn preempted(&self) -> bool {
+        self.preempted
+    }
+}
+
+impl ClusterState {
+    /// Registered nodes, ordered by id.
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The index in `nodes()` of node `id`, if it is registered.
+    pub(crate) fn node_index(&self, id: NodeId) -> Option<usize> {
+        node_index(&self.nodes, id)
+    }
+
+    /// What the simulation keeps about `nodes()[index]`.
+    pub(crate) fn node_extra(&self, index: usize) -> &NodeExtra {
+        &self.node_extras[index]
+    }
+
+    /// When service `s`'s image is (or will be) on `nodes()[index]`, to be set by the first
+    /// pod that pulls it.
+    pub(crate) fn image_ready_at_mut(&mut self, index: usize, s: usize) -> &mut Option<SimTime> {
+        &mut self.node_extras[index].image_ready_at[s]
+    }
+
+    /// Asks the cloud for a node of pool `p` at `now`: billed from now, upcoming until it
+    /// registers.
+    pub(crate) fn request_node(&mut self, p: usize, now: SimTime) -> Upcoming {
+        let id = NodeId(self.next_node_id);
+        self.next_node_id += 1;
+        let pool = &mut self.pools[p];
+        let serial = pool.next_serial;
+        pool.next_serial += 1;
+        pool.billed_measured.add(now, 1);
+        pool.billed_total.add(now, 1);
+        let upcoming = Upcoming {
+            id,
+            serial,
+            requested_at: now,
+        };
+        pool.upcoming.push(upcoming);
+        upcoming
+    }
+
+    /// The upcoming node `id` has booted: it is no longer upcoming. Returns its pool and
+    /// request, or `None` when it was given up on.
+    pub(crate) fn take_upcoming(&mut self, id: NodeId) -> Option<(usize, Upcoming)> {
+        self.pools.iter_mut().enumerate().find_map(|(p, pool)| {
+            let i = pool.upcoming.iter().position(|u| u.id == id)?;
+            Some((p, pool.upcoming.remove(i)))
+        })
+    }
+
+    /// Gives up on the most recently asked-for node of pool `p` that has not registered, and
+    /// stops billing it. Returns it, or `None` when there is none.
+    pub(crate) fn cancel_upcoming(&mut self, p: usize, now: SimTime) -> Option<Upcoming> {
+        let pool = &mut self.pools[p];
+        let upcoming = pool.upcoming.pop()?;
+        pool.billed_measured.add(now, -1);
+        pool.billed_total.add(now, -1);
+        Some(upcoming)
+    }
+
+    /// A node asked for earlier joins the cluster, Ready and empty. Returns it.
+    pub(crate) fn register_node(
+        &mut self,
+        p: usize,
+        spec: &NodePool,
+        upcoming: Upcoming,
+        now: SimTime,
+    ) -> &Node {
+        let node = Node::from_pool(
+            upcoming.id,
+            PoolId(p as u16),
+            spec,
+            upcoming.serial,
+            upcoming.requested_at,
+        );
+        self.account_registered(p, &node, now, 1);
+        // Node ids only grow, so pushing keeps `nodes` ordered by id.
+        assert!(
+            self.nodes.last().is_none_or(|last| last.id < node.id),
+            "nodes register in id order"
+        );
+        self.nodes.push(node);
+        let services = self.workloads.len();
+        self.node_extras.push(NodeExtra {
+            image_ready_at: vec![None; services],
+            active_pods: vec![0; services],
+            draining: false,
+            evict_until: SimTime::ZERO,
+            preempted: false,
+        });
+        &self.nodes[self.nodes.len() - 1]
+    }
+
+    /// Starts draining `nodes()[index]`: it gets `taint`, so nothing new lands there, and its
+    /// refused evictions are retried until `evict_until`.
+    ///
+    /// # Panics
+    /// If the node is draining already.
+    pub(crate) fn start_drain(&mut self, index: usize, taint: Taint, evict_until: SimTime) {
+        let extra = &mut self.node_extras[index];
+        assert!(!extra.draining, "a node is drained once at a time");
+        extra.draining = true;
+        extra.evict_until = evict_until;
+        self.nodes[index].taints.push(taint);
+    }
+
+    /// A drain failed: the node stays, and loses the taint with key `taint_key`.
+    pub(crate) fn cancel_drain(&mut self, index: usize, taint_key: &str) {
+        self.node_extras[index].draining = false;
+        self.nodes[index].taints.retain(|t| t.key != taint_key);
+    }
+
+    /// The cloud preempts `nodes()[index]`: it gets `taint` and goes once its pods are gone.
+    pub(crate) fn mark_preempted(&mut self, index: usize, taint: Taint) {
+        let extra = &mut self.node_extras[index];
+        extra.preempted = true;
+        extra.draining = true;
+        self.nodes[index].taints.push(taint);
+    }
+
+    /// Removes `nodes()[index]`, which holds no pod any more, and stops billing it.
+    ///
+    /// # Panics
+    /// If a pod is still bound to it.
+    pub(crate) fn remove_node(&mut self, index: usize, now: SimTime) -> (Node, NodeExtra) {
+        assert_eq!(self.nodes[index].pod_count, 0, "removing a node with pods");
+        let node = self.nodes.remove(index);
+        let extra = self.node_extras.remove(index);
+        let p = usize::from(node.pool.0);
+        self.account_registered(p, &node, now, -1);
+        let pool = &mut self.pools[p];
+        pool.billed_measured.add(now, -1);
+        pool.billed_total.add(now, -1);
+        (node, extra)
+    }
+
+    /// Adds (`sign` 1) or removes (-1) a registered node's allocatable and requests from its
+    /// pool's figures.
+    fn account_registered(&mut self, p: usize, node: &Node, now: SimTime, sign: i64) {
+        let pool = &mut self.pools[p];
+        pool.ready.add(now, sign);
+        pool.cpu_allocatable
+            .add(now, sign * node.allocatable.cpu.0 as i64);
+        pool.memory_allocatable
+            .add(now, sign * node.allocatable.memory.0 as i64);
+        pool.account_requests(now, node.requested, sign);
+    }
+}

@@ -1,0 +1,242 @@
+//! Pods as the simulation keeps them: a slot table reused after deletion, and references that
+//! know which generation of a slot they name.
+//!
+//! Use `PodRef` to name a pod from an event: a slot and the generation it had when the event was
+//! scheduled, so an event for a pod that has since been deleted is recognised and ignored. A
+//! pod's phase and node are private to `ClusterState`, which changes them together with the lists
+//! and gauges that depend on them; everything else about a pod (its serving state, samples,
+//! start-up times) belongs to whoever drives it.
+
+use crate::cluster::node::NodeId;
+use crate::units::{Bytes, Millicores, SimDuration, SimTime};
+use crate::workload::server::PodServer;
+
+/// A pod named by slot and generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PodRef {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
+/// Where a pod is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PodPhase {
+    /// Created, not bound to a node.
+    Pending,
+    /// Bound; pulling its image or waiting for readiness.
+    Starting,
+    /// Receiving traffic.
+    Ready,
+    /// Draining before deletion; receives no new requests.
+    Terminating,
+}
+
+/// One pod.
+#[derive(Debug, Clone)]
+pub(crate) struct Pod {
+    /// Index of the pod's service.
+    pub(crate) service: u16,
+    /// Per-service serial number, for the pod's name.
+    pub(crate) serial: u32,
+    /// Kept in step with the service's pod lists by `ClusterState`.
+    pub(super) phase: PodPhase,
+    /// Kept in step with the node's requests by `ClusterState`.
+    pub(super) node: Option<NodeId>,
+    /// When the pod object was created.
+    pub(crate) created_at: SimTime,
+    /// When the pod became Ready.
+    pub(super) ready_since: Option<SimTime>,
+    /// The pod's queue and workers.
+    pub(crate) server: PodServer,
+    /// CPU usage integral when usage was last collected, to difference per interval.
+    pub(crate) cpu_area_collected: u64,
+    /// Requests in service that arrived in the measured window.
+    pub(crate) in_service_measured: u32,
+    /// The last reason the scheduler gave for not placing the pod, to log only changes.
+    pub(crate) last_unschedulable: Option<String>,
+    /// When the pod was bound to a node (its `status.startTime`).
+    pub(super) bound_at: Option<SimTime>,
+    /// When its containers started (after the image pull): phase Running from then on.
+    pub(crate) containers_start: Option<SimTime>,
+    /// Requests routed to the pod since the last metrics sample.
+    pub(crate) arrivals_since_sample: u32,
+    /// CPU usage integral at the last metrics sample.
+    pub(crate) cpu_area_at_sample: u64,
+    /// The latest metrics-server sample of the pod, once it has run for a full window.
+    pub(crate) sample: Option<PodSample>,
+}
+
+impl Pod {
+    /// A Pending pod of service `service`, created at `now`, with room reserved for
+    /// `queue_capacity` waiting requests.
+    pub(super) fn new(service: u16, serial: u32, now: SimTime, queue_capacity: usize) -> Pod {
+        Pod {
+            service,
+            serial,
+            phase: PodPhase::Pending,
+            node: None,
+            created_at: now,
+            ready_since: None,
+            server: PodServer::new(now, queue_capacity),
+            cpu_area_collected: 0,
+            in_service_measured: 0,
+            last_unschedulable: None,
+            bound_at: None,
+            containers_start: None,
+            arrivals_since_sample: 0,
+            cpu_area_at_sample: 0,
+            sample: None,
+        }
+    }
+
+    /// Where the pod is in its life.
+    #[inline]
+    pub(crate) fn phase(&self) -> PodPhase {
+        self.phase
+    }
+
+    /// The node the pod is bound to, if any.
+    #[inline]
+    pub(crate) fn node(&self) -> Option<NodeId> {
+        self.node
+    }
+
+    /// When the pod became Ready, if it has.
+    pub(crate) fn ready_since(&self) -> Option<SimTime> {
+        self.ready_since
+    }
+
+    /// When the pod was bound to a node, if it has been.
+    pub(crate) fn bound_at(&self) -> Option<SimTime> {
+        self.bound_at
+    }
+
+    /// Whether the pod's containers run at `now` (phase Running, as opposed to Pending).
+    pub(crate) fn running(&self, now: SimTime) -> bool {
+        self.containers_start.is_some_and(|t| t <= now)
+    }
+}
+
+/// One metrics-server sample of a pod, plus the per-pod load metrics capsim derives alongside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PodSample {
+    /// When the sample was taken (its window ends here).
+    pub(crate) timestamp: SimTime,
+    /// The window the CPU figure averages over.
+    pub(crate) window: SimDuration,
+    /// Average CPU over the window.
+    pub(crate) cpu: Millicores,
+    /// Memory in use at the sample.
+    pub(crate) memory: Bytes,
+    /// Requests routed to the pod per second over the window.
+    pub(crate) requests_per_second: f64,
+    /// Requests queued or in service at the sample.
+    pub(crate) in_flight: u32,
+}
+
+/// A slot in the pod table.
+#[derive(Debug, Clone)]
+struct PodSlot {
+    generation: u32,
+    pod: Option<Pod>,
+}
+
+/// The pod table: slots reused after deletion, so its size follows the peak pod count, not the
+/// number of pods ever created. Only `ClusterState` inserts and removes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PodTable {
+    slots: Vec<PodSlot>,
+    free: Vec<u32>,
+}
+
+impl PodTable {
+    /// Stores `pod` and returns its reference.
+    pub(super) fn insert(&mut self, pod: Pod) -> PodRef {
+        match self.free.pop() {
+            Some(slot) => {
+                let entry = &mut self.slots[slot as usize];
+                entry.pod = Some(pod);
+                PodRef {
+                    slot,
+                    generation: entry.generation,
+                }
+            }
+            None => {
+                self.slots.push(PodSlot {
+                    generation: 0,
+                    pod: Some(pod),
+                });
+                PodRef {
+                    slot: (self.slots.len() - 1) as u32,
+                    generation: 0,
+                }
+            }
+        }
+    }
+
+    /// The pod, if it still exists.
+    #[inline]
+    pub(crate) fn get(&self, r: PodRef) -> Option<&Pod> {
+        let slot = self.slots.get(r.slot as usize)?;
+        if slot.generation == r.generation {
+            slot.pod.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The pod, mutably, if it still exists.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, r: PodRef) -> Option<&mut Pod> {
+        let slot = self.slots.get_mut(r.slot as usize)?;
+        if slot.generation == r.generation {
+            slot.pod.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Every live pod, in slot order.
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Pod> {
+        self.slots.iter().filter_map(|slot| slot.pod.as_ref())
+    }
+
+    /// Every live pod, mutably, in slot order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Pod> {
+        self.slots.iter_mut().filter_map(|slot| slot.pod.as_mut())
+    }
+
+    /// Removes the pod; later lookups with `r` find nothing.
+    pub(super) fn remove(&mut self, r: PodRef) -> Option<Pod> {
+        let slot = self.slots.get_mut(r.slot as usize)?;
+        if slot.generation != r.generation {
+            return None;
+        }
+        let pod = slot.pod.take();
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(r.slot);
+        pod
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(serial: u32) -> Pod {
+        Pod::new(0, serial, SimTime::ZERO, 0)
+    }
+
+    #[test]
+    fn stale_references_find_nothing_after_reuse() {
+        let mut table = PodTable::default();
+        let a = table.insert(pod(1));
+        assert_eq!(table.remove(a).map(|p| p.serial), Some(1));
+        let b = table.insert(pod(2));
+        assert_eq!(b.slot, a.slot, "slot reused");
+        assert!(table.get(a).is_none());
+        assert_eq!(table.get(b).map(|p| p.serial), Some(2));
+        assert!(table.remove(a).is_none());
+    }
+}

@@ -1,0 +1,259 @@
+//! `ClusterState`'s invariants, checked by recounting everything from the pod table, and its
+//! operations tested one by one.
+
+use crate::cluster::quota::{Quota, QuotaUsage};
+use crate::simulation::cluster_state::{ClusterState, PodPhase};
+use crate::simulation::tests::{pool, scenario, service};
+use crate::units::{Millicores, Resources, SimTime};
+
+impl ClusterState {
+    /// Recounts every list, count and gauge from the pod table and the nodes, and checks that
+    /// nothing is used beyond its capacity.
+    ///
+    /// # Panics
+    /// On the first invariant that does not hold, naming it.
+    pub(crate) fn check_invariants(&self) {
+        let pods: Vec<_> = self.pods.iter().collect();
+        for (s, w) in self.workloads.iter().enumerate() {
+            let of_s = || pods.iter().filter(|p| usize::from(p.service) == s);
+            let terminating = of_s().filter(|p| p.phase == PodPhase::Terminating).count();
+            let ready = of_s().filter(|p| p.phase == PodPhase::Ready).count();
+            let unbound = of_s().filter(|p| p.node.is_none()).count();
+            assert_eq!(
+                w.active.len(),
+                of_s().count() - terminating,
+                "service {s}: active"
+            );
+            assert_eq!(w.terminating.len(), terminating, "service {s}: terminating");
+            assert_eq!(w.ready.len(), ready, "service {s}: ready");
+            for r in &w.active {
+                let pod = self.pods.get(*r).expect("active pods exist");
+                assert!(pod.phase != PodPhase::Terminating && usize::from(pod.service) == s);
+            }
+            for r in &w.ready {
+                assert!(w.active.contains(r), "service {s}: a Ready pod is active");
+            }
+            assert_eq!(
+                w.ready_gauge.value(),
+                ready as u64,
+                "service {s}: ready gauge"
+            );
+            assert_eq!(
+                w.pending_gauge.value(),
+                unbound as u64,
+                "service {s}: pending"
+            );
+            let bound = (of_s().count() - unbound) as u64;
+            let cpu = self.pod_specs[s].requests.cpu.0;
+            assert_eq!(
+                w.cpu_requested_gauge.value(),
+                bound * cpu,
+                "service {s}: cpu"
+            );
+        }
+        for r in &self.pending {
+            let pod = self.pods.get(*r).expect("pending pods exist");
+            assert!(pod.node.is_none(), "only unbound pods wait for a node");
+        }
+        self.check_nodes(&pods);
+        self.check_pools();
+        self.check_namespaces(&pods);
+    }
+
+    fn check_nodes(&self, pods: &[&crate::simulation::cluster_state::Pod]) {
+        for (node, extra) in self.nodes.iter().zip(&self.node_extras) {
+            let on_node: Vec<_> = pods.iter().filter(|p| p.node == Some(node.id)).collect();
+            let requested = on_node.iter().fold(Resources::ZERO, |sum, p| {
+                sum + self.pod_specs[usize::from(p.service)].requests
+            });
+            assert_eq!(node.requested, requested, "{}: requests", node.name);
+            assert_eq!(
+                node.pod_count as usize,
+                on_node.len(),
+                "{}: pods",
+                node.name
+            );
+            assert!(
+                node.requested.cpu <= node.allocatable.cpu,
+                "{}: cpu",
+                node.name
+            );
+            assert!(
+                node.requested.memory <= node.allocatable.memory,
+                "{}: memory",
+                node.name
+            );
+            assert!(node.pod_count <= node.max_pods, "{}: pod limit", node.name);
+            for (s, &count) in extra.active_pods.iter().enumerate() {
+                let recount = on_node
+                    .iter()
+                    .filter(|p| usize::from(p.service) == s && p.phase != PodPhase::Terminating)
+                    .count();
+                assert_eq!(count as usize, recount, "{}: active pods of {s}", node.name);
+            }
+        }
+        for pod in pods {
+            if let Some(id) = pod.node {
+                assert!(
+                    self.node_index(id).is_some(),
+                    "a bound pod's node is registered"
+                );
+            }
+        }
+    }
+
+    fn check_pools(&self) {
+        for (p, pool) in self.pools.iter().enumerate() {
+            let nodes: Vec<_> = self
+                .nodes
+                .iter()
+                .filter(|n| usize::from(n.pool.0) == p)
+                .collect();
+            let sum = |f: &dyn Fn(&crate::cluster::node::Node) -> u64| {
+                nodes.iter().map(|n| f(n)).sum::<u64>()
+            };
+            assert_eq!(pool.ready.value(), nodes.len() as u64, "pool {p}: ready");
+            assert_eq!(
+                pool.cpu_allocatable.value(),
+                sum(&|n| n.allocatable.cpu.0),
+                "pool {p}"
+            );
+            assert_eq!(
+                pool.cpu_requested.value(),
+                sum(&|n| n.requested.cpu.0),
+                "pool {p}"
+            );
+            assert_eq!(
+                pool.memory_allocatable.value(),
+                sum(&|n| n.allocatable.memory.0),
+                "pool {p}"
+            );
+            assert_eq!(
+                pool.memory_requested.value(),
+                sum(&|n| n.requested.memory.0),
+                "pool {p}"
+            );
+            let billed = (nodes.len() + pool.upcoming.len()) as u64;
+            assert_eq!(pool.billed_total.value(), billed, "pool {p}: billed nodes");
+        }
+    }
+
+    fn check_namespaces(&self, pods: &[&crate::simulation::cluster_state::Pod]) {
+        for (n, namespace) in self.namespaces.iter().enumerate() {
+            let mut usage = QuotaUsage::default();
+            for pod in pods
+                .iter()
+                .filter(|p| self.service_namespace[usize::from(p.service)] == n)
+            {
+                usage.add_pod(&self.pod_specs[usize::from(pod.service)]);
+            }
+            assert_eq!(namespace.usage, usage, "namespace {n}: quota usage");
+            if let Some(hard) = &namespace.quota {
+                assert!(
+                    hard.pods.is_none_or(|max| usage.pods <= max),
+                    "namespace {n}: pods"
+                );
+                assert!(
+                    hard.requests_cpu
+                        .is_none_or(|max| usage.requests.cpu <= max),
+                    "namespace {n}: requests.cpu"
+                );
+            }
+        }
+    }
+}
+
+fn at(s: u64) -> SimTime {
+    SimTime(s * 1_000_000)
+}
+
+#[test]
+fn a_pod_moves_through_its_life_with_every_list_in_step() {
+    let sc = scenario(
+        vec![pool("p", 8, 32, 1)],
+        vec![service("web", 1, 1000, 1, 1.0, 10)],
+        600,
+        0,
+    );
+    let mut c = ClusterState::new(&sc);
+    let up = c.request_node(0, at(0));
+    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    c.register_node(p, &sc.node_pools[0], up, at(0));
+    c.check_invariants();
+
+    let pod = c.create_pod(0, at(1), 0).expect("no quota");
+    assert_eq!(c.workload(0).pending_gauge.value(), 1);
+    c.check_invariants();
+    assert_eq!(c.bind(pod, 0, at(2)), (0, 0));
+    assert_eq!(c.nodes()[0].requested.cpu, Millicores(1000));
+    assert_eq!(c.pool(0).cpu_requested.value(), 1000);
+    c.check_invariants();
+    assert!(c.make_ready(pod, at(3)));
+    assert!(
+        !c.make_ready(pod, at(3)),
+        "only a starting pod becomes Ready"
+    );
+    assert_eq!(c.workload(0).ready, [pod]);
+    c.check_invariants();
+    assert_eq!(c.start_terminating(pod, at(4)), Some(true));
+    assert!(c.workload(0).ready.is_empty() && c.workload(0).active.is_empty());
+    assert_eq!(c.node_extra(0).active_pods[0], 0);
+    c.check_invariants();
+    let (removed, node) = c.remove_pod(pod, at(5)).expect("still there");
+    assert_eq!((removed.serial, node), (0, Some(0)));
+    assert!(c.remove_pod(pod, at(5)).is_none(), "removed once");
+    assert_eq!(c.nodes()[0].pod_count, 0);
+    c.check_invariants();
+    let (node, _) = c.remove_node(0, at(6));
+    assert_eq!(node.name, "p-0");
+    assert_eq!(c.pool(0).billed_total.value(), 0);
+    c.check_invariants();
+}
+
+#[test]
+fn a_quota_refusal_changes_nothing() {
+    let mut sc = scenario(
+        vec![pool("p", 8, 32, 1)],
+        vec![service("web", 1, 1000, 1, 1.0, 10)],
+        600,
+        0,
+    );
+    sc.quotas = vec![Quota {
+        namespace: "default".into(),
+        requests_cpu: Some(Millicores(1500)),
+        ..Quota::default()
+    }];
+    let mut c = ClusterState::new(&sc);
+    c.create_pod(0, at(0), 0).expect("1 of 1.5 CPU");
+    let refused = c.create_pod(0, at(0), 0).expect_err("2 of 1.5 CPU");
+    assert!(refused.to_string().contains("requests.cpu"), "{refused}");
+    assert_eq!(c.workload(0).active.len(), 1);
+    c.count_quota_rejection(0);
+    assert_eq!(c.quota_rejections().collect::<Vec<_>>(), [1]);
+    c.check_invariants();
+}
+
+#[test]
+fn upcoming_nodes_are_billed_until_given_up_or_registered() {
+    let sc = scenario(vec![pool("p", 8, 32, 0)], vec![], 600, 0);
+    let mut c = ClusterState::new(&sc);
+    let a = c.request_node(0, at(0));
+    let b = c.request_node(0, at(1));
+    assert_eq!((a.serial, b.serial), (0, 1));
+    assert_eq!(c.pool(0).billed_total.value(), 2);
+    assert_eq!(
+        c.cancel_upcoming(0, at(2)),
+        Some(b),
+        "the newest goes first"
+    );
+    assert!(
+        c.take_upcoming(b.id).is_none(),
+        "a node given up on never registers"
+    );
+    c.check_invariants();
+    let (p, up) = c.take_upcoming(a.id).expect("still upcoming");
+    c.register_node(p, &sc.node_pools[0], up, at(3));
+    assert_eq!(c.nodes()[0].created_at, at(0), "billed from the request");
+    assert_eq!(c.pool(0).billed_total.value(), 1);
+    c.check_invariants();
+}

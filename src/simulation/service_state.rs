@@ -1,0 +1,182 @@
+//! What the simulation keeps per service beyond its pods: serving settings and samplers, its
+//! random streams, the Deployment's desired replicas and the ReplicaSet's retry state, and the
+//! request and scaling statistics.
+//!
+//! Use `ServiceState::new` once per service. The service's pods, and the gauges that follow
+//! them, live in `ClusterState`.
+
+use crate::engine::rng::{SimRng, stream};
+use crate::report::stats::{Gauge, Latency};
+use crate::scenario::model::Service;
+use crate::units::{Millicores, SimDuration, SimTime};
+use crate::workload::arrivals::ArrivalProcess;
+use crate::workload::balancer::Balancer;
+use crate::workload::cost::ServiceTimeSampler;
+use crate::workload::server::{PodServer, ServerLimits};
+
+/// Request counters of one service, over the measured window.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    pub(crate) arrived: u64,
+    pub(crate) completed: u64,
+    pub(crate) rejected_queue_full: u64,
+    pub(crate) rejected_no_ready_pod: u64,
+    pub(crate) timed_out: u64,
+    pub(crate) killed: u64,
+}
+
+/// What the HPA did to one service in the measured window.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScalingStats {
+    pub(crate) scale_ups: u64,
+    pub(crate) scale_downs: u64,
+    /// Rescales in the opposite direction to the previous one.
+    pub(crate) direction_changes: u64,
+    /// Direction of the last rescale (measured or not), to count changes.
+    pub(crate) last_direction_up: Option<bool>,
+}
+
+/// Figures of the current time-series interval.
+#[derive(Debug, Clone)]
+pub(crate) struct IntervalStats {
+    pub(crate) arrivals: u64,
+    pub(crate) rejected: u64,
+    pub(crate) timed_out: u64,
+    /// Latency of requests completed in the interval; its count is the interval's completions.
+    pub(crate) latency: Latency,
+    /// CPU used by the service's pods since the last row, in millicore-microseconds.
+    pub(crate) cpu_area: u64,
+}
+
+impl IntervalStats {
+    fn new() -> IntervalStats {
+        IntervalStats {
+            arrivals: 0,
+            rejected: 0,
+            timed_out: 0,
+            latency: Latency::new(),
+            cpu_area: 0,
+        }
+    }
+}
+
+/// The load a service receives.
+#[derive(Debug, Clone)]
+pub(crate) struct LoadState {
+    pub(crate) arrivals: ArrivalProcess,
+    pub(crate) service_time: ServiceTimeSampler,
+}
+
+/// One service's runtime state.
+#[derive(Debug)]
+pub(crate) struct ServiceState {
+    pub(crate) limits: ServerLimits,
+    /// Arrivals and service times, for a service that receives load.
+    pub(crate) load: Option<LoadState>,
+    pub(crate) balancer: Balancer,
+    pub(crate) image_pull: ServiceTimeSampler,
+    pub(crate) readiness: ServiceTimeSampler,
+    pub(crate) rng_arrivals: SimRng,
+    pub(crate) rng_service: SimRng,
+    pub(crate) rng_balancer: SimRng,
+    pub(crate) rng_startup: SimRng,
+    /// The Deployment's `spec.replicas`.
+    pub(crate) desired: u32,
+    /// Consecutive failed pod creations (for the ReplicaSet's retry backoff).
+    pub(crate) create_failures: u32,
+    /// Whether a ReplicaSet retry is already scheduled.
+    pub(crate) sync_scheduled: bool,
+    /// Measured-window counters.
+    pub(crate) counts: Counts,
+    pub(crate) latency: Latency,
+    pub(crate) wait: Latency,
+    pub(crate) interval: IntervalStats,
+    /// CPU used by the service's pods over the measured window, in millicore-microseconds.
+    pub(crate) cpu_used_area: u128,
+    /// Measured requests queued or in service.
+    pub(crate) in_flight_measured: u64,
+    /// HPA rescales.
+    pub(crate) scaling: ScalingStats,
+    /// 1 while the HPA's desired replicas are at its maxReplicas.
+    pub(crate) at_max_gauge: Gauge,
+    /// Each HPA metric's value at the HPA's last sync (NaN before it or when unavailable).
+    pub(crate) hpa_metrics: Vec<f64>,
+}
+
+impl ServiceState {
+    /// The state of `spec` at the start of a run seeded with `seed`, whose HPA (if any) has
+    /// `hpa_metrics` metrics. Each random stream is named after the service, so adding a
+    /// service or an HPA never shifts another's draws.
+    pub(crate) fn new(spec: &Service, seed: u64, hpa_metrics: usize) -> ServiceState {
+        let name = &spec.name;
+        let cpu_cap = if spec.pod.limits.cpu > Millicores::ZERO {
+            spec.pod.limits.cpu
+        } else {
+            Millicores(u64::MAX)
+        };
+        ServiceState {
+            limits: ServerLimits {
+                concurrency: spec.server.concurrency,
+                queue_limit: spec.server.queue_limit.unwrap_or(u32::MAX),
+                timeout: spec.server.timeout,
+                cpu_per_worker: spec.server.cpu_per_worker,
+                cpu_cap,
+            },
+            load: spec.load.as_ref().map(|load| LoadState {
+                arrivals: ArrivalProcess::new(&load.arrivals),
+                service_time: ServiceTimeSampler::new(&load.cost, spec.server.cpu_per_worker),
+            }),
+            balancer: Balancer::new(spec.load_balancer),
+            image_pull: ServiceTimeSampler::from_duration(&spec.startup.image_pull),
+            readiness: ServiceTimeSampler::from_duration(&spec.startup.ready),
+            rng_arrivals: stream(seed, &format!("arrivals/{name}")),
+            rng_service: stream(seed, &format!("service-time/{name}")),
+            rng_balancer: stream(seed, &format!("balancer/{name}")),
+            rng_startup: stream(seed, &format!("startup/{name}")),
+            desired: spec.replicas,
+            create_failures: 0,
+            sync_scheduled: false,
+            counts: Counts::default(),
+            latency: Latency::new(),
+            wait: Latency::new(),
+            interval: IntervalStats::new(),
+            cpu_used_area: 0,
+            in_flight_measured: 0,
+            scaling: ScalingStats::default(),
+            at_max_gauge: Gauge::new(SimTime::ZERO, 0),
+            hpa_metrics: vec![f64::NAN; hpa_metrics],
+        }
+    }
+
+    /// Drops the requests waiting in `server` past the timeout by `now`, counting each in the
+    /// current interval and, when it arrived after `warmup_end`, in the measured counters.
+    #[inline]
+    pub(crate) fn expire_queue(
+        &mut self,
+        server: &mut PodServer,
+        now: SimTime,
+        warmup_end: SimTime,
+    ) {
+        let (interval, counts, in_flight) = (
+            &mut self.interval,
+            &mut self.counts,
+            &mut self.in_flight_measured,
+        );
+        server.expire(now, &self.limits, |arrived| {
+            interval.timed_out += 1;
+            if arrived >= warmup_end {
+                counts.timed_out += 1;
+                *in_flight -= 1;
+            }
+        });
+    }
+
+    /// Draws a service time for the next request.
+    #[inline]
+    pub(crate) fn sample_service_time(&mut self) -> SimDuration {
+        match self.load.as_ref() {
+            Some(load) => load.service_time.sample(&mut self.rng_service),
+            None => unreachable!("only services with load receive requests"),
+        }
+    }
+}
