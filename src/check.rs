@@ -17,6 +17,7 @@ use crate::report::metrics::{flatten, mean_ci95};
 use crate::scenario::Scenario;
 use crate::scenario::model::{CompareOp, SeedPolicy};
 use crate::simulation::Simulation;
+use crate::suggest::closest;
 use crate::sweep::plan::run_seed;
 
 /// How to judge.
@@ -132,11 +133,11 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
     let mut rows = Vec::new();
     for e in &scenario.expectations {
         let Some(values) = metric(&e.metric) else {
-            let names: Vec<&str> = runs[0].iter().map(|(n, _)| n.as_str()).collect();
+            let names = runs[0].iter().map(|(n, _)| n.as_str());
             return Err(CheckError::UnknownMetric {
                 assertion: e.text.clone(),
                 metric: e.metric.clone(),
-                suggestion: closest(&e.metric, &names),
+                suggestion: closest(&e.metric, names),
             });
         };
         let (mean, low, high) = mean_ci95(&values);
@@ -236,33 +237,6 @@ fn describe(mean: f64, low: f64, high: f64, replications: u32) -> String {
 fn short(x: f64) -> String {
     let rounded = (x * 1e4).round() / 1e4;
     rounded.to_string()
-}
-
-/// The name in `names` closest to `wanted` by edit distance, when reasonably close.
-fn closest(wanted: &str, names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .map(|n| (edit_distance(wanted, n), *n))
-        .min()
-        .filter(|(d, _)| *d <= wanted.len() / 3 + 2)
-        .map(|(_, n)| n.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(previous + usize::from(ca != *cb));
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 /// The verdict as a text table.
@@ -423,15 +397,5 @@ mod tests {
         assert!(text.contains("FAIL") && text.contains("pass"), "{text}");
         assert!(text.contains("2 checks, 1 failed"), "{text}");
         assert!(!report().passed());
-    }
-
-    #[test]
-    fn closest_names_help_with_typos() {
-        let names = ["services.web.latency_ms.p99", "cost.total_usd"];
-        assert_eq!(
-            closest("services.web.latency.p99", &names).as_deref(),
-            Some("services.web.latency_ms.p99")
-        );
-        assert_eq!(closest("nothing.like.it.at.all.really", &names), None);
     }
 }
