@@ -24,7 +24,9 @@ mod run;
 mod run_data;
 mod style;
 mod sweep;
+mod sweep_chart;
 mod sweep_data;
+mod vs_param;
 
 #[cfg(test)]
 mod tests;
