@@ -10,15 +10,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use crate::report::Discard;
-use crate::report::metrics::{flatten, mean_ci95};
+use crate::replications::{self, Job, RunError, mean_ci95, run_seed, summary_metrics};
+use crate::report::metrics::{Metric, flatten};
 use crate::scenario::Scenario;
 use crate::scenario::model::{CompareOp, SeedPolicy};
-use crate::simulation::Simulation;
 use crate::suggest::closest;
-use crate::sweep::plan::run_seed;
 
 /// How to judge.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +97,20 @@ pub enum CheckError {
         /// What is wrong.
         message: String,
     },
+    /// A summary could not be turned into metrics.
+    #[error("{scenario}: cannot turn the summary of seed {seed} into metrics: {source}")]
+    Metrics {
+        /// Scenario name.
+        scenario: String,
+        /// The run's seed.
+        seed: u64,
+        /// serde's message.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The replications could not run.
+    #[error(transparent)]
+    Run(#[from] RunError),
     /// Nothing to judge.
     #[error("{0}: nothing to check; add `expect` assertions to the scenario or give --baseline")]
     Nothing(String),
@@ -121,7 +131,7 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
         .map(|(path, tolerance)| read_baseline(path).map(|b| (b, *tolerance)))
         .transpose()?;
     let replications = options.replications.max(1);
-    let runs: Vec<Vec<(String, f64)>> = run_replications(scenario, replications, options.jobs);
+    let runs = run_replications(scenario, replications, options.jobs)?;
     let metric = |name: &str| -> Option<Vec<f64>> {
         let values: Vec<f64> = runs
             .iter()
@@ -180,30 +190,30 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
     })
 }
 
-/// Each replication's summary as flat metrics, in replication order whatever the threads.
+/// Each replication's summary as metrics, in replication order whatever the threads.
+///
+/// # Errors
+/// `CheckError::Run` when the threads cannot start; `CheckError::Metrics` when a summary cannot
+/// be turned into metrics.
 fn run_replications(
     scenario: &Scenario,
     replications: u32,
-    jobs: usize,
-) -> Vec<Vec<(String, f64)>> {
-    let run = |r: u32| {
-        let mut s = scenario.clone();
-        s.seed = run_seed(scenario.seed, SeedPolicy::Common, 0, r);
-        let summary = Simulation::new(&s).run(&mut Discard).summary;
-        serde_json::to_value(&summary)
-            .map(|v| flatten(&v))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(n, _)| n != "seed")
-            .collect()
-    };
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-    {
-        Ok(pool) => pool.install(|| (0..replications).into_par_iter().map(run).collect()),
-        Err(_) => (0..replications).map(run).collect(),
-    }
+    threads: usize,
+) -> Result<Vec<Vec<Metric>>, CheckError> {
+    let jobs: Vec<Job<'_>> = (0..replications)
+        .map(|r| Job {
+            scenario,
+            seed: run_seed(scenario.seed, SeedPolicy::Common, 0, r),
+            out: None,
+        })
+        .collect();
+    replications::run(&jobs, threads, |index, outcome| {
+        summary_metrics(&outcome.summary).map_err(|source| CheckError::Metrics {
+            scenario: scenario.name.clone(),
+            seed: jobs[index].seed,
+            source,
+        })
+    })
 }
 
 /// The numeric metrics of a baseline `summary.json`, without its seed.

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod engine;
 pub mod plot;
+pub mod replications;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,21 +1,40 @@
 //! A summary as flat named numbers, and the mean and confidence interval of a metric over
 //! replications.
 //!
-//! Use `flatten` to turn a `summary.json` value into `(path, value)` pairs
-//! (`services.web.latency_ms.p99`), the form sweeps tabulate and `capsim check` asserts on; use
-//! `mean_ci95` to summarise one metric over independent replications.
+//! Use `summary_metrics` to turn a `Summary` into `(path, value)` pairs
+//! (`services.web.latency_ms.p99`): the names `expect` assertions, `sweep.csv` and `points.csv`
+//! columns and the sweep charts use. A metric's name is its field path in `summary.json`, so
+//! adding a field to `Summary` adds a metric everywhere. Use `mean_ci95` to summarise one
+//! metric over independent replications.
 
 use serde_json::Value;
 
+use crate::report::Summary;
+
+/// One named number of a summary: its dotted path in `summary.json` and its value.
+pub type Metric = (String, f64);
+
+/// Every numeric figure of `summary` with its dotted path, in `summary.json`'s order, without
+/// the seed (it names the run; it is not a result).
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Error> {
+    let value = serde_json::to_value(summary)?;
+    let mut metrics = flatten(&value);
+    metrics.retain(|(path, _)| path != "seed");
+    Ok(metrics)
+}
+
 /// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
 /// and nulls are left out.
-pub fn flatten(value: &Value) -> Vec<(String, f64)> {
+pub fn flatten(value: &Value) -> Vec<Metric> {
     let mut out = Vec::new();
     walk(value, &mut String::new(), &mut out);
     out
 }
 
-fn walk(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>) {
+fn walk(value: &Value, path: &mut String, out: &mut Vec<Metric>) {
     match value {
         Value::Number(n) => {
             if let Some(x) = n.as_f64() {

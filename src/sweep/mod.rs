@@ -14,6 +14,8 @@ pub mod plan;
 
 use std::path::PathBuf;
 
+use crate::replications::RunError;
+
 pub use execute::{Progress, SweepOptions, SweepReport, run};
 pub use merge::merge;
 pub use plan::{Plan, Point, RunSpec};
@@ -43,4 +45,7 @@ pub enum SweepError {
     /// Folders to merge are not shards of one sweep, or are not sweep folders.
     #[error("{0}")]
     Merge(String),
+    /// A run could not be made: no threads, or its output folder could not be written.
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
