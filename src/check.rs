@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::replications::{self, Job, RunError, mean_ci95, run_seed, summary_metrics};
-use crate::report::metrics::{Metric, flatten};
+use crate::report::metrics::Metric;
+use crate::report::{ReadError, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::model::{CompareOp, SeedPolicy};
 use crate::suggest::closest;
@@ -89,14 +90,9 @@ pub enum CheckError {
         /// The closest existing path.
         suggestion: Option<String>,
     },
-    /// The baseline cannot be read.
-    #[error("{}: {message}", .path.display())]
-    Baseline {
-        /// The baseline file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    /// The baseline cannot be read, or is not a summary.
+    #[error(transparent)]
+    Baseline(ReadError),
     /// A summary could not be turned into metrics.
     #[error("{scenario}: cannot turn the summary of seed {seed} into metrics: {source}")]
     Metrics {
@@ -216,24 +212,14 @@ fn run_replications(
     })
 }
 
-/// The numeric metrics of a baseline `summary.json`, without its seed.
-fn read_baseline(path: &Path) -> Result<Vec<(String, f64)>, CheckError> {
-    let fail = |message: String| CheckError::Baseline {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
-    if value.get("services").is_none() || value.get("cost").is_none() {
-        return Err(fail(
-            "not a capsim summary.json (no services or cost)".to_string(),
-        ));
-    }
-    Ok(flatten(&value)
-        .into_iter()
-        .filter(|(n, _)| n != "seed")
-        .collect())
+/// The metrics of a baseline `summary.json`.
+fn read_baseline(path: &Path) -> Result<Vec<Metric>, CheckError> {
+    let summary = Summary::read(path).map_err(CheckError::Baseline)?;
+    summary_metrics(&summary).map_err(|source| CheckError::Metrics {
+        scenario: summary.scenario.clone(),
+        seed: summary.seed,
+        source,
+    })
 }
 
 fn describe(mean: f64, low: f64, high: f64, replications: u32) -> String {

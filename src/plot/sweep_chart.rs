@@ -13,6 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::plot::canvas::DrawError;
 use crate::plot::style::{INK, LABEL_SIZE, TITLE_SIZE, font};
 use crate::plot::sweep_data::{Metric, SweepData};
+use crate::report::metrics::{COST_TOTAL_USD, service_latency_p99_ms};
 
 /// Width and height of each sweep chart in pixels.
 pub(crate) const SIZE: (u32, u32) = (1400, 950);
@@ -39,7 +40,7 @@ pub(crate) struct KeyMetric<'d> {
 /// Cost (when `points.csv` has it), then each service's p99 latency.
 pub(crate) fn key_metrics(data: &SweepData) -> Vec<KeyMetric<'_>> {
     let mut keys = Vec::new();
-    if let Some(metric) = data.metric("cost.total_usd") {
+    if let Some(metric) = data.metric(COST_TOTAL_USD) {
         keys.push(KeyMetric {
             metric,
             short: "cost".into(),
@@ -51,7 +52,7 @@ pub(crate) fn key_metrics(data: &SweepData) -> Vec<KeyMetric<'_>> {
         });
     }
     for service in data.p99_services() {
-        let Some(metric) = data.metric(&format!("services.{service}.latency_ms.p99")) else {
+        let Some(metric) = data.metric(&service_latency_p99_ms(service)) else {
             continue;
         };
         keys.push(KeyMetric {

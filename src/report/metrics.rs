@@ -14,6 +14,23 @@ use crate::report::Summary;
 /// One named number of a summary: its dotted path in `summary.json` and its value.
 pub type Metric = (String, f64);
 
+/// The metric of the total cost of the measured window, in USD.
+pub const COST_TOTAL_USD: &str = "cost.total_usd";
+
+/// The metric of a service's p99 latency over the measured window, in ms.
+pub fn service_latency_p99_ms(service: &str) -> String {
+    format!("services.{service}.latency_ms.p99")
+}
+
+/// The service whose p99 latency `metric` is, if it is one (the inverse of
+/// `service_latency_p99_ms`).
+pub fn latency_p99_service(metric: &str) -> Option<&str> {
+    metric
+        .strip_prefix("services.")?
+        .strip_suffix(".latency_ms.p99")
+        .filter(|s| !s.contains('.'))
+}
+
 /// Every numeric figure of `summary` with its dotted path, in `summary.json`'s order, without
 /// the seed (it names the run; it is not a result).
 ///
@@ -126,6 +143,23 @@ mod tests {
             ]
         );
         assert_eq!(flat[2].1, 3.0);
+    }
+
+    #[test]
+    fn a_summary_s_metrics_are_its_numbers_by_path_without_the_seed() {
+        let summary = crate::report::summary::example(&[("web", Some(250.0))], &["p"]);
+        let metrics = summary_metrics(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let value = |name: &str| metrics.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+        assert_eq!(metrics[0].0, "simulated.duration_s");
+        assert_eq!(value("seed"), None);
+        assert_eq!(value(COST_TOTAL_USD), Some(summary.cost.total_usd));
+        let p99 = service_latency_p99_ms("web");
+        assert_eq!(value(&p99), Some(summary.services["web"].latency_ms.p99));
+        assert_eq!(value("services.web.slo_p99_ms"), Some(250.0));
+        assert_eq!(value("node_pools.p.nodes.max"), Some(3.0));
+        assert_eq!(latency_p99_service(&p99), Some("web"));
+        assert_eq!(latency_p99_service("services.web.latency_ms.p50"), None);
+        assert_eq!(latency_p99_service("services.a.b.latency_ms.p99"), None);
     }
 
     #[test]

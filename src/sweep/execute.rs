@@ -14,9 +14,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::replications::{self, Job};
 use crate::report::Summary;
+use crate::report::files::{RUNS_DIR, run_dir};
+use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::scenario::model::SeedPolicy;
 use crate::sweep::SweepError;
-use crate::sweep::outputs::{RUNS_DIR, RunRecord, SweepInfo, write_tables};
+use crate::sweep::outputs::write_tables;
 use crate::sweep::plan::{Plan, RunSpec};
 
 /// How progress is shown.
@@ -121,7 +123,7 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     // Each run's record is written the moment it finishes, on the thread that ran it.
     let events = replications::run(&jobs, options.jobs, |index, outcome| {
         let spec = &todo[index];
-        write_record(plan, spec, &outcome.summary, out)?;
+        write_record(plan, spec, outcome.summary, out)?;
         display.finished(spec);
         Ok::<_, SweepError>(outcome.events_processed)
     });
@@ -145,19 +147,13 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     })
 }
 
-/// The folder of run `run`'s full outputs in sweep folder `dir`: `runs/run-NNNNNN/`.
-fn run_dir(dir: &Path, run: usize) -> PathBuf {
-    dir.join(RUNS_DIR).join(format!("run-{run:06}"))
-}
-
 /// Writes the record of run `spec`, whose summary is `summary`, into sweep folder `out`.
 fn write_record(
     plan: &Plan,
     spec: &RunSpec,
-    summary: &Summary,
+    summary: Summary,
     out: &Path,
 ) -> Result<(), SweepError> {
-    let path = RunRecord::path(out, spec.index);
     let record = RunRecord {
         plan: plan.digest.clone(),
         run: spec.index,
@@ -169,14 +165,12 @@ fn write_record(
             .iter()
             .map(ToString::to_string)
             .collect(),
-        summary: serde_json::to_value(summary).map_err(|e| SweepError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        })?,
+        summary,
     };
-    record
-        .write(out)
-        .map_err(|source| SweepError::Io { path, source })
+    record.write(out).map_err(|source| SweepError::Io {
+        path: RunRecord::path(out, spec.index),
+        source,
+    })
 }
 
 /// `sweep.json`'s content for `plan`.

@@ -8,27 +8,23 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::report::files::{RUNS_DIR, SWEEP_JSON};
+use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::sweep::SweepError;
-use crate::sweep::outputs::{self, RunRecord, SweepInfo, write_tables};
+use crate::sweep::outputs::write_tables;
 
 /// Combines shard folders of one sweep into `out`: every run record, and the tables a single
 /// unsharded run of the sweep writes. Returns the runs merged and the runs still missing.
 ///
 /// # Errors
-/// `SweepError::Merge` when a folder is not a sweep folder or belongs to another sweep, or two
-/// folders disagree about a run; `SweepError::Io` on a file error.
+/// `SweepError::Read` when a folder's `sweep.json` is missing or is not one; `SweepError::Merge`
+/// when a folder belongs to another sweep or two folders disagree about a run;
+/// `SweepError::Io` on a file error.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(usize, Vec<usize>), SweepError> {
     let mut info: Option<SweepInfo> = None;
     let mut records = BTreeMap::new();
     for dir in dirs {
-        let path = dir.join("sweep.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| SweepError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let this: SweepInfo = serde_json::from_str(&text).map_err(|e| {
-            SweepError::Merge(format!("{}: not a capsim sweep.json: {e}", path.display()))
-        })?;
+        let this = SweepInfo::read(&dir.join(SWEEP_JSON))?;
         if let Some(first) = &info
             && (first.plan != this.plan || first.parameters != this.parameters)
         {
@@ -65,7 +61,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(usize, Vec<usize>), SweepE
         path: out.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(out.join(outputs::RUNS_DIR)).map_err(io)?;
+    std::fs::create_dir_all(out.join(RUNS_DIR)).map_err(io)?;
     for record in records.values() {
         record.write(out).map_err(io)?;
     }

@@ -15,6 +15,7 @@ pub mod plan;
 use std::path::PathBuf;
 
 use crate::replications::RunError;
+use crate::report::ReadError;
 
 pub use execute::{Progress, SweepOptions, SweepReport, run};
 pub use merge::merge;
@@ -42,9 +43,12 @@ pub enum SweepError {
         /// Digest of this sweep.
         expected: String,
     },
-    /// Folders to merge are not shards of one sweep, or are not sweep folders.
+    /// Folders to merge are not shards of one sweep.
     #[error("{0}")]
     Merge(String),
+    /// A sweep folder's file cannot be read back.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// A run could not be made: no threads, or its output folder could not be written.
     #[error(transparent)]
     Run(#[from] RunError),
