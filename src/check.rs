@@ -10,14 +10,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
-use crate::report::Discard;
-use crate::report::metrics::{flatten, mean_ci95};
+use crate::replications::{self, Job, RunError, mean_ci95, run_seed, summary_metrics};
+use crate::report::metrics::Metric;
+use crate::report::{ReadError, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::model::{CompareOp, SeedPolicy};
-use crate::simulation::Simulation;
-use crate::sweep::plan::run_seed;
+use crate::suggest::closest;
 
 /// How to judge.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,14 +90,23 @@ pub enum CheckError {
         /// The closest existing path.
         suggestion: Option<String>,
     },
-    /// The baseline cannot be read.
-    #[error("{}: {message}", .path.display())]
-    Baseline {
-        /// The baseline file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
+    /// The baseline cannot be read, or is not a summary.
+    #[error(transparent)]
+    Baseline(ReadError),
+    /// A summary could not be turned into metrics.
+    #[error("{scenario}: cannot turn the summary of seed {seed} into metrics: {source}")]
+    Metrics {
+        /// Scenario name.
+        scenario: String,
+        /// The run's seed.
+        seed: u64,
+        /// serde's message.
+        #[source]
+        source: serde_json::Error,
     },
+    /// The replications could not run.
+    #[error(transparent)]
+    Run(#[from] RunError),
     /// Nothing to judge.
     #[error("{0}: nothing to check; add `expect` assertions to the scenario or give --baseline")]
     Nothing(String),
@@ -120,7 +127,7 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
         .map(|(path, tolerance)| read_baseline(path).map(|b| (b, *tolerance)))
         .transpose()?;
     let replications = options.replications.max(1);
-    let runs: Vec<Vec<(String, f64)>> = run_replications(scenario, replications, options.jobs);
+    let runs = run_replications(scenario, replications, options.jobs)?;
     let metric = |name: &str| -> Option<Vec<f64>> {
         let values: Vec<f64> = runs
             .iter()
@@ -132,11 +139,11 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
     let mut rows = Vec::new();
     for e in &scenario.expectations {
         let Some(values) = metric(&e.metric) else {
-            let names: Vec<&str> = runs[0].iter().map(|(n, _)| n.as_str()).collect();
+            let names = runs[0].iter().map(|(n, _)| n.as_str());
             return Err(CheckError::UnknownMetric {
                 assertion: e.text.clone(),
                 metric: e.metric.clone(),
-                suggestion: closest(&e.metric, &names),
+                suggestion: closest(&e.metric, names),
             });
         };
         let (mean, low, high) = mean_ci95(&values);
@@ -179,50 +186,40 @@ pub fn check(scenario: &Scenario, options: &CheckOptions) -> Result<CheckReport,
     })
 }
 
-/// Each replication's summary as flat metrics, in replication order whatever the threads.
+/// Each replication's summary as metrics, in replication order whatever the threads.
+///
+/// # Errors
+/// `CheckError::Run` when the threads cannot start; `CheckError::Metrics` when a summary cannot
+/// be turned into metrics.
 fn run_replications(
     scenario: &Scenario,
     replications: u32,
-    jobs: usize,
-) -> Vec<Vec<(String, f64)>> {
-    let run = |r: u32| {
-        let mut s = scenario.clone();
-        s.seed = run_seed(scenario.seed, SeedPolicy::Common, 0, r);
-        let summary = Simulation::new(&s).run(&mut Discard).summary;
-        serde_json::to_value(&summary)
-            .map(|v| flatten(&v))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(n, _)| n != "seed")
-            .collect()
-    };
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-    {
-        Ok(pool) => pool.install(|| (0..replications).into_par_iter().map(run).collect()),
-        Err(_) => (0..replications).map(run).collect(),
-    }
+    threads: usize,
+) -> Result<Vec<Vec<Metric>>, CheckError> {
+    let jobs: Vec<Job<'_>> = (0..replications)
+        .map(|r| Job {
+            scenario,
+            seed: run_seed(scenario.seed, SeedPolicy::Common, 0, r),
+            out: None,
+        })
+        .collect();
+    replications::run(&jobs, threads, |index, outcome| {
+        summary_metrics(&outcome.summary).map_err(|source| CheckError::Metrics {
+            scenario: scenario.name.clone(),
+            seed: jobs[index].seed,
+            source,
+        })
+    })
 }
 
-/// The numeric metrics of a baseline `summary.json`, without its seed.
-fn read_baseline(path: &Path) -> Result<Vec<(String, f64)>, CheckError> {
-    let fail = |message: String| CheckError::Baseline {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
-    if value.get("services").is_none() || value.get("cost").is_none() {
-        return Err(fail(
-            "not a capsim summary.json (no services or cost)".to_string(),
-        ));
-    }
-    Ok(flatten(&value)
-        .into_iter()
-        .filter(|(n, _)| n != "seed")
-        .collect())
+/// The metrics of a baseline `summary.json`.
+fn read_baseline(path: &Path) -> Result<Vec<Metric>, CheckError> {
+    let summary = Summary::read(path).map_err(CheckError::Baseline)?;
+    summary_metrics(&summary).map_err(|source| CheckError::Metrics {
+        scenario: summary.scenario.clone(),
+        seed: summary.seed,
+        source,
+    })
 }
 
 fn describe(mean: f64, low: f64, high: f64, replications: u32) -> String {
@@ -236,33 +233,6 @@ fn describe(mean: f64, low: f64, high: f64, replications: u32) -> String {
 fn short(x: f64) -> String {
     let rounded = (x * 1e4).round() / 1e4;
     rounded.to_string()
-}
-
-/// The name in `names` closest to `wanted` by edit distance, when reasonably close.
-fn closest(wanted: &str, names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .map(|n| (edit_distance(wanted, n), *n))
-        .min()
-        .filter(|(d, _)| *d <= wanted.len() / 3 + 2)
-        .map(|(_, n)| n.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(previous + usize::from(ca != *cb));
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 /// The verdict as a text table.
@@ -423,15 +393,5 @@ mod tests {
         assert!(text.contains("FAIL") && text.contains("pass"), "{text}");
         assert!(text.contains("2 checks, 1 failed"), "{text}");
         assert!(!report().passed());
-    }
-
-    #[test]
-    fn closest_names_help_with_typos() {
-        let names = ["services.web.latency_ms.p99", "cost.total_usd"];
-        assert_eq!(
-            closest("services.web.latency.p99", &names).as_deref(),
-            Some("services.web.latency_ms.p99")
-        );
-        assert_eq!(closest("nothing.like.it.at.all.really", &names), None);
     }
 }

@@ -15,7 +15,7 @@ use crate::plot::canvas::{self, DrawError, Figure, Frame, Target, frame};
 use crate::plot::style::{
     self, GRID, INK, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, color, font, text_on, viridis,
 };
-use crate::plot::sweep::{KeyMetric, sweep_subtitle, titled};
+use crate::plot::sweep_chart::{KeyMetric, sweep_subtitle, titled};
 use crate::plot::sweep_data::SweepData;
 
 /// Width of the color bar strip, in pixels.

@@ -5,18 +5,21 @@
 //! each as a PNG (pure-Rust encoder) and an SVG; text is drawn with the DejaVu Sans font built
 //! into the binary, so no system font library is needed.
 //!
-//! This module does not run simulations and does not read anything but those files: a folder
-//! written by an earlier capsim, or by hand, can be redrawn at any time. Bad files give a
-//! `PlotError` that names the file and what is wrong; nothing here panics on input.
+//! This module does not run simulations and does not read anything but those files, through
+//! the record types `report` writes them with: a folder written by an earlier capsim can be
+//! redrawn at any time. Bad files give a `PlotError` that names the file and what is wrong;
+//! nothing here panics on input.
 //!
 //! **Invariant:** `plot` depends only on `report`'s file formats, never on the simulation.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::report::ReadError;
+use crate::report::files::{SWEEP_JSON, TIMESERIES_CSV};
+
 mod axis;
 mod canvas;
-mod csv;
 mod heatmap;
 mod pareto;
 mod pareto_chart;
@@ -24,7 +27,9 @@ mod run;
 mod run_data;
 mod style;
 mod sweep;
+mod sweep_chart;
 mod sweep_data;
+mod vs_param;
 
 #[cfg(test)]
 mod tests;
@@ -35,12 +40,10 @@ const PLOTS_DIR: &str = "plots";
 /// Why a folder could not be plotted. Each variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
-    /// A file the folder must hold is not there.
-    #[error("{}: file not found", path.display())]
-    Missing {
-        /// The file looked for.
-        path: PathBuf,
-    },
+    /// A file the folder must hold is missing or malformed, or disagrees with its companion
+    /// (a summary whose services are not the time series').
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// The folder holds neither a run nor a sweep.
     #[error(
         "{}: not a run folder (no timeseries.csv) nor a sweep folder (no sweep.json)",
@@ -50,31 +53,13 @@ pub enum PlotError {
         /// The folder.
         path: PathBuf,
     },
-    /// Reading or writing a file failed.
+    /// Writing a chart or its folder failed.
     #[error("{}: {source}", path.display())]
     Io {
-        /// The file.
+        /// The file or folder.
         path: PathBuf,
         /// The operating system's error.
         source: io::Error,
-    },
-    /// A CSV file is malformed.
-    #[error("{}: line {line}: {message}", path.display())]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number (the header is line 1).
-        line: usize,
-        /// What is wrong, with the offending column and value.
-        message: String,
-    },
-    /// A JSON file is malformed or lacks a field, or disagrees with its CSV companion.
-    #[error("{}: {message}", path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
     },
     /// Drawing or encoding a chart failed.
     #[error("{}: cannot draw: {message}", path.display())]
@@ -123,8 +108,8 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
 /// `PlotError::NotAFolder` when `dir` holds neither `timeseries.csv` nor `sweep.json`; otherwise
 /// as `plot_run` and `plot_sweep`.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let is_run = dir.join(run_data::TIMESERIES).is_file();
-    let is_sweep = dir.join(sweep_data::SWEEP_JSON).is_file();
+    let is_run = dir.join(TIMESERIES_CSV).is_file();
+    let is_sweep = dir.join(SWEEP_JSON).is_file();
     if !is_run && !is_sweep {
         return Err(PlotError::NotAFolder {
             path: dir.to_path_buf(),
@@ -148,20 +133,4 @@ fn plots_dir(dir: &Path) -> Result<PathBuf, PlotError> {
         source,
     })?;
     Ok(out)
-}
-
-/// Reads a whole text file, telling a missing file from other I/O errors.
-fn read_text(path: &Path) -> Result<String, PlotError> {
-    std::fs::read_to_string(path).map_err(|source| {
-        if source.kind() == io::ErrorKind::NotFound {
-            PlotError::Missing {
-                path: path.to_path_buf(),
-            }
-        } else {
-            PlotError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-    })
 }

@@ -18,7 +18,7 @@ use crate::plot::canvas::{
 };
 use crate::plot::pareto::{frontier_steps, pareto_frontier};
 use crate::plot::style::{self, INK, TICK_SIZE, color, darker, font};
-use crate::plot::sweep::{KeyMetric, SIZE, sweep_subtitle, titled};
+use crate::plot::sweep_chart::{KeyMetric, SIZE, sweep_subtitle, titled};
 use crate::plot::sweep_data::SweepData;
 
 /// Above this many points, only the frontier's points are labelled.

@@ -2,21 +2,18 @@
 //! and `points.csv` (one row per grid point: parameter values, then each metric's mean and 95%
 //! confidence interval over replications).
 //!
-//! Use `SweepData::load` on a sweep folder. The parameters of `points.csv` must be those of
-//! `sweep.json`, in the same order. A parameter whose values are all numbers is numeric;
-//! otherwise its values are categories in order of first appearance. This file does no drawing.
+//! Use `SweepData::load` on a sweep folder; the files are read through `report::sweep_files`'
+//! record types. The parameters of `points.csv` must be those of `sweep.json`, in the same
+//! order. A parameter whose values are all numbers is numeric; otherwise its values are
+//! categories in order of first appearance. This file does no drawing.
 
 use std::path::Path;
 
-use serde_json::Value;
-
-use crate::plot::csv::Csv;
-use crate::plot::{PlotError, read_text};
-
-/// The description of a sweep folder.
-pub(crate) const SWEEP_JSON: &str = "sweep.json";
-/// The per-point results of a sweep folder.
-pub(crate) const POINTS_CSV: &str = "points.csv";
+use crate::plot::PlotError;
+use crate::report::ReadError;
+use crate::report::files::{POINTS_CSV, SWEEP_JSON};
+use crate::report::metrics::latency_p99_service;
+use crate::report::sweep_files::{Interval, PointRow, PointsTable, SweepInfo};
 
 /// A sweep's points.
 #[derive(Debug, Clone)]
@@ -81,105 +78,80 @@ impl SweepData {
     /// Reads `dir/sweep.json` and `dir/points.csv`.
     ///
     /// # Errors
-    /// A missing file, malformed JSON, a header whose parameters differ from `sweep.json`'s, a
-    /// metric without its interval columns, or a malformed row or cell.
+    /// A missing or malformed file, a `points.csv` without rows or whose parameters differ from
+    /// `sweep.json`'s, or an SLO that is not a positive number.
     pub(crate) fn load(dir: &Path) -> Result<SweepData, PlotError> {
         let json_path = dir.join(SWEEP_JSON);
-        let json_error = |message: String| PlotError::Json {
-            path: json_path.clone(),
-            message,
-        };
-        let json: Value = serde_json::from_str(&read_text(&json_path)?)
-            .map_err(|e| json_error(format!("not valid JSON: {e}")))?;
-        let parameters: Vec<String> = match json.get("parameters").and_then(Value::as_array) {
-            Some(list) => list
-                .iter()
-                .map(|p| p.as_str().map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or_else(|| json_error("parameters: expected a list of strings".into()))?,
-            None => return Err(json_error("parameters: missing or not a list".into())),
-        };
+        let info = SweepInfo::read(&json_path)?;
         let mut slo_p99_ms = Vec::new();
-        if let Some(map) = json.get("slo_p99_ms").filter(|v| !v.is_null()) {
-            let map = map
-                .as_object()
-                .ok_or_else(|| json_error("slo_p99_ms: expected an object".into()))?;
-            for (service, ms) in map {
-                match ms.as_f64() {
-                    Some(ms) if ms.is_finite() && ms > 0.0 => {
-                        slo_p99_ms.push((service.clone(), ms));
-                    }
-                    _ if ms.is_null() => {}
-                    _ => {
-                        return Err(json_error(format!(
-                            "slo_p99_ms.{service}: expected a positive number, found {ms}"
-                        )));
-                    }
+        for (service, &ms) in &info.slo_p99_ms {
+            if !(ms.is_finite() && ms > 0.0) {
+                return Err(ReadError::Json {
+                    path: json_path,
+                    message: format!(
+                        "slo_p99_ms.{service}: expected a positive number, found {ms}"
+                    ),
                 }
+                .into());
             }
+            slo_p99_ms.push((service.clone(), ms));
         }
 
         let csv_path = dir.join(POINTS_CSV);
-        let csv = Csv::parse(&csv_path, &read_text(&csv_path)?)?;
-        if csv.header[0] != "point" {
-            return Err(csv.error(1, format!("first column is {:?}, not point", csv.header[0])));
+        let table = PointsTable::read(&csv_path)?;
+        let csv_error = |message: String| ReadError::Csv {
+            path: csv_path.clone(),
+            line: 1,
+            message,
+        };
+        if table.parameters != info.parameters {
+            return Err(csv_error(format!(
+                "parameter columns [{}] differ from {SWEEP_JSON}'s parameters [{}]",
+                table.parameters.join(", "),
+                info.parameters.join(", ")
+            ))
+            .into());
         }
-        let runs = csv.require("runs")?;
-        let in_csv = &csv.header[1..runs];
-        if in_csv != parameters.as_slice() {
-            return Err(csv.error(
-                1,
-                format!(
-                    "parameter columns [{}] differ from {SWEEP_JSON}'s parameters [{}]",
-                    in_csv.join(", "),
-                    parameters.join(", ")
-                ),
-            ));
-        }
-        if csv.rows.is_empty() {
-            return Err(csv.error(1, "no data rows after the header"));
+        if table.rows.is_empty() {
+            return Err(csv_error("no data rows after the header".into()).into());
         }
 
-        let shorts = short_names(&parameters);
-        let params = parameters
+        let shorts = short_names(&info.parameters);
+        let params = info
+            .parameters
             .iter()
             .zip(shorts)
             .enumerate()
             .map(|(i, (path, short))| {
-                let cells: Vec<String> = csv.rows.iter().map(|r| r.cells[1 + i].clone()).collect();
+                let cells = table.rows.iter().map(|r| r.values[i].clone()).collect();
                 Param::new(path.clone(), short, cells)
             })
             .collect();
-
-        let mut metrics = Vec::new();
-        for column in &csv.header[runs + 1..] {
-            let Some(name) = column.strip_suffix(".mean") else {
-                continue;
-            };
-            let low = csv.require(&format!("{name}.ci_low"))?;
-            let high = csv.require(&format!("{name}.ci_high"))?;
-            metrics.push(Metric {
-                name: name.to_string(),
-                mean: csv.numbers(csv.require(column)?)?,
-                ci_low: csv.numbers(low)?,
-                ci_high: csv.numbers(high)?,
-            });
-        }
+        let metrics = table
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let figure = |f: fn(&Interval) -> f64| -> Vec<f64> {
+                    let at = |r: &PointRow| r.metrics[i].as_ref().map_or(f64::NAN, f);
+                    table.rows.iter().map(at).collect()
+                };
+                Metric {
+                    name: name.clone(),
+                    mean: figure(|i| i.mean),
+                    ci_low: figure(|i| i.ci_low),
+                    ci_high: figure(|i| i.ci_high),
+                }
+            })
+            .collect();
 
         Ok(SweepData {
-            scenario: json
-                .get("scenario")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            replications: json
-                .get("replications")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
+            scenario: info.scenario,
+            replications: u64::from(info.replications),
             params,
             metrics,
             slo_p99_ms,
-            points: csv.rows.len(),
+            points: table.rows.len(),
         })
     }
 
@@ -192,12 +164,7 @@ impl SweepData {
     pub(crate) fn p99_services(&self) -> Vec<&str> {
         self.metrics
             .iter()
-            .filter_map(|m| {
-                m.name
-                    .strip_prefix("services.")?
-                    .strip_suffix(".latency_ms.p99")
-            })
-            .filter(|s| !s.contains('.'))
+            .filter_map(|m| latency_p99_service(&m.name))
             .collect()
     }
 

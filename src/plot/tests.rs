@@ -2,11 +2,15 @@
 //! plotted, and the chart files checked (PNG signature and size, SVG text); bad files give a
 //! `PlotError` that names the file and line.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::report::metrics::{COST_TOTAL_USD, service_latency_p99_ms};
+use crate::report::summary::example;
+use crate::report::sweep_files::{Interval, PointRow, PointsTable, SweepInfo};
+use crate::report::timeseries::{Layout, csv_header, csv_line};
+use crate::report::{IntervalRow, PoolInterval, ServiceInterval};
 
 /// A fresh folder under the system's temporary directory, removed when dropped unless
 /// `CAPSIM_KEEP_PLOTS` is set (to look at the charts).
@@ -36,90 +40,89 @@ impl Drop for TempDir {
     }
 }
 
-/// A time series of `rows` one-minute intervals for `services` and `pools`, as capsim writes
-/// it: the first service has one HPA column, empty until its first sync; the last service's
-/// p99 spans three decades and is 0 (no completion) now and then.
+/// A time series of `rows` one-minute intervals for `services` and `pools`, written as capsim
+/// writes it (`report::timeseries`): the first service has one HPA metric, without a value
+/// until its first sync; the last service's p99 spans three decades and is 0 (no completion)
+/// now and then.
 fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
-    let mut out = String::from("time_s");
-    for (i, s) in services.iter().enumerate() {
-        for c in crate::report::timeseries::SERVICE_COLUMNS {
-            write!(out, ",{s}.{c}").unwrap();
-        }
-        if i == 0 {
-            write!(out, ",{s}.hpa.cpu_utilization_pct").unwrap();
-        }
-    }
-    for p in pools {
-        write!(out, ",{p}.nodes,{p}.nodes_ready,{p}.cpu_requested_pct").unwrap();
-    }
-    out.push_str(",cost_usd_cumulative\n");
+    let layout = Layout {
+        services: services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let hpa = if i == 0 {
+                    vec!["cpu_utilization_pct".to_string()]
+                } else {
+                    vec![]
+                };
+                (s.to_string(), hpa)
+            })
+            .collect(),
+        pools: pools.iter().map(|p| p.to_string()).collect(),
+    };
+    let mut out = csv_header(&layout);
     let mut cost = 0.0;
     for k in 1..=rows {
         let t = 60.0 * k as f64;
         let day = (t / 86_400.0 * std::f64::consts::TAU).sin();
-        write!(out, "{t}").unwrap();
-        for (i, _) in services.iter().enumerate() {
-            let arrivals = 100.0 * (i + 1) as f64 * (1.5 + day);
-            let ready = 2 + (arrivals / 100.0) as u32;
-            let desired = ready + u32::from(k % 50 < 5);
-            let p99 = if i + 1 == services.len() {
-                if k % 97 == 0 {
-                    0.0
+        let services = (0..services.len())
+            .map(|i| {
+                let arrivals = 100.0 * (i + 1) as f64 * (1.5 + day);
+                let ready = 2 + (arrivals / 100.0) as u32;
+                let p99 = if i + 1 == services.len() {
+                    if k % 97 == 0 {
+                        0.0
+                    } else {
+                        3.0 * 10f64.powf(1.6 + 1.5 * day)
+                    }
                 } else {
-                    3.0 * 10f64.powf(1.6 + 1.5 * day)
+                    3.0 + day
+                };
+                let hpa = match (i, k) {
+                    (0, 1..=2) => vec![f64::NAN],
+                    (0, _) => vec![60.0 + 10.0 * day],
+                    _ => vec![],
+                };
+                ServiceInterval {
+                    arrivals_per_s: arrivals,
+                    completed: (arrivals * 60.0) as u64,
+                    ready,
+                    desired: ready + u32::from(k % 50 < 5),
+                    latency_p50_ms: p99 / 2.0,
+                    latency_p99_ms: p99,
+                    cpu_used_cores: ready as f64 * 0.7,
+                    cpu_requested_cores: f64::from(ready),
+                    hpa_metrics: hpa,
+                    ..ServiceInterval::default()
                 }
-            } else {
-                3.0 + day
-            };
-            write!(
-                out,
-                ",{arrivals:.3},{},0,0,{ready},{desired},0,{:.3},{p99:.3},{:.3},{ready}",
-                (arrivals * 60.0) as u64,
-                p99 / 2.0,
-                ready as f64 * 0.7
-            )
-            .unwrap();
-            if i == 0 {
-                if k < 3 {
-                    out.push(',');
-                } else {
-                    write!(out, ",{:.3}", 60.0 + 10.0 * day).unwrap();
+            })
+            .collect();
+        let pools: Vec<PoolInterval> = (0..pools.len())
+            .map(|j| {
+                let nodes = 2 + j as u32 + u32::from(day > 0.3);
+                PoolInterval {
+                    nodes,
+                    nodes_ready: if k % 40 < 3 { nodes - 1 } else { nodes },
+                    cpu_requested_pct: 55.0 + 10.0 * day,
                 }
-            }
-        }
-        let mut nodes_total = 0;
-        for (j, _) in pools.iter().enumerate() {
-            let nodes = 2 + j as u32 + u32::from(day > 0.3);
-            let ready = if k % 40 < 3 { nodes - 1 } else { nodes };
-            nodes_total += nodes;
-            write!(out, ",{nodes},{ready},{:.2}", 55.0 + 10.0 * day).unwrap();
-        }
-        cost += f64::from(nodes_total) * 0.45 / 60.0;
-        writeln!(out, ",{cost:.4}").unwrap();
+            })
+            .collect();
+        cost += pools.iter().map(|p| f64::from(p.nodes)).sum::<f64>() * 0.45 / 60.0;
+        let row = IntervalRow {
+            time_s: t,
+            width_s: 60.0,
+            services,
+            pools,
+            cost_usd_cumulative: cost,
+        };
+        csv_line(&row, &mut out);
     }
     out
 }
 
+/// A `summary.json` for `services` (with their SLOs) and `pools`, written as capsim writes it.
 fn summary(services: &[(&str, Option<f64>)], pools: &[&str]) -> String {
-    let services: Vec<String> = services
-        .iter()
-        .map(|(s, slo)| match slo {
-            Some(ms) => format!(r#""{s}": {{"namespace": "default", "slo_p99_ms": {ms}}}"#),
-            None => format!(r#""{s}": {{"namespace": "default", "slo_p99_ms": null}}"#),
-        })
-        .collect();
-    let pools: Vec<String> = pools
-        .iter()
-        .map(|p| format!(r#""{p}": {{"machine_type": "c2-standard-8"}}"#))
-        .collect();
-    format!(
-        r#"{{"scenario": "fixture", "seed": 1,
-            "simulated": {{"duration_s": 86400, "warmup_s": 600, "measured_s": 85800}},
-            "cost": {{"total_usd": 40.0}},
-            "node_pools": {{{}}}, "services": {{{}}}, "quotas": {{}}}}"#,
-        pools.join(", "),
-        services.join(", ")
-    )
+    serde_json::to_string_pretty(&example(services, pools)).unwrap()
 }
 
 /// A run folder of a simulated day: two services (one with an SLO), two pools.
@@ -215,57 +218,71 @@ fn a_run_folder_gives_the_timeseries_figure_as_png_and_svg() {
     assert_eq!(plot_dir(&dir.0).unwrap(), files);
 }
 
-/// A sweep folder over `params` with `rows` of `(values, cost, p99 per service)`.
+/// A sweep folder over `params` with `rows` of `(values, cost, p99 per service)`, written as
+/// capsim writes it (`report::sweep_files`).
 fn sweep_folder(
     params: &[&str],
     services: &[&str],
     rows: &[(Vec<&str>, f64, Vec<f64>)],
 ) -> TempDir {
     let dir = TempDir::new("sweep");
-    let quoted: Vec<String> = params.iter().map(|p| format!("{p:?}")).collect();
-    dir.write(
-        "sweep.json",
-        &format!(
-            r#"{{"scenario": "fixture", "parameters": [{}], "replications": 3, "runs": {},
-                "points": {}, "slo_p99_ms": {{"{}": 250.0}}}}"#,
-            quoted.join(", "),
-            3 * rows.len(),
-            rows.len(),
-            services[0]
-        ),
-    );
-    let mut csv = String::from("point");
-    for p in params {
-        write!(csv, ",{p}").unwrap();
-    }
-    csv.push_str(",runs");
-    let mut metrics = vec!["cost.total_usd".to_string()];
+    let parameters: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+    let info = SweepInfo {
+        scenario: "fixture".into(),
+        plan: "0123456789abcdef".into(),
+        point_settings: rows
+            .iter()
+            .map(|(values, _, _)| {
+                params
+                    .iter()
+                    .zip(values)
+                    .map(|(p, v)| format!("{p}={v}"))
+                    .collect()
+            })
+            .collect(),
+        parameters: parameters.clone(),
+        replications: 3,
+        seeds: "common".into(),
+        points: rows.len(),
+        runs: 3 * rows.len(),
+        runs_done: 3 * rows.len(),
+        slo_p99_ms: [(services[0].to_string(), 250.0)].into_iter().collect(),
+    };
+    dir.write("sweep.json", &serde_json::to_string_pretty(&info).unwrap());
+    let mut metrics = vec![COST_TOTAL_USD.to_string()];
     for s in services {
-        metrics.push(format!("services.{s}.latency_ms.p99"));
+        metrics.push(service_latency_p99_ms(s));
         metrics.push(format!("services.{s}.latency_ms.mean"));
     }
-    for m in &metrics {
-        write!(csv, ",{m}.mean,{m}.ci_low,{m}.ci_high").unwrap();
-    }
-    csv.push('\n');
-    for (i, (values, cost, p99)) in rows.iter().enumerate() {
-        write!(csv, "{i},{},3", values.join(",")).unwrap();
-        write!(csv, ",{cost},{},{}", cost * 0.97, cost * 1.03).unwrap();
-        for p in p99 {
-            write!(
-                csv,
-                ",{p},{},{},{},{},{}",
-                p * 0.9,
-                p * 1.1,
-                p / 3.0,
-                p / 3.5,
-                p / 2.5
-            )
-            .unwrap();
-        }
-        csv.push('\n');
-    }
-    dir.write("points.csv", &csv);
+    let interval = |mean: f64, low: f64, high: f64| {
+        Some(Interval {
+            mean,
+            ci_low: mean * low,
+            ci_high: mean * high,
+        })
+    };
+    let table = PointsTable {
+        parameters,
+        metrics,
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(point, (values, cost, p99))| {
+                let mut figures = vec![interval(*cost, 0.97, 1.03)];
+                for &p in p99 {
+                    figures.push(interval(p, 0.9, 1.1));
+                    figures.push(interval(p / 3.0, 3.0 / 3.5, 3.0 / 2.5));
+                }
+                PointRow {
+                    point,
+                    values: values.iter().map(|v| v.to_string()).collect(),
+                    runs: 3,
+                    metrics: figures,
+                }
+            })
+            .collect(),
+    };
+    dir.write("points.csv", &table.to_csv());
     dir
 }
 
@@ -398,7 +415,7 @@ fn bad_run_files_name_the_file_and_row() {
     let header = lines[0];
     assert_eq!(
         run_error(&good.replacen("time_s", "t", 1)),
-        ": line 1: missing column time_s"
+        ": line 1: column 1: expected time_s, found t"
     );
     let short_row = format!("{header}\n60,1,2\n");
     assert_eq!(
@@ -429,7 +446,9 @@ fn bad_run_files_name_the_file_and_row() {
 fn missing_and_disagreeing_files_are_errors() {
     let dir = TempDir::new("missing");
     let err = plot_run(&dir.0).unwrap_err();
-    assert!(matches!(&err, PlotError::Missing { path } if path.ends_with("timeseries.csv")));
+    assert!(
+        matches!(&err, PlotError::Read(ReadError::Missing { path }) if path.ends_with("timeseries.csv"))
+    );
     assert!(
         err.to_string().ends_with("timeseries.csv: file not found"),
         "{err}"
@@ -459,10 +478,9 @@ fn missing_and_disagreeing_files_are_errors() {
 #[test]
 fn bad_sweep_files_are_errors() {
     let dir = two_parameter_sweep();
-    dir.write(
-        "sweep.json",
-        r#"{"scenario": "s", "parameters": ["a"], "replications": 1}"#,
-    );
+    let mut info = SweepInfo::read(&dir.0.join("sweep.json")).unwrap();
+    info.parameters = vec!["a".into()];
+    dir.write("sweep.json", &serde_json::to_string(&info).unwrap());
     let err = plot_sweep(&dir.0).unwrap_err().to_string();
     assert!(
         err.contains("points.csv: line 1: parameter columns ["),
@@ -472,14 +490,22 @@ fn bad_sweep_files_are_errors() {
         err.ends_with("differ from sweep.json's parameters [a]"),
         "{err}"
     );
+    info.slo_p99_ms.insert("b".into(), 0.0);
+    dir.write("sweep.json", &serde_json::to_string(&info).unwrap());
+    let err = plot_sweep(&dir.0).unwrap_err().to_string();
+    assert!(
+        err.ends_with("sweep.json: slo_p99_ms.b: expected a positive number, found 0"),
+        "{err}"
+    );
     dir.write("sweep.json", r#"{"parameters": [1]}"#);
     let err = plot_sweep(&dir.0).unwrap_err().to_string();
     assert!(
-        err.ends_with("sweep.json: parameters: expected a list of strings"),
+        err.contains("sweep.json: not a capsim sweep.json: invalid type: integer `1`"),
         "{err}"
     );
     std::fs::remove_file(dir.0.join("points.csv")).unwrap();
-    dir.write("sweep.json", r#"{"parameters": ["a"]}"#);
+    info.slo_p99_ms.clear();
+    dir.write("sweep.json", &serde_json::to_string(&info).unwrap());
     let err = plot_sweep(&dir.0).unwrap_err().to_string();
     assert!(err.ends_with("points.csv: file not found"), "{err}");
 }

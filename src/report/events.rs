@@ -1,12 +1,13 @@
 //! The cluster event log: what happened to pods, nodes and quotas, when and why.
 //!
 //! Use `ClusterEvent` for anything a `kubectl get events` would show. Request-level happenings
-//! are not events: they are counted in the statistics instead.
+//! are not events: they are counted in the statistics instead. `events.jsonl` holds one
+//! `ClusterEvent` per line, as serde writes it; read a line back with `serde_json::from_str`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of thing happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     /// A pod object was created (admitted by its namespace's quota).
     PodCreated,
@@ -48,7 +49,7 @@ pub enum EventKind {
 }
 
 /// One entry of `events.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterEvent {
     /// Simulated seconds since the start of the run.
     pub time_s: f64,
@@ -99,5 +100,28 @@ impl ClusterEvent {
             to_replicas: None,
             detail: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_line_reads_back_to_the_same_event() {
+        let event = ClusterEvent {
+            pod: Some("web-0".into()),
+            from_replicas: Some(2),
+            to_replicas: Some(3),
+            ..ClusterEvent::new(61.5, EventKind::HpaRescale)
+        };
+        let line = serde_json::to_string(&event).unwrap_or_else(|e| panic!("{e}"));
+        // Absent fields are left out, not written as null.
+        assert_eq!(
+            line,
+            r#"{"time_s":61.5,"event":"HpaRescale","pod":"web-0","from_replicas":2,"to_replicas":3}"#
+        );
+        let read: ClusterEvent = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read, event);
     }
 }

@@ -1,21 +1,57 @@
 //! A summary as flat named numbers, and the mean and confidence interval of a metric over
 //! replications.
 //!
-//! Use `flatten` to turn a `summary.json` value into `(path, value)` pairs
-//! (`services.web.latency_ms.p99`), the form sweeps tabulate and `capsim check` asserts on; use
-//! `mean_ci95` to summarise one metric over independent replications.
+//! Use `summary_metrics` to turn a `Summary` into `(path, value)` pairs
+//! (`services.web.latency_ms.p99`): the names `expect` assertions, `sweep.csv` and `points.csv`
+//! columns and the sweep charts use. A metric's name is its field path in `summary.json`, so
+//! adding a field to `Summary` adds a metric everywhere. Use `mean_ci95` to summarise one
+//! metric over independent replications.
 
 use serde_json::Value;
 
+use crate::report::Summary;
+
+/// One named number of a summary: its dotted path in `summary.json` and its value.
+pub type Metric = (String, f64);
+
+/// The metric of the total cost of the measured window, in USD.
+pub const COST_TOTAL_USD: &str = "cost.total_usd";
+
+/// The metric of a service's p99 latency over the measured window, in ms.
+pub fn service_latency_p99_ms(service: &str) -> String {
+    format!("services.{service}.latency_ms.p99")
+}
+
+/// The service whose p99 latency `metric` is, if it is one (the inverse of
+/// `service_latency_p99_ms`).
+pub fn latency_p99_service(metric: &str) -> Option<&str> {
+    metric
+        .strip_prefix("services.")?
+        .strip_suffix(".latency_ms.p99")
+        .filter(|s| !s.contains('.'))
+}
+
+/// Every numeric figure of `summary` with its dotted path, in `summary.json`'s order, without
+/// the seed (it names the run; it is not a result).
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Error> {
+    let value = serde_json::to_value(summary)?;
+    let mut metrics = flatten(&value);
+    metrics.retain(|(path, _)| path != "seed");
+    Ok(metrics)
+}
+
 /// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
 /// and nulls are left out.
-pub fn flatten(value: &Value) -> Vec<(String, f64)> {
+pub fn flatten(value: &Value) -> Vec<Metric> {
     let mut out = Vec::new();
     walk(value, &mut String::new(), &mut out);
     out
 }
 
-fn walk(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>) {
+fn walk(value: &Value, path: &mut String, out: &mut Vec<Metric>) {
     match value {
         Value::Number(n) => {
             if let Some(x) = n.as_f64() {
@@ -107,6 +143,23 @@ mod tests {
             ]
         );
         assert_eq!(flat[2].1, 3.0);
+    }
+
+    #[test]
+    fn a_summary_s_metrics_are_its_numbers_by_path_without_the_seed() {
+        let summary = crate::report::summary::example(&[("web", Some(250.0))], &["p"]);
+        let metrics = summary_metrics(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let value = |name: &str| metrics.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+        assert_eq!(metrics[0].0, "simulated.duration_s");
+        assert_eq!(value("seed"), None);
+        assert_eq!(value(COST_TOTAL_USD), Some(summary.cost.total_usd));
+        let p99 = service_latency_p99_ms("web");
+        assert_eq!(value(&p99), Some(summary.services["web"].latency_ms.p99));
+        assert_eq!(value("services.web.slo_p99_ms"), Some(250.0));
+        assert_eq!(value("node_pools.p.nodes.max"), Some(3.0));
+        assert_eq!(latency_p99_service(&p99), Some("web"));
+        assert_eq!(latency_p99_service("services.web.latency_ms.p50"), None);
+        assert_eq!(latency_p99_service("services.a.b.latency_ms.p99"), None);
     }
 
     #[test]

@@ -2,24 +2,32 @@
 //! summary, and the files they are written to.
 //!
 //! Use `Observer` to receive time-series rows and cluster events while a run goes on, and
-//! `OutputDir` to write them (with `summary.json` and `run.json`) to a folder.
+//! `OutputDir` to write them (with `summary.json` and `run.json`) to a folder. `files` names
+//! every output file; each file's content is one record type (`Summary`, `RunInfo`,
+//! `ClusterEvent`, `timeseries::Layout` and `IntervalRow`, `sweep_files`' records) that its
+//! writer serializes and its readers (`plot`, `capsim check --baseline`, sweep resume and merge)
+//! read back.
 //!
 //! **Invariant:** `report` never changes the simulation; it reads what the simulation hands it.
 //! Its JSON and CSV files are capsim's stable, serializable boundary, and `summary.json` holds
 //! only simulated results so that it is byte-identical for the same scenario and seed.
 
+mod csv;
 pub mod events;
+pub mod files;
 pub mod metrics;
 pub mod stats;
 pub mod summary;
+pub mod sweep_files;
 pub mod table;
 pub mod timeseries;
 pub mod writers;
 
 pub use events::{ClusterEvent, EventKind};
+pub use files::ReadError;
 pub use summary::Summary;
 pub use timeseries::{IntervalRow, PoolInterval, ServiceInterval};
-pub use writers::OutputDir;
+pub use writers::{OutputDir, RunInfo};
 
 /// Receives results while a run goes on, so that memory does not grow with simulated time.
 pub trait Observer {

@@ -1,18 +1,23 @@
 //! `summary.json`: the simulated results of one run, for people and for CI.
 //!
-//! Use `Summary` as the one place the run's headline figures live. It holds only simulated
+//! Use `Summary` as the one place the run's headline figures live: the simulation builds it,
+//! `report` writes it, and `plot` and `capsim check --baseline` read it back with `Summary::read`
+//! (the same type, deserialized). It holds only simulated
 //! quantities (never wall time), with maps in scenario order, so the same scenario and seed give
 //! byte-identical files. Figures cover the measured window: from the end of the warm-up to the
 //! end of the run.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use std::path::Path;
+
+use crate::report::files::{ReadError, read_json};
 use crate::report::stats::LatencySummary;
 use crate::report::timeseries::round;
 
 /// The whole summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -29,12 +34,23 @@ pub struct Summary {
     /// Per namespace with a quota or a service.
     pub quotas: IndexMap<String, QuotaSummary>,
     /// Per alert rule (absent without rules): what it did in the measured window.
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub alerts: IndexMap<String, AlertSummary>,
 }
 
+impl Summary {
+    /// Reads a `summary.json` back into the `Summary` that wrote it.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, text that is not JSON, or JSON that is not a summary (a
+    /// missing field is named).
+    pub fn read(path: &Path) -> Result<Summary, ReadError> {
+        read_json(path, "summary.json")
+    }
+}
+
 /// The simulated span of the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulatedSpan {
     /// Length of the run.
     pub duration_s: f64,
@@ -45,7 +61,7 @@ pub struct SimulatedSpan {
 }
 
 /// Cost of the measured window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     /// All pools, in USD.
     pub total_usd: f64,
@@ -54,7 +70,7 @@ pub struct Cost {
 }
 
 /// One pool's cost.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolCost {
     /// USD.
     pub usd: f64,
@@ -63,7 +79,7 @@ pub struct PoolCost {
 }
 
 /// Minimum, maximum and time-weighted mean of a level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Level {
     /// Smallest value held.
     pub min: u64,
@@ -85,7 +101,7 @@ impl Level {
 }
 
 /// One pool's nodes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolSummary {
     /// Machine type name.
     pub machine_type: String,
@@ -108,7 +124,7 @@ pub struct PoolSummary {
 }
 
 /// Requested over allocatable, integrated over time (0..1).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllocationEfficiency {
     /// CPU.
     pub cpu: f64,
@@ -117,7 +133,7 @@ pub struct AllocationEfficiency {
 }
 
 /// Request outcomes of a service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestCounts {
     /// Requests that arrived in the measured window.
     pub arrived: u64,
@@ -138,7 +154,7 @@ pub struct RequestCounts {
 }
 
 /// Latency figures in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyMs {
     /// Mean.
     pub mean: f64,
@@ -168,7 +184,7 @@ impl From<LatencySummary> for LatencyMs {
 }
 
 /// Queue-wait figures in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaitMs {
     /// Mean.
     pub mean: f64,
@@ -189,7 +205,7 @@ impl From<LatencySummary> for WaitMs {
 }
 
 /// CPU of a service's pods over the measured window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CpuSummary {
     /// Mean cores used.
     pub used_cores_mean: f64,
@@ -200,7 +216,7 @@ pub struct CpuSummary {
 }
 
 /// One service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// Namespace.
     pub namespace: String,
@@ -225,7 +241,7 @@ pub struct ServiceSummary {
 }
 
 /// HPA rescales of a service in the measured window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalingSummary {
     /// Rescales that added replicas.
     pub scale_ups: u64,
@@ -237,12 +253,12 @@ pub struct ScalingSummary {
     pub time_at_max_replicas_s: f64,
     /// How long after each metrics-server sample the HPA synced, in seconds (absent without an
     /// HPA): the age of the sample it read, which explains part of the spread between seeds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpa_sync_offset_s: Option<f64>,
 }
 
 /// What one alert rule did in the measured window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertSummary {
     /// Times it started firing.
     pub fired: u64,
@@ -251,8 +267,146 @@ pub struct AlertSummary {
 }
 
 /// One namespace's quota outcomes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuotaSummary {
     /// Pod creations the quota refused in the measured window.
     pub rejected_pods: u64,
+}
+
+/// A small but complete summary, for tests of the files that hold or are checked against one.
+#[cfg(test)]
+pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summary {
+    let level = |min, max, mean| Level { min, max, mean };
+    let service = |k: f64, slo_p99_ms: Option<f64>| ServiceSummary {
+        namespace: "default".into(),
+        slo_p99_ms,
+        requests: RequestCounts {
+            arrived: 1000,
+            completed: 990,
+            rejected: 6,
+            rejected_queue_full: 4,
+            rejected_no_ready_pod: 2,
+            timed_out: 3,
+            killed: 0,
+            in_flight_at_end: 1,
+        },
+        throughput_per_s: 16.5,
+        latency_ms: LatencyMs {
+            mean: 4.5 * k,
+            p50: 3.25,
+            p90: 9.0,
+            p95: 12.0,
+            p99: 40.125 * k,
+            max: 120.0,
+        },
+        wait_ms: WaitMs {
+            mean: 0.5,
+            p50: 0.0,
+            p99: 6.0,
+        },
+        replicas: level(2, 4, 2.75),
+        pending_pod_seconds: 30.0,
+        cpu: CpuSummary {
+            used_cores_mean: 1.5,
+            requested_cores_mean: 2.0,
+            utilization_of_requests: 0.75,
+        },
+        scaling: ScalingSummary {
+            scale_ups: 2,
+            scale_downs: 1,
+            direction_changes: 1,
+            time_at_max_replicas_s: 0.0,
+            hpa_sync_offset_s: slo_p99_ms.map(|_| 7.5),
+        },
+    };
+    Summary {
+        scenario: "example".into(),
+        seed: 7,
+        simulated: SimulatedSpan {
+            duration_s: 3600.0,
+            warmup_s: 600.0,
+            measured_s: 3000.0,
+        },
+        cost: Cost {
+            total_usd: 1.25 * pools.len() as f64,
+            by_pool: pools
+                .iter()
+                .map(|p| {
+                    let cost = PoolCost {
+                        usd: 1.25,
+                        node_hours: 2.5,
+                    };
+                    (p.to_string(), cost)
+                })
+                .collect(),
+        },
+        node_pools: pools
+            .iter()
+            .map(|p| {
+                let pool = PoolSummary {
+                    machine_type: "c2-standard-8".into(),
+                    price_usd_per_hour: 0.5,
+                    nodes: level(2, 3, 2.5),
+                    nodes_ready: level(2, 3, 2.4),
+                    nodes_added: 1,
+                    nodes_removed: 0,
+                    preempted: 0,
+                    allocation_efficiency: AllocationEfficiency {
+                        cpu: 0.6,
+                        memory: 0.3,
+                    },
+                };
+                (p.to_string(), pool)
+            })
+            .collect(),
+        services: services
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, slo))| (name.to_string(), service(1.0 + i as f64, slo)))
+            .collect(),
+        quotas: [("default".to_string(), QuotaSummary { rejected_pods: 2 })]
+            .into_iter()
+            .collect(),
+        alerts: IndexMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_written_reads_back_equal() {
+        let mut summary = example(&[("web", Some(250.0)), ("batch", None)], &["p"]);
+        summary.alerts.insert(
+            "HighLatency".into(),
+            AlertSummary {
+                fired: 1,
+                firing_s: 90.0,
+            },
+        );
+        for summary in [example(&[("web", None)], &["p", "q"]), summary] {
+            let text = serde_json::to_string_pretty(&summary).unwrap_or_else(|e| panic!("{e}"));
+            let read: Summary = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(read, summary);
+            // And writing what was read gives the same text.
+            let again = serde_json::to_string_pretty(&read).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(again, text);
+        }
+    }
+
+    #[test]
+    fn fields_left_out_when_empty_read_back_empty() {
+        let summary = example(&[("web", None)], &["p"]);
+        let text = serde_json::to_string(&summary).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!text.contains("alerts") && !text.contains("hpa_sync_offset_s"));
+        assert!(
+            text.contains(r#""slo_p99_ms":null"#),
+            "an absent SLO is written as null"
+        );
+        let read: Summary = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(read.alerts.is_empty());
+        assert_eq!(read.services["web"].scaling.hpa_sync_offset_s, None);
+        assert_eq!(read.services["web"].slo_p99_ms, None);
+    }
 }

@@ -10,13 +10,16 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::report::files::{
+    EVENTS_JSONL, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV, write_json_atomically,
+};
 use crate::report::timeseries::{IntervalRow, Layout, csv_header, csv_line};
 use crate::report::{ClusterEvent, Observer, Summary};
 
 /// Facts about how a run was computed (not what it simulated): `run.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
     /// capsim version.
     pub capsim_version: String,
@@ -36,11 +39,6 @@ pub struct RunInfo {
     pub peak_memory_bytes: Option<u64>,
 }
 
-const SUMMARY: &str = "summary.json";
-const RUN: &str = "run.json";
-const TIMESERIES: &str = "timeseries.csv";
-const EVENTS: &str = "events.jsonl";
-
 /// An output folder being written.
 #[derive(Debug)]
 pub struct OutputDir {
@@ -59,15 +57,15 @@ impl OutputDir {
     /// Any I/O error creating the folder or files.
     pub fn create(dir: &Path, layout: &Layout) -> io::Result<OutputDir> {
         fs::create_dir_all(dir)?;
-        for name in [SUMMARY, RUN, TIMESERIES, EVENTS] {
+        for name in [SUMMARY_JSON, RUN_JSON, TIMESERIES_CSV, EVENTS_JSONL] {
             match fs::remove_file(dir.join(name)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
         }
-        let mut timeseries = BufWriter::new(File::create(partial(dir, TIMESERIES))?);
+        let mut timeseries = BufWriter::new(File::create(partial(dir, TIMESERIES_CSV))?);
         timeseries.write_all(csv_header(layout).as_bytes())?;
-        let events = BufWriter::new(File::create(partial(dir, EVENTS))?);
+        let events = BufWriter::new(File::create(partial(dir, EVENTS_JSONL))?);
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             timeseries,
@@ -88,10 +86,11 @@ impl OutputDir {
         }
         self.timeseries.flush()?;
         self.events.flush()?;
-        fs::rename(partial(&self.dir, TIMESERIES), self.dir.join(TIMESERIES))?;
-        fs::rename(partial(&self.dir, EVENTS), self.dir.join(EVENTS))?;
-        write_json_atomically(&self.dir.join(RUN), run)?;
-        write_json_atomically(&self.dir.join(SUMMARY), summary)
+        for name in [TIMESERIES_CSV, EVENTS_JSONL] {
+            fs::rename(partial(&self.dir, name), self.dir.join(name))?;
+        }
+        write_json_atomically(&self.dir.join(RUN_JSON), run)?;
+        write_json_atomically(&self.dir.join(SUMMARY_JSON), summary)
     }
 
     fn keep_first_error(&mut self, result: io::Result<()>) {
@@ -117,18 +116,6 @@ impl Observer for OutputDir {
     }
 }
 
-/// Serializes `value` as pretty JSON to `path` through a temporary file and a rename.
-///
-/// # Errors
-/// Any I/O or serialization error.
-pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
-    text.push('\n');
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, path)
-}
-
 fn partial(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.partial"))
 }
@@ -139,4 +126,81 @@ pub fn peak_memory_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::EventKind;
+    use crate::report::files::read_json;
+    use crate::report::summary::example;
+    use crate::report::timeseries::TimeSeries;
+    use crate::report::{PoolInterval, ServiceInterval};
+
+    #[test]
+    fn a_folder_written_reads_back_through_the_same_types() {
+        let dir = std::env::temp_dir().join(format!("capsim-writers-{}", std::process::id()));
+        let layout = Layout {
+            services: vec![("web".into(), vec!["cpu_utilization_pct".into()])],
+            pools: vec!["p".into()],
+        };
+        let rows: Vec<IntervalRow> = [60.0, 120.0]
+            .into_iter()
+            .map(|time_s| IntervalRow {
+                time_s,
+                width_s: 60.0,
+                services: vec![ServiceInterval {
+                    arrivals_per_s: 2.5,
+                    completed: 150,
+                    ready: 2,
+                    desired: 2,
+                    hpa_metrics: vec![55.5],
+                    ..ServiceInterval::default()
+                }],
+                pools: vec![PoolInterval {
+                    nodes: 1,
+                    nodes_ready: 1,
+                    cpu_requested_pct: 40.0,
+                }],
+                // USD 0.75 an hour: 0.0125 and 0.025, exact at the 4 decimals written.
+                cost_usd_cumulative: time_s / 4800.0,
+            })
+            .collect();
+        let event = ClusterEvent {
+            node: Some("p-0".into()),
+            ..ClusterEvent::new(0.0, EventKind::NodeReady)
+        };
+        let summary = example(&[("web", Some(100.0))], &["p"]);
+        let info = RunInfo {
+            capsim_version: "0.1.0".into(),
+            scenario: "example".into(),
+            seed: 7,
+            simulated_s: 120.0,
+            events_processed: 42,
+            wall_s: 0.5,
+            events_per_s: 84.0,
+            peak_memory_bytes: None,
+        };
+
+        let mut out = OutputDir::create(&dir, &layout).unwrap_or_else(|e| panic!("{e}"));
+        for row in &rows {
+            out.interval(row);
+        }
+        out.cluster_event(&event);
+        out.finish(&summary, &info)
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        let series = TimeSeries::read(&dir.join(TIMESERIES_CSV)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(series, TimeSeries { layout, rows });
+        assert_eq!(Summary::read(&dir.join(SUMMARY_JSON)).ok(), Some(summary));
+        let run: Option<RunInfo> = read_json(&dir.join(RUN_JSON), "run.json").ok();
+        assert_eq!(run, Some(info));
+        let events = fs::read_to_string(dir.join(EVENTS_JSONL)).unwrap_or_default();
+        let read: Vec<ClusterEvent> = events
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        assert_eq!(read, [event]);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::io;
 
+use crate::suggest::closest;
+
 /// Why a scenario could not be loaded.
 ///
 /// The `Display` of every variant is one line: the file, the YAML path of the offending value,
@@ -187,36 +189,6 @@ impl fmt::Display for Problem {
     }
 }
 
-/// The accepted name closest to `name` by edit distance, when it is close enough to be a typo.
-pub(crate) fn closest<'a>(
-    name: &str,
-    allowed: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let lower = name.to_lowercase();
-    let (best, distance) = allowed
-        .into_iter()
-        .map(|candidate| (candidate, edit_distance(&lower, &candidate.to_lowercase())))
-        .min_by_key(|&(_, d)| d)?;
-    let limit = (name.chars().count() / 3).max(2);
-    (distance <= limit).then(|| best.to_string())
-}
-
-/// Levenshtein distance between two strings, counted in characters.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 /// An `UnknownName` error, with a suggestion when one of `allowed` is close to `name`.
 pub(crate) fn unknown_name(
     origin: &str,
@@ -390,33 +362,6 @@ fn describe_expected(expected: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_insertions_deletions_substitutions() {
-        let cases = [
-            ("", "", 0),
-            ("abc", "abc", 0),
-            ("abc", "abd", 1),
-            ("abc", "ab", 1),
-            ("ab", "abc", 1),
-            ("kitten", "sitting", 3),
-            ("µs", "us", 1),
-        ];
-        for (a, b, d) in cases {
-            assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
-        }
-    }
-
-    #[test]
-    fn closest_suggests_only_near_names() {
-        let allowed = ["least-waste", "most-pods", "random", "price", "priority"];
-        assert_eq!(
-            closest("least-wast", allowed).as_deref(),
-            Some("least-waste")
-        );
-        assert_eq!(closest("Price", allowed).as_deref(), Some("price"));
-        assert_eq!(closest("zzzzzzzzzz", allowed), None);
-    }
 
     #[test]
     fn serde_messages_are_split_into_path_problem_and_allowed() {

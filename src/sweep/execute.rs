@@ -7,19 +7,18 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 
-use crate::report::Discard;
-use crate::runner::run_to_dir;
+use crate::replications::{self, Job};
+use crate::report::Summary;
+use crate::report::files::{RUNS_DIR, run_dir};
+use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::scenario::model::SeedPolicy;
-use crate::simulation::Simulation;
 use crate::sweep::SweepError;
-use crate::sweep::outputs::{RUNS_DIR, RunRecord, SweepInfo, write_tables};
+use crate::sweep::outputs::write_tables;
 use crate::sweep::plan::{Plan, RunSpec};
 
 /// How progress is shown.
@@ -97,7 +96,7 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         runs_discarded = existing.len();
         for run in existing.keys() {
             let _ = std::fs::remove_file(RunRecord::path(out, *run));
-            let _ = std::fs::remove_dir_all(out.join(RUNS_DIR).join(format!("run-{run:06}")));
+            let _ = std::fs::remove_dir_all(run_dir(out, *run));
         }
     }
 
@@ -113,31 +112,23 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     let runs_resumed = assigned.len() - todo.len();
 
     let display = Display::new(options.progress, todo.len(), runs_resumed);
-    let events = AtomicU64::new(0);
-    let failures: Mutex<Vec<SweepError>> = Mutex::new(Vec::new());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|e| SweepError::Merge(format!("cannot start {} threads: {e}", options.jobs)))?;
-    pool.install(|| {
-        todo.par_iter()
-            .for_each(|spec| match execute(plan, spec, options) {
-                Ok(run_events) => {
-                    events.fetch_add(run_events, Ordering::Relaxed);
-                    display.finished(spec);
-                }
-                Err(e) => {
-                    if let Ok(mut list) = failures.lock() {
-                        list.push(e);
-                    }
-                }
-            });
+    let jobs: Vec<Job<'_>> = todo
+        .iter()
+        .map(|spec| Job {
+            scenario: &plan.points[spec.point].scenario,
+            seed: spec.seed,
+            out: options.keep_runs.then(|| run_dir(out, spec.index)),
+        })
+        .collect();
+    // Each run's record is written the moment it finishes, on the thread that ran it.
+    let events = replications::run(&jobs, options.jobs, |index, outcome| {
+        let spec = &todo[index];
+        write_record(plan, spec, outcome.summary, out)?;
+        display.finished(spec);
+        Ok::<_, SweepError>(outcome.events_processed)
     });
     display.finish();
-    let failures = failures.into_inner().unwrap_or_default();
-    if let Some(first) = failures.into_iter().next() {
-        return Err(first);
-    }
+    let events: u64 = events?.into_iter().sum();
 
     let records: BTreeMap<usize, RunRecord> = RunRecord::read_all(out)
         .map_err(io(out))?
@@ -151,49 +142,35 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         runs_executed: todo.len(),
         runs_resumed,
         runs_discarded,
-        events: events.into_inner(),
+        events,
         wall_s: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Runs one run and writes its record; returns the events it processed.
-fn execute(plan: &Plan, spec: &RunSpec, options: &SweepOptions) -> Result<u64, SweepError> {
-    let point = &plan.points[spec.point];
-    let mut scenario = point.scenario.clone();
-    scenario.seed = spec.seed;
-    let (summary, events) = if options.keep_runs {
-        let dir = options
-            .out
-            .join(RUNS_DIR)
-            .join(format!("run-{:06}", spec.index));
-        let report = run_to_dir(&scenario, &dir).map_err(|source| SweepError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        (report.outcome.summary, report.info.events_processed)
-    } else {
-        let outcome = Simulation::new(&scenario).run(&mut Discard);
-        (outcome.summary, outcome.events_processed)
-    };
+/// Writes the record of run `spec`, whose summary is `summary`, into sweep folder `out`.
+fn write_record(
+    plan: &Plan,
+    spec: &RunSpec,
+    summary: Summary,
+    out: &Path,
+) -> Result<(), SweepError> {
     let record = RunRecord {
         plan: plan.digest.clone(),
         run: spec.index,
         point: spec.point,
         replication: spec.replication,
         seed: spec.seed,
-        settings: point.settings.iter().map(ToString::to_string).collect(),
-        summary: serde_json::to_value(&summary).map_err(|e| SweepError::Io {
-            path: RunRecord::path(&options.out, spec.index),
-            source: std::io::Error::other(e),
-        })?,
+        settings: plan.points[spec.point]
+            .settings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        summary,
     };
-    record
-        .write(&options.out)
-        .map_err(|source| SweepError::Io {
-            path: RunRecord::path(&options.out, spec.index),
-            source,
-        })?;
-    Ok(events)
+    record.write(out).map_err(|source| SweepError::Io {
+        path: RunRecord::path(out, spec.index),
+        source,
+    })
 }
 
 /// `sweep.json`'s content for `plan`.

@@ -1,5 +1,5 @@
 //! Planning a sweep: the points of the parameter grid, every point's validated scenario, and
-//! each run's seed.
+//! each run's seed (`replications::run_seed`).
 //!
 //! Use `Plan::new` before running anything: every point is validated first, so a bad value
 //! anywhere in the grid stops the sweep before the first run. Planning runs nothing.
@@ -9,6 +9,7 @@
     reason = "planning fails at most once, before any run; scenario::Error stays a flat enum"
 )]
 
+use crate::replications::run_seed;
 use crate::scenario::model::{SeedPolicy, SweepDimension, SweepSpec};
 use crate::scenario::{Document, Error, Override, Scenario};
 
@@ -195,26 +196,6 @@ pub fn grid(dimensions: &[SweepDimension]) -> Vec<Vec<Override>> {
     points
 }
 
-/// A run's seed. Replication 0 of every point keeps the scenario's own seed under the common
-/// policy, so a one-replication sweep reproduces `capsim run --set ...` exactly.
-pub fn run_seed(base: u64, policy: SeedPolicy, point: usize, replication: u32) -> u64 {
-    match policy {
-        SeedPolicy::Common if replication == 0 => base,
-        SeedPolicy::Common => mix(base ^ mix(u64::from(replication))),
-        SeedPolicy::Independent => {
-            mix(base ^ mix(((point as u64) << 32) ^ u64::from(replication) ^ 0x5eed))
-        }
-    }
-}
-
-/// SplitMix64's finalizer.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// FNV-1a over the document's text and settings, the points and the seeding: a change to any
 /// of them changes the digest.
 fn digest(
@@ -304,23 +285,6 @@ mod tests {
         assert!(dimension_from_param("no-equals").is_err());
         assert!(dimension_from_param("a.b=1,,2").is_err());
         assert!(dimension_from_param(".b=1").is_err());
-    }
-
-    #[test]
-    fn seeds_are_common_across_points_unless_independent() {
-        assert_eq!(run_seed(42, SeedPolicy::Common, 7, 0), 42);
-        assert_eq!(
-            run_seed(42, SeedPolicy::Common, 0, 3),
-            run_seed(42, SeedPolicy::Common, 9, 3)
-        );
-        assert_ne!(
-            run_seed(42, SeedPolicy::Common, 0, 3),
-            run_seed(42, SeedPolicy::Common, 0, 4)
-        );
-        assert_ne!(
-            run_seed(42, SeedPolicy::Independent, 0, 3),
-            run_seed(42, SeedPolicy::Independent, 1, 3)
-        );
     }
 
     const BASE: &str = r#"

@@ -204,3 +204,19 @@ fn conservative_judging_uses_the_unfavourable_confidence_bound() {
     let (code, stdout, _) = check(&dir, &yaml, &["--replications", "5", "--conservative"]);
     assert_eq!(code, Some(1), "{stdout}");
 }
+
+#[test]
+fn a_baseline_that_is_not_a_summary_is_an_input_error_naming_it() {
+    let dir = TempDir::new("check-bad-baseline");
+    let baseline = dir.write("summary.json", r#"{"scenario": "x", "seed": 1}"#);
+    let baseline = baseline.to_str().unwrap_or("");
+    let (code, _, stderr) = check(&dir, &scenario(&[]), &["--baseline", baseline]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains(&format!(
+            "{baseline}: not a capsim summary.json: missing field"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}

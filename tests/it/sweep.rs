@@ -140,6 +140,24 @@ fn shards_merged_equal_the_unsharded_sweep() {
             "{table}"
         );
     }
+    // A folder that is not a sweep's is named, with what is wrong, on one line.
+    let not_a_sweep = dir.path().join("whole").join("runs");
+    let output = capsim(
+        dir.path(),
+        &[
+            "merge",
+            not_a_sweep.to_str().unwrap_or(""),
+            "--out",
+            merged.to_str().unwrap_or(""),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let missing = not_a_sweep.join("sweep.json");
+    assert_eq!(
+        stderr.trim_end(),
+        format!("capsim: {}: file not found", missing.display())
+    );
 }
 
 #[test]

@@ -1,0 +1,270 @@
+//! The per-interval time series: one row per `resolution` of simulated time, and its file,
+//! `timeseries.csv`.
+//!
+//! Use `IntervalRow` as the simulation hands it to an `Observer`, `csv_header` / `csv_line` to
+//! write it, and `TimeSeries::read` to read the file back into the same rows. The columns are
+//! `time_s`, then for each service its `SERVICE` columns (`<service>.arrivals_per_s`, …) and its
+//! HPA metrics (`<service>.hpa.<metric>`), then for each pool its `POOL` columns
+//! (`<pool>.nodes`, …), then `cost_usd_cumulative`: each column is declared once, below, with
+//! how its cell is written and read, so adding one is one edit.
+
+use std::fmt::{Display, Write as _};
+use std::str::FromStr;
+
+mod read;
+
+pub use read::TimeSeries;
+
+/// One service's figures over one interval.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceInterval {
+    /// Requests that arrived, per second of the interval.
+    pub arrivals_per_s: f64,
+    /// Requests that completed in the interval.
+    pub completed: u64,
+    /// Requests refused (queue full or no Ready pod) in the interval.
+    pub rejected: u64,
+    /// Requests dropped after waiting past the timeout in the interval.
+    pub timed_out: u64,
+    /// Ready pods at the end of the interval.
+    pub ready: u32,
+    /// Desired replicas (the Deployment's `spec.replicas`) at the end of the interval.
+    pub desired: u32,
+    /// Pods not yet bound to a node at the end of the interval.
+    pub pending: u32,
+    /// Median latency of requests completed in the interval, in ms (0 if none).
+    pub latency_p50_ms: f64,
+    /// 99th-percentile latency of requests completed in the interval, in ms (0 if none).
+    pub latency_p99_ms: f64,
+    /// Average CPU the service's pods used over the interval, in cores.
+    pub cpu_used_cores: f64,
+    /// CPU requested by the service's bound pods at the end of the interval, in cores.
+    pub cpu_requested_cores: f64,
+    /// The value of each of the service's HPA metrics as the HPA last saw it (in the order of
+    /// the spec's metrics); NaN before the first sync or when the metric was unavailable.
+    pub hpa_metrics: Vec<f64>,
+}
+
+/// One node pool's figures at the end of an interval.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PoolInterval {
+    /// Nodes billed (provisioning or registered).
+    pub nodes: u32,
+    /// Nodes registered and Ready.
+    pub nodes_ready: u32,
+    /// CPU requested by pods on the Ready nodes over their allocatable, in percent.
+    pub cpu_requested_pct: f64,
+}
+
+/// One row of the time series.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalRow {
+    /// End of the interval, in simulated seconds.
+    pub time_s: f64,
+    /// Length of the interval in seconds (the last one may be shorter).
+    pub width_s: f64,
+    /// Per service, in scenario order.
+    pub services: Vec<ServiceInterval>,
+    /// Per pool, in scenario order.
+    pub pools: Vec<PoolInterval>,
+    /// Cost of all nodes from the start of the run to the end of the interval, in USD.
+    pub cost_usd_cumulative: f64,
+}
+
+/// The first column: end of the interval, in simulated seconds.
+pub const TIME_COLUMN: &str = "time_s";
+/// The last column: cost of all nodes from the start of the run, in USD.
+pub const COST_COLUMN: &str = "cost_usd_cumulative";
+/// The infix of a service's HPA metric columns: `<service>.hpa.<metric>`.
+const HPA: &str = "hpa";
+
+/// One column of a service's or a pool's group: its name after `<owner>.`, and how its cell is
+/// written (with its leading comma) and read back into the record.
+struct Column<R> {
+    name: &'static str,
+    write: fn(&R, &mut String),
+    /// On a cell that does not parse, says what it must be.
+    read: fn(&mut R, &str) -> Result<(), &'static str>,
+}
+
+/// The columns of each service, in file order.
+const SERVICE: [Column<ServiceInterval>; 11] = [
+    Column {
+        name: "arrivals_per_s",
+        write: |s, out| real(out, s.arrivals_per_s, 3),
+        read: |s, cell| parse(&mut s.arrivals_per_s, cell),
+    },
+    Column {
+        name: "completed",
+        write: |s, out| whole(out, s.completed),
+        read: |s, cell| parse(&mut s.completed, cell),
+    },
+    Column {
+        name: "rejected",
+        write: |s, out| whole(out, s.rejected),
+        read: |s, cell| parse(&mut s.rejected, cell),
+    },
+    Column {
+        name: "timed_out",
+        write: |s, out| whole(out, s.timed_out),
+        read: |s, cell| parse(&mut s.timed_out, cell),
+    },
+    Column {
+        name: "ready_replicas",
+        write: |s, out| whole(out, s.ready),
+        read: |s, cell| parse(&mut s.ready, cell),
+    },
+    Column {
+        name: "desired_replicas",
+        write: |s, out| whole(out, s.desired),
+        read: |s, cell| parse(&mut s.desired, cell),
+    },
+    Column {
+        name: "pending_pods",
+        write: |s, out| whole(out, s.pending),
+        read: |s, cell| parse(&mut s.pending, cell),
+    },
+    Column {
+        name: "latency_p50_ms",
+        write: |s, out| real(out, s.latency_p50_ms, 3),
+        read: |s, cell| parse(&mut s.latency_p50_ms, cell),
+    },
+    Column {
+        name: "latency_p99_ms",
+        write: |s, out| real(out, s.latency_p99_ms, 3),
+        read: |s, cell| parse(&mut s.latency_p99_ms, cell),
+    },
+    Column {
+        name: "cpu_used_cores",
+        write: |s, out| real(out, s.cpu_used_cores, 3),
+        read: |s, cell| parse(&mut s.cpu_used_cores, cell),
+    },
+    Column {
+        name: "cpu_requested_cores",
+        write: |s, out| real(out, s.cpu_requested_cores, 3),
+        read: |s, cell| parse(&mut s.cpu_requested_cores, cell),
+    },
+];
+
+/// The columns of each pool, in file order.
+const POOL: [Column<PoolInterval>; 3] = [
+    Column {
+        name: "nodes",
+        write: |p, out| whole(out, p.nodes),
+        read: |p, cell| parse(&mut p.nodes, cell),
+    },
+    Column {
+        name: "nodes_ready",
+        write: |p, out| whole(out, p.nodes_ready),
+        read: |p, cell| parse(&mut p.nodes_ready, cell),
+    },
+    Column {
+        name: "cpu_requested_pct",
+        write: |p, out| real(out, p.cpu_requested_pct, 2),
+        read: |p, cell| parse(&mut p.cpu_requested_pct, cell),
+    },
+];
+
+/// Decimals written for the time, the HPA metrics and the cumulative cost.
+const TIME_DIGITS: i32 = 6;
+const HPA_DIGITS: i32 = 3;
+const COST_DIGITS: i32 = 4;
+
+fn real(out: &mut String, x: f64, digits: i32) {
+    let _ = write!(out, ",{}", round(x, digits));
+}
+
+fn whole(out: &mut String, x: impl Display) {
+    let _ = write!(out, ",{x}");
+}
+
+/// Parses `cell` into `field`; on failure says what the cell must be.
+fn parse<T: FromStr + Cellular>(field: &mut T, cell: &str) -> Result<(), &'static str> {
+    *field = cell.parse().map_err(|_| T::EXPECTED)?;
+    Ok(())
+}
+
+/// What a cell of a type must hold, for error messages.
+trait Cellular {
+    const EXPECTED: &'static str;
+}
+
+impl Cellular for f64 {
+    const EXPECTED: &'static str = "a number";
+}
+
+impl Cellular for u64 {
+    const EXPECTED: &'static str = "a whole number";
+}
+
+impl Cellular for u32 {
+    const EXPECTED: &'static str = "a whole number";
+}
+
+/// The columns of a run's time series: each service with the names of its HPA metrics, and
+/// each pool.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Layout {
+    /// Service name and its HPA metric column names (`MetricSpec::column_name`), in order.
+    pub services: Vec<(String, Vec<String>)>,
+    /// Pool names.
+    pub pools: Vec<String>,
+}
+
+impl Layout {
+    /// Every column name, in file order.
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns = vec![TIME_COLUMN.to_string()];
+        for (service, hpa_metrics) in &self.services {
+            columns.extend(SERVICE.iter().map(|c| format!("{service}.{}", c.name)));
+            columns.extend(hpa_metrics.iter().map(|m| format!("{service}.{HPA}.{m}")));
+        }
+        for pool in &self.pools {
+            columns.extend(POOL.iter().map(|c| format!("{pool}.{}", c.name)));
+        }
+        columns.push(COST_COLUMN.to_string());
+        columns
+    }
+}
+
+/// The CSV header line (with its newline) for a layout.
+pub fn csv_header(layout: &Layout) -> String {
+    let mut line = layout.columns().join(",");
+    line.push('\n');
+    line
+}
+
+/// One CSV line (with its newline) for `row`, appended to `out`.
+pub fn csv_line(row: &IntervalRow, out: &mut String) {
+    let _ = write!(out, "{}", round(row.time_s, TIME_DIGITS));
+    for s in &row.services {
+        for column in &SERVICE {
+            (column.write)(s, out);
+        }
+        for &value in &s.hpa_metrics {
+            // An empty cell where the HPA had no value.
+            if value.is_finite() {
+                real(out, value, HPA_DIGITS);
+            } else {
+                out.push(',');
+            }
+        }
+    }
+    for p in &row.pools {
+        for column in &POOL {
+            (column.write)(p, out);
+        }
+    }
+    real(out, row.cost_usd_cumulative, COST_DIGITS);
+    out.push('\n');
+}
+
+/// `x` rounded to `digits` decimals, for outputs people read. Deterministic for equal inputs.
+pub fn round(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    let r = (x * scale).round() / scale;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+#[cfg(test)]
+mod tests;

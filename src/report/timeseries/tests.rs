@@ -1,0 +1,166 @@
+//! Tests of `timeseries.csv`: what is written reads back to what was written.
+
+use std::path::Path;
+
+use super::*;
+
+fn layout() -> Layout {
+    Layout {
+        services: vec![
+            ("a".into(), vec![]),
+            (
+                "b-2".into(),
+                vec!["cpu_utilization_pct".into(), "requests_per_s".into()],
+            ),
+        ],
+        pools: vec!["p".into(), "q-1".into()],
+    }
+}
+
+fn row(time_s: f64, width_s: f64) -> IntervalRow {
+    let service = |k: f64, hpa_metrics: Vec<f64>| ServiceInterval {
+        arrivals_per_s: 12.5 * k,
+        completed: 700 * k as u64,
+        rejected: 3,
+        timed_out: 1,
+        ready: 2,
+        desired: 3,
+        pending: 1,
+        latency_p50_ms: 1.25,
+        latency_p99_ms: 40.125 * k,
+        cpu_used_cores: 0.75,
+        cpu_requested_cores: 2.0,
+        hpa_metrics,
+    };
+    IntervalRow {
+        time_s,
+        width_s,
+        services: vec![service(1.0, vec![]), service(2.0, vec![f64::NAN, 71.5])],
+        pools: vec![
+            PoolInterval {
+                nodes: 3,
+                nodes_ready: 2,
+                cpu_requested_pct: 12.5,
+            },
+            PoolInterval::default(),
+        ],
+        cost_usd_cumulative: 0.125 * time_s / 60.0,
+    }
+}
+
+#[test]
+fn the_columns_are_named_by_owner_then_column() {
+    let layout = Layout {
+        services: vec![("web".into(), vec!["cpu_utilization_pct".into()])],
+        pools: vec!["p".into()],
+    };
+    assert_eq!(
+        csv_header(&layout),
+        "time_s,web.arrivals_per_s,web.completed,web.rejected,web.timed_out,\
+         web.ready_replicas,web.desired_replicas,web.pending_pods,web.latency_p50_ms,\
+         web.latency_p99_ms,web.cpu_used_cores,web.cpu_requested_cores,\
+         web.hpa.cpu_utilization_pct,p.nodes,p.nodes_ready,p.cpu_requested_pct,\
+         cost_usd_cumulative\n"
+    );
+}
+
+#[test]
+fn a_header_reads_back_to_its_layout() {
+    for layout in [layout(), Layout::default()] {
+        assert_eq!(Layout::from_columns(&layout.columns()), Ok(layout));
+    }
+}
+
+#[test]
+fn header_and_line_have_the_same_number_of_columns() {
+    let header = csv_header(&layout());
+    let mut line = String::new();
+    csv_line(&row(60.0, 60.0), &mut line);
+    assert_eq!(header.split(',').count(), line.split(',').count());
+    assert_eq!(
+        header.split(',').count(),
+        1 + 2 * SERVICE.len() + 2 + 2 * POOL.len() + 1
+    );
+    assert!(
+        line.starts_with("60,12.5,700,3,1,2,3,1,1.25,40.125,0.75,2,"),
+        "{line}"
+    );
+    // An HPA without a value is an empty cell.
+    assert!(line.contains(",2,,71.5,3,2,12.5,0,0,0,0.125\n"), "{line}");
+}
+
+#[test]
+fn rows_written_read_back_to_the_same_rows() {
+    let rows = vec![row(60.0, 60.0), row(120.0, 60.0), row(150.0, 30.0)];
+    let mut text = csv_header(&layout());
+    for r in &rows {
+        csv_line(r, &mut text);
+    }
+    let read = TimeSeries::parse(Path::new("t.csv"), &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.layout, layout());
+    assert_eq!(read.rows.len(), rows.len());
+    for (read, written) in read.rows.iter().zip(&rows) {
+        // NaN is not equal to itself: compare the HPA values apart.
+        let hpa = |r: &IntervalRow| -> Vec<String> {
+            r.services
+                .iter()
+                .flat_map(|s| s.hpa_metrics.iter().map(|v| v.to_string()))
+                .collect()
+        };
+        assert_eq!(hpa(read), hpa(written));
+        let without_hpa = |r: &IntervalRow| {
+            let mut r = r.clone();
+            r.services.iter_mut().for_each(|s| s.hpa_metrics.clear());
+            r
+        };
+        assert_eq!(without_hpa(read), without_hpa(written));
+    }
+}
+
+#[test]
+fn bad_files_name_the_line_and_column() {
+    let header = csv_header(&layout());
+    let mut good = header.clone();
+    csv_line(&row(60.0, 60.0), &mut good);
+    csv_line(&row(120.0, 60.0), &mut good);
+    let error = |text: &str| {
+        TimeSeries::parse(Path::new("t.csv"), text)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        error(&good.replacen("time_s", "t", 1)),
+        "t.csv: line 1: column 1: expected time_s, found t"
+    );
+    assert_eq!(
+        error(&good.replacen("a.rejected", "a.refused", 1)),
+        "t.csv: line 1: column 4: expected a.rejected, found a.refused"
+    );
+    assert_eq!(
+        error(&header.replacen(",cost_usd_cumulative", "", 1)),
+        "t.csv: line 1: the header ends after 31 columns; expected cost_usd_cumulative next"
+    );
+    assert_eq!(
+        error(&header.replacen("\n", ",extra\n", 1)),
+        "t.csv: line 1: column 33: \"extra\" after cost_usd_cumulative, which is the last column"
+    );
+    assert_eq!(
+        error(&good.replacen("\n60,12.5,", "\n60,abc,", 1)),
+        "t.csv: line 2: column a.arrivals_per_s: not a number: \"abc\""
+    );
+    assert_eq!(
+        error(&good.replacen("\n60,12.5,700,", "\n60,12.5,7.5,", 1)),
+        "t.csv: line 2: column a.completed: not a whole number: \"7.5\""
+    );
+    assert_eq!(
+        error(&good.replacen("\n120,", "\n30,", 1)),
+        "t.csv: line 3: time_s: 30: times must be finite, at least 0 and increasing"
+    );
+}
+
+#[test]
+fn rounding_drops_negative_zero() {
+    assert_eq!(round(-0.00001, 3).to_string(), "0");
+    assert_eq!(round(2.0005, 3), 2.001);
+}

@@ -1,0 +1,73 @@
+//! Merging the folders of a sharded sweep into the folder one unsharded run would have written.
+//!
+//! Use `merge` after running every shard (`capsim sweep --shard I/N`) into its own folder. It
+//! reads each folder's `sweep.json` and run records, refuses folders of another sweep and runs
+//! that differ between shards, and rebuilds the tables from the union of the records. It runs
+//! no simulation.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::report::files::{RUNS_DIR, SWEEP_JSON};
+use crate::report::sweep_files::{RunRecord, SweepInfo};
+use crate::sweep::SweepError;
+use crate::sweep::outputs::write_tables;
+
+/// Combines shard folders of one sweep into `out`: every run record, and the tables a single
+/// unsharded run of the sweep writes. Returns the runs merged and the runs still missing.
+///
+/// # Errors
+/// `SweepError::Read` when a folder's `sweep.json` is missing or is not one; `SweepError::Merge`
+/// when a folder belongs to another sweep or two folders disagree about a run;
+/// `SweepError::Io` on a file error.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(usize, Vec<usize>), SweepError> {
+    let mut info: Option<SweepInfo> = None;
+    let mut records = BTreeMap::new();
+    for dir in dirs {
+        let this = SweepInfo::read(&dir.join(SWEEP_JSON))?;
+        if let Some(first) = &info
+            && (first.plan != this.plan || first.parameters != this.parameters)
+        {
+            return Err(SweepError::Merge(format!(
+                "{}: a shard of another sweep (plan {}, expected {})",
+                dir.display(),
+                this.plan,
+                first.plan
+            )));
+        }
+        let found = RunRecord::read_all(dir).map_err(|source| SweepError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for (run, record) in found {
+            if record.plan != this.plan {
+                continue;
+            }
+            if let Some(existing) = records.get(&run)
+                && existing != &record
+            {
+                return Err(SweepError::Merge(format!(
+                    "run {run} differs between shards; were they run with different builds?"
+                )));
+            }
+            records.insert(run, record);
+        }
+        info.get_or_insert(this);
+    }
+    let Some(info) = info else {
+        return Err(SweepError::Merge("no folders to merge".to_string()));
+    };
+    let io = |source| SweepError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(out.join(RUNS_DIR)).map_err(io)?;
+    for record in records.values() {
+        record.write(out).map_err(io)?;
+    }
+    write_tables(out, &info, &records).map_err(io)?;
+    let missing = (0..info.runs)
+        .filter(|r| !records.contains_key(r))
+        .collect();
+    Ok((records.len(), missing))
+}
