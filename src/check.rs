@@ -15,7 +15,7 @@ use crate::report::metrics::Metric;
 use crate::report::{ReadError, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::model::{CompareOp, SeedPolicy};
-use crate::suggest::closest;
+use crate::text::suggest::closest;
 
 /// How to judge.
 #[derive(Debug, Clone, PartialEq)]

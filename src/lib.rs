@@ -17,7 +17,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod simulation;
-pub mod suggest;
 pub mod sweep;
+pub mod text;
 pub mod units;
 pub mod workload;

@@ -12,6 +12,7 @@ use capsim::check::{self, CheckOptions};
 use capsim::plot;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
+use capsim::scenario::catalog;
 use capsim::scenario::model::SweepDimension;
 use capsim::scenario::{Document, Override, Scenario};
 use capsim::sweep::plan::dimension_from_param;
@@ -220,7 +221,7 @@ fn main() -> ExitCode {
         }
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Catalog => {
-            print!("{}", table::render_catalog());
+            print!("{}", catalog::render());
             Ok(())
         }
     };

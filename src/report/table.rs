@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::report::Summary;
+use crate::text::table::push_columns;
 
 /// The summary as aligned text columns, one block for services, one for pools, then cost and
 /// quota rejections.
@@ -57,7 +58,7 @@ pub fn render(summary: &Summary) -> String {
             format!("{:.0}%", s.cpu.utilization_of_requests * 100.0),
         ]);
     }
-    push_table(&mut out, &rows);
+    push_columns(&mut out, &rows);
     out.push('\n');
 
     let mut rows = vec![vec![
@@ -79,7 +80,7 @@ pub fn render(summary: &Summary) -> String {
             format!("{:.2}", cost.usd),
         ]);
     }
-    push_table(&mut out, &rows);
+    push_columns(&mut out, &rows);
     let _ = writeln!(out, "\ntotal cost: {:.2} USD", summary.cost.total_usd);
     let rejected: Vec<String> = summary
         .quotas
@@ -95,64 +96,6 @@ pub fn render(summary: &Summary) -> String {
         );
     }
     out
-}
-
-/// The built-in machine catalog as a table: capacity, what a node leaves allocatable to pods
-/// (with the provider's default pod limit), and prices.
-pub fn render_catalog() -> String {
-    use crate::scenario::catalog::{CATALOG, allocatable};
-    let mut rows = vec![vec![
-        "machine type".to_string(),
-        "provider".into(),
-        "vCPU".into(),
-        "memory GiB".into(),
-        "allocatable cpu".into(),
-        "allocatable GiB".into(),
-        "max pods".into(),
-        "on-demand USD/h".into(),
-        "spot USD/h".into(),
-    ]];
-    for entry in CATALOG {
-        let max_pods = entry.provider.default_max_pods();
-        let alloc = allocatable(entry.provider, entry.capacity(), max_pods);
-        rows.push(vec![
-            entry.name.to_string(),
-            format!("{:?}", entry.provider).to_uppercase(),
-            entry.vcpus.to_string(),
-            entry.memory_gib.to_string(),
-            format!("{}m", alloc.cpu.0),
-            format!("{:.2}", alloc.memory.as_gib_f64()),
-            max_pods.to_string(),
-            format!("{:.4}", entry.on_demand_usd_per_hour),
-            entry
-                .spot_usd_per_hour
-                .map_or_else(|| "-".to_string(), |p| format!("{p:.4}")),
-        ]);
-    }
-    let mut out = String::new();
-    push_table(&mut out, &rows);
-    out
-}
-
-/// Appends `rows` with columns padded to their widest cell; the first column left-aligned,
-/// numbers right-aligned.
-fn push_table(out: &mut String, rows: &[Vec<String>]) {
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c == 0 {
-                let _ = write!(line, "{cell:<w$}", w = widths[c]);
-            } else {
-                let _ = write!(line, "  {cell:>w$}", w = widths[c]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
 }
 
 /// Seconds as a readable span: `24h`, `1h50m`, `90s`.

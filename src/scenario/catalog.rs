@@ -1,11 +1,12 @@
 //! The built-in machine catalog: capacity and list prices of common GKE and EKS machine types,
 //! and each provider's formula for what the kubelet leaves allocatable to pods.
 //!
-//! Use `lookup` to resolve a scenario's `machine_type` name and `allocatable` to derive a node's
-//! allocatable resources. Prices are on-demand and spot list prices in USD per hour (GCP
+//! Use `lookup` to resolve a scenario's `machine_type` name, `allocatable` to derive a node's
+//! allocatable resources, and `render` to list the catalog (`capsim catalog`). Prices are on-demand and spot list prices in USD per hour (GCP
 //! us-central1, AWS us-east-1); spot prices move daily, so they are typical values, not quotes.
 //! This file holds data and arithmetic only; it does not know about node pools or YAML.
 
+use crate::text::table::push_columns;
 use crate::units::{Bytes, Millicores, Resources};
 
 /// The managed Kubernetes service a machine type belongs to, which sets the kubelet's
@@ -160,6 +161,42 @@ fn gke_memory_reserved(memory: Bytes) -> Bytes {
             (128 * GIB, u64::MAX, 200), // 2% above 128 GiB
         ],
     ))
+}
+
+/// The built-in machine catalog as a table: capacity, what a node leaves allocatable to pods
+/// (with the provider's default pod limit), and prices.
+pub fn render() -> String {
+    let mut rows = vec![vec![
+        "machine type".to_string(),
+        "provider".into(),
+        "vCPU".into(),
+        "memory GiB".into(),
+        "allocatable cpu".into(),
+        "allocatable GiB".into(),
+        "max pods".into(),
+        "on-demand USD/h".into(),
+        "spot USD/h".into(),
+    ]];
+    for entry in CATALOG {
+        let max_pods = entry.provider.default_max_pods();
+        let alloc = allocatable(entry.provider, entry.capacity(), max_pods);
+        rows.push(vec![
+            entry.name.to_string(),
+            format!("{:?}", entry.provider).to_uppercase(),
+            entry.vcpus.to_string(),
+            entry.memory_gib.to_string(),
+            format!("{}m", alloc.cpu.0),
+            format!("{:.2}", alloc.memory.as_gib_f64()),
+            max_pods.to_string(),
+            format!("{:.4}", entry.on_demand_usd_per_hour),
+            entry
+                .spot_usd_per_hour
+                .map_or_else(|| "-".to_string(), |p| format!("{p:.4}")),
+        ]);
+    }
+    let mut out = String::new();
+    push_columns(&mut out, &rows);
+    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::io;
 
-use crate::suggest::closest;
+use crate::text::suggest::closest;
 
 /// Why a scenario could not be loaded.
 ///
