@@ -5,6 +5,7 @@
 mod util;
 
 mod alerts;
+mod architecture;
 mod autoscaling;
 mod bad_input;
 mod check;
