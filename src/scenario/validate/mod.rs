@@ -110,9 +110,8 @@ pub(crate) const MAX_TIMESERIES_ROWS: u64 = 1_000_000;
 /// Most pods one service may ask for: Kubernetes' tested limit of pods per cluster.
 pub(crate) const MAX_REPLICAS: u32 = 150_000;
 
-/// The rules tying the run's length, warmup and resolution together; also checked again when
-/// the command line overrides the duration.
-pub(crate) fn check_run_length(
+/// The rules tying the run's length, warmup and resolution together.
+fn check_run_length(
     origin: &str,
     duration: SimDuration,
     warmup: SimDuration,
