@@ -9,6 +9,7 @@
 mod autoscaling;
 mod cluster_autoscaler;
 mod dist;
+mod hpa_metrics;
 mod limits;
 mod load;
 mod monitoring;
