@@ -13,6 +13,7 @@ mod hpa_metrics;
 mod limits;
 mod load;
 mod monitoring;
+mod placement;
 mod pools;
 mod services;
 mod sweep;
