@@ -15,6 +15,33 @@ const RESOURCE_NAMES: [&str; 2] = ["cpu", "memory"];
 const RESOURCE_TARGETS: [&str; 2] = ["Utilization", "AverageValue"];
 const POD_METRICS: [&str; 2] = ["requests_per_second", "in_flight_requests"];
 
+/// The block a metric type reads its source from, for the messages when it is missing or
+/// another type's block is given.
+struct Source {
+    /// The metric type.
+    kind: &'static str,
+    /// The field that holds its source.
+    field: &'static str,
+    /// The other type's field.
+    other: &'static str,
+    /// An example of the source.
+    example: &'static str,
+}
+
+const RESOURCE: Source = Source {
+    kind: "Resource",
+    field: "resource",
+    other: "pods",
+    example: "{name: cpu, target: {type: Utilization, averageUtilization: 70}}",
+};
+
+const PODS: Source = Source {
+    kind: "Pods",
+    field: "pods",
+    other: "resource",
+    example: "{metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: \"100\"}}",
+};
+
 impl Cx<'_> {
     /// The HPA's `metrics`: at least one, each valid for `service`.
     pub(super) fn hpa_metrics(
@@ -38,23 +65,12 @@ impl Cx<'_> {
     fn metric(&self, path: &str, m: &MetricFile, service: &Service) -> Result<HpaMetric, Error> {
         match m.kind.as_str() {
             "Resource" => {
-                let resource = self.metric_source(
-                    path,
-                    "Resource",
-                    ("resource", m.resource.as_ref()),
-                    ("pods", m.pods.is_some()),
-                    "{name: cpu, target: {type: Utilization, averageUtilization: 70}}",
-                )?;
+                let resource =
+                    self.source(path, &RESOURCE, m.resource.as_ref(), m.pods.is_some())?;
                 self.resource_metric(&format!("{path}.resource"), resource, service)
             }
             "Pods" => {
-                let pods = self.metric_source(
-                    path,
-                    "Pods",
-                    ("pods", m.pods.as_ref()),
-                    ("resource", m.resource.is_some()),
-                    "{metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: \"100\"}}",
-                )?;
+                let pods = self.source(path, &PODS, m.pods.as_ref(), m.resource.is_some())?;
                 self.pods_metric(&format!("{path}.pods"), pods)
             }
             other => {
@@ -63,17 +79,21 @@ impl Cx<'_> {
         }
     }
 
-    /// The source a metric of type `kind` reads: `source` is its field name and value, which
-    /// must be given; `other` is the other type's field, which must not be.
-    fn metric_source<'m, T>(
+    /// The source block of a metric of `source.kind`: `given` must be there, and the other
+    /// type's block must not (`other_given`).
+    fn source<'m, T>(
         &self,
         path: &str,
-        kind: &str,
-        source: (&str, Option<&'m T>),
-        other: (&str, bool),
-        example: &str,
+        source: &Source,
+        given: Option<&'m T>,
+        other_given: bool,
     ) -> Result<&'m T, Error> {
-        let (field, given) = source;
+        let Source {
+            kind,
+            field,
+            other,
+            example,
+        } = source;
         let Some(given) = given else {
             return Err(self.invalid(
                 &format!("{path}.{field}"),
@@ -81,7 +101,6 @@ impl Cx<'_> {
                 format!("expected {field}: {example}"),
             ));
         };
-        let (other, other_given) = other;
         if other_given {
             return Err(self.invalid(
                 &format!("{path}.{other}"),
@@ -163,7 +182,8 @@ impl Cx<'_> {
         })
     }
 
-    /// The target of a `Resource` metric.
+    /// The target of a `Resource` metric: a `Utilization` (a whole percentage of a request the
+    /// service makes) or an `AverageValue` (a cpu or memory quantity per pod, above zero).
     fn resource_target(
         &self,
         path: &str,
@@ -172,8 +192,65 @@ impl Cx<'_> {
         service: &Service,
     ) -> Result<HpaMetric, Error> {
         match t.kind.as_str() {
-            "Utilization" => self.utilization_target(path, t, resource, service),
-            "AverageValue" => self.average_value_target(path, t, resource),
+            "Utilization" => {
+                self.target_fields(path, t, "averageUtilization")?;
+                let Some(value) = &t.average_utilization else {
+                    return Err(self.missing_target(
+                        path,
+                        "Utilization",
+                        "averageUtilization",
+                        "70",
+                    ));
+                };
+                let percent = self.whole_u32(
+                    &format!("{path}.averageUtilization"),
+                    value,
+                    "percentage",
+                    1,
+                    u32::MAX,
+                )?;
+                let (requested, name) = match resource {
+                    ResourceName::Cpu => (service.pod.has_cpu_request, "cpu"),
+                    ResourceName::Memory => (service.pod.has_memory_request, "memory"),
+                };
+                if !requested {
+                    return Err(self.invalid(
+                        path,
+                        format!("a {name} utilization target, but service {} requests no {name}", service.name),
+                        format!("expected services.{}.resources.requests.{name} (utilization is a percentage of the request; Kubernetes' HPA fails without it)", service.name),
+                    ));
+                }
+                Ok(HpaMetric::ResourceUtilization {
+                    resource,
+                    average_utilization_percent: percent,
+                })
+            }
+            "AverageValue" => {
+                self.target_fields(path, t, "averageValue")?;
+                let example = match resource {
+                    ResourceName::Cpu => "\"500m\"",
+                    ResourceName::Memory => "\"12Gi\"",
+                };
+                let Some(value) = &t.average_value else {
+                    return Err(self.missing_target(path, "AverageValue", "averageValue", example));
+                };
+                let vpath = format!("{path}.averageValue");
+                let average_value = match resource {
+                    ResourceName::Cpu => self.cpu(&vpath, value)?.0,
+                    ResourceName::Memory => self.memory(&vpath, value)?.0,
+                };
+                if average_value == 0 {
+                    return Err(self.invalid(
+                        &vpath,
+                        format!("\"{}\" is zero", value.text()),
+                        format!("expected a value > 0, such as {example}"),
+                    ));
+                }
+                Ok(HpaMetric::ResourceAverageValue {
+                    resource,
+                    average_value,
+                })
+            }
             other => Err(self.unknown(
                 &format!("{path}.type"),
                 "target type for Resource metrics",
@@ -181,75 +258,6 @@ impl Cx<'_> {
                 &RESOURCE_TARGETS,
             )),
         }
-    }
-
-    /// A `Utilization` target: a whole percentage of a request the service makes.
-    fn utilization_target(
-        &self,
-        path: &str,
-        t: &TargetFile,
-        resource: ResourceName,
-        service: &Service,
-    ) -> Result<HpaMetric, Error> {
-        self.target_fields(path, t, "averageUtilization")?;
-        let Some(value) = &t.average_utilization else {
-            return Err(self.missing_target(path, "Utilization", "averageUtilization", "70"));
-        };
-        let percent = self.whole_u32(
-            &format!("{path}.averageUtilization"),
-            value,
-            "percentage",
-            1,
-            u32::MAX,
-        )?;
-        let (requested, name) = match resource {
-            ResourceName::Cpu => (service.pod.has_cpu_request, "cpu"),
-            ResourceName::Memory => (service.pod.has_memory_request, "memory"),
-        };
-        if !requested {
-            return Err(self.invalid(
-                path,
-                format!("a {name} utilization target, but service {} requests no {name}", service.name),
-                format!("expected services.{}.resources.requests.{name} (utilization is a percentage of the request; Kubernetes' HPA fails without it)", service.name),
-            ));
-        }
-        Ok(HpaMetric::ResourceUtilization {
-            resource,
-            average_utilization_percent: percent,
-        })
-    }
-
-    /// An `AverageValue` target: a cpu or memory quantity per pod, above zero.
-    fn average_value_target(
-        &self,
-        path: &str,
-        t: &TargetFile,
-        resource: ResourceName,
-    ) -> Result<HpaMetric, Error> {
-        self.target_fields(path, t, "averageValue")?;
-        let example = match resource {
-            ResourceName::Cpu => "\"500m\"",
-            ResourceName::Memory => "\"12Gi\"",
-        };
-        let Some(value) = &t.average_value else {
-            return Err(self.missing_target(path, "AverageValue", "averageValue", example));
-        };
-        let vpath = format!("{path}.averageValue");
-        let average_value = match resource {
-            ResourceName::Cpu => self.cpu(&vpath, value)?.0,
-            ResourceName::Memory => self.memory(&vpath, value)?.0,
-        };
-        if average_value == 0 {
-            return Err(self.invalid(
-                &vpath,
-                format!("\"{}\" is zero", value.text()),
-                format!("expected a value > 0, such as {example}"),
-            ));
-        }
-        Ok(HpaMetric::ResourceAverageValue {
-            resource,
-            average_value,
-        })
     }
 
     /// Rejects target fields other than `wanted`.

@@ -18,7 +18,7 @@ const COMPARISONS: [&str; 2] = [">", "<"];
 
 /// How the entries of a list are named, for the messages about their names.
 struct Naming {
-    /// What the name names, as in "the job name is empty".
+    /// What the name names, as in "the job name is empty"; also the field that holds it.
     kind: &'static str,
     /// What an entry is called, as in "is used by an earlier rule".
     entry: &'static str,
@@ -52,22 +52,43 @@ impl Cx<'_> {
         let Some(m) = m else {
             return Ok(Monitoring::default());
         };
-        let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-        let mut scrapes: Vec<ScrapeJob> = Vec::with_capacity(m.scrape.len());
-        for (i, s) in m.scrape.iter().enumerate() {
-            let path = format!("monitoring.scrape[{i}]");
-            let taken = scrapes.iter().any(|j| j.job == s.job);
-            self.new_name(&format!("{path}.job"), &s.job, taken, &JOBS)?;
-            scrapes.push(self.scrape_job(&path, s, &service_names)?);
-        }
-        let mut alerts: Vec<AlertRule> = Vec::with_capacity(m.alerts.len());
-        for (i, a) in m.alerts.iter().enumerate() {
-            let path = format!("monitoring.alerts[{i}]");
-            let taken = alerts.iter().any(|r| r.name == a.alert);
-            self.new_name(&format!("{path}.alert"), &a.alert, taken, &ALERTS)?;
-            alerts.push(self.alert_rule(&path, a, &service_names)?);
-        }
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let scrapes = self.named_entries(
+            "monitoring.scrape",
+            &m.scrape,
+            &JOBS,
+            |s| &s.job,
+            |p, s| self.scrape_job(p, s, &names),
+        )?;
+        let alerts = self.named_entries(
+            "monitoring.alerts",
+            &m.alerts,
+            &ALERTS,
+            |a| &a.alert,
+            |p, a| self.alert_rule(p, a, &names),
+        )?;
         Ok(Monitoring { scrapes, alerts })
+    }
+
+    /// Reads the list at `path`, each entry with `read` after its name (`name`, in the field
+    /// `naming.kind`) is checked against the names of the entries before it.
+    fn named_entries<F, T>(
+        &self,
+        path: &str,
+        entries: &[F],
+        naming: &Naming,
+        name: impl Fn(&F) -> &str,
+        read: impl Fn(&str, &F) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            let n = name(entry);
+            let taken = entries[..i].iter().any(|e| name(e) == n);
+            self.new_name(&format!("{p}.{}", naming.kind), n, taken, naming)?;
+            out.push(read(&p, entry)?);
+        }
+        Ok(out)
     }
 
     /// Rejects an empty name, then one an earlier entry of the list already uses (`taken`).
