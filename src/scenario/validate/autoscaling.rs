@@ -16,10 +16,17 @@ use crate::scenario::schema::{
 use crate::units::SimDuration;
 
 use super::cluster_autoscaler::default_cluster_autoscaler;
-use super::{Cx, MAX_REPLICAS, each};
+use super::{Cx, MAX_REPLICAS, each, optional};
 
-const SELECT_POLICIES: [&str; 3] = ["Max", "Min", "Disabled"];
-const POLICY_TYPES: [&str; 2] = ["Pods", "Percent"];
+const SELECT_POLICIES: [(&str, SelectPolicy); 3] = [
+    ("Max", SelectPolicy::Max),
+    ("Min", SelectPolicy::Min),
+    ("Disabled", SelectPolicy::Disabled),
+];
+const POLICY_TYPES: [(&str, ScalingPolicyKind); 2] = [
+    ("Pods", ScalingPolicyKind::Pods),
+    ("Percent", ScalingPolicyKind::Percent),
+];
 
 impl Cx<'_> {
     /// Validates the `autoscaling` section against the services and pools.
@@ -66,11 +73,9 @@ impl Cx<'_> {
         let (min_replicas, max_replicas) = self.replica_range(&path, h)?;
         let metrics =
             self.hpa_metrics(&format!("{path}.metrics"), &h.metrics, &services[service])?;
-        let behavior = h
-            .behavior
-            .as_ref()
-            .map(|b| self.behavior(&format!("{path}.behavior"), b))
-            .transpose()?;
+        let behavior = optional(&path, "behavior", h.behavior.as_ref(), |p, b| {
+            self.behavior(p, b)
+        })?;
         let sync_period = self.optional_positive_duration(
             &format!("{path}.sync_period"),
             h.sync_period.as_ref(),
@@ -165,17 +170,10 @@ impl Cx<'_> {
 
     /// `behavior`: the rules of each direction that is given.
     fn behavior(&self, path: &str, b: &BehaviorFile) -> Result<HpaBehavior, Error> {
+        let rules = |p: &str, r: &ScalingRulesFile| self.rules(p, r);
         Ok(HpaBehavior {
-            scale_up: b
-                .scale_up
-                .as_ref()
-                .map(|r| self.rules(&format!("{path}.scaleUp"), r))
-                .transpose()?,
-            scale_down: b
-                .scale_down
-                .as_ref()
-                .map(|r| self.rules(&format!("{path}.scaleDown"), r))
-                .transpose()?,
+            scale_up: optional(path, "scaleUp", b.scale_up.as_ref(), rules)?,
+            scale_down: optional(path, "scaleDown", b.scale_down.as_ref(), rules)?,
         })
     }
 
@@ -219,50 +217,29 @@ impl Cx<'_> {
 
     /// `scaleUp` or `scaleDown`.
     fn rules(&self, path: &str, r: &ScalingRulesFile) -> Result<HpaScalingRules, Error> {
-        let stabilization_window_seconds = r
-            .stabilization_window_seconds
-            .as_ref()
-            .map(|s| {
-                self.whole_u32(
-                    &format!("{path}.stabilizationWindowSeconds"),
-                    s,
-                    "number of seconds",
-                    0,
-                    3600,
-                )
-            })
-            .transpose()?;
-        let select_policy = r
-            .select_policy
-            .as_deref()
-            .map(|p| self.select_policy(&format!("{path}.selectPolicy"), p))
-            .transpose()?;
-        let policies = r
-            .policies
-            .as_ref()
-            .map(|list| self.scaling_policies(&format!("{path}.policies"), list))
-            .transpose()?;
-        let tolerance = r
-            .tolerance
-            .as_ref()
-            .map(|s| self.tolerance(&format!("{path}.tolerance"), s, "0.05"))
-            .transpose()?;
+        let window = r.stabilization_window_seconds.as_ref();
+        let stabilization_window_seconds =
+            optional(path, "stabilizationWindowSeconds", window, |p, s| {
+                self.whole_u32(p, s, "number of seconds", 0, 3600)
+            })?;
+        let select_policy = optional(
+            path,
+            "selectPolicy",
+            r.select_policy.as_deref(),
+            |p, name| self.one_of(p, "select policy", name, &SELECT_POLICIES),
+        )?;
+        let policies = optional(path, "policies", r.policies.as_deref(), |p, list| {
+            self.scaling_policies(p, list)
+        })?;
+        let tolerance = optional(path, "tolerance", r.tolerance.as_ref(), |p, s| {
+            self.tolerance(p, s, "0.05")
+        })?;
         Ok(HpaScalingRules {
             stabilization_window_seconds,
             select_policy,
             policies,
             tolerance,
         })
-    }
-
-    /// `selectPolicy`.
-    fn select_policy(&self, path: &str, name: &str) -> Result<SelectPolicy, Error> {
-        match name {
-            "Max" => Ok(SelectPolicy::Max),
-            "Min" => Ok(SelectPolicy::Min),
-            "Disabled" => Ok(SelectPolicy::Disabled),
-            other => Err(self.unknown(path, "select policy", other, &SELECT_POLICIES)),
-        }
     }
 
     /// `policies`: when the field is given, at least one policy.
@@ -283,18 +260,12 @@ impl Cx<'_> {
 
     /// One `HPAScalingPolicy`: a type, a value of at least 1 and a period of 1s to 30m.
     fn scaling_policy(&self, path: &str, p: &ScalingPolicyFile) -> Result<HpaScalingPolicy, Error> {
-        let kind = match p.kind.as_str() {
-            "Pods" => ScalingPolicyKind::Pods,
-            "Percent" => ScalingPolicyKind::Percent,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.type"),
-                    "policy type",
-                    other,
-                    &POLICY_TYPES,
-                ));
-            }
-        };
+        let kind = self.one_of(
+            &format!("{path}.type"),
+            "policy type",
+            &p.kind,
+            &POLICY_TYPES,
+        )?;
         Ok(HpaScalingPolicy {
             kind,
             value: self.whole_u32(&format!("{path}.value"), &p.value, "count", 1, u32::MAX)?,

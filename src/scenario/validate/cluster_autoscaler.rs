@@ -9,7 +9,13 @@ use crate::units::SimDuration;
 
 use super::Cx;
 
-const EXPANDERS: [&str; 5] = ["random", "most-pods", "least-waste", "price", "priority"];
+const EXPANDERS: [(&str, Expander); 5] = [
+    ("random", Expander::Random),
+    ("most-pods", Expander::MostPods),
+    ("least-waste", Expander::LeastWaste),
+    ("price", Expander::Price),
+    ("priority", Expander::Priority),
+];
 
 impl Cx<'_> {
     /// `autoscaling.cluster_autoscaler`; `None` when it is disabled.
@@ -99,14 +105,7 @@ impl Cx<'_> {
             } else {
                 format!("{path}[{i}]")
             };
-            let e = match name.as_str() {
-                "random" => Expander::Random,
-                "most-pods" => Expander::MostPods,
-                "least-waste" => Expander::LeastWaste,
-                "price" => Expander::Price,
-                "priority" => Expander::Priority,
-                other => return Err(self.unknown(&epath, "expander", other, &EXPANDERS)),
-            };
+            let e = self.one_of(&epath, "expander", name, &EXPANDERS)?;
             if out.contains(&e) {
                 return Err(self.invalid(
                     &epath,

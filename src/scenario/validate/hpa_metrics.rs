@@ -11,9 +11,13 @@ use crate::units::Bytes;
 use super::{Cx, each};
 
 const METRIC_TYPES: [&str; 2] = ["Resource", "Pods"];
-const RESOURCE_NAMES: [&str; 2] = ["cpu", "memory"];
+const RESOURCE_NAMES: [(&str, ResourceName); 2] =
+    [("cpu", ResourceName::Cpu), ("memory", ResourceName::Memory)];
 const RESOURCE_TARGETS: [&str; 2] = ["Utilization", "AverageValue"];
-const POD_METRICS: [&str; 2] = ["requests_per_second", "in_flight_requests"];
+const POD_METRICS: [(&str, PodMetricName); 2] = [
+    ("requests_per_second", PodMetricName::RequestsPerSecond),
+    ("in_flight_requests", PodMetricName::InFlightRequests),
+];
 
 /// The block a metric type reads its source from, for the messages when it is missing or
 /// another type's block is given.
@@ -119,18 +123,12 @@ impl Cx<'_> {
         resource: &ResourceMetricFile,
         service: &Service,
     ) -> Result<HpaMetric, Error> {
-        let name = match resource.name.as_str() {
-            "cpu" => ResourceName::Cpu,
-            "memory" => ResourceName::Memory,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.name"),
-                    "resource",
-                    other,
-                    &RESOURCE_NAMES,
-                ));
-            }
-        };
+        let name = self.one_of(
+            &format!("{path}.name"),
+            "resource",
+            &resource.name,
+            &RESOURCE_NAMES,
+        )?;
         let target =
             self.resource_target(&format!("{path}.target"), &resource.target, name, service)?;
         if name == ResourceName::Memory
@@ -149,18 +147,12 @@ impl Cx<'_> {
     /// A `Pods` metric: a metric the simulation measures per pod, with an `AverageValue`
     /// target above zero.
     fn pods_metric(&self, path: &str, pods: &PodsMetricFile) -> Result<HpaMetric, Error> {
-        let metric = match pods.metric.name.as_str() {
-            "requests_per_second" => PodMetricName::RequestsPerSecond,
-            "in_flight_requests" => PodMetricName::InFlightRequests,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.metric.name"),
-                    "pod metric",
-                    other,
-                    &POD_METRICS,
-                ));
-            }
-        };
+        let metric = self.one_of(
+            &format!("{path}.metric.name"),
+            "pod metric",
+            &pods.metric.name,
+            &POD_METRICS,
+        )?;
         let tpath = format!("{path}.target");
         let t = &pods.target;
         if t.kind != "AverageValue" {

@@ -8,7 +8,7 @@ use crate::workload::spec::{
     Arrivals, CostModel, InferenceModel, Load, ProfilePoint, RateProfile, Spike, VectorSearchModel,
 };
 
-use super::{Cx, each};
+use super::{Cx, each, optional};
 
 /// The rate profile types, each with the fields it takes.
 const PROFILE_TYPES: [(&str, &[&str]); 5] = [
@@ -332,10 +332,7 @@ impl Cx<'_> {
             )?,
             None => 0.95,
         };
-        let ef =
-            m.ef.as_ref()
-                .map(|s| self.ef(&format!("{path}.ef"), s, top_k))
-                .transpose()?;
+        let ef = optional(path, "ef", m.ef.as_ref(), |p, s| self.ef(p, s, top_k))?;
         let jitter_cv = match &m.jitter_cv {
             Some(s) => self.real(
                 &format!("{path}.jitter_cv"),

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
 use crate::scenario::quantity;
-use crate::scenario::schema::{File, Scalar};
+use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
 
 /// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
@@ -44,33 +44,12 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
     };
     check_run_length(origin, duration, warmup, resolution)?;
 
-    if file.node_pools.0.is_empty() {
-        return Err(cx.invalid(
-            "node_pools",
-            "no node pool is given",
-            "expected at least one pool, as `node_pools: {name: {machine_type: ...}}`",
-        ));
-    }
-    let node_pools = file
-        .node_pools
-        .0
-        .iter()
-        .map(|(name, pool)| cx.pool(name, pool))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    if file.services.0.is_empty() {
-        return Err(cx.invalid(
-            "services",
-            "no service is given",
-            "expected at least one service, as `services: {name: {replicas: 1}}`",
-        ));
-    }
-    let services = file
-        .services
-        .0
-        .iter()
-        .map(|(name, service)| cx.service(name, service, &node_pools))
-        .collect::<Result<Vec<_>, _>>()?;
+    let node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
+        cx.pool(name, pool)
+    })?;
+    let services = cx.entries(&SERVICES, &file.services, |name, service| {
+        cx.service(name, service, &node_pools)
+    })?;
 
     let quotas = cx.quotas(&file.quotas, &services)?;
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
@@ -98,6 +77,25 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
         expectations,
     })
 }
+
+/// A top-level map that needs at least one entry, and what to say when it has none.
+struct Required {
+    path: &'static str,
+    none: &'static str,
+    expected: &'static str,
+}
+
+const NODE_POOLS: Required = Required {
+    path: "node_pools",
+    none: "no node pool is given",
+    expected: "expected at least one pool, as `node_pools: {name: {machine_type: ...}}`",
+};
+
+const SERVICES: Required = Required {
+    path: "services",
+    none: "no service is given",
+    expected: "expected at least one service, as `services: {name: {replicas: 1}}`",
+};
 
 /// Most rows a run's time series may have: a million rows of timeseries.csv is already a
 /// file of hundreds of megabytes, and each row is an event of its own.
@@ -154,6 +152,18 @@ fn each<T, U>(
         .collect()
 }
 
+/// Reads the optional field `field` of the section at `path` with `read`, at `{path}.{field}`.
+fn optional<S: ?Sized, T>(
+    path: &str,
+    field: &str,
+    value: Option<&S>,
+    read: impl FnOnce(&str, &S) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    value
+        .map(|v| read(&format!("{path}.{field}"), v))
+        .transpose()
+}
+
 /// Validation context: the file name, and readers that attach it and the path to errors.
 pub(crate) struct Cx<'a> {
     origin: &'a str,
@@ -168,6 +178,41 @@ impl Cx<'_> {
     /// An `UnknownName` error at `path`.
     fn unknown(&self, path: &str, kind: &str, name: &str, allowed: &[&str]) -> Error {
         error::unknown_name(self.origin, path, kind, name, allowed)
+    }
+
+    /// The value `name` stands for in `table`, pairs of a name as the file spells it and its
+    /// value; an unknown name is an `UnknownName` error (`kind` says what it names) listing the
+    /// table's names in order.
+    fn one_of<T: Copy>(
+        &self,
+        path: &str,
+        kind: &str,
+        name: &str,
+        table: &[(&str, T)],
+    ) -> Result<T, Error> {
+        match table.iter().find(|(n, _)| *n == name) {
+            Some(&(_, value)) => Ok(value),
+            None => {
+                let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+                Err(self.unknown(path, kind, name, &names))
+            }
+        }
+    }
+
+    /// Reads every entry of a top-level map that may not be empty.
+    fn entries<T, U>(
+        &self,
+        section: &Required,
+        map: &NamedMap<T>,
+        read: impl Fn(&str, &T) -> Result<U, Error>,
+    ) -> Result<Vec<U>, Error> {
+        if map.0.is_empty() {
+            return Err(self.invalid(section.path, section.none, section.expected));
+        }
+        map.0
+            .iter()
+            .map(|(name, entry)| read(name, entry))
+            .collect()
     }
 
     /// The scenario name, usable as a folder name.

@@ -8,13 +8,13 @@ use crate::units::SimDuration;
 
 use super::Cx;
 
-const ALERT_METRICS: [&str; 4] = [
-    "cpu_utilization",
-    "memory_utilization",
-    "latency_p99_ms",
-    "pending_pods",
+const ALERT_METRICS: [(&str, AlertMetric); 4] = [
+    ("cpu_utilization", AlertMetric::CpuUtilization),
+    ("memory_utilization", AlertMetric::MemoryUtilization),
+    ("latency_p99_ms", AlertMetric::LatencyP99Ms),
+    ("pending_pods", AlertMetric::PendingPods),
 ];
-const COMPARISONS: [&str; 2] = [">", "<"];
+const COMPARISONS: [(&str, Comparison); 2] = [(">", Comparison::Greater), ("<", Comparison::Less)];
 
 /// How the entries of a list are named, for the messages about their names.
 struct Naming {
@@ -139,26 +139,15 @@ impl Cx<'_> {
     /// One alert rule, its name already checked.
     fn alert_rule(&self, path: &str, a: &AlertFile, services: &[&str]) -> Result<AlertRule, Error> {
         let service = self.service_index(&format!("{path}.service"), &a.service, services)?;
-        let metric = match a.metric.as_str() {
-            "cpu_utilization" => AlertMetric::CpuUtilization,
-            "memory_utilization" => AlertMetric::MemoryUtilization,
-            "latency_p99_ms" => AlertMetric::LatencyP99Ms,
-            "pending_pods" => AlertMetric::PendingPods,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.metric"),
-                    "alert metric",
-                    other,
-                    &ALERT_METRICS,
-                ));
-            }
-        };
+        let metric = self.one_of(
+            &format!("{path}.metric"),
+            "alert metric",
+            &a.metric,
+            &ALERT_METRICS,
+        )?;
         let comparison = match a.op.as_deref() {
-            None | Some(">") => Comparison::Greater,
-            Some("<") => Comparison::Less,
-            Some(other) => {
-                return Err(self.unknown(&format!("{path}.op"), "comparison", other, &COMPARISONS));
-            }
+            None => Comparison::Greater,
+            Some(op) => self.one_of(&format!("{path}.op"), "comparison", op, &COMPARISONS)?,
         };
         let threshold = self.real(
             &format!("{path}.threshold"),

@@ -11,11 +11,21 @@ use crate::scenario::schema::{
     AffinityFile, NamedMap, RequirementFile, Scalar, TermFile, TolerationFile,
 };
 
-use super::pools::{TAINT_EFFECTS, taint_effect};
-use super::{Cx, each};
+use super::pools::TAINT_EFFECTS;
+use super::{Cx, each, optional};
 
-const SELECTOR_OPERATORS: [&str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
-const TOLERATION_OPERATORS: [&str; 2] = ["Equal", "Exists"];
+const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] = [
+    ("In", SelectorOperator::In),
+    ("NotIn", SelectorOperator::NotIn),
+    ("Exists", SelectorOperator::Exists),
+    ("DoesNotExist", SelectorOperator::DoesNotExist),
+    ("Gt", SelectorOperator::Gt),
+    ("Lt", SelectorOperator::Lt),
+];
+const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] = [
+    ("Equal", TolerationOperator::Equal),
+    ("Exists", TolerationOperator::Exists),
+];
 
 impl Cx<'_> {
     /// `node_selector` and `affinity.nodeAffinity`.
@@ -105,22 +115,12 @@ impl Cx<'_> {
                 "expected a label key",
             ));
         }
-        let operator = match r.operator.as_str() {
-            "In" => SelectorOperator::In,
-            "NotIn" => SelectorOperator::NotIn,
-            "Exists" => SelectorOperator::Exists,
-            "DoesNotExist" => SelectorOperator::DoesNotExist,
-            "Gt" => SelectorOperator::Gt,
-            "Lt" => SelectorOperator::Lt,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.operator"),
-                    "node selector operator",
-                    other,
-                    &SELECTOR_OPERATORS,
-                ));
-            }
-        };
+        let operator = self.one_of(
+            &format!("{path}.operator"),
+            "node selector operator",
+            &r.operator,
+            &SELECTOR_OPERATORS,
+        )?;
         let values: Vec<String> = r.values.iter().map(|v| v.text().to_string()).collect();
         let vpath = format!("{path}.values");
         let count = values.len();
@@ -169,18 +169,10 @@ impl Cx<'_> {
 
     /// A pod toleration.
     pub(super) fn toleration(&self, path: &str, t: &TolerationFile) -> Result<Toleration, Error> {
-        let operator = match t.operator.as_deref() {
-            None | Some("Equal") => TolerationOperator::Equal,
-            Some("Exists") => TolerationOperator::Exists,
-            Some(other) => {
-                return Err(self.unknown(
-                    &format!("{path}.operator"),
-                    "toleration operator",
-                    other,
-                    &TOLERATION_OPERATORS,
-                ));
-            }
-        };
+        let operator = optional(path, "operator", t.operator.as_deref(), |p, name| {
+            self.one_of(p, "toleration operator", name, &TOLERATION_OPERATORS)
+        })?
+        .unwrap_or(TolerationOperator::Equal);
         let key = t.key.clone().unwrap_or_default();
         let value = t
             .value
@@ -203,14 +195,12 @@ impl Cx<'_> {
         }
         let effect = match t.effect.as_deref() {
             None | Some("") => None,
-            Some(name) => Some(taint_effect(name).ok_or_else(|| {
-                self.unknown(
-                    &format!("{path}.effect"),
-                    "taint effect",
-                    name,
-                    &TAINT_EFFECTS,
-                )
-            })?),
+            Some(name) => Some(self.one_of(
+                &format!("{path}.effect"),
+                "taint effect",
+                name,
+                &TAINT_EFFECTS,
+            )?),
         };
         Ok(Toleration {
             key,

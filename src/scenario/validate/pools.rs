@@ -16,18 +16,12 @@ use super::{Cx, each};
 /// Name of inline machine types.
 const CUSTOM_MACHINE: &str = "custom";
 
-/// Taint effects, as Kubernetes spells them.
-pub(super) const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
-
-/// Parses a taint or toleration effect name.
-pub(super) fn taint_effect(name: &str) -> Option<TaintEffect> {
-    match name {
-        "NoSchedule" => Some(TaintEffect::NoSchedule),
-        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
-        "NoExecute" => Some(TaintEffect::NoExecute),
-        _ => None,
-    }
-}
+/// Taint effects, as Kubernetes spells them (for taints and tolerations).
+pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] = [
+    ("NoSchedule", TaintEffect::NoSchedule),
+    ("PreferNoSchedule", TaintEffect::PreferNoSchedule),
+    ("NoExecute", TaintEffect::NoExecute),
+];
 
 impl Cx<'_> {
     /// Validates the pool `name`.
@@ -331,14 +325,12 @@ impl Cx<'_> {
                 "expected a non-empty key",
             ));
         }
-        let effect = taint_effect(&t.effect).ok_or_else(|| {
-            self.unknown(
-                &format!("{path}.effect"),
-                "taint effect",
-                &t.effect,
-                &TAINT_EFFECTS,
-            )
-        })?;
+        let effect = self.one_of(
+            &format!("{path}.effect"),
+            "taint effect",
+            &t.effect,
+            &TAINT_EFFECTS,
+        )?;
         Ok(Taint {
             key: t.key.clone(),
             value: t

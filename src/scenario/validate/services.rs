@@ -17,9 +17,13 @@ use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::LoadBalancerPolicy;
 use crate::workload::spec::ServerSpec;
 
-use super::{Cx, MAX_REPLICAS, each};
+use super::{Cx, MAX_REPLICAS, each, optional};
 
-const LOAD_BALANCERS: [&str; 3] = ["round-robin", "random", "least-requests"];
+const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = [
+    ("round-robin", LoadBalancerPolicy::RoundRobin),
+    ("random", LoadBalancerPolicy::Random),
+    ("least-requests", LoadBalancerPolicy::LeastRequests),
+];
 
 impl Cx<'_> {
     /// Validates the service `name`; `pools` are the validated node pools.
@@ -45,22 +49,20 @@ impl Cx<'_> {
         self.fits_some_pool(&path, &pod, pools)?;
         let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
         let server = self.server(&path, s)?;
-        let load_balancer = self.load_balancer(&format!("{path}.load_balancer"), s)?;
-        let load = s
-            .load
-            .as_ref()
-            .map(|l| self.load(&format!("{path}.load"), l))
-            .transpose()?;
-        let slo_p99 = s
-            .slo
-            .as_ref()
-            .map(|slo| self.positive_duration(&format!("{path}.slo.latency_p99"), &slo.latency_p99))
-            .transpose()?;
-        let disruption_budget = s
-            .disruption_budget
-            .as_ref()
-            .map(|b| self.disruption_budget(&format!("{path}.disruption_budget"), b))
-            .transpose()?;
+        let balancer = s.load_balancer.as_deref();
+        let load_balancer = optional(&path, "load_balancer", balancer, |p, name| {
+            self.one_of(p, "load balancer", name, &LOAD_BALANCERS)
+        })?
+        .unwrap_or(LoadBalancerPolicy::Random);
+        let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l))?;
+        let slo = s.slo.as_ref().map(|slo| &slo.latency_p99);
+        let slo_p99 = optional(&path, "slo.latency_p99", slo, |p, d| {
+            self.positive_duration(p, d)
+        })?;
+        let budget = s.disruption_budget.as_ref();
+        let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
+            self.disruption_budget(p, b)
+        })?;
         Ok(Service {
             name: name.to_string(),
             namespace,
@@ -85,16 +87,6 @@ impl Cx<'_> {
             image_pull: delay("image_pull", startup.and_then(|st| st.image_pull.as_ref()))?,
             ready: delay("ready", startup.and_then(|st| st.ready.as_ref()))?,
         })
-    }
-
-    /// `load_balancer`: how requests are spread over the ready pods (random by default).
-    fn load_balancer(&self, path: &str, s: &ServiceFile) -> Result<LoadBalancerPolicy, Error> {
-        match s.load_balancer.as_deref() {
-            None | Some("random") => Ok(LoadBalancerPolicy::Random),
-            Some("round-robin") => Ok(LoadBalancerPolicy::RoundRobin),
-            Some("least-requests") => Ok(LoadBalancerPolicy::LeastRequests),
-            Some(other) => Err(self.unknown(path, "load balancer", other, &LOAD_BALANCERS)),
-        }
     }
 
     /// A PodDisruptionBudget: exactly one of `minAvailable` and `maxUnavailable`, each a whole
@@ -271,16 +263,15 @@ impl Cx<'_> {
             Some(c) => self.whole_u32(&format!("{spath}.concurrency"), c, "count", 1, u32::MAX)?,
             None => 1,
         };
-        let queue_limit = server
-            .queue_limit
-            .as_ref()
-            .map(|q| self.whole_u32(&format!("{spath}.queue_limit"), q, "count", 0, u32::MAX))
-            .transpose()?;
-        let timeout = server
-            .timeout
-            .as_ref()
-            .map(|t| self.positive_duration(&format!("{spath}.timeout"), t))
-            .transpose()?;
+        let queue_limit = optional(
+            &spath,
+            "queue_limit",
+            server.queue_limit.as_ref(),
+            |p, q| self.whole_u32(p, q, "count", 0, u32::MAX),
+        )?;
+        let timeout = optional(&spath, "timeout", server.timeout.as_ref(), |p, t| {
+            self.positive_duration(p, t)
+        })?;
         let cpu_per_worker = match &server.cpu_per_worker {
             Some(c) => {
                 let p = format!("{spath}.cpu_per_worker");
@@ -297,10 +288,7 @@ impl Cx<'_> {
             None => Millicores::from_cores(1),
         };
         let memory = |field: &str, value: &Option<Scalar>| {
-            value
-                .as_ref()
-                .map(|m| self.memory(&format!("{spath}.{field}"), m))
-                .transpose()
+            optional(&spath, field, value.as_ref(), |p, m| self.memory(p, m))
                 .map(Option::unwrap_or_default)
         };
         Ok(ServerSpec {
