@@ -116,26 +116,15 @@ impl Cx<'_> {
                 format!("expected \"{name}\" (or omit scaleTargetRef)"),
             ));
         }
-        if let Some(kind) = target.kind.as_deref()
-            && kind != "Deployment"
-        {
-            return Err(self.unknown(
-                &format!("{path}.kind"),
-                "target kind",
-                kind,
-                &["Deployment"],
-            ));
-        }
-        if let Some(api) = target.api_version.as_deref()
-            && api != "apps/v1"
-        {
-            return Err(self.unknown(
-                &format!("{path}.apiVersion"),
-                "apiVersion",
-                api,
-                &["apps/v1"],
-            ));
-        }
+        optional(path, "kind", target.kind.as_deref(), |p, kind| {
+            self.one_of(p, "target kind", kind, &[("Deployment", ())])
+        })?;
+        optional(
+            path,
+            "apiVersion",
+            target.api_version.as_deref(),
+            |p, api| self.one_of(p, "apiVersion", api, &[("apps/v1", ())]),
+        )?;
         Ok(())
     }
 

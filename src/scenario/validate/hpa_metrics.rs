@@ -20,15 +20,12 @@ const POD_METRICS: [(&str, PodMetricName); 2] = [
 ];
 
 /// The block a metric type reads its source from, for the messages when it is missing or
-/// another type's block is given.
+/// another type's block is given: the metric type (`kind`), the field that holds its source,
+/// the other type's field and an example of the source.
 struct Source {
-    /// The metric type.
     kind: &'static str,
-    /// The field that holds its source.
     field: &'static str,
-    /// The other type's field.
     other: &'static str,
-    /// An example of the source.
     example: &'static str,
 }
 

@@ -16,8 +16,12 @@ const ALERT_METRICS: [(&str, AlertMetric); 4] = [
 ];
 const COMPARISONS: [(&str, Comparison); 2] = [(">", Comparison::Greater), ("<", Comparison::Less)];
 
-/// How the entries of a list are named, for the messages about their names.
-struct Naming {
+/// A list whose entries are named, and how to speak of their names in messages.
+struct Naming<F> {
+    /// The list's YAML path.
+    list: &'static str,
+    /// The entry's name.
+    name: fn(&F) -> &str,
     /// What the name names, as in "the job name is empty"; also the field that holds it.
     kind: &'static str,
     /// What an entry is called, as in "is used by an earlier rule".
@@ -28,14 +32,18 @@ struct Naming {
     why: &'static str,
 }
 
-const JOBS: Naming = Naming {
+const JOBS: Naming<ScrapeFile> = Naming {
+    list: "monitoring.scrape",
+    name: |s| &s.job,
     kind: "job",
     entry: "job",
     example: "",
     why: "as Prometheus requires",
 };
 
-const ALERTS: Naming = Naming {
+const ALERTS: Naming<AlertFile> = Naming {
+    list: "monitoring.alerts",
+    name: |a| &a.alert,
     kind: "alert",
     entry: "rule",
     example: ", such as HighCPUUsage",
@@ -53,38 +61,25 @@ impl Cx<'_> {
             return Ok(Monitoring::default());
         };
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-        let scrapes = self.named_entries(
-            "monitoring.scrape",
-            &m.scrape,
-            &JOBS,
-            |s| &s.job,
-            |p, s| self.scrape_job(p, s, &names),
-        )?;
-        let alerts = self.named_entries(
-            "monitoring.alerts",
-            &m.alerts,
-            &ALERTS,
-            |a| &a.alert,
-            |p, a| self.alert_rule(p, a, &names),
-        )?;
+        let scrapes = self.named_entries(&m.scrape, &JOBS, |p, s| self.scrape_job(p, s, &names))?;
+        let alerts =
+            self.named_entries(&m.alerts, &ALERTS, |p, a| self.alert_rule(p, a, &names))?;
         Ok(Monitoring { scrapes, alerts })
     }
 
-    /// Reads the list at `path`, each entry with `read` after its name (`name`, in the field
-    /// `naming.kind`) is checked against the names of the entries before it.
+    /// Reads the list `naming.list`, each entry with `read` after its name is checked against
+    /// the names of the entries before it.
     fn named_entries<F, T>(
         &self,
-        path: &str,
         entries: &[F],
-        naming: &Naming,
-        name: impl Fn(&F) -> &str,
+        naming: &Naming<F>,
         read: impl Fn(&str, &F) -> Result<T, Error>,
     ) -> Result<Vec<T>, Error> {
         let mut out = Vec::with_capacity(entries.len());
         for (i, entry) in entries.iter().enumerate() {
-            let p = format!("{path}[{i}]");
-            let n = name(entry);
-            let taken = entries[..i].iter().any(|e| name(e) == n);
+            let p = format!("{}[{i}]", naming.list);
+            let n = (naming.name)(entry);
+            let taken = entries[..i].iter().any(|e| (naming.name)(e) == n);
             self.new_name(&format!("{p}.{}", naming.kind), n, taken, naming)?;
             out.push(read(&p, entry)?);
         }
@@ -92,7 +87,13 @@ impl Cx<'_> {
     }
 
     /// Rejects an empty name, then one an earlier entry of the list already uses (`taken`).
-    fn new_name(&self, path: &str, name: &str, taken: bool, naming: &Naming) -> Result<(), Error> {
+    fn new_name<F>(
+        &self,
+        path: &str,
+        name: &str,
+        taken: bool,
+        naming: &Naming<F>,
+    ) -> Result<(), Error> {
         if name.is_empty() {
             return Err(self.invalid(
                 path,
