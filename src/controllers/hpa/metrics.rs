@@ -33,6 +33,7 @@ impl Proposal {
         Proposal::new(r.replicas, metric_name, None, r.average_milli)
     }
 
+    /// `replicas` proposed by `metric_name`, with what the metric measured.
     fn new(
         replicas: u32,
         metric_name: String,
