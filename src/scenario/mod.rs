@@ -29,8 +29,6 @@ pub use error::Error;
 pub use model::Scenario;
 pub use quantity::parse_duration;
 
-use crate::units::SimDuration;
-
 impl Scenario {
     /// Reads and validates the scenario file at `path` (following its `base:`, if any).
     ///
@@ -72,37 +70,6 @@ impl Scenario {
         let file: schema::File =
             serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
         validate::scenario(origin, file)
-    }
-
-    /// The scenario with the command line's seed and duration, when given, in place of the
-    /// file's; the duration rules (warmup < duration, resolution <= duration) are checked again.
-    /// Profile times beyond the new duration are allowed: they simply never happen.
-    ///
-    /// # Errors
-    /// `Error::Invalid` when the new duration is zero or breaks a duration rule; the scenario's
-    /// name stands in for the file in the message.
-    pub fn with_overrides(
-        mut self,
-        seed: Option<u64>,
-        duration: Option<SimDuration>,
-    ) -> Result<Scenario, Error> {
-        if let Some(seed) = seed {
-            self.seed = seed;
-        }
-        if let Some(duration) = duration {
-            let origin = format!("{} (duration overridden to {duration})", self.name);
-            if duration == SimDuration::ZERO {
-                return Err(Error::Invalid {
-                    origin,
-                    path: "duration".to_string(),
-                    problem: "\"0s\" is zero".to_string(),
-                    allowed: "expected a duration > 0".to_string(),
-                });
-            }
-            validate::check_run_length(&origin, duration, self.warmup, self.resolution)?;
-            self.duration = duration;
-        }
-        Ok(self)
     }
 }
 

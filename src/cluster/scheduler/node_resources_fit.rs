@@ -274,11 +274,29 @@ mod tests {
         ));
     }
 
+    /// A scoring case: (allocatable cpu m, memory, node non-zero requested cpu, memory, pod
+    /// cpu, memory, score).
+    type Case = (u64, u64, u64, u64, u64, u64, u64);
+
+    /// Checks each case against `score` and against `strategy`, which must agree.
+    fn assert_scores(
+        strategy: ScoringStrategy,
+        score: fn(Resources, &Node, &ResourceWeights) -> u64,
+        cases: &[Case],
+    ) {
+        let w = ResourceWeights::default();
+        for &(cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem, want) in cases {
+            let mut node = NodeBuilder::new("n").allocatable(cpu, mem).build();
+            node.non_zero_requested = Resources::new(used_cpu, used_mem);
+            let pod = Resources::new(pod_cpu, pod_mem);
+            assert_eq!(score(pod, &node, &w), want, "{cpu}/{mem}");
+            assert_eq!(strategy.score(pod, &node, &w), want);
+        }
+    }
+
     #[test]
     fn least_allocated_matches_kubernetes_arithmetic() {
-        let w = ResourceWeights::default();
         let cases = [
-            // (allocatable cpu m, memory, node non-zero requested cpu, memory, pod cpu, memory, score)
             // cpu (4000-3000)*100/4000 = 25, memory (10000-5000)*100/10000 = 50 -> (25+50)/2 = 37.
             (4_000, 10_000, 0, 0, 3_000, 5_000, 37),
             // cpu 3000*100/6000 = 50, memory 50 -> 50.
@@ -292,18 +310,15 @@ mod tests {
             // Everything free: 100.
             (4_000, 16 * GIB, 0, 0, 0, 0, 100),
         ];
-        for (cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem, want) in cases {
-            let mut node = NodeBuilder::new("n").allocatable(cpu, mem).build();
-            node.non_zero_requested = Resources::new(used_cpu, used_mem);
-            let pod = Resources::new(pod_cpu, pod_mem);
-            assert_eq!(least_allocated_score(pod, &node, &w), want, "{cpu}/{mem}");
-            assert_eq!(ScoringStrategy::LeastAllocated.score(pod, &node, &w), want);
-        }
+        assert_scores(
+            ScoringStrategy::LeastAllocated,
+            least_allocated_score,
+            &cases,
+        );
     }
 
     #[test]
     fn most_allocated_matches_kubernetes_arithmetic() {
-        let w = ResourceWeights::default();
         let cases = [
             // cpu 3000*100/4000 = 75, memory 5000*100/10000 = 50 -> 125/2 = 62.
             (4_000, 10_000, 0, 0, 3_000, 5_000, 62),
@@ -314,13 +329,7 @@ mod tests {
             // Nothing requested: 0.
             (4_000, 16 * GIB, 0, 0, 0, 0, 0),
         ];
-        for (cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem, want) in cases {
-            let mut node = NodeBuilder::new("n").allocatable(cpu, mem).build();
-            node.non_zero_requested = Resources::new(used_cpu, used_mem);
-            let pod = Resources::new(pod_cpu, pod_mem);
-            assert_eq!(most_allocated_score(pod, &node, &w), want, "{cpu}/{mem}");
-            assert_eq!(ScoringStrategy::MostAllocated.score(pod, &node, &w), want);
-        }
+        assert_scores(ScoringStrategy::MostAllocated, most_allocated_score, &cases);
     }
 
     #[test]

@@ -62,67 +62,106 @@ pub fn spread_scores(
     require_all_topologies: bool,
     out: &mut Vec<u64>,
 ) {
-    let has_all = |node: &Node| {
-        constraints
-            .iter()
-            .all(|c| node.labels.contains_key(c.topology_key))
+    let cycle = Cycle {
+        constraints,
+        nodes,
+        require_all_topologies,
     };
-    let ignored = |i: usize| require_all_topologies && !has_all(&nodes[i]);
-    let label = |node: &'_ Node, key: &str| -> Option<String> { node.labels.get(key).cloned() };
-
-    // initPreScoreState: the domains of the candidate nodes, and each constraint's weight.
-    let mut domains: Vec<Vec<(String, i64)>> = vec![Vec::new(); constraints.len()];
-    let scored = feasible.iter().filter(|&&i| !ignored(i)).count();
-    for &i in feasible.iter().filter(|&&i| !ignored(i)) {
-        for (c, domain) in constraints.iter().zip(domains.iter_mut()) {
-            if c.topology_key == HOSTNAME_LABEL {
-                continue;
-            }
-            let value = label(&nodes[i], c.topology_key).unwrap_or_default();
-            if !domain.iter().any(|(v, _)| *v == value) {
-                domain.push((value, 0));
-            }
-        }
-    }
-    let weights: Vec<f64> = constraints
-        .iter()
-        .zip(&domains)
-        .map(|(c, domain)| {
-            let size = if c.topology_key == HOSTNAME_LABEL {
-                scored
-            } else {
-                domain.len()
-            };
-            ((size + 2) as f64).ln()
-        })
-        .collect();
-
-    // PreScore: the matching pods of every node counted into its domain.
-    for (i, node) in nodes.iter().enumerate() {
-        if (require_all_topologies && !has_all(node)) || !include(node) {
-            continue;
-        }
-        for (c, domain) in constraints.iter().zip(domains.iter_mut()) {
-            if c.topology_key == HOSTNAME_LABEL {
-                continue;
-            }
-            let value = label(node, c.topology_key).unwrap_or_default();
-            if let Some((_, count)) = domain.iter_mut().find(|(v, _)| *v == value) {
-                *count += i64::from(c.matching_pods.get(i).copied().unwrap_or(0));
-            }
-        }
-    }
-
-    // Score.
+    let (mut domains, weights) = cycle.init_pre_score_state(feasible);
+    cycle.pre_score(&mut domains, include);
     let start = out.len();
     for &i in feasible {
-        let node = &nodes[i];
-        if ignored(i) {
-            out.push(0);
-            continue;
+        let score = if cycle.ignored(i) {
+            0
+        } else {
+            cycle.score(i, &domains, &weights)
+        };
+        out.push(score);
+    }
+    cycle.normalize_score(feasible, &mut out[start..]);
+}
+
+/// The pods counted in each topology domain of one constraint: (label value, pods). Hostname
+/// constraints keep none; a node's own count stands for its domain.
+type Domains = Vec<(String, i64)>;
+
+/// One scoring cycle's constraints and nodes, with the checks every step repeats.
+struct Cycle<'a, 'c> {
+    constraints: &'a [SpreadConstraint<'c>],
+    nodes: &'a [Node],
+    require_all_topologies: bool,
+}
+
+impl Cycle<'_, '_> {
+    /// Whether `node` carries every constraint's topology key.
+    fn has_all(&self, node: &Node) -> bool {
+        self.constraints
+            .iter()
+            .all(|c| node.labels.contains_key(c.topology_key))
+    }
+
+    /// Whether node `i` is left out, scoring 0: it lacks a topology key the pod's own
+    /// constraints need.
+    fn ignored(&self, i: usize) -> bool {
+        self.require_all_topologies && !self.has_all(&self.nodes[i])
+    }
+
+    /// `initPreScoreState`: the domains of the candidate nodes, and each constraint's weight,
+    /// `ln(domains + 2)` (for hostname, the candidates count as domains).
+    fn init_pre_score_state(&self, feasible: &[usize]) -> (Vec<Domains>, Vec<f64>) {
+        let mut domains: Vec<Domains> = vec![Vec::new(); self.constraints.len()];
+        let scored = feasible.iter().filter(|&&i| !self.ignored(i)).count();
+        for &i in feasible.iter().filter(|&&i| !self.ignored(i)) {
+            for (c, domain) in self.constraints.iter().zip(domains.iter_mut()) {
+                if c.topology_key == HOSTNAME_LABEL {
+                    continue;
+                }
+                let value = label(&self.nodes[i], c.topology_key).unwrap_or_default();
+                if !domain.iter().any(|(v, _)| *v == value) {
+                    domain.push((value, 0));
+                }
+            }
         }
+        let weights = self
+            .constraints
+            .iter()
+            .zip(&domains)
+            .map(|(c, domain)| {
+                let size = if c.topology_key == HOSTNAME_LABEL {
+                    scored
+                } else {
+                    domain.len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        (domains, weights)
+    }
+
+    /// `PreScore`: the matching pods of every included node counted into its domain.
+    fn pre_score(&self, domains: &mut [Domains], include: impl Fn(&Node) -> bool) {
+        for (i, node) in self.nodes.iter().enumerate() {
+            if (self.require_all_topologies && !self.has_all(node)) || !include(node) {
+                continue;
+            }
+            for (c, domain) in self.constraints.iter().zip(domains.iter_mut()) {
+                if c.topology_key == HOSTNAME_LABEL {
+                    continue;
+                }
+                let value = label(node, c.topology_key).unwrap_or_default();
+                if let Some((_, count)) = domain.iter_mut().find(|(v, _)| *v == value) {
+                    *count += i64::from(c.matching_pods.get(i).copied().unwrap_or(0));
+                }
+            }
+        }
+    }
+
+    /// `Score` of node `i`: over the constraints whose key it carries, the pods in its domain
+    /// times the constraint's weight, plus `maxSkew - 1`, rounded.
+    fn score(&self, i: usize, domains: &[Domains], weights: &[f64]) -> u64 {
+        let node = &self.nodes[i];
         let mut score = 0.0;
-        for ((c, domain), weight) in constraints.iter().zip(&domains).zip(&weights) {
+        for ((c, domain), weight) in self.constraints.iter().zip(domains).zip(weights) {
             let Some(value) = node.labels.get(c.topology_key) else {
                 continue;
             };
@@ -136,29 +175,36 @@ pub fn spread_scores(
             };
             score += count as f64 * weight + f64::from(c.max_skew) - 1.0;
         }
-        out.push(score.round() as u64);
+        score.round() as u64
     }
 
-    // NormalizeScore: fewer pods in the domain, higher score.
-    let raw = &mut out[start..];
-    let considered = || {
-        feasible
-            .iter()
-            .zip(raw.iter())
-            .filter(|&(&i, _)| !ignored(i))
-            .map(|(_, &s)| s)
-    };
-    let min = considered().min().unwrap_or(0);
-    let max = considered().max().unwrap_or(0);
-    for (&i, score) in feasible.iter().zip(raw.iter_mut()) {
-        *score = if ignored(i) {
-            0
-        } else {
-            (MAX_NODE_SCORE * (max + min - *score))
-                .checked_div(max)
-                .unwrap_or(MAX_NODE_SCORE)
+    /// `NormalizeScore`: fewer pods in the domain, higher score; `raw` holds the scores of
+    /// `feasible`, in order.
+    fn normalize_score(&self, feasible: &[usize], raw: &mut [u64]) {
+        let considered = || {
+            feasible
+                .iter()
+                .zip(raw.iter())
+                .filter(|&(&i, _)| !self.ignored(i))
+                .map(|(_, &s)| s)
         };
+        let min = considered().min().unwrap_or(0);
+        let max = considered().max().unwrap_or(0);
+        for (&i, score) in feasible.iter().zip(raw.iter_mut()) {
+            *score = if self.ignored(i) {
+                0
+            } else {
+                (MAX_NODE_SCORE * (max + min - *score))
+                    .checked_div(max)
+                    .unwrap_or(MAX_NODE_SCORE)
+            };
+        }
     }
+}
+
+/// The node's value of the label `key`, if it has it.
+fn label(node: &Node, key: &str) -> Option<String> {
+    node.labels.get(key).cloned()
 }
 
 #[cfg(test)]
@@ -198,51 +244,36 @@ mod tests {
     // The cases below are kube-scheduler's TestPodTopologySpreadScore: nodes, pods matching
     // the selector per node, the candidates, and the scores it expects.
 
+    /// Scores under kube-scheduler's system default constraints: every node included, a
+    /// missing label scored as a domain of its own.
+    fn default_scores(pods: &[u32], nodes: &[Node], feasible: &[usize]) -> Vec<u64> {
+        let mut out = Vec::new();
+        let constraints = system_default_constraints(pods);
+        spread_scores(&constraints, nodes, feasible, |_| true, false, &mut out);
+        out
+    }
+
     #[test]
     fn one_constraint_on_hostname() {
         let nodes: Vec<Node> = ["node-a", "node-b", "node-c", "node-d"]
             .iter()
             .map(|n| host(n))
             .collect();
-        // Matching pods spread 2/1/0/3, maxSkew 1 and 2.
-        let pods = [2, 1, 0, 3];
+        let all = [0, 1, 2, 3];
+        // (matching pods per node, maxSkew, scores)
+        let cases = [
+            // Spread 2/1/0/3, maxSkew 1 and 2.
+            ([2, 1, 0, 3], 1, [20, 60, 100, 0]),
+            ([2, 1, 0, 3], 2, [33, 66, 100, 16]),
+            // Spread 4/3/2/1, maxSkew 3: the system default's hostname constraint alone.
+            ([4, 3, 2, 1], 3, [44, 66, 77, 100]),
+        ];
+        for (pods, skew, want) in cases {
+            let got = scores(&[constraint(HOSTNAME_LABEL, skew, &pods)], &nodes, &all);
+            assert_eq!(got, want, "{pods:?}, maxSkew {skew}");
+        }
         assert_eq!(
-            scores(
-                &[constraint(HOSTNAME_LABEL, 1, &pods)],
-                &nodes,
-                &[0, 1, 2, 3]
-            ),
-            [20, 60, 100, 0]
-        );
-        assert_eq!(
-            scores(
-                &[constraint(HOSTNAME_LABEL, 2, &pods)],
-                &nodes,
-                &[0, 1, 2, 3]
-            ),
-            [33, 66, 100, 16]
-        );
-        // Spread 4/3/2/1, maxSkew 3: the system default's hostname constraint alone.
-        let pods = [4, 3, 2, 1];
-        assert_eq!(
-            scores(
-                &[constraint(HOSTNAME_LABEL, 3, &pods)],
-                &nodes,
-                &[0, 1, 2, 3]
-            ),
-            [44, 66, 77, 100]
-        );
-        let mut out = Vec::new();
-        spread_scores(
-            &system_default_constraints(&pods),
-            &nodes,
-            &[0, 1, 2, 3],
-            |_| true,
-            false,
-            &mut out,
-        );
-        assert_eq!(
-            out,
+            default_scores(&[4, 3, 2, 1], &nodes, &all),
             [44, 66, 77, 100],
             "system defaults, nodes without zones"
         );
@@ -289,40 +320,22 @@ mod tests {
             scores(&[constraint("zone", 1, &pods)], &nodes, &[0, 1, 2]),
             [75, 75, 100]
         );
+        // A zone constraint over `zone` and a hostname one over `host`, both maxSkew 1.
+        let both = |zone: &[u32], host: &[u32], feasible: &[usize]| {
+            let constraints = [
+                constraint("zone", 1, zone),
+                constraint(HOSTNAME_LABEL, 1, host),
+            ];
+            scores(&constraints, &nodes, feasible)
+        };
         // Zone and hostname, two candidates: 2/~1~/2/~4~.
-        let nodes = [
-            zoned("node-a", "zone1"),
-            zoned("node-b", "zone1"),
-            zoned("node-x", "zone2"),
-            zoned("node-y", "zone2"),
-        ];
         let pods = [2, 1, 2, 4];
-        assert_eq!(
-            scores(
-                &[
-                    constraint("zone", 1, &pods),
-                    constraint(HOSTNAME_LABEL, 1, &pods)
-                ],
-                &nodes,
-                &[0, 2]
-            ),
-            [100, 63]
-        );
+        assert_eq!(both(&pods, &pods, &[0, 2]), [100, 63]);
         // Different selectors per constraint: foo spreads 1/1/0/1 over zones, bar 0/1/0/1 over
         // nodes.
         let foo = [1, 1, 0, 1];
         let bar = [0, 1, 0, 1];
-        assert_eq!(
-            scores(
-                &[
-                    constraint("zone", 1, &foo),
-                    constraint(HOSTNAME_LABEL, 1, &bar)
-                ],
-                &nodes,
-                &[0, 1, 2, 3]
-            ),
-            [60, 20, 100, 60]
-        );
+        assert_eq!(both(&foo, &bar, &[0, 1, 2, 3]), [60, 20, 100, 60]);
     }
 
     #[test]
@@ -346,16 +359,9 @@ mod tests {
         // zone1 counts 0, zone2 counts 1: raw 0 and round(ln 4) = 1.
         assert_eq!(out, [100, 0]);
         // No matching pods anywhere: every candidate gets the top score.
-        let none = [0, 0, 0];
-        out.clear();
-        spread_scores(
-            &system_default_constraints(&none),
-            &nodes,
-            &[0, 1, 2],
-            |_| true,
-            false,
-            &mut out,
+        assert_eq!(
+            default_scores(&[0, 0, 0], &nodes, &[0, 1, 2]),
+            [100, 100, 100]
         );
-        assert_eq!(out, [100, 100, 100]);
     }
 }

@@ -210,16 +210,45 @@ impl ClusterAutoscaler {
         obs: &ClusterObservation<'_>,
         rng: &mut R,
     ) -> Vec<CaAction> {
-        let now = obs.now;
-        let pool_count = obs.pools.len();
-        let mpt = self.spec.max_node_provision_time;
         let mut actions = Vec::new();
-
         // 1. Scale-ups in flight and nodes that never registered.
+        let upcoming = self.cancel_overdue(obs, &mut actions);
+        // 2. Deletions in progress and pool sizes.
+        let deleting = self.deleting(obs);
+        let (in_progress, mut target_sizes) = self.pool_sizes(obs, &deleting, &upcoming);
+        // 3. Pending pods that nodes on their way (or room on registered ones) will take.
+        let mut snapshot = Snapshot::new(obs.nodes, &deleting, obs.pools, &upcoming);
+        let pending = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
+        // 4. Scale-up.
+        self.scale_up(obs, &pending, &mut target_sizes, rng, &mut actions);
+        // 5. Scale-down.
+        if self.spec.scale_down_enabled {
+            self.scale_down(
+                obs,
+                &deleting,
+                &target_sizes,
+                &in_progress,
+                &mut snapshot,
+                &mut actions,
+            );
+        }
+        actions
+    }
+
+    /// Updates the scale-ups in flight (backing off pools whose latest one timed out) and gives
+    /// up the nodes asked for longer than max-node-provision-time ago, one `CancelUpcoming` per
+    /// pool. Returns each pool's upcoming nodes still awaited.
+    fn cancel_overdue(
+        &mut self,
+        obs: &ClusterObservation<'_>,
+        actions: &mut Vec<CaAction>,
+    ) -> Vec<u32> {
+        let now = obs.now;
+        let mpt = self.spec.max_node_provision_time;
         let failed = self
             .provisioning
             .update(now, obs.upcoming, &mut self.backoff);
-        let mut upcoming = vec![0u32; pool_count];
+        let mut upcoming = vec![0u32; obs.pools.len()];
         for (p, slot) in upcoming.iter_mut().enumerate() {
             let requested = obs.upcoming.get(p).map_or(&[][..], Vec::as_slice);
             let given_up = overdue(requested, now, mpt);
@@ -233,23 +262,36 @@ impl ClusterAutoscaler {
                 });
             }
         }
+        upcoming
+    }
 
-        // 2. Deletions in progress and pool sizes.
+    /// Forgets deletions of nodes that are gone; returns, per observed node, whether it is
+    /// being deleted (by this autoscaler, or tainted for deletion).
+    fn deleting(&mut self, obs: &ClusterObservation<'_>) -> Vec<bool> {
         let present: BTreeSet<NodeId> = obs.nodes.iter().map(|n| n.id).collect();
         self.deletions.retain(|id, _| present.contains(id));
-        let deleting: Vec<bool> = obs
-            .nodes
+        obs.nodes
             .iter()
             .map(|n| {
                 self.deletions.contains_key(&n.id)
                     || n.taints.iter().any(|t| t.key == TO_BE_DELETED_TAINT_KEY)
             })
-            .collect();
+            .collect()
+    }
+
+    /// The deletions in flight (empty or draining, and per pool) and each pool's target size:
+    /// its registered nodes plus `upcoming`.
+    fn pool_sizes(
+        &self,
+        obs: &ClusterObservation<'_>,
+        deleting: &[bool],
+        upcoming: &[u32],
+    ) -> (InProgress, Vec<u32>) {
         let mut in_progress = InProgress {
-            by_pool: vec![0; pool_count],
+            by_pool: vec![0; obs.pools.len()],
             ..InProgress::default()
         };
-        let mut target_sizes = upcoming.clone();
+        let mut target_sizes = upcoming.to_vec();
         for (i, node) in obs.nodes.iter().enumerate() {
             let p = usize::from(node.pool.0);
             if let Some(size) = target_sizes.get_mut(p) {
@@ -267,76 +309,96 @@ impl ClusterAutoscaler {
                 }
             }
         }
+        (in_progress, target_sizes)
+    }
 
-        // 3. Pending pods that nodes on their way (or room on registered ones) will take.
-        let mut snapshot = Snapshot::new(obs.nodes, &deleting, obs.pools, &upcoming);
-        let pending = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
-
-        // 4. Scale-up.
+    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it and
+    /// counts its nodes into `target_sizes`.
+    fn scale_up<R: Rng + ?Sized>(
+        &mut self,
+        obs: &ClusterObservation<'_>,
+        pending: &[usize],
+        target_sizes: &mut [u32],
+        rng: &mut R,
+        actions: &mut Vec<CaAction>,
+    ) {
+        let now = obs.now;
         let input = ScaleUpInput {
             now,
             spec: &self.spec,
             pools: obs.pools,
             pod_specs: obs.pod_specs,
-            pending: &pending,
-            target_sizes: &target_sizes,
+            pending,
+            target_sizes,
             registered_nodes: obs.nodes.len(),
             backoff: &self.backoff,
         };
-        if let Some(plan) = scale_up::plan(&input, rng) {
-            self.provisioning.register_scale_up(plan.pool, now, mpt);
-            self.last_scale_up = now;
-            if let Some(size) = target_sizes.get_mut(plan.pool) {
-                *size = size.saturating_add(plan.count);
-            }
-            actions.push(CaAction::ScaleUp {
-                pool: plan.pool,
-                count: plan.count,
-                pods_helped: plan.pods_helped,
-                reason: plan.reason,
-            });
+        let Some(plan) = scale_up::plan(&input, rng) else {
+            return;
+        };
+        self.provisioning
+            .register_scale_up(plan.pool, now, self.spec.max_node_provision_time);
+        self.last_scale_up = now;
+        if let Some(size) = target_sizes.get_mut(plan.pool) {
+            *size = size.saturating_add(plan.count);
         }
-
-        // 5. Scale-down.
-        if self.spec.scale_down_enabled {
-            let thresholds: Vec<Option<Thresholds>> = obs
-                .pools
-                .iter()
-                .map(|p| Thresholds::for_pool(p, self.spec.scale_down_utilization_threshold))
-                .collect();
-            let input = PlannerInput {
-                now,
-                pools: obs.pools,
-                pod_specs: obs.pod_specs,
-                nodes: obs.nodes,
-                pods_on_node: obs.pods_on_node,
-                deleting: &deleting,
-                target_sizes: &target_sizes,
-                thresholds: &thresholds,
-                disruptions_allowed: obs.disruptions_allowed,
-            };
-            self.planner.update(&input, &mut snapshot);
-            if !self.scale_down_in_cooldown(now) {
-                let unneeded_time = self.spec.scale_down_unneeded_time;
-                let deletions = self
-                    .planner
-                    .nodes_to_delete(&input, unneeded_time, &in_progress);
-                if !deletions.is_empty() {
-                    self.last_scale_down_delete = now;
-                }
-                for d in deletions {
-                    let node = obs.nodes[d.index].id;
-                    self.deletions.insert(node, d.drain);
-                    actions.push(CaAction::ScaleDown {
-                        node,
-                        reason: d.reason,
-                    });
-                }
-            }
-        }
-        actions
+        actions.push(CaAction::ScaleUp {
+            pool: plan.pool,
+            count: plan.count,
+            pods_helped: plan.pods_helped,
+            reason: plan.reason,
+        });
     }
 
+    /// Recomputes the unneeded nodes and, out of cooldown, starts deleting those due.
+    fn scale_down(
+        &mut self,
+        obs: &ClusterObservation<'_>,
+        deleting: &[bool],
+        target_sizes: &[u32],
+        in_progress: &InProgress,
+        snapshot: &mut Snapshot,
+        actions: &mut Vec<CaAction>,
+    ) {
+        let now = obs.now;
+        let thresholds: Vec<Option<Thresholds>> = obs
+            .pools
+            .iter()
+            .map(|p| Thresholds::for_pool(p, self.spec.scale_down_utilization_threshold))
+            .collect();
+        let input = PlannerInput {
+            now,
+            pools: obs.pools,
+            pod_specs: obs.pod_specs,
+            nodes: obs.nodes,
+            pods_on_node: obs.pods_on_node,
+            deleting,
+            target_sizes,
+            thresholds: &thresholds,
+            disruptions_allowed: obs.disruptions_allowed,
+        };
+        self.planner.update(&input, snapshot);
+        if self.scale_down_in_cooldown(now) {
+            return;
+        }
+        let unneeded_time = self.spec.scale_down_unneeded_time;
+        let deletions = self
+            .planner
+            .nodes_to_delete(&input, unneeded_time, in_progress);
+        if !deletions.is_empty() {
+            self.last_scale_down_delete = now;
+        }
+        for d in deletions {
+            let node = obs.nodes[d.index].id;
+            self.deletions.insert(node, d.drain);
+            actions.push(CaAction::ScaleDown {
+                node,
+                reason: d.reason,
+            });
+        }
+    }
+
+    /// The reason of a `CancelUpcoming`: how many nodes were given up, and the pool's backoff.
     fn cancel_reason(
         &self,
         pool: usize,

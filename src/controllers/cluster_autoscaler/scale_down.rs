@@ -180,18 +180,38 @@ impl Planner {
         let present: BTreeSet<NodeId> = input.nodes[..registered].iter().map(|n| n.id).collect();
         self.recheck_after
             .retain(|id, until| present.contains(id) && *until > now);
-
-        for i in (0..registered).filter(|&i| input.deleting.get(i) == Some(&true)) {
-            for &s in input.pods(i) {
-                let Some(pod) = input.pod_specs.get(s) else {
-                    continue;
-                };
-                if let Some(j) = snapshot.first_fit(pod, |j| j != i) {
-                    snapshot.assign(j, s, pod);
-                }
+        place_pods_of_deleting_nodes(input, snapshot, registered);
+        let candidates = self.candidates(input, snapshot, registered);
+        let mut removal = Removal {
+            registered,
+            destination: (0..registered)
+                .map(|i| input.deleting.get(i) != Some(&true))
+                .collect(),
+            placed: Vec::new(),
+            budget_left: input
+                .disruptions_allowed
+                .iter()
+                .map(|d| d.map(i64::from))
+                .collect(),
+        };
+        let mut removable = BTreeMap::new();
+        for i in candidates {
+            if let Some(unneeded) = self.removable(input, snapshot, &mut removal, i) {
+                removable.insert(input.nodes[i].id, unneeded);
             }
         }
+        self.unneeded = removable;
+    }
 
+    /// The scale-down candidates among the `registered` nodes: of an autoscaled pool above its
+    /// minimum, not being deleted, not waiting for a recheck. Empty nodes come first, then the
+    /// nodes unneeded at the previous scan, then the rest, each in observation order.
+    fn candidates(
+        &self,
+        input: &PlannerInput<'_>,
+        snapshot: &Snapshot,
+        registered: usize,
+    ) -> Vec<usize> {
         let mut candidates: Vec<usize> = (0..registered)
             .filter(|&i| {
                 let p = input.pool_of(i);
@@ -207,96 +227,54 @@ impl Planner {
             let empty = input.pods(i).is_empty() && snapshot.assigned[i].is_empty();
             (!empty, !previous, i)
         });
+        candidates
+    }
 
-        let mut destination: Vec<bool> = (0..registered)
-            .map(|i| input.deleting.get(i) != Some(&true))
-            .collect();
-        let mut removable = BTreeMap::new();
-        let mut placed: Vec<(usize, usize)> = Vec::new();
-        // `RemainingPdbTracker`: what each budget has left after the nodes found removable.
-        let mut budget_left: Vec<Option<i64>> = input
-            .disruptions_allowed
+    /// Whether candidate `i` is unneeded now: underutilized, no pod in a budget with nothing
+    /// left, and every pod fits on another node. A node that fails the last two is not
+    /// rechecked for `UNREMOVABLE_NODE_RECHECK_TIMEOUT`; one that passes is no destination for
+    /// the next candidates' pods, and its pods count against their budgets.
+    fn removable(
+        &mut self,
+        input: &PlannerInput<'_>,
+        snapshot: &mut Snapshot,
+        removal: &mut Removal,
+        i: usize,
+    ) -> Option<Unneeded> {
+        let thresholds = input.thresholds.get(input.pool_of(i)).copied().flatten()?;
+        // The node's pods: those bound to it and those this scan expects there.
+        let pods: Vec<usize> = input
+            .pods(i)
             .iter()
-            .map(|d| d.map(i64::from))
+            .chain(&snapshot.assigned[i])
+            .copied()
             .collect();
-        for i in candidates {
-            let Some(thresholds) = input.thresholds.get(input.pool_of(i)).copied().flatten() else {
-                continue;
-            };
-            // The node's pods: those bound to it and those this scan expects there.
-            let pods: Vec<usize> = input
-                .pods(i)
-                .iter()
-                .chain(&snapshot.assigned[i])
-                .copied()
-                .collect();
-            let requested = pods
-                .iter()
-                .filter_map(|&s| input.pod_specs.get(s))
-                .fold(Resources::ZERO, |sum, pod| sum + pod.requests);
-            let u = utilization(requested, input.nodes[i].allocatable);
-            if !thresholds.is_underutilized(u) {
-                continue;
-            }
-            let id = input.nodes[i].id;
-            // The PDB drainability rule: no pod may belong to a budget with nothing left.
-            let left = |s: usize| budget_left.get(s).copied().flatten();
-            if pods.iter().any(|&s| left(s).is_some_and(|l| l < 1)) {
-                self.recheck_after
-                    .insert(id, now + UNREMOVABLE_NODE_RECHECK_TIMEOUT);
-                continue;
-            }
-            // findPlaceFor: every pod, in order, on the first destination it fits.
-            let mut all_fit = true;
-            for &s in &pods {
-                let target = input.pod_specs.get(s).and_then(|pod| {
-                    snapshot
-                        .first_fit(pod, |j| j < registered && j != i && destination[j])
-                        .map(|j| (j, pod))
-                });
-                match target {
-                    Some((j, pod)) => {
-                        snapshot.place(j, pod);
-                        placed.push((j, s));
-                    }
-                    None => {
-                        all_fit = false;
-                        break;
-                    }
-                }
-            }
-            for (j, s) in placed.drain(..) {
-                snapshot.unplace(j, &input.pod_specs[s]);
-            }
-            if all_fit {
-                destination[i] = false;
-                // `CanRemovePods` then `RemovePods`: count the node's pods off their budgets.
-                let risky = pods.iter().any(|&s| {
-                    let on_node = pods.iter().filter(|&&t| t == s).count() as i64;
-                    left(s).is_some_and(|l| on_node > l)
-                });
-                for &s in &pods {
-                    if let Some(Some(l)) = budget_left.get_mut(s) {
-                        *l -= 1;
-                    }
-                }
-                let since = self.unneeded.get(&id).map_or(now, |u| u.since);
-                removable.insert(
-                    id,
-                    Unneeded {
-                        since,
-                        pods_to_move: pods.len(),
-                        utilization: u,
-                        thresholds,
-                        risky,
-                    },
-                );
-            } else {
-                self.recheck_after
-                    .insert(id, now + UNREMOVABLE_NODE_RECHECK_TIMEOUT);
-            }
+        let requested = pods
+            .iter()
+            .filter_map(|&s| input.pod_specs.get(s))
+            .fold(Resources::ZERO, |sum, pod| sum + pod.requests);
+        let u = utilization(requested, input.nodes[i].allocatable);
+        if !thresholds.is_underutilized(u) {
+            return None;
         }
-        self.unneeded = removable;
+        let id = input.nodes[i].id;
+        // The PDB drainability rule: no pod may belong to a budget with nothing left.
+        let drainable = !pods.iter().any(|&s| removal.left(s).is_some_and(|l| l < 1));
+        if !drainable || !removal.pods_fit_elsewhere(input, snapshot, i, &pods) {
+            self.recheck_after
+                .insert(id, input.now + UNREMOVABLE_NODE_RECHECK_TIMEOUT);
+            return None;
+        }
+        removal.destination[i] = false;
+        let risky = removal.take_from_budgets(&pods);
+        let since = self.unneeded.get(&id).map_or(input.now, |u| u.since);
+        Some(Unneeded {
+            since,
+            pods_to_move: pods.len(),
+            utilization: u,
+            thresholds,
+            risky,
+        })
     }
 
     /// The unneeded nodes to delete now (`NodesToDelete`, then the budgets' `CropNodes`):
@@ -405,6 +383,96 @@ fn reason(node: &Node, u: &Unneeded, now: SimTime) -> String {
         u.since,
         now.since(u.since),
     )
+}
+
+/// Places the pods of the `registered` nodes being deleted on the snapshot, each on the first
+/// other node it fits: they will be recreated somewhere.
+fn place_pods_of_deleting_nodes(
+    input: &PlannerInput<'_>,
+    snapshot: &mut Snapshot,
+    registered: usize,
+) {
+    for i in (0..registered).filter(|&i| input.deleting.get(i) == Some(&true)) {
+        for &s in input.pods(i) {
+            let Some(pod) = input.pod_specs.get(s) else {
+                continue;
+            };
+            if let Some(j) = snapshot.first_fit(pod, |j| j != i) {
+                snapshot.assign(j, s, pod);
+            }
+        }
+    }
+}
+
+/// One scan's removal simulation: which nodes may still take pods, and what each disruption
+/// budget has left after the nodes found removable so far (`RemainingPdbTracker`).
+struct Removal {
+    registered: usize,
+    /// Per registered node: whether pods may be moved there (not being deleted, not found
+    /// removable earlier in this scan).
+    destination: Vec<bool>,
+    /// Pods placed while one node is simulated, taken off again after it.
+    placed: Vec<(usize, usize)>,
+    /// Per service: the disruptions its budget has left (`None`: no budget).
+    budget_left: Vec<Option<i64>>,
+}
+
+impl Removal {
+    /// What the budget of service `s` has left, if it has one.
+    fn left(&self, s: usize) -> Option<i64> {
+        self.budget_left.get(s).copied().flatten()
+    }
+
+    /// `findPlaceFor`: whether every pod of node `i`, in order, fits on the first destination
+    /// with room. The snapshot is left as it was.
+    fn pods_fit_elsewhere(
+        &mut self,
+        input: &PlannerInput<'_>,
+        snapshot: &mut Snapshot,
+        i: usize,
+        pods: &[usize],
+    ) -> bool {
+        let mut all_fit = true;
+        for &s in pods {
+            let target = input.pod_specs.get(s).and_then(|pod| {
+                snapshot
+                    .first_fit(pod, |j| {
+                        j < self.registered && j != i && self.destination[j]
+                    })
+                    .map(|j| (j, pod))
+            });
+            match target {
+                Some((j, pod)) => {
+                    snapshot.place(j, pod);
+                    self.placed.push((j, s));
+                }
+                None => {
+                    all_fit = false;
+                    break;
+                }
+            }
+        }
+        for (j, s) in self.placed.drain(..) {
+            snapshot.unplace(j, &input.pod_specs[s]);
+        }
+        all_fit
+    }
+
+    /// `CanRemovePods` then `RemovePods`: counts a removable node's pods off their budgets.
+    /// Returns whether the node is risky: more of its pods belong to one budget than the
+    /// budget had left.
+    fn take_from_budgets(&mut self, pods: &[usize]) -> bool {
+        let risky = pods.iter().any(|&s| {
+            let on_node = pods.iter().filter(|&&t| t == s).count() as i64;
+            self.left(s).is_some_and(|l| on_node > l)
+        });
+        for &s in pods {
+            if let Some(Some(l)) = self.budget_left.get_mut(s) {
+                *l -= 1;
+            }
+        }
+        risky
+    }
 }
 
 #[cfg(test)]

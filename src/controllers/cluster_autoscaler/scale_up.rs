@@ -69,59 +69,23 @@ fn pool_capacity_limit(pool: &NodePool, target: u32) -> i64 {
     }
 }
 
+impl ScaleUpInput<'_> {
+    /// The target size of pool `p`.
+    fn target(&self, p: usize) -> u32 {
+        self.target_sizes.get(p).copied().unwrap_or(0)
+    }
+}
+
 /// Decides this scan's scale-up, if any.
 pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Option<ScaleUpPlan> {
     if input.pending.is_empty() {
         return None;
     }
     let groups = pod_groups(input.pending);
-    let target = |p: usize| input.target_sizes.get(p).copied().unwrap_or(0);
-    let current: u64 = (0..input.pools.len()).map(|p| u64::from(target(p))).sum();
-
-    let mut options = Vec::new();
-    for (p, pool) in input.pools.iter().enumerate() {
-        if pool.autoscaling.is_none()
-            || input.backoff.is_backed_off(p, input.now)
-            || target(p) >= pool.max_nodes
-        {
-            continue;
-        }
-        let template = template_node(p, pool, format!("template-node-for-{}", pool.name));
-        let schedulable: Vec<PodGroup> = groups
-            .iter()
-            .filter(|g| {
-                input
-                    .pod_specs
-                    .get(g.service)
-                    .is_some_and(|s| fits(s, &template))
-            })
-            .copied()
-            .collect();
-        if schedulable.is_empty() {
-            continue;
-        }
-        let limit = combine_node_limits(&[
-            MAX_NODES_PER_SCALE_UP,
-            pool_capacity_limit(pool, target(p)),
-            cluster_capacity_limit(input.spec.max_nodes_total, current),
-        ]);
-        let e = estimate(&schedulable, input.pod_specs, &template, limit);
-        if e.pods.is_empty() || e.node_count == 0 {
-            continue;
-        }
-        options.push(ExpansionOption {
-            pool: p,
-            pool_name: &pool.name,
-            node_count: e.node_count,
-            node_capacity: pool.machine.capacity,
-            node_price_usd_per_hour: pool.price_usd_per_hour,
-            pod_requests: e
-                .pods
-                .iter()
-                .map(|&s| input.pod_specs[s].requests)
-                .collect(),
-        });
-    }
+    let current: u64 = (0..input.pools.len())
+        .map(|p| u64::from(input.target(p)))
+        .sum();
+    let options = expansion_options(input, &groups, current);
     if options.is_empty() {
         return None;
     }
@@ -132,20 +96,7 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     let choice = best_option(&input.spec.expanders, &options, &ctx, rng)?;
     let best = &options[choice.index];
     let pool = &input.pools[best.pool];
-
-    // GetCappedNewNodeCount, then the pool's maximum (as balanceScaleUps caps a single group).
-    let mut count = u64::from(best.node_count);
-    let mut caps = Vec::new();
-    let max_total = u64::from(input.spec.max_nodes_total);
-    if max_total > 0 && count + current > max_total {
-        count = max_total.saturating_sub(current);
-        caps.push(format!("capped by max-nodes-total {max_total}"));
-    }
-    let room = u64::from(pool.max_nodes.saturating_sub(target(best.pool)));
-    if count > room {
-        count = room;
-        caps.push(format!("capped by the pool's max {}", pool.max_nodes));
-    }
+    let (count, caps) = capped_count(input, best, current);
     if count == 0 {
         return None;
     }
@@ -165,6 +116,84 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
         pods_helped,
         reason,
     })
+}
+
+/// One option per pool that can grow (autoscaled, not backed off, below its maximum) and whose
+/// new nodes would take some of the pending pods, as the estimator bin-packs them within the
+/// node limits; `current` is the cluster's registered plus upcoming nodes.
+fn expansion_options<'a>(
+    input: &ScaleUpInput<'a>,
+    groups: &[PodGroup],
+    current: u64,
+) -> Vec<ExpansionOption<'a>> {
+    let mut options = Vec::new();
+    for (p, pool) in input.pools.iter().enumerate() {
+        if pool.autoscaling.is_none()
+            || input.backoff.is_backed_off(p, input.now)
+            || input.target(p) >= pool.max_nodes
+        {
+            continue;
+        }
+        let template = template_node(p, pool, format!("template-node-for-{}", pool.name));
+        let schedulable: Vec<PodGroup> = groups
+            .iter()
+            .filter(|g| {
+                input
+                    .pod_specs
+                    .get(g.service)
+                    .is_some_and(|s| fits(s, &template))
+            })
+            .copied()
+            .collect();
+        if schedulable.is_empty() {
+            continue;
+        }
+        let limit = combine_node_limits(&[
+            MAX_NODES_PER_SCALE_UP,
+            pool_capacity_limit(pool, input.target(p)),
+            cluster_capacity_limit(input.spec.max_nodes_total, current),
+        ]);
+        let e = estimate(&schedulable, input.pod_specs, &template, limit);
+        if e.pods.is_empty() || e.node_count == 0 {
+            continue;
+        }
+        options.push(ExpansionOption {
+            pool: p,
+            pool_name: &pool.name,
+            node_count: e.node_count,
+            node_capacity: pool.machine.capacity,
+            node_price_usd_per_hour: pool.price_usd_per_hour,
+            pod_requests: e
+                .pods
+                .iter()
+                .map(|&s| input.pod_specs[s].requests)
+                .collect(),
+        });
+    }
+    options
+}
+
+/// `GetCappedNewNodeCount`, then the pool's maximum (as `balanceScaleUps` caps a single
+/// group): the chosen option's node count, and the caps that lowered it.
+fn capped_count(
+    input: &ScaleUpInput<'_>,
+    best: &ExpansionOption<'_>,
+    current: u64,
+) -> (u64, Vec<String>) {
+    let pool = &input.pools[best.pool];
+    let mut count = u64::from(best.node_count);
+    let mut caps = Vec::new();
+    let max_total = u64::from(input.spec.max_nodes_total);
+    if max_total > 0 && count + current > max_total {
+        count = max_total.saturating_sub(current);
+        caps.push(format!("capped by max-nodes-total {max_total}"));
+    }
+    let room = u64::from(pool.max_nodes.saturating_sub(input.target(best.pool)));
+    if count > room {
+        count = room;
+        caps.push(format!("capped by the pool's max {}", pool.max_nodes));
+    }
+    (count, caps)
 }
 
 #[cfg(test)]

@@ -239,30 +239,13 @@ pub fn calculate_scale_up_limit_with_scaling_rules(
     rules: &ScalingRules,
     now: SimTime,
 ) -> i64 {
-    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match rules.select_policy {
-        SelectPolicy::Disabled => return i64::from(current_replicas),
-        // For scaling up, the smallest change gives the smallest count.
-        SelectPolicy::Min => (i64::from(i32::MAX), i64::min),
-        SelectPolicy::Max => (i64::from(i32::MIN), i64::max),
+    let history = History {
+        current_replicas,
+        scale_up_events,
+        scale_down_events,
+        now,
     };
-    for policy in &rules.policies {
-        let start = period_start_replicas(
-            current_replicas,
-            policy.period_seconds,
-            scale_up_events,
-            scale_down_events,
-            now,
-        );
-        let proposed = match policy.kind {
-            ScalingPolicyKind::Pods => start + i64::from(policy.value),
-            // Rounded up, or a small percentage of a small count would never add a pod.
-            ScalingPolicyKind::Percent => {
-                (start as f64 * (1.0 + f64::from(policy.value) / 100.0)).ceil() as i64
-            }
-        };
-        result = pick(result, proposed);
-    }
-    result
+    policy_limit(Direction::Up, &history, rules)
 }
 
 /// `calculateScaleDownLimitWithBehaviors`: the fewest replicas the scale-down policies allow
@@ -276,24 +259,62 @@ pub fn calculate_scale_down_limit_with_behaviors(
     rules: &ScalingRules,
     now: SimTime,
 ) -> i64 {
-    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match rules.select_policy {
-        SelectPolicy::Disabled => return i64::from(current_replicas),
+    let history = History {
+        current_replicas,
+        scale_up_events,
+        scale_down_events,
+        now,
+    };
+    policy_limit(Direction::Down, &history, rules)
+}
+
+/// Which way a rate limit applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// The current count and the recent scale events a rate limit starts from.
+struct History<'a> {
+    current_replicas: u32,
+    scale_up_events: &'a [ScaleEvent],
+    scale_down_events: &'a [ScaleEvent],
+    now: SimTime,
+}
+
+/// The loop both limit calculations run, upstream writing it out once per direction: every
+/// policy proposes a count from the count at the start of its period, and selectPolicy picks
+/// among the proposals, starting from the `int32` bound that never wins.
+fn policy_limit(direction: Direction, history: &History<'_>, rules: &ScalingRules) -> i64 {
+    let (mut result, pick): (i64, fn(i64, i64) -> i64) = match (rules.select_policy, direction) {
+        (SelectPolicy::Disabled, _) => return i64::from(history.current_replicas),
+        // For scaling up, the smallest change gives the smallest count.
+        (SelectPolicy::Min, Direction::Up) => (i64::from(i32::MAX), i64::min),
+        (SelectPolicy::Max, Direction::Up) => (i64::from(i32::MIN), i64::max),
         // For scaling down, the smallest change gives the largest count.
-        SelectPolicy::Min => (i64::from(i32::MIN), i64::max),
-        SelectPolicy::Max => (i64::from(i32::MAX), i64::min),
+        (SelectPolicy::Min, Direction::Down) => (i64::from(i32::MIN), i64::max),
+        (SelectPolicy::Max, Direction::Down) => (i64::from(i32::MAX), i64::min),
     };
     for policy in &rules.policies {
         let start = period_start_replicas(
-            current_replicas,
+            history.current_replicas,
             policy.period_seconds,
-            scale_up_events,
-            scale_down_events,
-            now,
+            history.scale_up_events,
+            history.scale_down_events,
+            history.now,
         );
-        let proposed = match policy.kind {
-            ScalingPolicyKind::Pods => start - i64::from(policy.value),
-            ScalingPolicyKind::Percent => {
-                (start as f64 * (1.0 - f64::from(policy.value) / 100.0)) as i64
+        let value = i64::from(policy.value);
+        let fraction = f64::from(policy.value) / 100.0;
+        let proposed = match (policy.kind, direction) {
+            (ScalingPolicyKind::Pods, Direction::Up) => start + value,
+            // Rounded up, or a small percentage of a small count would never add a pod.
+            (ScalingPolicyKind::Percent, Direction::Up) => {
+                (start as f64 * (1.0 + fraction)).ceil() as i64
+            }
+            (ScalingPolicyKind::Pods, Direction::Down) => start - value,
+            (ScalingPolicyKind::Percent, Direction::Down) => {
+                (start as f64 * (1.0 - fraction)) as i64
             }
         };
         result = pick(result, proposed);

@@ -10,7 +10,7 @@
 //! It does no I/O, reads no clock and emits no events.
 //!
 //! Files: `observation` (what the HPA sees of a pod), `replica_calculator` (one metric's
-//! proposal), `stabilization` (recommendation windows), `behavior` (defaults and rate limits),
+//! proposal), `metrics` (every metric's proposal combined), `stabilization` (recommendation windows), `behavior` (defaults and rate limits),
 //! `legacy` (the `2 × current` limit without `behavior`), `status` (decision and conditions).
 //!
 //! Where upstream versions differ, capsim follows Kubernetes 1.33+ with the
@@ -25,6 +25,7 @@
 
 pub mod behavior;
 pub mod legacy;
+mod metrics;
 pub mod observation;
 pub mod replica_calculator;
 pub mod spec;
@@ -47,10 +48,9 @@ pub use status::{
     ConditionStatus, ConditionType, HpaCondition, HpaDecision, MetricStatus, MetricValue,
 };
 
-use crate::controllers::hpa::spec::{HpaMetric, HpaSpec, ResourceName};
+use crate::controllers::hpa::spec::HpaSpec;
 use crate::units::{SimDuration, SimTime};
 
-use observation::{pod_metric_name, resource_name, to_milli};
 use status::set_condition;
 
 /// Controller-manager flags of the HPA controller (the tolerance comes from `HpaSpec`).
@@ -97,20 +97,6 @@ pub struct Hpa {
     scale_down_events: Vec<ScaleEvent>,
     conditions: Vec<HpaCondition>,
     last_scale_time: Option<SimTime>,
-}
-
-/// One metric's proposal (`computeReplicasForMetric`'s result).
-struct Proposal {
-    replicas: u32,
-    metric_name: String,
-    value: MetricValue,
-}
-
-/// Why one metric is invalid: the condition it would set and the error it returns.
-struct Invalid {
-    reason: &'static str,
-    condition_message: String,
-    error: String,
 }
 
 impl Hpa {
@@ -204,8 +190,6 @@ impl Hpa {
                 timestamp: now,
             });
         }
-        let min_replicas = self.spec.min_replicas;
-        let max_replicas = self.spec.max_replicas;
         let mut decision = HpaDecision {
             current_replicas,
             desired_replicas: current_replicas,
@@ -215,8 +199,37 @@ impl Hpa {
             conditions: Vec::new(),
             error: None,
         };
+        let desired = self.desired_replicas(now, current_replicas, pods, &mut decision);
+        if let Some(desired) = desired.filter(|&d| d != current_replicas) {
+            self.condition(
+                now,
+                ConditionType::AbleToScale,
+                ConditionStatus::True,
+                "SucceededRescale",
+                format!("the HPA controller was able to update the target scale to {desired}"),
+            );
+            self.store_scale_event(now, current_replicas, desired);
+            self.last_scale_time = Some(now);
+            decision.desired_replicas = desired;
+            decision.rescale = true;
+        }
+        decision.conditions = self.conditions.clone();
+        decision
+    }
 
-        let desired = if current_replicas == 0 {
+    /// The replica count this sync wants, and the decision's reason, metrics and error: none
+    /// when the target is at zero (scaling disabled) or no metric can be used; min or max when
+    /// the target is outside them; otherwise what the metrics propose, normalized.
+    fn desired_replicas(
+        &mut self,
+        now: SimTime,
+        current_replicas: u32,
+        pods: &[PodObservation],
+        decision: &mut HpaDecision,
+    ) -> Option<u32> {
+        let min_replicas = self.spec.min_replicas;
+        let max_replicas = self.spec.max_replicas;
+        if current_replicas == 0 {
             self.condition(
                 now,
                 ConditionType::ScalingActive,
@@ -251,197 +264,6 @@ impl Hpa {
                 }
                 self.normalize(now, current_replicas, desired, min_replicas)
             })
-        };
-
-        if let Some(desired) = desired.filter(|&d| d != current_replicas) {
-            self.condition(
-                now,
-                ConditionType::AbleToScale,
-                ConditionStatus::True,
-                "SucceededRescale",
-                format!("the HPA controller was able to update the target scale to {desired}"),
-            );
-            self.store_scale_event(now, current_replicas, desired);
-            self.last_scale_time = Some(now);
-            decision.desired_replicas = desired;
-            decision.rescale = true;
-        }
-        decision.conditions = self.conditions.clone();
-        decision
-    }
-
-    /// `computeReplicasForMetrics`: the largest proposal over the valid metrics, with its metric
-    /// name, the per-metric statuses, and the error. No proposal when every metric is invalid,
-    /// or when some are and the valid ones would scale down.
-    fn compute_replicas_for_metrics(
-        &mut self,
-        now: SimTime,
-        current_replicas: u32,
-        pods: &[PodObservation],
-    ) -> (Option<(u32, String)>, Vec<MetricStatus>, Option<String>) {
-        let mut statuses = Vec::with_capacity(self.spec.metrics.len());
-        let mut replicas = 0;
-        let mut metric = String::new();
-        let mut invalid_count = 0;
-        let mut first_invalid: Option<Invalid> = None;
-        for spec in &self.spec.metrics {
-            match self.compute_replicas_for_metric(now, current_replicas, spec, pods) {
-                Ok(p) => {
-                    if replicas == 0 || p.replicas > replicas {
-                        replicas = p.replicas;
-                        metric = p.metric_name;
-                    }
-                    statuses.push(MetricStatus {
-                        spec: spec.clone(),
-                        outcome: Ok(p.value),
-                    });
-                }
-                Err(invalid) => {
-                    statuses.push(MetricStatus {
-                        spec: spec.clone(),
-                        outcome: Err(invalid.condition_message.clone()),
-                    });
-                    invalid_count += 1;
-                    first_invalid.get_or_insert(invalid);
-                }
-            }
-        }
-        let total = self.spec.metrics.len();
-        let error = first_invalid.as_ref().map(|i| {
-            format!(
-                "invalid metrics ({invalid_count} invalid out of {total}), first error is: {}",
-                i.error
-            )
-        });
-        if let Some(invalid) = first_invalid
-            && (invalid_count >= total || replicas < current_replicas)
-        {
-            self.condition(
-                now,
-                ConditionType::ScalingActive,
-                ConditionStatus::False,
-                invalid.reason,
-                invalid.condition_message,
-            );
-            return (None, statuses, error);
-        }
-        self.condition(
-            now,
-            ConditionType::ScalingActive,
-            ConditionStatus::True,
-            "ValidMetricFound",
-            format!("the HPA was able to successfully calculate a replica count from {metric}"),
-        );
-        (Some((replicas, metric)), statuses, error)
-    }
-
-    /// `computeReplicasForMetric` for the metric types a scenario can give.
-    fn compute_replicas_for_metric(
-        &self,
-        now: SimTime,
-        current_replicas: u32,
-        spec: &HpaMetric,
-        pods: &[PodObservation],
-    ) -> Result<Proposal, Invalid> {
-        let calc = ReplicaCalculator {
-            cpu_initialization_period: self.timings.cpu_initialization_period,
-            delay_of_initial_readiness_status: self.timings.delay_of_initial_readiness_status,
-        };
-        let tolerances = self.tolerances;
-        let unable = |reason, wrapped: String, error: String| Invalid {
-            reason,
-            condition_message: format!(
-                "the HPA was unable to compute the replica count: {wrapped}"
-            ),
-            error,
-        };
-        match *spec {
-            HpaMetric::ResourceUtilization {
-                resource,
-                average_utilization_percent,
-            } => {
-                let name = resource_name(resource);
-                calc.get_resource_replicas(
-                    now,
-                    current_replicas,
-                    average_utilization_percent,
-                    resource,
-                    tolerances,
-                    pods,
-                )
-                .map(|r| Proposal {
-                    replicas: r.replicas,
-                    metric_name: format!("{name} resource utilization (percentage of request)"),
-                    value: MetricValue {
-                        average_utilization_percent: Some(r.utilization_percent),
-                        average_value_milli: r.raw_average_milli,
-                        proposed_replicas: r.replicas,
-                    },
-                })
-                .map_err(|e| {
-                    let wrapped = format!("failed to get {name} utilization: {e}");
-                    let error = format!("failed to get {name} resource metric value: {wrapped}");
-                    unable("FailedGetResourceMetric", wrapped, error)
-                })
-            }
-            HpaMetric::ResourceAverageValue {
-                resource,
-                average_value,
-            } => {
-                let name = resource_name(resource);
-                // averageValue.MilliValue(): millicores as they are, bytes times 1000.
-                let target_milli = match resource {
-                    ResourceName::Cpu => i128::from(average_value),
-                    ResourceName::Memory => i128::from(average_value) * 1000,
-                };
-                calc.get_raw_resource_replicas(
-                    now,
-                    current_replicas,
-                    target_milli,
-                    resource,
-                    tolerances,
-                    pods,
-                )
-                .map(|r| Proposal {
-                    replicas: r.replicas,
-                    metric_name: format!("{name} resource"),
-                    value: MetricValue {
-                        average_utilization_percent: None,
-                        average_value_milli: r.average_milli,
-                        proposed_replicas: r.replicas,
-                    },
-                })
-                .map_err(|e| {
-                    let wrapped = format!("failed to get {name} usage: {e}");
-                    let error = format!("failed to get {name} resource metric value: {wrapped}");
-                    unable("FailedGetResourceMetric", wrapped, error)
-                })
-            }
-            HpaMetric::Pods {
-                metric,
-                average_value,
-            } => calc
-                .get_metric_replicas(
-                    now,
-                    current_replicas,
-                    to_milli(average_value),
-                    metric,
-                    tolerances,
-                    pods,
-                )
-                .map(|r| Proposal {
-                    replicas: r.replicas,
-                    metric_name: format!("pods metric {}", pod_metric_name(metric)),
-                    value: MetricValue {
-                        average_utilization_percent: None,
-                        average_value_milli: r.average_milli,
-                        proposed_replicas: r.replicas,
-                    },
-                })
-                .map_err(|e| {
-                    let error = format!("failed to get pods metric value: {e}");
-                    unable("FailedGetPodsMetric", e.to_string(), error)
-                }),
         }
     }
 
@@ -449,7 +271,8 @@ impl Hpa {
     /// stabilization, then limits, setting AbleToScale and ScalingLimited.
     fn normalize(&mut self, now: SimTime, current: u32, prenormalized: u32, min: u32) -> u32 {
         let max = self.spec.max_replicas;
-        let (stabilized, normalized) = match &self.behavior {
+        let ready = ("ReadyForNewScale", "recommended size matches current size");
+        let (stabilized, (reason, message), normalized) = match &self.behavior {
             None => {
                 let stabilized = stabilize_recommendation(
                     &mut self.recommendations,
@@ -457,26 +280,16 @@ impl Hpa {
                     self.timings.downscale_stabilization_window,
                     prenormalized,
                 );
-                let (reason, message) = if stabilized != prenormalized {
+                let able = if stabilized != prenormalized {
                     (
                         "ScaleDownStabilized",
                         "recent recommendations were higher than current one, applying the highest recent recommendation",
                     )
                 } else {
-                    ("ReadyForNewScale", "recommended size matches current size")
+                    ready
                 };
-                set_condition(
-                    &mut self.conditions,
-                    now,
-                    ConditionType::AbleToScale,
-                    ConditionStatus::True,
-                    reason,
-                    message.into(),
-                );
-                (
-                    stabilized,
-                    convert_desired_replicas_with_rules(current, stabilized, min, max),
-                )
+                let normalized = convert_desired_replicas_with_rules(current, stabilized, min, max);
+                (stabilized, able, normalized)
             }
             Some(behavior) => {
                 let mut args = NormalizationArgs {
@@ -489,10 +302,10 @@ impl Hpa {
                 };
                 let stabilized =
                     stabilize_recommendation_with_behaviors(&mut self.recommendations, now, &args);
-                let (reason, message) = if stabilized.replicas != prenormalized {
+                let able = if stabilized.replicas != prenormalized {
                     (stabilized.reason, stabilized.message)
                 } else {
-                    ("ReadyForNewScale", "recommended size matches current size")
+                    ready
                 };
                 args.desired_replicas = stabilized.replicas;
                 let normalized = convert_desired_replicas_with_behavior_rate(
@@ -501,17 +314,17 @@ impl Hpa {
                     &self.scale_down_events,
                     now,
                 );
-                set_condition(
-                    &mut self.conditions,
-                    now,
-                    ConditionType::AbleToScale,
-                    ConditionStatus::True,
-                    reason,
-                    message.into(),
-                );
-                (stabilized.replicas, normalized)
+                (stabilized.replicas, able, normalized)
             }
         };
+        // The limits are pure, so AbleToScale is set once for both paths, after them.
+        self.condition(
+            now,
+            ConditionType::AbleToScale,
+            ConditionStatus::True,
+            reason,
+            message.into(),
+        );
         let limited = if normalized.replicas == stabilized {
             ConditionStatus::False
         } else {

@@ -162,65 +162,33 @@ impl ReplicaCalculator {
         tolerances: Tolerances,
         pods: &[PodObservation],
     ) -> Result<ResourceReplicas, CalcError> {
-        let mut metrics: Vec<Option<i128>> = pods.iter().map(|p| p.usage_milli(resource)).collect();
-        if metrics.iter().all(Option::is_none) {
-            return Err(CalcError::NoResourceMetrics(resource));
-        }
-        let groups = self.group_pods(now, pods, &metrics, Some(resource));
-        remove_metrics_for_pods(&mut metrics, &groups.ignored);
-        remove_metrics_for_pods(&mut metrics, &groups.unready);
-        if metrics.iter().all(Option::is_none) {
-            return Err(CalcError::NoMetricsForTargetedPods);
-        }
+        let mut metrics = samples(pods, |p| p.usage_milli(resource))
+            .ok_or(CalcError::NoResourceMetrics(resource))?;
+        let groups = self.usable_samples(now, pods, &mut metrics, Some(resource))?;
         let requests = calculate_requests(pods, resource)?;
 
         let (usage_ratio, utilization, raw) =
             get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
-        let done = |replicas| ResourceReplicas {
+        // On a scale-down, a pod without a sample is taken to use 100% of its request, or the
+        // target where the target is above 100%.
+        let fallback = i128::from(target_utilization.max(100));
+        let replicas = replicas_for_ratio(
+            current_replicas,
+            usage_ratio,
+            &groups,
+            &mut metrics,
+            tolerances,
+            |i| requests[i] * fallback / 100,
+            |filled| {
+                get_resource_utilization_ratio(filled, &requests, target_utilization)
+                    .map(|(ratio, _, _)| ratio)
+            },
+        )?;
+        Ok(ResourceReplicas {
             replicas,
             utilization_percent: utilization,
             raw_average_milli: raw,
-        };
-
-        let scale_up_with_unready = !groups.unready.is_empty() && usage_ratio > 1.0;
-        if !scale_up_with_unready && groups.missing.is_empty() {
-            if tolerances.is_within(usage_ratio) {
-                return Ok(done(current_replicas));
-            }
-            return Ok(done(ceil_replicas(usage_ratio * groups.ready_count as f64)));
-        }
-
-        if !groups.missing.is_empty() {
-            if usage_ratio < 1.0 {
-                // Scale-down: a pod without a sample is taken to use 100% of its request, or the
-                // target where the target is above 100%.
-                let fallback = i128::from(target_utilization.max(100));
-                for &i in &groups.missing {
-                    metrics[i] = Some(requests[i] * fallback / 100);
-                }
-            } else if usage_ratio > 1.0 {
-                // Scale-up: a pod without a sample is taken to use nothing.
-                for &i in &groups.missing {
-                    metrics[i] = Some(0);
-                }
-            }
-        }
-        if scale_up_with_unready {
-            for &i in &groups.unready {
-                metrics[i] = Some(0);
-            }
-        }
-
-        let (new_usage_ratio, _, _) =
-            get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
-        let counted = metrics.iter().flatten().count();
-        Ok(done(hold_direction(
-            current_replicas,
-            usage_ratio,
-            new_usage_ratio,
-            counted,
-            tolerances,
-        )))
+        })
     }
 
     /// Replicas for an `AverageValue` target on `resource`, in milli-units
@@ -237,10 +205,8 @@ impl ReplicaCalculator {
         tolerances: Tolerances,
         pods: &[PodObservation],
     ) -> Result<PlainReplicas, CalcError> {
-        let metrics: Vec<Option<i128>> = pods.iter().map(|p| p.usage_milli(resource)).collect();
-        if metrics.iter().all(Option::is_none) {
-            return Err(CalcError::NoResourceMetrics(resource));
-        }
+        let metrics = samples(pods, |p| p.usage_milli(resource))
+            .ok_or(CalcError::NoResourceMetrics(resource))?;
         self.calc_plain_metric_replicas(
             now,
             metrics,
@@ -266,10 +232,8 @@ impl ReplicaCalculator {
         tolerances: Tolerances,
         pods: &[PodObservation],
     ) -> Result<PlainReplicas, CalcError> {
-        let metrics: Vec<Option<i128>> = pods.iter().map(|p| p.pod_metric_milli(metric)).collect();
-        if metrics.iter().all(Option::is_none) {
-            return Err(CalcError::NoPodMetrics(metric));
-        }
+        let metrics =
+            samples(pods, |p| p.pod_metric_milli(metric)).ok_or(CalcError::NoPodMetrics(metric))?;
         self.calc_plain_metric_replicas(
             now,
             metrics,
@@ -297,54 +261,44 @@ impl ReplicaCalculator {
         if pods.is_empty() {
             return Err(CalcError::NoPods);
         }
-        let groups = self.group_pods(now, pods, &metrics, resource);
-        remove_metrics_for_pods(&mut metrics, &groups.ignored);
-        remove_metrics_for_pods(&mut metrics, &groups.unready);
+        let groups = self.usable_samples(now, pods, &mut metrics, resource)?;
+
+        let (usage_ratio, usage) = get_metric_usage_ratio(&metrics, target_milli);
+        let replicas = replicas_for_ratio(
+            current_replicas,
+            usage_ratio,
+            &groups,
+            &mut metrics,
+            tolerances,
+            // On a scale-down, a pod without a sample is taken to be exactly at the target.
+            |_| target_milli,
+            |filled| Ok(get_metric_usage_ratio(filled, target_milli).0),
+        )?;
+        Ok(PlainReplicas {
+            replicas,
+            average_milli: usage,
+        })
+    }
+
+    /// `groupPods`, then `removeMetricsForPods` for the ignored and the unready pods: the
+    /// groups, with `metrics` left holding only the samples that count.
+    ///
+    /// # Errors
+    /// `CalcError::NoMetricsForTargetedPods` when no sample is left.
+    fn usable_samples(
+        &self,
+        now: SimTime,
+        pods: &[PodObservation],
+        metrics: &mut [Option<i128>],
+        resource: Option<ResourceName>,
+    ) -> Result<PodGroups, CalcError> {
+        let groups = self.group_pods(now, pods, metrics, resource);
+        remove_metrics_for_pods(metrics, &groups.ignored);
+        remove_metrics_for_pods(metrics, &groups.unready);
         if metrics.iter().all(Option::is_none) {
             return Err(CalcError::NoMetricsForTargetedPods);
         }
-
-        let (usage_ratio, usage) = get_metric_usage_ratio(&metrics, target_milli);
-        let done = |replicas| PlainReplicas {
-            replicas,
-            average_milli: usage,
-        };
-
-        let scale_up_with_unready = !groups.unready.is_empty() && usage_ratio > 1.0;
-        if !scale_up_with_unready && groups.missing.is_empty() {
-            if tolerances.is_within(usage_ratio) {
-                return Ok(done(current_replicas));
-            }
-            return Ok(done(ceil_replicas(usage_ratio * groups.ready_count as f64)));
-        }
-
-        if !groups.missing.is_empty() {
-            if usage_ratio < 1.0 {
-                // Scale-down: a pod without a sample is taken to be exactly at the target.
-                for &i in &groups.missing {
-                    metrics[i] = Some(target_milli);
-                }
-            } else if usage_ratio > 1.0 {
-                for &i in &groups.missing {
-                    metrics[i] = Some(0);
-                }
-            }
-        }
-        if scale_up_with_unready {
-            for &i in &groups.unready {
-                metrics[i] = Some(0);
-            }
-        }
-
-        let (new_usage_ratio, _) = get_metric_usage_ratio(&metrics, target_milli);
-        let counted = metrics.iter().flatten().count();
-        Ok(done(hold_direction(
-            current_replicas,
-            usage_ratio,
-            new_usage_ratio,
-            counted,
-            tolerances,
-        )))
+        Ok(groups)
     }
 
     /// `groupPods`: which pods count, which are unready, missing or ignored. `metrics[i]` is
@@ -398,6 +352,71 @@ impl ReplicaCalculator {
                 && later(start, self.delay_of_initial_readiness_status) > pod.ready_transition
         }
     }
+}
+
+/// Every pod's sample as `sample` reads it; `None` when no pod has one (metrics-server or the
+/// custom metrics API returned nothing).
+fn samples(
+    pods: &[PodObservation],
+    sample: impl Fn(&PodObservation) -> Option<i128>,
+) -> Option<Vec<Option<i128>>> {
+    let metrics: Vec<Option<i128>> = pods.iter().map(sample).collect();
+    if metrics.iter().all(Option::is_none) {
+        return None;
+    }
+    Some(metrics)
+}
+
+/// The replica count from the usage ratio over the pods that count, as both calculations
+/// finish (upstream writes this out in each). Without unready pods on a scale-up or missing
+/// samples: the current count within the tolerance, else `ceil(ratio * ready pods)`. Otherwise
+/// the samples are filled in (a missing pod at `missing_on_scale_down(i)` on a scale-down and at
+/// 0 on a scale-up, an unready pod at 0 on a scale-up) and `new_ratio` of them decides, through
+/// `hold_direction`.
+fn replicas_for_ratio(
+    current_replicas: u32,
+    usage_ratio: f64,
+    groups: &PodGroups,
+    metrics: &mut [Option<i128>],
+    tolerances: Tolerances,
+    missing_on_scale_down: impl Fn(usize) -> i128,
+    new_ratio: impl FnOnce(&[Option<i128>]) -> Result<f64, CalcError>,
+) -> Result<u32, CalcError> {
+    let scale_up_with_unready = !groups.unready.is_empty() && usage_ratio > 1.0;
+    if !scale_up_with_unready && groups.missing.is_empty() {
+        if tolerances.is_within(usage_ratio) {
+            return Ok(current_replicas);
+        }
+        return Ok(ceil_replicas(usage_ratio * groups.ready_count as f64));
+    }
+
+    if !groups.missing.is_empty() {
+        if usage_ratio < 1.0 {
+            for &i in &groups.missing {
+                metrics[i] = Some(missing_on_scale_down(i));
+            }
+        } else if usage_ratio > 1.0 {
+            // Scale-up: a pod without a sample is taken to use nothing.
+            for &i in &groups.missing {
+                metrics[i] = Some(0);
+            }
+        }
+    }
+    if scale_up_with_unready {
+        for &i in &groups.unready {
+            metrics[i] = Some(0);
+        }
+    }
+
+    let new_usage_ratio = new_ratio(metrics)?;
+    let counted = metrics.iter().flatten().count();
+    Ok(hold_direction(
+        current_replicas,
+        usage_ratio,
+        new_usage_ratio,
+        counted,
+        tolerances,
+    ))
 }
 
 /// The shared tail of both calculations, after missing and unready pods were filled in: keep

@@ -171,51 +171,22 @@ mod tests {
 
     #[test]
     fn behavior_windows_in_both_directions() {
-        // (current, desired, up window, down window, history, stabilized, reason)
+        const UP: &str = "ScaleUpStabilized";
+        const DOWN: &str = "ScaleDownStabilized";
+        // (current, desired, (up window, down window), history as (recommendation, seconds
+        // ago), stabilized, reason)
         let cases = [
             // Scale-up stabilized to the lowest recent recommendation: min(7, 4, 5) = 4.
-            (
-                1,
-                7,
-                300,
-                0,
-                vec![ago(4, 120), ago(5, 60)],
-                4,
-                "ScaleUpStabilized",
-            ),
+            (1, 7, (300, 0), &[(4, 120), (5, 60)], 4, UP),
             // Scale-down stabilized to the highest: max(3, 4, 5) = 5.
-            (
-                100,
-                3,
-                0,
-                180,
-                vec![ago(4, 120), ago(5, 60)],
-                5,
-                "ScaleDownStabilized",
-            ),
+            (100, 3, (0, 180), &[(4, 120), (5, 60)], 5, DOWN),
             // A recommendation exactly at the window's edge is outside (strictly newer only).
-            (
-                100,
-                3,
-                0,
-                120,
-                vec![ago(4, 120), ago(5, 121)],
-                3,
-                "ScaleDownStabilized",
-            ),
+            (100, 3, (0, 120), &[(4, 120), (5, 121)], 3, DOWN),
             // The desired count went down but the current count is inside [min up, max down]:
             // stays at the current 2, never scales up on a falling recommendation.
-            (
-                2,
-                1,
-                300,
-                300,
-                vec![ago(2, 6000), ago(3, 180)],
-                2,
-                "ScaleDownStabilized",
-            ),
+            (2, 1, (300, 300), &[(2, 6000), (3, 180)], 2, DOWN),
         ];
-        for (i, (current, desired, up, down, mut history, want, reason)) in
+        for (i, (current, desired, (up, down), history, want, reason)) in
             cases.into_iter().enumerate()
         {
             let (scale_up, scale_down) = rules(up, down);
@@ -227,6 +198,7 @@ mod tests {
                 current_replicas: current,
                 desired_replicas: desired,
             };
+            let mut history: Vec<_> = history.iter().map(|&(r, s)| ago(r, s)).collect();
             let got = stabilize_recommendation_with_behaviors(&mut history, NOW, &args);
             assert_eq!((got.replicas, got.reason), (want, reason), "case {i}");
         }

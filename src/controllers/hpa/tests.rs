@@ -1,7 +1,9 @@
 //! Tests of whole syncs: clamps, the legacy and behavior paths, several metrics.
 
 use super::*;
-use crate::controllers::hpa::spec::{HpaBehavior, HpaScalingRules, PodMetricName, SyncOffset};
+use crate::controllers::hpa::spec::{
+    HpaBehavior, HpaMetric, HpaScalingRules, PodMetricName, ResourceName, SyncOffset,
+};
 use crate::units::{Bytes, Millicores, Resources};
 
 const CPU_50: HpaMetric = HpaMetric::ResourceUtilization {

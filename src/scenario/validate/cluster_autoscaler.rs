@@ -4,12 +4,18 @@
 use crate::cluster::pool::NodePool;
 use crate::controllers::cluster_autoscaler::spec::{ClusterAutoscalerSpec, Expander};
 use crate::scenario::error::Error;
-use crate::scenario::schema::ClusterAutoscalerFile;
+use crate::scenario::schema::{ClusterAutoscalerFile, NamedMap, Scalar};
 use crate::units::SimDuration;
 
 use super::Cx;
 
-const EXPANDERS: [&str; 5] = ["random", "most-pods", "least-waste", "price", "priority"];
+const EXPANDERS: [(&str, Expander); 5] = [
+    ("random", Expander::Random),
+    ("most-pods", Expander::MostPods),
+    ("least-waste", Expander::LeastWaste),
+    ("price", Expander::Price),
+    ("priority", Expander::Priority),
+];
 
 impl Cx<'_> {
     /// `autoscaling.cluster_autoscaler`; `None` when it is disabled.
@@ -28,50 +34,9 @@ impl Cx<'_> {
         )?;
         let expanders = match &ca.expander {
             None => d.expanders.clone(),
-            Some(list) => {
-                let mut out = Vec::with_capacity(list.0.len());
-                for (i, name) in list.0.iter().enumerate() {
-                    let epath = if list.0.len() == 1 {
-                        p("expander")
-                    } else {
-                        format!("{}[{i}]", p("expander"))
-                    };
-                    let e = match name.as_str() {
-                        "random" => Expander::Random,
-                        "most-pods" => Expander::MostPods,
-                        "least-waste" => Expander::LeastWaste,
-                        "price" => Expander::Price,
-                        "priority" => Expander::Priority,
-                        other => return Err(self.unknown(&epath, "expander", other, &EXPANDERS)),
-                    };
-                    if out.contains(&e) {
-                        return Err(self.invalid(
-                            &epath,
-                            format!("\"{name}\" is listed twice"),
-                            "expected each expander once",
-                        ));
-                    }
-                    out.push(e);
-                }
-                out
-            }
+            Some(list) => self.expanders(&p("expander"), &list.0)?,
         };
-        let mut priorities = Vec::with_capacity(ca.priorities.0.len());
-        for (pool, value) in &ca.priorities.0 {
-            let ppath = format!("{}.{pool}", p("priorities"));
-            if !pools.iter().any(|np| &np.name == pool) {
-                let names: Vec<&str> = pools.iter().map(|np| np.name.as_str()).collect();
-                return Err(self.unknown(&ppath, "node pool", pool, &names));
-            }
-            let v = value.text().parse::<i32>().map_err(|_| {
-                self.invalid(
-                    &ppath,
-                    format!("\"{}\" is not a valid priority", value.text()),
-                    "expected a whole number (higher wins)",
-                )
-            })?;
-            priorities.push((pool.clone(), v));
-        }
+        let priorities = self.priorities(&p("priorities"), &ca.priorities, pools)?;
         if expanders.contains(&Expander::Priority) && priorities.is_empty() {
             return Err(self.invalid(
                 &p("expander"),
@@ -92,7 +57,7 @@ impl Cx<'_> {
             )?,
             None => d.scale_down_utilization_threshold,
         };
-        let duration = |field: &str, s: Option<&crate::scenario::schema::Scalar>, default| {
+        let duration = |field: &str, s: Option<&Scalar>, default| {
             self.optional_duration(&p(field), s, default)
         };
         let spec = ClusterAutoscalerSpec {
@@ -129,6 +94,54 @@ impl Cx<'_> {
             )?,
         };
         Ok((ca.enabled != Some(false)).then_some(spec))
+    }
+
+    /// `expander`: one name or a list of names, each at most once, tried in order.
+    fn expanders(&self, path: &str, names: &[String]) -> Result<Vec<Expander>, Error> {
+        let mut out = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let epath = if names.len() == 1 {
+                path.to_string()
+            } else {
+                format!("{path}[{i}]")
+            };
+            let e = self.one_of(&epath, "expander", name, &EXPANDERS)?;
+            if out.contains(&e) {
+                return Err(self.invalid(
+                    &epath,
+                    format!("\"{name}\" is listed twice"),
+                    "expected each expander once",
+                ));
+            }
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// `priorities`: the priority expander's whole-number priority of each named pool.
+    fn priorities(
+        &self,
+        path: &str,
+        priorities: &NamedMap<Scalar>,
+        pools: &[NodePool],
+    ) -> Result<Vec<(String, i32)>, Error> {
+        let mut out = Vec::with_capacity(priorities.0.len());
+        for (pool, value) in &priorities.0 {
+            let ppath = format!("{path}.{pool}");
+            if !pools.iter().any(|np| &np.name == pool) {
+                let names: Vec<&str> = pools.iter().map(|np| np.name.as_str()).collect();
+                return Err(self.unknown(&ppath, "node pool", pool, &names));
+            }
+            let v = value.text().parse::<i32>().map_err(|_| {
+                self.invalid(
+                    &ppath,
+                    format!("\"{}\" is not a valid priority", value.text()),
+                    "expected a whole number (higher wins)",
+                )
+            })?;
+            out.push((pool.clone(), v));
+        }
+        Ok(out)
     }
 }
 

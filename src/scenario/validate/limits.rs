@@ -7,8 +7,8 @@ use crate::scenario::error::Error;
 use crate::scenario::model::Service;
 use crate::scenario::schema::{NamedMap, QuotaFile, Scalar};
 
-use super::Cx;
 use super::services::{show_bytes, show_cpu};
+use super::{Cx, optional};
 
 impl Cx<'_> {
     /// Validates `quotas` and checks them against the services, returning them sorted by
@@ -44,21 +44,16 @@ impl Cx<'_> {
                 alias("requests.memory", &q.requests_memory, "memory", &q.memory)?
                     .map(|(p, v)| self.memory(&p, &v))
                     .transpose()?;
-            let limits_cpu = q
-                .limits_cpu
-                .as_ref()
-                .map(|v| self.cpu(&format!("{path}.limits.cpu"), v))
-                .transpose()?;
-            let limits_memory = q
-                .limits_memory
-                .as_ref()
-                .map(|v| self.memory(&format!("{path}.limits.memory"), v))
-                .transpose()?;
-            let pods = q
-                .pods
-                .as_ref()
-                .map(|v| self.whole_u32(&format!("{path}.pods"), v, "count", 0, u32::MAX))
-                .transpose()?;
+            let limits_cpu = optional(&path, "limits.cpu", q.limits_cpu.as_ref(), |p, v| {
+                self.cpu(p, v)
+            })?;
+            let limits_memory =
+                optional(&path, "limits.memory", q.limits_memory.as_ref(), |p, v| {
+                    self.memory(p, v)
+                })?;
+            let pods = optional(&path, "pods", q.pods.as_ref(), |p, v| {
+                self.whole_u32(p, v, "count", 0, u32::MAX)
+            })?;
             let quota = Quota {
                 namespace: namespace.clone(),
                 requests_cpu,

@@ -2,16 +2,34 @@
 //! service time, or a vector-search or inference model).
 
 use crate::scenario::error::Error;
-use crate::scenario::schema::{LoadFile, ModelFile, PointFile, ProfileFile, Scalar};
+use crate::scenario::schema::{LoadFile, ModelFile, PointFile, ProfileFile, Scalar, SpikeFile};
 use crate::units::{SimDuration, SimTime};
 use crate::workload::spec::{
     Arrivals, CostModel, InferenceModel, Load, ProfilePoint, RateProfile, Spike, VectorSearchModel,
 };
 
-use super::Cx;
+use super::{Cx, each, optional};
 
-const PROFILE_TYPES: [&str; 5] = ["constant", "diurnal", "steps", "spikes", "points"];
-const MODEL_TYPES: [&str; 2] = ["vector-search", "inference"];
+/// The rate profile types, each with the fields it takes.
+const PROFILE_TYPES: [(&str, &[&str]); 5] = [
+    ("constant", &[]),
+    ("diurnal", &["peak_to_trough", "peak_hour"]),
+    ("steps", &["steps"]),
+    ("spikes", &["spikes"]),
+    ("points", &["points"]),
+];
+
+/// The cost model types, each with the fields it takes.
+const MODEL_TYPES: [(&str, &[&str]); 2] = [
+    (
+        "vector-search",
+        &["vectors", "dimension", "top_k", "recall", "ef", "jitter_cv"],
+    ),
+    (
+        "inference",
+        &["tokens", "tokens_per_core_second", "overhead"],
+    ),
+];
 
 impl Cx<'_> {
     /// A service's `load`.
@@ -76,21 +94,6 @@ impl Cx<'_> {
 
     /// One rate profile.
     fn profile(&self, path: &str, p: &ProfileFile) -> Result<RateProfile, Error> {
-        let fields: &[&str] = match p.kind.as_str() {
-            "constant" => &[],
-            "diurnal" => &["peak_to_trough", "peak_hour"],
-            "steps" => &["steps"],
-            "spikes" => &["spikes"],
-            "points" => &["points"],
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.type"),
-                    "profile type",
-                    other,
-                    &PROFILE_TYPES,
-                ));
-            }
-        };
         let given = [
             ("peak_to_trough", p.peak_to_trough.is_some()),
             ("peak_hour", p.peak_hour.is_some()),
@@ -98,33 +101,10 @@ impl Cx<'_> {
             ("spikes", p.spikes.is_some()),
             ("points", p.points.is_some()),
         ];
-        self.only_fields(path, "profile type", &p.kind, fields, &given)?;
+        self.kind_fields(path, "profile type", &p.kind, &PROFILE_TYPES, &given)?;
         match p.kind.as_str() {
             "constant" => Ok(RateProfile::Constant),
-            "diurnal" => {
-                let peak_to_trough = match &p.peak_to_trough {
-                    Some(s) => self.real(
-                        &format!("{path}.peak_to_trough"),
-                        s,
-                        |v| v >= 1.0,
-                        "expected a ratio >= 1 of the peak rate to the trough rate",
-                    )?,
-                    None => 3.0,
-                };
-                let peak_hour = match &p.peak_hour {
-                    Some(s) => self.real(
-                        &format!("{path}.peak_hour"),
-                        s,
-                        |v| (0.0..24.0).contains(&v),
-                        "expected an hour of the day in [0, 24), such as 14 or 14.5",
-                    )?,
-                    None => 14.0,
-                };
-                Ok(RateProfile::Diurnal {
-                    peak_to_trough,
-                    peak_hour,
-                })
-            }
+            "diurnal" => self.diurnal(path, p),
             "steps" => Ok(RateProfile::Steps(self.points(
                 &format!("{path}.steps"),
                 p.steps.as_deref().unwrap_or_default(),
@@ -133,32 +113,59 @@ impl Cx<'_> {
                 &format!("{path}.points"),
                 p.points.as_deref().unwrap_or_default(),
             )?)),
-            _ => {
-                let spath = format!("{path}.spikes");
-                let spikes = p.spikes.as_deref().unwrap_or_default();
-                if spikes.is_empty() {
-                    return Err(self.invalid(
-                        &spath,
-                        "no spike is given",
-                        "expected at least one {at, duration, factor}",
-                    ));
-                }
-                spikes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        let p = format!("{spath}[{i}]");
-                        Ok(Spike {
-                            start: SimTime(self.duration(&format!("{p}.at"), &s.at)?.as_micros()),
-                            duration: self
-                                .positive_duration(&format!("{p}.duration"), &s.duration)?,
-                            factor: self.factor(&format!("{p}.factor"), &s.factor)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, Error>>()
-                    .map(RateProfile::Spikes)
-            }
+            _ => self
+                .spikes(
+                    &format!("{path}.spikes"),
+                    p.spikes.as_deref().unwrap_or_default(),
+                )
+                .map(RateProfile::Spikes),
         }
+    }
+
+    /// A `diurnal` profile: the peak-to-trough ratio (default 3) and the peak's hour of the
+    /// day (default 14).
+    fn diurnal(&self, path: &str, p: &ProfileFile) -> Result<RateProfile, Error> {
+        let peak_to_trough = match &p.peak_to_trough {
+            Some(s) => self.real(
+                &format!("{path}.peak_to_trough"),
+                s,
+                |v| v >= 1.0,
+                "expected a ratio >= 1 of the peak rate to the trough rate",
+            )?,
+            None => 3.0,
+        };
+        let peak_hour = match &p.peak_hour {
+            Some(s) => self.real(
+                &format!("{path}.peak_hour"),
+                s,
+                |v| (0.0..24.0).contains(&v),
+                "expected an hour of the day in [0, 24), such as 14 or 14.5",
+            )?,
+            None => 14.0,
+        };
+        Ok(RateProfile::Diurnal {
+            peak_to_trough,
+            peak_hour,
+        })
+    }
+
+    /// The spikes of a `spikes` profile: at least one, each with a start, a duration above
+    /// zero and a rate factor.
+    fn spikes(&self, path: &str, spikes: &[SpikeFile]) -> Result<Vec<Spike>, Error> {
+        if spikes.is_empty() {
+            return Err(self.invalid(
+                path,
+                "no spike is given",
+                "expected at least one {at, duration, factor}",
+            ));
+        }
+        each(path, spikes, |p, s| {
+            Ok(Spike {
+                start: SimTime(self.duration(&format!("{p}.at"), &s.at)?.as_micros()),
+                duration: self.positive_duration(&format!("{p}.duration"), &s.duration)?,
+                factor: self.factor(&format!("{p}.factor"), &s.factor)?,
+            })
+        })
     }
 
     /// Points of a `steps` or `points` profile: at least one, strictly increasing in time.
@@ -203,15 +210,20 @@ impl Cx<'_> {
         )
     }
 
-    /// Rejects the fields in `given` that `kind` does not take.
-    fn only_fields(
+    /// Checks the `type` of a profile or model (`what`) against `kinds`, each kind's name with
+    /// the fields it takes, then rejects the fields in `given` that the kind does not take.
+    fn kind_fields(
         &self,
         path: &str,
         what: &str,
         kind: &str,
-        fields: &[&str],
+        kinds: &[(&str, &[&str])],
         given: &[(&str, bool)],
     ) -> Result<(), Error> {
+        let Some(&(_, fields)) = kinds.iter().find(|(name, _)| *name == kind) else {
+            let names: Vec<&str> = kinds.iter().map(|(name, _)| *name).collect();
+            return Err(self.unknown(&format!("{path}.type"), what, kind, &names));
+        };
         for &(field, present) in given {
             if present && !fields.contains(&field) {
                 let allowed = if fields.is_empty() {
@@ -231,21 +243,6 @@ impl Cx<'_> {
 
     /// `load.model`.
     fn model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
-        const VECTOR_FIELDS: [&str; 6] =
-            ["vectors", "dimension", "top_k", "recall", "ef", "jitter_cv"];
-        const INFERENCE_FIELDS: [&str; 3] = ["tokens", "tokens_per_core_second", "overhead"];
-        let fields: &[&str] = match m.kind.as_str() {
-            "vector-search" => &VECTOR_FIELDS,
-            "inference" => &INFERENCE_FIELDS,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.type"),
-                    "model type",
-                    other,
-                    &MODEL_TYPES,
-                ));
-            }
-        };
         let given = [
             ("vectors", m.vectors.is_some()),
             ("dimension", m.dimension.is_some()),
@@ -257,47 +254,67 @@ impl Cx<'_> {
             ("tokens_per_core_second", m.tokens_per_core_second.is_some()),
             ("overhead", m.overhead.is_some()),
         ];
-        self.only_fields(path, "model type", &m.kind, fields, &given)?;
-        let required = |field: &str, v: &Option<Scalar>| -> Result<Scalar, Error> {
-            v.clone().ok_or_else(|| {
-                self.invalid(
-                    &format!("{path}.{field}"),
-                    format!("model type {} needs \"{field}\"", m.kind),
-                    format!("expected {field} to be set"),
-                )
-            })
-        };
+        self.kind_fields(path, "model type", &m.kind, &MODEL_TYPES, &given)?;
         if m.kind == "inference" {
-            let Some(tokens) = &m.tokens else {
-                return Err(self.invalid(
-                    &format!("{path}.tokens"),
-                    "model type inference needs \"tokens\"",
-                    "expected a count such as 250, or a distribution such as \
-                     {distribution: lognormal, mean: 250, p99: 1500}",
-                ));
-            };
-            let tokens = self.count_dist(&format!("{path}.tokens"), tokens)?;
-            let tps = required("tokens_per_core_second", &m.tokens_per_core_second)?;
-            let tokens_per_core_second =
-                self.positive_count(&format!("{path}.tokens_per_core_second"), &tps)?;
-            let overhead = self.optional_duration(
-                &format!("{path}.overhead"),
-                m.overhead.as_ref(),
-                SimDuration::ZERO,
-            )?;
-            return Ok(CostModel::Inference(InferenceModel {
-                tokens,
-                tokens_per_core_second,
-                overhead,
-            }));
+            return self.inference_model(path, m);
         }
+        self.vector_search_model(path, m)
+    }
+
+    /// The value of a field the model type needs.
+    fn required(
+        &self,
+        path: &str,
+        m: &ModelFile,
+        field: &str,
+        v: &Option<Scalar>,
+    ) -> Result<Scalar, Error> {
+        v.clone().ok_or_else(|| {
+            self.invalid(
+                &format!("{path}.{field}"),
+                format!("model type {} needs \"{field}\"", m.kind),
+                format!("expected {field} to be set"),
+            )
+        })
+    }
+
+    /// An `inference` model: tokens per request (a count or a distribution), the tokens a core
+    /// processes per second, and a fixed overhead per request.
+    fn inference_model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
+        let Some(tokens) = &m.tokens else {
+            return Err(self.invalid(
+                &format!("{path}.tokens"),
+                "model type inference needs \"tokens\"",
+                "expected a count such as 250, or a distribution such as \
+                 {distribution: lognormal, mean: 250, p99: 1500}",
+            ));
+        };
+        let tokens = self.count_dist(&format!("{path}.tokens"), tokens)?;
+        let tps = self.required(path, m, "tokens_per_core_second", &m.tokens_per_core_second)?;
+        let tokens_per_core_second =
+            self.positive_count(&format!("{path}.tokens_per_core_second"), &tps)?;
+        let overhead = self.optional_duration(
+            &format!("{path}.overhead"),
+            m.overhead.as_ref(),
+            SimDuration::ZERO,
+        )?;
+        Ok(CostModel::Inference(InferenceModel {
+            tokens,
+            tokens_per_core_second,
+            overhead,
+        }))
+    }
+
+    /// A `vector-search` model: the index's size and dimension, and the query's `top_k`,
+    /// recall, HNSW `ef` and jitter, with their defaults.
+    fn vector_search_model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
         let vectors = self.positive_count(
             &format!("{path}.vectors"),
-            &required("vectors", &m.vectors)?,
+            &self.required(path, m, "vectors", &m.vectors)?,
         )?;
         let dimension = self.whole_u32(
             &format!("{path}.dimension"),
-            &required("dimension", &m.dimension)?,
+            &self.required(path, m, "dimension", &m.dimension)?,
             "dimension",
             1,
             u32::MAX,
@@ -315,21 +332,7 @@ impl Cx<'_> {
             )?,
             None => 0.95,
         };
-        let ef =
-            m.ef.as_ref()
-                .map(|s| {
-                    let p = format!("{path}.ef");
-                    let ef = self.whole_u32(&p, s, "count", 1, u32::MAX)?;
-                    if ef < top_k {
-                        return Err(self.invalid(
-                            &p,
-                            format!("\"{}\" is below top_k {top_k}", s.text()),
-                            "expected ef >= top_k (HNSW keeps at least k candidates)",
-                        ));
-                    }
-                    Ok(ef)
-                })
-                .transpose()?;
+        let ef = optional(path, "ef", m.ef.as_ref(), |p, s| self.ef(p, s, top_k))?;
         let jitter_cv = match &m.jitter_cv {
             Some(s) => self.real(
                 &format!("{path}.jitter_cv"),
@@ -347,5 +350,18 @@ impl Cx<'_> {
             ef,
             jitter_cv,
         }))
+    }
+
+    /// HNSW's `ef`: at least `top_k`, as the search keeps at least k candidates.
+    fn ef(&self, path: &str, s: &Scalar, top_k: u32) -> Result<u32, Error> {
+        let ef = self.whole_u32(path, s, "count", 1, u32::MAX)?;
+        if ef < top_k {
+            return Err(self.invalid(
+                path,
+                format!("\"{}\" is below top_k {top_k}", s.text()),
+                "expected ef >= top_k (HNSW keeps at least k candidates)",
+            ));
+        }
+        Ok(ef)
     }
 }

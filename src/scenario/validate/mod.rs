@@ -3,14 +3,17 @@
 //!
 //! Each check reports the first problem it finds as an `Error` naming the YAML path, quoting the
 //! bad value and saying what is allowed. This file holds the value readers every section uses
-//! (whole numbers, reals, quantities, durations, distributions) and the top-level fields; the
-//! sections live in the sibling files. Nothing here reads files or parses YAML.
+//! (whole numbers, reals, quantities, durations; distributions are in `dist`) and the top-level
+//! fields; the sections live in the sibling files. Nothing here reads files or parses YAML.
 
 mod autoscaling;
 mod cluster_autoscaler;
+mod dist;
+mod hpa_metrics;
 mod limits;
 mod load;
 mod monitoring;
+mod placement;
 mod pools;
 mod services;
 mod sweep;
@@ -22,10 +25,8 @@ use std::collections::BTreeSet;
 use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
 use crate::scenario::quantity;
-use crate::scenario::schema::{DistOrScalar, File, Scalar};
-use crate::units::DurationDist;
+use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
-use crate::workload::spec::CountDist;
 
 /// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
 pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
@@ -43,33 +44,12 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
     };
     check_run_length(origin, duration, warmup, resolution)?;
 
-    if file.node_pools.0.is_empty() {
-        return Err(cx.invalid(
-            "node_pools",
-            "no node pool is given",
-            "expected at least one pool, as `node_pools: {name: {machine_type: ...}}`",
-        ));
-    }
-    let node_pools = file
-        .node_pools
-        .0
-        .iter()
-        .map(|(name, pool)| cx.pool(name, pool))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    if file.services.0.is_empty() {
-        return Err(cx.invalid(
-            "services",
-            "no service is given",
-            "expected at least one service, as `services: {name: {replicas: 1}}`",
-        ));
-    }
-    let services = file
-        .services
-        .0
-        .iter()
-        .map(|(name, service)| cx.service(name, service, &node_pools))
-        .collect::<Result<Vec<_>, _>>()?;
+    let node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
+        cx.pool(name, pool)
+    })?;
+    let services = cx.entries(&SERVICES, &file.services, |name, service| {
+        cx.service(name, service, &node_pools)
+    })?;
 
     let quotas = cx.quotas(&file.quotas, &services)?;
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
@@ -78,12 +58,7 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
     let autoscaling = cx.autoscaling(file.autoscaling.as_ref(), &services, &node_pools)?;
     let monitoring = cx.monitoring(file.monitoring.as_ref(), &services)?;
     let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose()?;
-    let expectations = file
-        .expect
-        .iter()
-        .enumerate()
-        .map(|(i, text)| cx.expectation(&format!("expect[{i}]"), text))
-        .collect::<Result<Vec<_>, _>>()?;
+    let expectations = each("expect", &file.expect, |p, text| cx.expectation(p, text))?;
 
     Ok(Scenario {
         name,
@@ -103,6 +78,25 @@ pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
     })
 }
 
+/// A top-level map that needs at least one entry, and what to say when it has none.
+struct Required {
+    path: &'static str,
+    none: &'static str,
+    expected: &'static str,
+}
+
+const NODE_POOLS: Required = Required {
+    path: "node_pools",
+    none: "no node pool is given",
+    expected: "expected at least one pool, as `node_pools: {name: {machine_type: ...}}`",
+};
+
+const SERVICES: Required = Required {
+    path: "services",
+    none: "no service is given",
+    expected: "expected at least one service, as `services: {name: {replicas: 1}}`",
+};
+
 /// Most rows a run's time series may have: a million rows of timeseries.csv is already a
 /// file of hundreds of megabytes, and each row is an event of its own.
 pub(crate) const MAX_TIMESERIES_ROWS: u64 = 1_000_000;
@@ -110,9 +104,8 @@ pub(crate) const MAX_TIMESERIES_ROWS: u64 = 1_000_000;
 /// Most pods one service may ask for: Kubernetes' tested limit of pods per cluster.
 pub(crate) const MAX_REPLICAS: u32 = 150_000;
 
-/// The rules tying the run's length, warmup and resolution together; also checked again when
-/// the command line overrides the duration.
-pub(crate) fn check_run_length(
+/// The rules tying the run's length, warmup and resolution together.
+fn check_run_length(
     origin: &str,
     duration: SimDuration,
     warmup: SimDuration,
@@ -146,6 +139,31 @@ pub(crate) fn check_run_length(
     Ok(())
 }
 
+/// Reads every item of a list with `read`, each at `{path}[i]`, stopping at the first error.
+fn each<T, U>(
+    path: &str,
+    items: &[T],
+    read: impl Fn(&str, &T) -> Result<U, Error>,
+) -> Result<Vec<U>, Error> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| read(&format!("{path}[{i}]"), item))
+        .collect()
+}
+
+/// Reads the optional field `field` of the section at `path` with `read`, at `{path}.{field}`.
+fn optional<S: ?Sized, T>(
+    path: &str,
+    field: &str,
+    value: Option<&S>,
+    read: impl FnOnce(&str, &S) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    value
+        .map(|v| read(&format!("{path}.{field}"), v))
+        .transpose()
+}
+
 /// Validation context: the file name, and readers that attach it and the path to errors.
 pub(crate) struct Cx<'a> {
     origin: &'a str,
@@ -160,6 +178,41 @@ impl Cx<'_> {
     /// An `UnknownName` error at `path`.
     fn unknown(&self, path: &str, kind: &str, name: &str, allowed: &[&str]) -> Error {
         error::unknown_name(self.origin, path, kind, name, allowed)
+    }
+
+    /// The value `name` stands for in `table`, pairs of a name as the file spells it and its
+    /// value; an unknown name is an `UnknownName` error (`kind` says what it names) listing the
+    /// table's names in order.
+    fn one_of<T: Copy>(
+        &self,
+        path: &str,
+        kind: &str,
+        name: &str,
+        table: &[(&str, T)],
+    ) -> Result<T, Error> {
+        match table.iter().find(|(n, _)| *n == name) {
+            Some(&(_, value)) => Ok(value),
+            None => {
+                let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+                Err(self.unknown(path, kind, name, &names))
+            }
+        }
+    }
+
+    /// Reads every entry of a top-level map that may not be empty.
+    fn entries<T, U>(
+        &self,
+        section: &Required,
+        map: &NamedMap<T>,
+        read: impl Fn(&str, &T) -> Result<U, Error>,
+    ) -> Result<Vec<U>, Error> {
+        if map.0.is_empty() {
+            return Err(self.invalid(section.path, section.none, section.expected));
+        }
+        map.0
+            .iter()
+            .map(|(name, entry)| read(name, entry))
+            .collect()
     }
 
     /// The scenario name, usable as a folder name.
@@ -318,183 +371,4 @@ impl Cx<'_> {
         }
         Ok(v)
     }
-
-    /// A duration distribution; `positive` requires its values to be above zero (service times).
-    fn duration_dist(
-        &self,
-        path: &str,
-        d: &DistOrScalar,
-        positive: bool,
-    ) -> Result<DurationDist, Error> {
-        let read = |p: &str, s: &Scalar| self.duration(p, s);
-        let shape = self.dist(path, d, positive, read, |d: SimDuration| d.as_secs_f64())?;
-        Ok(match shape {
-            Shape::Constant(v) => DurationDist::Constant(v),
-            Shape::Exponential(mean) => DurationDist::Exponential { mean },
-            Shape::Lognormal(mean, p99) => DurationDist::Lognormal { mean, p99 },
-            Shape::Uniform(min, max) => DurationDist::Uniform { min, max },
-        })
-    }
-
-    /// A count distribution whose values are above zero (tokens per request).
-    fn count_dist(&self, path: &str, d: &DistOrScalar) -> Result<CountDist, Error> {
-        let read = |p: &str, s: &Scalar| self.count(p, s);
-        let shape = self.dist(path, d, true, read, |v: f64| v)?;
-        Ok(match shape {
-            Shape::Constant(v) => CountDist::Constant(v),
-            Shape::Exponential(mean) => CountDist::Exponential { mean },
-            Shape::Lognormal(mean, p99) => CountDist::Lognormal { mean, p99 },
-            Shape::Uniform(min, max) => CountDist::Uniform { min, max },
-        })
-    }
-
-    /// The checks common to duration and count distributions.
-    fn dist<T: Copy + std::fmt::Debug>(
-        &self,
-        path: &str,
-        d: &DistOrScalar,
-        positive: bool,
-        read: impl Fn(&str, &Scalar) -> Result<T, Error>,
-        value: impl Fn(T) -> f64,
-    ) -> Result<Shape<T>, Error> {
-        let must_be_positive = |p: &str, s: &Scalar, v: T| {
-            if value(v) > 0.0 {
-                Ok(v)
-            } else {
-                Err(self.invalid(
-                    p,
-                    format!("\"{}\" is zero", s.text()),
-                    "expected a value > 0",
-                ))
-            }
-        };
-        let dist = match d {
-            DistOrScalar::Scalar(s) => {
-                let v = read(path, s)?;
-                return if positive {
-                    must_be_positive(path, s, v).map(Shape::Constant)
-                } else {
-                    Ok(Shape::Constant(v))
-                };
-            }
-            DistOrScalar::Dist(dist) => dist,
-        };
-        const NAMES: [&str; 4] = ["constant", "exponential", "lognormal", "uniform"];
-        let fields: &[&str] = match dist.distribution.as_str() {
-            "constant" => &["value"],
-            "exponential" => &["mean"],
-            "lognormal" => &["mean", "p99"],
-            "uniform" => &["min", "max"],
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.distribution"),
-                    "distribution",
-                    other,
-                    &NAMES,
-                ));
-            }
-        };
-        let given = [
-            ("value", &dist.value),
-            ("mean", &dist.mean),
-            ("p99", &dist.p99),
-            ("min", &dist.min),
-            ("max", &dist.max),
-        ];
-        for (field, v) in given {
-            if v.is_some() && !fields.contains(&field) {
-                return Err(self.invalid(
-                    &format!("{path}.{field}"),
-                    format!(
-                        "\"{field}\" does not apply to distribution {}",
-                        dist.distribution
-                    ),
-                    format!("expected only {}", fields.join(" and ")),
-                ));
-            }
-        }
-        let field = |name: &str, v: &Option<Scalar>| -> Result<(String, Scalar), Error> {
-            let p = format!("{path}.{name}");
-            match v {
-                Some(s) => Ok((p, s.clone())),
-                None => Err(self.invalid(
-                    &p,
-                    format!("distribution {} needs \"{name}\"", dist.distribution),
-                    format!("expected {}", fields.join(" and ")),
-                )),
-            }
-        };
-        match dist.distribution.as_str() {
-            "constant" => {
-                let (p, s) = field("value", &dist.value)?;
-                let v = read(&p, &s)?;
-                if positive {
-                    must_be_positive(&p, &s, v)?;
-                }
-                Ok(Shape::Constant(v))
-            }
-            "exponential" => {
-                let (p, s) = field("mean", &dist.mean)?;
-                let mean = must_be_positive(&p, &s, read(&p, &s)?)?;
-                Ok(Shape::Exponential(mean))
-            }
-            "lognormal" => {
-                let (pm, sm) = field("mean", &dist.mean)?;
-                let (pp, sp) = field("p99", &dist.p99)?;
-                let mean = must_be_positive(&pm, &sm, read(&pm, &sm)?)?;
-                let p99 = read(&pp, &sp)?;
-                let ratio = value(p99) / value(mean);
-                if ratio <= 1.0 {
-                    return Err(self.invalid(
-                        &pp,
-                        format!("\"{}\" is not above the mean \"{}\"", sp.text(), sm.text()),
-                        "expected p99 > mean (a lognormal is skewed to the right)",
-                    ));
-                }
-                if ratio >= MAX_LOGNORMAL_P99_RATIO {
-                    return Err(self.invalid(
-                        &pp,
-                        format!(
-                            "\"{}\" is {ratio:.1} times the mean \"{}\"",
-                            sp.text(),
-                            sm.text()
-                        ),
-                        "expected p99 / mean < 14.9 (no lognormal with that mean reaches \
-                         a higher p99)",
-                    ));
-                }
-                Ok(Shape::Lognormal(mean, p99))
-            }
-            _ => {
-                let (pmin, smin) = field("min", &dist.min)?;
-                let (pmax, smax) = field("max", &dist.max)?;
-                let min = read(&pmin, &smin)?;
-                let max = read(&pmax, &smax)?;
-                if value(max) < value(min) {
-                    return Err(self.invalid(
-                        &pmax,
-                        format!("\"{}\" is below min \"{}\"", smax.text(), smin.text()),
-                        "expected max >= min",
-                    ));
-                }
-                if positive {
-                    must_be_positive(&pmax, &smax, max)?;
-                }
-                Ok(Shape::Uniform(min, max))
-            }
-        }
-    }
-}
-
-/// The largest p99 / mean ratio a lognormal can have is `exp(z99^2 / 2)` with `z99 = 2.326`,
-/// about 14.96; the bound leaves a margin for fitting.
-const MAX_LOGNORMAL_P99_RATIO: f64 = 14.9;
-
-/// A distribution before it is given its unit.
-#[derive(Debug, Clone, Copy)]
-enum Shape<T> {
-    Constant(T),
-    Exponential(T),
-    Lognormal(T, T),
-    Uniform(T, T),
 }

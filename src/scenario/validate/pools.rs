@@ -1,31 +1,27 @@
 //! Node pools: machine type (catalog or inline), size and autoscaling bounds, labels (with the
 //! provider's well-known ones added), taints, pod limit, allocatable and provisioning delay.
 
+use std::fmt::Display;
+
 use crate::cluster::pool::{MachineType, NodePool, PoolAutoscaling};
 use crate::cluster::spec::{Labels, Taint, TaintEffect};
 use crate::scenario::catalog::{self, Provider};
 use crate::scenario::error::Error;
-use crate::scenario::schema::{MachineTypeFile, PoolFile, Scalar, TaintFile};
+use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::DurationDist;
 use crate::units::{Resources, SimDuration};
 
-use super::Cx;
+use super::{Cx, each};
 
 /// Name of inline machine types.
 const CUSTOM_MACHINE: &str = "custom";
 
-/// Taint effects, as Kubernetes spells them.
-pub(super) const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
-
-/// Parses a taint or toleration effect name.
-pub(super) fn taint_effect(name: &str) -> Option<TaintEffect> {
-    match name {
-        "NoSchedule" => Some(TaintEffect::NoSchedule),
-        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
-        "NoExecute" => Some(TaintEffect::NoExecute),
-        _ => None,
-    }
-}
+/// Taint effects, as Kubernetes spells them (for taints and tolerations).
+pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] = [
+    ("NoSchedule", TaintEffect::NoSchedule),
+    ("PreferNoSchedule", TaintEffect::PreferNoSchedule),
+    ("NoExecute", TaintEffect::NoExecute),
+];
 
 impl Cx<'_> {
     /// Validates the pool `name`.
@@ -33,93 +29,28 @@ impl Cx<'_> {
         let path = format!("node_pools.{name}");
         self.dns_label(&path, "node pool", name)?;
         let (machine, provider) = self.machine(&format!("{path}.machine_type"), &p.machine_type)?;
-
-        let price_usd_per_hour = if p.spot {
-            machine.spot_usd_per_hour.ok_or_else(|| {
-                self.invalid(
-                    &format!("{path}.spot"),
-                    format!(
-                        "spot nodes asked for, but machine type \"{}\" has no spot price",
-                        machine.name
-                    ),
-                    "expected spot: false, or an inline machine with spot_price_per_hour",
-                )
-            })?
-        } else {
-            machine.on_demand_usd_per_hour
-        };
-
+        let price_usd_per_hour = self.pool_price(&path, p, &machine)?;
         let max_pods = match &p.max_pods {
             Some(s) => self.whole_u32(&format!("{path}.max_pods"), s, "pod count", 1, 256)?,
             None => provider.default_max_pods(),
         };
-
         let computed = catalog::allocatable(provider, machine.capacity, max_pods);
         let allocatable = match &p.allocatable {
             None => computed,
             Some(over) => {
-                let cpu = match &over.cpu {
-                    Some(s) => self.cpu(&format!("{path}.allocatable.cpu"), s)?,
-                    None => computed.cpu,
-                };
-                let memory = match &over.memory {
-                    Some(s) => self.memory(&format!("{path}.allocatable.memory"), s)?,
-                    None => computed.memory,
-                };
-                if cpu > machine.capacity.cpu {
-                    return Err(self.invalid(
-                        &format!("{path}.allocatable.cpu"),
-                        format!(
-                            "{} is more than the machine's {} cpu",
-                            cpu, machine.capacity.cpu
-                        ),
-                        "expected allocatable <= capacity",
-                    ));
-                }
-                if memory > machine.capacity.memory {
-                    return Err(self.invalid(
-                        &format!("{path}.allocatable.memory"),
-                        format!(
-                            "{} is more than the machine's {} memory",
-                            memory, machine.capacity.memory
-                        ),
-                        "expected allocatable <= capacity",
-                    ));
-                }
-                Resources { cpu, memory }
+                self.allocatable(&format!("{path}.allocatable"), over, computed, &machine)?
             }
         };
-
         let (initial_size, min_nodes, max_nodes, autoscaling) = self.pool_size(&path, p)?;
-
         let provisioning_delay = match &p.provisioning_delay {
             Some(d) => self.duration_dist(&format!("{path}.provisioning_delay"), d, false)?,
             None => DurationDist::Constant(SimDuration::from_secs(90)),
         };
-
         let labels = self.pool_labels(&path, name, &machine, provider, p)?;
-        let taints = p
-            .taints
-            .iter()
-            .enumerate()
-            .map(|(i, t)| self.taint(&format!("{path}.taints[{i}]"), t))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let preemption_mean_lifetime = match &p.preemption {
-            None => None,
-            Some(_) if !p.spot => {
-                return Err(self.invalid(
-                    &format!("{path}.preemption"),
-                    "preemption is given for a pool that is not spot",
-                    "expected spot: true with it, as only Spot VMs are preempted",
-                ));
-            }
-            Some(pre) => Some(self.positive_duration(
-                &format!("{path}.preemption.mean_lifetime"),
-                &pre.mean_lifetime,
-            )?),
-        };
-
+        let taints = each(&format!("{path}.taints"), &p.taints, |tp, t| {
+            self.taint(tp, t)
+        })?;
+        let preemption_mean_lifetime = self.preemption(&path, p)?;
         Ok(NodePool {
             name: name.to_string(),
             machine,
@@ -136,6 +67,82 @@ impl Cx<'_> {
             max_pods,
             provisioning_delay,
         })
+    }
+
+    /// A node's price per hour: the machine's spot price for a spot pool (which the machine
+    /// must have), else its on-demand price.
+    fn pool_price(&self, path: &str, p: &PoolFile, machine: &MachineType) -> Result<f64, Error> {
+        if !p.spot {
+            return Ok(machine.on_demand_usd_per_hour);
+        }
+        machine.spot_usd_per_hour.ok_or_else(|| {
+            self.invalid(
+                &format!("{path}.spot"),
+                format!(
+                    "spot nodes asked for, but machine type \"{}\" has no spot price",
+                    machine.name
+                ),
+                "expected spot: false, or an inline machine with spot_price_per_hour",
+            )
+        })
+    }
+
+    /// `allocatable` given in the file: each resource given replaces the `computed` one, and
+    /// neither may exceed the machine's capacity.
+    fn allocatable(
+        &self,
+        path: &str,
+        over: &ResourcesFile,
+        computed: Resources,
+        machine: &MachineType,
+    ) -> Result<Resources, Error> {
+        let cpu = match &over.cpu {
+            Some(s) => self.cpu(&format!("{path}.cpu"), s)?,
+            None => computed.cpu,
+        };
+        let memory = match &over.memory {
+            Some(s) => self.memory(&format!("{path}.memory"), s)?,
+            None => computed.memory,
+        };
+        let cpu = self.within_capacity(path, "cpu", cpu, machine.capacity.cpu)?;
+        let memory = self.within_capacity(path, "memory", memory, machine.capacity.memory)?;
+        Ok(Resources { cpu, memory })
+    }
+
+    /// `value`, an allocatable amount of `resource`, unless it exceeds the machine's
+    /// `capacity`.
+    fn within_capacity<T: PartialOrd + Display>(
+        &self,
+        path: &str,
+        resource: &str,
+        value: T,
+        capacity: T,
+    ) -> Result<T, Error> {
+        if value > capacity {
+            return Err(self.invalid(
+                &format!("{path}.{resource}"),
+                format!("{value} is more than the machine's {capacity} {resource}"),
+                "expected allocatable <= capacity",
+            ));
+        }
+        Ok(value)
+    }
+
+    /// The mean lifetime of a spot pool's nodes, when `preemption` is given (only spot pools
+    /// may give it).
+    fn preemption(&self, path: &str, p: &PoolFile) -> Result<Option<SimDuration>, Error> {
+        match &p.preemption {
+            None => Ok(None),
+            Some(_) if !p.spot => Err(self.invalid(
+                &format!("{path}.preemption"),
+                "preemption is given for a pool that is not spot",
+                "expected spot: true with it, as only Spot VMs are preempted",
+            )),
+            Some(pre) => Ok(Some(self.positive_duration(
+                &format!("{path}.preemption.mean_lifetime"),
+                &pre.mean_lifetime,
+            )?)),
+        }
     }
 
     /// The machine type and the provider whose reservations apply to it.
@@ -318,14 +325,12 @@ impl Cx<'_> {
                 "expected a non-empty key",
             ));
         }
-        let effect = taint_effect(&t.effect).ok_or_else(|| {
-            self.unknown(
-                &format!("{path}.effect"),
-                "taint effect",
-                &t.effect,
-                &TAINT_EFFECTS,
-            )
-        })?;
+        let effect = self.one_of(
+            &format!("{path}.effect"),
+            "taint effect",
+            &t.effect,
+            &TAINT_EFFECTS,
+        )?;
         Ok(Taint {
             key: t.key.clone(),
             value: t

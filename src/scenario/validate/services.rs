@@ -1,32 +1,29 @@
-//! Services: the pod template (requests and limits with Kubernetes' defaulting, node selector,
-//! node affinity, tolerations), startup, server and load balancer, and the check that an empty
-//! node of some pool accepts the pod.
+//! Services: the pod template (requests and limits with Kubernetes' defaulting; node selector,
+//! node affinity and tolerations are read in `placement`), startup, server and load balancer,
+//! and the check that an empty node of some pool accepts the pod.
 
 use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
-use crate::cluster::spec::{
-    Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm,
-    SelectorOperator, Toleration, TolerationOperator,
-};
+use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
 use crate::scenario::model::{Service, Startup};
 use crate::scenario::schema::{
-    AffinityFile, DisruptionBudgetFile, NamedMap, RequirementFile, ResourceRequirementsFile,
-    Scalar, ServiceFile, TermFile, TolerationFile,
+    DisruptionBudgetFile, DistOrScalar, ResourceRequirementsFile, Scalar, ServiceFile, StartupFile,
 };
 use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::LoadBalancerPolicy;
 use crate::workload::spec::ServerSpec;
 
-use super::pools::{TAINT_EFFECTS, taint_effect};
-use super::{Cx, MAX_REPLICAS};
+use super::{Cx, MAX_REPLICAS, each, optional};
 
-const LOAD_BALANCERS: [&str; 3] = ["round-robin", "random", "least-requests"];
-const SELECTOR_OPERATORS: [&str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
-const TOLERATION_OPERATORS: [&str; 2] = ["Equal", "Exists"];
+const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = [
+    ("round-robin", LoadBalancerPolicy::RoundRobin),
+    ("random", LoadBalancerPolicy::Random),
+    ("least-requests", LoadBalancerPolicy::LeastRequests),
+];
 
 impl Cx<'_> {
     /// Validates the service `name`; `pools` are the validated node pools.
@@ -44,67 +41,28 @@ impl Cx<'_> {
             Some(r) => self.whole_u32(&format!("{path}.replicas"), r, "count", 0, MAX_REPLICAS)?,
             None => 1,
         };
-
         let mut pod = self.resources(&path, s.resources.as_ref())?;
         pod.affinity = self.affinity(&path, &s.node_selector, s.affinity.as_ref())?;
-        pod.tolerations = s
-            .tolerations
-            .iter()
-            .enumerate()
-            .map(|(i, t)| self.toleration(&format!("{path}.tolerations[{i}]"), t))
-            .collect::<Result<Vec<_>, _>>()?;
+        pod.tolerations = each(&format!("{path}.tolerations"), &s.tolerations, |p, t| {
+            self.toleration(p, t)
+        })?;
         self.fits_some_pool(&path, &pod, pools)?;
-
-        let zero = || DurationDist::Constant(SimDuration::ZERO);
-        let startup = match &s.startup {
-            None => Startup {
-                image_pull: zero(),
-                ready: zero(),
-            },
-            Some(st) => Startup {
-                image_pull: match &st.image_pull {
-                    Some(d) => {
-                        self.duration_dist(&format!("{path}.startup.image_pull"), d, false)?
-                    }
-                    None => zero(),
-                },
-                ready: match &st.ready {
-                    Some(d) => self.duration_dist(&format!("{path}.startup.ready"), d, false)?,
-                    None => zero(),
-                },
-            },
-        };
-
+        let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
         let server = self.server(&path, s)?;
-        let load_balancer = match s.load_balancer.as_deref() {
-            None | Some("random") => LoadBalancerPolicy::Random,
-            Some("round-robin") => LoadBalancerPolicy::RoundRobin,
-            Some("least-requests") => LoadBalancerPolicy::LeastRequests,
-            Some(other) => {
-                return Err(self.unknown(
-                    &format!("{path}.load_balancer"),
-                    "load balancer",
-                    other,
-                    &LOAD_BALANCERS,
-                ));
-            }
-        };
-        let load = s
-            .load
-            .as_ref()
-            .map(|l| self.load(&format!("{path}.load"), l))
-            .transpose()?;
-        let slo_p99 = s
-            .slo
-            .as_ref()
-            .map(|slo| self.positive_duration(&format!("{path}.slo.latency_p99"), &slo.latency_p99))
-            .transpose()?;
-        let disruption_budget = s
-            .disruption_budget
-            .as_ref()
-            .map(|b| self.disruption_budget(&format!("{path}.disruption_budget"), b))
-            .transpose()?;
-
+        let balancer = s.load_balancer.as_deref();
+        let load_balancer = optional(&path, "load_balancer", balancer, |p, name| {
+            self.one_of(p, "load balancer", name, &LOAD_BALANCERS)
+        })?
+        .unwrap_or(LoadBalancerPolicy::Random);
+        let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l))?;
+        let slo = s.slo.as_ref().map(|slo| &slo.latency_p99);
+        let slo_p99 = optional(&path, "slo.latency_p99", slo, |p, d| {
+            self.positive_duration(p, d)
+        })?;
+        let budget = s.disruption_budget.as_ref();
+        let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
+            self.disruption_budget(p, b)
+        })?;
         Ok(Service {
             name: name.to_string(),
             namespace,
@@ -116,6 +74,18 @@ impl Cx<'_> {
             load,
             slo_p99,
             disruption_budget,
+        })
+    }
+
+    /// `startup`: the image pull and readiness delays, zero when not given.
+    fn startup(&self, path: &str, startup: Option<&StartupFile>) -> Result<Startup, Error> {
+        let delay = |field: &str, d: Option<&DistOrScalar>| match d {
+            Some(d) => self.duration_dist(&format!("{path}.{field}"), d, false),
+            None => Ok(DurationDist::Constant(SimDuration::ZERO)),
+        };
+        Ok(Startup {
+            image_pull: delay("image_pull", startup.and_then(|st| st.image_pull.as_ref()))?,
+            ready: delay("ready", startup.and_then(|st| st.ready.as_ref()))?,
         })
     }
 
@@ -230,209 +200,6 @@ impl Cx<'_> {
         })
     }
 
-    /// `node_selector` and `affinity.nodeAffinity`.
-    fn affinity(
-        &self,
-        path: &str,
-        node_selector: &NamedMap<Scalar>,
-        affinity: Option<&AffinityFile>,
-    ) -> Result<NodeAffinity, Error> {
-        let mut out = NodeAffinity::default();
-        for (key, value) in &node_selector.0 {
-            if key.is_empty() {
-                return Err(self.invalid(
-                    &format!("{path}.node_selector"),
-                    "a label key is empty",
-                    "expected non-empty label keys",
-                ));
-            }
-            out.node_selector
-                .insert(key.clone(), value.text().to_string());
-        }
-        let Some(na) = affinity.and_then(|a| a.node_affinity.as_ref()) else {
-            return Ok(out);
-        };
-        let npath = format!("{path}.affinity.nodeAffinity");
-        if let Some(required) = &na.required_during_scheduling_ignored_during_execution {
-            let rpath =
-                format!("{npath}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-            if required.node_selector_terms.is_empty() {
-                return Err(self.invalid(
-                    &rpath,
-                    "no term is given",
-                    "expected at least one term (terms are ORed)",
-                ));
-            }
-            for (i, term) in required.node_selector_terms.iter().enumerate() {
-                let tpath = format!("{rpath}[{i}]");
-                if term.match_expressions.is_empty() {
-                    return Err(self.invalid(
-                        &format!("{tpath}.matchExpressions"),
-                        "the term has no expression, so it matches no node",
-                        "expected at least one expression",
-                    ));
-                }
-                out.required.push(self.term(&tpath, term)?);
-            }
-        }
-        for (i, preferred) in na
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .enumerate()
-        {
-            let ppath = format!("{npath}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
-            let weight = self.whole_u32(
-                &format!("{ppath}.weight"),
-                &preferred.weight,
-                "weight",
-                1,
-                100,
-            )?;
-            let preference = self.term(&format!("{ppath}.preference"), &preferred.preference)?;
-            out.preferred.push(PreferredTerm { weight, preference });
-        }
-        Ok(out)
-    }
-
-    /// A node selector term.
-    fn term(&self, path: &str, t: &TermFile) -> Result<NodeSelectorTerm, Error> {
-        let match_expressions = t
-            .match_expressions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| self.requirement(&format!("{path}.matchExpressions[{i}]"), r))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(NodeSelectorTerm { match_expressions })
-    }
-
-    /// One `matchExpressions` entry, with the number of values its operator takes.
-    fn requirement(
-        &self,
-        path: &str,
-        r: &RequirementFile,
-    ) -> Result<NodeSelectorRequirement, Error> {
-        if r.key.is_empty() {
-            return Err(self.invalid(
-                &format!("{path}.key"),
-                "the key is empty",
-                "expected a label key",
-            ));
-        }
-        let operator = match r.operator.as_str() {
-            "In" => SelectorOperator::In,
-            "NotIn" => SelectorOperator::NotIn,
-            "Exists" => SelectorOperator::Exists,
-            "DoesNotExist" => SelectorOperator::DoesNotExist,
-            "Gt" => SelectorOperator::Gt,
-            "Lt" => SelectorOperator::Lt,
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.operator"),
-                    "node selector operator",
-                    other,
-                    &SELECTOR_OPERATORS,
-                ));
-            }
-        };
-        let values: Vec<String> = r.values.iter().map(|v| v.text().to_string()).collect();
-        let vpath = format!("{path}.values");
-        let count = values.len();
-        match operator {
-            SelectorOperator::In | SelectorOperator::NotIn if count == 0 => {
-                return Err(self.invalid(
-                    &vpath,
-                    format!("operator {} is given no value", r.operator),
-                    "expected at least one value",
-                ));
-            }
-            SelectorOperator::Exists | SelectorOperator::DoesNotExist if count > 0 => {
-                return Err(self.invalid(
-                    &vpath,
-                    format!("operator {} is given {count} value(s)", r.operator),
-                    "expected no values",
-                ));
-            }
-            SelectorOperator::Gt | SelectorOperator::Lt => {
-                if count != 1 {
-                    return Err(self.invalid(
-                        &vpath,
-                        format!("operator {} is given {count} values", r.operator),
-                        "expected exactly one integer value",
-                    ));
-                }
-                if values[0].parse::<i64>().is_err() {
-                    return Err(self.invalid(
-                        &format!("{vpath}[0]"),
-                        format!("\"{}\" is not an integer", values[0]),
-                        format!(
-                            "expected exactly one integer value for operator {}",
-                            r.operator
-                        ),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        Ok(NodeSelectorRequirement {
-            key: r.key.clone(),
-            operator,
-            values,
-        })
-    }
-
-    /// A pod toleration.
-    fn toleration(&self, path: &str, t: &TolerationFile) -> Result<Toleration, Error> {
-        let operator = match t.operator.as_deref() {
-            None | Some("Equal") => TolerationOperator::Equal,
-            Some("Exists") => TolerationOperator::Exists,
-            Some(other) => {
-                return Err(self.unknown(
-                    &format!("{path}.operator"),
-                    "toleration operator",
-                    other,
-                    &TOLERATION_OPERATORS,
-                ));
-            }
-        };
-        let key = t.key.clone().unwrap_or_default();
-        let value = t
-            .value
-            .as_ref()
-            .map(|v| v.text().to_string())
-            .unwrap_or_default();
-        if operator == TolerationOperator::Exists && !value.is_empty() {
-            return Err(self.invalid(
-                &format!("{path}.value"),
-                format!("\"{value}\" is given with operator Exists"),
-                "expected no value with Exists (it matches any value), or operator Equal",
-            ));
-        }
-        if key.is_empty() && operator != TolerationOperator::Exists {
-            return Err(self.invalid(
-                &format!("{path}.key"),
-                "the key is empty with operator Equal",
-                "expected a key, or operator Exists to tolerate every taint",
-            ));
-        }
-        let effect = match t.effect.as_deref() {
-            None | Some("") => None,
-            Some(name) => Some(taint_effect(name).ok_or_else(|| {
-                self.unknown(
-                    &format!("{path}.effect"),
-                    "taint effect",
-                    name,
-                    &TAINT_EFFECTS,
-                )
-            })?),
-        };
-        Ok(Toleration {
-            key,
-            operator,
-            value,
-            effect,
-        })
-    }
-
     /// Checks that an empty node of at least one pool accepts the pod.
     fn fits_some_pool(&self, path: &str, pod: &PodSpec, pools: &[NodePool]) -> Result<(), Error> {
         let mut rejections = Vec::with_capacity(pools.len());
@@ -496,16 +263,15 @@ impl Cx<'_> {
             Some(c) => self.whole_u32(&format!("{spath}.concurrency"), c, "count", 1, u32::MAX)?,
             None => 1,
         };
-        let queue_limit = server
-            .queue_limit
-            .as_ref()
-            .map(|q| self.whole_u32(&format!("{spath}.queue_limit"), q, "count", 0, u32::MAX))
-            .transpose()?;
-        let timeout = server
-            .timeout
-            .as_ref()
-            .map(|t| self.positive_duration(&format!("{spath}.timeout"), t))
-            .transpose()?;
+        let queue_limit = optional(
+            &spath,
+            "queue_limit",
+            server.queue_limit.as_ref(),
+            |p, q| self.whole_u32(p, q, "count", 0, u32::MAX),
+        )?;
+        let timeout = optional(&spath, "timeout", server.timeout.as_ref(), |p, t| {
+            self.positive_duration(p, t)
+        })?;
         let cpu_per_worker = match &server.cpu_per_worker {
             Some(c) => {
                 let p = format!("{spath}.cpu_per_worker");
@@ -522,10 +288,7 @@ impl Cx<'_> {
             None => Millicores::from_cores(1),
         };
         let memory = |field: &str, value: &Option<Scalar>| {
-            value
-                .as_ref()
-                .map(|m| self.memory(&format!("{spath}.{field}"), m))
-                .transpose()
+            optional(&spath, field, value.as_ref(), |p, m| self.memory(p, m))
                 .map(Option::unwrap_or_default)
         };
         Ok(ServerSpec {

@@ -9,8 +9,18 @@ use crate::scenario::schema::SweepFile;
 
 use super::Cx;
 
-const SEED_POLICIES: [&str; 2] = ["common", "independent"];
-const OPERATORS: [&str; 6] = ["<=", "<", ">=", ">", "==", "!="];
+const SEED_POLICIES: [(&str, SeedPolicy); 2] = [
+    ("common", SeedPolicy::Common),
+    ("independent", SeedPolicy::Independent),
+];
+const OPERATORS: [(&str, CompareOp); 6] = [
+    ("<=", CompareOp::Le),
+    ("<", CompareOp::Lt),
+    (">=", CompareOp::Ge),
+    (">", CompareOp::Gt),
+    ("==", CompareOp::Eq),
+    ("!=", CompareOp::Ne),
+];
 
 impl Cx<'_> {
     /// The `sweep` section.
@@ -75,11 +85,8 @@ impl Cx<'_> {
             None => 1,
         };
         let seeds = match s.seeds.as_deref() {
-            None | Some("common") => SeedPolicy::Common,
-            Some("independent") => SeedPolicy::Independent,
-            Some(other) => {
-                return Err(self.unknown("sweep.seeds", "seed policy", other, &SEED_POLICIES));
-            }
+            None => SeedPolicy::Common,
+            Some(name) => self.one_of("sweep.seeds", "seed policy", name, &SEED_POLICIES)?,
         };
         Ok(SweepSpec {
             dimensions,
@@ -116,15 +123,7 @@ impl Cx<'_> {
                 "expected \"PATH OP VALUE\", such as \"services.web.latency_ms.p99 <= 250\"",
             ));
         };
-        let op = match *op {
-            "<=" => CompareOp::Le,
-            "<" => CompareOp::Lt,
-            ">=" => CompareOp::Ge,
-            ">" => CompareOp::Gt,
-            "==" => CompareOp::Eq,
-            "!=" => CompareOp::Ne,
-            other => return Err(self.unknown(at, "comparison", other, &OPERATORS)),
-        };
+        let op = self.one_of(at, "comparison", op, &OPERATORS)?;
         let value: f64 = value
             .parse()
             .ok()

@@ -4,7 +4,7 @@ use super::{BASE, base_with, load};
 use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
 use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::controllers::hpa::spec::{HpaMetric, ResourceName, SyncOffset};
-use crate::scenario::Scenario;
+use crate::scenario::{Document, Override, Scenario};
 use crate::units::DurationDist;
 use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{CostModel, LoadBalancerPolicy, RateProfile, Spike};
@@ -288,19 +288,30 @@ fn taints_example_places_what_it_says() {
     );
 }
 
+/// `shipped`'s file as a `Document` with `settings` applied, as `--set` (and `--seed`,
+/// `--duration`) apply them, validated.
+fn shipped_with(name: &str, settings: &[(&str, &str)]) -> Result<Scenario, crate::scenario::Error> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    let overrides: Vec<Override> = settings
+        .iter()
+        .map(|&(path, value)| Override {
+            path: path.to_string(),
+            value: value.to_string(),
+        })
+        .collect();
+    Document::load(&path)?.with(&overrides)?.scenario()
+}
+
 #[test]
 fn overrides_recheck_the_duration_rules() {
     let s = shipped("mmc.yaml");
-    let o = s
-        .clone()
-        .with_overrides(Some(99), Some(SimDuration::from_secs(3600)))
-        .expect("valid");
+    let o = shipped_with("mmc.yaml", &[("seed", "99"), ("duration", "1h")]).expect("valid");
     assert_eq!((o.seed, o.duration), (99, SimDuration::from_secs(3600)));
-    let same = s.clone().with_overrides(None, None).expect("valid");
+    let same = shipped_with("mmc.yaml", &[]).expect("valid");
     assert_eq!(same, s);
-    let err = s
-        .clone()
-        .with_overrides(None, Some(SimDuration::from_secs(300)))
+    let err = shipped_with("mmc.yaml", &[("duration", "5m")])
         .unwrap_err()
         .to_string();
     assert!(
@@ -308,11 +319,10 @@ fn overrides_recheck_the_duration_rules() {
         "{err}"
     );
     assert!(
-        err.starts_with("mmc (duration overridden to 5m0s): "),
+        err.contains("mmc.yaml (with --set duration=5m): warmup: "),
         "{err}"
     );
-    let err = s
-        .with_overrides(None, Some(SimDuration::ZERO))
+    let err = shipped_with("mmc.yaml", &[("duration", "0s")])
         .unwrap_err()
         .to_string();
     assert!(err.contains("duration: \"0s\" is zero"), "{err}");

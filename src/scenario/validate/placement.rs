@@ -1,0 +1,212 @@
+//! Where a service's pods may go: `node_selector`, `affinity.nodeAffinity` (required terms and
+//! weighted preferences, with Kubernetes' rules for each operator's values) and tolerations of
+//! node taints.
+
+use crate::cluster::spec::{
+    NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PreferredTerm, SelectorOperator,
+    Toleration, TolerationOperator,
+};
+use crate::scenario::error::Error;
+use crate::scenario::schema::{
+    AffinityFile, NamedMap, RequirementFile, Scalar, TermFile, TolerationFile,
+};
+
+use super::pools::TAINT_EFFECTS;
+use super::{Cx, each, optional};
+
+const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] = [
+    ("In", SelectorOperator::In),
+    ("NotIn", SelectorOperator::NotIn),
+    ("Exists", SelectorOperator::Exists),
+    ("DoesNotExist", SelectorOperator::DoesNotExist),
+    ("Gt", SelectorOperator::Gt),
+    ("Lt", SelectorOperator::Lt),
+];
+const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] = [
+    ("Equal", TolerationOperator::Equal),
+    ("Exists", TolerationOperator::Exists),
+];
+
+impl Cx<'_> {
+    /// `node_selector` and `affinity.nodeAffinity`.
+    pub(super) fn affinity(
+        &self,
+        path: &str,
+        node_selector: &NamedMap<Scalar>,
+        affinity: Option<&AffinityFile>,
+    ) -> Result<NodeAffinity, Error> {
+        let mut out = NodeAffinity::default();
+        for (key, value) in &node_selector.0 {
+            if key.is_empty() {
+                return Err(self.invalid(
+                    &format!("{path}.node_selector"),
+                    "a label key is empty",
+                    "expected non-empty label keys",
+                ));
+            }
+            out.node_selector
+                .insert(key.clone(), value.text().to_string());
+        }
+        let Some(na) = affinity.and_then(|a| a.node_affinity.as_ref()) else {
+            return Ok(out);
+        };
+        let npath = format!("{path}.affinity.nodeAffinity");
+        if let Some(required) = &na.required_during_scheduling_ignored_during_execution {
+            let rpath =
+                format!("{npath}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+            if required.node_selector_terms.is_empty() {
+                return Err(self.invalid(
+                    &rpath,
+                    "no term is given",
+                    "expected at least one term (terms are ORed)",
+                ));
+            }
+            for (i, term) in required.node_selector_terms.iter().enumerate() {
+                let tpath = format!("{rpath}[{i}]");
+                if term.match_expressions.is_empty() {
+                    return Err(self.invalid(
+                        &format!("{tpath}.matchExpressions"),
+                        "the term has no expression, so it matches no node",
+                        "expected at least one expression",
+                    ));
+                }
+                out.required.push(self.term(&tpath, term)?);
+            }
+        }
+        for (i, preferred) in na
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .enumerate()
+        {
+            let ppath = format!("{npath}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            let weight = self.whole_u32(
+                &format!("{ppath}.weight"),
+                &preferred.weight,
+                "weight",
+                1,
+                100,
+            )?;
+            let preference = self.term(&format!("{ppath}.preference"), &preferred.preference)?;
+            out.preferred.push(PreferredTerm { weight, preference });
+        }
+        Ok(out)
+    }
+
+    /// A node selector term.
+    fn term(&self, path: &str, t: &TermFile) -> Result<NodeSelectorTerm, Error> {
+        let match_expressions = each(
+            &format!("{path}.matchExpressions"),
+            &t.match_expressions,
+            |p, r| self.requirement(p, r),
+        )?;
+        Ok(NodeSelectorTerm { match_expressions })
+    }
+
+    /// One `matchExpressions` entry, with the number of values its operator takes.
+    fn requirement(
+        &self,
+        path: &str,
+        r: &RequirementFile,
+    ) -> Result<NodeSelectorRequirement, Error> {
+        if r.key.is_empty() {
+            return Err(self.invalid(
+                &format!("{path}.key"),
+                "the key is empty",
+                "expected a label key",
+            ));
+        }
+        let operator = self.one_of(
+            &format!("{path}.operator"),
+            "node selector operator",
+            &r.operator,
+            &SELECTOR_OPERATORS,
+        )?;
+        let values: Vec<String> = r.values.iter().map(|v| v.text().to_string()).collect();
+        let vpath = format!("{path}.values");
+        let count = values.len();
+        match operator {
+            SelectorOperator::In | SelectorOperator::NotIn if count == 0 => {
+                return Err(self.invalid(
+                    &vpath,
+                    format!("operator {} is given no value", r.operator),
+                    "expected at least one value",
+                ));
+            }
+            SelectorOperator::Exists | SelectorOperator::DoesNotExist if count > 0 => {
+                return Err(self.invalid(
+                    &vpath,
+                    format!("operator {} is given {count} value(s)", r.operator),
+                    "expected no values",
+                ));
+            }
+            SelectorOperator::Gt | SelectorOperator::Lt => {
+                if count != 1 {
+                    return Err(self.invalid(
+                        &vpath,
+                        format!("operator {} is given {count} values", r.operator),
+                        "expected exactly one integer value",
+                    ));
+                }
+                if values[0].parse::<i64>().is_err() {
+                    return Err(self.invalid(
+                        &format!("{vpath}[0]"),
+                        format!("\"{}\" is not an integer", values[0]),
+                        format!(
+                            "expected exactly one integer value for operator {}",
+                            r.operator
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(NodeSelectorRequirement {
+            key: r.key.clone(),
+            operator,
+            values,
+        })
+    }
+
+    /// A pod toleration.
+    pub(super) fn toleration(&self, path: &str, t: &TolerationFile) -> Result<Toleration, Error> {
+        let operator = optional(path, "operator", t.operator.as_deref(), |p, name| {
+            self.one_of(p, "toleration operator", name, &TOLERATION_OPERATORS)
+        })?
+        .unwrap_or(TolerationOperator::Equal);
+        let key = t.key.clone().unwrap_or_default();
+        let value = t
+            .value
+            .as_ref()
+            .map(|v| v.text().to_string())
+            .unwrap_or_default();
+        if operator == TolerationOperator::Exists && !value.is_empty() {
+            return Err(self.invalid(
+                &format!("{path}.value"),
+                format!("\"{value}\" is given with operator Exists"),
+                "expected no value with Exists (it matches any value), or operator Equal",
+            ));
+        }
+        if key.is_empty() && operator != TolerationOperator::Exists {
+            return Err(self.invalid(
+                &format!("{path}.key"),
+                "the key is empty with operator Equal",
+                "expected a key, or operator Exists to tolerate every taint",
+            ));
+        }
+        let effect = match t.effect.as_deref() {
+            None | Some("") => None,
+            Some(name) => Some(self.one_of(
+                &format!("{path}.effect"),
+                "taint effect",
+                name,
+                &TAINT_EFFECTS,
+            )?),
+        };
+        Ok(Toleration {
+            key,
+            operator,
+            value,
+            effect,
+        })
+    }
+}
