@@ -12,9 +12,8 @@ use capsim::check::{self, CheckOptions};
 use capsim::plot;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
-use capsim::scenario::catalog;
 use capsim::scenario::model::SweepDimension;
-use capsim::scenario::{Document, Override, Scenario};
+use capsim::scenario::{Document, Override, Scenario, catalog};
 use capsim::sweep::plan::dimension_from_param;
 use capsim::sweep::{self, Plan, Progress, SweepOptions};
 

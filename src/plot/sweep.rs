@@ -7,13 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::plot::PlotError;
-use crate::plot::canvas;
 use crate::plot::heatmap::HeatmapFigure;
 use crate::plot::pareto_chart::ParetoFigure;
 use crate::plot::sweep_chart::{SIZE, key_metrics};
 use crate::plot::sweep_data::SweepData;
 use crate::plot::vs_param::VsParamFigure;
+use crate::plot::{PlotError, canvas};
 
 /// Draws every sweep chart of `data` into `out`; returns the files written.
 ///

@@ -11,9 +11,8 @@ use std::str::FromStr;
 
 use serde_yaml::{Mapping, Value};
 
-use crate::scenario::Scenario;
 use crate::scenario::error::{self, Error};
-use crate::scenario::validate;
+use crate::scenario::{Scenario, validate};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -6,8 +6,7 @@ use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::{MachineType, NodePool, PoolAutoscaling};
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::spec::{ClusterAutoscalerSpec, Expander};
-use crate::units::DurationDist;
-use crate::units::{Bytes, Resources, SimDuration, SimTime};
+use crate::units::{Bytes, DurationDist, Resources, SimDuration, SimTime};
 
 /// An autoscaled pool of `cpu` cores and `memory_gib` GiB nodes (allocatable = capacity),
 /// `min..=max` nodes, 1 USD per hour, 110 pods per node, no per-pool thresholds.

@@ -8,8 +8,7 @@ use crate::cluster::spec::{Labels, Taint, TaintEffect};
 use crate::scenario::catalog::{self, Provider};
 use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
-use crate::units::DurationDist;
-use crate::units::{Resources, SimDuration};
+use crate::units::{DurationDist, Resources, SimDuration};
 
 use super::{Cx, each};
 

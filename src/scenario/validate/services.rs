@@ -12,10 +12,8 @@ use crate::scenario::model::{Service, Startup};
 use crate::scenario::schema::{
     DisruptionBudgetFile, DistOrScalar, ResourceRequirementsFile, Scalar, ServiceFile, StartupFile,
 };
-use crate::units::DurationDist;
-use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
-use crate::workload::spec::LoadBalancerPolicy;
-use crate::workload::spec::ServerSpec;
+use crate::units::{Bytes, DurationDist, Millicores, Resources, SimDuration, SimTime};
+use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
 use super::{Cx, MAX_REPLICAS, each, optional};
 

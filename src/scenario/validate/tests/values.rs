@@ -5,8 +5,7 @@ use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
 use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::controllers::hpa::spec::{HpaMetric, ResourceName, SyncOffset};
 use crate::scenario::{Document, Override, Scenario};
-use crate::units::DurationDist;
-use crate::units::{Bytes, Millicores, Resources, SimDuration, SimTime};
+use crate::units::{Bytes, DurationDist, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{CostModel, LoadBalancerPolicy, RateProfile, Spike};
 
 #[test]
