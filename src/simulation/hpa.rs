@@ -7,9 +7,7 @@
 use rand::RngExt;
 
 use crate::controllers::hpa::spec::{HpaSpec, SyncOffset};
-use crate::controllers::hpa::{
-    Hpa, HpaDecision, HpaTimings, ObservedPhase, PodObservation, ResourceSample,
-};
+use crate::controllers::hpa::{Hpa, HpaDecision, HpaTimings, ObservedPhase, PodObservation};
 use crate::engine::rng::stream;
 use crate::report::EventKind;
 use crate::simulation::cluster_state::PodPhase;
@@ -90,12 +88,7 @@ impl Simulation<'_> {
                     requests: spec.requests,
                     has_cpu_request: spec.has_cpu_request,
                     has_memory_request: spec.has_memory_request,
-                    usage: pod.sample.map(|m| ResourceSample {
-                        timestamp: m.timestamp,
-                        window: m.window,
-                        cpu: m.cpu,
-                        memory: m.memory,
-                    }),
+                    usage: pod.sample.map(|m| m.usage),
                     requests_per_second: pod.sample.map(|m| m.requests_per_second),
                     in_flight_requests: pod.sample.map(|m| f64::from(m.in_flight)),
                 }

@@ -136,8 +136,7 @@ impl Simulation<'_> {
             }
         };
         let serial = self.cluster.pod(pod_ref).map_or(0, |p| p.serial);
-        let mut event = self.service_event(EventKind::PodCreated, s);
-        event.pod = Some(self.pod_name(s, serial));
+        let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
         if !self.try_schedule(pod_ref, start) {
             self.cluster.park_pending(pod_ref);
@@ -172,8 +171,7 @@ impl Simulation<'_> {
                 };
                 if pod.last_unschedulable.as_deref() != Some(message.as_str()) {
                     pod.last_unschedulable = Some(message.clone());
-                    let mut event = self.service_event(EventKind::PodUnschedulable, s);
-                    event.pod = Some(self.pod_name(s, serial));
+                    let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
                     event.reason = Some(message);
                     self.log.push(event);
                 }
@@ -187,8 +185,7 @@ impl Simulation<'_> {
     fn bind(&mut self, pod_ref: PodRef, index: usize, start: PodStart) {
         let now = self.clock.now();
         let (s, serial) = self.cluster.bind(pod_ref, index, now);
-        let mut event = self.service_event(EventKind::PodScheduled, s);
-        event.pod = Some(self.pod_name(s, serial));
+        let mut event = self.pod_event(EventKind::PodScheduled, s, serial);
         event.node = Some(self.cluster.nodes()[index].name.clone());
         self.log.push(event);
 
@@ -202,7 +199,7 @@ impl Simulation<'_> {
             PodStart::Cold => match *image {
                 Some(present_at) => present_at.max(now),
                 None => {
-                    let pulled = now + svc.image_pull.sample(&mut svc.rng_startup);
+                    let pulled = now + svc.startup.image_pull();
                     *image = Some(pulled);
                     pulled
                 }
@@ -214,7 +211,7 @@ impl Simulation<'_> {
         match start {
             PodStart::AlreadyRunning => self.make_ready(pod_ref),
             PodStart::Cold => {
-                let ready_at = containers_start + svc.readiness.sample(&mut svc.rng_startup);
+                let ready_at = containers_start + svc.startup.readiness();
                 self.clock
                     .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
             }
@@ -231,8 +228,7 @@ impl Simulation<'_> {
             return;
         };
         let s = usize::from(pod.service);
-        let mut event = self.service_event(EventKind::PodReady, s);
-        event.pod = Some(self.pod_name(s, pod.serial));
+        let mut event = self.pod_event(EventKind::PodReady, s, pod.serial);
         event.node = (pod.node())
             .and_then(|id| self.cluster.node_index(id))
             .map(|i| self.cluster.nodes()[i].name.clone());
@@ -249,9 +245,11 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod(pod_ref) else {
             return;
         };
-        let s = usize::from(pod.service);
-        let mut event = self.service_event(EventKind::PodTerminating, s);
-        event.pod = Some(self.pod_name(s, pod.serial));
+        let event = self.pod_event(
+            EventKind::PodTerminating,
+            usize::from(pod.service),
+            pod.serial,
+        );
         self.log.push(event);
         if idle {
             self.remove_pod(pod_ref, "terminated");
@@ -269,8 +267,7 @@ impl Simulation<'_> {
             return;
         };
         let s = usize::from(pod.service);
-        let mut event = self.service_event(EventKind::PodEvicted, s);
-        event.pod = Some(self.pod_name(s, pod.serial));
+        let mut event = self.pod_event(EventKind::PodEvicted, s, pod.serial);
         event.reason = Some(reason.to_string());
         self.log.push(event);
         self.terminate_pod(pod_ref);
@@ -313,8 +310,7 @@ impl Simulation<'_> {
         if measured {
             svc.cpu_used_area += u128::from(collected);
         }
-        let mut event = self.service_event(EventKind::PodDeleted, s);
-        event.pod = Some(self.pod_name(s, pod.serial));
+        let mut event = self.pod_event(EventKind::PodDeleted, s, pod.serial);
         event.node = node_index.map(|i| self.cluster.nodes()[i].name.clone());
         event.reason = Some(reason.to_string());
         self.log.push(event);
@@ -335,6 +331,14 @@ impl Simulation<'_> {
                 self.cluster.park_pending(pod_ref);
             }
         }
+    }
+
+    /// An event about pod `serial` of service `s`, with the pod's name, service and namespace
+    /// filled in.
+    fn pod_event(&self, kind: EventKind, s: usize, serial: u32) -> ClusterEvent {
+        let mut event = self.service_event(kind, s);
+        event.pod = Some(self.pod_name(s, serial));
+        event
     }
 
     /// An event about service `s`, with its service and namespace filled in.

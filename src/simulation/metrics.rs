@@ -7,6 +7,7 @@
 //! requests in flight at the sample). A pod gets its first sample once its containers have run
 //! for a full window, as metrics-server needs two readings to compute a rate.
 
+use crate::controllers::hpa::ResourceSample;
 use crate::simulation::cluster_state::PodSample;
 use crate::simulation::{Event, Simulation};
 use crate::units::{Bytes, Millicores};
@@ -30,12 +31,14 @@ impl Simulation<'_> {
             let server = &self.scenario.services[usize::from(pod.service)].server;
             let in_flight = pod.server.in_flight();
             pod.sample = Some(PodSample {
-                timestamp: now,
-                window,
-                cpu: Millicores(used / window.0.max(1)),
-                memory: Bytes(
-                    server.memory_base.0 + server.memory_per_request.0 * u64::from(in_flight),
-                ),
+                usage: ResourceSample {
+                    timestamp: now,
+                    window,
+                    cpu: Millicores(used / window.0.max(1)),
+                    memory: Bytes(
+                        server.memory_base.0 + server.memory_per_request.0 * u64::from(in_flight),
+                    ),
+                },
                 requests_per_second: f64::from(arrivals) / window.as_secs_f64(),
                 in_flight,
             });

@@ -33,7 +33,7 @@ impl Simulation<'_> {
         if measured {
             state.nodes_added += 1;
         }
-        let delay = state.provisioning_delay.sample(&mut state.rng_provisioning);
+        let delay = state.provisioning.draw();
         let mut event = self.pool_event(EventKind::NodeAdded, pool);
         event.node = Some(self.node_name(pool, upcoming.serial));
         event.reason = Some(reason.to_string());
@@ -113,9 +113,8 @@ impl Simulation<'_> {
         let mut event = self.pool_event(EventKind::NodeReady, pool);
         event.node = Some(name);
         self.log.push(event);
-        let state = &mut self.pools[pool];
-        if let Some(lifetime) = &state.preemption_lifetime {
-            let lifetime = lifetime.sample(&mut state.rng_preemption);
+        if let Some(preemption) = &mut self.pools[pool].preemption {
+            let lifetime = preemption.draw();
             self.clock
                 .schedule_in(lifetime, Event::NodePreempted { node: upcoming.id });
         }

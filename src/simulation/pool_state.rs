@@ -7,20 +7,38 @@
 
 use crate::cluster::pool::NodePool;
 use crate::engine::rng::{SimRng, stream};
-use crate::units::DurationDist;
+use crate::units::{DurationDist, SimDuration};
 use crate::workload::cost::ServiceTimeSampler;
+
+/// A delay drawn from its own random stream.
+#[derive(Debug)]
+pub(crate) struct Delay {
+    sampler: ServiceTimeSampler,
+    rng: SimRng,
+}
+
+impl Delay {
+    /// Delays distributed as `dist`, drawn from the stream named `stream_name` of `seed`.
+    pub(crate) fn new(dist: &DurationDist, seed: u64, stream_name: &str) -> Delay {
+        Delay {
+            sampler: ServiceTimeSampler::from_duration(dist),
+            rng: stream(seed, stream_name),
+        }
+    }
+
+    /// The next delay.
+    pub(crate) fn draw(&mut self) -> SimDuration {
+        self.sampler.sample(&mut self.rng)
+    }
+}
 
 /// One pool's runtime state.
 #[derive(Debug)]
 pub(crate) struct PoolState {
     /// Time from asking for a node to its registration.
-    pub(crate) provisioning_delay: ServiceTimeSampler,
-    /// Draws provisioning delays.
-    pub(crate) rng_provisioning: SimRng,
-    /// A spot node's time from registration to preemption, for pools that are preempted.
-    pub(crate) preemption_lifetime: Option<ServiceTimeSampler>,
-    /// Draws spot nodes' lifetimes.
-    pub(crate) rng_preemption: SimRng,
+    pub(crate) provisioning: Delay,
+    /// A Spot node's time from registration to preemption, for pools that are preempted.
+    pub(crate) preemption: Option<Delay>,
     /// Spot nodes preempted in the measured window.
     pub(crate) preempted: u64,
     /// Nodes asked for in the measured window (scale-ups and replacements of preempted ones).
@@ -33,13 +51,17 @@ impl PoolState {
     /// The state of `pool` at the start of a run seeded with `seed`; its streams are named after
     /// the pool.
     pub(crate) fn new(pool: &NodePool, seed: u64) -> PoolState {
+        let name = &pool.name;
         PoolState {
-            provisioning_delay: ServiceTimeSampler::from_duration(&pool.provisioning_delay),
-            rng_provisioning: stream(seed, &format!("provisioning/{}", pool.name)),
-            preemption_lifetime: pool
-                .preemption_mean_lifetime
-                .map(|mean| ServiceTimeSampler::from_duration(&DurationDist::Exponential { mean })),
-            rng_preemption: stream(seed, &format!("preemption/{}", pool.name)),
+            provisioning: Delay::new(
+                &pool.provisioning_delay,
+                seed,
+                &format!("provisioning/{name}"),
+            ),
+            preemption: pool.preemption_mean_lifetime.map(|mean| {
+                let lifetime = DurationDist::Exponential { mean };
+                Delay::new(&lifetime, seed, &format!("preemption/{name}"))
+            }),
             preempted: 0,
             nodes_added: 0,
             nodes_removed: 0,

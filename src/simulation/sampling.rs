@@ -24,12 +24,12 @@ impl Simulation<'_> {
         let pools = (0..self.pools.len())
             .map(|p| {
                 let pool = self.cluster.pool(p);
-                let allocatable = pool.cpu_allocatable.value();
+                let allocatable = pool.cpu.allocatable.value();
                 PoolInterval {
                     nodes: pool.billed_total.value() as u32,
                     nodes_ready: pool.ready.value() as u32,
                     cpu_requested_pct: if allocatable > 0 {
-                        pool.cpu_requested.value() as f64 * 100.0 / allocatable as f64
+                        pool.cpu.requested.value() as f64 * 100.0 / allocatable as f64
                     } else {
                         0.0
                     },
@@ -57,10 +57,11 @@ impl Simulation<'_> {
                 let pods = cluster.workload(s);
                 let interval = &mut svc.interval;
                 let row = ServiceInterval {
-                    arrivals_per_s: interval.arrivals as f64 / width_s,
+                    arrivals_per_s: interval.counts.arrived as f64 / width_s,
                     completed: interval.latency.count(),
-                    rejected: interval.rejected,
-                    timed_out: interval.timed_out,
+                    rejected: interval.counts.rejected_queue_full
+                        + interval.counts.rejected_no_ready_pod,
+                    timed_out: interval.counts.timed_out,
                     ready: pods.ready.len() as u32,
                     desired: svc.desired,
                     pending: pods.pending_gauge.value() as u32,
@@ -70,11 +71,7 @@ impl Simulation<'_> {
                     cpu_requested_cores: pods.cpu_requested_gauge.value() as f64 / 1_000.0,
                     hpa_metrics: svc.hpa_metrics.clone(),
                 };
-                interval.arrivals = 0;
-                interval.rejected = 0;
-                interval.timed_out = 0;
-                interval.cpu_area = 0;
-                interval.latency.clear();
+                interval.clear();
                 row
             })
             .collect()

@@ -14,7 +14,8 @@ use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::{PodServer, ServerLimits};
 
-/// Request counters of one service, over the measured window.
+/// Request counters of one service, over a window (the measured window, or one time-series
+/// interval).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Counts {
     pub(crate) arrived: u64,
@@ -39,9 +40,9 @@ pub(crate) struct ScalingStats {
 /// Figures of the current time-series interval.
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalStats {
-    pub(crate) arrivals: u64,
-    pub(crate) rejected: u64,
-    pub(crate) timed_out: u64,
+    /// Requests of every arrival time that arrived, were refused or timed out in the interval
+    /// (completions are `latency`'s count; `killed` is not counted per interval).
+    pub(crate) counts: Counts,
     /// Latency of requests completed in the interval; its count is the interval's completions.
     pub(crate) latency: Latency,
     /// CPU used by the service's pods since the last row, in millicore-microseconds.
@@ -51,12 +52,37 @@ pub(crate) struct IntervalStats {
 impl IntervalStats {
     fn new() -> IntervalStats {
         IntervalStats {
-            arrivals: 0,
-            rejected: 0,
-            timed_out: 0,
+            counts: Counts::default(),
             latency: Latency::new(),
             cpu_area: 0,
         }
+    }
+
+    /// Starts the next interval.
+    pub(crate) fn clear(&mut self) {
+        self.counts = Counts::default();
+        self.cpu_area = 0;
+        self.latency.clear();
+    }
+}
+
+/// A service's start-up delays, drawn from one stream in the order pods need them.
+#[derive(Debug)]
+pub(crate) struct StartupDelays {
+    image_pull: ServiceTimeSampler,
+    readiness: ServiceTimeSampler,
+    rng: SimRng,
+}
+
+impl StartupDelays {
+    /// The next image pull's duration.
+    pub(crate) fn image_pull(&mut self) -> SimDuration {
+        self.image_pull.sample(&mut self.rng)
+    }
+
+    /// The next time from container start to a passing readiness probe.
+    pub(crate) fn readiness(&mut self) -> SimDuration {
+        self.readiness.sample(&mut self.rng)
     }
 }
 
@@ -74,12 +100,11 @@ pub(crate) struct ServiceState {
     /// Arrivals and service times, for a service that receives load.
     pub(crate) load: Option<LoadState>,
     pub(crate) balancer: Balancer,
-    pub(crate) image_pull: ServiceTimeSampler,
-    pub(crate) readiness: ServiceTimeSampler,
+    /// How long a new pod takes to pull its image and pass its readiness probe.
+    pub(crate) startup: StartupDelays,
     pub(crate) rng_arrivals: SimRng,
     pub(crate) rng_service: SimRng,
     pub(crate) rng_balancer: SimRng,
-    pub(crate) rng_startup: SimRng,
     /// The Deployment's `spec.replicas`.
     pub(crate) desired: u32,
     /// Consecutive failed pod creations (for the ReplicaSet's retry backoff).
@@ -127,12 +152,14 @@ impl ServiceState {
                 service_time: ServiceTimeSampler::new(&load.cost, spec.server.cpu_per_worker),
             }),
             balancer: Balancer::new(spec.load_balancer),
-            image_pull: ServiceTimeSampler::from_duration(&spec.startup.image_pull),
-            readiness: ServiceTimeSampler::from_duration(&spec.startup.ready),
+            startup: StartupDelays {
+                image_pull: ServiceTimeSampler::from_duration(&spec.startup.image_pull),
+                readiness: ServiceTimeSampler::from_duration(&spec.startup.ready),
+                rng: stream(seed, &format!("startup/{name}")),
+            },
             rng_arrivals: stream(seed, &format!("arrivals/{name}")),
             rng_service: stream(seed, &format!("service-time/{name}")),
             rng_balancer: stream(seed, &format!("balancer/{name}")),
-            rng_startup: stream(seed, &format!("startup/{name}")),
             desired: spec.replicas,
             create_failures: 0,
             sync_scheduled: false,
@@ -163,7 +190,7 @@ impl ServiceState {
             &mut self.in_flight_measured,
         );
         server.expire(now, &self.limits, |arrived| {
-            interval.timed_out += 1;
+            interval.counts.timed_out += 1;
             if arrived >= warmup_end {
                 counts.timed_out += 1;
                 *in_flight -= 1;

@@ -26,7 +26,7 @@ impl Simulation<'_> {
             self.clock
                 .schedule_lane_at(s as u32, t, Event::Arrival { service: s as u16 });
         }
-        svc.interval.arrivals += 1;
+        svc.interval.counts.arrived += 1;
         if measured {
             svc.counts.arrived += 1;
         }
@@ -35,7 +35,7 @@ impl Simulation<'_> {
             pods.get(*r).map_or(u32::MAX, |p| p.server.in_flight())
         });
         let Some(i) = picked else {
-            svc.interval.rejected += 1;
+            svc.interval.counts.rejected_no_ready_pod += 1;
             if measured {
                 svc.counts.rejected_no_ready_pod += 1;
             }
@@ -69,7 +69,7 @@ impl Simulation<'_> {
                 }
             }
             Admission::Rejected => {
-                svc.interval.rejected += 1;
+                svc.interval.counts.rejected_queue_full += 1;
                 if measured {
                     svc.counts.rejected_queue_full += 1;
                 }

@@ -71,14 +71,6 @@ impl Simulation<'_> {
                 node_hours: round(node_hours, 4),
             };
             by_pool.insert(spec.name.clone(), cost);
-            let ratio = |used: &Gauge, total: &Gauge| {
-                let total = total.integral_secs(now);
-                if total > 0.0 {
-                    round(used.integral_secs(now) / total, 4)
-                } else {
-                    0.0
-                }
-            };
             let summary = PoolSummary {
                 machine_type: spec.machine.name.clone(),
                 price_usd_per_hour: spec.price_usd_per_hour,
@@ -88,8 +80,8 @@ impl Simulation<'_> {
                 nodes_removed: state.nodes_removed,
                 preempted: state.preempted,
                 allocation_efficiency: AllocationEfficiency {
-                    cpu: ratio(&nodes.cpu_requested, &nodes.cpu_allocatable),
-                    memory: ratio(&nodes.memory_requested, &nodes.memory_allocatable),
+                    cpu: round(nodes.cpu.efficiency(now), 4),
+                    memory: round(nodes.memory.efficiency(now), 4),
                 },
             };
             node_pools.insert(spec.name.clone(), summary);

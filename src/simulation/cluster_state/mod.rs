@@ -81,18 +81,44 @@ pub(crate) struct PoolNodes {
     pub(crate) billed_total: Gauge,
     /// Registered (Ready) nodes over the measured window.
     pub(crate) ready: Gauge,
-    /// CPU requested by pods on the pool's registered nodes, in millicores.
-    pub(crate) cpu_requested: Gauge,
-    /// CPU allocatable on the pool's registered nodes, in millicores.
-    pub(crate) cpu_allocatable: Gauge,
-    /// Memory requested by pods on the pool's registered nodes, in bytes.
-    pub(crate) memory_requested: Gauge,
-    /// Memory allocatable on the pool's registered nodes, in bytes.
-    pub(crate) memory_allocatable: Gauge,
+    /// CPU on the pool's registered nodes, in millicores.
+    pub(crate) cpu: Allocation,
+    /// Memory on the pool's registered nodes, in bytes.
+    pub(crate) memory: Allocation,
     /// Nodes asked for and not registered yet, oldest first.
     pub(crate) upcoming: Vec<Upcoming>,
     /// Serial of the pool's next node, for its name.
     next_serial: u32,
+}
+
+/// One resource of a pool's registered nodes: what pods request of it against what the nodes
+/// leave allocatable.
+#[derive(Debug)]
+pub(crate) struct Allocation {
+    /// Requested by the pods bound to the registered nodes.
+    pub(crate) requested: Gauge,
+    /// Allocatable on the registered nodes.
+    pub(crate) allocatable: Gauge,
+}
+
+impl Allocation {
+    fn new() -> Allocation {
+        Allocation {
+            requested: Gauge::new(SimTime::ZERO, 0),
+            allocatable: Gauge::new(SimTime::ZERO, 0),
+        }
+    }
+
+    /// Requested over allocatable, each integrated over the measured window up to `now` (the
+    /// share of what the nodes offered that pods reserved); 0 when nothing was allocatable.
+    pub(crate) fn efficiency(&self, now: SimTime) -> f64 {
+        let allocatable = self.allocatable.integral_secs(now);
+        if allocatable > 0.0 {
+            self.requested.integral_secs(now) / allocatable
+        } else {
+            0.0
+        }
+    }
 }
 
 impl PoolNodes {
@@ -102,10 +128,8 @@ impl PoolNodes {
             billed_measured: zero(),
             billed_total: zero(),
             ready: zero(),
-            cpu_requested: zero(),
-            cpu_allocatable: zero(),
-            memory_requested: zero(),
-            memory_allocatable: zero(),
+            cpu: Allocation::new(),
+            memory: Allocation::new(),
             upcoming: Vec::new(),
             next_serial: 0,
         }
@@ -113,8 +137,9 @@ impl PoolNodes {
 
     /// Adds (`sign` 1) or removes (-1) pod requests on the pool's registered nodes.
     fn account_requests(&mut self, now: SimTime, requests: Resources, sign: i64) {
-        self.cpu_requested.add(now, sign * requests.cpu.0 as i64);
-        self.memory_requested
+        self.cpu.requested.add(now, sign * requests.cpu.0 as i64);
+        self.memory
+            .requested
             .add(now, sign * requests.memory.0 as i64);
     }
 
@@ -122,10 +147,10 @@ impl PoolNodes {
         [
             &mut self.billed_measured,
             &mut self.ready,
-            &mut self.cpu_requested,
-            &mut self.cpu_allocatable,
-            &mut self.memory_requested,
-            &mut self.memory_allocatable,
+            &mut self.cpu.requested,
+            &mut self.cpu.allocatable,
+            &mut self.memory.requested,
+            &mut self.memory.allocatable,
         ]
     }
 }

@@ -204,9 +204,11 @@ impl ClusterState {
     fn account_registered(&mut self, p: usize, node: &Node, now: SimTime, sign: i64) {
         let pool = &mut self.pools[p];
         pool.ready.add(now, sign);
-        pool.cpu_allocatable
+        pool.cpu
+            .allocatable
             .add(now, sign * node.allocatable.cpu.0 as i64);
-        pool.memory_allocatable
+        pool.memory
+            .allocatable
             .add(now, sign * node.allocatable.memory.0 as i64);
         pool.account_requests(now, node.requested, sign);
     }

@@ -8,7 +8,8 @@
 //! start-up times) belongs to whoever drives it.
 
 use crate::cluster::node::NodeId;
-use crate::units::{Bytes, Millicores, SimDuration, SimTime};
+use crate::controllers::hpa::ResourceSample;
+use crate::units::SimTime;
 use crate::workload::server::PodServer;
 
 /// A pod named by slot and generation.
@@ -120,14 +121,8 @@ impl Pod {
 /// One metrics-server sample of a pod, plus the per-pod load metrics capsim derives alongside.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PodSample {
-    /// When the sample was taken (its window ends here).
-    pub(crate) timestamp: SimTime,
-    /// The window the CPU figure averages over.
-    pub(crate) window: SimDuration,
-    /// Average CPU over the window.
-    pub(crate) cpu: Millicores,
-    /// Memory in use at the sample.
-    pub(crate) memory: Bytes,
+    /// What metrics-server reports: average CPU over the window, memory at its end.
+    pub(crate) usage: ResourceSample,
     /// Requests routed to the pod per second over the window.
     pub(crate) requests_per_second: f64,
     /// Requests queued or in service at the sample.

@@ -114,22 +114,22 @@ impl ClusterState {
             };
             assert_eq!(pool.ready.value(), nodes.len() as u64, "pool {p}: ready");
             assert_eq!(
-                pool.cpu_allocatable.value(),
+                pool.cpu.allocatable.value(),
                 sum(&|n| n.allocatable.cpu.0),
                 "pool {p}"
             );
             assert_eq!(
-                pool.cpu_requested.value(),
+                pool.cpu.requested.value(),
                 sum(&|n| n.requested.cpu.0),
                 "pool {p}"
             );
             assert_eq!(
-                pool.memory_allocatable.value(),
+                pool.memory.allocatable.value(),
                 sum(&|n| n.allocatable.memory.0),
                 "pool {p}"
             );
             assert_eq!(
-                pool.memory_requested.value(),
+                pool.memory.requested.value(),
                 sum(&|n| n.requested.memory.0),
                 "pool {p}"
             );
@@ -186,7 +186,7 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
     c.check_invariants();
     assert_eq!(c.bind(pod, 0, at(2)), (0, 0));
     assert_eq!(c.nodes()[0].requested.cpu, Millicores(1000));
-    assert_eq!(c.pool(0).cpu_requested.value(), 1000);
+    assert_eq!(c.pool(0).cpu.requested.value(), 1000);
     c.check_invariants();
     assert!(c.make_ready(pod, at(3)));
     assert!(
