@@ -6,12 +6,11 @@
 //! more than two decades; a latency cell above its SLO is outlined. A pair the sweep has no
 //! value for is grey. This file draws; the data come from `sweep_data`.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
-use crate::plot::canvas::{self, DrawError, Figure, Frame, Target, frame};
+use crate::plot::canvas::{self, Area, DrawError, Figure, Frame, Target, frame};
 use crate::plot::style::{
     self, GRID, INK, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, color, font, text_on, viridis,
 };
@@ -46,11 +45,7 @@ impl HeatmapFigure<'_> {
 }
 
 impl Figure for HeatmapFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        _target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _target: Target) -> Result<(), DrawError> {
         let (data, key, metric) = (self.data, self.key, self.key.metric);
         let (a, b) = (&data.params[0], &data.params[1]);
         let body = titled(
@@ -151,7 +146,7 @@ impl HeatmapFigure<'_> {
     /// outline means.
     fn draw_bar<DB: DrawingBackend>(
         &self,
-        area: &DrawingArea<DB, Shift>,
+        area: &Area<DB>,
         scale: &Axis,
         (min, max): (f64, f64),
         shade_of: &dyn Fn(f64) -> RGBColor,

@@ -7,14 +7,13 @@
 //! function); with more than `MAX_LABELLED` points only the frontier is labelled. The frontier
 //! itself is `pareto`'s.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line,
-    frame,
+    self, Area, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend,
+    draw_line, frame,
 };
 use crate::plot::pareto::{frontier_steps, pareto_frontier};
 use crate::plot::style::{self, INK, TICK_SIZE, color, darker, font};
@@ -60,11 +59,7 @@ impl<'d> ParetoFigure<'d> {
 }
 
 impl Figure for ParetoFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
         let (lat, cost) = (self.latency.metric, self.cost.metric);
         let body = titled(
             root,
@@ -203,7 +198,7 @@ impl ParetoFigure<'_> {
     /// placed in backend pixels.
     fn draw_labels<DB: DrawingBackend>(
         &self,
-        root: &DrawingArea<DB, Shift>,
+        root: &Area<DB>,
         chart: &Chart<'_, DB>,
         x: &Axis,
         y: &Axis,

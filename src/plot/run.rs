@@ -6,14 +6,13 @@
 //! pools take the colors after the services'. The warm-up, excluded from `summary.json`, is
 //! shaded. This file lays out and draws; reading the files is `run_data`'s business.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line, frame,
-    segments,
+    self, Area, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line,
+    frame, segments,
 };
 use crate::plot::run_data::RunData;
 use crate::plot::style::{self, INK, SHADE, TITLE_SIZE, color, darker, font};
@@ -202,11 +201,7 @@ impl Panel {
 }
 
 impl Figure for RunFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
         let data = self.data;
         let (title_area, body) = root.split_vertically(TITLE_H);
         let title = if data.scenario.is_empty() {

@@ -6,11 +6,10 @@
 //! `vs_param`'s, `pareto_chart`'s and `heatmap`'s. This file imports no chart, so every chart can
 //! import it.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::plot::canvas::DrawError;
+use crate::plot::canvas::{Area, DrawError};
 use crate::plot::style::{INK, LABEL_SIZE, TITLE_SIZE, font};
 use crate::plot::sweep_data::{Metric, SweepData};
 use crate::report::metrics::{COST_TOTAL_USD, service_latency_p99_ms};
@@ -85,10 +84,10 @@ pub(crate) fn sweep_subtitle(data: &SweepData) -> String {
 
 /// Draws the figure title in the top strip of `root` and returns the rest.
 pub(crate) fn titled<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    root: &Area<DB>,
     title: &str,
     subtitle: &str,
-) -> Result<DrawingArea<DB, Shift>, DrawError> {
+) -> Result<Area<DB>, DrawError> {
     let (top, body) = root.split_vertically(84);
     let left = Pos::new(HPos::Left, VPos::Center);
     top.draw(&Text::new(

@@ -5,12 +5,11 @@
 //! numeric parameters sit on a numeric axis, others as categories in first-appearance order.
 //! This file draws; the data come from `sweep_data`.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_band, draw_legend,
+    self, Area, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_band, draw_legend,
     draw_line, frame, split_finite,
 };
 use crate::plot::style::{INK, color};
@@ -76,11 +75,7 @@ impl VsParamFigure<'_> {
 }
 
 impl Figure for VsParamFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
         let (data, key, metric) = (self.data, self.key, self.key.metric);
         let param = &data.params[self.param];
         let body = titled(
