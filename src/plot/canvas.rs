@@ -145,6 +145,21 @@ pub(crate) struct Frame<'t> {
     pub(crate) y_area: u32,
 }
 
+impl<'t> Frame<'t> {
+    /// The frame of a chart alone in its area: no caption, and as wide on the left as its own
+    /// tick labels need.
+    pub(crate) fn new(x: &'t Axis, x_desc: &'t str, y: &'t Axis, y_desc: &'t str) -> Frame<'t> {
+        Frame {
+            caption: "",
+            x,
+            y,
+            x_desc,
+            y_desc,
+            y_area: 0,
+        }
+    }
+}
+
 /// Width of the area left of a chart that the tick labels of `y` and a description need.
 pub(crate) fn y_area_width<DB: DrawingBackend>(area: &Area<DB>, y: &Axis) -> u32 {
     let tick_font = font(TICK_SIZE, &INK);
