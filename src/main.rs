@@ -189,15 +189,7 @@ fn main() -> ExitCode {
             !no_plots,
         ),
         Command::Merge { dirs, out } => merge(&dirs, &out),
-        Command::Plot { dir } => plot::plot_dir(&dir)
-            .map(|files| {
-                eprintln!(
-                    "drew {} files in {}",
-                    files.len(),
-                    dir.join("plots").display()
-                );
-            })
-            .map_err(|e| e.to_string()),
+        Command::Plot { dir } => redraw(&dir),
         Command::Check {
             scenario,
             edits,
@@ -377,6 +369,17 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
             &missing[..missing.len().min(5)]
         );
     }
+    Ok(())
+}
+
+/// `capsim plot`: redraws the charts of a run or sweep folder and says how many files it drew.
+fn redraw(dir: &Path) -> Result<(), String> {
+    let files = plot::plot_dir(dir).map_err(|e| e.to_string())?;
+    eprintln!(
+        "drew {} files in {}",
+        files.len(),
+        dir.join("plots").display()
+    );
     Ok(())
 }
 

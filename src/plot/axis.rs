@@ -181,6 +181,16 @@ impl Axis {
         self.log
     }
 
+    /// `desc`, a description of what the axis measures, saying so when the scale is
+    /// logarithmic, so that no chart labels a log axis as a linear one.
+    pub(crate) fn describe(&self, desc: &str) -> String {
+        if self.log {
+            format!("{desc}, log scale")
+        } else {
+            desc.to_string()
+        }
+    }
+
     /// Where value `v` goes in chart coordinates (NaN for a value a log axis cannot show).
     pub(crate) fn pos(&self, v: f64) -> f64 {
         if self.log {

@@ -23,6 +23,10 @@ pub(crate) type Coord = Cartesian2d<Axis, Axis>;
 /// A chart of either backend.
 pub(crate) type Chart<'a, DB> = ChartContext<'a, DB, Coord>;
 
+/// A region of a figure in backend pixels, of either backend: the whole figure, a strip of it,
+/// or the space a chart is built on.
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
+
 /// Why drawing failed, in the drawing library's words.
 #[derive(Debug)]
 pub(crate) struct DrawError(pub(crate) String);
@@ -45,11 +49,7 @@ pub(crate) enum Target {
 /// Something drawn the same way on any backend.
 pub(crate) trait Figure {
     /// Draws the whole figure on `root`, for `target`.
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError>;
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError>;
 }
 
 /// Draws `figure` into `dir/<stem>.png` and `dir/<stem>.svg` (the stem made filesystem-safe)
@@ -92,7 +92,7 @@ pub(crate) fn save(
 }
 
 fn draw_on<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    root: &Area<DB>,
     figure: &impl Figure,
     target: Target,
 ) -> Result<(), DrawError> {
@@ -145,8 +145,23 @@ pub(crate) struct Frame<'t> {
     pub(crate) y_area: u32,
 }
 
+impl<'t> Frame<'t> {
+    /// The frame of a chart alone in its area: no caption, and as wide on the left as its own
+    /// tick labels need.
+    pub(crate) fn new(x: &'t Axis, x_desc: &'t str, y: &'t Axis, y_desc: &'t str) -> Frame<'t> {
+        Frame {
+            caption: "",
+            x,
+            y,
+            x_desc,
+            y_desc,
+            y_area: 0,
+        }
+    }
+}
+
 /// Width of the area left of a chart that the tick labels of `y` and a description need.
-pub(crate) fn y_area_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y: &Axis) -> u32 {
+pub(crate) fn y_area_width<DB: DrawingBackend>(area: &Area<DB>, y: &Axis) -> u32 {
     let tick_font = font(TICK_SIZE, &INK);
     let widest = y
         .ticks()
@@ -162,7 +177,7 @@ pub(crate) fn y_area_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y:
 /// # Errors
 /// The backend fails.
 pub(crate) fn frame<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
+    area: &'a Area<DB>,
     f: Frame<'_>,
 ) -> Result<Chart<'a, DB>, DrawError> {
     let tick_font = font(TICK_SIZE, &INK);
@@ -195,7 +210,7 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
 
 /// Width in pixels of `text` in `style`, as the font lays it out.
 pub(crate) fn text_width<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    area: &Area<DB>,
     text: &str,
     style: &TextStyle<'_>,
 ) -> u32 {
@@ -393,10 +408,7 @@ const SWATCH_W: i32 = 44;
 const ENTRY_H: i32 = 30;
 
 /// Width a legend of `entries` needs, in pixels.
-pub(crate) fn legend_width<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[Entry],
-) -> u32 {
+pub(crate) fn legend_width<DB: DrawingBackend>(area: &Area<DB>, entries: &[Entry]) -> u32 {
     let label_font = font(LABEL_SIZE, &INK);
     let widest = entries
         .iter()
@@ -409,7 +421,7 @@ pub(crate) fn legend_width<DB: DrawingBackend>(
 /// Draws `entries` top-down in `area` (a strip beside a chart), starting `top` pixels down;
 /// entries that do not fit are summarized as "… and N more".
 pub(crate) fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    area: &Area<DB>,
     top: i32,
     entries: &[Entry],
 ) -> Result<(), DrawError> {

@@ -6,16 +6,15 @@
 //! more than two decades; a latency cell above its SLO is outlined. A pair the sweep has no
 //! value for is grey. This file draws; the data come from `sweep_data`.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
-use crate::plot::canvas::{self, DrawError, Figure, Frame, Target, frame};
+use crate::plot::canvas::{self, Area, Chart, DrawError, Figure, Frame, Target};
 use crate::plot::style::{
     self, GRID, INK, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, color, font, text_on, viridis,
 };
-use crate::plot::sweep_chart::{KeyMetric, sweep_subtitle, titled};
+use crate::plot::sweep_chart::{KeyMetric, Layout, Side};
 use crate::plot::sweep_data::SweepData;
 
 /// Width of the color bar strip, in pixels.
@@ -46,19 +45,42 @@ impl HeatmapFigure<'_> {
 }
 
 impl Figure for HeatmapFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        _target: Target,
-    ) -> Result<(), DrawError> {
-        let (data, key, metric) = (self.data, self.key, self.key.metric);
-        let (a, b) = (&data.params[0], &data.params[1]);
-        let body = titled(
-            root,
-            &format!("{} by {} and {}", key.title, a.short, b.short),
-            &sweep_subtitle(data),
-        )?;
-        let finite: Vec<f64> = metric
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, _target: Target) -> Result<(), DrawError> {
+        let (a, b) = (&self.data.params[0], &self.data.params[1]);
+        let shades = Shades::new(self.key);
+        let x = Axis::categories(a.levels.clone());
+        let y = Axis::categories(b.levels.clone());
+        let layout = Layout {
+            data: self.data,
+            title: &format!("{} by {} and {}", self.key.title, a.short, b.short),
+            frame: Frame::new(&x, &a.path, &y, &b.path),
+            side: Side::Strip(BAR_STRIP),
+        };
+        layout.draw(root, |chart, bar_area| {
+            self.draw_cells(chart, &shades)?;
+            self.draw_bar(bar_area, &shades)
+        })
+    }
+}
+
+/// How the heat map colors values: viridis over the range of the metric's finite means, on the
+/// metric's own scale (logarithmic when a latency spans decades), so that the cells and the
+/// color bar agree.
+#[derive(Debug)]
+struct Shades {
+    /// The scale values are placed on; the color bar's axis.
+    scale: Axis,
+    /// The smallest finite mean (infinite when there is none).
+    min: f64,
+    /// The largest finite mean (minus infinity when there is none).
+    max: f64,
+}
+
+impl Shades {
+    /// The shades of `key`'s means.
+    fn new(key: &KeyMetric<'_>) -> Shades {
+        let finite: Vec<f64> = key
+            .metric
             .mean
             .iter()
             .copied()
@@ -67,67 +89,54 @@ impl Figure for HeatmapFigure<'_> {
         let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let scale = Axis::fit(
-            finite.clone(),
+            finite,
             Fit {
                 allow_log: key.allow_log,
                 tight: true,
                 ..Fit::default()
             },
         );
-        let shade_of = |v: f64| -> RGBColor {
-            let (lo, hi) = (scale.pos(min), scale.pos(max));
-            let t = if hi > lo {
-                (scale.pos(v) - lo) / (hi - lo)
-            } else {
-                0.5
-            };
-            viridis(t)
-        };
+        Shades { scale, min, max }
+    }
 
-        let (chart_area, bar_area) =
-            body.split_horizontally(body.dim_in_pixel().0.saturating_sub(BAR_STRIP));
-        let x = Axis::categories(a.levels.clone());
-        let y = Axis::categories(b.levels.clone());
-        let mut chart = frame(
-            &chart_area,
-            Frame {
-                caption: "",
-                x: &x,
-                y: &y,
-                x_desc: &a.path,
-                y_desc: &b.path,
-                y_area: 0,
-            },
-        )?;
+    /// The color of `v`: its place between the smallest and the largest mean on the scale (the
+    /// middle of the palette when they are equal).
+    fn of(&self, v: f64) -> RGBColor {
+        let (lo, hi) = (self.scale.pos(self.min), self.scale.pos(self.max));
+        let t = if hi > lo {
+            (self.scale.pos(v) - lo) / (hi - lo)
+        } else {
+            0.5
+        };
+        viridis(t)
+    }
+}
+
+impl HeatmapFigure<'_> {
+    /// Every cell of the grid: filled with its mean's shade (grey without one), outlined in
+    /// white, its figures written in it, and outlined in the SLO's color when a latency is above
+    /// its objective.
+    fn draw_cells<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        shades: &Shades,
+    ) -> Result<(), DrawError> {
         let centered = Pos::new(HPos::Center, VPos::Center);
         let slo_color = color(2);
-        let two_lines = data.replications > 1;
         for (i, column) in self.grid().iter().enumerate() {
-            for (j, cell) in column.iter().enumerate() {
+            for (j, &cell) in column.iter().enumerate() {
                 let (cx, cy) = (i as f64, j as f64);
                 let corners = [(cx - 0.5, cy - 0.5), (cx + 0.5, cy + 0.5)];
-                let value = cell.map_or(f64::NAN, |p| metric.mean[p]);
+                let value = cell.map_or(f64::NAN, |p| self.key.metric.mean[p]);
                 let fill = if value.is_finite() {
-                    shade_of(value)
+                    shades.of(value)
                 } else {
                     SHADE
                 };
                 chart.draw_series([Rectangle::new(corners, fill.filled())])?;
                 chart.draw_series([Rectangle::new(corners, WHITE.stroke_width(3))])?;
                 let ink = text_on(fill);
-                let (text, detail) = match cell {
-                    Some(p) if value.is_finite() => (
-                        style::number(value),
-                        two_lines.then(|| {
-                            format!(
-                                "{} – {}",
-                                style::number(metric.ci_low[*p]),
-                                style::number(metric.ci_high[*p])
-                            )
-                        }),
-                    ),
-                    _ => ("no data".to_string(), None),
-                };
+                let (text, detail) = self.cell_text(cell, value);
                 let dy = if detail.is_some() { -11 } else { 0 };
                 chart.draw_series([EmptyElement::at((cx, cy))
                     + Text::new(text, (0, dy), font(LABEL_SIZE + 2.0, &ink).pos(centered))])?;
@@ -135,27 +144,42 @@ impl Figure for HeatmapFigure<'_> {
                     chart.draw_series([EmptyElement::at((cx, cy))
                         + Text::new(detail, (0, 14), font(SMALL_SIZE, &ink).pos(centered))])?;
                 }
-                if key.slo.is_some_and(|slo| value > slo) {
+                if self.key.slo.is_some_and(|slo| value > slo) {
                     let inset = [(cx - 0.46, cy - 0.46), (cx + 0.46, cy + 0.46)];
                     chart.draw_series([Rectangle::new(inset, slo_color.stroke_width(5))])?;
                 }
             }
         }
-        self.draw_bar(&bar_area, &scale, (min, max), &shade_of)?;
         Ok(())
     }
-}
 
-impl HeatmapFigure<'_> {
+    /// What the cell of `point` with mean `value` says: the mean, and under it the 95%
+    /// interval when each point had several runs; "no data" without a value.
+    fn cell_text(&self, point: Option<usize>, value: f64) -> (String, Option<String>) {
+        let metric = self.key.metric;
+        match point {
+            Some(p) if value.is_finite() => (
+                style::number(value),
+                (self.data.replications > 1).then(|| {
+                    format!(
+                        "{} – {}",
+                        style::number(metric.ci_low[p]),
+                        style::number(metric.ci_high[p])
+                    )
+                }),
+            ),
+            _ => ("no data".to_string(), None),
+        }
+    }
+
     /// The color bar: the value range as a gradient with ticks, the metric's name, and what an
     /// outline means.
     fn draw_bar<DB: DrawingBackend>(
         &self,
-        area: &DrawingArea<DB, Shift>,
-        scale: &Axis,
-        (min, max): (f64, f64),
-        shade_of: &dyn Fn(f64) -> RGBColor,
+        area: &Area<DB>,
+        shades: &Shades,
     ) -> Result<(), DrawError> {
+        let (scale, min, max) = (&shades.scale, shades.min, shades.max);
         let (bar, note) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(90));
         let stripe = Axis::categories(vec![String::new()]);
         let mut chart = ChartBuilder::on(&bar)
@@ -188,7 +212,7 @@ impl HeatmapFigure<'_> {
                 };
                 chart.draw_series([Rectangle::new(
                     [(-0.5, p0), (0.5, p1)],
-                    shade_of(v).filled(),
+                    shades.of(v).filled(),
                 )])?;
             }
             chart.draw_series([Rectangle::new(

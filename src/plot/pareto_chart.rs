@@ -7,18 +7,16 @@
 //! function); with more than `MAX_LABELLED` points only the frontier is labelled. The frontier
 //! itself is `pareto`'s.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line,
-    frame,
+    Area, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_line,
 };
 use crate::plot::pareto::{frontier_steps, pareto_frontier};
 use crate::plot::style::{self, INK, TICK_SIZE, color, darker, font};
-use crate::plot::sweep_chart::{KeyMetric, SIZE, sweep_subtitle, titled};
+use crate::plot::sweep_chart::{KeyMetric, Layout, Side};
 use crate::plot::sweep_data::SweepData;
 
 /// Above this many points, only the frontier's points are labelled.
@@ -60,17 +58,48 @@ impl<'d> ParetoFigure<'d> {
 }
 
 impl Figure for ParetoFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
+        let (x, y) = self.axes();
+        let x_desc = x.describe(&format!("{} p99 latency (ms)", self.service));
+        let legend = self.legend();
+        let layout = Layout {
+            data: self.data,
+            title: &format!("Cost against p99 latency of {}", self.service),
+            frame: Frame::new(&x, &x_desc, &y, "cost (USD)"),
+            side: Side::Legend(&legend),
+        };
+        layout.draw(root, |chart, _| {
+            if let Some(slo) = self.latency.slo {
+                let at = x.pos(slo);
+                let (lo, hi) = (y.span().start, y.span().end);
+                draw_line(
+                    chart,
+                    target,
+                    &[vec![(at, lo), (at, hi)]],
+                    SLO_COLOR,
+                    Stroke::Dashed,
+                )?;
+            }
+            self.draw_intervals(chart, &x, &y)?;
+            // Labels under the frontier and markers, so that data stay on top.
+            self.draw_labels(root, chart, &x, &y)?;
+            self.draw_points(chart, target, &x, &y)
+        })
+    }
+}
+
+/// The color of the points and of their intervals.
+const PLAIN: RGBColor = color(0);
+/// The color of the frontier: its staircase and its points.
+const FRONT: RGBColor = color(1);
+/// The color of the SLO's line.
+const SLO_COLOR: RGBColor = INK;
+
+impl ParetoFigure<'_> {
+    /// The axes: p99 latency across (logarithmic when it spans decades) and cost up, each over
+    /// the means and the intervals' ends, and across over the SLO too.
+    fn axes(&self) -> (Axis, Axis) {
         let (lat, cost) = (self.latency.metric, self.cost.metric);
-        let body = titled(
-            root,
-            &format!("Cost against p99 latency of {}", self.service),
-            &sweep_subtitle(self.data),
-        )?;
         let x_values = lat.mean.iter().chain(&lat.ci_low).chain(&lat.ci_high);
         let x = Axis::fit(
             x_values
@@ -84,117 +113,78 @@ impl Figure for ParetoFigure<'_> {
         );
         let y_values = cost.mean.iter().chain(&cost.ci_low).chain(&cost.ci_high);
         let y = Axis::fit(y_values.copied().collect::<Vec<_>>(), Fit::default());
+        (x, y)
+    }
 
-        let (plain, front, slo_color) = (color(0), color(1), INK);
+    /// The legend: the points, their intervals when there are replications, the frontier and
+    /// the SLO.
+    fn legend(&self) -> Vec<Entry> {
         let mut legend = vec![
-            Entry::new("sweep point (mean)", Swatch::Marker(plain)),
-            Entry::new("Pareto frontier", Swatch::Line(front, Stroke::Solid)),
+            Entry::new("sweep point (mean)", Swatch::Marker(PLAIN)),
+            Entry::new("Pareto frontier", Swatch::Line(FRONT, Stroke::Solid)),
         ];
         if self.data.replications > 1 {
             legend.insert(
                 1,
                 Entry::new(
                     "95% confidence interval",
-                    Swatch::Line(plain, Stroke::Solid),
+                    Swatch::Line(PLAIN, Stroke::Solid),
                 ),
             );
         }
         if let Some(slo) = self.latency.slo {
             legend.push(Entry::new(
                 format!("SLO p99 {} ms", style::number(slo)),
-                Swatch::Line(slo_color, Stroke::Dashed),
+                Swatch::Line(SLO_COLOR, Stroke::Dashed),
             ));
         }
-        let legend_w = canvas::legend_width(root, &legend).min(SIZE.0 / 3);
-        let (chart_area, legend_area) =
-            body.split_horizontally(body.dim_in_pixel().0.saturating_sub(legend_w));
-        let x_desc = format!(
-            "{} p99 latency (ms){}",
-            self.service,
-            if x.is_log() { ", log scale" } else { "" }
-        );
-        let mut chart = frame(
-            &chart_area,
-            Frame {
-                caption: "",
-                x: &x,
-                y: &y,
-                x_desc: &x_desc,
-                y_desc: "cost (USD)",
-                y_area: 0,
-            },
-        )?;
-
-        if let Some(slo) = self.latency.slo {
-            let at = x.pos(slo);
-            let (lo, hi) = (y.span().start, y.span().end);
-            draw_line(
-                &chart,
-                target,
-                &[vec![(at, lo), (at, hi)]],
-                slo_color,
-                Stroke::Dashed,
-            )?;
-        }
-        self.draw_intervals(&mut chart, &x, &y, plain)?;
-        // Labels under the frontier and markers, so that data stay on top.
-        self.draw_labels(root, &chart, &x, &y)?;
-        let frontier: Vec<(f64, f64)> = self
-            .frontier
-            .iter()
-            .map(|&i| (x.pos(lat.mean[i]), y.pos(cost.mean[i])))
-            .collect();
-        let steps = frontier_steps(&frontier);
-        draw_line(&chart, target, &[steps], front, Stroke::Solid)?;
-        let markers = (0..self.data.points)
-            .filter(|i| !self.frontier.contains(i))
-            .map(|i| (x.pos(lat.mean[i]), y.pos(cost.mean[i])))
-            .filter(|p| p.0.is_finite() && p.1.is_finite());
-        chart.draw_series(markers.map(|p| Circle::new(p, 6, plain.filled())))?;
-        for &p in &frontier {
-            chart.draw_series([Circle::new(p, 9, front.filled())])?;
-            chart.draw_series([Circle::new(p, 9, darker(front, 0.4).stroke_width(2))])?;
-        }
-
-        draw_legend(&legend_area, 8, &legend)?;
-        Ok(())
+        legend
     }
-}
 
-impl ParetoFigure<'_> {
     /// Each point's confidence intervals on both axes, with caps.
     fn draw_intervals<DB: DrawingBackend>(
         &self,
         chart: &mut Chart<'_, DB>,
         x: &Axis,
         y: &Axis,
-        plain: RGBColor,
     ) -> Result<(), DrawError> {
         let (lat, cost) = (self.latency.metric, self.cost.metric);
-        let bar = plain.mix(0.7).stroke_width(2);
+        let bar = PLAIN.mix(0.7).stroke_width(2);
         for i in 0..self.data.points {
             let (px, py) = (x.pos(lat.mean[i]), y.pos(cost.mean[i]));
             if !(px.is_finite() && py.is_finite()) {
                 continue;
             }
-            let (x0, x1) = (x.pos(lat.ci_low[i]), x.pos(lat.ci_high[i]));
-            if x0.is_finite() && x1.is_finite() && x1 > x0 {
-                chart.draw_series([PathElement::new(vec![(x0, py), (x1, py)], bar)])?;
-                for end in [x0, x1] {
-                    chart
-                        .draw_series([EmptyElement::at((end, py))
-                            + PathElement::new(vec![(0, -5), (0, 5)], bar)])?;
-                }
-            }
-            let (y0, y1) = (y.pos(cost.ci_low[i]), y.pos(cost.ci_high[i]));
-            if y0.is_finite() && y1.is_finite() && y1 > y0 {
-                chart.draw_series([PathElement::new(vec![(px, y0), (px, y1)], bar)])?;
-                for end in [y0, y1] {
-                    chart
-                        .draw_series([EmptyElement::at((px, end))
-                            + PathElement::new(vec![(-5, 0), (5, 0)], bar)])?;
-                }
-            }
+            let across = (x.pos(lat.ci_low[i]), x.pos(lat.ci_high[i]));
+            draw_interval(chart, across, |end| (end, py), (0, 5), bar)?;
+            let up = (y.pos(cost.ci_low[i]), y.pos(cost.ci_high[i]));
+            draw_interval(chart, up, |end| (px, end), (5, 0), bar)?;
+        }
+        Ok(())
+    }
+
+    /// The frontier's staircase, the points off the frontier as plain markers, then the
+    /// frontier's points on top, larger and outlined.
+    fn draw_points<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        target: Target,
+        x: &Axis,
+        y: &Axis,
+    ) -> Result<(), DrawError> {
+        let (lat, cost) = (self.latency.metric, self.cost.metric);
+        let at = |i: usize| (x.pos(lat.mean[i]), y.pos(cost.mean[i]));
+        let frontier: Vec<(f64, f64)> = self.frontier.iter().map(|&i| at(i)).collect();
+        let steps = frontier_steps(&frontier);
+        draw_line(chart, target, &[steps], FRONT, Stroke::Solid)?;
+        let markers = (0..self.data.points)
+            .filter(|i| !self.frontier.contains(i))
+            .map(at)
+            .filter(|p| p.0.is_finite() && p.1.is_finite());
+        chart.draw_series(markers.map(|p| Circle::new(p, 6, PLAIN.filled())))?;
+        for &p in &frontier {
+            chart.draw_series([Circle::new(p, 9, FRONT.filled())])?;
+            chart.draw_series([Circle::new(p, 9, darker(FRONT, 0.4).stroke_width(2))])?;
         }
         Ok(())
     }
@@ -203,7 +193,7 @@ impl ParetoFigure<'_> {
     /// placed in backend pixels.
     fn draw_labels<DB: DrawingBackend>(
         &self,
-        root: &DrawingArea<DB, Shift>,
+        root: &Area<DB>,
         chart: &Chart<'_, DB>,
         x: &Axis,
         y: &Axis,
@@ -244,6 +234,29 @@ impl ParetoFigure<'_> {
         }
         Ok(())
     }
+}
+
+/// Draws an interval of one point along one axis, with a cap across each end reaching `cap`
+/// pixels either side, when both ends are finite and apart: `ends` are the ends' positions
+/// along the axis and `at` places a position in the chart.
+fn draw_interval<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    ends: (f64, f64),
+    at: impl Fn(f64) -> (f64, f64),
+    cap: (i32, i32),
+    style: ShapeStyle,
+) -> Result<(), DrawError> {
+    let (lo, hi) = ends;
+    if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+        return Ok(());
+    }
+    chart.draw_series([PathElement::new(vec![at(lo), at(hi)], style)])?;
+    for end in [lo, hi] {
+        chart.draw_series([
+            EmptyElement::at(at(end)) + PathElement::new(vec![(-cap.0, -cap.1), cap], style)
+        ])?;
+    }
+    Ok(())
 }
 
 /// A box: left, top, right, bottom, in pixels.

@@ -6,14 +6,13 @@
 //! pools take the colors after the services'. The warm-up, excluded from `summary.json`, is
 //! shaded. This file lays out and draws; reading the files is `run_data`'s business.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line, frame,
-    segments,
+    self, Area, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_legend, draw_line,
+    frame, segments,
 };
 use crate::plot::run_data::RunData;
 use crate::plot::style::{self, INK, SHADE, TITLE_SIZE, color, darker, font};
@@ -54,100 +53,14 @@ struct Line {
 impl<'d> RunFigure<'d> {
     /// Lays out the panels of `data`.
     pub(crate) fn new(data: &'d RunData) -> RunFigure<'d> {
-        let n = data.services.len();
-        let service_color = |i: usize| color(i);
-        let pool_color = |i: usize| color(n + i);
-        let counts = Fit {
-            from_zero: true,
-            integer: true,
-            ..Fit::default()
-        };
-        let rates = Fit {
-            from_zero: true,
-            ..Fit::default()
-        };
-        let mut panels = Vec::new();
-
-        let mut arrivals = Panel::new("Arrivals per second", "arrivals (requests/s)");
-        for (i, s) in data.services.iter().enumerate() {
-            arrivals.series(&s.arrivals_per_s, service_color(i), Stroke::Solid, &s.name);
-        }
-        // Services a thousand times apart in traffic share the panel: a log scale when they
-        // span more than two decades (an interval without arrivals is then a gap).
-        let mut arrivals = arrivals.fit(Fit {
-            allow_log: true,
-            ..rates
-        });
-        if arrivals.y.is_log() {
-            arrivals.y_desc.push_str(", log scale");
-        }
-        panels.push(arrivals);
-
-        let mut replicas = Panel::new(
-            "Replicas: Ready (solid) and desired (dashed)",
-            "replicas (pods)",
-        );
-        for (i, s) in data.services.iter().enumerate() {
-            replicas.solid_and_dashed(
-                service_color(i),
-                (&s.ready, format!("{} Ready", s.name)),
-                (&s.desired, format!("{} desired", s.name)),
-            );
-        }
-        panels.push(replicas.fit(counts));
-
-        let mut nodes = Panel::new("Nodes per pool: billed (solid) and Ready (dashed)", "nodes");
-        for (i, p) in data.pools.iter().enumerate() {
-            nodes.solid_and_dashed(
-                pool_color(i),
-                (&p.nodes, format!("{} billed", p.name)),
-                (&p.nodes_ready, format!("{} Ready", p.name)),
-            );
-        }
-        panels.push(nodes.fit(counts));
-
-        let mut latency = Panel::new(
-            "p99 latency of the requests completed in each interval",
-            "p99 latency (ms)",
-        );
-        for (i, s) in data.services.iter().enumerate() {
-            latency.series(&s.p99_ms, service_color(i), Stroke::Solid, &s.name);
-        }
-        for (i, s) in data.services.iter().enumerate() {
-            if let Some(slo) = s.slo_p99_ms {
-                let c = darker(service_color(i), 0.35);
-                latency.lines.push(Line {
-                    ys: vec![slo],
-                    color: c,
-                    stroke: Stroke::Dashed,
-                    level: true,
-                });
-                latency.entry(
-                    format!("{} SLO {} ms", s.name, style::number(slo)),
-                    Swatch::Line(c, Stroke::Dashed),
-                );
-            }
-        }
-        let mut latency = latency.fit(Fit {
-            from_zero: true,
-            allow_log: true,
-            ..Fit::default()
-        });
-        if latency.y.is_log() {
-            latency.y_desc.push_str(", log scale");
-        }
-        panels.push(latency);
-
-        let mut cost = Panel::new(
-            &format!(
-                "Cost rate of all pools ({} USD from the start of the run)",
-                style::number(data.cost_total_usd)
-            ),
-            "cost rate (USD/h)",
-        );
-        cost.series(&data.cost_usd_per_h, INK, Stroke::Solid, "all pools");
-        panels.push(cost.fit(rates));
-
+        let [replicas, nodes] = count_panels(data);
+        let mut panels = vec![
+            arrivals_panel(data),
+            replicas,
+            nodes,
+            latency_panel(data),
+            cost_panel(data),
+        ];
         if data.warmup_h > 0.0 {
             panels[0].entry("warm-up (not in summary)", Swatch::Shade(SHADE));
         }
@@ -155,7 +68,134 @@ impl<'d> RunFigure<'d> {
     }
 }
 
+/// How a panel of counts (replicas, nodes) fits its axis: from zero, ticks at whole numbers.
+const COUNTS: Fit = Fit {
+    from_zero: true,
+    integer: true,
+    allow_log: false,
+    tight: false,
+};
+
+/// How a panel of rates fits its axis: from zero.
+const RATES: Fit = Fit {
+    from_zero: true,
+    integer: false,
+    allow_log: false,
+    tight: false,
+};
+
+/// How a panel whose series may be decades apart (arrivals, latencies) fits its axis: as a rate,
+/// but on a log scale when the values span more than two decades.
+const SPREAD_RATES: Fit = Fit {
+    allow_log: true,
+    ..RATES
+};
+
+/// Arrivals per second of each service. Services a thousand times apart in traffic share the
+/// panel: a log scale when they span more than two decades (an interval without arrivals is
+/// then a gap).
+fn arrivals_panel(data: &RunData) -> Panel {
+    let mut panel = Panel::new("Arrivals per second", "arrivals (requests/s)");
+    for (i, s) in data.services.iter().enumerate() {
+        panel.series(&s.arrivals_per_s, color(i), Stroke::Solid, &s.name);
+    }
+    panel.fit(SPREAD_RATES)
+}
+
+/// The two panels of counts: each service's Ready (solid) and desired (dashed) replicas, and
+/// each pool's billed (solid) and Ready (dashed) nodes, pools in the colors after the services'.
+fn count_panels(data: &RunData) -> [Panel; 2] {
+    let replicas = data
+        .services
+        .iter()
+        .map(|s| (&s.name, [&s.ready, &s.desired]));
+    let nodes = data
+        .pools
+        .iter()
+        .map(|p| (&p.name, [&p.nodes, &p.nodes_ready]));
+    [
+        pairs_panel(
+            ("Replicas", "replicas (pods)"),
+            ["Ready", "desired"],
+            0,
+            replicas,
+        ),
+        pairs_panel(
+            ("Nodes per pool", "nodes"),
+            ["billed", "Ready"],
+            data.services.len(),
+            nodes,
+        ),
+    ]
+}
+
+/// A panel of two counts of each owner (a service or a pool) in the owner's color, the colors
+/// from `first_color` on: the first count solid, the second dashed and darker. `words` name the
+/// two counts, in the caption after `what` and in the legend after the owner's name, so that
+/// caption and legend say the same.
+fn pairs_panel<'a>(
+    (what, y_desc): (&str, &str),
+    [solid, dashed]: [&str; 2],
+    first_color: usize,
+    owners: impl Iterator<Item = (&'a String, [&'a Vec<f64>; 2])>,
+) -> Panel {
+    let caption = format!("{what}: {solid} (solid) and {dashed} (dashed)");
+    let mut panel = Panel::new(&caption, y_desc);
+    for (i, (name, [first, second])) in owners.enumerate() {
+        let c = color(first_color + i);
+        panel.series(first, c, Stroke::Solid, format!("{name} {solid}"));
+        panel.series(
+            second,
+            darker(c, 0.35),
+            Stroke::Dashed,
+            format!("{name} {dashed}"),
+        );
+    }
+    panel.fit(COUNTS)
+}
+
+/// Each service's p99 latency, and its SLO as a dashed level in a darker shade of its color.
+fn latency_panel(data: &RunData) -> Panel {
+    let mut panel = Panel::new(
+        "p99 latency of the requests completed in each interval",
+        "p99 latency (ms)",
+    );
+    for (i, s) in data.services.iter().enumerate() {
+        panel.series(&s.p99_ms, color(i), Stroke::Solid, &s.name);
+    }
+    for (i, s) in data.services.iter().enumerate() {
+        if let Some(slo) = s.slo_p99_ms {
+            let c = darker(color(i), 0.35);
+            panel.lines.push(Line {
+                ys: vec![slo],
+                color: c,
+                stroke: Stroke::Dashed,
+                level: true,
+            });
+            panel.entry(
+                format!("{} SLO {} ms", s.name, style::number(slo)),
+                Swatch::Line(c, Stroke::Dashed),
+            );
+        }
+    }
+    panel.fit(SPREAD_RATES)
+}
+
+/// The cost rate of all pools, with the run's total cost in the caption.
+fn cost_panel(data: &RunData) -> Panel {
+    let mut panel = Panel::new(
+        &format!(
+            "Cost rate of all pools ({} USD from the start of the run)",
+            style::number(data.cost_total_usd)
+        ),
+        "cost rate (USD/h)",
+    );
+    panel.series(&data.cost_usd_per_h, INK, Stroke::Solid, "all pools");
+    panel.fit(RATES)
+}
+
 impl Panel {
+    /// An empty panel with its caption and vertical axis description.
     fn new(caption: &str, y_desc: &str) -> Panel {
         Panel {
             caption: caption.to_string(),
@@ -177,36 +217,23 @@ impl Panel {
         self.entry(label, Swatch::Line(color, stroke));
     }
 
-    /// Two series of one thing in one colour: the first solid, the second dashed and darker
-    /// (Ready and desired replicas, billed and Ready nodes).
-    fn solid_and_dashed(
-        &mut self,
-        color: RGBColor,
-        solid: (&[f64], String),
-        dashed: (&[f64], String),
-    ) {
-        self.series(solid.0, color, Stroke::Solid, solid.1);
-        self.series(dashed.0, darker(color, 0.35), Stroke::Dashed, dashed.1);
-    }
-
+    /// A legend entry.
     fn entry(&mut self, label: impl Into<String>, swatch: Swatch) {
         self.legend.push(Entry::new(label, swatch));
     }
 
-    /// Fits the vertical axis to every value the panel draws.
+    /// Fits the vertical axis to every value the panel draws; the description says when the
+    /// scale came out logarithmic.
     fn fit(mut self, fit: Fit) -> Panel {
         let values = self.lines.iter().flat_map(|l| l.ys.iter().copied());
         self.y = Axis::fit(values.collect::<Vec<_>>(), fit);
+        self.y_desc = self.y.describe(&self.y_desc);
         self
     }
 }
 
 impl Figure for RunFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
         let data = self.data;
         let (title_area, body) = root.split_vertically(TITLE_H);
         let title = if data.scenario.is_empty() {
@@ -244,11 +271,8 @@ impl Figure for RunFigure<'_> {
                 &chart_area,
                 Frame {
                     caption: &panel.caption,
-                    x: &x,
-                    y: &panel.y,
-                    x_desc: TIME_DESC,
-                    y_desc: &panel.y_desc,
                     y_area,
+                    ..Frame::new(&x, TIME_DESC, &panel.y, &panel.y_desc)
                 },
             )?;
             if data.warmup_h > 0.0 {

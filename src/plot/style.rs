@@ -72,7 +72,7 @@ const PALETTE: [RGBColor; 10] = [
 ];
 
 /// The `i`th series color (the palette repeats after ten).
-pub(crate) fn color(i: usize) -> RGBColor {
+pub(crate) const fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 

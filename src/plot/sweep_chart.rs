@@ -1,16 +1,15 @@
-//! What every sweep chart shares: its size, its title strip, and the key metrics worth a
-//! chart.
+//! What every sweep chart shares: its size, its layout (a title strip, a framed chart, a legend
+//! or a strip beside it), and the key metrics worth a chart.
 //!
 //! Use `key_metrics` to pick the metrics (`cost.total_usd` and every service's
-//! `latency_ms.p99`) and `titled` to draw a figure's title; the charts themselves are
-//! `vs_param`'s, `pareto_chart`'s and `heatmap`'s. This file imports no chart, so every chart can
-//! import it.
+//! `latency_ms.p99`) and `Layout::draw` to draw a figure around what only it shows; the charts
+//! themselves are `vs_param`'s, `pareto_chart`'s and `heatmap`'s. This file imports no chart, so
+//! every chart can import it.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::plot::canvas::DrawError;
+use crate::plot::canvas::{self, Area, Chart, DrawError, Entry, Frame, draw_legend, frame};
 use crate::plot::style::{INK, LABEL_SIZE, TITLE_SIZE, font};
 use crate::plot::sweep_data::{Metric, SweepData};
 use crate::report::metrics::{COST_TOTAL_USD, service_latency_p99_ms};
@@ -68,8 +67,58 @@ pub(crate) fn key_metrics(data: &SweepData) -> Vec<KeyMetric<'_>> {
     keys
 }
 
+/// What stands right of a sweep chart.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Side<'e> {
+    /// A legend of these entries, as wide as its labels need but at most a third of the figure.
+    Legend(&'e [Entry]),
+    /// A strip this many pixels wide, for the chart to draw in itself (a heat map's color bar).
+    Strip(u32),
+}
+
+/// How a sweep chart is laid out: a title strip over a framed chart with `side` on its right.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout<'a> {
+    /// The sweep: its scenario, points and replications make the subtitle.
+    pub(crate) data: &'a SweepData,
+    /// The figure's title.
+    pub(crate) title: &'a str,
+    /// The chart's axes and their descriptions.
+    pub(crate) frame: Frame<'a>,
+    /// What stands right of the chart.
+    pub(crate) side: Side<'a>,
+}
+
+impl Layout<'_> {
+    /// Draws a sweep chart on `root`: the title and what was swept, the framed chart, then
+    /// `body` (what only this chart shows, given the chart and the area of the side strip), then
+    /// the legend when the side is one, so that it stays on top.
+    ///
+    /// # Errors
+    /// The backend fails, here or in `body`.
+    pub(crate) fn draw<DB: DrawingBackend>(
+        self,
+        root: &Area<DB>,
+        body: impl FnOnce(&mut Chart<'_, DB>, &Area<DB>) -> Result<(), DrawError>,
+    ) -> Result<(), DrawError> {
+        let main = titled(root, self.title, &sweep_subtitle(self.data))?;
+        let side_w = match self.side {
+            Side::Legend(entries) => canvas::legend_width(root, entries).min(SIZE.0 / 3),
+            Side::Strip(width) => width,
+        };
+        let (chart_area, side_area) =
+            main.split_horizontally(main.dim_in_pixel().0.saturating_sub(side_w));
+        let mut chart = frame(&chart_area, self.frame)?;
+        body(&mut chart, &side_area)?;
+        if let Side::Legend(entries) = self.side {
+            draw_legend(&side_area, 8, entries)?;
+        }
+        Ok(())
+    }
+}
+
 /// The figure title's second half: what was swept.
-pub(crate) fn sweep_subtitle(data: &SweepData) -> String {
+fn sweep_subtitle(data: &SweepData) -> String {
     let runs = match data.replications {
         0 => String::new(),
         1 => ", 1 run each".to_string(),
@@ -84,11 +133,11 @@ pub(crate) fn sweep_subtitle(data: &SweepData) -> String {
 }
 
 /// Draws the figure title in the top strip of `root` and returns the rest.
-pub(crate) fn titled<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+fn titled<DB: DrawingBackend>(
+    root: &Area<DB>,
     title: &str,
     subtitle: &str,
-) -> Result<DrawingArea<DB, Shift>, DrawError> {
+) -> Result<Area<DB>, DrawError> {
     let (top, body) = root.split_vertically(84);
     let left = Pos::new(HPos::Left, VPos::Center);
     top.draw(&Text::new(

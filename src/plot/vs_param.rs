@@ -5,16 +5,15 @@
 //! numeric parameters sit on a numeric axis, others as categories in first-appearance order.
 //! This file draws; the data come from `sweep_data`.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
-    self, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_band, draw_legend,
-    draw_line, frame, split_finite,
+    Area, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_band, draw_line,
+    split_finite,
 };
 use crate::plot::style::{INK, color};
-use crate::plot::sweep_chart::{KeyMetric, SIZE, sweep_subtitle, titled};
+use crate::plot::sweep_chart::{KeyMetric, Layout, Side};
 use crate::plot::sweep_data::{Param, SweepData};
 
 /// One key metric against one parameter.
@@ -76,35 +75,58 @@ impl VsParamFigure<'_> {
 }
 
 impl Figure for VsParamFigure<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        target: Target,
-    ) -> Result<(), DrawError> {
-        let (data, key, metric) = (self.data, self.key, self.key.metric);
-        let param = &data.params[self.param];
-        let body = titled(
-            root,
-            &format!("{} against {}", key.title, param.short),
-            &sweep_subtitle(data),
-        )?;
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
+        let param = &self.data.params[self.param];
         let (x, xs) = self.x_axis();
+        let y = self.y_axis();
+        let y_desc = y.describe(&self.key.desc);
+        let groups = self.groups();
+        let legend = self.legend(&groups);
+        let layout = Layout {
+            data: self.data,
+            title: &format!("{} against {}", self.key.title, param.short),
+            frame: Frame::new(&x, &param.path, &y, &y_desc),
+            side: Side::Legend(&legend),
+        };
+        layout.draw(root, |chart, _| {
+            if let Some(slo) = self.key.slo {
+                let level = y.pos(slo);
+                draw_line(
+                    chart,
+                    target,
+                    &[vec![(x.span().start, level), (x.span().end, level)]],
+                    INK,
+                    Stroke::Dashed,
+                )?;
+            }
+            self.draw_groups(chart, target, (&x, &xs), &y, &groups)
+        })
+    }
+}
+
+impl VsParamFigure<'_> {
+    /// The vertical axis: over every mean, every interval's ends and the SLO.
+    fn y_axis(&self) -> Axis {
+        let metric = self.key.metric;
         let values = metric
             .mean
             .iter()
             .chain(&metric.ci_low)
             .chain(&metric.ci_high)
             .copied()
-            .chain(key.slo);
-        let y = Axis::fit(
+            .chain(self.key.slo);
+        Axis::fit(
             values.collect::<Vec<_>>(),
             Fit {
-                allow_log: key.allow_log,
+                allow_log: self.key.allow_log,
                 ..Fit::default()
             },
-        );
+        )
+    }
 
-        let groups = self.groups();
+    /// The legend: a line per group (or, for a single group, the mean and its band), then the
+    /// SLO's dashed line.
+    fn legend(&self, groups: &[(String, Vec<usize>)]) -> Vec<Entry> {
         let single = groups.len() == 1;
         let mut legend = Vec::new();
         for (g, (label, _)) in groups.iter().enumerate() {
@@ -116,63 +138,42 @@ impl Figure for VsParamFigure<'_> {
                 legend.push(Entry::new(label.clone(), Swatch::Line(c, Stroke::Solid)));
             }
         }
-        if let Some(slo) = key.slo {
+        if let Some(slo) = self.key.slo {
             legend.push(Entry::new(
                 format!("SLO {} ms", crate::plot::style::number(slo)),
                 Swatch::Line(INK, Stroke::Dashed),
             ));
         }
-        let legend_w = canvas::legend_width(root, &legend).min(SIZE.0 / 3);
-        let (chart_area, legend_area) =
-            body.split_horizontally(body.dim_in_pixel().0.saturating_sub(legend_w));
-        let y_desc = if y.is_log() {
-            format!("{}, log scale", key.desc)
-        } else {
-            key.desc.clone()
-        };
-        let mut chart = frame(
-            &chart_area,
-            Frame {
-                caption: "",
-                x: &x,
-                y: &y,
-                x_desc: &param.path,
-                y_desc: &y_desc,
-                y_area: 0,
-            },
-        )?;
-        if let Some(slo) = key.slo {
-            let level = y.pos(slo);
-            draw_line(
-                &chart,
-                target,
-                &[vec![(x.span().start, level), (x.span().end, level)]],
-                INK,
-                Stroke::Dashed,
-            )?;
-        }
+        legend
+    }
+
+    /// Each group in its own color: the confidence band, then the mean as a line with gaps
+    /// where it is missing, with a marker at each point. `x` is the axis and each point's
+    /// position on it.
+    fn draw_groups<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        target: Target,
+        (x, xs): (&Axis, &[f64]),
+        y: &Axis,
+        groups: &[(String, Vec<usize>)],
+    ) -> Result<(), DrawError> {
+        let metric = self.key.metric;
         for (g, (_, members)) in groups.iter().enumerate() {
             let c = color(g);
             let px: Vec<f64> = members.iter().map(|&p| x.pos(xs[p])).collect();
             let at = |v: &[f64]| -> Vec<f64> { members.iter().map(|&p| y.pos(v[p])).collect() };
-            draw_band(
-                &mut chart,
-                &px,
-                &at(&metric.ci_low),
-                &at(&metric.ci_high),
-                c,
-            )?;
+            draw_band(chart, &px, &at(&metric.ci_low), &at(&metric.ci_high), c)?;
             let mean = at(&metric.mean);
             let points: Vec<(f64, f64)> = px.iter().copied().zip(mean).collect();
             let runs = split_finite(&points);
-            draw_line(&chart, target, &runs, c, Stroke::Solid)?;
+            draw_line(chart, target, &runs, c, Stroke::Solid)?;
             chart.draw_series(
                 runs.iter()
                     .flatten()
                     .map(|&p| Circle::new(p, 6, c.filled())),
             )?;
         }
-        draw_legend(&legend_area, 8, &legend)?;
         Ok(())
     }
 }

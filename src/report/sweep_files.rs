@@ -1,6 +1,6 @@
 //! A sweep folder's files: `sweep.json` (`SweepInfo`), one record per finished run
 //! (`runs/run-NNNNNN.json`, `RunRecord`), `sweep.csv` (`RunsTable`) and `points.csv`
-//! (`PointsTable`).
+//! (`PointsTable`), the two tables being `SweepTable`s of different rows.
 //!
 //! Use these types both to write the files (`sweep` does) and to read them back (`plot`, sweep
 //! resume and merge): a column or field is named here only. `sweep.csv` has the columns `run`,
@@ -140,16 +140,30 @@ const MEAN: &str = "mean";
 const CI_LOW: &str = "ci_low";
 const CI_HIGH: &str = "ci_high";
 
-/// `sweep.csv`: one row per run, every metric's value.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RunsTable {
+/// A table of a sweep folder: which parameters and metrics its columns hold, and its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepTable<Row> {
     /// The swept parameters, in the sweep's order.
     pub parameters: Vec<String>,
     /// The metrics, in column order.
     pub metrics: Vec<String>,
-    /// The runs, in index order.
-    pub rows: Vec<RunRow>,
+    /// The rows, in index order.
+    pub rows: Vec<Row>,
 }
+
+impl<Row> Default for SweepTable<Row> {
+    /// A table with no columns and no rows.
+    fn default() -> SweepTable<Row> {
+        SweepTable {
+            parameters: Vec::new(),
+            metrics: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// `sweep.csv`: one row per run, every metric's value.
+pub type RunsTable = SweepTable<RunRow>;
 
 /// One run of `sweep.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,15 +213,7 @@ impl RunsTable {
 
 /// `points.csv`: one row per point with at least one finished run, every metric's mean and
 /// 95% confidence interval over the point's runs.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PointsTable {
-    /// The swept parameters, in the sweep's order.
-    pub parameters: Vec<String>,
-    /// The metrics, in column order.
-    pub metrics: Vec<String>,
-    /// The points, in index order.
-    pub rows: Vec<PointRow>,
-}
+pub type PointsTable = SweepTable<PointRow>;
 
 /// One point of `points.csv`.
 #[derive(Debug, Clone, PartialEq)]

@@ -22,22 +22,56 @@ pub fn render(summary: &Summary) -> String {
         hours(span.measured_s)
     );
     out.push('\n');
+    push_columns(&mut out, &service_rows(summary));
+    out.push('\n');
+    push_columns(&mut out, &pool_rows(summary));
+    let _ = writeln!(out, "\ntotal cost: {:.2} USD", summary.cost.total_usd);
+    let rejected: Vec<String> = summary
+        .quotas
+        .iter()
+        .filter(|(_, q)| q.rejected_pods > 0)
+        .map(|(ns, q)| format!("{ns} {}", q.rejected_pods))
+        .collect();
+    if !rejected.is_empty() {
+        let _ = writeln!(
+            out,
+            "pod creations refused by quota: {}",
+            rejected.join(", ")
+        );
+    }
+    out
+}
 
-    let mut rows = vec![vec![
-        "service".to_string(),
-        "arrived".into(),
-        "completed".into(),
-        "rejected".into(),
-        "timed out".into(),
-        "mean ms".into(),
-        "p50 ms".into(),
-        "p99 ms".into(),
-        "max ms".into(),
-        "wait p99 ms".into(),
-        "ready min/mean/max".into(),
-        "pending pod-s".into(),
-        "cpu used/req".into(),
-    ]];
+/// The headers of the services block.
+const SERVICE_COLUMNS: [&str; 13] = [
+    "service",
+    "arrived",
+    "completed",
+    "rejected",
+    "timed out",
+    "mean ms",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "wait p99 ms",
+    "ready min/mean/max",
+    "pending pod-s",
+    "cpu used/req",
+];
+
+/// The headers of the pools block.
+const POOL_COLUMNS: [&str; 6] = [
+    "pool",
+    "machine",
+    "USD/h",
+    "nodes min/mean/max",
+    "node-hours",
+    "cost USD",
+];
+
+/// The services block: the headers, then one row per service.
+fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
+    let mut rows = vec![SERVICE_COLUMNS.map(String::from).to_vec()];
     for (name, s) in &summary.services {
         rows.push(vec![
             name.clone(),
@@ -58,17 +92,12 @@ pub fn render(summary: &Summary) -> String {
             format!("{:.0}%", s.cpu.utilization_of_requests * 100.0),
         ]);
     }
-    push_columns(&mut out, &rows);
-    out.push('\n');
+    rows
+}
 
-    let mut rows = vec![vec![
-        "pool".to_string(),
-        "machine".into(),
-        "USD/h".into(),
-        "nodes min/mean/max".into(),
-        "node-hours".into(),
-        "cost USD".into(),
-    ]];
+/// The pools block: the headers, then one row per pool with its cost.
+fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
+    let mut rows = vec![POOL_COLUMNS.map(String::from).to_vec()];
     for (name, p) in &summary.node_pools {
         let cost = &summary.cost.by_pool[name];
         rows.push(vec![
@@ -80,22 +109,7 @@ pub fn render(summary: &Summary) -> String {
             format!("{:.2}", cost.usd),
         ]);
     }
-    push_columns(&mut out, &rows);
-    let _ = writeln!(out, "\ntotal cost: {:.2} USD", summary.cost.total_usd);
-    let rejected: Vec<String> = summary
-        .quotas
-        .iter()
-        .filter(|(_, q)| q.rejected_pods > 0)
-        .map(|(ns, q)| format!("{ns} {}", q.rejected_pods))
-        .collect();
-    if !rejected.is_empty() {
-        let _ = writeln!(
-            out,
-            "pod creations refused by quota: {}",
-            rejected.join(", ")
-        );
-    }
-    out
+    rows
 }
 
 /// Seconds as a readable span: `24h`, `1h50m`, `90s`.

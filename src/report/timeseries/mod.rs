@@ -87,82 +87,38 @@ struct Column<R> {
     read: fn(&mut R, &str) -> Result<(), &'static str>,
 }
 
+/// A `Column` of the record's field `$field`, named `$name`, its cell written with `whole` or
+/// with `real` to `$digits` decimals, and read back with `parse`.
+macro_rules! column {
+    ($name:literal, $field:ident, $write:ident $(($digits:literal))?) => {
+        Column {
+            name: $name,
+            write: |r, out| $write(out, r.$field $(, $digits)?),
+            read: |r, cell| parse(&mut r.$field, cell),
+        }
+    };
+}
+
 /// The columns of each service, in file order.
 const SERVICE: [Column<ServiceInterval>; 11] = [
-    Column {
-        name: "arrivals_per_s",
-        write: |s, out| real(out, s.arrivals_per_s, 3),
-        read: |s, cell| parse(&mut s.arrivals_per_s, cell),
-    },
-    Column {
-        name: "completed",
-        write: |s, out| whole(out, s.completed),
-        read: |s, cell| parse(&mut s.completed, cell),
-    },
-    Column {
-        name: "rejected",
-        write: |s, out| whole(out, s.rejected),
-        read: |s, cell| parse(&mut s.rejected, cell),
-    },
-    Column {
-        name: "timed_out",
-        write: |s, out| whole(out, s.timed_out),
-        read: |s, cell| parse(&mut s.timed_out, cell),
-    },
-    Column {
-        name: "ready_replicas",
-        write: |s, out| whole(out, s.ready),
-        read: |s, cell| parse(&mut s.ready, cell),
-    },
-    Column {
-        name: "desired_replicas",
-        write: |s, out| whole(out, s.desired),
-        read: |s, cell| parse(&mut s.desired, cell),
-    },
-    Column {
-        name: "pending_pods",
-        write: |s, out| whole(out, s.pending),
-        read: |s, cell| parse(&mut s.pending, cell),
-    },
-    Column {
-        name: "latency_p50_ms",
-        write: |s, out| real(out, s.latency_p50_ms, 3),
-        read: |s, cell| parse(&mut s.latency_p50_ms, cell),
-    },
-    Column {
-        name: "latency_p99_ms",
-        write: |s, out| real(out, s.latency_p99_ms, 3),
-        read: |s, cell| parse(&mut s.latency_p99_ms, cell),
-    },
-    Column {
-        name: "cpu_used_cores",
-        write: |s, out| real(out, s.cpu_used_cores, 3),
-        read: |s, cell| parse(&mut s.cpu_used_cores, cell),
-    },
-    Column {
-        name: "cpu_requested_cores",
-        write: |s, out| real(out, s.cpu_requested_cores, 3),
-        read: |s, cell| parse(&mut s.cpu_requested_cores, cell),
-    },
+    column!("arrivals_per_s", arrivals_per_s, real(3)),
+    column!("completed", completed, whole),
+    column!("rejected", rejected, whole),
+    column!("timed_out", timed_out, whole),
+    column!("ready_replicas", ready, whole),
+    column!("desired_replicas", desired, whole),
+    column!("pending_pods", pending, whole),
+    column!("latency_p50_ms", latency_p50_ms, real(3)),
+    column!("latency_p99_ms", latency_p99_ms, real(3)),
+    column!("cpu_used_cores", cpu_used_cores, real(3)),
+    column!("cpu_requested_cores", cpu_requested_cores, real(3)),
 ];
 
 /// The columns of each pool, in file order.
 const POOL: [Column<PoolInterval>; 3] = [
-    Column {
-        name: "nodes",
-        write: |p, out| whole(out, p.nodes),
-        read: |p, cell| parse(&mut p.nodes, cell),
-    },
-    Column {
-        name: "nodes_ready",
-        write: |p, out| whole(out, p.nodes_ready),
-        read: |p, cell| parse(&mut p.nodes_ready, cell),
-    },
-    Column {
-        name: "cpu_requested_pct",
-        write: |p, out| real(out, p.cpu_requested_pct, 2),
-        read: |p, cell| parse(&mut p.cpu_requested_pct, cell),
-    },
+    column!("nodes", nodes, whole),
+    column!("nodes_ready", nodes_ready, whole),
+    column!("cpu_requested_pct", cpu_requested_pct, real(2)),
 ];
 
 /// Decimals written for the time, the HPA metrics and the cumulative cost.
