@@ -6,6 +6,14 @@
 //! (whole numbers, reals, quantities, durations; distributions are in `dist`) and the top-level
 //! fields; the sections live in the sibling files. Nothing here reads files or parses YAML.
 
+/// A name table for `Cx::one_of` over an enum whose variants Kubernetes spells exactly as they
+/// are named (`Max`, `NotIn`, `NoSchedule`): each name is written once, as its variant.
+macro_rules! variant_names {
+    ($ty:ident: $($variant:ident),+) => {
+        [$((stringify!($variant), $ty::$variant)),+]
+    };
+}
+
 mod autoscaling;
 mod cluster_autoscaler;
 mod dist;
