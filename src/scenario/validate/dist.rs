@@ -9,10 +9,22 @@ use crate::scenario::schema::{DistFile, DistOrScalar, Scalar};
 use crate::units::{DurationDist, SimDuration};
 use crate::workload::spec::CountDist;
 
-use super::Cx;
+use super::{Cx, Tag};
 
-/// The distributions, as the file names them.
-const NAMES: [&str; 4] = ["constant", "exponential", "lognormal", "uniform"];
+/// Distributions are named by their `distribution`; a list of their fields reads "min and max".
+const DISTRIBUTION: Tag = Tag {
+    field: "distribution",
+    what: "distribution",
+    join: " and ",
+};
+
+/// The distributions, as the file names them, each with the fields it takes.
+const DISTRIBUTIONS: [(&str, &[&str]); 4] = [
+    ("constant", &["value"]),
+    ("exponential", &["mean"]),
+    ("lognormal", &["mean", "p99"]),
+    ("uniform", &["min", "max"]),
+];
 
 /// The largest p99 / mean ratio a lognormal can have is `exp(z99^2 / 2)` with `z99 = 2.326`,
 /// about 14.96; the bound leaves a margin for fitting.
@@ -49,7 +61,7 @@ impl Checked<'_> {
             None => Err(cx.invalid(
                 &p,
                 format!("distribution {} needs \"{name}\"", self.dist.distribution),
-                format!("expected {}", self.fields.join(" and ")),
+                format!("expected {}", self.fields.join(DISTRIBUTION.join)),
             )),
         }
     }
@@ -141,39 +153,9 @@ impl Cx<'_> {
 
     /// Checks the distribution's name, then that every field given applies to it.
     fn dist_fields<'a>(&self, path: &'a str, dist: &'a DistFile) -> Result<Checked<'a>, Error> {
-        let fields: &'static [&'static str] = match dist.distribution.as_str() {
-            "constant" => &["value"],
-            "exponential" => &["mean"],
-            "lognormal" => &["mean", "p99"],
-            "uniform" => &["min", "max"],
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.distribution"),
-                    "distribution",
-                    other,
-                    &NAMES,
-                ));
-            }
-        };
-        let given = [
-            ("value", &dist.value),
-            ("mean", &dist.mean),
-            ("p99", &dist.p99),
-            ("min", &dist.min),
-            ("max", &dist.max),
-        ];
-        for (field, v) in given {
-            if v.is_some() && !fields.contains(&field) {
-                return Err(self.invalid(
-                    &format!("{path}.{field}"),
-                    format!(
-                        "\"{field}\" does not apply to distribution {}",
-                        dist.distribution
-                    ),
-                    format!("expected only {}", fields.join(" and ")),
-                ));
-            }
-        }
+        let given = given_fields!(dist: value, mean, p99, min, max);
+        let kind = &dist.distribution;
+        let fields = self.kind_fields(path, &DISTRIBUTION, kind, &DISTRIBUTIONS, &given)?;
         Ok(Checked { path, dist, fields })
     }
 
