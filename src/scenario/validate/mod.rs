@@ -22,6 +22,14 @@ macro_rules! given_fields {
     };
 }
 
+/// A name table for `Cx::one_of` whose names are the ones `$spell` gives the variants of `$ty`:
+/// the spelling the domain type owns and prints, so that reading and writing cannot disagree.
+macro_rules! spelled {
+    ($spell:expr, $ty:ident: $($variant:ident),+) => {
+        [$(($spell($ty::$variant), $ty::$variant)),+]
+    };
+}
+
 mod autoscaling;
 mod cluster_autoscaler;
 mod dist;
