@@ -40,6 +40,18 @@ pub enum AlertMetric {
     PendingPods,
 }
 
+impl AlertMetric {
+    /// The metric's name in a rule (`cpu_utilization`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertMetric::CpuUtilization => "cpu_utilization",
+            AlertMetric::MemoryUtilization => "memory_utilization",
+            AlertMetric::LatencyP99Ms => "latency_p99_ms",
+            AlertMetric::PendingPods => "pending_pods",
+        }
+    }
+}
+
 /// A comparison an alert rule makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Comparison {
@@ -47,6 +59,16 @@ pub enum Comparison {
     Greater,
     /// `<`.
     Less,
+}
+
+impl Comparison {
+    /// The operator in a rule (`>`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Greater => ">",
+            Comparison::Less => "<",
+        }
+    }
 }
 
 /// A Prometheus alerting rule in structured form: fires when the condition has held for `for`.
@@ -73,16 +95,8 @@ impl AlertRule {
     /// `HighCPUUsage (warning): cpu_utilization 0.9312, rule > 0.8 for 5m0s`, or `no data` in
     /// place of the value.
     pub fn describe(&self, value: Option<f64>) -> String {
-        let metric = match self.metric {
-            AlertMetric::CpuUtilization => "cpu_utilization",
-            AlertMetric::MemoryUtilization => "memory_utilization",
-            AlertMetric::LatencyP99Ms => "latency_p99_ms",
-            AlertMetric::PendingPods => "pending_pods",
-        };
-        let op = match self.comparison {
-            Comparison::Greater => ">",
-            Comparison::Less => "<",
-        };
+        let metric = self.metric.as_str();
+        let op = self.comparison.as_str();
         let value = value.map_or_else(|| "no data".to_string(), |v| format!("{v:.4}"));
         format!(
             "{} ({}): {metric} {value}, rule {op} {} for {}",

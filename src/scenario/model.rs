@@ -103,7 +103,7 @@ pub enum CompareOp {
 
 impl CompareOp {
     /// The operator as written.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             CompareOp::Le => "<=",
             CompareOp::Lt => "<",

@@ -147,7 +147,7 @@ pub enum LoadBalancerPolicy {
 
 impl LoadBalancerPolicy {
     /// The name used in scenario files.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             LoadBalancerPolicy::RoundRobin => "round-robin",
             LoadBalancerPolicy::Random => "random",

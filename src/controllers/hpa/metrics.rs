@@ -3,7 +3,7 @@
 //! invalid metrics set ScalingActive and the sync's error as upstream words them.
 
 use super::observation::{PodObservation, pod_metric_name, resource_name, to_milli};
-use super::replica_calculator::{PlainReplicas, ResourceReplicas};
+use super::replica_calculator::{AverageValueMetric, PlainReplicas, ResourceReplicas};
 use super::{
     CalcError, ConditionStatus, ConditionType, Hpa, MetricStatus, MetricValue, ReplicaCalculator,
 };
@@ -18,8 +18,10 @@ struct Proposal {
 }
 
 impl Proposal {
-    /// What a utilization target proposed, for the metric `metric_name`.
-    fn utilization(metric_name: String, r: ResourceReplicas) -> Proposal {
+    /// What a utilization target on `resource` proposed.
+    fn utilization(resource: ResourceName, r: ResourceReplicas) -> Proposal {
+        let name = resource_name(resource);
+        let metric_name = format!("{name} resource utilization (percentage of request)");
         Proposal::new(
             r.replicas,
             metric_name,
@@ -28,8 +30,14 @@ impl Proposal {
         )
     }
 
-    /// What an average-value target proposed, for the metric `metric_name`.
-    fn average_value(metric_name: String, r: PlainReplicas) -> Proposal {
+    /// What an average-value target on `metric` proposed.
+    fn average_value(metric: AverageValueMetric, r: PlainReplicas) -> Proposal {
+        let metric_name = match metric {
+            AverageValueMetric::Resource(resource) => {
+                format!("{} resource", resource_name(resource))
+            }
+            AverageValueMetric::Pods(m) => format!("pods metric {}", pod_metric_name(m)),
+        };
         Proposal::new(r.replicas, metric_name, None, r.average_milli)
     }
 
@@ -72,16 +80,24 @@ impl Invalid {
         }
     }
 
-    /// A resource metric of `resource` the HPA could not compute, for the cause `wrapped`.
-    fn resource(resource: &str, wrapped: String) -> Invalid {
-        let error = format!("failed to get {resource} resource metric value: {wrapped}");
+    /// A resource metric of `resource` the HPA could not compute: reading its `what`
+    /// (`utilization` or `usage`) failed with `e`.
+    fn resource(resource: ResourceName, what: &str, e: &CalcError) -> Invalid {
+        let name = resource_name(resource);
+        let wrapped = format!("failed to get {name} {what}: {e}");
+        let error = format!("failed to get {name} resource metric value: {wrapped}");
         Invalid::unable("FailedGetResourceMetric", wrapped, error)
     }
 
-    /// A pods metric the HPA could not compute.
-    fn pods(e: &CalcError) -> Invalid {
-        let error = format!("failed to get pods metric value: {e}");
-        Invalid::unable("FailedGetPodsMetric", e.to_string(), error)
+    /// An average-value target on `metric` the HPA could not compute, for the cause `e`.
+    fn average_value(metric: AverageValueMetric, e: &CalcError) -> Invalid {
+        match metric {
+            AverageValueMetric::Resource(resource) => Invalid::resource(resource, "usage", e),
+            AverageValueMetric::Pods(_) => {
+                let error = format!("failed to get pods metric value: {e}");
+                Invalid::unable("FailedGetPodsMetric", e.to_string(), error)
+            }
+        }
     }
 }
 
@@ -164,58 +180,38 @@ impl Hpa {
             delay_of_initial_readiness_status: self.timings.delay_of_initial_readiness_status,
         };
         let tolerances = self.tolerances;
-        match *spec {
+        let (metric, target) = match *spec {
             HpaMetric::ResourceUtilization {
                 resource,
                 average_utilization_percent: target,
             } => {
-                let name = resource_name(resource);
-                calc.get_resource_replicas(
-                    now,
-                    current_replicas,
-                    target,
-                    resource,
-                    tolerances,
-                    pods,
-                )
-                .map(|r| {
-                    let metric = format!("{name} resource utilization (percentage of request)");
-                    Proposal::utilization(metric, r)
-                })
-                .map_err(|e| {
-                    Invalid::resource(name, format!("failed to get {name} utilization: {e}"))
-                })
+                return calc
+                    .get_resource_replicas(
+                        now,
+                        current_replicas,
+                        target,
+                        resource,
+                        tolerances,
+                        pods,
+                    )
+                    .map(|r| Proposal::utilization(resource, r))
+                    .map_err(|e| Invalid::resource(resource, "utilization", &e));
             }
             HpaMetric::ResourceAverageValue {
                 resource,
                 average_value,
-            } => {
-                let name = resource_name(resource);
-                let target = milli_value(resource, average_value);
-                calc.get_raw_resource_replicas(
-                    now,
-                    current_replicas,
-                    target,
-                    resource,
-                    tolerances,
-                    pods,
-                )
-                .map(|r| Proposal::average_value(format!("{name} resource"), r))
-                .map_err(|e| Invalid::resource(name, format!("failed to get {name} usage: {e}")))
-            }
+            } => (
+                AverageValueMetric::Resource(resource),
+                milli_value(resource, average_value),
+            ),
             HpaMetric::Pods {
                 metric,
                 average_value,
-            } => {
-                let target = to_milli(average_value);
-                calc.get_metric_replicas(now, current_replicas, target, metric, tolerances, pods)
-                    .map(|r| {
-                        let name = format!("pods metric {}", pod_metric_name(metric));
-                        Proposal::average_value(name, r)
-                    })
-                    .map_err(|e| Invalid::pods(&e))
-            }
-        }
+            } => (AverageValueMetric::Pods(metric), to_milli(average_value)),
+        };
+        calc.get_average_value_replicas(now, current_replicas, target, metric, tolerances, pods)
+            .map(|r| Proposal::average_value(metric, r))
+            .map_err(|e| Invalid::average_value(metric, &e))
     }
 }
 

@@ -108,7 +108,7 @@ pub fn to_milli(value: f64) -> i128 {
 }
 
 /// The lowercase name Kubernetes uses for a resource (`cpu`, `memory`).
-pub fn resource_name(resource: ResourceName) -> &'static str {
+pub const fn resource_name(resource: ResourceName) -> &'static str {
     match resource {
         ResourceName::Cpu => "cpu",
         ResourceName::Memory => "memory",
@@ -116,7 +116,7 @@ pub fn resource_name(resource: ResourceName) -> &'static str {
 }
 
 /// The name of a per-pod metric as the scenario file spells it.
-pub fn pod_metric_name(metric: PodMetricName) -> &'static str {
+pub const fn pod_metric_name(metric: PodMetricName) -> &'static str {
     match metric {
         PodMetricName::RequestsPerSecond => "requests_per_second",
         PodMetricName::InFlightRequests => "in_flight_requests",

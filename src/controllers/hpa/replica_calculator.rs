@@ -1,7 +1,7 @@
 //! The HPA's replica calculator: from the pods' samples and a metric target, the replica count
 //! one metric proposes. A port of Kubernetes' `pkg/controller/podautoscaler/replica_calculator.go`
-//! (`GetResourceReplicas`, `GetRawResourceReplicas`, `GetMetricReplicas` /
-//! `calcPlainMetricReplicas`, `groupPods`, `calculateRequests`, `removeMetricsForPods`) and
+//! (`GetResourceReplicas`, `GetRawResourceReplicas` and `GetMetricReplicas` (both
+//! `calcPlainMetricReplicas`), `groupPods`, `calculateRequests`, `removeMetricsForPods`) and
 //! `metrics/utilization.go` (`GetResourceUtilizationRatio`, `GetMetricUsageRatio`).
 //!
 //! Use `ReplicaCalculator` once per metric per sync. It does not combine metrics, stabilize,
@@ -117,13 +117,22 @@ pub struct ResourceReplicas {
     pub raw_average_milli: i64,
 }
 
-/// What an average-value target proposes (`GetRawResourceReplicas`, `GetMetricReplicas`).
+/// What an average-value target proposes (`get_average_value_replicas`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlainReplicas {
     /// Proposed replica count.
     pub replicas: u32,
     /// Average value per counted pod in milli-units.
     pub average_milli: i64,
+}
+
+/// The samples an `AverageValue` target is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AverageValueMetric {
+    /// A resource's usage, from metrics-server.
+    Resource(ResourceName),
+    /// A per-pod custom metric (`type: Pods`), from the custom metrics API.
+    Pods(PodMetricName),
 }
 
 /// The replica calculator with the controller-manager flags it reads.
@@ -162,21 +171,20 @@ impl ReplicaCalculator {
         tolerances: Tolerances,
         pods: &[PodObservation],
     ) -> Result<ResourceReplicas, CalcError> {
-        let mut metrics = samples(pods, |p| p.usage_milli(resource))
+        let metrics = samples(pods, |p| p.usage_milli(resource))
             .ok_or(CalcError::NoResourceMetrics(resource))?;
-        let groups = self.usable_samples(now, pods, &mut metrics, Some(resource))?;
+        let samples = self.usable_samples(now, pods, metrics, Some(resource))?;
         let requests = calculate_requests(pods, resource)?;
 
         let (usage_ratio, utilization, raw) =
-            get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
+            get_resource_utilization_ratio(&samples.metrics, &requests, target_utilization)?;
         // On a scale-down, a pod without a sample is taken to use 100% of its request, or the
         // target where the target is above 100%.
         let fallback = i128::from(target_utilization.max(100));
         let replicas = replicas_for_ratio(
+            samples,
             current_replicas,
             usage_ratio,
-            &groups,
-            &mut metrics,
             tolerances,
             |i| requests[i] * fallback / 100,
             |filled| {
@@ -191,84 +199,43 @@ impl ReplicaCalculator {
         })
     }
 
-    /// Replicas for an `AverageValue` target on `resource`, in milli-units
-    /// (`GetRawResourceReplicas`).
+    /// Replicas for an `AverageValue` target in milli-units on `metric`: `GetRawResourceReplicas`
+    /// for a resource, `GetMetricReplicas` for a `type: Pods` metric. Both read the metric's
+    /// samples, then run `calcPlainMetricReplicas`.
     ///
     /// # Errors
     /// A `CalcError` when no sample can be used.
-    pub fn get_raw_resource_replicas(
+    pub fn get_average_value_replicas(
         &self,
         now: SimTime,
-        current_replicas: u32,
-        target_average_milli: i128,
-        resource: ResourceName,
-        tolerances: Tolerances,
-        pods: &[PodObservation],
-    ) -> Result<PlainReplicas, CalcError> {
-        let metrics = samples(pods, |p| p.usage_milli(resource))
-            .ok_or(CalcError::NoResourceMetrics(resource))?;
-        self.calc_plain_metric_replicas(
-            now,
-            metrics,
-            current_replicas,
-            target_average_milli,
-            tolerances,
-            pods,
-            Some(resource),
-        )
-    }
-
-    /// Replicas for a `type: Pods` metric with an `AverageValue` target in milli-units
-    /// (`GetMetricReplicas`).
-    ///
-    /// # Errors
-    /// A `CalcError` when no sample can be used.
-    pub fn get_metric_replicas(
-        &self,
-        now: SimTime,
-        current_replicas: u32,
-        target_average_milli: i128,
-        metric: PodMetricName,
-        tolerances: Tolerances,
-        pods: &[PodObservation],
-    ) -> Result<PlainReplicas, CalcError> {
-        let metrics =
-            samples(pods, |p| p.pod_metric_milli(metric)).ok_or(CalcError::NoPodMetrics(metric))?;
-        self.calc_plain_metric_replicas(
-            now,
-            metrics,
-            current_replicas,
-            target_average_milli,
-            tolerances,
-            pods,
-            None,
-        )
-    }
-
-    /// `calcPlainMetricReplicas`: the average-value calculation shared by resource and pod
-    /// metrics; `resource` is `Some` for resource metrics (CPU samples are readiness-checked).
-    #[allow(clippy::too_many_arguments, reason = "mirrors upstream's signature")]
-    fn calc_plain_metric_replicas(
-        &self,
-        now: SimTime,
-        mut metrics: Vec<Option<i128>>,
         current_replicas: u32,
         target_milli: i128,
+        metric: AverageValueMetric,
         tolerances: Tolerances,
         pods: &[PodObservation],
-        resource: Option<ResourceName>,
     ) -> Result<PlainReplicas, CalcError> {
+        let (metrics, resource) = match metric {
+            AverageValueMetric::Resource(resource) => (
+                samples(pods, |p| p.usage_milli(resource))
+                    .ok_or(CalcError::NoResourceMetrics(resource))?,
+                Some(resource),
+            ),
+            AverageValueMetric::Pods(m) => (
+                samples(pods, |p| p.pod_metric_milli(m)).ok_or(CalcError::NoPodMetrics(m))?,
+                None,
+            ),
+        };
+        // `calcPlainMetricReplicas`; only resource samples are readiness-checked (CPU ones).
         if pods.is_empty() {
             return Err(CalcError::NoPods);
         }
-        let groups = self.usable_samples(now, pods, &mut metrics, resource)?;
+        let samples = self.usable_samples(now, pods, metrics, resource)?;
 
-        let (usage_ratio, usage) = get_metric_usage_ratio(&metrics, target_milli);
+        let (usage_ratio, usage) = get_metric_usage_ratio(&samples.metrics, target_milli);
         let replicas = replicas_for_ratio(
+            samples,
             current_replicas,
             usage_ratio,
-            &groups,
-            &mut metrics,
             tolerances,
             // On a scale-down, a pod without a sample is taken to be exactly at the target.
             |_| target_milli,
@@ -289,16 +256,16 @@ impl ReplicaCalculator {
         &self,
         now: SimTime,
         pods: &[PodObservation],
-        metrics: &mut [Option<i128>],
+        mut metrics: Vec<Option<i128>>,
         resource: Option<ResourceName>,
-    ) -> Result<PodGroups, CalcError> {
-        let groups = self.group_pods(now, pods, metrics, resource);
-        remove_metrics_for_pods(metrics, &groups.ignored);
-        remove_metrics_for_pods(metrics, &groups.unready);
+    ) -> Result<Samples, CalcError> {
+        let groups = self.group_pods(now, pods, &metrics, resource);
+        remove_metrics_for_pods(&mut metrics, &groups.ignored);
+        remove_metrics_for_pods(&mut metrics, &groups.unready);
         if metrics.iter().all(Option::is_none) {
             return Err(CalcError::NoMetricsForTargetedPods);
         }
-        Ok(groups)
+        Ok(Samples { metrics, groups })
     }
 
     /// `groupPods`: which pods count, which are unready, missing or ignored. `metrics[i]` is
@@ -367,6 +334,15 @@ fn samples(
     Some(metrics)
 }
 
+/// One metric's samples that count (`metrics[i]` is pod `i`'s), with the groups the pods fell
+/// into.
+struct Samples {
+    /// The samples, `None` for a pod without one or set aside.
+    metrics: Vec<Option<i128>>,
+    /// How `groupPods` sorted the pods.
+    groups: PodGroups,
+}
+
 /// The replica count from the usage ratio over the pods that count, as both calculations
 /// finish (upstream writes this out in each). Without unready pods on a scale-up or missing
 /// samples: the current count within the tolerance, else `ceil(ratio * ready pods)`. Otherwise
@@ -374,14 +350,17 @@ fn samples(
 /// 0 on a scale-up, an unready pod at 0 on a scale-up) and `new_ratio` of them decides, through
 /// `hold_direction`.
 fn replicas_for_ratio(
+    samples: Samples,
     current_replicas: u32,
     usage_ratio: f64,
-    groups: &PodGroups,
-    metrics: &mut [Option<i128>],
     tolerances: Tolerances,
     missing_on_scale_down: impl Fn(usize) -> i128,
     new_ratio: impl FnOnce(&[Option<i128>]) -> Result<f64, CalcError>,
 ) -> Result<u32, CalcError> {
+    let Samples {
+        mut metrics,
+        groups,
+    } = samples;
     let scale_up_with_unready = !groups.unready.is_empty() && usage_ratio > 1.0;
     if !scale_up_with_unready && groups.missing.is_empty() {
         if tolerances.is_within(usage_ratio) {
@@ -408,7 +387,7 @@ fn replicas_for_ratio(
         }
     }
 
-    let new_usage_ratio = new_ratio(metrics)?;
+    let new_usage_ratio = new_ratio(&metrics)?;
     let counted = metrics.iter().flatten().count();
     Ok(hold_direction(
         current_replicas,

@@ -32,6 +32,16 @@ impl<'de> Deserialize<'de> for Scalar {
 
 struct ScalarVisitor;
 
+/// Visitor methods that keep each listed kind of scalar as its text, wrapped by `$wrap` into
+/// the visitor's value: one rule for every scalar, whichever type serde_yaml read it as.
+macro_rules! visit_as_text {
+    ($wrap:expr; $($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+            Ok(($wrap)(Scalar(v.to_string())))
+        }
+    )*};
+}
+
 impl Visitor<'_> for ScalarVisitor {
     type Value = Scalar;
 
@@ -39,33 +49,16 @@ impl Visitor<'_> for ScalarVisitor {
         f.write_str("a number or a string")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
+    visit_as_text!(
+        std::convert::identity;
+        visit_str(&str),
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_i128(i128),
+        visit_u128(u128),
+        visit_f64(f64),
+    );
 }
 
 /// A map from names to values that keeps file order and rejects a name given twice (a plain
@@ -119,18 +112,13 @@ macro_rules! scalar_or_map {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str($expecting)
                     }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
-                        ScalarVisitor.visit_str(v).map(|s| $ty::$scalar(s.into()))
-                    }
-                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$ty, E> {
-                        ScalarVisitor.visit_i64(v).map(|s| $ty::$scalar(s.into()))
-                    }
-                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
-                        ScalarVisitor.visit_u64(v).map(|s| $ty::$scalar(s.into()))
-                    }
-                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$ty, E> {
-                        ScalarVisitor.visit_f64(v).map(|s| $ty::$scalar(s.into()))
-                    }
+                    visit_as_text!(
+                        |s: Scalar| $ty::$scalar(s.into());
+                        visit_str(&str),
+                        visit_i64(i64),
+                        visit_u64(u64),
+                        visit_f64(f64),
+                    );
                     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
                         <$map_ty>::deserialize(de::value::MapAccessDeserializer::new(map))
                             .map($ty::$map)

@@ -18,15 +18,9 @@ use crate::units::SimDuration;
 use super::cluster_autoscaler::default_cluster_autoscaler;
 use super::{Cx, MAX_REPLICAS, each, optional};
 
-const SELECT_POLICIES: [(&str, SelectPolicy); 3] = [
-    ("Max", SelectPolicy::Max),
-    ("Min", SelectPolicy::Min),
-    ("Disabled", SelectPolicy::Disabled),
-];
-const POLICY_TYPES: [(&str, ScalingPolicyKind); 2] = [
-    ("Pods", ScalingPolicyKind::Pods),
-    ("Percent", ScalingPolicyKind::Percent),
-];
+const SELECT_POLICIES: [(&str, SelectPolicy); 3] = variant_names!(SelectPolicy: Max, Min, Disabled);
+const POLICY_TYPES: [(&str, ScalingPolicyKind); 2] =
+    variant_names!(ScalingPolicyKind: Pods, Percent);
 
 impl Cx<'_> {
     /// Validates the `autoscaling` section against the services and pools.

@@ -2,6 +2,7 @@
 //! own defaults.
 
 use crate::cluster::pool::NodePool;
+use crate::controllers::cluster_autoscaler::expander;
 use crate::controllers::cluster_autoscaler::spec::{ClusterAutoscalerSpec, Expander};
 use crate::scenario::error::Error;
 use crate::scenario::schema::{ClusterAutoscalerFile, NamedMap, Scalar};
@@ -9,13 +10,8 @@ use crate::units::SimDuration;
 
 use super::Cx;
 
-const EXPANDERS: [(&str, Expander); 5] = [
-    ("random", Expander::Random),
-    ("most-pods", Expander::MostPods),
-    ("least-waste", Expander::LeastWaste),
-    ("price", Expander::Price),
-    ("priority", Expander::Priority),
-];
+const EXPANDERS: [(&str, Expander); 5] =
+    spelled!(expander::name, Expander: Random, MostPods, LeastWaste, Price, Priority);
 
 impl Cx<'_> {
     /// `autoscaling.cluster_autoscaler`; `None` when it is disabled.

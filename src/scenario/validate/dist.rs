@@ -1,17 +1,30 @@
 //! Distributions: a bare value (a constant) or `{distribution: NAME, ...}` with the fields that
 //! distribution takes, read as durations (service times, delays) or counts (tokens).
 //!
-//! Both kinds share one reader over a `Shape`; the unit is given afterwards.
+//! Both kinds share one reader over a `Shape`, generic over the `Unit` of its values; the
+//! model's type is given afterwards.
 
 use crate::scenario::error::Error;
 use crate::scenario::schema::{DistFile, DistOrScalar, Scalar};
 use crate::units::{DurationDist, SimDuration};
 use crate::workload::spec::CountDist;
 
-use super::Cx;
+use super::{Cx, Tag};
 
-/// The distributions, as the file names them.
-const NAMES: [&str; 4] = ["constant", "exponential", "lognormal", "uniform"];
+/// Distributions are named by their `distribution`; a list of their fields reads "min and max".
+const DISTRIBUTION: Tag = Tag {
+    field: "distribution",
+    what: "distribution",
+    join: " and ",
+};
+
+/// The distributions, as the file names them, each with the fields it takes.
+const DISTRIBUTIONS: [(&str, &[&str]); 4] = [
+    ("constant", &["value"]),
+    ("exponential", &["mean"]),
+    ("lognormal", &["mean", "p99"]),
+    ("uniform", &["min", "max"]),
+];
 
 /// The largest p99 / mean ratio a lognormal can have is `exp(z99^2 / 2)` with `z99 = 2.326`,
 /// about 14.96; the bound leaves a margin for fitting.
@@ -48,9 +61,40 @@ impl Checked<'_> {
             None => Err(cx.invalid(
                 &p,
                 format!("distribution {} needs \"{name}\"", self.dist.distribution),
-                format!("expected {}", self.fields.join(" and ")),
+                format!("expected {}", self.fields.join(DISTRIBUTION.join)),
             )),
         }
+    }
+}
+
+/// What a distribution's values are: how one is read, and how it measures for the comparisons
+/// (above zero, p99 above the mean, max not below min).
+trait Unit: Copy {
+    /// Reads one value at `path`.
+    fn read(cx: &Cx<'_>, path: &str, s: &Scalar) -> Result<Self, Error>;
+    /// The value as a number, for the comparisons.
+    fn measure(self) -> f64;
+}
+
+/// Durations (service times, delays), compared in seconds.
+impl Unit for SimDuration {
+    fn read(cx: &Cx<'_>, path: &str, s: &Scalar) -> Result<SimDuration, Error> {
+        cx.duration(path, s)
+    }
+
+    fn measure(self) -> f64 {
+        self.as_secs_f64()
+    }
+}
+
+/// Counts (tokens per request).
+impl Unit for f64 {
+    fn read(cx: &Cx<'_>, path: &str, s: &Scalar) -> Result<f64, Error> {
+        cx.count(path, s)
+    }
+
+    fn measure(self) -> f64 {
+        self
     }
 }
 
@@ -62,9 +106,7 @@ impl Cx<'_> {
         d: &DistOrScalar,
         positive: bool,
     ) -> Result<DurationDist, Error> {
-        let read = |p: &str, s: &Scalar| self.duration(p, s);
-        let shape = self.dist(path, d, positive, read, |d: SimDuration| d.as_secs_f64())?;
-        Ok(match shape {
+        Ok(match self.dist(path, d, positive)? {
             Shape::Constant(v) => DurationDist::Constant(v),
             Shape::Exponential(mean) => DurationDist::Exponential { mean },
             Shape::Lognormal(mean, p99) => DurationDist::Lognormal { mean, p99 },
@@ -74,9 +116,7 @@ impl Cx<'_> {
 
     /// A count distribution whose values are above zero (tokens per request).
     pub(super) fn count_dist(&self, path: &str, d: &DistOrScalar) -> Result<CountDist, Error> {
-        let read = |p: &str, s: &Scalar| self.count(p, s);
-        let shape = self.dist(path, d, true, read, |v: f64| v)?;
-        Ok(match shape {
+        Ok(match self.dist(path, d, true)? {
             Shape::Constant(v) => CountDist::Constant(v),
             Shape::Exponential(mean) => CountDist::Exponential { mean },
             Shape::Lognormal(mean, p99) => CountDist::Lognormal { mean, p99 },
@@ -84,99 +124,50 @@ impl Cx<'_> {
         })
     }
 
-    /// The checks common to duration and count distributions: `read` reads one value, `value`
-    /// measures it for the comparisons. The name and fields are checked before any value is
-    /// read, and a missing field before the values of the fields given.
-    fn dist<T: Copy + std::fmt::Debug>(
+    /// The checks common to duration and count distributions. The name and fields are checked
+    /// before any value is read, and a missing field before the values of the fields given.
+    fn dist<T: Unit>(
         &self,
         path: &str,
         d: &DistOrScalar,
         positive: bool,
-        read: impl Fn(&str, &Scalar) -> Result<T, Error>,
-        value: impl Fn(T) -> f64,
     ) -> Result<Shape<T>, Error> {
         let dist = match d {
-            DistOrScalar::Scalar(s) => {
-                let v = read(path, s)?;
-                if positive {
-                    self.above_zero(path, s, v, &value)?;
-                }
-                return Ok(Shape::Constant(v));
-            }
+            DistOrScalar::Scalar(s) => return self.value(path, s, positive).map(Shape::Constant),
             DistOrScalar::Dist(dist) => dist,
         };
         let checked = self.dist_fields(path, dist)?;
         match dist.distribution.as_str() {
             "constant" => {
                 let (p, s) = checked.field(self, "value", &dist.value)?;
-                let v = read(&p, &s)?;
-                if positive {
-                    self.above_zero(&p, &s, v, &value)?;
-                }
-                Ok(Shape::Constant(v))
+                self.value(&p, &s, positive).map(Shape::Constant)
             }
             "exponential" => {
                 let (p, s) = checked.field(self, "mean", &dist.mean)?;
-                let mean = self.above_zero(&p, &s, read(&p, &s)?, &value)?;
-                Ok(Shape::Exponential(mean))
+                self.value(&p, &s, true).map(Shape::Exponential)
             }
-            "lognormal" => self.lognormal(&checked, &read, &value),
-            _ => self.uniform(&checked, positive, &read, &value),
+            "lognormal" => self.lognormal(&checked),
+            _ => self.uniform(&checked, positive),
         }
     }
 
     /// Checks the distribution's name, then that every field given applies to it.
     fn dist_fields<'a>(&self, path: &'a str, dist: &'a DistFile) -> Result<Checked<'a>, Error> {
-        let fields: &'static [&'static str] = match dist.distribution.as_str() {
-            "constant" => &["value"],
-            "exponential" => &["mean"],
-            "lognormal" => &["mean", "p99"],
-            "uniform" => &["min", "max"],
-            other => {
-                return Err(self.unknown(
-                    &format!("{path}.distribution"),
-                    "distribution",
-                    other,
-                    &NAMES,
-                ));
-            }
-        };
-        let given = [
-            ("value", &dist.value),
-            ("mean", &dist.mean),
-            ("p99", &dist.p99),
-            ("min", &dist.min),
-            ("max", &dist.max),
-        ];
-        for (field, v) in given {
-            if v.is_some() && !fields.contains(&field) {
-                return Err(self.invalid(
-                    &format!("{path}.{field}"),
-                    format!(
-                        "\"{field}\" does not apply to distribution {}",
-                        dist.distribution
-                    ),
-                    format!("expected only {}", fields.join(" and ")),
-                ));
-            }
-        }
+        let given = given_fields!(dist: value, mean, p99, min, max);
+        let kind = &dist.distribution;
+        let fields = self.kind_fields(path, &DISTRIBUTION, kind, &DISTRIBUTIONS, &given)?;
         Ok(Checked { path, dist, fields })
     }
 
     /// `{distribution: lognormal, mean, p99}`: a mean above zero and a p99 above the mean, but
     /// not so far above that no lognormal with that mean reaches it.
-    fn lognormal<T: Copy>(
-        &self,
-        checked: &Checked<'_>,
-        read: &impl Fn(&str, &Scalar) -> Result<T, Error>,
-        value: &impl Fn(T) -> f64,
-    ) -> Result<Shape<T>, Error> {
+    fn lognormal<T: Unit>(&self, checked: &Checked<'_>) -> Result<Shape<T>, Error> {
         let dist = checked.dist;
         let (pm, sm) = checked.field(self, "mean", &dist.mean)?;
         let (pp, sp) = checked.field(self, "p99", &dist.p99)?;
-        let mean = self.above_zero(&pm, &sm, read(&pm, &sm)?, value)?;
-        let p99 = read(&pp, &sp)?;
-        let ratio = value(p99) / value(mean);
+        let mean: T = self.value(&pm, &sm, true)?;
+        let p99 = T::read(self, &pp, &sp)?;
+        let ratio = p99.measure() / mean.measure();
         if ratio <= 1.0 {
             return Err(self.invalid(
                 &pp,
@@ -200,19 +191,13 @@ impl Cx<'_> {
     }
 
     /// `{distribution: uniform, min, max}`: max not below min, and above zero when `positive`.
-    fn uniform<T: Copy>(
-        &self,
-        checked: &Checked<'_>,
-        positive: bool,
-        read: &impl Fn(&str, &Scalar) -> Result<T, Error>,
-        value: &impl Fn(T) -> f64,
-    ) -> Result<Shape<T>, Error> {
+    fn uniform<T: Unit>(&self, checked: &Checked<'_>, positive: bool) -> Result<Shape<T>, Error> {
         let dist = checked.dist;
         let (pmin, smin) = checked.field(self, "min", &dist.min)?;
         let (pmax, smax) = checked.field(self, "max", &dist.max)?;
-        let min = read(&pmin, &smin)?;
-        let max = read(&pmax, &smax)?;
-        if value(max) < value(min) {
+        let min = T::read(self, &pmin, &smin)?;
+        let max = T::read(self, &pmax, &smax)?;
+        if max.measure() < min.measure() {
             return Err(self.invalid(
                 &pmax,
                 format!("\"{}\" is below min \"{}\"", smax.text(), smin.text()),
@@ -220,21 +205,24 @@ impl Cx<'_> {
             ));
         }
         if positive {
-            self.above_zero(&pmax, &smax, max, value)?;
+            self.above_zero(&pmax, &smax, max)?;
         }
         Ok(Shape::Uniform(min, max))
     }
 
-    /// `v`, when `value` measures it above zero; `s` is its text, quoted in the error.
-    fn above_zero<T: Copy>(
-        &self,
-        path: &str,
-        s: &Scalar,
-        v: T,
-        value: &impl Fn(T) -> f64,
-    ) -> Result<T, Error> {
-        if value(v) > 0.0 {
-            Ok(v)
+    /// The value `s` at `path`, which must be above zero when `positive`.
+    fn value<T: Unit>(&self, path: &str, s: &Scalar, positive: bool) -> Result<T, Error> {
+        let v = T::read(self, path, s)?;
+        if positive {
+            self.above_zero(path, s, v)?;
+        }
+        Ok(v)
+    }
+
+    /// Rejects `v` unless it measures above zero; `s` is its text, quoted in the error.
+    fn above_zero<T: Unit>(&self, path: &str, s: &Scalar, v: T) -> Result<(), Error> {
+        if v.measure() > 0.0 {
+            Ok(())
         } else {
             Err(self.invalid(
                 path,

@@ -2,6 +2,7 @@
 //! utilization or an average value) and `Pods` (a per-pod metric the simulation measures), each
 //! checked against what the scaled service requests and models.
 
+use crate::controllers::hpa::observation::{pod_metric_name, resource_name};
 use crate::controllers::hpa::spec::{HpaMetric, PodMetricName, ResourceName};
 use crate::scenario::error::Error;
 use crate::scenario::model::Service;
@@ -12,12 +13,10 @@ use super::{Cx, each};
 
 const METRIC_TYPES: [&str; 2] = ["Resource", "Pods"];
 const RESOURCE_NAMES: [(&str, ResourceName); 2] =
-    [("cpu", ResourceName::Cpu), ("memory", ResourceName::Memory)];
+    spelled!(resource_name, ResourceName: Cpu, Memory);
 const RESOURCE_TARGETS: [&str; 2] = ["Utilization", "AverageValue"];
-const POD_METRICS: [(&str, PodMetricName); 2] = [
-    ("requests_per_second", PodMetricName::RequestsPerSecond),
-    ("in_flight_requests", PodMetricName::InFlightRequests),
-];
+const POD_METRICS: [(&str, PodMetricName); 2] =
+    spelled!(pod_metric_name, PodMetricName: RequestsPerSecond, InFlightRequests);
 
 /// The block a metric type reads its source from, for the messages when it is missing or
 /// another type's block is given: the metric type (`kind`), the field that holds its source,

@@ -8,7 +8,10 @@ use crate::workload::spec::{
     Arrivals, CostModel, InferenceModel, Load, ProfilePoint, RateProfile, Spike, VectorSearchModel,
 };
 
-use super::{Cx, each, optional};
+use super::{Cx, Tag, each, optional};
+
+/// Rate profiles are named by their `type`.
+const PROFILE: Tag = Tag::by_type("profile type");
 
 /// The rate profile types, each with the fields it takes.
 const PROFILE_TYPES: [(&str, &[&str]); 5] = [
@@ -18,6 +21,9 @@ const PROFILE_TYPES: [(&str, &[&str]); 5] = [
     ("spikes", &["spikes"]),
     ("points", &["points"]),
 ];
+
+/// Cost models are named by their `type`.
+const MODEL: Tag = Tag::by_type("model type");
 
 /// The cost model types, each with the fields it takes.
 const MODEL_TYPES: [(&str, &[&str]); 2] = [
@@ -94,14 +100,8 @@ impl Cx<'_> {
 
     /// One rate profile.
     fn profile(&self, path: &str, p: &ProfileFile) -> Result<RateProfile, Error> {
-        let given = [
-            ("peak_to_trough", p.peak_to_trough.is_some()),
-            ("peak_hour", p.peak_hour.is_some()),
-            ("steps", p.steps.is_some()),
-            ("spikes", p.spikes.is_some()),
-            ("points", p.points.is_some()),
-        ];
-        self.kind_fields(path, "profile type", &p.kind, &PROFILE_TYPES, &given)?;
+        let given = given_fields!(p: peak_to_trough, peak_hour, steps, spikes, points);
+        self.kind_fields(path, &PROFILE, &p.kind, &PROFILE_TYPES, &given)?;
         match p.kind.as_str() {
             "constant" => Ok(RateProfile::Constant),
             "diurnal" => self.diurnal(path, p),
@@ -210,51 +210,13 @@ impl Cx<'_> {
         )
     }
 
-    /// Checks the `type` of a profile or model (`what`) against `kinds`, each kind's name with
-    /// the fields it takes, then rejects the fields in `given` that the kind does not take.
-    fn kind_fields(
-        &self,
-        path: &str,
-        what: &str,
-        kind: &str,
-        kinds: &[(&str, &[&str])],
-        given: &[(&str, bool)],
-    ) -> Result<(), Error> {
-        let Some(&(_, fields)) = kinds.iter().find(|(name, _)| *name == kind) else {
-            let names: Vec<&str> = kinds.iter().map(|(name, _)| *name).collect();
-            return Err(self.unknown(&format!("{path}.type"), what, kind, &names));
-        };
-        for &(field, present) in given {
-            if present && !fields.contains(&field) {
-                let allowed = if fields.is_empty() {
-                    "expected no other field".to_string()
-                } else {
-                    format!("expected only {}", fields.join(", "))
-                };
-                return Err(self.invalid(
-                    &format!("{path}.{field}"),
-                    format!("\"{field}\" does not apply to {what} {kind}"),
-                    allowed,
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// `load.model`.
     fn model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
-        let given = [
-            ("vectors", m.vectors.is_some()),
-            ("dimension", m.dimension.is_some()),
-            ("top_k", m.top_k.is_some()),
-            ("recall", m.recall.is_some()),
-            ("ef", m.ef.is_some()),
-            ("jitter_cv", m.jitter_cv.is_some()),
-            ("tokens", m.tokens.is_some()),
-            ("tokens_per_core_second", m.tokens_per_core_second.is_some()),
-            ("overhead", m.overhead.is_some()),
-        ];
-        self.kind_fields(path, "model type", &m.kind, &MODEL_TYPES, &given)?;
+        let given = given_fields!(
+            m: vectors, dimension, top_k, recall, ef, jitter_cv,
+            tokens, tokens_per_core_second, overhead
+        );
+        self.kind_fields(path, &MODEL, &m.kind, &MODEL_TYPES, &given)?;
         if m.kind == "inference" {
             return self.inference_model(path, m);
         }

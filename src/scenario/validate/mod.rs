@@ -6,6 +6,30 @@
 //! (whole numbers, reals, quantities, durations; distributions are in `dist`) and the top-level
 //! fields; the sections live in the sibling files. Nothing here reads files or parses YAML.
 
+/// A name table for `Cx::one_of` over an enum whose variants Kubernetes spells exactly as they
+/// are named (`Max`, `NotIn`, `NoSchedule`): each name is written once, as its variant.
+macro_rules! variant_names {
+    ($ty:ident: $($variant:ident),+) => {
+        [$((stringify!($variant), $ty::$variant)),+]
+    };
+}
+
+/// Which of a map's optional fields are given, each with its name as the file spells it
+/// (`given_fields!(p: steps, points)`): the `given` list of `Cx::kind_fields`.
+macro_rules! given_fields {
+    ($map:ident: $($field:ident),+) => {
+        [$((stringify!($field), $map.$field.is_some())),+]
+    };
+}
+
+/// A name table for `Cx::one_of` whose names are the ones `$spell` gives the variants of `$ty`:
+/// the spelling the domain type owns and prints, so that reading and writing cannot disagree.
+macro_rules! spelled {
+    ($spell:expr, $ty:ident: $($variant:ident),+) => {
+        [$(($spell($ty::$variant), $ty::$variant)),+]
+    };
+}
+
 mod autoscaling;
 mod cluster_autoscaler;
 mod dist;
@@ -164,6 +188,28 @@ fn optional<S: ?Sized, T>(
         .transpose()
 }
 
+/// How messages speak of a map that one of its fields names the kind of (rate profiles, cost
+/// models, distributions), for `Cx::kind_fields`.
+struct Tag {
+    /// The field that names the kind.
+    field: &'static str,
+    /// What a kind is called, as in "does not apply to profile type steps".
+    what: &'static str,
+    /// Joins the fields a kind takes, as in "expected only min and max".
+    join: &'static str,
+}
+
+impl Tag {
+    /// A map whose `type` names its kind, called `what`; lists of fields are comma-separated.
+    const fn by_type(what: &'static str) -> Tag {
+        Tag {
+            field: "type",
+            what,
+            join: ", ",
+        }
+    }
+}
+
 /// Validation context: the file name, and readers that attach it and the path to errors.
 pub(crate) struct Cx<'a> {
     origin: &'a str,
@@ -197,6 +243,38 @@ impl Cx<'_> {
                 Err(self.unknown(path, kind, name, &names))
             }
         }
+    }
+
+    /// Checks the `kind` of a map tagged as `tag` says against `kinds` (each kind's name with
+    /// the fields it takes), then rejects the fields in `given` that the kind does not take.
+    /// Returns the kind's fields.
+    fn kind_fields(
+        &self,
+        path: &str,
+        tag: &Tag,
+        kind: &str,
+        kinds: &[(&str, &'static [&'static str])],
+        given: &[(&str, bool)],
+    ) -> Result<&'static [&'static str], Error> {
+        let Some(&(_, fields)) = kinds.iter().find(|(name, _)| *name == kind) else {
+            let names: Vec<&str> = kinds.iter().map(|(name, _)| *name).collect();
+            return Err(self.unknown(&format!("{path}.{}", tag.field), tag.what, kind, &names));
+        };
+        for &(field, present) in given {
+            if present && !fields.contains(&field) {
+                let allowed = if fields.is_empty() {
+                    "expected no other field".to_string()
+                } else {
+                    format!("expected only {}", fields.join(tag.join))
+                };
+                return Err(self.invalid(
+                    &format!("{path}.{field}"),
+                    format!("\"{field}\" does not apply to {} {kind}", tag.what),
+                    allowed,
+                ));
+            }
+        }
+        Ok(fields)
     }
 
     /// Reads every entry of a top-level map that may not be empty.

@@ -8,13 +8,12 @@ use crate::units::SimDuration;
 
 use super::Cx;
 
-const ALERT_METRICS: [(&str, AlertMetric); 4] = [
-    ("cpu_utilization", AlertMetric::CpuUtilization),
-    ("memory_utilization", AlertMetric::MemoryUtilization),
-    ("latency_p99_ms", AlertMetric::LatencyP99Ms),
-    ("pending_pods", AlertMetric::PendingPods),
-];
-const COMPARISONS: [(&str, Comparison); 2] = [(">", Comparison::Greater), ("<", Comparison::Less)];
+const ALERT_METRICS: [(&str, AlertMetric); 4] = spelled!(
+    AlertMetric::as_str,
+    AlertMetric: CpuUtilization, MemoryUtilization, LatencyP99Ms, PendingPods
+);
+const COMPARISONS: [(&str, Comparison); 2] =
+    spelled!(Comparison::as_str, Comparison: Greater, Less);
 
 /// A list whose entries are named, and how to speak of their names in messages.
 struct Naming<F> {

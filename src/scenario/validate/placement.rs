@@ -14,18 +14,10 @@ use crate::scenario::schema::{
 use super::pools::TAINT_EFFECTS;
 use super::{Cx, each, optional};
 
-const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] = [
-    ("In", SelectorOperator::In),
-    ("NotIn", SelectorOperator::NotIn),
-    ("Exists", SelectorOperator::Exists),
-    ("DoesNotExist", SelectorOperator::DoesNotExist),
-    ("Gt", SelectorOperator::Gt),
-    ("Lt", SelectorOperator::Lt),
-];
-const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] = [
-    ("Equal", TolerationOperator::Equal),
-    ("Exists", TolerationOperator::Exists),
-];
+const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] =
+    variant_names!(SelectorOperator: In, NotIn, Exists, DoesNotExist, Gt, Lt);
+const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] =
+    variant_names!(TolerationOperator: Equal, Exists);
 
 impl Cx<'_> {
     /// `node_selector` and `affinity.nodeAffinity`.

@@ -16,11 +16,8 @@ use super::{Cx, each};
 const CUSTOM_MACHINE: &str = "custom";
 
 /// Taint effects, as Kubernetes spells them (for taints and tolerations).
-pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] = [
-    ("NoSchedule", TaintEffect::NoSchedule),
-    ("PreferNoSchedule", TaintEffect::PreferNoSchedule),
-    ("NoExecute", TaintEffect::NoExecute),
-];
+pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =
+    variant_names!(TaintEffect: NoSchedule, PreferNoSchedule, NoExecute);
 
 impl Cx<'_> {
     /// Validates the pool `name`.

@@ -17,11 +17,10 @@ use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
 use super::{Cx, MAX_REPLICAS, each, optional};
 
-const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = [
-    ("round-robin", LoadBalancerPolicy::RoundRobin),
-    ("random", LoadBalancerPolicy::Random),
-    ("least-requests", LoadBalancerPolicy::LeastRequests),
-];
+const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
+    LoadBalancerPolicy::as_str,
+    LoadBalancerPolicy: RoundRobin, Random, LeastRequests
+);
 
 impl Cx<'_> {
     /// Validates the service `name`; `pools` are the validated node pools.

@@ -13,14 +13,8 @@ const SEED_POLICIES: [(&str, SeedPolicy); 2] = [
     ("common", SeedPolicy::Common),
     ("independent", SeedPolicy::Independent),
 ];
-const OPERATORS: [(&str, CompareOp); 6] = [
-    ("<=", CompareOp::Le),
-    ("<", CompareOp::Lt),
-    (">=", CompareOp::Ge),
-    (">", CompareOp::Gt),
-    ("==", CompareOp::Eq),
-    ("!=", CompareOp::Ne),
-];
+const OPERATORS: [(&str, CompareOp); 6] =
+    spelled!(CompareOp::as_str, CompareOp: Le, Lt, Ge, Gt, Eq, Ne);
 
 impl Cx<'_> {
     /// The `sweep` section.

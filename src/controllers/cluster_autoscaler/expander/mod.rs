@@ -66,7 +66,7 @@ pub struct Choice {
 }
 
 /// The expander's name as `--expander` spells it.
-pub fn name(expander: Expander) -> &'static str {
+pub const fn name(expander: Expander) -> &'static str {
     match expander {
         Expander::Random => "random",
         Expander::MostPods => "most-pods",

@@ -303,8 +303,9 @@ fn errors_in_upstream_words() {
         let err = cpu(1, 50, tol(), &pods).expect_err(message);
         assert_eq!(err.to_string(), message);
     }
+    let in_flight = AverageValueMetric::Pods(PodMetricName::InFlightRequests);
     let err = calc()
-        .get_metric_replicas(NOW, 1, 1_000, PodMetricName::InFlightRequests, tol(), &[])
+        .get_average_value_replicas(NOW, 1, 1_000, in_flight, tol(), &[])
         .expect_err("no pods");
     assert_eq!(
         err.to_string(),
@@ -321,11 +322,11 @@ fn pod_metrics_average_value() {
     };
     let rps = |current, target: f64, pods: &[PodObservation]| {
         calc()
-            .get_metric_replicas(
+            .get_average_value_replicas(
                 NOW,
                 current,
                 to_milli(target),
-                PodMetricName::RequestsPerSecond,
+                AverageValueMetric::Pods(PodMetricName::RequestsPerSecond),
                 tol(),
                 pods,
             )
@@ -366,8 +367,9 @@ fn raw_resource_average_value() {
     // -> ratio 1.5 -> ceil(1.5 * 2) = 3.
     let pods = [pod(1_000, Some(1_024)), pod(1_000, Some(512))];
     let target = i128::from(512 * Bytes::MIB) * 1000;
+    let memory = AverageValueMetric::Resource(ResourceName::Memory);
     let got = calc()
-        .get_raw_resource_replicas(NOW, 2, target, ResourceName::Memory, tol(), &pods)
+        .get_average_value_replicas(NOW, 2, target, memory, tol(), &pods)
         .unwrap();
     assert_eq!(got.replicas, 3);
     assert_eq!(got.average_milli, (768 * Bytes::MIB * 1000) as i64);
