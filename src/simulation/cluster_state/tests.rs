@@ -2,6 +2,7 @@
 //! operations tested one by one.
 
 use crate::cluster::quota::{Quota, QuotaUsage};
+use crate::report::stats::Gauge;
 use crate::simulation::cluster_state::{ClusterState, PodPhase};
 use crate::simulation::tests::{pool, scenario, service};
 use crate::units::{Millicores, Resources, SimTime};
@@ -109,32 +110,35 @@ impl ClusterState {
                 .iter()
                 .filter(|n| usize::from(n.pool.0) == p)
                 .collect();
-            let sum = |f: &dyn Fn(&crate::cluster::node::Node) -> u64| {
-                nodes.iter().map(|n| f(n)).sum::<u64>()
-            };
-            assert_eq!(pool.ready.value(), nodes.len() as u64, "pool {p}: ready");
-            assert_eq!(
-                pool.cpu.allocatable.value(),
-                sum(&|n| n.allocatable.cpu.0),
-                "pool {p}"
-            );
-            assert_eq!(
-                pool.cpu.requested.value(),
-                sum(&|n| n.requested.cpu.0),
-                "pool {p}"
-            );
-            assert_eq!(
-                pool.memory.allocatable.value(),
-                sum(&|n| n.allocatable.memory.0),
-                "pool {p}"
-            );
-            assert_eq!(
-                pool.memory.requested.value(),
-                sum(&|n| n.requested.memory.0),
-                "pool {p}"
-            );
+            let sum = |f: fn(&crate::cluster::node::Node) -> u64| nodes.iter().map(|n| f(n)).sum();
             let billed = (nodes.len() + pool.upcoming.len()) as u64;
-            assert_eq!(pool.billed_total.value(), billed, "pool {p}: billed nodes");
+            let expected: [(&str, &Gauge, u64); 6] = [
+                ("ready nodes", &pool.ready, nodes.len() as u64),
+                ("billed nodes", &pool.billed_total, billed),
+                (
+                    "cpu allocatable",
+                    &pool.cpu.allocatable,
+                    sum(|n| n.allocatable.cpu.0),
+                ),
+                (
+                    "cpu requested",
+                    &pool.cpu.requested,
+                    sum(|n| n.requested.cpu.0),
+                ),
+                (
+                    "memory allocatable",
+                    &pool.memory.allocatable,
+                    sum(|n| n.allocatable.memory.0),
+                ),
+                (
+                    "memory requested",
+                    &pool.memory.requested,
+                    sum(|n| n.requested.memory.0),
+                ),
+            ];
+            for (what, gauge, value) in expected {
+                assert_eq!(gauge.value(), value, "pool {p}: {what}");
+            }
         }
     }
 
