@@ -43,9 +43,7 @@ impl Simulation<'_> {
                     .filter_map(|r| self.cluster.pod(*r));
                 let (mut used, mut requested) = (0u64, 0u64);
                 for pod in ready {
-                    let in_flight = u64::from(pod.server.in_flight());
-                    used +=
-                        spec.server.memory_base.0 + spec.server.memory_per_request.0 * in_flight;
+                    used += spec.server.memory_in_use(pod.server.in_flight()).0;
                     requested += spec.pod.requests.memory.0;
                 }
                 ratio(used as f64, requested as f64)

@@ -83,7 +83,9 @@ impl Simulation<'_> {
                     ready,
                     // The Ready condition is set False when the kubelet starts the pod and
                     // turns True once; it never flaps in this model.
-                    ready_transition: (pod.ready_since().or(pod.bound_at()))
+                    ready_transition: pod
+                        .ready_since()
+                        .or(pod.bound_at())
                         .unwrap_or(pod.created_at),
                     requests: spec.requests,
                     has_cpu_request: spec.has_cpu_request,

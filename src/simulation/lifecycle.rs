@@ -123,8 +123,8 @@ impl Simulation<'_> {
             .queue_limit
             .unwrap_or(0)
             .min(4_096) as usize;
-        let pod_ref = match self.cluster.create_pod(s, now, queue_capacity) {
-            Ok(pod_ref) => pod_ref,
+        let (pod_ref, serial) = match self.cluster.create_pod(s, now, queue_capacity) {
+            Ok(created) => created,
             Err(refused) => {
                 if self.measured(now) {
                     self.cluster.count_quota_rejection(s);
@@ -135,7 +135,6 @@ impl Simulation<'_> {
                 return None;
             }
         };
-        let serial = self.cluster.pod(pod_ref).map_or(0, |p| p.serial);
         let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
         if !self.try_schedule(pod_ref, start) {

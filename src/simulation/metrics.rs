@@ -10,7 +10,7 @@
 use crate::controllers::hpa::ResourceSample;
 use crate::simulation::cluster_state::PodSample;
 use crate::simulation::{Event, Simulation};
-use crate::units::{Bytes, Millicores};
+use crate::units::Millicores;
 
 impl Simulation<'_> {
     /// metrics-server samples every pod.
@@ -35,9 +35,7 @@ impl Simulation<'_> {
                     timestamp: now,
                     window,
                     cpu: Millicores(used / window.0.max(1)),
-                    memory: Bytes(
-                        server.memory_base.0 + server.memory_per_request.0 * u64::from(in_flight),
-                    ),
+                    memory: server.memory_in_use(in_flight),
                 },
                 requests_per_second: f64::from(arrivals) / window.as_secs_f64(),
                 in_flight,

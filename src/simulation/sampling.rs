@@ -4,7 +4,7 @@
 
 use crate::report::{IntervalRow, Observer, PoolInterval, ServiceInterval};
 use crate::simulation::Simulation;
-use crate::units::SimTime;
+use crate::units::{SimDuration, SimTime};
 
 impl Simulation<'_> {
     /// The end of an interval: expire waiting requests, collect CPU usage and hand a row to
@@ -49,7 +49,7 @@ impl Simulation<'_> {
     }
 
     /// Each service's row for an interval of `width` ending now, starting the next interval.
-    fn service_rows(&mut self, width: crate::units::SimDuration) -> Vec<ServiceInterval> {
+    fn service_rows(&mut self, width: SimDuration) -> Vec<ServiceInterval> {
         let width_s = width.as_secs_f64();
         let cluster = &self.cluster;
         (self.services.iter_mut().enumerate())

@@ -172,3 +172,11 @@ pub struct ServerSpec {
     /// Memory each request queued or in service adds.
     pub memory_per_request: Bytes,
 }
+
+impl ServerSpec {
+    /// Memory a running pod uses with `in_flight` requests queued or in service: what
+    /// metrics-server reports and what a memory alert compares with the request.
+    pub fn memory_in_use(&self, in_flight: u32) -> Bytes {
+        Bytes(self.memory_base.0 + self.memory_per_request.0 * u64::from(in_flight))
+    }
+}

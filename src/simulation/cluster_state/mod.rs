@@ -303,8 +303,8 @@ impl ClusterState {
     }
 
     /// Creates a Pending pod of service `s` if its namespace's quota admits it, with room
-    /// reserved for `queue_capacity` waiting requests. The caller tries to schedule it and
-    /// parks it with `park_pending` if no node fits.
+    /// reserved for `queue_capacity` waiting requests; returns it with its serial. The caller
+    /// tries to schedule it and parks it with `park_pending` if no node fits.
     ///
     /// # Errors
     /// The quota's refusal, as the API server words it; nothing changes then.
@@ -313,7 +313,7 @@ impl ClusterState {
         s: usize,
         now: SimTime,
         queue_capacity: usize,
-    ) -> Result<PodRef, QuotaExceeded> {
+    ) -> Result<(PodRef, u32), QuotaExceeded> {
         let spec = &self.pod_specs[s];
         let namespace = &mut self.namespaces[self.service_namespace[s]];
         if let Some(hard) = &namespace.quota {
@@ -328,7 +328,7 @@ impl ClusterState {
             .insert(Pod::new(s as u16, serial, now, queue_capacity));
         workload.active.push(pod);
         workload.pending_gauge.add(now, 1);
-        Ok(pod)
+        Ok((pod, serial))
     }
 
     /// Counts one pod creation refused by service `s`'s namespace quota.

@@ -185,7 +185,8 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
     c.register_node(p, &sc.node_pools[0], up, at(0));
     c.check_invariants();
 
-    let pod = c.create_pod(0, at(1), 0).expect("no quota");
+    let (pod, serial) = c.create_pod(0, at(1), 0).expect("no quota");
+    assert_eq!(serial, 0);
     assert_eq!(c.workload(0).pending_gauge.value(), 1);
     c.check_invariants();
     assert_eq!(c.bind(pod, 0, at(2)), (0, 0));
