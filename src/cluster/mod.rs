@@ -6,6 +6,7 @@
 //! **Invariant:** nothing here does I/O, reads a clock or schedules an event; every function is a
 //! plain function of the state passed in, so each can be tested against Kubernetes' own cases.
 
+pub mod cpu_sharing;
 pub mod disruption;
 pub mod node;
 pub mod pool;

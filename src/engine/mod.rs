@@ -74,6 +74,28 @@ impl<E: Copy> Clock<E> {
         self.queue.push_lane(lane, time.0, event);
     }
 
+    /// Makes `event` at `time` the one pending event of `lane`, replacing the event the lane
+    /// holds, if any: the replaced event never happens. Use it for a source whose next event
+    /// moves, such as a pod's next completion when the CPU it gets changes.
+    ///
+    /// # Panics
+    /// If `time` is in the past.
+    #[inline(always)]
+    pub fn reschedule_lane_at(&mut self, lane: u32, time: SimTime, event: E) {
+        assert!(
+            time >= self.now,
+            "event scheduled at {time} while the clock is at {}",
+            self.now
+        );
+        self.queue.set_lane(lane, time.0, event);
+    }
+
+    /// Drops the pending event of `lane`, if any, so that it never happens.
+    #[inline]
+    pub fn cancel_lane(&mut self, lane: u32) {
+        self.queue.cancel_lane(lane);
+    }
+
     /// Schedules `event` after `delay`.
     #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {

@@ -11,6 +11,10 @@
 //! half of its pushes and pops. Both heaps draw keys from one sequence counter, so the order
 //! of events is exactly that of a single queue.
 
+mod lanes;
+
+use lanes::LaneHeap;
+
 /// Bits of a key that hold the slab slot or lane of the payload.
 const SLOT_BITS: u32 = 24;
 /// Bits of a key that hold the insertion sequence number.
@@ -31,10 +35,8 @@ pub struct EventQueue<E> {
     heap: Vec<u128>,
     slab: Vec<E>,
     free_slots: Vec<u32>,
-    /// Min-heap of keys of lane events; the slot bits are the lane.
-    lane_heap: Vec<u128>,
-    /// The pending event of each lane (meaningful only while its key is in `lane_heap`).
-    lanes: Vec<Option<E>>,
+    /// The pending event of each lane, in an indexed heap of their keys.
+    lanes: LaneHeap<E>,
     next_seq: u64,
 }
 
@@ -51,8 +53,7 @@ impl<E: Copy> EventQueue<E> {
             heap: Vec::new(),
             slab: Vec::new(),
             free_slots: Vec::new(),
-            lane_heap: Vec::new(),
-            lanes: Vec::new(),
+            lanes: LaneHeap::new(),
             next_seq: 0,
         }
     }
@@ -89,19 +90,32 @@ impl<E: Copy> EventQueue<E> {
     /// schedules its next event only once its current one has fired.
     #[inline(always)]
     pub fn push_lane(&mut self, lane: u32, time: u64, event: E) {
-        let index = lane as usize;
-        if index >= self.lanes.len() {
-            assert!(index < MAX_PENDING, "lane {lane} beyond {MAX_PENDING}");
-            self.lanes.resize(index + 1, None);
-        }
-        let pending = &mut self.lanes[index];
         assert!(
-            pending.is_none(),
+            !self.lanes.is_pending(lane as usize),
             "lane {lane} already holds a pending event"
         );
-        *pending = Some(event);
+        self.set_lane(lane, time, event);
+    }
+
+    /// Makes `event` at `time` the pending event of `lane`, replacing the one it holds, if any.
+    /// The replaced event never happens; the new one is ordered as if scheduled now.
+    ///
+    /// # Panics
+    /// If `lane >= MAX_PENDING`.
+    #[inline(always)]
+    pub fn set_lane(&mut self, lane: u32, time: u64, event: E) {
+        assert!(
+            (lane as usize) < MAX_PENDING,
+            "lane {lane} beyond {MAX_PENDING}"
+        );
         let key = self.key(time, u128::from(lane));
-        sift_up(&mut self.lane_heap, key);
+        self.lanes.set(lane as usize, key, event);
+    }
+
+    /// Drops the pending event of `lane`, if any; returns whether there was one.
+    #[inline]
+    pub fn cancel_lane(&mut self, lane: u32) -> bool {
+        self.lanes.remove(lane as usize)
     }
 
     #[inline(always)]
@@ -119,10 +133,10 @@ impl<E: Copy> EventQueue<E> {
     /// `horizon`.
     #[inline]
     pub fn pop_until(&mut self, horizon: u64) -> Option<(u64, E)> {
-        let (from_lanes, key) = match (self.heap.first(), self.lane_heap.first()) {
-            (Some(&h), Some(&l)) => (l < h, h.min(l)),
+        let (from_lanes, key) = match (self.heap.first(), self.lanes.first()) {
+            (Some(&h), Some(l)) => (l < h, h.min(l)),
             (Some(&h), None) => (false, h),
-            (None, Some(&l)) => (true, l),
+            (None, Some(l)) => (true, l),
             (None, None) => return None,
         };
         if (key >> 64) as u64 > horizon {
@@ -130,10 +144,10 @@ impl<E: Copy> EventQueue<E> {
         }
         let slot = (key & SLOT_MASK) as usize;
         let event = if from_lanes {
-            pop_min(&mut self.lane_heap);
-            self.lanes[slot]
-                .take()
-                .expect("a lane whose key is in the lane heap holds its event")
+            let Some((_, event)) = self.lanes.pop_min() else {
+                unreachable!("the lane heap's first key was just read");
+            };
+            event
         } else {
             pop_min(&mut self.heap);
             self.free_slots.push(slot as u32);
@@ -150,11 +164,11 @@ impl<E: Copy> EventQueue<E> {
 
     /// The time of the earliest event, if any.
     #[inline]
-    pub fn peek_time(&self) -> Option<u64> {
-        let earliest = match (self.heap.first(), self.lane_heap.first()) {
-            (Some(&h), Some(&l)) => h.min(l),
+    pub fn peek_time(&mut self) -> Option<u64> {
+        let earliest = match (self.heap.first(), self.lanes.first()) {
+            (Some(&h), Some(l)) => h.min(l),
             (Some(&h), None) => h,
-            (None, Some(&l)) => l,
+            (None, Some(l)) => l,
             (None, None) => return None,
         };
         Some((earliest >> 64) as u64)
@@ -162,13 +176,28 @@ impl<E: Copy> EventQueue<E> {
 
     /// Events pending.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lane_heap.len()
+        self.heap.len() + self.lanes.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.lane_heap.is_empty()
+        self.heap.is_empty() && self.lanes.len() == 0
     }
+}
+
+/// Pushes `key` onto the binary min-heap `heap`: the queue's own sift, for a model's small
+/// heaps of packed keys (such as a pod's requests in service ordered by finishing time).
+#[inline(always)]
+pub fn push_key(heap: &mut Vec<u128>, key: u128) {
+    sift_up(heap, key);
+}
+
+/// Removes and returns the smallest key of the binary min-heap `heap`, if any.
+#[inline(always)]
+pub fn pop_key(heap: &mut Vec<u128>) -> Option<u128> {
+    let first = *heap.first()?;
+    pop_min(heap);
+    Some(first)
 }
 
 /// Inserts `key` into the min-heap `heap`, moving larger parents down into the hole.

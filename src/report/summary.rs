@@ -121,6 +121,17 @@ pub struct PoolSummary {
     /// Requests of the pods on the pool's nodes over their allocatable, time-weighted: how much
     /// of what is paid for the scheduler could hand out.
     pub allocation_efficiency: AllocationEfficiency,
+    /// How the pool's CPU was shared.
+    pub cpu: PoolCpuSummary,
+}
+
+/// The CPU of a pool's nodes in use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolCpuSummary {
+    /// Share of node-time in which a node's pods wanted more CPU (each up to its limit) than
+    /// the node has, so that CFS divided it by their requests and every one of them slowed down
+    /// (0..1).
+    pub contended_fraction: f64,
 }
 
 /// Requested over allocatable, integrated over time (0..1).
@@ -213,6 +224,10 @@ pub struct CpuSummary {
     pub requested_cores_mean: f64,
     /// Used over requested (what a CPU HPA compares with its target).
     pub utilization_of_requests: f64,
+    /// Share of the time its pods had work in which they wanted more CPU than their limit, so
+    /// that CFS throttled them: `container_cpu_cfs_throttled_periods_total` over
+    /// `container_cpu_cfs_periods_total` (0..1).
+    pub throttled_fraction: f64,
 }
 
 /// One service.
@@ -310,6 +325,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             used_cores_mean: 1.5,
             requested_cores_mean: 2.0,
             utilization_of_requests: 0.75,
+            throttled_fraction: 0.1,
         },
         scaling: ScalingSummary {
             scale_ups: 2,
@@ -354,6 +370,9 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
                     allocation_efficiency: AllocationEfficiency {
                         cpu: 0.6,
                         memory: 0.3,
+                    },
+                    cpu: PoolCpuSummary {
+                        contended_fraction: 0.05,
                     },
                 };
                 (p.to_string(), pool)

@@ -10,6 +10,7 @@
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind};
 use crate::simulation::cluster_state::{PodPhase, PodRef};
+use crate::simulation::serving::reschedule_completion;
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
@@ -287,10 +288,15 @@ impl Simulation<'_> {
             .drain_queue()
             .filter(|a| *a >= warmup_end)
             .count() as u64;
-        pod.server.stop_workers(now, &svc.limits);
+        pod.server.stop_workers(now);
         pod.in_service_measured = 0;
         svc.counts.killed += lost;
         svc.in_flight_measured -= lost;
+        let lane_base = self.pod_lane_base;
+        let clock = &mut self.clock;
+        self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
+            reschedule_completion(clock, lane_base, r, pod, now);
+        });
         self.remove_pod(pod_ref, "grace period expired");
     }
 
@@ -298,17 +304,13 @@ impl Simulation<'_> {
     /// empty goes, Pending pods get another chance, and its ReplicaSet replaces it if short.
     pub(super) fn remove_pod(&mut self, pod_ref: PodRef, reason: &str) {
         let now = self.clock.now();
-        let Some((pod, node_index)) = self.cluster.remove_pod(pod_ref, now) else {
+        self.clock.cancel_lane(self.completion_lane(pod_ref));
+        let Some((mut pod, node_index)) = self.cluster.remove_pod(pod_ref, now) else {
             return;
         };
         let s = usize::from(pod.service);
-        let collected = pod.server.cpu_usage_area(now) - pod.cpu_area_collected;
         let measured = now > self.warmup_end;
-        let svc = &mut self.services[s];
-        svc.interval.cpu_area += collected;
-        if measured {
-            svc.cpu_used_area += u128::from(collected);
-        }
+        self.services[s].collect_usage(&mut pod, now, measured);
         let mut event = self.pod_event(EventKind::PodDeleted, s, pod.serial);
         event.node = node_index.map(|i| self.cluster.nodes()[i].name.clone());
         event.reason = Some(reason.to_string());

@@ -34,7 +34,7 @@ impl Simulation<'_> {
                 usage: ResourceSample {
                     timestamp: now,
                     window,
-                    cpu: Millicores(used / window.0.max(1)),
+                    cpu: Millicores((used / window.0.max(1) as f64) as u64),
                     memory: server.memory_in_use(in_flight),
                 },
                 requests_per_second: f64::from(arrivals) / window.as_secs_f64(),

@@ -47,8 +47,9 @@ use service_state::ServiceState;
 pub(crate) enum Event {
     /// A request arrives at a service.
     Arrival { service: u16 },
-    /// A worker of a pod finishes the request that arrived at `arrived`.
-    Completion { pod: PodRef, arrived: SimTime },
+    /// The request of a pod that is due first finishes (the one pending event of the pod's
+    /// completion lane).
+    Completion { pod: PodRef },
     /// A starting pod passes its readiness probe.
     PodReady { pod: PodRef },
     /// A terminating pod's grace period is over.
@@ -112,6 +113,9 @@ pub struct Simulation<'s> {
     last_row: SimTime,
     /// Cluster events not yet handed to the observer.
     log: Vec<ClusterEvent>,
+    /// The engine lane of the pod in slot 0's next completion; lanes below it are the
+    /// services' arrival streams.
+    pod_lane_base: u32,
 }
 
 impl<'s> Simulation<'s> {
@@ -152,6 +156,7 @@ impl<'s> Simulation<'s> {
             rng_autoscaler: stream(seed, "cluster-autoscaler"),
             last_row: SimTime::ZERO,
             log: Vec::new(),
+            pod_lane_base: scenario.services.len() as u32,
         }
     }
 
@@ -180,7 +185,7 @@ impl<'s> Simulation<'s> {
         while let Some(event) = self.clock.next_until(self.end) {
             match event {
                 Event::Arrival { service } => self.on_arrival(usize::from(service)),
-                Event::Completion { pod, arrived } => self.on_completion(pod, arrived),
+                Event::Completion { pod } => self.on_completion(pod),
                 Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),

@@ -67,7 +67,7 @@ impl Simulation<'_> {
                     pending: pods.pending_gauge.value() as u32,
                     latency_p50_ms: interval.latency.quantile_ms(0.5),
                     latency_p99_ms: interval.latency.quantile_ms(0.99),
-                    cpu_used_cores: interval.cpu_area as f64 / width.0 as f64 / 1_000.0,
+                    cpu_used_cores: interval.cpu_area / width.0 as f64 / 1_000.0,
                     cpu_requested_cores: pods.cpu_requested_gauge.value() as f64 / 1_000.0,
                     hpa_metrics: svc.hpa_metrics.clone(),
                 };
@@ -101,14 +101,7 @@ impl Simulation<'_> {
     fn collect_cpu_usage(&mut self, now: SimTime) {
         let measured = now > self.warmup_end;
         for pod in self.cluster.pods_mut() {
-            let total = pod.server.cpu_usage_area(now);
-            let area = total - pod.cpu_area_collected;
-            pod.cpu_area_collected = total;
-            let svc = &mut self.services[usize::from(pod.service)];
-            svc.interval.cpu_area += area;
-            if measured {
-                svc.cpu_used_area += u128::from(area);
-            }
+            self.services[usize::from(pod.service)].collect_usage(pod, now, measured);
         }
     }
 

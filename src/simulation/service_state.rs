@@ -8,6 +8,7 @@
 use crate::engine::rng::{SimRng, stream};
 use crate::report::stats::{Gauge, Latency};
 use crate::scenario::model::Service;
+use crate::simulation::cluster_state::{Pod, UsageSeen};
 use crate::units::{Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
@@ -46,7 +47,7 @@ pub(crate) struct IntervalStats {
     /// Latency of requests completed in the interval; its count is the interval's completions.
     pub(crate) latency: Latency,
     /// CPU used by the service's pods since the last row, in millicore-microseconds.
-    pub(crate) cpu_area: u64,
+    pub(crate) cpu_area: f64,
 }
 
 impl IntervalStats {
@@ -54,15 +55,59 @@ impl IntervalStats {
         IntervalStats {
             counts: Counts::default(),
             latency: Latency::new(),
-            cpu_area: 0,
+            cpu_area: 0.0,
         }
     }
 
     /// Starts the next interval.
     pub(crate) fn clear(&mut self) {
         self.counts = Counts::default();
-        self.cpu_area = 0;
+        self.cpu_area = 0.0;
         self.latency.clear();
+    }
+}
+
+/// How much of the time its pods ran a service's pods were throttled by their CPU limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Throttling {
+    /// Pod-microseconds with at least one request in service.
+    pub(crate) active_us: u64,
+    /// Pod-microseconds in which the workers wanted more CPU than the limit.
+    pub(crate) throttled_us: u64,
+}
+
+impl Throttling {
+    /// The share of running time spent throttled (as `container_cpu_cfs_throttled_periods_total`
+    /// over `container_cpu_cfs_periods_total`); 0 when the pods never ran.
+    pub(crate) fn fraction(&self) -> f64 {
+        if self.active_us == 0 {
+            0.0
+        } else {
+            self.throttled_us as f64 / self.active_us as f64
+        }
+    }
+}
+
+impl ServiceState {
+    /// Moves what `pod` used since its last collection into the service's interval and, when
+    /// `measured`, measured-window counters.
+    pub(crate) fn collect_usage(&mut self, pod: &mut Pod, now: SimTime, measured: bool) {
+        let cpu_area = pod.server.cpu_usage_area(now);
+        let active_us = pod.server.active_us(now);
+        let throttled_us = pod.server.throttled_us(now);
+        let seen = &mut pod.collected;
+        let area = cpu_area - seen.cpu_area;
+        self.interval.cpu_area += area;
+        if measured {
+            self.cpu_used_area += area;
+            self.throttling.active_us += active_us - seen.active_us;
+            self.throttling.throttled_us += throttled_us - seen.throttled_us;
+        }
+        *seen = UsageSeen {
+            cpu_area,
+            active_us,
+            throttled_us,
+        };
     }
 }
 
@@ -117,7 +162,10 @@ pub(crate) struct ServiceState {
     pub(crate) wait: Latency,
     pub(crate) interval: IntervalStats,
     /// CPU used by the service's pods over the measured window, in millicore-microseconds.
-    pub(crate) cpu_used_area: u128,
+    pub(crate) cpu_used_area: f64,
+    /// Time the service's pods had work over the measured window, and the part of it during
+    /// which they wanted more CPU than their limit, in microseconds.
+    pub(crate) throttling: Throttling,
     /// Measured requests queued or in service.
     pub(crate) in_flight_measured: u64,
     /// HPA rescales.
@@ -128,25 +176,29 @@ pub(crate) struct ServiceState {
     pub(crate) hpa_metrics: Vec<f64>,
 }
 
+/// How every pod of `spec` serves: its workers, queue, timeout, CPU per worker and CPU limit.
+pub(crate) fn server_limits(spec: &Service) -> ServerLimits {
+    ServerLimits {
+        concurrency: spec.server.concurrency,
+        queue_limit: spec.server.queue_limit.unwrap_or(u32::MAX),
+        timeout: spec.server.timeout,
+        cpu_per_worker: spec.server.cpu_per_worker,
+        cpu_limit: if spec.pod.limits.cpu > Millicores::ZERO {
+            spec.pod.limits.cpu
+        } else {
+            Millicores(u64::MAX)
+        },
+    }
+}
+
 impl ServiceState {
     /// The state of `spec` at the start of a run seeded with `seed`, whose HPA (if any) has
     /// `hpa_metrics` metrics. Each random stream is named after the service, so adding a
     /// service or an HPA never shifts another's draws.
     pub(crate) fn new(spec: &Service, seed: u64, hpa_metrics: usize) -> ServiceState {
         let name = &spec.name;
-        let cpu_cap = if spec.pod.limits.cpu > Millicores::ZERO {
-            spec.pod.limits.cpu
-        } else {
-            Millicores(u64::MAX)
-        };
         ServiceState {
-            limits: ServerLimits {
-                concurrency: spec.server.concurrency,
-                queue_limit: spec.server.queue_limit.unwrap_or(u32::MAX),
-                timeout: spec.server.timeout,
-                cpu_per_worker: spec.server.cpu_per_worker,
-                cpu_cap,
-            },
+            limits: server_limits(spec),
             load: spec.load.as_ref().map(|load| LoadState {
                 arrivals: ArrivalProcess::new(&load.arrivals),
                 service_time: ServiceTimeSampler::new(&load.cost, spec.server.cpu_per_worker),
@@ -167,7 +219,8 @@ impl ServiceState {
             latency: Latency::new(),
             wait: Latency::new(),
             interval: IntervalStats::new(),
-            cpu_used_area: 0,
+            cpu_used_area: 0.0,
+            throttling: Throttling::default(),
             in_flight_measured: 0,
             scaling: ScalingStats::default(),
             at_max_gauge: Gauge::new(SimTime::ZERO, 0),

@@ -1,14 +1,46 @@
 //! The hot path: a request arrives, is routed to a Ready pod, waits, is served, completes.
 //!
+//! A pod's requests in service share the CPU the pod gets (`workload::server`), so the pod has
+//! one pending completion, in its own engine lane, which moves when the pod's CPU changes.
 //! Nothing here allocates or logs; every figure goes to preallocated counters and histograms.
 
+use crate::engine::Clock;
 use crate::report::stats::Latency;
-use crate::simulation::cluster_state::{PodPhase, PodRef};
+use crate::simulation::cluster_state::{Pod, PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
 use crate::workload::server::Admission;
 
+/// Makes pod `r`'s completion lane (`lane_base + slot`) hold the pod's next completion at its
+/// current rate, or nothing when no request is in service; a completion already scheduled at
+/// that time stays as it is.
+#[inline(always)]
+pub(super) fn reschedule_completion(
+    clock: &mut Clock<Event>,
+    lane_base: u32,
+    r: PodRef,
+    pod: &mut Pod,
+    now: SimTime,
+) {
+    let next = pod.server.next_completion(now);
+    if next == pod.server.scheduled_completion() {
+        return;
+    }
+    let lane = lane_base + r.slot;
+    match next {
+        Some(at) => clock.reschedule_lane_at(lane, at, Event::Completion { pod: r }),
+        None => clock.cancel_lane(lane),
+    }
+    pod.server.set_scheduled_completion(next);
+}
+
 impl Simulation<'_> {
+    /// The engine lane that holds pod `r`'s next completion.
+    #[inline]
+    pub(super) fn completion_lane(&self, r: PodRef) -> u32 {
+        self.pod_lane_base + r.slot
+    }
+
     /// A request arrives at service `s`.
     #[inline]
     pub(super) fn on_arrival(&mut self, s: usize) {
@@ -54,14 +86,13 @@ impl Simulation<'_> {
                     pod.in_service_measured += 1;
                     svc.wait.record(SimDuration::ZERO);
                 }
-                let service_time = svc.sample_service_time();
-                self.clock.schedule_in(
-                    service_time,
-                    Event::Completion {
-                        pod: pod_ref,
-                        arrived: now,
-                    },
-                );
+                let work = svc.sample_service_time();
+                pod.server.begin(now, now, work);
+                let lane_base = self.pod_lane_base;
+                let clock = &mut self.clock;
+                self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
+                    reschedule_completion(clock, lane_base, r, pod, now);
+                });
             }
             Admission::Queued => {
                 if measured {
@@ -77,16 +108,16 @@ impl Simulation<'_> {
         }
     }
 
-    /// A worker of `pod_ref` finishes the request that arrived at `arrived`.
+    /// The request of `pod_ref` that was due first finishes.
     #[inline]
-    pub(super) fn on_completion(&mut self, pod_ref: PodRef, arrived: SimTime) {
+    pub(super) fn on_completion(&mut self, pod_ref: PodRef) {
         let now = self.clock.now();
         let warmup_end = self.warmup_end;
         let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-            // The pod was killed; its requests were counted then.
-            return;
+            unreachable!("a deleted pod's completion lane is cancelled");
         };
         let svc = &mut self.services[usize::from(pod.service)];
+        let arrived = pod.server.complete(now);
         let latency = now.since(arrived);
         if arrived >= warmup_end {
             svc.counts.completed += 1;
@@ -97,20 +128,24 @@ impl Simulation<'_> {
             svc.interval.latency.record(latency);
         }
         svc.expire_queue(&mut pod.server, now, warmup_end);
-        if let Some(next) = pod.server.finish(now, &svc.limits) {
+        let lane_base = self.pod_lane_base;
+        if let Some(next) = pod.server.take_next() {
             if next >= warmup_end {
                 svc.wait.record(now.since(next));
                 pod.in_service_measured += 1;
             }
-            let service_time = svc.sample_service_time();
-            self.clock.schedule_in(
-                service_time,
-                Event::Completion {
-                    pod: pod_ref,
-                    arrived: next,
-                },
-            );
-        } else if pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0 {
+            // A waiting request takes the worker: the pod's CPU is unchanged.
+            let work = svc.sample_service_time();
+            pod.server.begin(now, next, work);
+            reschedule_completion(&mut self.clock, lane_base, pod_ref, pod, now);
+            return;
+        }
+        let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
+        let clock = &mut self.clock;
+        self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
+            reschedule_completion(clock, lane_base, r, pod, now);
+        });
+        if drained {
             self.remove_pod(pod_ref, "drained");
         }
     }

@@ -5,8 +5,9 @@ use indexmap::IndexMap;
 
 use crate::report::stats::Gauge;
 use crate::report::summary::{
-    AlertSummary, AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolSummary,
-    QuotaSummary, RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan, Summary,
+    AlertSummary, AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolCpuSummary,
+    PoolSummary, QuotaSummary, RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan,
+    Summary,
 };
 use crate::report::timeseries::round;
 use crate::simulation::Simulation;
@@ -83,6 +84,9 @@ impl Simulation<'_> {
                     cpu: round(nodes.cpu.efficiency(now), 4),
                     memory: round(nodes.memory.efficiency(now), 4),
                 },
+                cpu: PoolCpuSummary {
+                    contended_fraction: round(nodes.contended_fraction(now), 4),
+                },
             };
             node_pools.insert(spec.name.clone(), summary);
         }
@@ -103,7 +107,7 @@ impl Simulation<'_> {
         );
         let c = svc.counts;
         let used_cores = if measured_s > 0.0 {
-            svc.cpu_used_area as f64 / (measured_s * 1e6) / 1_000.0
+            svc.cpu_used_area / (measured_s * 1e6) / 1_000.0
         } else {
             0.0
         };
@@ -147,6 +151,7 @@ impl Simulation<'_> {
                 } else {
                     0.0
                 },
+                throttled_fraction: round(svc.throttling.fraction(), 4),
             },
         }
     }

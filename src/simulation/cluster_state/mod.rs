@@ -17,19 +17,22 @@
 //! limit; a pool's gauges are the sums over its registered nodes, and its billed nodes are its
 //! registered plus its upcoming ones; a namespace's quota usage is the sum over its pods.
 
+mod cpu;
 mod nodes;
 mod pods;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use cpu::{CpuProfile, NO_CPU_SLOT};
 pub(crate) use nodes::{NodeExtra, Upcoming};
-pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable};
+pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
+use crate::simulation::service_state::server_limits;
 use crate::units::{Resources, SimTime};
 
 /// One service's pods, as lists and the gauges that follow them.
@@ -85,6 +88,8 @@ pub(crate) struct PoolNodes {
     pub(crate) cpu: Allocation,
     /// Memory on the pool's registered nodes, in bytes.
     pub(crate) memory: Allocation,
+    /// Registered nodes whose pods want more CPU than they have, over the measured window.
+    pub(crate) contended: Gauge,
     /// Nodes asked for and not registered yet, oldest first.
     pub(crate) upcoming: Vec<Upcoming>,
     /// Serial of the pool's next node, for its name.
@@ -130,8 +135,20 @@ impl PoolNodes {
             ready: zero(),
             cpu: Allocation::new(),
             memory: Allocation::new(),
+            contended: zero(),
             upcoming: Vec::new(),
             next_serial: 0,
+        }
+    }
+
+    /// Share of the registered nodes' time in the measured window up to `now` during which their
+    /// pods wanted more CPU than the node has; 0 when no node was registered.
+    pub(crate) fn contended_fraction(&self, now: SimTime) -> f64 {
+        let node_seconds = self.ready.integral_secs(now);
+        if node_seconds > 0.0 {
+            self.contended.integral_secs(now) / node_seconds
+        } else {
+            0.0
         }
     }
 
@@ -143,9 +160,10 @@ impl PoolNodes {
             .add(now, sign * requests.memory.0 as i64);
     }
 
-    fn gauges_mut(&mut self) -> [&mut Gauge; 6] {
+    fn gauges_mut(&mut self) -> [&mut Gauge; 7] {
         [
             &mut self.billed_measured,
+            &mut self.contended,
             &mut self.ready,
             &mut self.cpu.requested,
             &mut self.cpu.allocatable,
@@ -187,6 +205,10 @@ pub(crate) struct ClusterState {
     service_namespace: Vec<usize>,
     /// Each service's pod template.
     pod_specs: Vec<PodSpec>,
+    /// Each service's claim on CPU.
+    cpu_profiles: Vec<CpuProfile>,
+    /// Each registered node's CPU and its pods' shares of it.
+    cpu: cpu::CpuTable,
 }
 
 impl ClusterState {
@@ -230,6 +252,12 @@ impl ClusterState {
                 .map(|s| namespace_index(&s.namespace))
                 .collect(),
             pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
+            cpu_profiles: scenario
+                .services
+                .iter()
+                .map(|s| CpuProfile::new(&s.pod, server_limits(s)))
+                .collect(),
+            cpu: cpu::CpuTable::default(),
         }
     }
 
@@ -323,9 +351,10 @@ impl ClusterState {
         let workload = &mut self.workloads[s];
         let serial = workload.next_serial;
         workload.next_serial += 1;
+        let concurrency = self.cpu_profiles[s].limits.concurrency;
         let pod = self
             .pods
-            .insert(Pod::new(s as u16, serial, now, queue_capacity));
+            .insert(Pod::new(s as u16, serial, now, queue_capacity, concurrency));
         workload.active.push(pod);
         workload.pending_gauge.add(now, 1);
         Ok((pod, serial))
@@ -391,7 +420,9 @@ impl ClusterState {
             .cpu_requested_gauge
             .add(now, spec.requests.cpu.0 as i64);
         self.pools[usize::from(node.pool.0)].account_requests(now, spec.requests, 1);
-        (s, pod.serial)
+        let serial = pod.serial;
+        self.attach_cpu(pod_ref, self.node_extras[index].cpu_slot);
+        (s, serial)
     }
 
     /// A starting pod passed its readiness probe: it joins its Service's endpoints. Returns
@@ -439,6 +470,7 @@ impl ClusterState {
         now: SimTime,
     ) -> Option<(Pod, Option<usize>)> {
         let pod = self.pods.remove(pod_ref)?;
+        self.detach_cpu(pod_ref, &pod);
         let s = usize::from(pod.service);
         let spec = &self.pod_specs[s];
         let index = pod.node.and_then(|id| node_index(&self.nodes, id));

@@ -37,6 +37,8 @@ pub(crate) struct NodeExtra {
     evict_until: SimTime,
     /// The cloud preempted the node (a Spot VM): it goes once its pods are gone.
     preempted: bool,
+    /// The node's slot in the CPU table.
+    pub(super) cpu_slot: u32,
 }
 
 impl NodeExtra {
@@ -144,6 +146,7 @@ impl ClusterState {
             self.nodes.last().is_none_or(|last| last.id < node.id),
             "nodes register in id order"
         );
+        let cpu_slot = self.cpu.add(node.allocatable.cpu.0, 1.0, p);
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
@@ -152,6 +155,7 @@ impl ClusterState {
             draining: false,
             evict_until: SimTime::ZERO,
             preempted: false,
+            cpu_slot,
         });
         &self.nodes[self.nodes.len() - 1]
     }
@@ -192,6 +196,9 @@ impl ClusterState {
         let node = self.nodes.remove(index);
         let extra = self.node_extras.remove(index);
         let p = usize::from(node.pool.0);
+        if self.cpu.remove(extra.cpu_slot) {
+            self.pools[p].contended.add(now, -1);
+        }
         self.account_registered(p, &node, now, -1);
         let pool = &mut self.pools[p];
         pool.billed_measured.add(now, -1);

@@ -9,6 +9,7 @@
 
 use crate::cluster::node::NodeId;
 use crate::controllers::hpa::ResourceSample;
+use crate::simulation::cluster_state::NO_CPU_SLOT;
 use crate::units::SimTime;
 use crate::workload::server::PodServer;
 
@@ -49,8 +50,8 @@ pub(crate) struct Pod {
     pub(super) ready_since: Option<SimTime>,
     /// The pod's queue and workers.
     pub(crate) server: PodServer,
-    /// CPU usage integral when usage was last collected, to difference per interval.
-    pub(crate) cpu_area_collected: u64,
+    /// The pod's usage integrals when they were last collected, to difference per interval.
+    pub(crate) collected: UsageSeen,
     /// Requests in service that arrived in the measured window.
     pub(crate) in_service_measured: u32,
     /// The last reason the scheduler gave for not placing the pod, to log only changes.
@@ -62,15 +63,25 @@ pub(crate) struct Pod {
     /// Requests routed to the pod since the last metrics sample.
     pub(crate) arrivals_since_sample: u32,
     /// CPU usage integral at the last metrics sample.
-    pub(crate) cpu_area_at_sample: u64,
+    pub(crate) cpu_area_at_sample: f64,
     /// The latest metrics-server sample of the pod, once it has run for a full window.
     pub(crate) sample: Option<PodSample>,
+    /// Its node's slot in the CPU table, or `NO_CPU_SLOT` while unbound.
+    pub(super) cpu_slot: u32,
+    /// CPU its busy workers want, capped at its limit, in millicores.
+    pub(super) cpu_demand_millicores: u64,
 }
 
 impl Pod {
     /// A Pending pod of service `service`, created at `now`, with room reserved for
     /// `queue_capacity` waiting requests.
-    pub(super) fn new(service: u16, serial: u32, now: SimTime, queue_capacity: usize) -> Pod {
+    pub(super) fn new(
+        service: u16,
+        serial: u32,
+        now: SimTime,
+        queue_capacity: usize,
+        concurrency: u32,
+    ) -> Pod {
         Pod {
             service,
             serial,
@@ -78,15 +89,17 @@ impl Pod {
             node: None,
             created_at: now,
             ready_since: None,
-            server: PodServer::new(now, queue_capacity),
-            cpu_area_collected: 0,
+            server: PodServer::new(now, queue_capacity, concurrency),
+            collected: UsageSeen::default(),
             in_service_measured: 0,
             last_unschedulable: None,
             bound_at: None,
             containers_start: None,
             arrivals_since_sample: 0,
-            cpu_area_at_sample: 0,
+            cpu_area_at_sample: 0.0,
             sample: None,
+            cpu_slot: NO_CPU_SLOT,
+            cpu_demand_millicores: 0,
         }
     }
 
@@ -116,6 +129,17 @@ impl Pod {
     pub(crate) fn running(&self, now: SimTime) -> bool {
         self.containers_start.is_some_and(|t| t <= now)
     }
+}
+
+/// A pod's usage integrals at one reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct UsageSeen {
+    /// CPU used, in millicore-microseconds.
+    pub(crate) cpu_area: f64,
+    /// Time with a request in service, in microseconds.
+    pub(crate) active_us: u64,
+    /// Time throttled by the CPU limit, in microseconds.
+    pub(crate) throttled_us: u64,
 }
 
 /// One metrics-server sample of a pod, plus the per-pod load metrics capsim derives alongside.
@@ -220,7 +244,7 @@ mod tests {
     use super::*;
 
     fn pod(serial: u32) -> Pod {
-        Pod::new(0, serial, SimTime::ZERO, 0)
+        Pod::new(0, serial, SimTime::ZERO, 0, 1)
     }
 
     #[test]

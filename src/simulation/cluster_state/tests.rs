@@ -1,9 +1,10 @@
 //! `ClusterState`'s invariants, checked by recounting everything from the pod table, and its
 //! operations tested one by one.
 
+use crate::cluster::node::Node;
 use crate::cluster::quota::{Quota, QuotaUsage};
 use crate::report::stats::Gauge;
-use crate::simulation::cluster_state::{ClusterState, PodPhase};
+use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase};
 use crate::simulation::tests::{pool, scenario, service};
 use crate::units::{Millicores, Resources, SimTime};
 
@@ -92,6 +93,7 @@ impl ClusterState {
                     .count();
                 assert_eq!(count as usize, recount, "{}: active pods of {s}", node.name);
             }
+            self.check_node_cpu(node, extra.cpu_slot, &on_node);
         }
         for pod in pods {
             if let Some(id) = pod.node {
@@ -100,6 +102,55 @@ impl ClusterState {
                     "a bound pod's node is registered"
                 );
             }
+        }
+    }
+
+    /// CPU conservation on one node: its pods' demands add up, no pod gets more than it wants
+    /// or than its limit, and together they never get more than the node has.
+    fn check_node_cpu(&self, node: &Node, slot: u32, on_node: &[&&Pod]) {
+        let cpu = self.node_cpu(slot);
+        assert_eq!(cpu.pods.len(), on_node.len(), "{}: cpu pods", node.name);
+        let mut demand = 0;
+        let mut used = 0.0;
+        for pod in on_node {
+            assert_eq!(pod.cpu_slot, slot, "{}: a pod's cpu slot", node.name);
+            let profile = &self.cpu_profiles[usize::from(pod.service)];
+            let wanted = profile.limits.wanted_millicores(pod.server.busy());
+            assert_eq!(
+                pod.cpu_demand_millicores,
+                wanted.min(profile.limits.cpu_limit.0),
+                "{}: a pod's demand",
+                node.name
+            );
+            let got = pod.server.cpu_millicores();
+            assert!(
+                got <= pod.cpu_demand_millicores as f64 + 1e-6,
+                "{}: a pod gets {got}m, more than the {}m it wants within its limit",
+                node.name,
+                pod.cpu_demand_millicores
+            );
+            demand += pod.cpu_demand_millicores;
+            used += got;
+        }
+        assert_eq!(cpu.demand_millicores, demand, "{}: cpu demand", node.name);
+        let capacity = cpu.capacity_millicores();
+        assert!(
+            used <= capacity * (1.0 + 1e-9) + 1e-6,
+            "{}: pods use {used}m of {capacity}m",
+            node.name
+        );
+        assert_eq!(
+            cpu.contended,
+            demand as f64 > capacity,
+            "{}: contention flag",
+            node.name
+        );
+        if demand as f64 >= capacity {
+            assert!(
+                (used - capacity).abs() <= 1e-6 * capacity,
+                "{}: a contended node is fully used ({used}m of {capacity}m)",
+                node.name
+            );
         }
     }
 

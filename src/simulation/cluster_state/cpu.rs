@@ -1,0 +1,237 @@
+//! CPU in `ClusterState`: each registered node's CPU, what its pods want of it, and the share
+//! each gets, recomputed when a pod's busy workers change.
+//!
+//! A node's CPU for pods is its allocatable CPU (capacity less the kubelet's and the system's
+//! reservations, which the node's own daemons are taken to use). While what the pods want
+//! (each capped at its limit) fits, every pod gets what it wants and a change touches only the
+//! pod that changed; once it does not fit, `cluster::cpu_sharing::share` divides the node as
+//! CFS does and every pod of the node whose CPU moved is handed back to the caller, who
+//! reschedules its next completion.
+
+use crate::cluster::cpu_sharing::{self, CpuClaim, QosClass, ShareScratch};
+use crate::cluster::spec::PodSpec;
+use crate::simulation::cluster_state::{ClusterState, Pod, PodRef};
+use crate::units::SimTime;
+use crate::workload::server::ServerLimits;
+
+/// A slot in the node CPU table of a pod not bound to a node.
+pub(crate) const NO_CPU_SLOT: u32 = u32::MAX;
+
+/// How one service's pods claim CPU: their serving limits, shares and QoS class.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuProfile {
+    /// Workers, CPU per worker and the CPU limit.
+    pub(crate) limits: ServerLimits,
+    /// `cpu.shares` from the pod's request.
+    pub(crate) shares: u64,
+    /// Where the kubelet puts the pod in its cgroup tree.
+    pub(crate) qos: QosClass,
+}
+
+impl CpuProfile {
+    /// The profile of pods of `spec` served with `limits`.
+    pub(crate) fn new(spec: &PodSpec, limits: ServerLimits) -> CpuProfile {
+        CpuProfile {
+            limits,
+            shares: cpu_sharing::shares_for_request(spec.requests.cpu.0),
+            qos: qos_class(spec),
+        }
+    }
+}
+
+/// The pod's QoS class as the kubelet computes it (`GetPodQOS`), from the pod's effective
+/// requests and limits.
+fn qos_class(spec: &PodSpec) -> QosClass {
+    let r = spec.requests;
+    let l = spec.limits;
+    if r.cpu.0 == 0 && r.memory.0 == 0 && l.cpu.0 == 0 && l.memory.0 == 0 {
+        QosClass::BestEffort
+    } else if l.cpu.0 > 0 && l.memory.0 > 0 && r.cpu == l.cpu && r.memory == l.memory {
+        QosClass::Guaranteed
+    } else {
+        QosClass::Burstable
+    }
+}
+
+/// One registered node's CPU.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeCpu {
+    /// CPU the node's pods may use, in millicores.
+    capacity_millicores: f64,
+    /// Per-vCPU speed of the node's machine.
+    pub(crate) speed: f64,
+    /// The node's pool, for its contention gauge.
+    pool: usize,
+    /// What the pods want, each capped at its limit, in millicores.
+    pub(crate) demand_millicores: u64,
+    /// Whether the demand exceeds the capacity (the shares were computed by CFS's rules).
+    pub(crate) contended: bool,
+    /// The pods bound to the node.
+    pub(crate) pods: Vec<PodRef>,
+}
+
+impl NodeCpu {
+    /// CPU the node's pods may use, in millicores.
+    #[cfg(test)]
+    pub(crate) fn capacity_millicores(&self) -> f64 {
+        self.capacity_millicores
+    }
+}
+
+/// Every registered node's CPU, in slots reused after a node goes, with the scratch space of
+/// the division so that it allocates nothing once warm.
+#[derive(Debug, Default)]
+pub(crate) struct CpuTable {
+    pub(crate) nodes: Vec<NodeCpu>,
+    free: Vec<u32>,
+    claims: Vec<CpuClaim>,
+    shares: Vec<f64>,
+    scratch: ShareScratch,
+}
+
+impl CpuTable {
+    /// A slot for a new node of pool `pool`.
+    pub(super) fn add(&mut self, capacity_millicores: u64, speed: f64, pool: usize) -> u32 {
+        let node = NodeCpu {
+            capacity_millicores: capacity_millicores as f64,
+            speed,
+            pool,
+            demand_millicores: 0,
+            contended: false,
+            pods: Vec::new(),
+        };
+        match self.free.pop() {
+            Some(slot) => {
+                self.nodes[slot as usize] = node;
+                slot
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees the slot of a node that has gone; returns whether it was contended.
+    pub(super) fn remove(&mut self, slot: u32) -> bool {
+        let node = &mut self.nodes[slot as usize];
+        assert!(node.pods.is_empty(), "a node leaves once its pods are gone");
+        self.free.push(slot);
+        std::mem::replace(&mut node.contended, false)
+    }
+}
+
+impl ClusterState {
+    /// Pod `r`'s busy workers changed at `now` (a request started or finished and none took its
+    /// place, or the pod was stopped). Gives it and, on a contended node, its neighbours the CPU
+    /// they get now, and calls `moved` with every pod whose CPU may have changed, `r` first, so
+    /// that the caller reschedules their next completions.
+    #[inline]
+    pub(crate) fn cpu_demand_changed(
+        &mut self,
+        r: PodRef,
+        now: SimTime,
+        mut moved: impl FnMut(PodRef, &mut Pod),
+    ) {
+        let Some(pod) = self.pods.get_mut(r) else {
+            return;
+        };
+        let profile = &self.cpu_profiles[usize::from(pod.service)];
+        let wanted = profile.limits.wanted_millicores(pod.server.busy());
+        let demand = wanted.min(profile.limits.cpu_limit.0);
+        let slot = pod.cpu_slot;
+        if slot == NO_CPU_SLOT {
+            // Not bound (a pod killed before it started): it gets nothing.
+            pod.server.set_cpu(now, 0.0, &profile.limits);
+            moved(r, pod);
+            return;
+        }
+        let node = &mut self.cpu.nodes[slot as usize];
+        node.demand_millicores = node.demand_millicores - pod.cpu_demand_millicores + demand;
+        pod.cpu_demand_millicores = demand;
+        if !node.contended && node.demand_millicores as f64 <= node.capacity_millicores {
+            pod.server.set_cpu(now, demand as f64, &profile.limits);
+            moved(r, pod);
+        } else {
+            self.reshare(slot, now, Some(r), moved);
+        }
+    }
+
+    /// Divides node `slot`'s CPU among its pods as CFS does, from `now` on; calls `moved` with
+    /// `first` (if any) and every pod whose CPU changed.
+    fn reshare(
+        &mut self,
+        slot: u32,
+        now: SimTime,
+        first: Option<PodRef>,
+        mut moved: impl FnMut(PodRef, &mut Pod),
+    ) {
+        let table = &mut self.cpu;
+        let node = &mut table.nodes[slot as usize];
+        table.claims.clear();
+        for r in &node.pods {
+            let Some(pod) = self.pods.get(*r) else {
+                unreachable!("a node's CPU lists only live pods");
+            };
+            let profile = &self.cpu_profiles[usize::from(pod.service)];
+            table.claims.push(CpuClaim {
+                demand_millicores: pod.cpu_demand_millicores as f64,
+                shares: profile.shares,
+                qos: profile.qos,
+            });
+        }
+        table.shares.resize(table.claims.len(), 0.0);
+        cpu_sharing::share(
+            node.capacity_millicores,
+            &table.claims,
+            &mut table.shares,
+            &mut table.scratch,
+        );
+        for (i, r) in node.pods.iter().enumerate() {
+            let Some(pod) = self.pods.get_mut(*r) else {
+                unreachable!("a node's CPU lists only live pods");
+            };
+            let cpu = table.shares[i];
+            if Some(*r) == first || cpu != pod.server.cpu_millicores() {
+                let profile = &self.cpu_profiles[usize::from(pod.service)];
+                pod.server.set_cpu(now, cpu, &profile.limits);
+                moved(*r, pod);
+            }
+        }
+        let contended = node.demand_millicores as f64 > node.capacity_millicores;
+        if contended != node.contended {
+            node.contended = contended;
+            self.pools[node.pool]
+                .contended
+                .add(now, if contended { 1 } else { -1 });
+        }
+    }
+
+    /// Binds pod `r`'s CPU to node CPU slot `slot`: it runs at the node's speed from now on.
+    pub(super) fn attach_cpu(&mut self, r: PodRef, slot: u32) {
+        let node = &mut self.cpu.nodes[slot as usize];
+        node.pods.push(r);
+        if let Some(pod) = self.pods.get_mut(r) {
+            pod.cpu_slot = slot;
+            pod.server.set_speed(node.speed);
+        }
+    }
+
+    /// Takes a pod that is being deleted off its node's CPU. Its workers were stopped and its
+    /// CPU taken away first (`cpu_demand_changed`), so its neighbours' shares are already right.
+    pub(super) fn detach_cpu(&mut self, r: PodRef, pod: &Pod) {
+        if pod.cpu_slot == NO_CPU_SLOT {
+            return;
+        }
+        debug_assert_eq!(pod.cpu_demand_millicores, 0, "a deleted pod wants no CPU");
+        let node = &mut self.cpu.nodes[pod.cpu_slot as usize];
+        node.demand_millicores -= pod.cpu_demand_millicores;
+        node.pods.retain(|p| *p != r);
+    }
+
+    /// Node CPU slot `slot`.
+    #[cfg(test)]
+    pub(crate) fn node_cpu(&self, slot: u32) -> &NodeCpu {
+        &self.cpu.nodes[slot as usize]
+    }
+}
