@@ -153,6 +153,7 @@ impl Cx<'_> {
                     capacity: entry.capacity(),
                     on_demand_usd_per_hour: entry.on_demand_usd_per_hour,
                     spot_usd_per_hour: entry.spot_usd_per_hour,
+                    speed: entry.speed,
                 };
                 Ok((machine, entry.provider))
             }
@@ -190,6 +191,7 @@ impl Cx<'_> {
                     capacity: Resources { cpu, memory },
                     on_demand_usd_per_hour: on_demand,
                     spot_usd_per_hour: spot,
+                    speed: catalog::REFERENCE_SPEED,
                 };
                 Ok((machine, Provider::Gke))
             }
