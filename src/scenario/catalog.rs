@@ -120,7 +120,13 @@ const fn entry(
 mod speed {
     /// N2 (Intel Ice Lake at 3.4 GHz all-core turbo): the reference, 138,567 for n2-standard-8.
     pub(super) const N2: f64 = super::REFERENCE_SPEED;
-    /// E2 (Intel, the cost-optimized series): e2-standard-8 scores 103,957, 12,995 per vCPU.
+    /// N2D (AMD Milan): n2d-standard-8 scores 163,858, 20,482 per vCPU.
+    pub(super) const N2D: f64 = 1.18;
+    /// Tau T2D (AMD Milan, one core per vCPU, no SMT): t2d-standard-8 scores 238,534, 29,817
+    /// per vCPU.
+    pub(super) const T2D: f64 = 1.72;
+    /// E2 (Intel, the cost-optimized series): e2-standard-8 scores 103,957, 12,995 per vCPU
+    /// (e2-highmem-8: 104,083).
     pub(super) const E2: f64 = 0.75;
     /// C2 (Intel Cascade Lake at 3.8 GHz all-core turbo): c2-standard-8 scores 146,712, 18,339
     /// per vCPU.
@@ -128,23 +134,47 @@ mod speed {
     /// C3 (Intel Sapphire Rapids at 3.0 GHz all-core turbo): c3-standard-8 scores 160,341,
     /// 20,043 per vCPU.
     pub(super) const C3: f64 = 1.16;
+    /// C4 (Intel Emerald Rapids at 3.1 GHz all-core turbo) has no published score. N4 runs the
+    /// same processor at 2.9 GHz and n4-standard-8 scores 177,655, 22,207 per vCPU (1.282):
+    /// 1.282 x 3.1 / 2.9 = 1.37.
+    pub(super) const C4: f64 = 1.37;
     /// EKS m6i, c6i, r6i (Intel Ice Lake 8375C at 3.5 GHz all-core turbo): N2's processor
     /// generation, 3.5 / 3.4 = 1.03.
     pub(super) const EC2_6I: f64 = 1.03;
+    /// EKS m7i, c7i, r7i (Intel Sapphire Rapids 8488C at 3.2 GHz all-core turbo): C3's
+    /// processor generation, 1.157 x 3.2 / 3.0 = 1.23. AWS's own "up to 15% better price
+    /// performance than the 6th generation" at 5% higher prices gives 1.03 x 1.15 x 1.05 = 1.24,
+    /// one hundredth apart.
+    pub(super) const EC2_7I: f64 = 1.23;
 }
 
 /// Every machine type the catalog knows, GKE first, grouped by series.
+///
+/// On-demand prices are list prices. Spot prices are typical values. Those of n2d-standard-8,
+/// t2d-standard-8 and e2-highmem-8 are Google's us-central1 Spot prices of May 2023, the period
+/// the n2 and e2 entries' come from; n2-standard-16's is twice n2-standard-8's, as N2 is billed
+/// per vCPU and GiB; c4-standard-8, launched later, has its first published Spot price (August
+/// 2024). For m7i, c7i and r7i no dated Spot price was at hand: they keep the Spot discount of
+/// their 6th-generation counterparts (m6i and c6i 39%, r6i 38% of on-demand).
 pub const CATALOG: &[CatalogEntry] = &[
     gke("c2-standard-8", 8, 32, 0.4176, 0.1003, speed::C2),
     gke("c3-standard-8", 8, 32, 0.4028, 0.0996, speed::C3),
+    gke("c4-standard-8", 8, 30, 0.3953, 0.1581, speed::C4),
     gke("e2-standard-8", 8, 32, 0.2681, 0.0805, speed::E2),
+    gke("e2-highmem-8", 8, 64, 0.3616, 0.1085, speed::E2),
     gke("n2-standard-8", 8, 32, 0.3885, 0.0943, speed::N2),
+    gke("n2-standard-16", 16, 64, 0.7769, 0.1886, speed::N2),
     gke("n2-highmem-4", 4, 32, 0.2620, 0.0636, speed::N2),
     gke("n2-highmem-8", 8, 64, 0.5239, 0.1272, speed::N2),
     gke("n2-highmem-16", 16, 128, 1.0479, 0.2545, speed::N2),
+    gke("n2d-standard-8", 8, 32, 0.3380, 0.0510, speed::N2D),
+    gke("t2d-standard-8", 8, 32, 0.3380, 0.0536, speed::T2D),
     eks("m6i.2xlarge", 8, 32, 0.384, 0.150, speed::EC2_6I),
+    eks("m7i.2xlarge", 8, 32, 0.4032, 0.1575, speed::EC2_7I),
     eks("r6i.2xlarge", 8, 64, 0.504, 0.190, speed::EC2_6I),
+    eks("r7i.2xlarge", 8, 64, 0.5292, 0.1995, speed::EC2_7I),
     eks("c6i.2xlarge", 8, 16, 0.340, 0.133, speed::EC2_6I),
+    eks("c7i.2xlarge", 8, 16, 0.357, 0.1397, speed::EC2_7I),
 ];
 
 /// The catalog entry called `name`, if any (names are case-sensitive, as the clouds' are).
@@ -281,6 +311,7 @@ mod tests {
             ("n2-highmem-4", 3_920),
             // 16 cores: 80 + 12 x 2.5 = 110m reserved
             ("n2-highmem-16", 15_890),
+            ("n2-standard-16", 15_890),
         ];
         for (name, millicores) in cases {
             assert_eq!(alloc(name).cpu, Millicores(millicores), "{name}");
@@ -308,6 +339,10 @@ mod tests {
         );
         // 256 GiB: 9.32 + 0.02 x 128 = 11.88 GiB = 12756052869.12 B, rounded up
         assert_eq!(gke_memory_reserved(Bytes(256 * GIB)), Bytes(12_756_052_870));
+        // 30 GiB (c4-standard-8): 1 + 0.8 + 0.8 + 0.06 x 14 = 3.44 GiB = 3693671874.56 B,
+        // rounded up
+        let reserved_30 = 3_693_671_875 + 100 * MIB;
+        assert_eq!(alloc("c4-standard-8").memory, Bytes(30 * GIB - reserved_30));
         // 2 GiB: 25% = 0.5 GiB exactly
         assert_eq!(gke_memory_reserved(Bytes(2 * GIB)), Bytes(GIB / 2));
     }
@@ -318,6 +353,7 @@ mod tests {
         assert_eq!(alloc("m6i.2xlarge").memory, Bytes(32 * GIB - 993 * MIB));
         assert_eq!(alloc("r6i.2xlarge").memory, Bytes(64 * GIB - 993 * MIB));
         assert_eq!(alloc("c6i.2xlarge").memory, Bytes(16 * GIB - 993 * MIB));
+        assert_eq!(alloc("m7i.2xlarge").memory, Bytes(32 * GIB - 993 * MIB));
         // max_pods 110: 255 + 1210 + 100 = 1565 MiB
         let cap = Resources::new(8_000, 32 * GIB);
         assert_eq!(
@@ -364,7 +400,10 @@ mod tests {
         // n2-standard-8's, rounded to two decimals.
         const N2_PER_VCPU: f64 = 138_567.0 / 8.0;
         let scored = [
+            ("n2d-standard-8", 163_858.0),
+            ("t2d-standard-8", 238_534.0),
             ("e2-standard-8", 103_957.0),
+            ("e2-highmem-8", 104_083.0),
             ("c2-standard-8", 146_712.0),
             ("c3-standard-8", 160_341.0),
         ];
@@ -374,7 +413,24 @@ mod tests {
             let ratio = score / e.vcpus as f64 / N2_PER_VCPU;
             assert_eq!(e.speed, round(ratio), "{name}: {ratio:.4}");
         }
-        // AWS Ice Lake at 3.5 GHz against N2's Ice Lake at 3.4.
+        // C4: N4's score (same Emerald Rapids processor) at C4's 3.1 GHz instead of N4's 2.9.
+        let n4 = 177_655.0 / 8.0 / N2_PER_VCPU;
+        assert_eq!(speed::C4, round(n4 * 3.1 / 2.9));
+        // AWS Ice Lake at 3.5 GHz against N2's Ice Lake at 3.4; AWS Sapphire Rapids at 3.2 GHz
+        // against C3's at 3.0.
         assert_eq!(speed::EC2_6I, round(3.5 / 3.4));
+        let c3 = 160_341.0 / 8.0 / N2_PER_VCPU;
+        assert_eq!(speed::EC2_7I, round(c3 * 3.2 / 3.0));
+        // AWS's own claim, 15% better price performance at 5% higher prices, gives 1.24.
+        let claimed = speed::EC2_6I * 1.15 * (0.4032 / 0.384);
+        assert_eq!(round(claimed), 1.24);
+    }
+
+    #[test]
+    fn tiny_machines_saturate_at_zero() {
+        // 10m: 6% is 0.6m, rounded up to 1m reserved; 1 KiB of memory is less than the
+        // 256 B + 100 MiB reserved.
+        let cap = Resources::new(10, 1024);
+        assert_eq!(allocatable(Provider::Gke, cap, 110), Resources::new(9, 0));
     }
 }
