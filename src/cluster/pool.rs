@@ -1,7 +1,7 @@
 //! Node pools as a cloud's node groups describe them (a GKE node pool, an EKS managed node
-//! group): the machine type and its prices, what one node leaves allocatable to pods, the pool's
-//! size bounds, its nodes' labels and taints, Spot preemption, and the Cluster Autoscaler's
-//! per-pool options.
+//! group): the machine type with its prices and per-vCPU speed, what one node leaves
+//! allocatable to pods, the pool's size bounds, its nodes' labels and taints, Spot preemption,
+//! and the Cluster Autoscaler's per-pool options.
 //!
 //! Use `NodePool` as the description every node of a pool is built from (`Node::from_pool`).
 //! These are plain data: validation (`scenario`) guarantees their invariants, and nothing here
@@ -21,6 +21,10 @@ pub struct MachineType {
     pub on_demand_usd_per_hour: f64,
     /// Spot price in USD per hour, where the catalog or the scenario gives one.
     pub spot_usd_per_hour: Option<f64>,
+    /// Relative per-vCPU speed: work runs this many times faster than on the reference
+    /// machine (1.0, a vCPU of GCE's N2 series). A request's CPU cost is work at reference
+    /// speed, so it takes `cost / speed` of CPU time on this machine. Finite and above zero.
+    pub speed: f64,
 }
 
 /// A node pool (GKE node pool, cloud node group).

@@ -2,8 +2,11 @@
 //! and each provider's formula for what the kubelet leaves allocatable to pods.
 //!
 //! Use `lookup` to resolve a scenario's `machine_type` name, `allocatable` to derive a node's
-//! allocatable resources, and `render` to list the catalog (`capsim catalog`). Prices are on-demand and spot list prices in USD per hour (GCP
-//! us-central1, AWS us-east-1); spot prices move daily, so they are typical values, not quotes.
+//! allocatable resources, and `render` to list the catalog (`capsim catalog`). Prices are
+//! on-demand and spot list prices in USD per hour (GCP us-central1, AWS us-east-1); spot prices
+//! move daily, so they are typical values, not quotes. Each machine also has a relative
+//! per-vCPU speed (1.0 is an N2 vCPU), one per machine series, derived from Google's published
+//! CoreMark scores (see the series constants below and the README).
 //! This file holds data and arithmetic only; it does not know about node pools or YAML.
 
 use crate::text::table::push_columns;
@@ -45,6 +48,9 @@ pub struct CatalogEntry {
     pub on_demand_usd_per_hour: f64,
     /// Typical spot price in USD per hour.
     pub spot_usd_per_hour: Option<f64>,
+    /// Relative per-vCPU speed of the machine's series: work runs this many times faster than
+    /// on an N2 vCPU (1.0).
+    pub speed: f64,
 }
 
 impl CatalogEntry {
@@ -57,13 +63,40 @@ impl CatalogEntry {
     }
 }
 
+/// The per-vCPU speed of the reference machine: a vCPU of GCE's N2 series.
+pub const REFERENCE_SPEED: f64 = 1.0;
+
+/// A GKE catalog entry: vCPUs, GiB, on-demand and spot USD per hour, per-vCPU speed.
+const fn gke(
+    name: &'static str,
+    vcpus: u64,
+    gib: u64,
+    on_demand: f64,
+    spot: f64,
+    speed: f64,
+) -> CatalogEntry {
+    entry(name, Provider::Gke, vcpus, gib, (on_demand, spot), speed)
+}
+
+/// An EKS catalog entry, as `gke`.
+const fn eks(
+    name: &'static str,
+    vcpus: u64,
+    gib: u64,
+    on_demand: f64,
+    spot: f64,
+    speed: f64,
+) -> CatalogEntry {
+    entry(name, Provider::Eks, vcpus, gib, (on_demand, spot), speed)
+}
+
 const fn entry(
     name: &'static str,
     provider: Provider,
     vcpus: u64,
     memory_gib: u64,
-    on_demand: f64,
-    spot: f64,
+    (on_demand, spot): (f64, f64),
+    speed: f64,
 ) -> CatalogEntry {
     CatalogEntry {
         name,
@@ -72,21 +105,76 @@ const fn entry(
         memory_gib,
         on_demand_usd_per_hour: on_demand,
         spot_usd_per_hour: Some(spot),
+        speed,
     }
 }
 
-/// Every machine type the catalog knows, GKE first.
+/// Per-vCPU speed of each machine series, relative to N2.
+///
+/// GKE series: Google's CoreMark score of the series' 8-vCPU standard machine type ("CoreMark
+/// scores of VM instances", PerfKitBenchmarker, one thread per vCPU), divided by its vCPUs and
+/// by n2-standard-8's 138,567 / 8 = 17,321 per vCPU, rounded to two decimals; a test below
+/// repeats the arithmetic. Series Google has not scored, and the EKS series, are scaled from the
+/// scored series with the same processor by the ratio of the all-core turbo frequencies each
+/// cloud states. The README lists every figure and its source.
+mod speed {
+    /// N2 (Intel Ice Lake at 3.4 GHz all-core turbo): the reference, 138,567 for n2-standard-8.
+    pub(super) const N2: f64 = super::REFERENCE_SPEED;
+    /// N2D (AMD Milan): n2d-standard-8 scores 163,858, 20,482 per vCPU.
+    pub(super) const N2D: f64 = 1.18;
+    /// Tau T2D (AMD Milan, one core per vCPU, no SMT): t2d-standard-8 scores 238,534, 29,817
+    /// per vCPU.
+    pub(super) const T2D: f64 = 1.72;
+    /// E2 (Intel, the cost-optimized series): e2-standard-8 scores 103,957, 12,995 per vCPU
+    /// (e2-highmem-8: 104,083).
+    pub(super) const E2: f64 = 0.75;
+    /// C2 (Intel Cascade Lake at 3.8 GHz all-core turbo): c2-standard-8 scores 146,712, 18,339
+    /// per vCPU.
+    pub(super) const C2: f64 = 1.06;
+    /// C3 (Intel Sapphire Rapids at 3.0 GHz all-core turbo): c3-standard-8 scores 160,341,
+    /// 20,043 per vCPU.
+    pub(super) const C3: f64 = 1.16;
+    /// C4 (Intel Emerald Rapids at 3.1 GHz all-core turbo) has no published score. N4 runs the
+    /// same processor at 2.9 GHz and n4-standard-8 scores 177,655, 22,207 per vCPU (1.282):
+    /// 1.282 x 3.1 / 2.9 = 1.37.
+    pub(super) const C4: f64 = 1.37;
+    /// EKS m6i, c6i, r6i (Intel Ice Lake 8375C at 3.5 GHz all-core turbo): N2's processor
+    /// generation, 3.5 / 3.4 = 1.03.
+    pub(super) const EC2_6I: f64 = 1.03;
+    /// EKS m7i, c7i, r7i (Intel Sapphire Rapids 8488C at 3.2 GHz all-core turbo): C3's
+    /// processor generation, 1.157 x 3.2 / 3.0 = 1.23. AWS's own "up to 15% better price
+    /// performance than the 6th generation" at 5% higher prices gives 1.03 x 1.15 x 1.05 = 1.24,
+    /// one hundredth apart.
+    pub(super) const EC2_7I: f64 = 1.23;
+}
+
+/// Every machine type the catalog knows, GKE first, grouped by series.
+///
+/// On-demand prices are list prices. Spot prices are typical values. Those of n2d-standard-8,
+/// t2d-standard-8 and e2-highmem-8 are Google's us-central1 Spot prices of May 2023, the period
+/// the n2 and e2 entries' come from; n2-standard-16's is twice n2-standard-8's, as N2 is billed
+/// per vCPU and GiB; c4-standard-8, launched later, has its first published Spot price (August
+/// 2024). For m7i, c7i and r7i no dated Spot price was at hand: they keep the Spot discount of
+/// their 6th-generation counterparts (m6i and c6i 39%, r6i 38% of on-demand).
 pub const CATALOG: &[CatalogEntry] = &[
-    entry("c2-standard-8", Provider::Gke, 8, 32, 0.4176, 0.1003),
-    entry("c3-standard-8", Provider::Gke, 8, 32, 0.4028, 0.0996),
-    entry("e2-standard-8", Provider::Gke, 8, 32, 0.2681, 0.0805),
-    entry("n2-standard-8", Provider::Gke, 8, 32, 0.3885, 0.0943),
-    entry("n2-highmem-4", Provider::Gke, 4, 32, 0.2620, 0.0636),
-    entry("n2-highmem-8", Provider::Gke, 8, 64, 0.5239, 0.1272),
-    entry("n2-highmem-16", Provider::Gke, 16, 128, 1.0479, 0.2545),
-    entry("m6i.2xlarge", Provider::Eks, 8, 32, 0.384, 0.150),
-    entry("r6i.2xlarge", Provider::Eks, 8, 64, 0.504, 0.190),
-    entry("c6i.2xlarge", Provider::Eks, 8, 16, 0.340, 0.133),
+    gke("c2-standard-8", 8, 32, 0.4176, 0.1003, speed::C2),
+    gke("c3-standard-8", 8, 32, 0.4028, 0.0996, speed::C3),
+    gke("c4-standard-8", 8, 30, 0.3953, 0.1581, speed::C4),
+    gke("e2-standard-8", 8, 32, 0.2681, 0.0805, speed::E2),
+    gke("e2-highmem-8", 8, 64, 0.3616, 0.1085, speed::E2),
+    gke("n2-standard-8", 8, 32, 0.3885, 0.0943, speed::N2),
+    gke("n2-standard-16", 16, 64, 0.7769, 0.1886, speed::N2),
+    gke("n2-highmem-4", 4, 32, 0.2620, 0.0636, speed::N2),
+    gke("n2-highmem-8", 8, 64, 0.5239, 0.1272, speed::N2),
+    gke("n2-highmem-16", 16, 128, 1.0479, 0.2545, speed::N2),
+    gke("n2d-standard-8", 8, 32, 0.3380, 0.0510, speed::N2D),
+    gke("t2d-standard-8", 8, 32, 0.3380, 0.0536, speed::T2D),
+    eks("m6i.2xlarge", 8, 32, 0.384, 0.150, speed::EC2_6I),
+    eks("m7i.2xlarge", 8, 32, 0.4032, 0.1575, speed::EC2_7I),
+    eks("r6i.2xlarge", 8, 64, 0.504, 0.190, speed::EC2_6I),
+    eks("r7i.2xlarge", 8, 64, 0.5292, 0.1995, speed::EC2_7I),
+    eks("c6i.2xlarge", 8, 16, 0.340, 0.133, speed::EC2_6I),
+    eks("c7i.2xlarge", 8, 16, 0.357, 0.1397, speed::EC2_7I),
 ];
 
 /// The catalog entry called `name`, if any (names are case-sensitive, as the clouds' are).
@@ -163,13 +251,14 @@ fn gke_memory_reserved(memory: Bytes) -> Bytes {
     ))
 }
 
-/// The built-in machine catalog as a table: capacity, what a node leaves allocatable to pods
-/// (with the provider's default pod limit), and prices.
+/// The built-in machine catalog as a table: capacity, per-vCPU speed, what a node leaves
+/// allocatable to pods (with the provider's default pod limit), and prices.
 pub fn render() -> String {
     let mut rows = vec![vec![
         "machine type".to_string(),
         "provider".into(),
         "vCPU".into(),
+        "speed".into(),
         "memory GiB".into(),
         "allocatable cpu".into(),
         "allocatable GiB".into(),
@@ -184,6 +273,7 @@ pub fn render() -> String {
             entry.name.to_string(),
             format!("{:?}", entry.provider).to_uppercase(),
             entry.vcpus.to_string(),
+            format!("{:.2}", entry.speed),
             entry.memory_gib.to_string(),
             format!("{}m", alloc.cpu.0),
             format!("{:.2}", alloc.memory.as_gib_f64()),
@@ -221,6 +311,7 @@ mod tests {
             ("n2-highmem-4", 3_920),
             // 16 cores: 80 + 12 x 2.5 = 110m reserved
             ("n2-highmem-16", 15_890),
+            ("n2-standard-16", 15_890),
         ];
         for (name, millicores) in cases {
             assert_eq!(alloc(name).cpu, Millicores(millicores), "{name}");
@@ -248,6 +339,10 @@ mod tests {
         );
         // 256 GiB: 9.32 + 0.02 x 128 = 11.88 GiB = 12756052869.12 B, rounded up
         assert_eq!(gke_memory_reserved(Bytes(256 * GIB)), Bytes(12_756_052_870));
+        // 30 GiB (c4-standard-8): 1 + 0.8 + 0.8 + 0.06 x 14 = 3.44 GiB = 3693671874.56 B,
+        // rounded up
+        let reserved_30 = 3_693_671_875 + 100 * MIB;
+        assert_eq!(alloc("c4-standard-8").memory, Bytes(30 * GIB - reserved_30));
         // 2 GiB: 25% = 0.5 GiB exactly
         assert_eq!(gke_memory_reserved(Bytes(2 * GIB)), Bytes(GIB / 2));
     }
@@ -258,6 +353,7 @@ mod tests {
         assert_eq!(alloc("m6i.2xlarge").memory, Bytes(32 * GIB - 993 * MIB));
         assert_eq!(alloc("r6i.2xlarge").memory, Bytes(64 * GIB - 993 * MIB));
         assert_eq!(alloc("c6i.2xlarge").memory, Bytes(16 * GIB - 993 * MIB));
+        assert_eq!(alloc("m7i.2xlarge").memory, Bytes(32 * GIB - 993 * MIB));
         // max_pods 110: 255 + 1210 + 100 = 1565 MiB
         let cap = Resources::new(8_000, 32 * GIB);
         assert_eq!(
@@ -279,6 +375,55 @@ mod tests {
         assert_eq!(lookup("c2-standard-8").map(|e| e.vcpus), Some(8));
         assert_eq!(lookup("C2-STANDARD-8"), None);
         assert_eq!(names().len(), CATALOG.len());
+        let mut sorted = names();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), CATALOG.len(), "names are unique");
+    }
+
+    #[test]
+    fn every_speed_is_finite_and_positive_and_n2_is_the_reference() {
+        for e in CATALOG {
+            assert!(e.speed.is_finite() && e.speed > 0.0, "{}", e.name);
+            if e.name.starts_with("n2-") {
+                assert_eq!(e.speed, speed::N2, "{}", e.name);
+            }
+        }
+        assert_eq!(speed::N2, 1.0);
+        assert_eq!(REFERENCE_SPEED, 1.0);
+        assert_eq!(lookup("n2-standard-8").map(|e| e.speed), Some(1.0));
+    }
+
+    #[test]
+    fn speeds_follow_the_published_scores() {
+        // Google's CoreMark score of each series' 8-vCPU standard type, per vCPU, over
+        // n2-standard-8's, rounded to two decimals.
+        const N2_PER_VCPU: f64 = 138_567.0 / 8.0;
+        let scored = [
+            ("n2d-standard-8", 163_858.0),
+            ("t2d-standard-8", 238_534.0),
+            ("e2-standard-8", 103_957.0),
+            ("e2-highmem-8", 104_083.0),
+            ("c2-standard-8", 146_712.0),
+            ("c3-standard-8", 160_341.0),
+        ];
+        let round = |x: f64| (x * 100.0).round() / 100.0;
+        for (name, score) in scored {
+            let e = lookup(name).expect("scored type is in the catalog");
+            let ratio = score / e.vcpus as f64 / N2_PER_VCPU;
+            assert_eq!(e.speed, round(ratio), "{name}: {ratio:.4}");
+        }
+        // C4: N4's score (same Emerald Rapids processor) at C4's 3.1 GHz instead of N4's 2.9.
+        let n4 = 177_655.0 / 8.0 / N2_PER_VCPU;
+        assert_eq!(speed::C4, round(n4 * 3.1 / 2.9));
+        // AWS Ice Lake at 3.5 GHz against N2's Ice Lake at 3.4; AWS Sapphire Rapids at 3.2 GHz
+        // against C3's at 3.0.
+        assert_eq!(speed::EC2_6I, round(3.5 / 3.4));
+        let c3 = 160_341.0 / 8.0 / N2_PER_VCPU;
+        assert_eq!(speed::EC2_7I, round(c3 * 3.2 / 3.0));
+        // AWS's own claim, 15% better price performance at 5% higher prices, gives 1.24.
+        let claimed = speed::EC2_6I * 1.15 * (0.4032 / 0.384);
+        assert_eq!(round(claimed), 1.24);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> N
             capacity: Resources::new(cpu_cores * 1000, memory_gib * Bytes::GIB),
             on_demand_usd_per_hour: 1.0,
             spot_usd_per_hour: None,
+            speed: 1.0,
         },
         allocatable: Resources::new(cpu_cores * 1000, memory_gib * Bytes::GIB),
         initial_size: nodes,

@@ -76,6 +76,19 @@ fn negative_count() {
 }
 
 #[test]
+fn speed_out_of_range() {
+    let yaml = GOOD.replace("price_per_hour: 1.0}", "price_per_hour: 1.0, speed: 0}");
+    fails(
+        &yaml,
+        &[
+            "node_pools.big.machine_type.speed",
+            "\"0\"",
+            "1.0 is an N2 vCPU",
+        ],
+    );
+}
+
+#[test]
 fn zero_rate() {
     let yaml = GOOD.replace("rate: 10", "rate: 0");
     fails(&yaml, &["services.queue.load.arrivals.rate", "0"]);

@@ -142,9 +142,12 @@ fn catalog_lists_allocatable_and_prices() {
     assert!(c2.contains("7910m") && c2.contains("0.4176"), "{c2}");
     assert_eq!(
         stdout.lines().count(),
-        1 + 10,
-        "header and ten machine types"
+        1 + 18,
+        "header and eighteen machine types"
     );
+    // Speed sits after vCPU: c2-standard-8's 146,712 CoreMark over n2-standard-8's 138,567.
+    assert!(stdout.lines().next().is_some_and(|h| h.contains("speed")));
+    assert!(c2.contains(" 1.06 "), "{c2}");
 }
 
 /// Whether `path` is a non-empty PNG (signature and an IHDR of the given size) or SVG.

@@ -288,3 +288,33 @@ fn command_line_parameters_and_bad_overrides() {
     assert_eq!(bad_point.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_point.stderr).contains("services.queue.replicas=-1"));
 }
+
+#[test]
+fn a_pools_speed_is_a_sweep_parameter() {
+    let dir = TempDir::new("sweep-speed");
+    ok(&sweep(
+        &dir,
+        "out",
+        &[
+            "--param",
+            "node_pools.big.speed=1,1.3",
+            "--replications",
+            "1",
+        ],
+    ));
+    let points = read(&dir.path().join("out"), "points.csv");
+    let header = points.lines().next().unwrap_or("");
+    assert!(header.contains("node_pools.big.speed"), "{header}");
+    assert_eq!(
+        points.lines().count(),
+        1 + 2 * 2 * 2,
+        "two speeds x the file's replicas x concurrency"
+    );
+    let bad = sweep(&dir, "bad", &["--param", "node_pools.big.speed=1,0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("node_pools.big.speed: \"0\" is out of range"),
+        "{stderr}"
+    );
+}

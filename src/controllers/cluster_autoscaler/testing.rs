@@ -19,6 +19,7 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
             capacity,
             on_demand_usd_per_hour: 1.0,
             spot_usd_per_hour: None,
+            speed: 1.0,
         },
         allocatable: capacity,
         initial_size: min,

@@ -55,7 +55,8 @@ pub(crate) enum MachineTypeFile {
     Inline(InlineMachineFile),
 }
 
-/// An inline machine: `{cpu: 64, memory: 256Gi, price_per_hour: 1.0}`.
+/// An inline machine: `{cpu: 64, memory: 256Gi, price_per_hour: 1.0}`, optionally with a
+/// relative per-vCPU `speed` (1.0 when absent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InlineMachineFile {
@@ -63,6 +64,7 @@ pub(crate) struct InlineMachineFile {
     pub(crate) memory: Scalar,
     pub(crate) price_per_hour: Scalar,
     pub(crate) spot_price_per_hour: Option<Scalar>,
+    pub(crate) speed: Option<Scalar>,
 }
 
 /// A duration or count: a scalar, or a distribution map.
@@ -109,6 +111,8 @@ pub(crate) struct PoolFile {
     pub(crate) max_pods: Option<Scalar>,
     pub(crate) provisioning_delay: Option<DistOrScalar>,
     pub(crate) allocatable: Option<ResourcesFile>,
+    /// Overrides the machine's relative per-vCPU speed.
+    pub(crate) speed: Option<Scalar>,
 }
 
 /// A pool's `autoscaling`.

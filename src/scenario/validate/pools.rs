@@ -1,5 +1,6 @@
-//! Node pools: machine type (catalog or inline), size and autoscaling bounds, labels (with the
-//! provider's well-known ones added), taints, pod limit, allocatable and provisioning delay.
+//! Node pools: machine type (catalog or inline) and its per-vCPU speed, size and autoscaling
+//! bounds, labels (with the provider's well-known ones added), taints, pod limit, allocatable
+//! and provisioning delay.
 
 use std::fmt::Display;
 
@@ -15,6 +16,11 @@ use super::{Cx, each};
 /// Name of inline machine types.
 const CUSTOM_MACHINE: &str = "custom";
 
+/// The highest relative per-vCPU speed a file may give. The fastest catalog series is under
+/// twice an N2 vCPU, so a larger value is almost surely a benchmark score or a clock rate
+/// written where the ratio belongs.
+const MAX_SPEED: f64 = 10.0;
+
 /// Taint effects, as Kubernetes spells them (for taints and tolerations).
 pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =
     variant_names!(TaintEffect: NoSchedule, PreferNoSchedule, NoExecute);
@@ -24,7 +30,11 @@ impl Cx<'_> {
     pub(super) fn pool(&self, name: &str, p: &PoolFile) -> Result<NodePool, Error> {
         let path = format!("node_pools.{name}");
         self.dns_label(&path, "node pool", name)?;
-        let (machine, provider) = self.machine(&format!("{path}.machine_type"), &p.machine_type)?;
+        let (mut machine, provider) =
+            self.machine(&format!("{path}.machine_type"), &p.machine_type)?;
+        if let Some(s) = &p.speed {
+            machine.speed = self.speed(&format!("{path}.speed"), s)?;
+        }
         let price_usd_per_hour = self.pool_price(&path, p, &machine)?;
         let max_pods = match &p.max_pods {
             Some(s) => self.whole_u32(&format!("{path}.max_pods"), s, "pod count", 1, 256)?,
@@ -153,6 +163,7 @@ impl Cx<'_> {
                     capacity: entry.capacity(),
                     on_demand_usd_per_hour: entry.on_demand_usd_per_hour,
                     spot_usd_per_hour: entry.spot_usd_per_hour,
+                    speed: entry.speed,
                 };
                 Ok((machine, entry.provider))
             }
@@ -185,15 +196,33 @@ impl Cx<'_> {
                     .as_ref()
                     .map(|s| price("spot_price_per_hour", s))
                     .transpose()?;
+                let speed = match &inline.speed {
+                    Some(s) => self.speed(&format!("{path}.speed"), s)?,
+                    None => catalog::REFERENCE_SPEED,
+                };
                 let machine = MachineType {
                     name: CUSTOM_MACHINE.to_string(),
                     capacity: Resources { cpu, memory },
                     on_demand_usd_per_hour: on_demand,
                     spot_usd_per_hour: spot,
+                    speed,
                 };
                 Ok((machine, Provider::Gke))
             }
         }
+    }
+
+    /// A relative per-vCPU speed: finite, above zero and at most `MAX_SPEED`.
+    fn speed(&self, path: &str, s: &Scalar) -> Result<f64, Error> {
+        self.real(
+            path,
+            s,
+            |v| v > 0.0 && v <= MAX_SPEED,
+            &format!(
+                "expected a relative per-vCPU speed above 0 and at most {MAX_SPEED} \
+                 (1.0 is an N2 vCPU; 1.3 does 30% more work per second)"
+            ),
+        )
     }
 
     /// `(initial_size, min_nodes, max_nodes, autoscaling)` of a pool.

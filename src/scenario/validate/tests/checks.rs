@@ -175,6 +175,68 @@ fn pools_are_checked() {
 }
 
 #[test]
+fn speeds_are_checked() {
+    let pool = |extra: &str| {
+        base_with(
+            "machine_type: c2-standard-8",
+            &format!("machine_type: c2-standard-8\n    {extra}"),
+        )
+    };
+    let inline = |speed: &str| {
+        base_with(
+            "machine_type: c2-standard-8",
+            &format!("machine_type: {{cpu: 8, memory: 32Gi, price_per_hour: 1, speed: {speed}}}"),
+        )
+    };
+    let allowed = "expected a relative per-vCPU speed above 0 and at most 10 (1.0 is an N2 vCPU;";
+    let cases: &[(String, &[&str])] = &[
+        (
+            pool("speed: 0"),
+            &["node_pools.pool.speed: \"0\" is out of range", allowed],
+        ),
+        (
+            pool("speed: -1.2"),
+            &["node_pools.pool.speed: \"-1.2\" is out of range", allowed],
+        ),
+        (
+            // A CoreMark score where the ratio belongs.
+            pool("speed: 138567"),
+            &["node_pools.pool.speed: \"138567\" is out of range", allowed],
+        ),
+        (
+            pool("speed: fast"),
+            &["node_pools.pool.speed: \"fast\" is not a number", allowed],
+        ),
+        (
+            // YAML's infinity, which the file's scalar keeps as "inf".
+            pool("speed: .inf"),
+            &["node_pools.pool.speed: \"inf\" is not a number", allowed],
+        ),
+        (
+            inline("0"),
+            &[
+                "node_pools.pool.machine_type.speed: \"0\" is out of range",
+                allowed,
+            ],
+        ),
+        (
+            inline("nan"),
+            &[
+                "node_pools.pool.machine_type.speed: \"nan\" is not a number",
+                allowed,
+            ],
+        ),
+        (
+            inline("10.5"),
+            &["node_pools.pool.machine_type.speed: \"10.5\" is out of range"],
+        ),
+    ];
+    for (yaml, fragments) in cases {
+        assert_rejected(yaml, fragments);
+    }
+}
+
+#[test]
 fn loads_are_checked() {
     let st = |to: &str| base_with("service_time: 10ms", to);
     let cases: &[(String, &[&str])] = &[

@@ -328,6 +328,64 @@ fn overrides_recheck_the_duration_rules() {
 }
 
 #[test]
+fn speeds_come_from_the_machine_and_the_pool_overrides_them() {
+    let speed = |yaml: &str| load(yaml).expect("valid").node_pools[0].machine.speed;
+    // The catalog's series speed (C2: 146,712 / 8 per vCPU over N2's 138,567 / 8).
+    assert_eq!(speed(BASE), 1.06);
+    let machine = |to: &str| base_with("machine_type: c2-standard-8", to);
+    assert_eq!(speed(&machine("machine_type: n2-standard-8")), 1.0);
+    // An inline machine is an N2 vCPU unless it says otherwise.
+    assert_eq!(
+        speed(&machine(
+            "machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        speed(&machine(
+            "machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1, speed: 1.25}"
+        )),
+        1.25
+    );
+    // The pool's own speed wins over the catalog's and the inline machine's.
+    assert_eq!(
+        speed(&machine("machine_type: c2-standard-8\n    speed: 1.3")),
+        1.3
+    );
+    assert_eq!(
+        speed(&machine(
+            "machine_type: {cpu: 8, memory: 32Gi, price_per_hour: 1, speed: 1.25}\n    speed: 0.5"
+        )),
+        0.5
+    );
+    // Sweeps and --set edit the document by path, so a pool's speed can be varied without
+    // the file naming it.
+    let document = Document::from_yaml_str(BASE, "x.yaml").expect("valid");
+    for (value, expected) in [("1", 1.0), ("1.3", 1.3)] {
+        let set = Override {
+            path: "node_pools.pool.speed".into(),
+            value: value.into(),
+        };
+        let s = document
+            .with(&[set])
+            .expect("a path")
+            .scenario()
+            .expect("valid");
+        assert_eq!(s.node_pools[0].machine.speed, expected);
+    }
+    let zero = Override {
+        path: "node_pools.pool.speed".into(),
+        value: "0".into(),
+    };
+    let err = document
+        .with(&[zero])
+        .expect("a path")
+        .scenario()
+        .unwrap_err();
+    assert_eq!(err.path(), "node_pools.pool.speed");
+}
+
+#[test]
 fn hpa_sync_offset_is_random_unless_given() {
     let hpa = |extra: &str| {
         format!(
