@@ -448,8 +448,8 @@ mod tests {
         }
     }
 
-    /// A diurnal wave, spikes and steps with edges inside minute windows, as the reference
-    /// scenario shapes its vector store's load but busier.
+    /// A diurnal wave, spikes and steps, like the reference scenario's vector-store load but
+    /// with more edges, each inside a minute window rather than on its boundary.
     fn diurnal_spikes_steps() -> Vec<RateProfile> {
         vec![
             RateProfile::Diurnal {
