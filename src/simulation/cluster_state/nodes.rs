@@ -146,7 +146,7 @@ impl ClusterState {
             self.nodes.last().is_none_or(|last| last.id < node.id),
             "nodes register in id order"
         );
-        let cpu_slot = self.cpu.add(node.allocatable.cpu.0, 1.0, p);
+        let cpu_slot = self.cpu.add(node.allocatable.cpu.0, spec.machine.speed, p);
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
