@@ -47,9 +47,12 @@ use service_state::ServiceState;
 pub(crate) enum Event {
     /// A request arrives at a service.
     Arrival { service: u16 },
-    /// The request of a pod that is due first finishes (the one pending event of the pod's
-    /// completion lane).
-    Completion { pod: PodRef },
+    /// A request of a pod that gets all the CPU it wants finishes: the one in slot `index`
+    /// with `stamp` (see `workload::in_service`).
+    Completion { pod: PodRef, index: u32, stamp: u32 },
+    /// The request due first of a pod whose requests share less CPU than they want finishes
+    /// (the one pending event of the pod's completion lane).
+    SharedCompletion { pod: PodRef },
     /// A starting pod passes its readiness probe.
     PodReady { pod: PodRef },
     /// A terminating pod's grace period is over.
@@ -185,7 +188,8 @@ impl<'s> Simulation<'s> {
         while let Some(event) = self.clock.next_until(self.end) {
             match event {
                 Event::Arrival { service } => self.on_arrival(usize::from(service)),
-                Event::Completion { pod } => self.on_completion(pod),
+                Event::Completion { pod, index, stamp } => self.on_completion(pod, index, stamp),
+                Event::SharedCompletion { pod } => self.on_shared_completion(pod),
                 Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),

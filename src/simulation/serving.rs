@@ -1,19 +1,36 @@
 //! The hot path: a request arrives, is routed to a Ready pod, waits, is served, completes.
 //!
-//! A pod's requests in service share the CPU the pod gets (`workload::server`), so the pod has
-//! one pending completion, in its own engine lane, which moves when the pod's CPU changes.
-//! Nothing here allocates or logs; every figure goes to preallocated counters and histograms.
+//! A pod that gets all the CPU its busy workers want gives each request its own completion
+//! event; one whose requests share less (throttled by its limit, or on a contended node) has
+//! one completion in its own engine lane, which moves when its CPU changes
+//! (`workload::in_service`). Nothing here allocates or logs; every figure goes to
+//! preallocated counters and histograms.
 
 use crate::engine::Clock;
 use crate::report::stats::Latency;
 use crate::simulation::cluster_state::{Pod, PodPhase, PodRef};
+use crate::simulation::service_state::ServiceState;
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
+use crate::workload::in_service::FreeCompletion;
 use crate::workload::server::Admission;
 
-/// Makes pod `r`'s completion lane (`lane_base + slot`) hold the pod's next completion at its
-/// current rate, or nothing when no request is in service; a completion already scheduled at
-/// that time stays as it is.
+/// Schedules the completion event of a request of pod `r` that runs free.
+#[inline(always)]
+fn schedule_free(clock: &mut Clock<Event>, r: PodRef, c: FreeCompletion) {
+    clock.schedule_at(
+        c.at,
+        Event::Completion {
+            pod: r,
+            index: c.index,
+            stamp: c.stamp,
+        },
+    );
+}
+
+/// Brings pod `r`'s completion events in line with the CPU it gets now: its lane holds the
+/// next shared completion, if it shares; requests that have just become free get their own
+/// events. Called for every pod whose CPU may have changed.
 #[inline(always)]
 pub(super) fn reschedule_completion(
     clock: &mut Clock<Event>,
@@ -22,20 +39,30 @@ pub(super) fn reschedule_completion(
     pod: &mut Pod,
     now: SimTime,
 ) {
-    let next = pod.server.next_completion(now);
-    if next == pod.server.scheduled_completion() {
+    let requests = pod.server.in_service();
+    let next = if requests.is_shared() {
+        requests.next_shared_completion(now)
+    } else {
+        if requests.has_unscheduled() {
+            for c in requests.take_unscheduled() {
+                schedule_free(clock, r, c);
+            }
+        }
+        None
+    };
+    if next == requests.scheduled() {
         return;
     }
     let lane = lane_base + r.slot;
     match next {
-        Some(at) => clock.reschedule_lane_at(lane, at, Event::Completion { pod: r }),
+        Some(at) => clock.reschedule_lane_at(lane, at, Event::SharedCompletion { pod: r }),
         None => clock.cancel_lane(lane),
     }
-    pod.server.set_scheduled_completion(next);
+    requests.set_scheduled(next);
 }
 
 impl Simulation<'_> {
-    /// The engine lane that holds pod `r`'s next completion.
+    /// The engine lane that holds pod `r`'s next shared completion.
     #[inline]
     pub(super) fn completion_lane(&self, r: PodRef) -> u32 {
         self.pod_lane_base + r.slot
@@ -87,7 +114,9 @@ impl Simulation<'_> {
                     svc.wait.record(SimDuration::ZERO);
                 }
                 let work = svc.sample_service_time();
-                pod.server.begin(now, now, work);
+                if let Some(c) = pod.server.begin(now, now, work) {
+                    schedule_free(&mut self.clock, pod_ref, c);
+                }
                 let lane_base = self.pod_lane_base;
                 let clock = &mut self.clock;
                 self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
@@ -108,45 +137,118 @@ impl Simulation<'_> {
         }
     }
 
-    /// The request of `pod_ref` that was due first finishes.
+    /// A request of `pod_ref` that ran free, in slot `index` with `stamp`, finishes; an event
+    /// made obsolete by the pod's switch to sharing, or by its death, is ignored.
     #[inline]
-    pub(super) fn on_completion(&mut self, pod_ref: PodRef) {
+    pub(super) fn on_completion(&mut self, pod_ref: PodRef, index: u32, stamp: u32) {
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
+            return;
+        };
+        let Some(arrived) = pod.server.in_service().finish_free(index, stamp) else {
+            return;
+        };
+        let svc = &mut self.services[usize::from(pod.service)];
         let now = self.clock.now();
-        let warmup_end = self.warmup_end;
+        let lanes_and_warmup = (self.pod_lane_base, self.warmup_end);
+        let worker = finish_request(
+            &mut self.clock,
+            lanes_and_warmup,
+            svc,
+            pod_ref,
+            pod,
+            arrived,
+        );
+        self.worker_freed(worker, pod_ref, now);
+    }
+
+    /// The shared request of `pod_ref` that was due first finishes.
+    #[inline]
+    pub(super) fn on_shared_completion(&mut self, pod_ref: PodRef) {
         let Some(pod) = self.cluster.pod_mut(pod_ref) else {
             unreachable!("a deleted pod's completion lane is cancelled");
         };
+        let arrived = pod.server.in_service().finish_shared();
         let svc = &mut self.services[usize::from(pod.service)];
-        let arrived = pod.server.complete(now);
-        let latency = now.since(arrived);
-        if arrived >= warmup_end {
-            svc.counts.completed += 1;
-            Latency::record_both(&mut svc.interval.latency, &mut svc.latency, latency);
-            svc.in_flight_measured -= 1;
-            pod.in_service_measured -= 1;
-        } else {
-            svc.interval.latency.record(latency);
-        }
-        svc.expire_queue(&mut pod.server, now, warmup_end);
-        let lane_base = self.pod_lane_base;
-        if let Some(next) = pod.server.take_next() {
-            if next >= warmup_end {
-                svc.wait.record(now.since(next));
-                pod.in_service_measured += 1;
-            }
-            // A waiting request takes the worker: the pod's CPU is unchanged.
-            let work = svc.sample_service_time();
-            pod.server.begin(now, next, work);
-            reschedule_completion(&mut self.clock, lane_base, pod_ref, pod, now);
+        let now = self.clock.now();
+        let lanes_and_warmup = (self.pod_lane_base, self.warmup_end);
+        let worker = finish_request(
+            &mut self.clock,
+            lanes_and_warmup,
+            svc,
+            pod_ref,
+            pod,
+            arrived,
+        );
+        self.worker_freed(worker, pod_ref, now);
+    }
+
+    /// After a request finished: a worker that took no waiting request changes the pod's CPU,
+    /// and a terminating pod that has drained goes.
+    #[inline(always)]
+    fn worker_freed(&mut self, worker: Worker, pod_ref: PodRef, now: SimTime) {
+        if worker == Worker::TookNext {
             return;
         }
-        let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
+        let lane_base = self.pod_lane_base;
         let clock = &mut self.clock;
         self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
             reschedule_completion(clock, lane_base, r, pod, now);
         });
-        if drained {
+        if worker == Worker::Drained {
             self.remove_pod(pod_ref, "drained");
         }
     }
+}
+
+/// What the worker that finished a request does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Worker {
+    /// It serves the next waiting request: the pod's CPU is unchanged.
+    TookNext,
+    /// It idles.
+    Idle,
+    /// It idles, and its terminating pod has nothing left: the pod goes.
+    Drained,
+}
+
+/// A request of `pod_ref` that arrived at `arrived` is done at the clock's time: its latency
+/// is recorded and the worker takes the next waiting request, if any.
+#[inline(always)]
+fn finish_request(
+    clock: &mut Clock<Event>,
+    (lane_base, warmup_end): (u32, SimTime),
+    svc: &mut ServiceState,
+    pod_ref: PodRef,
+    pod: &mut Pod,
+    arrived: SimTime,
+) -> Worker {
+    let now = clock.now();
+    let latency = now.since(arrived);
+    if arrived >= warmup_end {
+        svc.counts.completed += 1;
+        Latency::record_both(&mut svc.interval.latency, &mut svc.latency, latency);
+        svc.in_flight_measured -= 1;
+        pod.in_service_measured -= 1;
+    } else {
+        svc.interval.latency.record(latency);
+    }
+    svc.expire_queue(&mut pod.server, now, warmup_end);
+    let Some(next) = pod.server.take_next() else {
+        let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
+        return if drained {
+            Worker::Drained
+        } else {
+            Worker::Idle
+        };
+    };
+    if next >= warmup_end {
+        svc.wait.record(now.since(next));
+        pod.in_service_measured += 1;
+    }
+    let work = svc.sample_service_time();
+    match pod.server.begin(now, next, work) {
+        Some(c) => schedule_free(clock, pod_ref, c),
+        None => reschedule_completion(clock, lane_base, pod_ref, pod, now),
+    }
+    Worker::TookNext
 }

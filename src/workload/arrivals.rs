@@ -77,7 +77,7 @@ impl ArrivalProcess {
     }
 
     /// `next_after`, with (`SQUEEZE`) or without the squeeze; both make the same decisions.
-    #[inline]
+    #[inline(always)]
     fn next_with<const SQUEEZE: bool>(
         &mut self,
         rng: &mut SimRng,
@@ -96,6 +96,7 @@ impl ArrivalProcess {
     /// Advances `last_exact_us` to the next accepted arrival (or past the horizon). Each
     /// candidate draws a gap, then an acceptance level; the squeeze changes neither the draws
     /// nor the decisions, since the floor never exceeds the rate.
+    #[inline(never)]
     fn thin<const SQUEEZE: bool>(&mut self, rng: &mut SimRng, horizon_us: f64) {
         let mut t = self.last_exact_us;
         loop {

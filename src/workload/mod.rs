@@ -7,5 +7,6 @@
 pub mod arrivals;
 pub mod balancer;
 pub mod cost;
+pub mod in_service;
 pub mod server;
 pub mod spec;

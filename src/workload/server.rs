@@ -4,10 +4,9 @@
 //! Use `PodServer` for the state of one pod and `ServerLimits` for the service-wide settings.
 //! A request's cost is work: the microseconds it would take one worker running at
 //! `cpu_per_worker` on a reference machine. The workers in service share the pod's CPU
-//! equally (processor sharing; each at most `cpu_per_worker`), so they all progress at one
-//! rate, and a per-pod virtual clock — the work each of them has received — turns "which
-//! request finishes next, and when" into the smallest finishing tag among them. A change of
-//! the pod's CPU changes only the rate: nothing per request is touched.
+//! equally (processor sharing; each at most `cpu_per_worker`); `workload::in_service` keeps
+//! when each will be done. The pod's CPU, throttling and activity are integrated here for
+//! metrics-server and the summaries.
 //!
 //! Timeouts need no events: with one timeout per service the oldest waiting request always
 //! expires first, so expired requests are removed from the head of the queue whenever the queue
@@ -16,8 +15,8 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::queue::{pop_key, push_key};
 use crate::units::{Millicores, SimDuration, SimTime};
+use crate::workload::in_service::{FreeCompletion, InService};
 
 /// The service-wide serving settings every pod of the service shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,45 +52,21 @@ pub enum Admission {
     Rejected,
 }
 
-/// Work units per microsecond of work: the virtual clock counts work in 1/1024 µs, in whole
-/// units, so that at full speed it advances by exact integers and between rate changes by
-/// fractions far below the engine's microsecond.
-const WORK_UNITS_PER_US: u64 = 1 << WORK_UNIT_SHIFT;
-const WORK_UNIT_SHIFT: u32 = 10;
-
-/// A request in service as a packed heap key: its finishing tag (virtual time in work units) in
-/// the high half and its arrival time in the low half, so that a `u128` heap orders requests by
-/// finishing time, then by arrival.
-#[inline(always)]
-fn in_service_key(finish_tag: u64, arrived: SimTime) -> u128 {
-    (u128::from(finish_tag) << 64) | u128::from(arrived.0)
-}
-
 /// The serving state of one pod.
 #[derive(Debug, Clone)]
 pub struct PodServer {
     /// Arrival times of waiting requests, oldest first.
     queue: VecDeque<SimTime>,
-    /// Requests in service: a binary min-heap of `in_service_key`s.
-    in_service: Vec<u128>,
-    /// The virtual clock at `virtual_since`: the work each request in service has received
-    /// since the pod was last idle, in work units (reset to zero whenever the pod starts from
-    /// idle, so it stays small). It runs at `rate` from then on.
-    virtual_units: u64,
-    /// When `virtual_units` was read.
-    virtual_since: SimTime,
-    /// Whether `rate` is exactly 1: the virtual clock then runs in step with time.
-    full_rate: bool,
-    /// Work-microseconds per microsecond each request in service receives.
-    rate: f64,
-    /// The node's per-vCPU speed relative to the reference machine.
-    speed: f64,
+    /// Requests in service and when they will be done.
+    in_service: InService,
     /// CPU the pod gets now, in millicores.
     cpu_millicores: f64,
     /// Whether the pod's workers want more CPU than its limit now.
     throttled: bool,
     /// Whether a request is in service now (as of the last `set_cpu`).
     active: bool,
+    /// The node's per-vCPU speed relative to the reference machine.
+    speed: f64,
     /// Integral of the CPU the pod got over time, in millicore-microseconds.
     cpu_usage_area: f64,
     /// Microseconds during which the workers wanted more than the limit.
@@ -100,8 +75,6 @@ pub struct PodServer {
     active_us: u64,
     /// When the integrals were last brought up to date (they change only at `set_cpu`).
     last_change: SimTime,
-    /// The completion the caller has scheduled for this pod, if any.
-    scheduled_completion: Option<SimTime>,
 }
 
 impl PodServer {
@@ -110,26 +83,22 @@ impl PodServer {
     pub fn new(now: SimTime, queue_capacity: usize, concurrency: u32) -> PodServer {
         PodServer {
             queue: VecDeque::with_capacity(queue_capacity),
-            in_service: Vec::with_capacity(concurrency.min(4_096) as usize),
-            virtual_units: 0,
-            virtual_since: now,
-            full_rate: false,
-            rate: 0.0,
-            speed: 1.0,
+            in_service: InService::new(concurrency),
             cpu_millicores: 0.0,
             throttled: false,
             active: false,
+            speed: 1.0,
             cpu_usage_area: 0.0,
             throttled_us: 0,
             active_us: 0,
             last_change: now,
-            scheduled_completion: None,
         }
     }
 
     /// Sets the per-vCPU speed of the pod's node (once, when it is bound).
     pub fn set_speed(&mut self, speed: f64) {
         self.speed = speed;
+        self.in_service.set_speed(speed);
     }
 
     /// Requests waiting or in service.
@@ -141,7 +110,7 @@ impl PodServer {
     /// Workers serving a request.
     #[inline]
     pub fn busy(&self) -> u32 {
-        self.in_service.len() as u32
+        self.in_service.len()
     }
 
     /// Requests waiting.
@@ -154,6 +123,12 @@ impl PodServer {
     #[inline]
     pub fn cpu_millicores(&self) -> f64 {
         self.cpu_millicores
+    }
+
+    /// The requests in service, for their completion events.
+    #[inline(always)]
+    pub fn in_service(&mut self) -> &mut InService {
+        &mut self.in_service
     }
 
     /// Removes requests that have waited past the timeout by `now`, calling `on_expired` with each
@@ -191,40 +166,17 @@ impl PodServer {
         }
     }
 
-    /// A free worker starts, at `now`, the request that arrived at `arrived` and costs `work`.
-    /// The pod's busy workers change: the caller tells it its new CPU with `set_cpu`.
+    /// A free worker starts, at `now`, the request that arrived at `arrived` and costs `work`;
+    /// returns its completion event when the pod gets all the CPU it wants. A change of the
+    /// busy workers is followed by `set_cpu` at the same instant.
     #[inline]
-    pub fn begin(&mut self, now: SimTime, arrived: SimTime, work: SimDuration) {
-        let start = if self.in_service.is_empty() {
-            self.virtual_units = 0;
-            self.virtual_since = now;
-            0
-        } else {
-            self.virtual_at(now)
-        };
-        push_key(
-            &mut self.in_service,
-            in_service_key(start + (work.0 << WORK_UNIT_SHIFT), arrived),
-        );
-    }
-
-    /// The request whose completion was scheduled finishes at `now`; returns its arrival time.
-    /// Then the caller takes the next waiting request (`take_next`) or, if there is none, tells
-    /// the pod its new CPU.
-    ///
-    /// # Panics
-    /// If no request is in service: a completion is scheduled only for a busy pod.
-    #[inline]
-    pub fn complete(&mut self, now: SimTime) -> SimTime {
-        debug_assert!(
-            self.in_service
-                .first()
-                .is_some_and(|&k| (k >> 64) as u64 <= self.virtual_at(now) + 2 * WORK_UNITS_PER_US),
-            "a completion before the request's work is done"
-        );
-        self.scheduled_completion = None;
-        let done = pop_key(&mut self.in_service).expect("a completion for a busy pod");
-        SimTime(done as u64)
+    pub fn begin(
+        &mut self,
+        now: SimTime,
+        arrived: SimTime,
+        work: SimDuration,
+    ) -> Option<FreeCompletion> {
+        self.in_service.start(now, arrived, work)
     }
 
     /// The arrival time of the oldest waiting request, which leaves the queue for a worker.
@@ -234,59 +186,23 @@ impl PodServer {
         self.queue.pop_front()
     }
 
-    /// The pod gets `cpu_millicores` from `now` on, while its workers want `wanted_millicores`
-    /// (more than `limits.cpu_limit` means CFS throttles it).
+    /// The pod gets `cpu_millicores` from `now` on (more than its busy workers want is never
+    /// given; wanting more than `limits.cpu_limit` means CFS throttles it).
     #[inline]
     pub fn set_cpu(&mut self, now: SimTime, cpu_millicores: f64, limits: &ServerLimits) {
         self.advance(now);
-        self.virtual_units = self.virtual_at(now);
-        self.virtual_since = now;
         self.active = !self.in_service.is_empty();
         let wanted = limits.wanted_millicores(self.busy());
         self.cpu_millicores = cpu_millicores;
         self.throttled = wanted > limits.cpu_limit.0;
-        self.rate = if wanted == 0 {
-            0.0
-        } else if cpu_millicores >= wanted as f64 {
-            // Every worker gets all it wants: exact, whatever the number of workers.
+        // Every worker gets all it wants: each runs at the node's speed, however many there are.
+        let free = cpu_millicores >= wanted as f64;
+        let rate = if free {
             self.speed
         } else {
             cpu_millicores / wanted as f64 * self.speed
         };
-        self.full_rate = self.rate == 1.0;
-    }
-
-    /// When the next request in service will finish at the current rate, if any is in service
-    /// and the pod gets CPU. Call right after a change (`begin`, `complete`, `set_cpu`) at `now`.
-    #[inline]
-    pub fn next_completion(&self, now: SimTime) -> Option<SimTime> {
-        let &first = self.in_service.first()?;
-        if self.rate <= 0.0 {
-            return None;
-        }
-        let remaining = ((first >> 64) as u64).saturating_sub(self.virtual_units);
-        if self.full_rate {
-            // Whole work units at one unit per unit: exact integer arithmetic.
-            let delay = remaining.div_ceil(WORK_UNITS_PER_US);
-            return Some(now.max(self.virtual_since + SimDuration(delay)));
-        }
-        // Whole microseconds, rounded up; a hair of tolerance keeps exact results exact.
-        let delay = remaining as f64 / (self.rate * WORK_UNITS_PER_US as f64) - 1e-6;
-        let whole = delay.max(0.0) as u64;
-        let up = u64::from((whole as f64) < delay);
-        Some(now.max(self.virtual_since + SimDuration(whole + up)))
-    }
-
-    /// The completion the caller has scheduled, if any.
-    #[inline]
-    pub fn scheduled_completion(&self) -> Option<SimTime> {
-        self.scheduled_completion
-    }
-
-    /// Records the completion the caller has scheduled (or cancelled).
-    #[inline]
-    pub fn set_scheduled_completion(&mut self, at: Option<SimTime>) {
-        self.scheduled_completion = at;
+        self.in_service.set_rate(now, rate, free);
     }
 
     /// Drops every waiting request (the pod is being killed), returning their arrival times.
@@ -329,17 +245,6 @@ impl PodServer {
             } else {
                 0
             }
-    }
-
-    /// The virtual clock at `now`, in work units.
-    #[inline(always)]
-    fn virtual_at(&self, now: SimTime) -> u64 {
-        let elapsed = now.since(self.virtual_since).0;
-        if self.full_rate {
-            self.virtual_units + (elapsed << WORK_UNIT_SHIFT)
-        } else {
-            self.virtual_units + (self.rate * (elapsed << WORK_UNIT_SHIFT) as f64) as u64
-        }
     }
 
     /// Brings the integrals up to `now`. They change only when the CPU does, and every change
@@ -401,9 +306,8 @@ mod tests {
         assert_eq!(arrive(&mut pod, 2, 10, &l), Admission::Queued);
         assert_eq!(arrive(&mut pod, 3, 10, &l), Admission::Rejected);
         assert_eq!(pod.in_flight(), 3);
-        assert_eq!(pod.complete(SimTime(20)), SimTime(0));
+        assert_eq!(pod.busy(), 2);
         assert_eq!(pod.take_next(), Some(SimTime(2)));
-        assert_eq!(pod.busy(), 1);
         assert_eq!(pod.take_next(), None);
     }
 
@@ -427,31 +331,22 @@ mod tests {
     }
 
     #[test]
-    fn an_uncontended_request_takes_exactly_its_work() {
+    fn a_pod_under_its_limit_runs_free_and_one_over_it_shares() {
         let l = limits();
         let mut pod = PodServer::new(SimTime(0), 0, 2);
-        arrive(&mut pod, 7, 12_345, &l);
-        assert_eq!(pod.next_completion(SimTime(7)), Some(SimTime(12_352)));
-    }
-
-    #[test]
-    fn requests_in_service_share_the_limit() {
-        // Limit 1000m, 1000m per worker: two requests in service progress at half speed each.
-        let l = ServerLimits {
-            cpu_limit: Millicores(1_000),
-            ..limits()
-        };
-        let mut pod = PodServer::new(SimTime(0), 0, 2);
-        arrive(&mut pod, 0, 100, &l);
-        arrive(&mut pod, 0, 300, &l);
-        // The short one needs 100 us of work at rate 1/2: done at 200.
-        assert_eq!(pod.next_completion(SimTime(0)), Some(SimTime(200)));
-        assert_eq!(pod.complete(SimTime(200)), SimTime(0));
-        give_wanted(&mut pod, 200, &l);
-        // The long one got 100 us of work and has 200 left, now at full speed.
-        assert_eq!(pod.next_completion(SimTime(200)), Some(SimTime(400)));
-        // Two workers wanted 2000m against a 1000m limit for 200 us.
-        assert_eq!(pod.throttled_us(SimTime(400)), 200);
+        let c = pod.begin(SimTime(7), SimTime(7), SimDuration(12_345));
+        give_wanted(&mut pod, 7, &l);
+        assert_eq!(c.map(|c| c.at), Some(SimTime(12_352)));
+        assert!(!pod.in_service().is_shared());
+        // A second worker: 2000m wanted against a 1500m limit.
+        pod.begin(SimTime(10), SimTime(10), SimDuration(100));
+        give_wanted(&mut pod, 10, &l);
+        assert!(pod.in_service().is_shared());
+        // Each gets 750m of the 1000m it wants: the short one needs 100/0.75 us.
+        assert_eq!(
+            pod.in_service().next_shared_completion(SimTime(10)),
+            Some(SimTime(144))
+        );
     }
 
     #[test]
@@ -459,33 +354,33 @@ mod tests {
         let l = limits();
         let mut pod = PodServer::new(SimTime(0), 0, 2);
         pod.set_speed(2.0);
-        arrive(&mut pod, 0, 1_000, &l);
-        assert_eq!(pod.next_completion(SimTime(0)), Some(SimTime(500)));
+        let c = pod.begin(SimTime(0), SimTime(0), SimDuration(1_000));
+        give_wanted(&mut pod, 0, &l);
+        assert_eq!(c.map(|c| c.at), Some(SimTime(500)));
     }
 
     #[test]
-    fn a_rate_change_moves_the_next_completion() {
-        let l = limits();
-        let mut pod = PodServer::new(SimTime(0), 0, 2);
-        arrive(&mut pod, 0, 1_000, &l);
-        // At 400 the node gives it only 250m: 600 us of work left at a quarter of the speed.
-        pod.set_cpu(SimTime(400), 250.0, &l);
-        assert_eq!(pod.next_completion(SimTime(400)), Some(SimTime(2_800)));
-    }
-
-    #[test]
-    fn cpu_usage_is_integrated_and_capped_at_the_limit() {
+    fn cpu_usage_throttling_and_activity_are_integrated() {
         let l = limits();
         let mut pod = PodServer::new(SimTime(0), 0, 2);
         arrive(&mut pod, 0, 25, &l); // 1000m from 0
         arrive(&mut pod, 10, 100, &l); // 2000m wanted, capped to 1500m from 10: rate 3/4
         // The first got 10 us alone and needs 15 more at 3/4: done at 30.
-        assert_eq!(pod.next_completion(SimTime(10)), Some(SimTime(30)));
-        assert_eq!(pod.complete(SimTime(30)), SimTime(0));
-        give_wanted(&mut pod, 30, &l); // back to 1000m
+        assert_eq!(
+            pod.in_service().next_shared_completion(SimTime(10)),
+            Some(SimTime(30))
+        );
+        assert_eq!(pod.in_service().finish_shared(), SimTime(0));
+        give_wanted(&mut pod, 30, &l); // back to 1000m, free again
         // The second got 15 us of work in those 20 us and needs 85 more.
-        assert_eq!(pod.next_completion(SimTime(30)), Some(SimTime(115)));
-        assert_eq!(pod.complete(SimTime(115)), SimTime(10));
+        let events: Vec<_> = pod.in_service().take_unscheduled().collect();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].at, SimTime(115));
+        let (index, stamp) = (events[0].index, events[0].stamp);
+        assert_eq!(
+            pod.in_service().finish_free(index, stamp),
+            Some(SimTime(10))
+        );
         give_wanted(&mut pod, 115, &l); // idle
         // 1000*10 + 1500*20 + 1000*85 millicore-us
         assert_eq!(pod.cpu_usage_area(SimTime(120)), 125_000.0);

@@ -126,7 +126,7 @@ impl ClusterState {
     /// place, or the pod was stopped). Gives it and, on a contended node, its neighbours the CPU
     /// they get now, and calls `moved` with every pod whose CPU may have changed, `r` first, so
     /// that the caller reschedules their next completions.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cpu_demand_changed(
         &mut self,
         r: PodRef,
