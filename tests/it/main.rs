@@ -11,6 +11,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod conformance;
+mod cpu;
 mod determinism;
 mod preemption;
 mod queueing;

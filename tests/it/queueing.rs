@@ -22,7 +22,7 @@ fn erlang_c(c: u32, a: f64) -> f64 {
 }
 
 /// Mean wait in ms of an M/M/c queue.
-fn mean_wait_ms(c: u32, lambda: f64, mean_service_ms: f64) -> f64 {
+pub(crate) fn mean_wait_ms(c: u32, lambda: f64, mean_service_ms: f64) -> f64 {
     let mu = 1_000.0 / mean_service_ms;
     erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) * 1_000.0
 }
@@ -38,7 +38,7 @@ fn wait_quantile_ms(c: u32, lambda: f64, mean_service_ms: f64, p: f64) -> f64 {
 }
 
 /// Mean and 95% half-width of `xs`.
-fn confidence_interval(xs: &[f64]) -> (f64, f64) {
+pub(crate) fn confidence_interval(xs: &[f64]) -> (f64, f64) {
     let (mean, _, high) = mean_ci95(xs);
     (mean, high - mean)
 }
