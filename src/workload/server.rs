@@ -205,6 +205,20 @@ impl PodServer {
         self.in_service.set_rate(now, rate, free);
     }
 
+    /// The pod gets what its busy workers want, `wanted_millicores`, from `now` on: the call for
+    /// a pod whose limit never binds on a node that is never short, which stays free.
+    #[inline(always)]
+    pub fn set_cpu_wanted(&mut self, now: SimTime, wanted_millicores: u64) {
+        debug_assert!(
+            !self.in_service.is_shared(),
+            "a pod that always gets its CPU runs free"
+        );
+        self.advance(now);
+        self.active = !self.in_service.is_empty();
+        self.cpu_millicores = wanted_millicores as f64;
+        self.throttled = false;
+    }
+
     /// Drops every waiting request (the pod is being killed), returning their arrival times.
     pub fn drain_queue(&mut self) -> impl Iterator<Item = SimTime> + '_ {
         self.queue.drain(..)

@@ -26,15 +26,22 @@ pub(crate) struct CpuProfile {
     pub(crate) shares: u64,
     /// Where the kubelet puts the pod in its cgroup tree.
     pub(crate) qos: QosClass,
+    /// The most CPU the pod can want: all its workers busy, capped at its limit (millicores).
+    pub(crate) peak_millicores: u64,
+    /// Whether all its workers busy stay within its limit, so that CFS never throttles it.
+    pub(crate) never_throttled: bool,
 }
 
 impl CpuProfile {
     /// The profile of pods of `spec` served with `limits`.
     pub(crate) fn new(spec: &PodSpec, limits: ServerLimits) -> CpuProfile {
+        let all_busy = limits.wanted_millicores(limits.concurrency);
         CpuProfile {
             limits,
             shares: cpu_sharing::shares_for_request(spec.requests.cpu.0),
             qos: qos_class(spec),
+            peak_millicores: all_busy.min(limits.cpu_limit.0),
+            never_throttled: all_busy <= limits.cpu_limit.0,
         }
     }
 }
@@ -62,8 +69,11 @@ pub(crate) struct NodeCpu {
     pub(crate) speed: f64,
     /// The node's pool, for its contention gauge.
     pool: usize,
-    /// What the pods want, each capped at its limit, in millicores.
+    /// What the pods want, each capped at its limit, in millicores (kept while `may_contend`;
+    /// recounted when it becomes true).
     pub(crate) demand_millicores: u64,
+    /// The most the pods can want together: each one's peak, summed.
+    peak_demand_millicores: u64,
     /// Whether the demand exceeds the capacity (the shares were computed by CFS's rules).
     pub(crate) contended: bool,
     /// The pods bound to the node.
@@ -71,6 +81,13 @@ pub(crate) struct NodeCpu {
 }
 
 impl NodeCpu {
+    /// Whether the node's pods can ever want more than it has. While they cannot, a pod that
+    /// is never throttled always gets what it wants, and its changes need not touch the node.
+    #[inline(always)]
+    pub(super) fn may_contend(&self) -> bool {
+        self.peak_demand_millicores as f64 > self.capacity_millicores
+    }
+
     /// CPU the node's pods may use, in millicores.
     #[cfg(test)]
     pub(crate) fn capacity_millicores(&self) -> f64 {
@@ -97,6 +114,7 @@ impl CpuTable {
             speed,
             pool,
             demand_millicores: 0,
+            peak_demand_millicores: 0,
             contended: false,
             pods: Vec::new(),
         };
@@ -138,6 +156,11 @@ impl ClusterState {
         };
         let profile = &self.cpu_profiles[usize::from(pod.service)];
         let wanted = profile.limits.wanted_millicores(pod.server.busy());
+        if pod.cpu_always_free {
+            // Its node can never be short and its limit never binds: it gets what it wants.
+            pod.server.set_cpu_wanted(now, wanted);
+            return;
+        }
         let demand = wanted.min(profile.limits.cpu_limit.0);
         let slot = pod.cpu_slot;
         if slot == NO_CPU_SLOT {
@@ -211,9 +234,18 @@ impl ClusterState {
     pub(super) fn attach_cpu(&mut self, r: PodRef, slot: u32) {
         let node = &mut self.cpu.nodes[slot as usize];
         node.pods.push(r);
-        if let Some(pod) = self.pods.get_mut(r) {
-            pod.cpu_slot = slot;
-            pod.server.set_speed(node.speed);
+        let Some(pod) = self.pods.get_mut(r) else {
+            return;
+        };
+        let profile = &self.cpu_profiles[usize::from(pod.service)];
+        pod.cpu_slot = slot;
+        pod.cpu_demand_millicores = 0;
+        pod.server.set_speed(node.speed);
+        let could_contend = node.may_contend();
+        node.peak_demand_millicores += profile.peak_millicores;
+        pod.cpu_always_free = profile.never_throttled && !node.may_contend();
+        if node.may_contend() && !could_contend {
+            self.track_node_cpu(slot);
         }
     }
 
@@ -223,10 +255,38 @@ impl ClusterState {
         if pod.cpu_slot == NO_CPU_SLOT {
             return;
         }
-        debug_assert_eq!(pod.cpu_demand_millicores, 0, "a deleted pod wants no CPU");
+        debug_assert_eq!(pod.server.busy(), 0, "a deleted pod wants no CPU");
+        let profile = &self.cpu_profiles[usize::from(pod.service)];
         let node = &mut self.cpu.nodes[pod.cpu_slot as usize];
         node.demand_millicores -= pod.cpu_demand_millicores;
         node.pods.retain(|p| *p != r);
+        let could_contend = node.may_contend();
+        node.peak_demand_millicores -= profile.peak_millicores;
+        if could_contend && !node.may_contend() {
+            for p in &node.pods {
+                if let Some(pod) = self.pods.get_mut(*p) {
+                    pod.cpu_always_free =
+                        self.cpu_profiles[usize::from(pod.service)].never_throttled;
+                }
+            }
+        }
+    }
+
+    /// Node `slot` can now be short of CPU: its pods' demands are counted from here on.
+    fn track_node_cpu(&mut self, slot: u32) {
+        let node = &mut self.cpu.nodes[slot as usize];
+        node.demand_millicores = 0;
+        for p in &node.pods {
+            let Some(pod) = self.pods.get_mut(*p) else {
+                unreachable!("a node's CPU lists only live pods");
+            };
+            let limits = &self.cpu_profiles[usize::from(pod.service)].limits;
+            pod.cpu_always_free = false;
+            pod.cpu_demand_millicores = limits
+                .wanted_millicores(pod.server.busy())
+                .min(limits.cpu_limit.0);
+            node.demand_millicores += pod.cpu_demand_millicores;
+        }
     }
 
     /// Node CPU slot `slot`.

@@ -68,8 +68,12 @@ pub(crate) struct Pod {
     pub(crate) sample: Option<PodSample>,
     /// Its node's slot in the CPU table, or `NO_CPU_SLOT` while unbound.
     pub(super) cpu_slot: u32,
-    /// CPU its busy workers want, capped at its limit, in millicores.
+    /// CPU its busy workers want, capped at its limit, in millicores (kept while its node may
+    /// be short of CPU or its limit may bind).
     pub(super) cpu_demand_millicores: u64,
+    /// Whether it always gets all the CPU it wants: its limit never binds and its node's pods
+    /// can never want more than the node has.
+    pub(super) cpu_always_free: bool,
 }
 
 impl Pod {
@@ -100,6 +104,7 @@ impl Pod {
             sample: None,
             cpu_slot: NO_CPU_SLOT,
             cpu_demand_millicores: 0,
+            cpu_always_free: false,
         }
     }
 

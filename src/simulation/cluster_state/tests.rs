@@ -116,23 +116,29 @@ impl ClusterState {
             assert_eq!(pod.cpu_slot, slot, "{}: a pod's cpu slot", node.name);
             let profile = &self.cpu_profiles[usize::from(pod.service)];
             let wanted = profile.limits.wanted_millicores(pod.server.busy());
-            assert_eq!(
-                pod.cpu_demand_millicores,
-                wanted.min(profile.limits.cpu_limit.0),
-                "{}: a pod's demand",
+            let capped = wanted.min(profile.limits.cpu_limit.0);
+            let got = pod.server.cpu_millicores();
+            if pod.cpu_always_free {
+                assert!(
+                    !cpu.may_contend() && profile.never_throttled,
+                    "{}: only a pod that can never be short runs untracked",
+                    node.name
+                );
+                assert_eq!(got, wanted as f64, "{}: a free pod gets its CPU", node.name);
+            } else {
+                assert_eq!(pod.cpu_demand_millicores, capped, "{}: demand", node.name);
+            }
+            assert!(
+                got <= capped as f64 + 1e-6,
+                "{}: a pod gets {got}m, more than the {capped}m it wants within its limit",
                 node.name
             );
-            let got = pod.server.cpu_millicores();
-            assert!(
-                got <= pod.cpu_demand_millicores as f64 + 1e-6,
-                "{}: a pod gets {got}m, more than the {}m it wants within its limit",
-                node.name,
-                pod.cpu_demand_millicores
-            );
-            demand += pod.cpu_demand_millicores;
+            demand += capped;
             used += got;
         }
-        assert_eq!(cpu.demand_millicores, demand, "{}: cpu demand", node.name);
+        if cpu.may_contend() {
+            assert_eq!(cpu.demand_millicores, demand, "{}: cpu demand", node.name);
+        }
         let capacity = cpu.capacity_millicores();
         assert!(
             used <= capacity * (1.0 + 1e-9) + 1e-6,
@@ -143,6 +149,11 @@ impl ClusterState {
             cpu.contended,
             demand as f64 > capacity,
             "{}: contention flag",
+            node.name
+        );
+        assert!(
+            cpu.may_contend() || !cpu.contended,
+            "{}: contended beyond its pods' peak",
             node.name
         );
         if demand as f64 >= capacity {
