@@ -28,9 +28,9 @@ fn schedule_free(clock: &mut Clock<Event>, r: PodRef, c: FreeCompletion) {
     );
 }
 
-/// Brings pod `r`'s completion events in line with the CPU it gets now: its lane holds the
-/// next shared completion, if it shares; requests that have just become free get their own
-/// events. Called for every pod whose CPU may have changed.
+/// Brings pod `r`'s completion lane in line with the CPU it gets now: it holds the next shared
+/// completion while the pod shares, nothing otherwise. Called for every pod whose CPU may have
+/// changed.
 #[inline(always)]
 pub(super) fn reschedule_completion(
     clock: &mut Clock<Event>,
@@ -43,11 +43,6 @@ pub(super) fn reschedule_completion(
     let next = if requests.is_shared() {
         requests.next_shared_completion(now)
     } else {
-        if requests.has_unscheduled() {
-            for c in requests.take_unscheduled() {
-                schedule_free(clock, r, c);
-            }
-        }
         None
     };
     if next == requests.scheduled() {

@@ -12,9 +12,11 @@
 //!   next, and when" into the smallest finishing tag among them. The pod then has one pending
 //!   completion, in its own engine lane, which moves when its CPU changes.
 //!
-//! Switching converts each request's remaining work between the two, so no work is lost or
-//! gained. A free request's completion event that a switch made obsolete is recognised by its
-//! stamp and ignored.
+//! Switching to shared converts each request's remaining work into a tag, so no work is lost
+//! or gained, and the free completion events it made obsolete are recognised by their stamps
+//! and ignored. A pod stays shared (at full speed, if it gets all it wants again) until it is
+//! idle, when switching back costs nothing: a pod at the edge of its limit or of its node's
+//! capacity does not convert its requests back and forth at every change.
 
 use crate::engine::queue::{pop_key, push_key};
 use crate::units::{SimDuration, SimTime};
@@ -62,9 +64,6 @@ pub struct InService {
     running: Vec<Running>,
     vacant: Vec<u32>,
     next_stamp: u32,
-    /// Free-mode requests whose completion events the caller has not scheduled yet (after a
-    /// switch from shared mode).
-    unscheduled: bool,
     /// Shared mode: a min-heap of (finishing tag << 64 | arrival) keys.
     heap: Vec<u128>,
     /// The virtual clock at `virtual_since`, in work units.
@@ -87,7 +86,6 @@ impl InService {
             running: Vec::with_capacity(reserve),
             vacant: Vec::with_capacity(reserve),
             next_stamp: 1,
-            unscheduled: false,
             heap: Vec::with_capacity(reserve),
             virtual_units: 0,
             virtual_since: SimTime::ZERO,
@@ -180,18 +178,19 @@ impl InService {
     /// says whether the pod gets all its busy workers want (then `rate` is the speed).
     #[inline(always)]
     pub fn set_rate(&mut self, now: SimTime, rate: f64, free: bool) {
-        if free {
-            if self.shared {
-                self.switch_to_free(now);
+        if !self.shared {
+            if !free {
+                self.switch_to_shared(now);
+                self.rate = rate;
             }
             return;
         }
-        if !self.shared {
-            self.switch_to_shared(now);
-        } else {
-            self.virtual_units = self.virtual_at(now);
-            self.virtual_since = now;
+        if free && self.busy == 0 {
+            self.shared = false;
+            return;
         }
+        self.virtual_units = self.virtual_at(now);
+        self.virtual_since = now;
         self.rate = rate;
     }
 
@@ -220,24 +219,6 @@ impl InService {
         self.scheduled = at;
     }
 
-    /// After a switch to free mode: the completion events the caller must schedule, once.
-    pub fn take_unscheduled(&mut self) -> impl Iterator<Item = FreeCompletion> + '_ {
-        let any = std::mem::take(&mut self.unscheduled);
-        (self.running.iter().enumerate())
-            .filter(move |(_, r)| any && r.stamp != 0)
-            .map(|(i, r)| FreeCompletion {
-                at: r.completes_at,
-                index: i as u32,
-                stamp: r.stamp,
-            })
-    }
-
-    /// Whether completion events wait to be scheduled (`take_unscheduled`).
-    #[inline(always)]
-    pub fn has_unscheduled(&self) -> bool {
-        self.unscheduled
-    }
-
     /// Drops every request in service (the pod is killed); pending events become obsolete.
     pub fn clear(&mut self) {
         for (i, r) in self.running.iter_mut().enumerate() {
@@ -248,7 +229,6 @@ impl InService {
         }
         self.heap.clear();
         self.busy = 0;
-        self.unscheduled = false;
     }
 
     /// Records a free-mode request in a vacant slot.
@@ -305,19 +285,6 @@ impl InService {
             *r = VACANT;
             self.vacant.push(i as u32);
         }
-        self.unscheduled = false;
-    }
-
-    /// Shared to free at `now`: each request's remaining work sets its completion time.
-    fn switch_to_free(&mut self, now: SimTime) {
-        let v = self.virtual_at(now);
-        self.shared = false;
-        while let Some(k) = pop_key(&mut self.heap) {
-            let remaining = ((k >> 64) as u64).saturating_sub(v);
-            let at = now + self.duration_at_speed(remaining);
-            self.run(SimTime(k as u64), at);
-        }
-        self.unscheduled = self.busy > 0;
     }
 
     /// The virtual clock at `now`, in work units.
@@ -384,13 +351,13 @@ mod tests {
         );
         assert_eq!(s.next_shared_completion(t(40)), Some(t(160)));
         assert_eq!(s.finish_shared(), t(0));
-        // At 160 the other has 200 left; back to full speed.
+        // At 160 the other has 200 left; back to full speed, still shared until it is idle.
         s.set_rate(t(160), 1.0, true);
-        assert!(!s.is_shared());
-        let events: Vec<_> = s.take_unscheduled().collect();
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].at, t(360));
-        assert_eq!(s.take_unscheduled().count(), 0, "scheduled once");
+        assert!(s.is_shared());
+        assert_eq!(s.next_shared_completion(t(160)), Some(t(360)));
+        assert_eq!(s.finish_shared(), t(0));
+        s.set_rate(t(360), 1.0, true);
+        assert!(!s.is_shared(), "an idle pod runs free again");
     }
 
     #[test]

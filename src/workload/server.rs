@@ -385,17 +385,15 @@ mod tests {
             Some(SimTime(30))
         );
         assert_eq!(pod.in_service().finish_shared(), SimTime(0));
-        give_wanted(&mut pod, 30, &l); // back to 1000m, free again
+        give_wanted(&mut pod, 30, &l); // back to 1000m, at full speed
         // The second got 15 us of work in those 20 us and needs 85 more.
-        let events: Vec<_> = pod.in_service().take_unscheduled().collect();
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].at, SimTime(115));
-        let (index, stamp) = (events[0].index, events[0].stamp);
         assert_eq!(
-            pod.in_service().finish_free(index, stamp),
-            Some(SimTime(10))
+            pod.in_service().next_shared_completion(SimTime(30)),
+            Some(SimTime(115))
         );
-        give_wanted(&mut pod, 115, &l); // idle
+        assert_eq!(pod.in_service().finish_shared(), SimTime(10));
+        give_wanted(&mut pod, 115, &l); // idle, free again
+        assert!(!pod.in_service().is_shared());
         // 1000*10 + 1500*20 + 1000*85 millicore-us
         assert_eq!(pod.cpu_usage_area(SimTime(120)), 125_000.0);
         assert_eq!(pod.throttled_us(SimTime(120)), 20);
