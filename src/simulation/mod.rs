@@ -14,6 +14,7 @@ mod cluster_state;
 mod drains;
 mod hpa;
 mod lifecycle;
+mod memory;
 mod metrics;
 mod nodes;
 mod pool_state;
@@ -35,6 +36,7 @@ use crate::scenario::Scenario;
 use crate::units::SimTime;
 use cluster_state::{ClusterState, PodRef};
 use hpa::HpaRuntime;
+use lifecycle::PodStart;
 use pool_state::PoolState;
 use service_state::ServiceState;
 
@@ -50,6 +52,9 @@ pub(crate) enum Event {
     /// The request of a pod that is due first finishes (the one pending event of the pod's
     /// completion lane).
     Completion { pod: PodRef },
+    /// A bound pod's containers start: its image has been pulled, or the restart backoff of
+    /// its OOM-killed container is over.
+    ContainerStart { pod: PodRef },
     /// A starting pod passes its readiness probe.
     PodReady { pod: PodRef },
     /// A terminating pod's grace period is over.
@@ -66,6 +71,9 @@ pub(crate) enum Event {
     EvictionRetry { node: NodeId },
     /// The cloud preempts a Spot VM.
     NodePreempted { node: NodeId },
+    /// A node's kubelet checks for memory pressure, evicting one pod if its pods use more than
+    /// they may.
+    EvictionSync { node: NodeId },
     /// An HPA syncs.
     HpaSync { hpa: u16 },
     /// The Cluster Autoscaler scans the cluster.
@@ -186,6 +194,7 @@ impl<'s> Simulation<'s> {
             match event {
                 Event::Arrival { service } => self.on_arrival(usize::from(service)),
                 Event::Completion { pod } => self.on_completion(pod),
+                Event::ContainerStart { pod } => self.start_containers(pod, PodStart::Cold),
                 Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
@@ -199,6 +208,7 @@ impl<'s> Simulation<'s> {
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
+                Event::EvictionSync { node } => self.on_eviction_sync(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]

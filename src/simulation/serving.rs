@@ -106,6 +106,9 @@ impl Simulation<'_> {
                 }
             }
         }
+        if svc.tracks_memory {
+            self.pod_memory_changed(pod_ref);
+        }
     }
 
     /// The request of `pod_ref` that was due first finishes.
@@ -138,6 +141,9 @@ impl Simulation<'_> {
             let work = svc.sample_service_time();
             pod.server.begin(now, next, work);
             reschedule_completion(&mut self.clock, lane_base, pod_ref, pod, now);
+            if svc.tracks_memory {
+                self.cluster.pod_memory_changed(pod_ref);
+            }
             return;
         }
         let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
@@ -145,6 +151,10 @@ impl Simulation<'_> {
         self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
             reschedule_completion(clock, lane_base, r, pod, now);
         });
+        if svc.tracks_memory {
+            // Memory only falls here: nothing to check.
+            self.cluster.pod_memory_changed(pod_ref);
+        }
         if drained {
             self.remove_pod(pod_ref, "drained");
         }

@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod conformance;
 mod determinism;
+mod oom;
 mod preemption;
 mod queueing;
 mod sweep;
