@@ -1,5 +1,6 @@
 //! The cluster's objects and the decisions made about them: node pools and nodes, pods,
-//! ResourceQuotas and their admission, PodDisruptionBudgets, and the kube-scheduler model.
+//! ResourceQuotas and their admission, PodDisruptionBudgets, the kube-scheduler model, and the
+//! kubelet's answers to memory running out (restart backoff, eviction order).
 //!
 //! Use this module to ask "where would this pod go" or "may this pod be created".
 //!
@@ -8,6 +9,7 @@
 
 pub mod cpu_sharing;
 pub mod disruption;
+pub mod kubelet;
 pub mod node;
 pub mod pool;
 pub mod quota;

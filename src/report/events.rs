@@ -19,8 +19,18 @@ pub enum EventKind {
     PodReady,
     /// A pod was asked to stop: it receives no new requests and drains the ones it has.
     PodTerminating,
-    /// A pod was evicted from a node being removed; its ReplicaSet replaces it.
+    /// A pod was evicted: from a node being removed, or by its node's kubelet under memory
+    /// pressure (the reason says which); its ReplicaSet replaces it.
     PodEvicted,
+    /// The kernel killed a pod's container for using more memory than its limit (the
+    /// container's `OOMKilled`): its requests failed and it left the Service's endpoints.
+    PodOomKilled,
+    /// The kubelet holds an OOM-killed container back before restarting it (`BackOff`, with
+    /// the delay: 10 s doubling to 5 minutes).
+    PodBackOff,
+    /// The kubelet restarted a killed container in place after its back-off; the pod is Ready
+    /// again after its readiness delay.
+    PodRestarted,
     /// A pod object was removed.
     PodDeleted,
     /// A node was requested (billing starts).

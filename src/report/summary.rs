@@ -158,8 +158,14 @@ pub struct RequestCounts {
     pub rejected_no_ready_pod: u64,
     /// Dropped after waiting longer than the timeout.
     pub timed_out: u64,
-    /// Lost when their pod was killed before finishing them.
+    /// Lost when their pod was killed at the end of its termination grace period.
     pub killed: u64,
+    /// Lost when their pod's container was OOM-killed for going over its memory limit.
+    #[serde(default)]
+    pub oom_killed: u64,
+    /// Lost when the kubelet evicted their pod under node memory pressure.
+    #[serde(default)]
+    pub evicted: u64,
     /// Still queued or in service when the run ended.
     pub in_flight_at_end: u64,
 }
@@ -249,6 +255,14 @@ pub struct ServiceSummary {
     pub replicas: Level,
     /// Integral of the number of Pending (unbound) pods over time, in pod-seconds.
     pub pending_pod_seconds: f64,
+    /// Container restarts: OOM-killed containers the kubelet started again after their
+    /// back-off.
+    #[serde(default)]
+    pub restarts: u64,
+    /// Pods the kubelet evicted under node memory pressure (drains and Spot preemptions are
+    /// not counted here).
+    #[serde(default)]
+    pub evictions: u64,
     /// CPU.
     pub cpu: CpuSummary,
     /// What the HPA did (all zero for a service without one).
@@ -303,6 +317,8 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             rejected_no_ready_pod: 2,
             timed_out: 3,
             killed: 0,
+            oom_killed: 0,
+            evicted: 0,
             in_flight_at_end: 1,
         },
         throughput_per_s: 16.5,
@@ -321,6 +337,8 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
         },
         replicas: level(2, 4, 2.75),
         pending_pod_seconds: 30.0,
+        restarts: 0,
+        evictions: 0,
         cpu: CpuSummary {
             used_cores_mean: 1.5,
             requested_cores_mean: 2.0,

@@ -39,7 +39,27 @@ pub fn render(summary: &Summary) -> String {
             rejected.join(", ")
         );
     }
+    for line in memory_lines(summary) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// One line per service whose pods ran out of memory: OOM kills and the requests they lost,
+/// restarts, evictions under node memory pressure.
+fn memory_lines(summary: &Summary) -> Vec<String> {
+    summary
+        .services
+        .iter()
+        .filter(|(_, s)| s.requests.oom_killed + s.restarts + s.evictions + s.requests.evicted > 0)
+        .map(|(name, s)| {
+            format!(
+                "{name} out of memory: {} requests OOM-killed, {} restarts, {} pods evicted \
+                 ({} requests lost)",
+                s.requests.oom_killed, s.restarts, s.evictions, s.requests.evicted
+            )
+        })
+        .collect()
 }
 
 /// The headers of the services block.
@@ -115,4 +135,28 @@ fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
 /// Seconds as a readable span: `24h`, `1h50m`, `90s`.
 fn hours(secs: f64) -> String {
     crate::units::SimDuration::from_secs_f64(secs).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::example;
+
+    #[test]
+    fn services_that_ran_out_of_memory_get_a_line_of_their_own() {
+        let mut summary = example(&[("web", None), ("batch", None)], &["p"]);
+        assert!(!render(&summary).contains("out of memory"));
+        let web = &mut summary.services["web"];
+        web.requests.oom_killed = 40;
+        web.restarts = 3;
+        let text = render(&summary);
+        assert!(
+            text.contains(
+                "web out of memory: 40 requests OOM-killed, 3 restarts, 0 pods evicted \
+                 (0 requests lost)\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("batch out of memory"), "{text}");
+    }
 }

@@ -81,10 +81,11 @@ impl Simulation<'_> {
                     deleting: pod.phase() == PodPhase::Terminating,
                     start_time: pod.bound_at(),
                     ready,
-                    // The Ready condition is set False when the kubelet starts the pod and
-                    // turns True once; it never flaps in this model.
+                    // The Ready condition is set False when the kubelet starts the pod, turns
+                    // True at readiness, and False again when its container is OOM-killed.
                     ready_transition: pod
                         .ready_since()
+                        .or(pod.unready_since())
                         .or(pod.bound_at())
                         .unwrap_or(pod.created_at),
                     requests: spec.requests,

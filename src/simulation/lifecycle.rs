@@ -1,12 +1,13 @@
-//! Pods coming and going: creation under quota, scheduling and binding, image pull and
-//! readiness, termination with a grace period, eviction, and deletion, driven by the
-//! ReplicaSet controller.
+//! Pods coming and going: creation under quota, scheduling and binding, image pull, container
+//! start (first or after a restart backoff) and readiness, termination with a grace period,
+//! eviction, and deletion, driven by the ReplicaSet controller.
 //!
 //! These run a few times per pod, never per request, so they may allocate and log. Every change
 //! to a pod's phase or node goes through `ClusterState`; this file adds what the change means
 //! for the model: events to log, start-up delays, and the ReplicaSet's reaction. It may ask
 //! `nodes` to remove a drained node once its last pod is gone; `nodes` never calls back here.
 
+use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind};
 use crate::simulation::cluster_state::{PodPhase, PodRef};
@@ -31,6 +32,15 @@ fn retry_backoff(failures: u32) -> SimDuration {
             .saturating_mul(1u64 << doublings)
             .min(RETRY_MAX.0),
     )
+}
+
+/// Requests a pod held when its containers were killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Lost {
+    /// All of them, whenever they arrived (for the time series).
+    pub(super) all: u64,
+    /// Those that arrived in the measured window (for the summary).
+    pub(super) measured: u64,
 }
 
 /// How a pod starts once it is bound to a node.
@@ -208,10 +218,49 @@ impl Simulation<'_> {
         if let Some(pod) = self.cluster.pod_mut(pod_ref) {
             pod.containers_start = Some(containers_start);
         }
+        if containers_start > now {
+            self.clock
+                .schedule_at(containers_start, Event::ContainerStart { pod: pod_ref });
+        } else {
+            self.start_containers(pod_ref, start);
+        }
+    }
+
+    /// A bound pod's containers start: its image is on the node, or the restart backoff of its
+    /// OOM-killed container is over. It uses its base memory from now on, and is Ready at once
+    /// (`AlreadyRunning`) or after its readiness delay. A pod that is gone, terminating or
+    /// running already is left alone.
+    pub(super) fn start_containers(&mut self, pod_ref: PodRef, start: PodStart) {
+        let now = self.clock.now();
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
+            return;
+        };
+        if pod.phase() != PodPhase::Starting {
+            return;
+        }
+        let (s, serial, node) = (usize::from(pod.service), pod.serial, pod.node());
+        let restarted = std::mem::take(&mut pod.restart_pending);
+        if restarted {
+            pod.backoff.restarted(now);
+        }
+        if let Some(pressured) = self.cluster.start_containers(pod_ref, now) {
+            // The kubelet's memory threshold notifier wakes its eviction manager at once.
+            self.clock
+                .schedule_at(now, Event::EvictionSync { node: pressured });
+        }
+        if restarted {
+            if self.measured(now) {
+                self.services[s].restarts += 1;
+            }
+            let mut event = self.pod_event(EventKind::PodRestarted, s, serial);
+            event.node = self.registered_node_name(node);
+            event.reason = Some("Started container after its restart back-off".to_string());
+            self.log.push(event);
+        }
         match start {
             PodStart::AlreadyRunning => self.make_ready(pod_ref),
             PodStart::Cold => {
-                let ready_at = containers_start + svc.startup.readiness();
+                let ready_at = now + self.services[s].startup.readiness();
                 self.clock
                     .schedule_at(ready_at, Event::PodReady { pod: pod_ref });
             }
@@ -229,10 +278,14 @@ impl Simulation<'_> {
         };
         let s = usize::from(pod.service);
         let mut event = self.pod_event(EventKind::PodReady, s, pod.serial);
-        event.node = (pod.node())
-            .and_then(|id| self.cluster.node_index(id))
-            .map(|i| self.cluster.nodes()[i].name.clone());
+        event.node = self.registered_node_name(pod.node());
         self.log.push(event);
+    }
+
+    /// The name of registered node `id`, for an event.
+    pub(super) fn registered_node_name(&self, id: Option<NodeId>) -> Option<String> {
+        id.and_then(|id| self.cluster.node_index(id))
+            .map(|i| self.cluster.nodes()[i].name.clone())
     }
 
     /// Asks a pod to stop: it leaves the Service's endpoints at once and is deleted when it has
@@ -276,28 +329,39 @@ impl Simulation<'_> {
 
     /// The grace period ended: whatever the pod still holds is lost.
     pub(super) fn kill_pod(&mut self, pod_ref: PodRef) {
+        if let Some((s, lost)) = self.drop_requests(pod_ref) {
+            self.services[s].counts.killed += lost.measured;
+        }
+        self.remove_pod(pod_ref, "grace period expired");
+    }
+
+    /// Fails every request the pod holds, waiting or in service, at once (its containers are
+    /// killed) and takes its CPU away. Returns its service and the requests lost, or `None`
+    /// when the pod is gone; the caller counts them under the outcome that applies.
+    pub(super) fn drop_requests(&mut self, pod_ref: PodRef) -> Option<(usize, Lost)> {
         let now = self.clock.now();
         let warmup_end = self.warmup_end;
-        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-            return;
+        let pod = self.cluster.pod_mut(pod_ref)?;
+        let s = usize::from(pod.service);
+        let svc = &mut self.services[s];
+        let mut lost = Lost {
+            all: u64::from(pod.server.in_flight()),
+            measured: u64::from(pod.in_service_measured),
         };
-        let svc = &mut self.services[usize::from(pod.service)];
-        let mut lost = u64::from(pod.in_service_measured);
-        lost += pod
+        lost.measured += pod
             .server
             .drain_queue()
             .filter(|a| *a >= warmup_end)
             .count() as u64;
         pod.server.stop_workers(now);
         pod.in_service_measured = 0;
-        svc.counts.killed += lost;
-        svc.in_flight_measured -= lost;
+        svc.in_flight_measured -= lost.measured;
         let lane_base = self.pod_lane_base;
         let clock = &mut self.clock;
         self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
             reschedule_completion(clock, lane_base, r, pod, now);
         });
-        self.remove_pod(pod_ref, "grace period expired");
+        Some((s, lost))
     }
 
     /// Deletes a pod object, releasing its node, quota and endpoints; a drained node it leaves
@@ -336,7 +400,7 @@ impl Simulation<'_> {
 
     /// An event about pod `serial` of service `s`, with the pod's name, service and namespace
     /// filled in.
-    fn pod_event(&self, kind: EventKind, s: usize, serial: u32) -> ClusterEvent {
+    pub(super) fn pod_event(&self, kind: EventKind, s: usize, serial: u32) -> ClusterEvent {
         let mut event = self.service_event(kind, s);
         event.pod = Some(self.pod_name(s, serial));
         event

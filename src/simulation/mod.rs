@@ -14,6 +14,7 @@ mod cluster_state;
 mod drains;
 mod hpa;
 mod lifecycle;
+mod memory;
 mod metrics;
 mod nodes;
 mod pool_state;
@@ -35,6 +36,7 @@ use crate::scenario::Scenario;
 use crate::units::SimTime;
 use cluster_state::{ClusterState, PodRef};
 use hpa::HpaRuntime;
+use lifecycle::PodStart;
 use pool_state::PoolState;
 use service_state::ServiceState;
 
@@ -53,6 +55,9 @@ pub(crate) enum Event {
     /// The request due first of a pod whose requests share less CPU than they want finishes
     /// (the one pending event of the pod's completion lane).
     SharedCompletion { pod: PodRef },
+    /// A bound pod's containers start: its image has been pulled, or the restart backoff of
+    /// its OOM-killed container is over.
+    ContainerStart { pod: PodRef },
     /// A starting pod passes its readiness probe.
     PodReady { pod: PodRef },
     /// A terminating pod's grace period is over.
@@ -69,6 +74,9 @@ pub(crate) enum Event {
     EvictionRetry { node: NodeId },
     /// The cloud preempts a Spot VM.
     NodePreempted { node: NodeId },
+    /// A node's kubelet checks for memory pressure, evicting one pod if its pods use more than
+    /// they may.
+    EvictionSync { node: NodeId },
     /// An HPA syncs.
     HpaSync { hpa: u16 },
     /// The Cluster Autoscaler scans the cluster.
@@ -190,6 +198,7 @@ impl<'s> Simulation<'s> {
                 Event::Arrival { service } => self.on_arrival(usize::from(service)),
                 Event::Completion { pod, index, stamp } => self.on_completion(pod, index, stamp),
                 Event::SharedCompletion { pod } => self.on_shared_completion(pod),
+                Event::ContainerStart { pod } => self.start_containers(pod, PodStart::Cold),
                 Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
@@ -203,6 +212,7 @@ impl<'s> Simulation<'s> {
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
+                Event::EvictionSync { node } => self.on_eviction_sync(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]

@@ -62,6 +62,7 @@ impl Simulation<'_> {
                     rejected: interval.counts.rejected_queue_full
                         + interval.counts.rejected_no_ready_pod,
                     timed_out: interval.counts.timed_out,
+                    oom_killed: interval.counts.oom_killed,
                     ready: pods.ready.len() as u32,
                     desired: svc.desired,
                     pending: pods.pending_gauge.value() as u32,
@@ -95,6 +96,7 @@ impl Simulation<'_> {
         for pod in self.cluster.pods_mut() {
             self.services[usize::from(pod.service)].expire_queue(&mut pod.server, now, warmup_end);
         }
+        self.cluster.recount_request_memory();
     }
 
     /// Moves each pod's CPU usage since the last collection into its service's counters.

@@ -25,6 +25,8 @@ pub(crate) struct Counts {
     pub(crate) rejected_no_ready_pod: u64,
     pub(crate) timed_out: u64,
     pub(crate) killed: u64,
+    pub(crate) oom_killed: u64,
+    pub(crate) evicted: u64,
 }
 
 /// What the HPA did to one service in the measured window.
@@ -42,7 +44,8 @@ pub(crate) struct ScalingStats {
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalStats {
     /// Requests of every arrival time that arrived, were refused or timed out in the interval
-    /// (completions are `latency`'s count; `killed` is not counted per interval).
+    /// (completions are `latency`'s count; `killed` and `evicted` are not counted per
+    /// interval).
     pub(crate) counts: Counts,
     /// Latency of requests completed in the interval; its count is the interval's completions.
     pub(crate) latency: Latency,
@@ -168,6 +171,13 @@ pub(crate) struct ServiceState {
     pub(crate) throttling: Throttling,
     /// Measured requests queued or in service.
     pub(crate) in_flight_measured: u64,
+    /// Whether each request uses memory (`memory_per_request > 0`): arrivals and completions
+    /// then count the pod's memory on its node and check it against the pod's limit.
+    pub(crate) tracks_memory: bool,
+    /// Container restarts after an OOM kill, in the measured window.
+    pub(crate) restarts: u64,
+    /// Pods the kubelet evicted under node memory pressure, in the measured window.
+    pub(crate) evictions: u64,
     /// HPA rescales.
     pub(crate) scaling: ScalingStats,
     /// 1 while the HPA's desired replicas are at its maxReplicas.
@@ -222,6 +232,9 @@ impl ServiceState {
             cpu_used_area: 0.0,
             throttling: Throttling::default(),
             in_flight_measured: 0,
+            tracks_memory: spec.server.memory_per_request.0 > 0,
+            restarts: 0,
+            evictions: 0,
             scaling: ScalingStats::default(),
             at_max_gauge: Gauge::new(SimTime::ZERO, 0),
             hpa_metrics: vec![f64::NAN; hpa_metrics],

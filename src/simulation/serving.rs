@@ -130,6 +130,9 @@ impl Simulation<'_> {
                 }
             }
         }
+        if svc.tracks_memory {
+            self.pod_memory_changed(pod_ref);
+        }
     }
 
     /// A request of `pod_ref` that ran free, in slot `index` with `stamp`, finishes; an event
@@ -177,11 +180,15 @@ impl Simulation<'_> {
         self.worker_freed(worker, pod_ref, now);
     }
 
-    /// After a request finished: a worker that took no waiting request changes the pod's CPU,
-    /// and a terminating pod that has drained goes.
+    /// After a request finished: the pod's memory falls, a worker that took no waiting request
+    /// changes the pod's CPU, and a terminating pod that has drained goes.
     #[inline(always)]
     fn worker_freed(&mut self, worker: Worker, pod_ref: PodRef, now: SimTime) {
-        if worker == Worker::TookNext {
+        if worker.tracks_memory {
+            // Memory only falls here: nothing to check.
+            self.cluster.pod_memory_changed(pod_ref);
+        }
+        if worker.next == Next::Serves {
             return;
         }
         let lane_base = self.pod_lane_base;
@@ -189,17 +196,26 @@ impl Simulation<'_> {
         self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
             reschedule_completion(clock, lane_base, r, pod, now);
         });
-        if worker == Worker::Drained {
+        if worker.next == Next::Drained {
             self.remove_pod(pod_ref, "drained");
         }
     }
 }
 
+/// What follows a finished request in its pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Worker {
+    /// What the worker does next.
+    next: Next,
+    /// Whether the service's memory per request is counted (`memory_per_request` > 0).
+    tracks_memory: bool,
+}
+
 /// What the worker that finished a request does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Worker {
+enum Next {
     /// It serves the next waiting request: the pod's CPU is unchanged.
-    TookNext,
+    Serves,
     /// It idles.
     Idle,
     /// It idles, and its terminating pod has nothing left: the pod goes.
@@ -228,12 +244,13 @@ fn finish_request(
         svc.interval.latency.record(latency);
     }
     svc.expire_queue(&mut pod.server, now, warmup_end);
+    let tracks_memory = svc.tracks_memory;
     let Some(next) = pod.server.take_next() else {
         let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
-        return if drained {
-            Worker::Drained
-        } else {
-            Worker::Idle
+        let next = if drained { Next::Drained } else { Next::Idle };
+        return Worker {
+            next,
+            tracks_memory,
         };
     };
     if next >= warmup_end {
@@ -245,5 +262,8 @@ fn finish_request(
         Some(c) => schedule_free(clock, pod_ref, c),
         None => reschedule_completion(clock, lane_base, pod_ref, pod, now),
     }
-    Worker::TookNext
+    Worker {
+        next: Next::Serves,
+        tracks_memory,
+    }
 }

@@ -123,6 +123,8 @@ impl Simulation<'_> {
                 rejected_no_ready_pod: c.rejected_no_ready_pod,
                 timed_out: c.timed_out,
                 killed: c.killed,
+                oom_killed: c.oom_killed,
+                evicted: c.evicted,
                 in_flight_at_end: svc.in_flight_measured,
             },
             throughput_per_s: if measured_s > 0.0 {
@@ -134,6 +136,8 @@ impl Simulation<'_> {
             wait_ms: svc.wait.summary().into(),
             replicas: gauge_level(&pods.ready_gauge, now),
             pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+            restarts: svc.restarts,
+            evictions: svc.evictions,
             scaling: ScalingSummary {
                 scale_ups: svc.scaling.scale_ups,
                 scale_downs: svc.scaling.scale_downs,

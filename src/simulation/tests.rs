@@ -4,6 +4,7 @@ use crate::cluster::pool::{MachineType, NodePool};
 use crate::cluster::quota::Quota;
 use crate::cluster::spec::PodSpec;
 use crate::monitoring::rules::Monitoring;
+use crate::report::summary::RequestCounts;
 use crate::report::{Collect, EventKind};
 use crate::scenario::model::{Autoscaling, Scenario, Service, Startup};
 use crate::simulation::Simulation;
@@ -107,6 +108,18 @@ pub(crate) fn scenario(
     }
 }
 
+/// Every outcome of the requests that arrived in the measured window: each arrival is
+/// counted in exactly one of them.
+pub(crate) fn accounted(r: &RequestCounts) -> u64 {
+    r.completed
+        + r.rejected
+        + r.timed_out
+        + r.killed
+        + r.oom_killed
+        + r.evicted
+        + r.in_flight_at_end
+}
+
 #[test]
 fn every_arrival_is_accounted_for() {
     let mut svc = service("q", 2, 1000, 2, 300.0, 10);
@@ -120,11 +133,7 @@ fn every_arrival_is_accounted_for() {
         r.rejected_queue_full > 0 && r.timed_out > 0,
         "overloaded: {r:?}"
     );
-    assert_eq!(
-        r.arrived,
-        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end,
-        "{r:?}"
-    );
+    assert_eq!(r.arrived, accounted(r), "{r:?}");
 }
 
 #[test]
@@ -241,10 +250,7 @@ fn a_terminating_pod_drains_within_its_grace_period() {
     assert_eq!(d.reason.as_deref(), Some("drained"));
     // The pod's queue drained too; it took no request after 100 s.
     let r = &s.requests;
-    assert_eq!(
-        r.arrived,
-        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end
-    );
+    assert_eq!(r.arrived, accounted(r));
 }
 
 #[test]
@@ -260,10 +266,7 @@ fn a_pod_still_busy_after_its_grace_period_is_killed() {
         .find(|e| e.event == EventKind::PodDeleted)
         .map(|e| (e.time_s, e.reason.clone()));
     assert_eq!(deleted, Some((130.0, Some("grace period expired".into()))));
-    assert_eq!(
-        r.arrived,
-        r.completed + r.rejected + r.timed_out + r.killed + r.in_flight_at_end
-    );
+    assert_eq!(r.arrived, accounted(r));
 }
 
 /// The reference platform for four hours, with its compute pool on Spot VMs preempted every
@@ -304,4 +307,44 @@ fn the_reference_platform_keeps_its_bookkeeping_consistent_through_preemptions()
     assert!(count(EventKind::PodEvicted) >= 5);
     assert!(count(EventKind::NodeRemoved) >= pool.preempted as usize);
     assert_eq!(seen.rows.len(), 4 * 120);
+}
+
+/// A pod that outgrows its 1Gi memory limit under twice its capacity, next to a BestEffort pod
+/// holding 7.25Gi on the same 8Gi node, so that the web pod's queue puts the node under memory
+/// pressure before it reaches its own limit: OOM kills, restarts and evictions all happen, and
+/// `on_tick` recounts every node's memory at each interval.
+#[test]
+fn oom_kills_and_evictions_keep_every_count_in_step() {
+    let mut web = service("web", 1, 2_000, 4, 800.0, 10);
+    web.pod.limits.memory = Bytes(Bytes::GIB);
+    web.server.memory_base = Bytes(512 * Bytes::MIB);
+    web.server.memory_per_request = Bytes(16 * Bytes::MIB);
+    let mut batch = service("batch", 1, 0, 1, 0.5, 1_000);
+    batch.pod = PodSpec::default();
+    batch.server.memory_base = Bytes(7 * Bytes::GIB + 256 * Bytes::MIB);
+    let sc = scenario(vec![pool("p", 16, 8, 1)], vec![web, batch], 1_200, 60);
+    let mut seen = Collect::default();
+    let out = Simulation::new(&sc).run(&mut seen);
+    let count = |kind: EventKind, service: &str| {
+        seen.events
+            .iter()
+            .filter(|e| e.event == kind && e.service.as_deref() == Some(service))
+            .count()
+    };
+    let (web, batch) = (&out.summary.services["web"], &out.summary.services["batch"]);
+    // 512Mi + 16Mi × 32 is the limit; 7.25Gi + 512Mi + 16Mi × 17 is over the node's 8Gi, so
+    // the node is under pressure first, and the kubelet evicts the BestEffort pod (7.25Gi above
+    // its request, against the web pod's -512Mi + 16Mi per request).
+    assert!(count(EventKind::PodEvicted, "batch") > 0);
+    assert_eq!(count(EventKind::PodEvicted, "web"), 0);
+    // While the batch pod's replacement is being evicted again, the web pod reaches its limit.
+    assert!(count(EventKind::PodOomKilled, "web") > 0);
+    assert!(web.requests.oom_killed > 0 && web.restarts > 0, "{web:?}");
+    assert!(batch.evictions > 0, "{batch:?}");
+    assert_eq!(web.requests.arrived, accounted(&web.requests), "{web:?}");
+    assert_eq!(
+        batch.requests.arrived,
+        accounted(&batch.requests),
+        "{batch:?}"
+    );
 }

@@ -120,6 +120,24 @@ fn unknown_machine_type_suggests_a_known_one() {
 }
 
 #[test]
+fn base_memory_above_the_memory_limit() {
+    let yaml = GOOD.replace(
+        "    resources: {requests: {cpu: \"1\", memory: 1Gi}}",
+        "    resources: {requests: {cpu: \"1\", memory: 1Gi}, limits: {memory: 2Gi}}\n    \
+         server: {memory_base: 3Gi}",
+    );
+    let stderr = fails(
+        &yaml,
+        &[
+            "scenario.yaml: services.queue.server.memory_base: 3Gi is above the memory limit \
+             2Gi: the container would be OOM-killed as it starts; expected memory_base <= \
+             resources.limits.memory",
+        ],
+    );
+    assert!(stderr.starts_with("capsim: "), "{stderr}");
+}
+
+#[test]
 fn a_pod_that_fits_no_pool() {
     let yaml = GOOD.replace("cpu: \"1\", memory: 1Gi", "cpu: \"40\", memory: 1Gi");
     fails(&yaml, &["services.queue", "big", "Insufficient cpu"]);

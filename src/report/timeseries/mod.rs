@@ -26,6 +26,8 @@ pub struct ServiceInterval {
     pub rejected: u64,
     /// Requests dropped after waiting past the timeout in the interval.
     pub timed_out: u64,
+    /// Requests that failed in the interval because their pod's container was OOM-killed.
+    pub oom_killed: u64,
     /// Ready pods at the end of the interval.
     pub ready: u32,
     /// Desired replicas (the Deployment's `spec.replicas`) at the end of the interval.
@@ -100,11 +102,12 @@ macro_rules! column {
 }
 
 /// The columns of each service, in file order.
-const SERVICE: [Column<ServiceInterval>; 11] = [
+const SERVICE: [Column<ServiceInterval>; 12] = [
     column!("arrivals_per_s", arrivals_per_s, real(3)),
     column!("completed", completed, whole),
     column!("rejected", rejected, whole),
     column!("timed_out", timed_out, whole),
+    column!("oom_killed", oom_killed, whole),
     column!("ready_replicas", ready, whole),
     column!("desired_replicas", desired, whole),
     column!("pending_pods", pending, whole),

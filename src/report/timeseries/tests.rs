@@ -23,6 +23,7 @@ fn row(time_s: f64, width_s: f64) -> IntervalRow {
         completed: 700 * k as u64,
         rejected: 3,
         timed_out: 1,
+        oom_killed: 4,
         ready: 2,
         desired: 3,
         pending: 1,
@@ -56,7 +57,7 @@ fn the_columns_are_named_by_owner_then_column() {
     };
     assert_eq!(
         csv_header(&layout),
-        "time_s,web.arrivals_per_s,web.completed,web.rejected,web.timed_out,\
+        "time_s,web.arrivals_per_s,web.completed,web.rejected,web.timed_out,web.oom_killed,\
          web.ready_replicas,web.desired_replicas,web.pending_pods,web.latency_p50_ms,\
          web.latency_p99_ms,web.cpu_used_cores,web.cpu_requested_cores,\
          web.hpa.cpu_utilization_pct,p.nodes,p.nodes_ready,p.cpu_requested_pct,\
@@ -82,7 +83,7 @@ fn header_and_line_have_the_same_number_of_columns() {
         1 + 2 * SERVICE.len() + 2 + 2 * POOL.len() + 1
     );
     assert!(
-        line.starts_with("60,12.5,700,3,1,2,3,1,1.25,40.125,0.75,2,"),
+        line.starts_with("60,12.5,700,3,1,4,2,3,1,1.25,40.125,0.75,2,"),
         "{line}"
     );
     // An HPA without a value is an empty cell.
@@ -139,11 +140,11 @@ fn bad_files_name_the_line_and_column() {
     );
     assert_eq!(
         error(&header.replacen(",cost_usd_cumulative", "", 1)),
-        "t.csv: line 1: the header ends after 31 columns; expected cost_usd_cumulative next"
+        "t.csv: line 1: the header ends after 33 columns; expected cost_usd_cumulative next"
     );
     assert_eq!(
         error(&header.replacen("\n", ",extra\n", 1)),
-        "t.csv: line 1: column 33: \"extra\" after cost_usd_cumulative, which is the last column"
+        "t.csv: line 1: column 35: \"extra\" after cost_usd_cumulative, which is the last column"
     );
     assert_eq!(
         error(&good.replacen("\n60,12.5,", "\n60,abc,", 1)),

@@ -46,6 +46,7 @@ impl Cx<'_> {
         self.fits_some_pool(&path, &pod, pools)?;
         let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
         let server = self.server(&path, s)?;
+        self.base_within_limit(&path, &pod, &server)?;
         let balancer = s.load_balancer.as_deref();
         let load_balancer = optional(&path, "load_balancer", balancer, |p, name| {
             self.one_of(p, "load balancer", name, &LOAD_BALANCERS)
@@ -195,6 +196,29 @@ impl Cx<'_> {
             has_memory_request: memory.is_some(),
             ..PodSpec::default()
         })
+    }
+
+    /// Checks that a pod's containers can start: the memory they use with no request in
+    /// flight is within the memory limit, when there is one.
+    fn base_within_limit(
+        &self,
+        path: &str,
+        pod: &PodSpec,
+        server: &ServerSpec,
+    ) -> Result<(), Error> {
+        let limit = pod.limits.memory;
+        if limit > Bytes::ZERO && server.memory_base > limit {
+            return Err(self.invalid(
+                &format!("{path}.server.memory_base"),
+                format!(
+                    "{} is above the memory limit {}: the container would be OOM-killed as it starts",
+                    show_bytes(server.memory_base),
+                    show_bytes(limit)
+                ),
+                "expected memory_base <= resources.limits.memory",
+            ));
+        }
+        Ok(())
     }
 
     /// Checks that an empty node of at least one pool accepts the pod.

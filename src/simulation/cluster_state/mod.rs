@@ -4,7 +4,9 @@
 //! in `AddPod`/`RemovePod`.
 //!
 //! Use `ClusterState` for every change of a pod's phase or node, and of the nodes of a pool:
-//! `create_pod`, `bind`, `make_ready`, `start_terminating` and `remove_pod` for pods;
+//! `create_pod`, `bind`, `start_containers`, `make_ready`, `stop_containers`,
+//! `start_terminating` and `remove_pod` for pods (`pod_memory_changed` when its requests use
+//! memory);
 //! `request_node`, `provisioned`, `register_node`, `cancel_upcoming`, `start_drain` and
 //! `remove_node` for nodes (in `nodes.rs`). Readers get shared references only. What a change
 //! means for the rest of the model (events to log, start-up delays, controllers to wake) is the
@@ -15,15 +17,18 @@
 //! ones; the pending list holds only unbound pods; a node's requests, pod count and per-service
 //! active counts are those of the pods bound to it and never exceed its allocatable or pod
 //! limit; a pool's gauges are the sums over its registered nodes, and its billed nodes are its
-//! registered plus its upcoming ones; a namespace's quota usage is the sum over its pods.
+//! registered plus its upcoming ones; a namespace's quota usage is the sum over its pods; a
+//! node's memory in use is the sum of what its pods' running containers use.
 
 mod cpu;
+mod memory;
 mod nodes;
 mod pods;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use cpu::{CpuProfile, NO_CPU_SLOT};
+pub(crate) use memory::{MemoryCheck, MemoryProfile, NO_MEMORY_SLOT};
 pub(crate) use nodes::{NodeExtra, Upcoming};
 pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
 
@@ -209,6 +214,10 @@ pub(crate) struct ClusterState {
     cpu_profiles: Vec<CpuProfile>,
     /// Each registered node's CPU and its pods' shares of it.
     cpu: cpu::CpuTable,
+    /// Each service's use of memory.
+    memory_profiles: Vec<MemoryProfile>,
+    /// Each registered node's memory in use and budget.
+    memory: memory::MemoryTable,
 }
 
 impl ClusterState {
@@ -258,6 +267,8 @@ impl ClusterState {
                 .map(|s| CpuProfile::new(&s.pod, server_limits(s)))
                 .collect(),
             cpu: cpu::CpuTable::default(),
+            memory_profiles: scenario.services.iter().map(MemoryProfile::new).collect(),
+            memory: memory::MemoryTable::default(),
         }
     }
 
@@ -422,6 +433,7 @@ impl ClusterState {
         self.pools[usize::from(node.pool.0)].account_requests(now, spec.requests, 1);
         let serial = pod.serial;
         self.attach_cpu(pod_ref, self.node_extras[index].cpu_slot);
+        self.attach_memory(pod_ref, self.node_extras[index].memory_slot);
         (s, serial)
     }
 
@@ -471,6 +483,7 @@ impl ClusterState {
     ) -> Option<(Pod, Option<usize>)> {
         let pod = self.pods.remove(pod_ref)?;
         self.detach_cpu(pod_ref, &pod);
+        self.detach_memory(&pod);
         let s = usize::from(pod.service);
         let spec = &self.pod_specs[s];
         let index = pod.node.and_then(|id| node_index(&self.nodes, id));

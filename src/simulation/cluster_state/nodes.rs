@@ -39,6 +39,8 @@ pub(crate) struct NodeExtra {
     preempted: bool,
     /// The node's slot in the CPU table.
     pub(super) cpu_slot: u32,
+    /// The node's slot in the memory table.
+    pub(super) memory_slot: u32,
 }
 
 impl NodeExtra {
@@ -147,6 +149,7 @@ impl ClusterState {
             "nodes register in id order"
         );
         let cpu_slot = self.cpu.add(node.allocatable.cpu.0, spec.machine.speed, p);
+        let memory_slot = self.memory.add(node.id, node.allocatable.memory);
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
@@ -156,6 +159,7 @@ impl ClusterState {
             evict_until: SimTime::ZERO,
             preempted: false,
             cpu_slot,
+            memory_slot,
         });
         &self.nodes[self.nodes.len() - 1]
     }
@@ -199,6 +203,7 @@ impl ClusterState {
         if self.cpu.remove(extra.cpu_slot) {
             self.pools[p].contended.add(now, -1);
         }
+        self.memory.remove(extra.memory_slot);
         self.account_registered(p, &node, now, -1);
         let pool = &mut self.pools[p];
         pool.billed_measured.add(now, -1);

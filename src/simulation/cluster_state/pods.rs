@@ -7,9 +7,10 @@
 //! and gauges that depend on them; everything else about a pod (its serving state, samples,
 //! start-up times) belongs to whoever drives it.
 
+use crate::cluster::kubelet::CrashLoopBackOff;
 use crate::cluster::node::NodeId;
 use crate::controllers::hpa::ResourceSample;
-use crate::simulation::cluster_state::NO_CPU_SLOT;
+use crate::simulation::cluster_state::{NO_CPU_SLOT, NO_MEMORY_SLOT};
 use crate::units::SimTime;
 use crate::workload::server::PodServer;
 
@@ -25,7 +26,8 @@ pub(crate) struct PodRef {
 pub(crate) enum PodPhase {
     /// Created, not bound to a node.
     Pending,
-    /// Bound; pulling its image or waiting for readiness.
+    /// Bound; pulling its image, waiting for readiness, or waiting out the restart backoff
+    /// of a container the kernel OOM-killed.
     Starting,
     /// Receiving traffic.
     Ready,
@@ -46,8 +48,11 @@ pub(crate) struct Pod {
     pub(super) node: Option<NodeId>,
     /// When the pod object was created.
     pub(crate) created_at: SimTime,
-    /// When the pod became Ready.
+    /// When the pod became Ready; cleared when it stops being Ready without terminating.
     pub(super) ready_since: Option<SimTime>,
+    /// When the pod last stopped being Ready without terminating (its container was
+    /// OOM-killed), if it has.
+    pub(super) unready_since: Option<SimTime>,
     /// The pod's queue and workers.
     pub(crate) server: PodServer,
     /// The pod's usage integrals when they were last collected, to difference per interval.
@@ -74,6 +79,17 @@ pub(crate) struct Pod {
     /// Whether it always gets all the CPU it wants: its limit never binds and its node's pods
     /// can never want more than the node has.
     pub(super) cpu_always_free: bool,
+    /// Its node's slot in the memory table, or `NO_MEMORY_SLOT` while unbound.
+    pub(super) memory_slot: u32,
+    /// Whether its containers run (they use memory): from their start until the kernel kills
+    /// them or the pod is deleted.
+    pub(super) container_up: bool,
+    /// What its running containers use, as counted on its node, in bytes.
+    pub(super) memory_bytes: u64,
+    /// The kubelet's restart backoff of its container.
+    pub(crate) backoff: CrashLoopBackOff,
+    /// Whether its container was killed and waits to be restarted.
+    pub(crate) restart_pending: bool,
 }
 
 impl Pod {
@@ -93,6 +109,7 @@ impl Pod {
             node: None,
             created_at: now,
             ready_since: None,
+            unready_since: None,
             server: PodServer::new(now, queue_capacity, concurrency),
             collected: UsageSeen::default(),
             in_service_measured: 0,
@@ -105,6 +122,11 @@ impl Pod {
             cpu_slot: NO_CPU_SLOT,
             cpu_demand_millicores: 0,
             cpu_always_free: false,
+            memory_slot: NO_MEMORY_SLOT,
+            container_up: false,
+            memory_bytes: 0,
+            backoff: CrashLoopBackOff::default(),
+            restart_pending: false,
         }
     }
 
@@ -120,9 +142,14 @@ impl Pod {
         self.node
     }
 
-    /// When the pod became Ready, if it has.
+    /// When the pod became Ready, unless it has stopped being Ready since without terminating.
     pub(crate) fn ready_since(&self) -> Option<SimTime> {
         self.ready_since
+    }
+
+    /// When the pod last stopped being Ready without terminating, if it has.
+    pub(crate) fn unready_since(&self) -> Option<SimTime> {
+        self.unready_since
     }
 
     /// When the pod was bound to a node, if it has been.
@@ -224,6 +251,17 @@ impl PodTable {
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Pod> {
         self.slots.iter().filter_map(|slot| slot.pod.as_ref())
+    }
+
+    /// Every live pod with its reference, in slot order.
+    pub(crate) fn iter_refs(&self) -> impl Iterator<Item = (PodRef, &Pod)> {
+        self.slots.iter().enumerate().filter_map(|(i, slot)| {
+            let r = PodRef {
+                slot: i as u32,
+                generation: slot.generation,
+            };
+            slot.pod.as_ref().map(|p| (r, p))
+        })
     }
 
     /// Every live pod, mutably, in slot order.

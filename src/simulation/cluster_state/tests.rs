@@ -94,6 +94,7 @@ impl ClusterState {
                 assert_eq!(count as usize, recount, "{}: active pods of {s}", node.name);
             }
             self.check_node_cpu(node, extra.cpu_slot, &on_node);
+            self.check_node_memory(node, extra.memory_slot, &on_node);
         }
         for pod in pods {
             if let Some(id) = pod.node {
@@ -163,6 +164,28 @@ impl ClusterState {
                 node.name
             );
         }
+    }
+
+    /// Memory on one node: each pod counts what its running containers use, and the node
+    /// the sum.
+    fn check_node_memory(&self, node: &Node, slot: u32, on_node: &[&&Pod]) {
+        let mut sum = 0;
+        for pod in on_node {
+            assert_eq!(pod.memory_slot, slot, "{}: a pod's memory slot", node.name);
+            assert_eq!(
+                pod.memory_bytes,
+                self.expected_memory(pod),
+                "{}: a pod's memory",
+                node.name
+            );
+            sum += pod.memory_bytes;
+        }
+        assert_eq!(
+            self.memory_in_use(slot),
+            sum,
+            "{}: memory in use",
+            node.name
+        );
     }
 
     fn check_pools(&self) {
