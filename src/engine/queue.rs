@@ -33,6 +33,11 @@ const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
 pub struct EventQueue<E> {
     /// Min-heap of keys of slab events.
     heap: Vec<u128>,
+    /// Whether the root of `heap` belongs to an event already popped. A handler often
+    /// schedules a new event at once (a finished request's worker starts the next one);
+    /// leaving the popped key in place until then turns a removal and an insertion into one
+    /// replacement of the root, as in the classic hold model.
+    stale_root: bool,
     slab: Vec<E>,
     free_slots: Vec<u32>,
     /// The pending event of each lane, in an indexed heap of their keys.
@@ -51,6 +56,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: Vec::new(),
+            stale_root: false,
             slab: Vec::new(),
             free_slots: Vec::new(),
             lanes: LaneHeap::new(),
@@ -80,7 +86,21 @@ impl<E: Copy> EventQueue<E> {
             }
         };
         let key = self.key(time, slot);
-        sift_up(&mut self.heap, key);
+        if self.stale_root {
+            self.stale_root = false;
+            replace_root(&mut self.heap, key);
+        } else {
+            sift_up(&mut self.heap, key);
+        }
+    }
+
+    /// Removes the popped event's key from the root of the slab heap, if it is still there.
+    #[inline(always)]
+    fn settle(&mut self) {
+        if self.stale_root {
+            self.stale_root = false;
+            pop_min(&mut self.heap);
+        }
     }
 
     /// Adds `event` at `time` as the pending event of `lane`.
@@ -133,6 +153,7 @@ impl<E: Copy> EventQueue<E> {
     /// `horizon`.
     #[inline]
     pub fn pop_until(&mut self, horizon: u64) -> Option<(u64, E)> {
+        self.settle();
         let (from_lanes, key) = match (self.heap.first(), self.lanes.first()) {
             (Some(&h), Some(l)) => (l < h, h.min(l)),
             (Some(&h), None) => (false, h),
@@ -149,7 +170,7 @@ impl<E: Copy> EventQueue<E> {
             };
             event
         } else {
-            pop_min(&mut self.heap);
+            self.stale_root = true;
             self.free_slots.push(slot as u32);
             self.slab[slot]
         };
@@ -165,6 +186,7 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&mut self) -> Option<u64> {
+        self.settle();
         let earliest = match (self.heap.first(), self.lanes.first()) {
             (Some(&h), Some(l)) => h.min(l),
             (Some(&h), None) => h,
@@ -176,12 +198,12 @@ impl<E: Copy> EventQueue<E> {
 
     /// Events pending.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.len()
+        self.heap.len() - usize::from(self.stale_root) + self.lanes.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.lanes.len() == 0
+        self.len() == 0
     }
 }
 
@@ -216,6 +238,39 @@ fn sift_up(heap: &mut Vec<u128>, key: u128) {
         // SAFETY: hole < heap.len(): it starts at the last index and only decreases.
         unsafe { *heap.get_unchecked_mut(hole) = parent_key };
         hole = parent;
+    }
+    heap[hole] = key;
+}
+
+/// Replaces the smallest key of the non-empty min-heap `heap` with `key`, moving smaller
+/// children up into the hole.
+#[inline(always)]
+fn replace_root(heap: &mut [u128], key: u128) {
+    let n = heap.len();
+    assert!(n > 0, "replacing the root of an empty heap");
+    let mut hole = 0;
+    loop {
+        let left = 2 * hole + 1;
+        if left >= n {
+            break;
+        }
+        let right = left + 1;
+        let mut child = left;
+        // SAFETY: left < n and right < n are checked before each read.
+        let mut child_key = unsafe { *heap.get_unchecked(left) };
+        if right < n {
+            let right_key = unsafe { *heap.get_unchecked(right) };
+            if right_key < child_key {
+                child = right;
+                child_key = right_key;
+            }
+        }
+        if key <= child_key {
+            break;
+        }
+        // SAFETY: hole is 0 (n > 0) or a child index already checked to be < n.
+        unsafe { *heap.get_unchecked_mut(hole) = child_key };
+        hole = child;
     }
     heap[hole] = key;
 }
