@@ -80,6 +80,21 @@ pub fn share(
         alloc,
         order,
     } = scratch;
+    if let Some(first) = claims.first()
+        && first.qos != QosClass::Guaranteed
+        && claims.iter().all(|c| c.qos == first.qos)
+    {
+        // One QoS cgroup holds every pod and, being short, gets the whole node: a single
+        // division by the pods' shares.
+        entries.clear();
+        entries.extend(
+            claims
+                .iter()
+                .map(|c| (c.demand_millicores, c.shares as f64)),
+        );
+        water_fill(capacity_millicores, entries, out, order);
+        return;
+    }
     // Top level: each Guaranteed pod, then the Burstable and the BestEffort cgroup.
     entries.clear();
     let (mut burstable_demand, mut burstable_shares, mut best_effort_demand) = (0.0, 0, 0.0);

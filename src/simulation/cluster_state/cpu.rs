@@ -65,6 +65,8 @@ fn qos_class(spec: &PodSpec) -> QosClass {
 pub(crate) struct NodeCpu {
     /// CPU the node's pods may use, in millicores.
     capacity_millicores: f64,
+    /// The same, as an integer, to compare with demands.
+    capacity_whole_millicores: u64,
     /// Per-vCPU speed of the node's machine.
     pub(crate) speed: f64,
     /// The node's pool, for its contention gauge.
@@ -111,6 +113,7 @@ impl CpuTable {
     pub(super) fn add(&mut self, capacity_millicores: u64, speed: f64, pool: usize) -> u32 {
         let node = NodeCpu {
             capacity_millicores: capacity_millicores as f64,
+            capacity_whole_millicores: capacity_millicores,
             speed,
             pool,
             demand_millicores: 0,
@@ -171,9 +174,21 @@ impl ClusterState {
         }
         let node = &mut self.cpu.nodes[slot as usize];
         node.demand_millicores = node.demand_millicores - pod.cpu_demand_millicores + demand;
+        let got = pod.server.cpu_millicores();
+        let was_capped = got < pod.cpu_demand_millicores as f64;
         pod.cpu_demand_millicores = demand;
-        if !node.contended && node.demand_millicores as f64 <= node.capacity_millicores {
+        if !node.contended && node.demand_millicores <= node.capacity_whole_millicores {
+            if demand == wanted && !pod.server.in_service().is_shared() {
+                // It gets all it wants and its requests run free: nothing moves.
+                pod.server.set_cpu_wanted(now, wanted);
+                return;
+            }
             pod.server.set_cpu(now, demand as f64, &profile.limits);
+            moved(r, pod);
+        } else if node.contended && was_capped && demand as f64 > got {
+            // It wanted more than its fair share and still does: CFS's division, and every
+            // neighbour's share, stay as they are; only its own workers' split changes.
+            pod.server.set_cpu(now, got, &profile.limits);
             moved(r, pod);
         } else {
             self.reshare(slot, now, Some(r), moved);
