@@ -207,6 +207,11 @@ impl InService {
         Some(now.max(self.virtual_since + SimDuration(delay)))
     }
 
+    /// In shared mode, the work-microseconds per microsecond each request receives.
+    pub fn shared_rate(&self) -> Option<f64> {
+        self.shared.then_some(self.rate)
+    }
+
     /// The completion scheduled in the pod's lane, if any.
     #[inline(always)]
     pub fn scheduled(&self) -> Option<SimTime> {

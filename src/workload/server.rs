@@ -119,10 +119,21 @@ impl PodServer {
         self.queue.len()
     }
 
+    /// The per-vCPU speed of the pod's node.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
     /// CPU the pod gets now, in millicores.
     #[inline]
     pub fn cpu_millicores(&self) -> f64 {
         self.cpu_millicores
+    }
+
+    /// The requests in service, to read.
+    #[inline(always)]
+    pub fn requests(&self) -> &InService {
+        &self.in_service
     }
 
     /// The requests in service, for their completion events.

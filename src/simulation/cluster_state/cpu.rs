@@ -280,8 +280,11 @@ impl ClusterState {
         if could_contend && !node.may_contend() {
             for p in &node.pods {
                 if let Some(pod) = self.pods.get_mut(*p) {
-                    pod.cpu_always_free =
-                        self.cpu_profiles[usize::from(pod.service)].never_throttled;
+                    // A pod still sharing its CPU must keep being told its rate until it idles:
+                    // it stays on the tracked path.
+                    pod.cpu_always_free = self.cpu_profiles[usize::from(pod.service)]
+                        .never_throttled
+                        && !pod.server.in_service().is_shared();
                 }
             }
         }

@@ -6,7 +6,7 @@ use crate::cluster::quota::{Quota, QuotaUsage};
 use crate::report::stats::Gauge;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase};
 use crate::simulation::tests::{pool, scenario, service};
-use crate::units::{Millicores, Resources, SimTime};
+use crate::units::{Millicores, Resources, SimDuration, SimTime};
 
 impl ClusterState {
     /// Recounts every list, count and gauge from the pod table and the nodes, and checks that
@@ -134,6 +134,16 @@ impl ClusterState {
                 "{}: a pod gets {got}m, more than the {capped}m it wants within its limit",
                 node.name
             );
+            if let Some(rate) = pod.server.requests().shared_rate()
+                && wanted > 0
+            {
+                let expected = (got / wanted as f64).min(1.0) * pod.server.speed();
+                assert!(
+                    (rate - expected).abs() <= 1e-9 * expected.max(1.0),
+                    "{}: a sharing pod's requests run at {rate}, not at its CPU's {expected}",
+                    node.name
+                );
+            }
             demand += capped;
             used += got;
         }
@@ -345,5 +355,60 @@ fn upcoming_nodes_are_billed_until_given_up_or_registered() {
     c.register_node(p, &sc.node_pools[0], up, at(3));
     assert_eq!(c.nodes()[0].created_at, at(0), "billed from the request");
     assert_eq!(c.pool(0).billed_total.value(), 1);
+    c.check_invariants();
+}
+
+#[test]
+fn a_pod_still_sharing_when_its_node_can_no_longer_be_short_keeps_its_completions() {
+    // Two pods of two 1-CPU workers on a 2-CPU node: together they can want 4 CPUs.
+    let sc = scenario(
+        vec![pool("p", 2, 8, 1)],
+        vec![service("web", 2, 500, 2, 1.0, 10)],
+        600,
+        0,
+    );
+    let mut c = ClusterState::new(&sc);
+    let up = c.request_node(0, at(0));
+    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    c.register_node(p, &sc.node_pools[0], up, at(0));
+    let (a, _) = c.create_pod(0, at(0), 0).expect("no quota");
+    let (b, _) = c.create_pod(0, at(0), 0).expect("no quota");
+    c.bind(a, 0, at(0));
+    c.bind(b, 0, at(0));
+    let work = SimDuration::from_millis(10);
+    // Starts a request on `r`; returns whether it got its own completion event or the pod's
+    // lane was handed back to be rescheduled.
+    let start = |c: &mut ClusterState, r, t| {
+        let pod = c.pod_mut(r).expect("live");
+        let free = pod.server.begin(t, t, work).is_some();
+        let mut moved = false;
+        c.cpu_demand_changed(r, t, |m, _| moved |= m == r);
+        free || moved
+    };
+    for r in [a, a, b, b] {
+        start(&mut c, r, at(1));
+    }
+    c.check_invariants();
+    let pod_a = c.pod_mut(a).expect("live");
+    assert!(pod_a.server.in_service().is_shared(), "the node is short");
+    // B goes: the node can no longer be short, while A still shares.
+    let pod_b = c.pod_mut(b).expect("live");
+    pod_b.server.stop_workers(at(2));
+    c.cpu_demand_changed(b, at(2), |_, _| {});
+    c.remove_pod(b, at(2));
+    c.check_invariants();
+    // A finishes both requests and takes a new one: its completion must be scheduled.
+    for _ in 0..2 {
+        c.pod_mut(a)
+            .expect("live")
+            .server
+            .in_service()
+            .finish_shared();
+        c.cpu_demand_changed(a, at(3), |_, _| {});
+    }
+    assert!(
+        start(&mut c, a, at(4)),
+        "a request in service has a completion"
+    );
     c.check_invariants();
 }
