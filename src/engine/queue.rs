@@ -275,44 +275,17 @@ fn replace_root(heap: &mut [u128], key: u128) {
     heap[hole] = key;
 }
 
-/// Removes the smallest key of the non-empty min-heap `heap`.
+/// Removes the smallest key of the non-empty min-heap `heap`: the last key fills the root's
+/// place and sinks, stopping as soon as it fits (in a small heap it usually belongs near the
+/// top, so this beats sifting to the bottom first).
 #[inline(always)]
 fn pop_min(heap: &mut Vec<u128>) {
     let Some(last) = heap.pop() else {
         return;
     };
-    let heap = heap.as_mut_slice();
-    let n = heap.len();
-    if n == 0 {
-        return;
+    if !heap.is_empty() {
+        replace_root(heap, last);
     }
-    // Sift the former last key down from the root, stopping as soon as it fits: in a small
-    // heap it usually belongs near the top, so this beats sifting to the bottom first.
-    let mut hole = 0;
-    loop {
-        let left = 2 * hole + 1;
-        if left >= n {
-            break;
-        }
-        let right = left + 1;
-        let mut child = left;
-        // SAFETY: left < n and right < n are checked before each read.
-        let mut child_key = unsafe { *heap.get_unchecked(left) };
-        if right < n {
-            let right_key = unsafe { *heap.get_unchecked(right) };
-            if right_key < child_key {
-                child = right;
-                child_key = right_key;
-            }
-        }
-        if last <= child_key {
-            break;
-        }
-        // SAFETY: hole is 0 or a child index already checked to be < n.
-        unsafe { *heap.get_unchecked_mut(hole) = child_key };
-        hole = child;
-    }
-    heap[hole] = last;
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::simulation::cluster_state::{Pod, PodPhase, PodRef};
 use crate::simulation::service_state::ServiceState;
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
-use crate::workload::in_service::FreeCompletion;
+use crate::workload::in_service::{FreeCompletion, InService};
 use crate::workload::server::Admission;
 
 /// Schedules the completion event of a request of pod `r` that runs free.
@@ -139,33 +139,30 @@ impl Simulation<'_> {
     /// made obsolete by the pod's switch to sharing, or by its death, is ignored.
     #[inline]
     pub(super) fn on_completion(&mut self, pod_ref: PodRef, index: u32, stamp: u32) {
-        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-            return;
-        };
-        let Some(arrived) = pod.server.in_service().finish_free(index, stamp) else {
-            return;
-        };
-        let svc = &mut self.services[usize::from(pod.service)];
-        let now = self.clock.now();
-        let lanes_and_warmup = (self.pod_lane_base, self.warmup_end);
-        let worker = finish_request(
-            &mut self.clock,
-            lanes_and_warmup,
-            svc,
-            pod_ref,
-            pod,
-            arrived,
-        );
-        self.worker_freed(worker, pod_ref, now);
+        self.complete(pod_ref, |requests| requests.finish_free(index, stamp));
     }
 
-    /// The shared request of `pod_ref` that was due first finishes.
+    /// The shared request of `pod_ref` that was due first finishes (a deleted pod's lane is
+    /// cancelled, so the pod is there).
     #[inline]
     pub(super) fn on_shared_completion(&mut self, pod_ref: PodRef) {
+        self.complete(pod_ref, |requests| Some(requests.finish_shared()));
+    }
+
+    /// A request of `pod_ref` finishes, the one `finish` takes out of its requests in service
+    /// (none when the event is obsolete): its latency is recorded, and its worker moves on.
+    #[inline(always)]
+    fn complete(
+        &mut self,
+        pod_ref: PodRef,
+        finish: impl FnOnce(&mut InService) -> Option<SimTime>,
+    ) {
         let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-            unreachable!("a deleted pod's completion lane is cancelled");
+            return;
         };
-        let arrived = pod.server.in_service().finish_shared();
+        let Some(arrived) = finish(pod.server.in_service()) else {
+            return;
+        };
         let svc = &mut self.services[usize::from(pod.service)];
         let now = self.clock.now();
         let lanes_and_warmup = (self.pod_lane_base, self.warmup_end);
