@@ -149,6 +149,33 @@ impl ClusterState {
         }
         if cpu.may_contend() {
             assert_eq!(cpu.demand_millicores, demand, "{}: cpu demand", node.name);
+            // Every pod gets what CFS's division of the node gives it.
+            let claims: Vec<_> = on_node
+                .iter()
+                .map(|pod| {
+                    let profile = &self.cpu_profiles[usize::from(pod.service)];
+                    crate::cluster::cpu_sharing::CpuClaim {
+                        demand_millicores: pod.cpu_demand_millicores as f64,
+                        shares: profile.shares,
+                        qos: profile.qos,
+                    }
+                })
+                .collect();
+            let mut expected = vec![0.0; claims.len()];
+            crate::cluster::cpu_sharing::share(
+                cpu.capacity_millicores(),
+                &claims,
+                &mut expected,
+                &mut Default::default(),
+            );
+            for (pod, want) in on_node.iter().zip(&expected) {
+                let got = pod.server.cpu_millicores();
+                assert!(
+                    (got - want).abs() <= 1e-6 * want.max(1.0),
+                    "{}: a pod gets {got}m where CFS gives it {want}m",
+                    node.name
+                );
+            }
         }
         let capacity = cpu.capacity_millicores();
         assert!(
