@@ -11,7 +11,6 @@ use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind};
 use crate::simulation::cluster_state::{PodPhase, PodRef};
-use crate::simulation::serving::reschedule_completion;
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
@@ -356,11 +355,7 @@ impl Simulation<'_> {
         pod.server.stop_workers(now);
         pod.in_service_measured = 0;
         svc.in_flight_measured -= lost.measured;
-        let lane_base = self.pod_lane_base;
-        let clock = &mut self.clock;
-        self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
-            reschedule_completion(clock, lane_base, r, pod, now);
-        });
+        self.pod_busy_changed(pod_ref);
         Some((s, lost))
     }
 

@@ -8,7 +8,7 @@
 
 use crate::engine::Clock;
 use crate::report::stats::Latency;
-use crate::simulation::cluster_state::{Pod, PodPhase, PodRef};
+use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase, PodRef};
 use crate::simulation::service_state::ServiceState;
 use crate::simulation::{Event, Simulation};
 use crate::units::{SimDuration, SimTime};
@@ -56,7 +56,35 @@ pub(super) fn reschedule_completion(
     requests.set_scheduled(next);
 }
 
+/// Pod `r`'s busy workers changed at `now`: its node gives it (and, when short, its neighbours)
+/// the CPU they get now, and every pod whose CPU moved has its completion lane brought in line.
+#[inline(always)]
+fn busy_changed(
+    cluster: &mut ClusterState,
+    clock: &mut Clock<Event>,
+    lane_base: u32,
+    r: PodRef,
+    now: SimTime,
+) {
+    cluster.cpu_demand_changed(r, now, |moved, pod| {
+        reschedule_completion(clock, lane_base, moved, pod, now);
+    });
+}
+
 impl Simulation<'_> {
+    /// Pod `r`'s busy workers changed at the clock's time (see `busy_changed`).
+    #[inline(always)]
+    pub(super) fn pod_busy_changed(&mut self, r: PodRef) {
+        let now = self.clock.now();
+        busy_changed(
+            &mut self.cluster,
+            &mut self.clock,
+            self.pod_lane_base,
+            r,
+            now,
+        );
+    }
+
     /// The engine lane that holds pod `r`'s next shared completion.
     #[inline]
     pub(super) fn completion_lane(&self, r: PodRef) -> u32 {
@@ -113,10 +141,7 @@ impl Simulation<'_> {
                     schedule_free(&mut self.clock, pod_ref, c);
                 }
                 let lane_base = self.pod_lane_base;
-                let clock = &mut self.clock;
-                self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
-                    reschedule_completion(clock, lane_base, r, pod, now);
-                });
+                busy_changed(&mut self.cluster, &mut self.clock, lane_base, pod_ref, now);
             }
             Admission::Queued => {
                 if measured {
@@ -164,7 +189,6 @@ impl Simulation<'_> {
             return;
         };
         let svc = &mut self.services[usize::from(pod.service)];
-        let now = self.clock.now();
         let lanes_and_warmup = (self.pod_lane_base, self.warmup_end);
         let worker = finish_request(
             &mut self.clock,
@@ -174,13 +198,13 @@ impl Simulation<'_> {
             pod,
             arrived,
         );
-        self.worker_freed(worker, pod_ref, now);
+        self.worker_freed(worker, pod_ref);
     }
 
     /// After a request finished: the pod's memory falls, a worker that took no waiting request
     /// changes the pod's CPU, and a terminating pod that has drained goes.
     #[inline(always)]
-    fn worker_freed(&mut self, worker: Worker, pod_ref: PodRef, now: SimTime) {
+    fn worker_freed(&mut self, worker: Worker, pod_ref: PodRef) {
         if worker.tracks_memory {
             // Memory only falls here: nothing to check.
             self.cluster.pod_memory_changed(pod_ref);
@@ -188,11 +212,7 @@ impl Simulation<'_> {
         if worker.next == Next::Serves {
             return;
         }
-        let lane_base = self.pod_lane_base;
-        let clock = &mut self.clock;
-        self.cluster.cpu_demand_changed(pod_ref, now, |r, pod| {
-            reschedule_completion(clock, lane_base, r, pod, now);
-        });
+        self.pod_busy_changed(pod_ref);
         if worker.next == Next::Drained {
             self.remove_pod(pod_ref, "drained");
         }

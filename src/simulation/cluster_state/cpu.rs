@@ -64,9 +64,7 @@ fn qos_class(spec: &PodSpec) -> QosClass {
 #[derive(Debug, Clone)]
 pub(crate) struct NodeCpu {
     /// CPU the node's pods may use, in millicores.
-    capacity_millicores: f64,
-    /// The same, as an integer, to compare with demands.
-    capacity_whole_millicores: u64,
+    capacity_millicores: u64,
     /// Per-vCPU speed of the node's machine.
     pub(crate) speed: f64,
     /// The node's pool, for its contention gauge.
@@ -87,13 +85,13 @@ impl NodeCpu {
     /// is never throttled always gets what it wants, and its changes need not touch the node.
     #[inline(always)]
     pub(super) fn may_contend(&self) -> bool {
-        self.peak_demand_millicores as f64 > self.capacity_millicores
+        self.peak_demand_millicores > self.capacity_millicores
     }
 
     /// CPU the node's pods may use, in millicores.
     #[cfg(test)]
     pub(crate) fn capacity_millicores(&self) -> f64 {
-        self.capacity_millicores
+        self.capacity_millicores as f64
     }
 }
 
@@ -112,8 +110,7 @@ impl CpuTable {
     /// A slot for a new node of pool `pool`.
     pub(super) fn add(&mut self, capacity_millicores: u64, speed: f64, pool: usize) -> u32 {
         let node = NodeCpu {
-            capacity_millicores: capacity_millicores as f64,
-            capacity_whole_millicores: capacity_millicores,
+            capacity_millicores,
             speed,
             pool,
             demand_millicores: 0,
@@ -177,7 +174,7 @@ impl ClusterState {
         let got = pod.server.cpu_millicores();
         let was_capped = got < pod.cpu_demand_millicores as f64;
         pod.cpu_demand_millicores = demand;
-        if !node.contended && node.demand_millicores <= node.capacity_whole_millicores {
+        if !node.contended && node.demand_millicores <= node.capacity_millicores {
             if demand == wanted && !pod.server.in_service().is_shared() {
                 // It gets all it wants and its requests run free: nothing moves.
                 pod.server.set_cpu_wanted(now, wanted);
@@ -220,7 +217,7 @@ impl ClusterState {
         }
         table.shares.resize(table.claims.len(), 0.0);
         cpu_sharing::share(
-            node.capacity_millicores,
+            node.capacity_millicores as f64,
             &table.claims,
             &mut table.shares,
             &mut table.scratch,
@@ -236,7 +233,7 @@ impl ClusterState {
                 moved(*r, pod);
             }
         }
-        let contended = node.demand_millicores as f64 > node.capacity_millicores;
+        let contended = node.demand_millicores > node.capacity_millicores;
         if contended != node.contended {
             node.contended = contended;
             self.pools[node.pool]
