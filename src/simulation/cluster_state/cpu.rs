@@ -10,6 +10,7 @@
 
 use crate::cluster::cpu_sharing::{self, CpuClaim, QosClass, ShareScratch};
 use crate::cluster::spec::PodSpec;
+use crate::simulation::cluster_state::slots::Slots;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodRef};
 use crate::units::SimTime;
 use crate::workload::server::ServerLimits;
@@ -99,8 +100,7 @@ impl NodeCpu {
 /// the division so that it allocates nothing once warm.
 #[derive(Debug, Default)]
 pub(crate) struct CpuTable {
-    pub(crate) nodes: Vec<NodeCpu>,
-    free: Vec<u32>,
+    pub(crate) nodes: Slots<NodeCpu>,
     claims: Vec<CpuClaim>,
     shares: Vec<f64>,
     scratch: ShareScratch,
@@ -118,24 +118,16 @@ impl CpuTable {
             contended: false,
             pods: Vec::new(),
         };
-        match self.free.pop() {
-            Some(slot) => {
-                self.nodes[slot as usize] = node;
-                slot
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        }
+        self.nodes.insert(node)
     }
 
     /// Frees the slot of a node that has gone; returns whether it was contended.
     pub(super) fn remove(&mut self, slot: u32) -> bool {
         let node = &mut self.nodes[slot as usize];
         assert!(node.pods.is_empty(), "a node leaves once its pods are gone");
-        self.free.push(slot);
-        std::mem::replace(&mut node.contended, false)
+        let contended = std::mem::replace(&mut node.contended, false);
+        self.nodes.release(slot);
+        contended
     }
 }
 

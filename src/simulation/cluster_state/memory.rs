@@ -15,6 +15,7 @@
 use crate::cluster::kubelet::{self, MemoryUse};
 use crate::cluster::node::NodeId;
 use crate::scenario::model::Service;
+use crate::simulation::cluster_state::slots::Slots;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase, PodRef};
 use crate::units::{Bytes, SimTime};
 
@@ -91,8 +92,7 @@ pub(crate) struct NodeMemory {
 /// Every registered node's memory, in slots reused after a node goes.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryTable {
-    nodes: Vec<NodeMemory>,
-    free: Vec<u32>,
+    nodes: Slots<NodeMemory>,
 }
 
 impl MemoryTable {
@@ -104,16 +104,7 @@ impl MemoryTable {
             in_use: 0,
             sync_coming: false,
         };
-        match self.free.pop() {
-            Some(slot) => {
-                self.nodes[slot as usize] = entry;
-                slot
-            }
-            None => {
-                self.nodes.push(entry);
-                (self.nodes.len() - 1) as u32
-            }
-        }
+        self.nodes.insert(entry)
     }
 
     /// Frees the slot of a node that has gone.
@@ -122,7 +113,7 @@ impl MemoryTable {
             self.nodes[slot as usize].in_use, 0,
             "a node leaves once its pods are gone"
         );
-        self.free.push(slot);
+        self.nodes.release(slot);
     }
 }
 

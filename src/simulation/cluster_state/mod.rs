@@ -24,6 +24,7 @@ mod cpu;
 mod memory;
 mod nodes;
 mod pods;
+mod slots;
 #[cfg(test)]
 mod tests;
 
