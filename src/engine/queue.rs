@@ -225,9 +225,29 @@ pub fn pop_key(heap: &mut Vec<u128>) -> Option<u128> {
 /// Inserts `key` into the min-heap `heap`, moving larger parents down into the hole.
 #[inline(always)]
 fn sift_up(heap: &mut Vec<u128>, key: u128) {
-    let mut hole = heap.len();
+    let hole = heap.len();
     heap.push(key);
-    let heap = heap.as_mut_slice();
+    raise(heap, hole, key, |_, _| {});
+}
+
+/// Replaces the smallest key of the non-empty min-heap `heap` with `key`, moving smaller
+/// children up into the hole.
+#[inline(always)]
+fn replace_root(heap: &mut [u128], key: u128) {
+    sink(heap, 0, key, |_, _| {});
+}
+
+/// Places `key` at `hole` (`< heap.len()`) of the min-heap `heap` or above it, moving larger
+/// parents down; `placed(index, key)` hears of every key written, for heaps that index their
+/// keys' positions.
+#[inline(always)]
+pub(super) fn raise(
+    heap: &mut [u128],
+    mut hole: usize,
+    key: u128,
+    mut placed: impl FnMut(usize, u128),
+) {
+    assert!(hole < heap.len(), "a hole inside the heap");
     while hole > 0 {
         let parent = (hole - 1) / 2;
         // SAFETY: parent < hole < heap.len().
@@ -235,20 +255,27 @@ fn sift_up(heap: &mut Vec<u128>, key: u128) {
         if parent_key <= key {
             break;
         }
-        // SAFETY: hole < heap.len(): it starts at the last index and only decreases.
+        // SAFETY: hole < heap.len(): checked on entry, and it only decreases.
         unsafe { *heap.get_unchecked_mut(hole) = parent_key };
+        placed(hole, parent_key);
         hole = parent;
     }
-    heap[hole] = key;
+    // SAFETY: as above.
+    unsafe { *heap.get_unchecked_mut(hole) = key };
+    placed(hole, key);
 }
 
-/// Replaces the smallest key of the non-empty min-heap `heap` with `key`, moving smaller
-/// children up into the hole.
+/// Places `key` at `hole` (`< heap.len()`) of the min-heap `heap` or below it, moving smaller
+/// children up; `placed` as for `raise`.
 #[inline(always)]
-fn replace_root(heap: &mut [u128], key: u128) {
+pub(super) fn sink(
+    heap: &mut [u128],
+    mut hole: usize,
+    key: u128,
+    mut placed: impl FnMut(usize, u128),
+) {
     let n = heap.len();
-    assert!(n > 0, "replacing the root of an empty heap");
-    let mut hole = 0;
+    assert!(hole < n, "a hole inside the heap");
     loop {
         let left = 2 * hole + 1;
         if left >= n {
@@ -268,11 +295,14 @@ fn replace_root(heap: &mut [u128], key: u128) {
         if key <= child_key {
             break;
         }
-        // SAFETY: hole is 0 (n > 0) or a child index already checked to be < n.
+        // SAFETY: hole < n: checked on entry, and every later hole is a child checked < n.
         unsafe { *heap.get_unchecked_mut(hole) = child_key };
+        placed(hole, child_key);
         hole = child;
     }
-    heap[hole] = key;
+    // SAFETY: as above.
+    unsafe { *heap.get_unchecked_mut(hole) = key };
+    placed(hole, key);
 }
 
 /// Removes the smallest key of the non-empty min-heap `heap`: the last key fills the root's

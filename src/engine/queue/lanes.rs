@@ -7,7 +7,7 @@
 //! instead of leaving a stale event behind. Keys are the queue's packed `(time, sequence, lane)`
 //! `u128`s; the lane is in the low `SLOT_BITS` bits.
 
-use super::SLOT_MASK;
+use super::{SLOT_MASK, raise, sink};
 
 /// Position of an idle lane.
 const IDLE: u32 = u32::MAX;
@@ -148,62 +148,26 @@ impl<E: Copy> LaneHeap<E> {
 
     /// Places `key` at `hole` (`< keys.len()`) or above it, moving larger parents down.
     #[inline(always)]
-    fn sift_up(&mut self, mut hole: usize, key: u128) {
-        assert!(hole < self.keys.len());
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            // SAFETY: parent < hole < keys.len().
-            let parent_key = unsafe { *self.keys.get_unchecked(parent) };
-            if parent_key <= key {
-                break;
-            }
-            self.place(hole, parent_key);
-            hole = parent;
-        }
-        self.place(hole, key);
+    fn sift_up(&mut self, hole: usize, key: u128) {
+        let position = &mut self.position;
+        raise(&mut self.keys, hole, key, |at, k| record(position, at, k));
     }
 
     /// Places `key` at `hole` (`< keys.len()`) or below it, moving smaller children up.
     #[inline(always)]
-    fn sift_down(&mut self, mut hole: usize, key: u128) {
-        let n = self.keys.len();
-        assert!(hole < n);
-        loop {
-            let left = 2 * hole + 1;
-            if left >= n {
-                break;
-            }
-            let right = left + 1;
-            let mut child = left;
-            // SAFETY: left < n and right < n are checked before each read.
-            let mut child_key = unsafe { *self.keys.get_unchecked(left) };
-            if right < n {
-                let right_key = unsafe { *self.keys.get_unchecked(right) };
-                if right_key < child_key {
-                    child = right;
-                    child_key = right_key;
-                }
-            }
-            if key <= child_key {
-                break;
-            }
-            self.place(hole, child_key);
-            hole = child;
-        }
-        self.place(hole, key);
+    fn sift_down(&mut self, hole: usize, key: u128) {
+        let position = &mut self.position;
+        sink(&mut self.keys, hole, key, |at, k| record(position, at, k));
     }
+}
 
-    /// Writes `key` at `at` (`< keys.len()`, checked by the sifts) and records its position.
-    #[inline(always)]
-    fn place(&mut self, at: usize, key: u128) {
-        let lane = (key & SLOT_MASK) as usize;
-        // SAFETY: `at` is a hole index of a sift, below keys.len(); every key in the heap was
-        // set through `set`, which sized `position` to hold its lane.
-        unsafe {
-            *self.keys.get_unchecked_mut(at) = key;
-            *self.position.get_unchecked_mut(lane) = at as u32;
-        }
-    }
+/// Records that `key` now stands at `at` of the heap.
+#[inline(always)]
+fn record(position: &mut [u32], at: usize, key: u128) {
+    let lane = (key & SLOT_MASK) as usize;
+    // SAFETY: every key in the heap was set through `set`, which sized `position` to hold its
+    // lane.
+    unsafe { *position.get_unchecked_mut(lane) = at as u32 };
 }
 
 #[cfg(test)]
