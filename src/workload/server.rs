@@ -201,11 +201,8 @@ impl PodServer {
     /// given; wanting more than `limits.cpu_limit` means CFS throttles it).
     #[inline]
     pub fn set_cpu(&mut self, now: SimTime, cpu_millicores: f64, limits: &ServerLimits) {
-        self.advance(now);
-        self.active = !self.in_service.is_empty();
         let wanted = limits.wanted_millicores(self.busy());
-        self.cpu_millicores = cpu_millicores;
-        self.throttled = wanted > limits.cpu_limit.0;
+        self.record_cpu(now, cpu_millicores, wanted > limits.cpu_limit.0);
         // Every worker gets all it wants: each runs at the node's speed, however many there are.
         let free = cpu_millicores >= wanted as f64;
         let rate = if free {
@@ -224,10 +221,17 @@ impl PodServer {
             !self.in_service.is_shared(),
             "a pod that always gets its CPU runs free"
         );
+        self.record_cpu(now, wanted_millicores as f64, false);
+    }
+
+    /// From `now` on the pod gets `cpu_millicores`, and is throttled or not: the integrals are
+    /// brought up to `now` under what held until then.
+    #[inline(always)]
+    fn record_cpu(&mut self, now: SimTime, cpu_millicores: f64, throttled: bool) {
         self.advance(now);
         self.active = !self.in_service.is_empty();
-        self.cpu_millicores = wanted_millicores as f64;
-        self.throttled = false;
+        self.cpu_millicores = cpu_millicores;
+        self.throttled = throttled;
     }
 
     /// Drops every waiting request (the pod is being killed), returning their arrival times.
