@@ -39,6 +39,12 @@ impl ServerLimits {
     pub fn wanted_millicores(&self, busy: u32) -> u64 {
         u64::from(busy).saturating_mul(self.cpu_per_worker.0)
     }
+
+    /// What the pod can get of `wanted_millicores` under its CFS quota.
+    #[inline]
+    pub fn within_limit(&self, wanted_millicores: u64) -> u64 {
+        wanted_millicores.min(self.cpu_limit.0)
+    }
 }
 
 /// What happened to a request offered to a pod.

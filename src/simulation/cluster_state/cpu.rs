@@ -41,7 +41,7 @@ impl CpuProfile {
             limits,
             shares: cpu_sharing::shares_for_request(spec.requests.cpu.0),
             qos: qos_class(spec),
-            peak_millicores: all_busy.min(limits.cpu_limit.0),
+            peak_millicores: limits.within_limit(all_busy),
             never_throttled: all_busy <= limits.cpu_limit.0,
         }
     }
@@ -153,7 +153,7 @@ impl ClusterState {
             pod.server.set_cpu_wanted(now, wanted);
             return;
         }
-        let demand = wanted.min(profile.limits.cpu_limit.0);
+        let demand = profile.limits.within_limit(wanted);
         let slot = pod.cpu_slot;
         if slot == NO_CPU_SLOT {
             // Not bound (a pod killed before it started): it gets nothing.
@@ -289,9 +289,8 @@ impl ClusterState {
             };
             let limits = &self.cpu_profiles[usize::from(pod.service)].limits;
             pod.cpu_always_free = false;
-            pod.cpu_demand_millicores = limits
-                .wanted_millicores(pod.server.busy())
-                .min(limits.cpu_limit.0);
+            pod.cpu_demand_millicores =
+                limits.within_limit(limits.wanted_millicores(pod.server.busy()));
             node.demand_millicores += pod.cpu_demand_millicores;
         }
     }

@@ -117,7 +117,7 @@ impl ClusterState {
             assert_eq!(pod.cpu_slot, slot, "{}: a pod's cpu slot", node.name);
             let profile = &self.cpu_profiles[usize::from(pod.service)];
             let wanted = profile.limits.wanted_millicores(pod.server.busy());
-            let capped = wanted.min(profile.limits.cpu_limit.0);
+            let capped = profile.limits.within_limit(wanted);
             let got = pod.server.cpu_millicores();
             if pod.cpu_always_free {
                 assert!(
