@@ -1,7 +1,7 @@
 //! Bad input through the real binary: exit code 2, one clear line naming the YAML path, the bad
 //! value and what is allowed, no panic, and no `summary.json` left behind.
 
-use crate::util::{TempDir, assert_success, capsim};
+use crate::util::{TempDir, assert_success, capsim, run_yaml};
 
 const GOOD: &str = r#"
 name: bad-input
@@ -21,17 +21,7 @@ services:
 /// Runs `capsim run` on `yaml` and checks the failure; returns standard error.
 fn fails(yaml: &str, expected: &[&str]) -> String {
     let dir = TempDir::new("bad-input");
-    let file = dir.write("scenario.yaml", yaml);
-    let out = dir.path().join("out");
-    let output = capsim(
-        dir.path(),
-        &[
-            "run",
-            file.to_str().unwrap_or(""),
-            "--out",
-            out.to_str().unwrap_or(""),
-        ],
-    );
+    let (output, out) = run_yaml(&dir, yaml, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
     assert!(

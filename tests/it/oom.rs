@@ -8,7 +8,7 @@ use capsim::report::summary::RequestCounts;
 use capsim::report::timeseries::TimeSeries;
 use capsim::report::{ClusterEvent, EventKind, Summary};
 
-use crate::util::{TempDir, assert_success, capsim};
+use crate::util::{TempDir, assert_success, run_yaml};
 
 /// One pod of 4 workers at 10 ms a request (400/s) offered 800 requests/s: its queue grows by
 /// about 400 a second once it is Ready. It uses 512Mi plus 16Mi per request in flight under a
@@ -33,19 +33,7 @@ services:
 /// What a run of `yaml` wrote: its summary, its events and its time series.
 fn run(yaml: &str) -> (Summary, Vec<ClusterEvent>, TimeSeries) {
     let dir = TempDir::new("oom");
-    let file = dir.write("scenario.yaml", yaml);
-    let out = dir.path().join("out");
-    let output = capsim(
-        dir.path(),
-        &[
-            "run",
-            file.to_str().unwrap_or(""),
-            "--out",
-            out.to_str().unwrap_or(""),
-            "--quiet",
-            "--no-plots",
-        ],
-    );
+    let (output, out) = run_yaml(&dir, yaml, &["--quiet", "--no-plots"]);
     assert_success(&output);
     let summary = Summary::read(&out.join("summary.json")).unwrap_or_else(|e| panic!("{e}"));
     let events = read_events(&out.join("events.jsonl"));

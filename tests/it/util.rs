@@ -52,6 +52,21 @@ pub fn capsim(cwd: &Path, args: &[&str]) -> Output {
         .expect("the capsim binary runs")
 }
 
+/// Writes `yaml` as `scenario.yaml` in `dir` and runs `capsim run` on it into `dir/out`, with
+/// `extra` arguments; returns the command's output and the results folder.
+pub fn run_yaml(dir: &TempDir, yaml: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let file = dir.write("scenario.yaml", yaml);
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap_or(""),
+        "--out",
+        out.to_str().unwrap_or(""),
+    ];
+    args.extend_from_slice(extra);
+    (capsim(dir.path(), &args), out)
+}
+
 /// Fails the test with the command's standard error unless it exited successfully.
 pub fn assert_success(output: &Output) {
     assert!(
