@@ -180,17 +180,19 @@ impl Latency {
         self.max_us = self.max_us.max(value.0);
     }
 
-    /// Records one duration in two distributions at once (an interval's and the run's),
-    /// locating its bucket once.
-    #[inline]
-    pub fn record_both(first: &mut Latency, second: &mut Latency, value: SimDuration) {
-        let index = bucket_of(value.0);
-        for l in [first, second] {
-            l.counts[index] += 1;
-            l.count += 1;
-            l.sum_us += u128::from(value.0);
-            l.max_us = l.max_us.max(value.0);
+    /// Adds every value of `other`: a run's distribution gathers its intervals' this way, so
+    /// that each value is recorded once, in its interval's.
+    pub fn merge(&mut self, other: &Latency) {
+        if other.count == 0 {
+            return;
         }
+        let used = ..=bucket_of(other.max_us);
+        for (mine, theirs) in self.counts[used].iter_mut().zip(&other.counts[used]) {
+            *mine += theirs;
+        }
+        self.count += other.count;
+        self.sum_us += other.sum_us;
+        self.max_us = self.max_us.max(other.max_us);
     }
 
     /// Number of recorded values.
@@ -299,15 +301,24 @@ mod tests {
     }
 
     #[test]
-    fn recording_in_both_equals_recording_in_each() {
-        let (mut a, mut b, mut c) = (Latency::new(), Latency::new(), Latency::new());
+    fn merging_equals_recording_in_one() {
+        let (mut a, mut b, mut all) = (Latency::new(), Latency::new(), Latency::new());
         for us in [0u64, 7, 2_048, 3_000_000] {
-            Latency::record_both(&mut a, &mut b, SimDuration(us));
-            c.record(SimDuration(us));
+            a.record(SimDuration(us));
+            all.record(SimDuration(us));
         }
-        assert_eq!(a.summary(), c.summary());
-        assert_eq!(b.summary(), c.summary());
-        assert_eq!(a.counts, c.counts);
+        for us in [5u64, 2_048, 9_999] {
+            b.record(SimDuration(us));
+            all.record(SimDuration(us));
+        }
+        let mut merged = Latency::new();
+        merged.merge(&Latency::new());
+        assert_eq!(merged.count(), 0, "an empty distribution adds nothing");
+        merged.merge(&a);
+        merged.merge(&b);
+        assert_eq!(merged.summary(), all.summary());
+        assert_eq!(merged.counts, all.counts);
+        assert_eq!(merged.sum_us, all.sum_us);
     }
 
     #[test]

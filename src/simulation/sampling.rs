@@ -56,9 +56,15 @@ impl Simulation<'_> {
             .map(|(s, svc)| {
                 let pods = cluster.workload(s);
                 let interval = &mut svc.interval;
+                let latency = interval.completed_latency();
+                let (completed, p50_ms, p99_ms) = (
+                    latency.count(),
+                    latency.quantile_ms(0.5),
+                    latency.quantile_ms(0.99),
+                );
                 let row = ServiceInterval {
                     arrivals_per_s: interval.counts.arrived as f64 / width_s,
-                    completed: interval.latency.count(),
+                    completed,
                     rejected: interval.counts.rejected_queue_full
                         + interval.counts.rejected_no_ready_pod,
                     timed_out: interval.counts.timed_out,
@@ -66,13 +72,13 @@ impl Simulation<'_> {
                     ready: pods.ready.len() as u32,
                     desired: svc.desired,
                     pending: pods.pending_gauge.value() as u32,
-                    latency_p50_ms: interval.latency.quantile_ms(0.5),
-                    latency_p99_ms: interval.latency.quantile_ms(0.99),
+                    latency_p50_ms: p50_ms,
+                    latency_p99_ms: p99_ms,
                     cpu_used_cores: interval.cpu_area / width.0 as f64 / 1_000.0,
                     cpu_requested_cores: pods.cpu_requested_gauge.value() as f64 / 1_000.0,
                     hpa_metrics: svc.hpa_metrics.clone(),
                 };
-                interval.clear();
+                svc.close_interval();
                 row
             })
             .collect()

@@ -47,8 +47,11 @@ pub(crate) struct IntervalStats {
     /// (completions are `latency`'s count; `killed` and `evicted` are not counted per
     /// interval).
     pub(crate) counts: Counts,
-    /// Latency of requests completed in the interval; its count is the interval's completions.
+    /// Latency of requests completed in the interval that arrived after the warm-up (the
+    /// measured ones, folded into the run's distribution when the interval closes).
     pub(crate) latency: Latency,
+    /// Latency of requests completed in the interval that arrived during the warm-up.
+    pub(crate) latency_warmup: Latency,
     /// CPU used by the service's pods since the last row, in millicore-microseconds.
     pub(crate) cpu_area: f64,
 }
@@ -58,15 +61,28 @@ impl IntervalStats {
         IntervalStats {
             counts: Counts::default(),
             latency: Latency::new(),
+            latency_warmup: Latency::new(),
             cpu_area: 0.0,
         }
     }
 
+    /// The latency of every request completed in the interval, whatever its arrival time:
+    /// the row's count and quantiles. Call once, at the interval's end.
+    pub(crate) fn completed_latency(&mut self) -> &Latency {
+        if self.latency_warmup.count() == 0 {
+            &self.latency
+        } else {
+            self.latency_warmup.merge(&self.latency);
+            &self.latency_warmup
+        }
+    }
+
     /// Starts the next interval.
-    pub(crate) fn clear(&mut self) {
+    fn clear(&mut self) {
         self.counts = Counts::default();
         self.cpu_area = 0.0;
         self.latency.clear();
+        self.latency_warmup.clear();
     }
 }
 
@@ -92,6 +108,13 @@ impl Throttling {
 }
 
 impl ServiceState {
+    /// Closes the current time-series interval: its measured latencies join the run's, and
+    /// the next interval starts empty.
+    pub(crate) fn close_interval(&mut self) {
+        self.latency.merge(&self.interval.latency);
+        self.interval.clear();
+    }
+
     /// Moves what `pod` used since its last collection into the service's interval and, when
     /// `measured`, measured-window counters.
     pub(crate) fn collect_usage(&mut self, pod: &mut Pod, now: SimTime, measured: bool) {
@@ -161,6 +184,7 @@ pub(crate) struct ServiceState {
     pub(crate) sync_scheduled: bool,
     /// Measured-window counters.
     pub(crate) counts: Counts,
+    /// Latency of the measured requests of the intervals closed so far (`close_interval`).
     pub(crate) latency: Latency,
     pub(crate) wait: Latency,
     pub(crate) interval: IntervalStats,
@@ -171,9 +195,6 @@ pub(crate) struct ServiceState {
     pub(crate) throttling: Throttling,
     /// Measured requests queued or in service.
     pub(crate) in_flight_measured: u64,
-    /// Whether each request uses memory (`memory_per_request > 0`): arrivals and completions
-    /// then count the pod's memory on its node and check it against the pod's limit.
-    pub(crate) tracks_memory: bool,
     /// Container restarts after an OOM kill, in the measured window.
     pub(crate) restarts: u64,
     /// Pods the kubelet evicted under node memory pressure, in the measured window.
@@ -232,7 +253,6 @@ impl ServiceState {
             cpu_used_area: 0.0,
             throttling: Throttling::default(),
             in_flight_measured: 0,
-            tracks_memory: spec.server.memory_per_request.0 > 0,
             restarts: 0,
             evictions: 0,
             scaling: ScalingStats::default(),

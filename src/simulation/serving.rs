@@ -7,7 +7,6 @@
 //! preallocated counters and histograms.
 
 use crate::engine::Clock;
-use crate::report::stats::Latency;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase, PodRef};
 use crate::simulation::service_state::ServiceState;
 use crate::simulation::{Event, Simulation};
@@ -128,6 +127,7 @@ impl Simulation<'_> {
             unreachable!("a Ready pod is in the pod table");
         };
         pod.arrivals_since_sample += 1;
+        let tracks_memory = pod.memory_tracked();
         svc.expire_queue(&mut pod.server, now, warmup_end);
         match pod.server.offer(now, &svc.limits) {
             Admission::Started => {
@@ -155,7 +155,7 @@ impl Simulation<'_> {
                 }
             }
         }
-        if svc.tracks_memory {
+        if tracks_memory {
             self.pod_memory_changed(pod_ref);
         }
     }
@@ -224,7 +224,7 @@ impl Simulation<'_> {
 struct Worker {
     /// What the worker does next.
     next: Next,
-    /// Whether the service's memory per request is counted (`memory_per_request` > 0).
+    /// Whether the pod's memory is counted per request (`Pod::memory_tracked`).
     tracks_memory: bool,
 }
 
@@ -254,14 +254,14 @@ fn finish_request(
     let latency = now.since(arrived);
     if arrived >= warmup_end {
         svc.counts.completed += 1;
-        Latency::record_both(&mut svc.interval.latency, &mut svc.latency, latency);
+        svc.interval.latency.record(latency);
         svc.in_flight_measured -= 1;
         pod.in_service_measured -= 1;
     } else {
-        svc.interval.latency.record(latency);
+        svc.interval.latency_warmup.record(latency);
     }
     svc.expire_queue(&mut pod.server, now, warmup_end);
-    let tracks_memory = svc.tracks_memory;
+    let tracks_memory = pod.memory_tracked();
     let Some(next) = pod.server.take_next() else {
         let drained = pod.phase() == PodPhase::Terminating && pod.server.in_flight() == 0;
         let next = if drained { Next::Drained } else { Next::Idle };

@@ -10,7 +10,11 @@
 //! exactly when the pods together use more than allocatable.
 //!
 //! A change of a pod's memory touches its node's total only, in O(1); what to do when a pod is
-//! over its limit or a node over its budget is the caller's business (`MemoryCheck`).
+//! over its limit or a node over its budget is the caller's business (`MemoryCheck`). A pod
+//! that can never exceed its limit, on a node whose pods can never together exceed its budget
+//! (each counted at its most requests in flight), needs no counting per request: it counts its
+//! base memory only, until a pod bound to its node makes the node's peak exceed the budget and
+//! every pod of the node is counted again (`Pod::memory_tracked`).
 
 use crate::cluster::kubelet::{self, MemoryUse};
 use crate::cluster::node::NodeId;
@@ -33,6 +37,12 @@ pub(crate) struct MemoryProfile {
     /// (`u32::MAX` when there is no limit or requests add nothing): one more and the kernel
     /// OOM-kills the container.
     pub(crate) max_in_flight: u32,
+    /// The most a running pod can use: all its workers busy and its queue full (saturating;
+    /// `u64::MAX` with an unbounded queue and memory per request).
+    peak: u64,
+    /// Whether a pod can go over its memory limit (its most requests in flight exceed
+    /// `max_in_flight`).
+    can_exceed_limit: bool,
 }
 
 impl MemoryProfile {
@@ -47,11 +57,25 @@ impl MemoryProfile {
             // base + per_request × n <= limit  <=>  n <= (limit - base) / per_request
             u32::try_from(limit.saturating_sub(base) / per_request).unwrap_or(u32::MAX)
         };
+        let most_in_flight = spec
+            .server
+            .concurrency
+            .saturating_add(spec.server.queue_limit.unwrap_or(u32::MAX));
         MemoryProfile {
             base,
             per_request,
             max_in_flight,
+            peak: per_request
+                .saturating_mul(u64::from(most_in_flight))
+                .saturating_add(base),
+            can_exceed_limit: most_in_flight > max_in_flight,
         }
+    }
+
+    /// Whether a pod's memory must be counted at each request (it uses memory per request,
+    /// and it may go over its limit or, on a node that may be short, push the node over).
+    fn tracked_on(&self, node_may_exceed: bool) -> bool {
+        self.per_request > 0 && (self.can_exceed_limit || node_may_exceed)
     }
 
     /// Bytes a running pod uses with `in_flight` requests queued or in service.
@@ -87,6 +111,15 @@ pub(crate) struct NodeMemory {
     /// Whether its eviction manager has a sync coming (scheduled, or running now): it is under
     /// memory pressure, or was at its last sync.
     sync_coming: bool,
+    /// The most its bound pods can use together, each at its peak (saturating).
+    peak: u64,
+}
+
+impl NodeMemory {
+    /// Whether its pods can ever use more than its budget.
+    fn may_exceed(&self) -> bool {
+        self.peak > self.budget
+    }
 }
 
 /// Every registered node's memory, in slots reused after a node goes.
@@ -103,6 +136,7 @@ impl MemoryTable {
             budget: budget.0,
             in_use: 0,
             sync_coming: false,
+            peak: 0,
         };
         self.nodes.insert(entry)
     }
@@ -120,7 +154,7 @@ impl MemoryTable {
 impl ClusterState {
     /// Pod `r`'s requests in flight changed (a request arrived, finished or expired): counts
     /// its memory on its node and says whether the pod is over its limit or the node newly
-    /// over its budget. Call it only for services whose requests use memory.
+    /// over its budget. Call it only for pods whose memory is tracked (`Pod::memory_tracked`).
     #[inline]
     pub(crate) fn pod_memory_changed(&mut self, r: PodRef) -> MemoryCheck {
         let Some(pod) = self.pods.get_mut(r) else {
@@ -145,7 +179,7 @@ impl ClusterState {
     pub(crate) fn recount_request_memory(&mut self) {
         for pod in self.pods.iter_mut() {
             let profile = &self.memory_profiles[usize::from(pod.service)];
-            if !pod.container_up || profile.per_request == 0 {
+            if !pod.container_up || !pod.memory_tracked {
                 continue;
             }
             let bytes = profile.in_use(pod.server.in_flight());
@@ -166,7 +200,12 @@ impl ClusterState {
         }
         pod.container_up = true;
         pod.containers_start = Some(now);
-        let bytes = self.memory_profiles[usize::from(pod.service)].in_use(pod.server.in_flight());
+        let in_flight = if pod.memory_tracked {
+            pod.server.in_flight()
+        } else {
+            0
+        };
+        let bytes = self.memory_profiles[usize::from(pod.service)].in_use(in_flight);
         let node = &mut self.memory.nodes[pod.memory_slot as usize];
         node.in_use += bytes;
         pod.memory_bytes = bytes;
@@ -247,16 +286,49 @@ impl ClusterState {
     }
 
     /// Binds pod `r`'s memory to node memory slot `slot` (its containers have not started).
+    /// When the node's pods can now exceed its budget and could not before, every pod of the
+    /// node is counted per request from here on.
     pub(super) fn attach_memory(&mut self, r: PodRef, slot: u32) {
-        if let Some(pod) = self.pods.get_mut(r) {
-            pod.memory_slot = slot;
+        let Some(pod) = self.pods.get_mut(r) else {
+            return;
+        };
+        let profile = &self.memory_profiles[usize::from(pod.service)];
+        let node = &mut self.memory.nodes[slot as usize];
+        let could_exceed = node.may_exceed();
+        node.peak = node.peak.saturating_add(profile.peak);
+        pod.memory_slot = slot;
+        pod.memory_tracked = profile.tracked_on(node.may_exceed());
+        if node.may_exceed() && !could_exceed {
+            self.track_node_memory(slot);
         }
     }
 
-    /// Takes a pod that is being deleted off its node's memory.
+    /// The pods of node memory slot `slot` may now push it over its budget: each one whose
+    /// requests use memory is counted per request from here on, starting with what it holds.
+    fn track_node_memory(&mut self, slot: u32) {
+        let node = &mut self.memory.nodes[slot as usize];
+        for pod in self.pods.iter_mut() {
+            let profile = &self.memory_profiles[usize::from(pod.service)];
+            if pod.memory_slot != slot || pod.memory_tracked || profile.per_request == 0 {
+                continue;
+            }
+            pod.memory_tracked = true;
+            if pod.container_up {
+                let bytes = profile.in_use(pod.server.in_flight());
+                node.in_use = node.in_use - pod.memory_bytes + bytes;
+                pod.memory_bytes = bytes;
+            }
+        }
+    }
+
+    /// Takes a pod that is being deleted off its node's memory. The node's pods stay counted
+    /// as they are: a node whose peak falls back within its budget keeps counting them.
     pub(super) fn detach_memory(&mut self, pod: &Pod) {
         if pod.memory_slot != NO_MEMORY_SLOT {
-            self.memory.nodes[pod.memory_slot as usize].in_use -= pod.memory_bytes;
+            let profile = &self.memory_profiles[usize::from(pod.service)];
+            let node = &mut self.memory.nodes[pod.memory_slot as usize];
+            node.in_use -= pod.memory_bytes;
+            node.peak = node.peak.saturating_sub(profile.peak);
         }
     }
 
@@ -266,13 +338,22 @@ impl ClusterState {
         self.memory.nodes[slot as usize].in_use
     }
 
-    /// What a pod's running containers use by its service's profile, in bytes.
+    /// What a pod's running containers count on their node by its service's profile, in
+    /// bytes: their base alone while the pod is not tracked per request.
     #[cfg(test)]
     pub(crate) fn expected_memory(&self, pod: &Pod) -> u64 {
-        if pod.container_up {
-            self.memory_profiles[usize::from(pod.service)].in_use(pod.server.in_flight())
-        } else {
+        let profile = &self.memory_profiles[usize::from(pod.service)];
+        if !pod.container_up {
             0
+        } else if pod.memory_tracked {
+            profile.in_use(pod.server.in_flight())
+        } else {
+            assert!(
+                profile.per_request == 0
+                    || !self.memory.nodes[pod.memory_slot as usize].may_exceed(),
+                "a pod that may push its node over its budget is tracked"
+            );
+            profile.in_use(0)
         }
     }
 }

@@ -86,6 +86,9 @@ pub(crate) struct Pod {
     pub(super) container_up: bool,
     /// What its running containers use, as counted on its node, in bytes.
     pub(super) memory_bytes: u64,
+    /// Whether its memory is counted at each request: its requests use memory, and it may go
+    /// over its limit or its node may go over its budget. An untracked pod counts its base.
+    pub(super) memory_tracked: bool,
     /// The kubelet's restart backoff of its container.
     pub(crate) backoff: CrashLoopBackOff,
     /// Whether its container was killed and waits to be restarted.
@@ -125,9 +128,17 @@ impl Pod {
             memory_slot: NO_MEMORY_SLOT,
             container_up: false,
             memory_bytes: 0,
+            memory_tracked: false,
             backoff: CrashLoopBackOff::default(),
             restart_pending: false,
         }
+    }
+
+    /// Whether its memory must be counted at each change of its requests in flight
+    /// (`ClusterState::pod_memory_changed`).
+    #[inline(always)]
+    pub(crate) fn memory_tracked(&self) -> bool {
+        self.memory_tracked
     }
 
     /// Where the pod is in its life.
