@@ -52,7 +52,8 @@ pub struct CpuClaim {
 pub struct ShareScratch {
     entries: Vec<(f64, f64)>,
     alloc: Vec<f64>,
-    order: Vec<usize>,
+    /// Entries to divide among, each with its demand per unit of weight.
+    order: Vec<(f64, usize)>,
 }
 
 /// Divides `capacity_millicores` among `claims` as CFS does under the kubelet's cgroups,
@@ -147,21 +148,26 @@ pub fn share(
 /// Weighted max-min fair division of `capacity` among `(demand, weight)` entries: entries
 /// whose demand is below their weighted fair level get their demand, the rest share what is
 /// left in proportion to their weights. Entries of weight 0 get nothing.
-fn water_fill(capacity: f64, entries: &[(f64, f64)], out: &mut [f64], order: &mut Vec<usize>) {
+fn water_fill(
+    capacity: f64,
+    entries: &[(f64, f64)],
+    out: &mut [f64],
+    order: &mut Vec<(f64, usize)>,
+) {
     order.clear();
-    order.extend((0..entries.len()).filter(|&i| entries[i].1 > 0.0 && entries[i].0 > 0.0));
+    order.extend(
+        (entries.iter().enumerate())
+            .filter(|(_, (demand, w))| *w > 0.0 && *demand > 0.0)
+            .map(|(i, &(demand, w))| (demand / w, i)),
+    );
     for o in out.iter_mut() {
         *o = 0.0;
     }
     // Ascending demand per unit of weight: those below the level are satisfied first.
-    order.sort_by(|&a, &b| {
-        let (da, wa) = entries[a];
-        let (db, wb) = entries[b];
-        (da / wa).total_cmp(&(db / wb)).then(a.cmp(&b))
-    });
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut left = capacity;
-    let mut weight: f64 = order.iter().map(|&i| entries[i].1).sum();
-    for (k, &i) in order.iter().enumerate() {
+    let mut weight: f64 = order.iter().map(|&(_, i)| entries[i].1).sum();
+    for (k, &(_, i)) in order.iter().enumerate() {
         let (demand, w) = entries[i];
         let level = left / weight;
         if demand <= level * w {
@@ -169,7 +175,7 @@ fn water_fill(capacity: f64, entries: &[(f64, f64)], out: &mut [f64], order: &mu
             left -= demand;
             weight -= w;
         } else {
-            for &j in &order[k..] {
+            for &(_, j) in &order[k..] {
                 out[j] = level * entries[j].1;
             }
             return;
