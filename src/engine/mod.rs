@@ -50,11 +50,7 @@ impl<E: Copy> Clock<E> {
     /// If `time` is in the past: an event scheduled backwards is a bug in the model.
     #[inline(always)]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
-        assert!(
-            time >= self.now,
-            "event scheduled at {time} while the clock is at {}",
-            self.now
-        );
+        self.assert_not_past(time);
         self.queue.push(time.0, event);
     }
 
@@ -66,11 +62,7 @@ impl<E: Copy> Clock<E> {
     /// If `time` is in the past, or the lane still holds an event.
     #[inline(always)]
     pub fn schedule_lane_at(&mut self, lane: u32, time: SimTime, event: E) {
-        assert!(
-            time >= self.now,
-            "event scheduled at {time} while the clock is at {}",
-            self.now
-        );
+        self.assert_not_past(time);
         self.queue.push_lane(lane, time.0, event);
     }
 
@@ -82,11 +74,7 @@ impl<E: Copy> Clock<E> {
     /// If `time` is in the past.
     #[inline(always)]
     pub fn reschedule_lane_at(&mut self, lane: u32, time: SimTime, event: E) {
-        assert!(
-            time >= self.now,
-            "event scheduled at {time} while the clock is at {}",
-            self.now
-        );
+        self.assert_not_past(time);
         self.queue.set_lane(lane, time.0, event);
     }
 
@@ -94,6 +82,18 @@ impl<E: Copy> Clock<E> {
     #[inline]
     pub fn cancel_lane(&mut self, lane: u32) {
         self.queue.cancel_lane(lane);
+    }
+
+    /// Panics if `time` is before the clock: an event scheduled backwards is a bug in the
+    /// model.
+    #[inline(always)]
+    #[track_caller]
+    fn assert_not_past(&self, time: SimTime) {
+        assert!(
+            time >= self.now,
+            "event scheduled at {time} while the clock is at {}",
+            self.now
+        );
     }
 
     /// Schedules `event` after `delay`.
