@@ -72,6 +72,16 @@ impl MemoryProfile {
         }
     }
 
+    /// What running pod `pod` counts on its node, in bytes: its base, plus its requests in
+    /// flight while it is tracked per request.
+    fn counted(&self, pod: &Pod) -> u64 {
+        self.in_use(if pod.memory_tracked {
+            pod.server.in_flight()
+        } else {
+            0
+        })
+    }
+
     /// Whether a pod's memory must be counted at each request (it uses memory per request,
     /// and it may go over its limit or, on a node that may be short, push the node over).
     fn tracked_on(&self, node_may_exceed: bool) -> bool {
@@ -120,6 +130,13 @@ impl NodeMemory {
     fn may_exceed(&self) -> bool {
         self.peak > self.budget
     }
+
+    /// Counts `bytes` for `pod`, one of its pods, in place of what the pod counted before.
+    #[inline]
+    fn set_pod_bytes(&mut self, pod: &mut Pod, bytes: u64) {
+        self.in_use = self.in_use - pod.memory_bytes + bytes;
+        pod.memory_bytes = bytes;
+    }
 }
 
 /// Every registered node's memory, in slots reused after a node goes.
@@ -166,10 +183,8 @@ impl ClusterState {
         if in_flight > profile.max_in_flight {
             return MemoryCheck::OverLimit;
         }
-        let bytes = profile.in_use(in_flight);
         let node = &mut self.memory.nodes[pod.memory_slot as usize];
-        node.in_use = node.in_use - pod.memory_bytes + bytes;
-        pod.memory_bytes = bytes;
+        node.set_pod_bytes(pod, profile.in_use(in_flight));
         check_pressure(node)
     }
 
@@ -182,10 +197,8 @@ impl ClusterState {
             if !pod.container_up || !pod.memory_tracked {
                 continue;
             }
-            let bytes = profile.in_use(pod.server.in_flight());
-            let node = &mut self.memory.nodes[pod.memory_slot as usize];
-            node.in_use = node.in_use - pod.memory_bytes + bytes;
-            pod.memory_bytes = bytes;
+            let bytes = profile.counted(pod);
+            self.memory.nodes[pod.memory_slot as usize].set_pod_bytes(pod, bytes);
         }
     }
 
@@ -200,15 +213,9 @@ impl ClusterState {
         }
         pod.container_up = true;
         pod.containers_start = Some(now);
-        let in_flight = if pod.memory_tracked {
-            pod.server.in_flight()
-        } else {
-            0
-        };
-        let bytes = self.memory_profiles[usize::from(pod.service)].in_use(in_flight);
+        let bytes = self.memory_profiles[usize::from(pod.service)].counted(pod);
         let node = &mut self.memory.nodes[pod.memory_slot as usize];
-        node.in_use += bytes;
-        pod.memory_bytes = bytes;
+        node.set_pod_bytes(pod, bytes);
         match check_pressure(node) {
             MemoryCheck::NodePressure(id) => Some(id),
             _ => None,
@@ -230,9 +237,7 @@ impl ClusterState {
             0,
             "a stopped container holds nothing"
         );
-        let node = &mut self.memory.nodes[pod.memory_slot as usize];
-        node.in_use -= pod.memory_bytes;
-        pod.memory_bytes = 0;
+        self.memory.nodes[pod.memory_slot as usize].set_pod_bytes(pod, 0);
         pod.container_up = false;
         pod.containers_start = None;
         if pod.phase == PodPhase::Ready {
@@ -314,9 +319,7 @@ impl ClusterState {
             }
             pod.memory_tracked = true;
             if pod.container_up {
-                let bytes = profile.in_use(pod.server.in_flight());
-                node.in_use = node.in_use - pod.memory_bytes + bytes;
-                pod.memory_bytes = bytes;
+                node.set_pod_bytes(pod, profile.counted(pod));
             }
         }
     }
@@ -344,17 +347,15 @@ impl ClusterState {
     pub(crate) fn expected_memory(&self, pod: &Pod) -> u64 {
         let profile = &self.memory_profiles[usize::from(pod.service)];
         if !pod.container_up {
-            0
-        } else if pod.memory_tracked {
-            profile.in_use(pod.server.in_flight())
-        } else {
-            assert!(
-                profile.per_request == 0
-                    || !self.memory.nodes[pod.memory_slot as usize].may_exceed(),
-                "a pod that may push its node over its budget is tracked"
-            );
-            profile.in_use(0)
+            return 0;
         }
+        assert!(
+            pod.memory_tracked
+                || profile.per_request == 0
+                || !self.memory.nodes[pod.memory_slot as usize].may_exceed(),
+            "a pod that may push its node over its budget is tracked"
+        );
+        profile.counted(pod)
     }
 }
 
