@@ -170,6 +170,20 @@ pub struct RequestCounts {
     pub in_flight_at_end: u64,
 }
 
+impl RequestCounts {
+    /// Every outcome summed: each request that arrived ends in exactly one of them, so this
+    /// equals `arrived` (the conservation tests check it).
+    pub fn accounted(&self) -> u64 {
+        self.completed
+            + self.rejected
+            + self.timed_out
+            + self.killed
+            + self.oom_killed
+            + self.evicted
+            + self.in_flight_at_end
+    }
+}
+
 /// Latency figures in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyMs {

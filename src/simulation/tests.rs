@@ -4,7 +4,6 @@ use crate::cluster::pool::{MachineType, NodePool};
 use crate::cluster::quota::Quota;
 use crate::cluster::spec::PodSpec;
 use crate::monitoring::rules::Monitoring;
-use crate::report::summary::RequestCounts;
 use crate::report::{Collect, EventKind};
 use crate::scenario::model::{Autoscaling, Scenario, Service, Startup};
 use crate::simulation::Simulation;
@@ -108,18 +107,6 @@ pub(crate) fn scenario(
     }
 }
 
-/// Every outcome of the requests that arrived in the measured window: each arrival is
-/// counted in exactly one of them.
-pub(crate) fn accounted(r: &RequestCounts) -> u64 {
-    r.completed
-        + r.rejected
-        + r.timed_out
-        + r.killed
-        + r.oom_killed
-        + r.evicted
-        + r.in_flight_at_end
-}
-
 #[test]
 fn every_arrival_is_accounted_for() {
     let mut svc = service("q", 2, 1000, 2, 300.0, 10);
@@ -133,7 +120,7 @@ fn every_arrival_is_accounted_for() {
         r.rejected_queue_full > 0 && r.timed_out > 0,
         "overloaded: {r:?}"
     );
-    assert_eq!(r.arrived, accounted(r), "{r:?}");
+    assert_eq!(r.arrived, r.accounted(), "{r:?}");
 }
 
 #[test]
@@ -250,7 +237,7 @@ fn a_terminating_pod_drains_within_its_grace_period() {
     assert_eq!(d.reason.as_deref(), Some("drained"));
     // The pod's queue drained too; it took no request after 100 s.
     let r = &s.requests;
-    assert_eq!(r.arrived, accounted(r));
+    assert_eq!(r.arrived, r.accounted());
 }
 
 #[test]
@@ -266,7 +253,7 @@ fn a_pod_still_busy_after_its_grace_period_is_killed() {
         .find(|e| e.event == EventKind::PodDeleted)
         .map(|e| (e.time_s, e.reason.clone()));
     assert_eq!(deleted, Some((130.0, Some("grace period expired".into()))));
-    assert_eq!(r.arrived, accounted(r));
+    assert_eq!(r.arrived, r.accounted());
 }
 
 /// The reference platform for four hours, with its compute pool on Spot VMs preempted every
@@ -341,10 +328,10 @@ fn oom_kills_and_evictions_keep_every_count_in_step() {
     assert!(count(EventKind::PodOomKilled, "web") > 0);
     assert!(web.requests.oom_killed > 0 && web.restarts > 0, "{web:?}");
     assert!(batch.evictions > 0, "{batch:?}");
-    assert_eq!(web.requests.arrived, accounted(&web.requests), "{web:?}");
+    assert_eq!(web.requests.arrived, web.requests.accounted(), "{web:?}");
     assert_eq!(
         batch.requests.arrived,
-        accounted(&batch.requests),
+        batch.requests.accounted(),
         "{batch:?}"
     );
 }

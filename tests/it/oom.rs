@@ -59,17 +59,7 @@ fn times(events: &[ClusterEvent], kind: EventKind) -> Vec<f64> {
 
 /// Arrivals equal the sum of every outcome.
 fn assert_conserved(r: &RequestCounts) {
-    assert_eq!(
-        r.arrived,
-        r.completed
-            + r.rejected
-            + r.timed_out
-            + r.killed
-            + r.oom_killed
-            + r.evicted
-            + r.in_flight_at_end,
-        "{r:?}"
-    );
+    assert_eq!(r.arrived, r.accounted(), "{r:?}");
 }
 
 #[test]
