@@ -184,8 +184,7 @@ fn max_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
         RateProfile::Constant => 1.0,
         RateProfile::Diurnal { peak_hour, .. } => {
             let peak_us = peak_hour * 3_600.0 * MICROS_PER_SECOND as f64;
-            // The first peak at or after `start`.
-            let next_peak = peak_us + ((start - peak_us) / DAY_US).ceil() * DAY_US;
+            let next_peak = next_daily(peak_us, start);
             if next_peak < end {
                 1.0
             } else {
@@ -193,9 +192,7 @@ fn max_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
                 factor(profile, start).max(factor(profile, end))
             }
         }
-        RateProfile::Steps(steps) => steps
-            .iter()
-            .filter(|p| (p.at.0 as f64) > start && (p.at.0 as f64) < end)
+        RateProfile::Steps(steps) => inside(steps, start, end)
             .map(|p| p.factor)
             .fold(step_factor(steps, start), f64::max),
         RateProfile::Spikes(spikes) => spikes
@@ -203,14 +200,10 @@ fn max_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
             .filter(|s| spike_active(s, start, end))
             .map(|s| s.factor.max(1.0))
             .product(),
-        RateProfile::Points(points) => points
-            .iter()
-            .filter(|p| (p.at.0 as f64) > start && (p.at.0 as f64) < end)
-            .map(|p| p.factor)
-            .fold(
-                linear_factor(points, start).max(linear_factor(points, end)),
-                f64::max,
-            ),
+        RateProfile::Points(points) => inside(points, start, end).map(|p| p.factor).fold(
+            linear_factor(points, start).max(linear_factor(points, end)),
+            f64::max,
+        ),
     }
 }
 
@@ -226,8 +219,7 @@ fn min_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
             // The computed factor is `trough` plus a non-negative term, so never below `trough`.
             let trough = 1.0 / peak_to_trough;
             let trough_us = (peak_hour + 12.0) * 3_600.0 * MICROS_PER_SECOND as f64;
-            // The first trough at or after `start`.
-            let next_trough = trough_us + ((start - trough_us) / DAY_US).ceil() * DAY_US;
+            let next_trough = next_daily(trough_us, start);
             if next_trough < end {
                 trough
             } else {
@@ -236,9 +228,7 @@ fn min_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
                 (low - DIURNAL_SLACK).max(trough)
             }
         }
-        RateProfile::Steps(steps) => steps
-            .iter()
-            .filter(|p| (p.at.0 as f64) > start && (p.at.0 as f64) < end)
+        RateProfile::Steps(steps) => inside(steps, start, end)
             .map(|p| p.factor)
             .fold(step_factor(steps, start), f64::min),
         // Every spike active somewhere in the window, each counted at most 1: the product
@@ -251,15 +241,26 @@ fn min_factor(profile: &RateProfile, start: f64, end: f64) -> f64 {
         // Linear, hence monotone, between points: the smaller endpoint of each piece. At a point
         // inside the window both its factor and the value interpolated up to it count, as they
         // may differ by rounding.
-        RateProfile::Points(points) => points
-            .iter()
-            .filter(|p| (p.at.0 as f64) > start && (p.at.0 as f64) < end)
+        RateProfile::Points(points) => inside(points, start, end)
             .map(|p| p.factor.min(linear_factor(points, p.at.0 as f64)))
             .fold(
                 linear_factor(points, start).min(linear_factor(points, end)),
                 f64::min,
             ),
     }
+}
+
+/// The profile points strictly inside the window `(start, end)`.
+fn inside(points: &[ProfilePoint], start: f64, end: f64) -> impl Iterator<Item = &ProfilePoint> {
+    points
+        .iter()
+        .filter(move |p| (p.at.0 as f64) > start && (p.at.0 as f64) < end)
+}
+
+/// The first time at or after `start` of a daily instant whose first occurrence is at
+/// `first_us` (a diurnal profile's peak or trough).
+fn next_daily(first_us: f64, start: f64) -> f64 {
+    first_us + ((start - first_us) / DAY_US).ceil() * DAY_US
 }
 
 fn step_factor(steps: &[ProfilePoint], t_us: f64) -> f64 {
