@@ -312,18 +312,9 @@ fn key(finish_tag: u64, arrived: SimTime) -> u128 {
 #[inline(always)]
 fn ceil_us(x: f64) -> u64 {
     let x = x - 1e-6;
-    if x < I64_EXACT_LIMIT {
-        // Conversions through i64 are single instructions; through u64 they branch.
-        let whole = x.max(0.0) as i64;
-        (whole + i64::from((whole as f64) < x)) as u64
-    } else {
-        let whole = x as u64;
-        whole + u64::from((whole as f64) < x)
-    }
+    let whole = x.max(0.0) as u64;
+    whole + u64::from((whole as f64) < x)
 }
-
-/// Below this, an `f64` converts to `i64` and back without saturating.
-const I64_EXACT_LIMIT: f64 = 4.0e18;
 
 #[cfg(test)]
 mod tests {
