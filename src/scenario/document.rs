@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::error::{self, Error};
-use crate::scenario::{Scenario, validate};
+use crate::scenario::{Scenario, inputs, validate};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -80,7 +80,19 @@ impl Document {
         Document::load_at_depth(path, 0)
     }
 
+    /// Reads the file at `path` on its base (if any), then expands the inputs it names
+    /// (`node_pools_from`) relative to it.
     fn load_at_depth(path: &Path, depth: usize) -> Result<Document, Error> {
+        let mut document = Document::load_layers(path, depth)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if inputs::expand_node_pools_from(&mut document.root, dir, &document.origin)? {
+            document.edited = true;
+        }
+        Ok(document)
+    }
+
+    /// Reads the file at `path` and applies it to its base, if it has one.
+    fn load_layers(path: &Path, depth: usize) -> Result<Document, Error> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             file: origin.clone(),

@@ -100,18 +100,39 @@ pub enum Error {
         /// For each pool, in file order, the scheduler's reasons for rejecting the pod.
         pools: Vec<(String, Vec<String>)>,
     },
+    /// Several errors found in one pass over an input, each on its own line (every line after
+    /// the first starts with `capsim: `, as the command line prints the first).
+    #[error("{}", many(.0))]
+    Many(Vec<Error>),
 }
 
 impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } | Error::Override { .. } => "",
+            Error::Io { .. } | Error::Override { .. } | Error::Many(_) => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }
             | Error::Unschedulable { path, .. } => path,
         }
+    }
+}
+
+fn many(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\ncapsim: ")
+}
+
+/// One error, or all of them.
+pub(crate) fn all(mut errors: Vec<Error>) -> Error {
+    if errors.len() == 1 {
+        errors.remove(0)
+    } else {
+        Error::Many(errors)
     }
 }
 

@@ -17,7 +17,9 @@
 pub mod catalog;
 mod document;
 mod error;
+mod inputs;
 pub mod model;
+mod node_list;
 mod quantity;
 mod schema;
 mod validate;

@@ -10,6 +10,7 @@ mod autoscaling;
 mod bad_input;
 mod check;
 mod cli;
+mod cluster_inputs;
 mod conformance;
 mod cpu;
 mod determinism;

@@ -56,10 +56,11 @@ pub(crate) enum MachineTypeFile {
 }
 
 /// An inline machine: `{cpu: 64, memory: 256Gi, price_per_hour: 1.0}`, optionally with a
-/// relative per-vCPU `speed` (1.0 when absent).
+/// relative per-vCPU `speed` (1.0 when absent) and a `name` (`custom` when absent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InlineMachineFile {
+    pub(crate) name: Option<String>,
     pub(crate) cpu: Scalar,
     pub(crate) memory: Scalar,
     pub(crate) price_per_hour: Scalar,

@@ -201,7 +201,7 @@ impl Cx<'_> {
                     None => catalog::REFERENCE_SPEED,
                 };
                 let machine = MachineType {
-                    name: CUSTOM_MACHINE.to_string(),
+                    name: self.machine_name(path, inline.name.as_deref())?,
                     capacity: Resources { cpu, memory },
                     on_demand_usd_per_hour: on_demand,
                     spot_usd_per_hour: spot,
@@ -293,6 +293,28 @@ impl Cx<'_> {
                 memory_threshold_percent,
             }),
         ))
+    }
+
+    /// An inline machine's name: as given (a label value, which its nodes carry as their
+    /// instance type), else `custom`.
+    fn machine_name(&self, path: &str, name: Option<&str>) -> Result<String, Error> {
+        let Some(name) = name else {
+            return Ok(CUSTOM_MACHINE.to_string());
+        };
+        let ok = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(name.to_string())
+        } else {
+            Err(self.invalid(
+                &format!("{path}.name"),
+                format!("\"{name}\" is not a label value"),
+                "expected at most 63 letters, digits, '-', '_' and '.', such as a2-highgpu-1g",
+            ))
+        }
     }
 
     /// The user's labels plus the ones the provider sets on every node of the pool.

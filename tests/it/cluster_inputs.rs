@@ -1,0 +1,114 @@
+//! A scenario built on a live cluster's node list (`node_pools_from`).
+
+use capsim::scenario::Scenario;
+use capsim::units::{Bytes, Millicores};
+
+use crate::util::{TempDir, capsim, repo_root};
+
+const NODES: &str = include_str!("../data/nodes/gke-nodes.yaml");
+
+/// A scenario on `nodes.yaml` with one idle service and `pools` as its own node pools section.
+fn scenario_on_nodes(pools: &str) -> String {
+    format!(
+        "name: on-nodes\nduration: 1h\nnode_pools_from: nodes.yaml\n{pools}\n\
+         services:\n  web:\n    replicas: 3\n    resources: {{requests: {{cpu: 500m, memory: 1Gi}}}}\n"
+    )
+}
+
+#[test]
+fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
+    let dir = TempDir::new("node-pools-from");
+    dir.write("nodes.yaml", NODES);
+    let file = dir.write(
+        "scenario.yaml",
+        &scenario_on_nodes(
+            "node_pools:\n  default-pool: {autoscaling: {min_nodes: 2, max_nodes: 5}}\n  \
+             gpu-pool: {machine_type: {price_per_hour: 3.673, spot_price_per_hour: 1.1}}",
+        ),
+    );
+    let scenario = Scenario::load(&file).expect("valid scenario");
+    let names: Vec<&str> = scenario
+        .node_pools
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["default-pool", "gpu-pool"]);
+    let default = &scenario.node_pools[0];
+    assert_eq!(default.machine.name, "n2-standard-8");
+    assert_eq!(default.initial_size, 2);
+    assert_eq!((default.min_nodes, default.max_nodes), (2, 5));
+    assert_eq!(default.allocatable.cpu, Millicores(7910));
+    assert_eq!(default.allocatable.memory, Bytes(29_226_116 * 1024));
+    assert_eq!(default.max_pods, 110);
+    assert_eq!(
+        default
+            .labels
+            .get("topology.kubernetes.io/region")
+            .map(String::as_str),
+        Some("us-central1")
+    );
+    let gpu = &scenario.node_pools[1];
+    assert_eq!(gpu.machine.name, "a2-highgpu-1g");
+    assert_eq!(gpu.machine.capacity.cpu, Millicores(12_000));
+    assert!(gpu.spot);
+    assert!((gpu.price_usd_per_hour - 1.1).abs() < 1e-12, "spot price");
+    assert_eq!(gpu.taints.len(), 1);
+    assert_eq!(gpu.taints[0].key, "nvidia.com/gpu");
+    assert_eq!(
+        gpu.labels
+            .get("node.kubernetes.io/instance-type")
+            .map(String::as_str),
+        Some("a2-highgpu-1g")
+    );
+}
+
+#[test]
+fn an_unknown_instance_type_without_a_price_is_an_error_naming_it() {
+    let dir = TempDir::new("node-pools-unpriced");
+    dir.write("nodes.yaml", NODES);
+    dir.write("scenario.yaml", &scenario_on_nodes(""));
+    let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("node_pools.gpu-pool.machine_type")
+            && stderr.contains("\"a2-highgpu-1g\" is not in capsim's catalog"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_bad_node_is_reported_at_once_one_line_each() {
+    let dir = TempDir::new("node-pools-bad");
+    let bad = NODES.replacen("cpu: 7910m", "cpu: seven", 1).replacen(
+        "memory: 87524292Ki",
+        "memory: lots",
+        1,
+    );
+    dir.write("nodes.yaml", &bad);
+    dir.write("scenario.yaml", &scenario_on_nodes(""));
+    let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines.iter().all(|l| l.starts_with("capsim: ")), "{stderr}");
+    assert!(
+        lines[0].contains(
+            "(Node gke-ai-default-pool-3f1c2a7e-0x1q): status.allocatable.cpu: \"seven\""
+        ),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("(Node gke-ai-gpu-pool-8b2d91c4-kk2p): status.capacity.memory: \"lots\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_shipped_example_runs_on_its_node_list() {
+    let scenario = Scenario::load(&repo_root().join("scenarios/existing-cluster.yaml"))
+        .expect("the shipped example is valid");
+    assert_eq!(scenario.node_pools.len(), 2);
+    assert_eq!(scenario.node_pools[0].initial_size, 2);
+}
