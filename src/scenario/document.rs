@@ -6,7 +6,7 @@
 //! clear error as a bad file. This module validates nothing itself.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde_yaml::{Mapping, Value};
@@ -61,6 +61,9 @@ impl fmt::Display for Override {
 #[derive(Debug, Clone)]
 pub struct Document {
     origin: String,
+    /// The folder of the file given (the current folder for text), against which the file
+    /// paths the scenario names are resolved.
+    dir: PathBuf,
     text: String,
     root: Value,
     applied: Vec<Override>,
@@ -86,7 +89,8 @@ impl Document {
             file: origin.clone(),
             source,
         })?;
-        let document = Document::from_yaml_str(&text, &origin)?;
+        let mut document = Document::from_yaml_str(&text, &origin)?;
+        document.dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -111,6 +115,7 @@ impl Document {
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
         let mut derived = Document::load_at_depth(&base_path, depth + 1)?;
         derived.origin = format!("{origin} (based on {})", base_path.display());
+        derived.dir = document.dir.clone();
         derived.text = format!("{}\n---\n{text}", derived.text);
         derived.edited = true;
         let Value::Mapping(top) = document.root else {
@@ -156,6 +161,7 @@ impl Document {
         let root: Value = serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
         Ok(Document {
             origin: origin.to_string(),
+            dir: PathBuf::new(),
             text: text.to_string(),
             root,
             applied: Vec::new(),
@@ -218,7 +224,9 @@ impl Document {
     /// which overrides were applied.
     pub fn scenario(&self) -> Result<Scenario, Error> {
         if !self.edited {
-            return Scenario::from_yaml_str(&self.text, &self.origin);
+            let file =
+                serde_yaml::from_str(&self.text).map_err(|e| error::from_yaml(&self.origin, &e))?;
+            return validate::scenario(&self.origin, &self.dir, file);
         }
         let origin = if self.applied.is_empty() {
             self.origin.clone()
@@ -243,7 +251,7 @@ impl Document {
             message: format!("the edited document cannot be written out: {e}"),
         })?;
         let file = serde_yaml::from_str(&text).map_err(|e| error::from_yaml(&origin, &e))?;
-        validate::scenario(&origin, file)
+        validate::scenario(&origin, &self.dir, file)
     }
 }
 

@@ -83,6 +83,17 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A trace file with rows that cannot be replayed. One line per bad row (at most ten are
+    /// listed, the rest counted), each naming the file, the line and the column.
+    #[error("{}", trace_lines(.file, .problems, *.more))]
+    Trace {
+        /// The trace file, as resolved against the scenario's folder.
+        file: String,
+        /// `line N: column NAME: "value" is not ...; what is allowed`, in file order.
+        problems: Vec<String>,
+        /// Bad rows beyond those listed.
+        more: usize,
+    },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
     #[error(
         "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
@@ -106,7 +117,7 @@ impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } | Error::Override { .. } => "",
+            Error::Io { .. } | Error::Override { .. } | Error::Trace { .. } => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }
@@ -132,6 +143,14 @@ fn location(problem: &str, line_column: Option<(usize, usize)>) -> String {
         }
         _ => String::new(),
     }
+}
+
+fn trace_lines(file: &str, problems: &[String], more: usize) -> String {
+    let mut lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
+    if more > 0 {
+        lines.push(format!("{file}: and {more} more bad rows"));
+    }
+    lines.join("\n")
 }
 
 fn quoted_list(names: &[String]) -> String {

@@ -20,6 +20,7 @@ mod error;
 pub mod model;
 mod quantity;
 mod schema;
+pub mod trace;
 mod validate;
 
 use std::path::Path;
@@ -40,7 +41,7 @@ impl Scenario {
     }
 
     /// Parses and validates a scenario from YAML text; `origin` names it in messages (usually
-    /// the file name).
+    /// the file name). File paths it names (traces) are relative to the current folder.
     ///
     /// # Errors
     /// `Error::Syntax` for malformed YAML or a wrong shape (unknown field, wrong type, missing
@@ -69,7 +70,7 @@ impl Scenario {
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
         let file: schema::File =
             serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, file)
+        validate::scenario(origin, Path::new(""), file)
     }
 }
 

@@ -17,3 +17,4 @@ mod oom;
 mod preemption;
 mod queueing;
 mod sweep;
+mod trace;

@@ -43,8 +43,10 @@ mod services;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
@@ -53,8 +55,9 @@ use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
 
 /// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
-pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
-    let cx = Cx { origin };
+/// Relative file paths in it (traces) are resolved against `dir`.
+pub(crate) fn scenario(origin: &str, dir: &Path, file: File) -> Result<Scenario, Error> {
+    let cx = Cx { origin, dir };
     let name = cx.name(&file.name)?;
     let seed = match &file.seed {
         Some(s) => cx.whole("seed", s, "seed", 0, u64::MAX)?,
@@ -213,6 +216,8 @@ impl Tag {
 /// Validation context: the file name, and readers that attach it and the path to errors.
 pub(crate) struct Cx<'a> {
     origin: &'a str,
+    /// The scenario file's folder, against which the file paths it names are resolved.
+    dir: &'a Path,
 }
 
 impl Cx<'_> {

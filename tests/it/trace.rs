@@ -1,0 +1,154 @@
+//! Trace replay: the arrivals per minute in `timeseries.csv` are the trace's own counts per
+//! minute, counted here from the CSV independently; `time_scale` and `rate_scale` change them
+//! as documented; a bad row is an error naming the file, the line and the column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::util::{TempDir, assert_success, repo_root, run_yaml};
+
+/// The shipped copy of the Azure LLM inference trace 2023 (code), CC-BY 4.0.
+fn azure_trace() -> PathBuf {
+    repo_root().join("scenarios/traces/azure_llm_code.csv")
+}
+
+/// Requests per minute of the trace, from its first row: the date is checked to be one day, and
+/// each time is counted in 100 ns ticks (its seven decimals) from the first.
+fn trace_minutes(path: &Path, minute_ticks: u64) -> BTreeMap<u64, u64> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut first: Option<u64> = None;
+    let mut counts = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("{e}"));
+        let stamp = &record[0];
+        assert_eq!(&stamp[..11], "2023-11-16 ", "one day: {stamp}");
+        let field = |a: usize, b: usize| stamp[a..b].parse::<u64>().expect("digits");
+        let ticks = ((field(11, 13) * 60 + field(14, 16)) * 60 + field(17, 19)) * 10_000_000
+            + field(20, 27);
+        let origin = *first.get_or_insert(ticks);
+        *counts.entry((ticks - origin) / minute_ticks).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Requests per minute of the run, from `timeseries.csv` (`arrivals_per_s` over 60 s rows).
+fn run_minutes(out: &Path) -> BTreeMap<u64, u64> {
+    let mut reader =
+        csv::Reader::from_path(out.join("timeseries.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let header = reader.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+    let column = header
+        .iter()
+        .position(|h| h == "llm.arrivals_per_s")
+        .expect("an arrivals column");
+    let mut counts = BTreeMap::new();
+    for (minute, record) in reader.records().enumerate() {
+        let record = record.unwrap_or_else(|e| panic!("{e}"));
+        let per_s: f64 = record[column].parse().expect("a number");
+        let count = (per_s * 60.0).round() as u64;
+        if count > 0 {
+            counts.insert(minute as u64, count);
+        }
+    }
+    counts
+}
+
+/// Replays `trace` (with extra keys such as `time_scale: 2`) for `duration` at one-minute
+/// resolution and returns the per-minute arrivals.
+fn replay(trace: &Path, extra: &str, duration: &str) -> BTreeMap<u64, u64> {
+    let dir = TempDir::new("trace-replay");
+    let yaml = format!(
+        "name: replay\nduration: {duration}\nresolution: 1m\n\
+         node_pools:\n  p: {{machine_type: n2-standard-16, initial_size: 2}}\n\
+         services:\n  llm:\n    replicas: 2\n    resources: {{requests: {{cpu: \"4\", memory: 4Gi}}}}\n\
+         \x20   server: {{concurrency: 4, queue_limit: 100, cpu_per_worker: \"1\"}}\n\
+         \x20   load:\n      arrivals:\n        trace: {{file: {}, time_column: TIMESTAMP, \
+         tokens_columns: [ContextTokens, GeneratedTokens]{extra}}}\n\
+         \x20     model: {{type: inference, tokens_per_core_second: 20000}}\n",
+        trace.display()
+    );
+    let (output, out) = run_yaml(&dir, &yaml, &["--no-plots"]);
+    assert_success(&output);
+    run_minutes(&out)
+}
+
+#[test]
+fn arrivals_per_minute_equal_the_traces_own_counts() {
+    let expected = trace_minutes(&azure_trace(), 60 * 10_000_000);
+    assert!(expected.len() > 40, "requests in most minutes of the hour");
+    assert_eq!(replay(&azure_trace(), "", "1h"), expected);
+}
+
+#[test]
+fn time_scale_compresses_the_minutes() {
+    // Twice as fast: each simulated minute holds two minutes of the trace, exactly.
+    let expected = trace_minutes(&azure_trace(), 2 * 60 * 10_000_000);
+    assert_eq!(replay(&azure_trace(), ", time_scale: 2", "30m"), expected);
+}
+
+#[test]
+fn rate_scale_multiplies_the_traffic() {
+    let trace = trace_minutes(&azure_trace(), 60 * 10_000_000);
+    let rows: u64 = trace.values().sum();
+    // Three copies of every request, spread over the gap to the next: exactly three times the
+    // requests, and each minute within two copies (one row's spill) either side of 3x.
+    let tripled = replay(&azure_trace(), ", rate_scale: 3", "1h");
+    assert_eq!(tripled.values().sum::<u64>(), 3 * rows);
+    for (minute, &count) in &trace {
+        let got = tripled.get(minute).copied().unwrap_or(0);
+        assert!(
+            got.abs_diff(3 * count) <= 2,
+            "minute {minute}: {got} vs 3 x {count}"
+        );
+    }
+    // Half the traffic by thinning: binomial, sd = sqrt(n / 4) = 47; 5 sd.
+    let halved: u64 = replay(&azure_trace(), ", rate_scale: 0.5", "1h")
+        .values()
+        .sum();
+    assert!(halved.abs_diff(rows / 2) < 235, "{halved} of {rows}");
+}
+
+#[test]
+fn a_looped_trace_repeats_its_counts() {
+    let trace = trace_minutes(&azure_trace(), 60 * 10_000_000);
+    let rows: u64 = trace.values().sum();
+    let looped = replay(&azure_trace(), ", loop: true", "3h");
+    // Three periods of a little under an hour fit in three hours, and the run ends mid-fourth.
+    let total: u64 = looped.values().sum();
+    assert!(
+        total > 3 * rows && total < 4 * rows,
+        "{total} vs {rows} per pass"
+    );
+    assert_eq!(
+        looped.get(&0),
+        trace.get(&0),
+        "the first minute is the trace's"
+    );
+}
+
+#[test]
+fn a_bad_row_names_the_file_the_line_and_the_column() {
+    let dir = TempDir::new("trace-bad");
+    dir.write(
+        "bad.csv",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n\
+         2023-11-16 18:17:03.9799600,4808,10\n\
+         2023-11-16 18:17:04.0319600,many,8\n",
+    );
+    let yaml = "name: bad\nduration: 1h\n\
+        node_pools:\n  p: {machine_type: n2-standard-16, initial_size: 1}\n\
+        services:\n  llm:\n    resources: {requests: {cpu: \"1\", memory: 1Gi}}\n\
+        \x20   load:\n      arrivals:\n        trace: {file: bad.csv, time_column: TIMESTAMP, \
+        tokens_columns: [ContextTokens, GeneratedTokens]}\n\
+        \x20     model: {type: inference, tokens_per_core_second: 100}\n";
+    let (output, _) = run_yaml(&dir, yaml, &["--no-plots"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let file = dir.path().join("bad.csv");
+    assert!(
+        stderr.starts_with(&format!(
+            "capsim: {}: line 3: column ContextTokens: \"many\" is not a number >= 0;",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
