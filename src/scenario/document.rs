@@ -61,9 +61,9 @@ impl fmt::Display for Override {
 #[derive(Debug, Clone)]
 pub struct Document {
     origin: String,
-    /// The folder of the file given (the current folder for text), against which the file
-    /// paths the scenario names are resolved.
-    dir: PathBuf,
+    /// The folders of the file given and of its bases, in that order (the current folder for
+    /// text), against which the file paths the scenario names are resolved.
+    dirs: Vec<PathBuf>,
     text: String,
     root: Value,
     applied: Vec<Override>,
@@ -90,7 +90,7 @@ impl Document {
             source,
         })?;
         let mut document = Document::from_yaml_str(&text, &origin)?;
-        document.dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        document.dirs = vec![path.parent().unwrap_or(Path::new("")).to_path_buf()];
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -115,7 +115,7 @@ impl Document {
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
         let mut derived = Document::load_at_depth(&base_path, depth + 1)?;
         derived.origin = format!("{origin} (based on {})", base_path.display());
-        derived.dir = document.dir.clone();
+        derived.dirs.splice(0..0, document.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);
         derived.edited = true;
         let Value::Mapping(top) = document.root else {
@@ -161,7 +161,7 @@ impl Document {
         let root: Value = serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
         Ok(Document {
             origin: origin.to_string(),
-            dir: PathBuf::new(),
+            dirs: vec![PathBuf::new()],
             text: text.to_string(),
             root,
             applied: Vec::new(),
@@ -226,7 +226,7 @@ impl Document {
         if !self.edited {
             let file =
                 serde_yaml::from_str(&self.text).map_err(|e| error::from_yaml(&self.origin, &e))?;
-            return validate::scenario(&self.origin, &self.dir, file);
+            return validate::scenario(&self.origin, &self.dirs, file);
         }
         let origin = if self.applied.is_empty() {
             self.origin.clone()
@@ -251,7 +251,7 @@ impl Document {
             message: format!("the edited document cannot be written out: {e}"),
         })?;
         let file = serde_yaml::from_str(&text).map_err(|e| error::from_yaml(&origin, &e))?;
-        validate::scenario(&origin, &self.dir, file)
+        validate::scenario(&origin, &self.dirs, file)
     }
 }
 

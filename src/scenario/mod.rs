@@ -23,7 +23,7 @@ mod schema;
 pub mod trace;
 mod validate;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use document::{Document, Override};
 pub use error::Error;
@@ -70,7 +70,7 @@ impl Scenario {
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
         let file: schema::File =
             serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, Path::new(""), file)
+        validate::scenario(origin, &[PathBuf::new()], file)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::util::{TempDir, assert_success, repo_root, run_yaml};
+use crate::util::{TempDir, assert_success, capsim, repo_root, run_yaml};
 
 /// The shipped copy of the Azure LLM inference trace 2023 (code), CC-BY 4.0.
 fn azure_trace() -> PathBuf {
@@ -151,4 +151,98 @@ fn a_bad_row_names_the_file_the_line_and_the_column() {
         )),
         "{stderr}"
     );
+}
+
+#[test]
+fn replications_of_a_trace_agree_for_any_thread_count() {
+    // Every run reopens the file: a sweep over rate_scale with two replications gives the same
+    // tables on one thread and on three.
+    let dir = TempDir::new("trace-sweep");
+    let yaml = format!(
+        "base: {}\nsweep:\n  grid: {{services.llm.load.arrivals.trace.rate_scale: [0.5, 1.5]}}\n  \
+         replications: 2\n",
+        repo_root().join("scenarios/azure-llm-trace.yaml").display()
+    );
+    let file = dir.write("sweep.yaml", &yaml);
+    let tables = |jobs: &str| {
+        let out = dir.path().join(format!("out-{jobs}"));
+        let args = [
+            "sweep",
+            file.to_str().unwrap_or(""),
+            "--out",
+            out.to_str().unwrap_or(""),
+            "--quiet",
+            "--jobs",
+            jobs,
+        ];
+        assert_success(&capsim(dir.path(), &args));
+        ["sweep.csv", "points.csv"].map(|name| {
+            std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+        })
+    };
+    let one = tables("1");
+    assert_eq!(one, tables("3"));
+    assert!(one[0].lines().count() == 5, "four runs: {}", one[0]);
+}
+
+#[test]
+fn a_rate_series_drives_the_arrivals_and_keys_are_checked() {
+    let dir = TempDir::new("trace-rates");
+    // 2/s for ten minutes, 0 for ten, 6/s for the last ten (the mean step).
+    dir.write("rates.csv", "time,rate\n0,2\n600,0\n1200,6\n");
+    let yaml = |arrivals: &str| {
+        format!(
+            "name: rates\nduration: 1h\nresolution: 10m\n\
+             node_pools:\n  p: {{machine_type: n2-standard-16, initial_size: 1}}\n\
+             services:\n  llm:\n    resources: {{requests: {{cpu: \"1\", memory: 1Gi}}}}\n\
+             \x20   server: {{concurrency: 64}}\n\
+             \x20   load:\n      arrivals: {arrivals}\n      service_time: 1ms\n"
+        )
+    };
+    let (output, out) = run_yaml(
+        &dir,
+        &yaml("{trace: {file: rates.csv, format: rates}}"),
+        &["--no-plots"],
+    );
+    assert_success(&output);
+    let mut reader =
+        csv::Reader::from_path(out.join("timeseries.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let counts: Vec<f64> = reader
+        .records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{e}"))[1]
+                .parse::<f64>()
+                .expect("a rate")
+                * 600.0
+        })
+        .collect();
+    // Poisson counts of means 1200, 0, 3600 (sd 35 and 60; 5 sd), then nothing.
+    assert!((counts[0] - 1_200.0).abs() < 175.0, "{counts:?}");
+    assert_eq!(counts[1], 0.0, "{counts:?}");
+    assert!((counts[2] - 3_600.0).abs() < 300.0, "{counts:?}");
+    assert!(counts[3..].iter().all(|&c| c == 0.0), "{counts:?}");
+    // Keys that do not go together are refused, each naming its YAML path.
+    for (arrivals, message) in [
+        (
+            "{rate: 5, trace: {file: rates.csv, format: rates}}",
+            "services.llm.load.arrivals.rate: both rate and trace are given;",
+        ),
+        (
+            "{trace: {file: rates.csv, format: rates, tokens_columns: [rate]}}",
+            "services.llm.load.arrivals.trace.tokens_columns: a rate series has no per-request tokens;",
+        ),
+        (
+            "{trace: {file: missing.csv, time_column: t}}",
+            "services.llm.load.arrivals.trace.file: \"",
+        ),
+        (
+            "{trace: {file: rates.csv, time_column: when}}",
+            "no column \"when\"; expected one of the header's columns: time, rate",
+        ),
+    ] {
+        let (output, _) = run_yaml(&dir, &yaml(arrivals), &["--no-plots"]);
+        assert_eq!(output.status.code(), Some(2), "{arrivals}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{arrivals}: {stderr}");
+    }
 }

@@ -49,7 +49,7 @@ impl Cx<'_> {
                 "expected a traffic multiplier in (0, 1000]",
             ));
         }
-        let file = self.dir.join(&t.file);
+        let file = self.resolve(&t.file);
         let found = match scan(&file, &time_column, &value_columns) {
             Err(problem) => {
                 return Err(self.invalid(
