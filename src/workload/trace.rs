@@ -158,10 +158,12 @@ impl TraceArrivals {
                 }
                 let row = self.advance()?;
                 self.t_ns = self.t_ns.max(row.x_ns);
-                self.step_end_ns = match self.lookahead {
-                    Some(next) => next.x_ns,
-                    None => self.pass_origin() + self.period_ns,
-                };
+                // A pass's last step ends with its period, even when the next pass's first row
+                // comes later (a series whose first row is after 0).
+                let pass_end = ((row.x_ns / self.period_ns).floor() + 1.0) * self.period_ns;
+                self.step_end_ns = self
+                    .lookahead
+                    .map_or(pass_end, |next| next.x_ns.min(pass_end));
                 continue;
             }
             let row = self.current?;
@@ -182,7 +184,7 @@ impl TraceArrivals {
         }
     }
 
-    /// Trace time at which the current pass starts.
+    /// Trace time at which the pass being read starts.
     fn pass_origin(&self) -> f64 {
         self.pass as f64 * self.period_ns
     }

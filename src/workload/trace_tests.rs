@@ -205,3 +205,25 @@ fn row_work_follows_the_inference_model_or_the_seconds() {
     let drawn = RowWork::new(&trace(TraceKind::Requests, 1), &model, Millicores(1));
     assert_eq!(drawn.work(3.0), None);
 }
+
+#[test]
+fn a_looped_rate_series_is_silent_before_its_first_row_in_every_pass() {
+    // Rows at 100 s and 200 s: 1/s in [100, 200), 5/s in [200, 300), the period being 300 s;
+    // nothing in [0, 100) of each pass.
+    let s = 1_000_000_000u64;
+    let mut t = trace(TraceKind::Rates, 300 * s);
+    t.looped = true;
+    let got = replay(&t, vec![row(100 * s, 1.0), row(200 * s, 5.0)], 900_000_000);
+    for pass in 0..3u64 {
+        let base = pass * 300_000_000;
+        let within = |from: u64, to: u64| {
+            got.iter()
+                .filter(|a| a.0 >= base + from * 1_000_000 && a.0 < base + to * 1_000_000)
+                .count() as f64
+        };
+        assert_eq!(within(0, 100), 0.0, "pass {pass}");
+        // Poisson means 100 and 500: 5 sd.
+        assert!((within(100, 200) - 100.0).abs() < 50.0, "pass {pass}");
+        assert!((within(200, 300) - 500.0).abs() < 112.0, "pass {pass}");
+    }
+}
