@@ -246,3 +246,29 @@ fn a_rate_series_drives_the_arrivals_and_keys_are_checked() {
         assert!(stderr.contains(message), "{arrivals}: {stderr}");
     }
 }
+
+#[test]
+fn a_service_time_column_sets_each_requests_work_even_when_it_waits() {
+    // One worker. Two requests at 0 s (1 s and 3 s of work) and one at 10 s (0.5 s): the
+    // second waits for the first and keeps its own 3 s, so latencies are 1, 4 and 0.5 s.
+    let dir = TempDir::new("trace-work");
+    dir.write("work.csv", "t,seconds\n0,1\n0,3\n10,0.5\n");
+    let yaml = "name: work\nduration: 1m\n\
+        node_pools:\n  p: {machine_type: n2-standard-16, initial_size: 1}\n\
+        services:\n  api:\n    resources: {requests: {cpu: \"1\", memory: 1Gi}}\n\
+        \x20   server: {concurrency: 1}\n\
+        \x20   load:\n      arrivals:\n        trace: {file: work.csv, time_column: t, \
+        service_time_column: seconds}\n";
+    let (output, out) = run_yaml(&dir, yaml, &["--no-plots"]);
+    assert_success(&output);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let api = &summary["services"]["api"];
+    assert_eq!(api["requests"]["completed"], 3, "{api}");
+    let mean_ms = api["latency_ms"]["mean"].as_f64().expect("a mean");
+    assert!((mean_ms - 5_500.0 / 3.0).abs() < 0.01, "{mean_ms}");
+    let max_ms = api["latency_ms"]["max"].as_f64().expect("a max");
+    assert!((max_ms - 4_000.0).abs() < 0.01, "{max_ms}");
+}
