@@ -12,7 +12,8 @@ use crate::text::suggest::closest;
 /// Why a scenario could not be loaded.
 ///
 /// The `Display` of every variant is one line: the file, the YAML path of the offending value,
-/// what is wrong with it (quoting it) and what would be accepted.
+/// what is wrong with it (quoting it) and what would be accepted; `Trace` has one such line per
+/// bad row of the trace file, naming its line and column instead of a YAML path.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -272,3 +272,68 @@ fn a_service_time_column_sets_each_requests_work_even_when_it_waits() {
     let max_ms = api["latency_ms"]["max"].as_f64().expect("a max");
     assert!((max_ms - 4_000.0).abs() < 0.01, "{max_ms}");
 }
+
+#[test]
+fn trace_keys_that_cannot_work_together_are_refused() {
+    let dir = TempDir::new("trace-keys");
+    dir.write("one.csv", "t,tokens,seconds\n0,10,0.5\n");
+    let yaml = |trace: &str, cost: &str| {
+        format!(
+            "name: keys\nduration: 1h\n\
+             node_pools:\n  p: {{machine_type: n2-standard-16, initial_size: 1}}\n\
+             services:\n  api:\n    resources: {{requests: {{cpu: \"1\", memory: 1Gi}}}}\n\
+             \x20   load:\n      arrivals:\n        trace: {{file: one.csv, time_column: t{trace}}}\n\
+             \x20     {cost}\n"
+        )
+    };
+    let inference = "model: {type: inference, tokens_per_core_second: 100}";
+    for (trace, cost, message) in [
+        (
+            ", rate_scale: 2000",
+            "service_time: 1ms",
+            "trace.rate_scale: \"2000\" is more than 1000;",
+        ),
+        (
+            ", loop: true",
+            "service_time: 1ms",
+            "trace.file: the trace's rows are all at one instant;",
+        ),
+        (
+            ", tokens_columns: [tokens]",
+            "model: {type: inference, tokens: 5, tokens_per_core_second: 100}",
+            "model.tokens: tokens are given both here and by the trace's tokens_columns;",
+        ),
+        (
+            ", tokens_columns: [tokens]",
+            "service_time: 1ms",
+            "load.service_time: tokens_columns need the inference model;",
+        ),
+        (
+            ", service_time_column: seconds",
+            inference,
+            "load: service_time_column and a service_time or model are given;",
+        ),
+        (
+            ", tokens_columns: [tokens], service_time_column: seconds",
+            inference,
+            "trace.service_time_column: both tokens_columns and service_time_column are given;",
+        ),
+        (
+            ", format: poisson",
+            "service_time: 1ms",
+            "trace.format: unknown trace format \"poisson\"",
+        ),
+    ] {
+        let (output, _) = run_yaml(&dir, &yaml(trace, cost), &["--no-plots"]);
+        assert_eq!(output.status.code(), Some(2), "{trace} {cost}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{trace} {cost}: {stderr}");
+    }
+    // Without them, the same file replays.
+    let (output, _) = run_yaml(
+        &dir,
+        &yaml(", tokens_columns: [tokens]", inference),
+        &["--no-plots"],
+    );
+    assert_success(&output);
+}
