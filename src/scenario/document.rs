@@ -6,7 +6,7 @@
 //! clear error as a bad file. This module validates nothing itself.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde_yaml::{Mapping, Value};
@@ -61,6 +61,9 @@ impl fmt::Display for Override {
 #[derive(Debug, Clone)]
 pub struct Document {
     origin: String,
+    /// The folders of the file given and of its bases, in that order (the current folder for
+    /// text), against which the file paths the scenario names are resolved.
+    dirs: Vec<PathBuf>,
     text: String,
     root: Value,
     applied: Vec<Override>,
@@ -98,7 +101,8 @@ impl Document {
             file: origin.clone(),
             source,
         })?;
-        let document = Document::from_yaml_str(&text, &origin)?;
+        let mut document = Document::from_yaml_str(&text, &origin)?;
+        document.dirs = vec![path.parent().unwrap_or(Path::new("")).to_path_buf()];
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -123,6 +127,7 @@ impl Document {
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
         let mut derived = Document::load_at_depth(&base_path, depth + 1)?;
         derived.origin = format!("{origin} (based on {})", base_path.display());
+        derived.dirs.splice(0..0, document.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);
         derived.edited = true;
         let Value::Mapping(top) = document.root else {
@@ -168,6 +173,7 @@ impl Document {
         let root: Value = serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
         Ok(Document {
             origin: origin.to_string(),
+            dirs: vec![PathBuf::new()],
             text: text.to_string(),
             root,
             applied: Vec::new(),
@@ -230,7 +236,9 @@ impl Document {
     /// which overrides were applied.
     pub fn scenario(&self) -> Result<Scenario, Error> {
         if !self.edited {
-            return Scenario::from_yaml_str(&self.text, &self.origin);
+            let file =
+                serde_yaml::from_str(&self.text).map_err(|e| error::from_yaml(&self.origin, &e))?;
+            return validate::scenario(&self.origin, &self.dirs, file);
         }
         let origin = if self.applied.is_empty() {
             self.origin.clone()
@@ -255,7 +263,7 @@ impl Document {
             message: format!("the edited document cannot be written out: {e}"),
         })?;
         let file = serde_yaml::from_str(&text).map_err(|e| error::from_yaml(&origin, &e))?;
-        validate::scenario(&origin, file)
+        validate::scenario(&origin, &self.dirs, file)
     }
 }
 

@@ -12,7 +12,8 @@ use crate::text::suggest::closest;
 /// Why a scenario could not be loaded.
 ///
 /// The `Display` of every variant is one line: the file, the YAML path of the offending value,
-/// what is wrong with it (quoting it) and what would be accepted.
+/// what is wrong with it (quoting it) and what would be accepted; `Trace` has one such line per
+/// bad row of the trace file, naming its line and column instead of a YAML path.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -83,6 +84,17 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A trace file with rows that cannot be replayed. One line per bad row (at most ten are
+    /// listed, the rest counted), each naming the file, the line and the column.
+    #[error("{}", trace_lines(.file, .problems, *.more))]
+    Trace {
+        /// The trace file, as resolved against the scenario's folder.
+        file: String,
+        /// `line N: column NAME: "value" is not ...; what is allowed`, in file order.
+        problems: Vec<String>,
+        /// Bad rows beyond those listed.
+        more: usize,
+    },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
     #[error(
         "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
@@ -110,7 +122,7 @@ impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } | Error::Override { .. } | Error::Many(_) => "",
+            Error::Io { .. } | Error::Override { .. } | Error::Trace { .. } | Error::Many(_) => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }
@@ -153,6 +165,14 @@ fn location(problem: &str, line_column: Option<(usize, usize)>) -> String {
         }
         _ => String::new(),
     }
+}
+
+fn trace_lines(file: &str, problems: &[String], more: usize) -> String {
+    let mut lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
+    if more > 0 {
+        lines.push(format!("{file}: and {more} more bad rows"));
+    }
+    lines.join("\n")
 }
 
 fn quoted_list(names: &[String]) -> String {

@@ -22,9 +22,10 @@ pub mod model;
 mod node_list;
 mod quantity;
 mod schema;
+pub mod trace;
 mod validate;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use document::{Document, Override};
 pub use error::Error;
@@ -42,7 +43,7 @@ impl Scenario {
     }
 
     /// Parses and validates a scenario from YAML text; `origin` names it in messages (usually
-    /// the file name).
+    /// the file name). File paths it names (traces) are relative to the current folder.
     ///
     /// # Errors
     /// `Error::Syntax` for malformed YAML or a wrong shape (unknown field, wrong type, missing
@@ -71,7 +72,7 @@ impl Scenario {
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
         let file: schema::File =
             serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, file)
+        validate::scenario(origin, &[PathBuf::new()], file)
     }
 }
 

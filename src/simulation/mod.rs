@@ -247,9 +247,7 @@ impl<'s> Simulation<'s> {
         }
         for (s, svc) in self.services.iter_mut().enumerate() {
             if let Some(load) = svc.load.as_mut()
-                && let Some(t) = load
-                    .arrivals
-                    .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
+                && let (Some(t), _) = load.next_arrival(&mut svc.rng_arrivals, self.arrival_horizon)
             {
                 self.clock
                     .schedule_lane_at(s as u32, t, Event::Arrival { service: s as u16 });

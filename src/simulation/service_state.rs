@@ -8,12 +8,15 @@
 use crate::engine::rng::{SimRng, stream};
 use crate::report::stats::{Gauge, Latency};
 use crate::scenario::model::Service;
+use crate::scenario::trace::open as open_trace;
 use crate::simulation::cluster_state::{Pod, UsageSeen};
 use crate::units::{Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
 use crate::workload::cost::ServiceTimeSampler;
 use crate::workload::server::{PodServer, ServerLimits};
+use crate::workload::spec::Load;
+use crate::workload::trace::{RowWork, TraceArrivals};
 
 /// Request counters of one service, over a window (the measured window, or one time-series
 /// interval).
@@ -157,11 +160,66 @@ impl StartupDelays {
     }
 }
 
+/// Where a service's requests come from.
+#[derive(Debug)]
+pub(crate) enum ArrivalSource {
+    /// A Poisson process following the rate profile.
+    Poisson(ArrivalProcess),
+    /// A recorded trace, replayed.
+    Trace(TraceArrivals),
+}
+
 /// The load a service receives.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct LoadState {
-    pub(crate) arrivals: ArrivalProcess,
+    pub(crate) arrivals: ArrivalSource,
     pub(crate) service_time: ServiceTimeSampler,
+    /// How a trace row's value becomes its request's work.
+    row_work: RowWork,
+    /// The work of the request whose arrival is scheduled next, when its trace row fixed it.
+    next_work: Option<SimDuration>,
+}
+
+impl LoadState {
+    /// The load of `spec`, reading its trace (if any) through a fresh reader of the file.
+    fn new(spec: &Service, load: &Load) -> LoadState {
+        let (arrivals, row_work) = match &load.trace {
+            None => (
+                ArrivalSource::Poisson(ArrivalProcess::new(&load.arrivals)),
+                RowWork::Drawn,
+            ),
+            Some(trace) => (
+                ArrivalSource::Trace(TraceArrivals::new(trace, open_trace(trace))),
+                RowWork::new(trace, &load.cost, spec.server.cpu_per_worker),
+            ),
+        };
+        LoadState {
+            arrivals,
+            service_time: ServiceTimeSampler::new(&load.cost, spec.server.cpu_per_worker),
+            row_work,
+            next_work: None,
+        }
+    }
+
+    /// Schedules nothing itself: returns the time of the arrival after the one happening now
+    /// (`None` past `horizon`), and the work of the request arriving now when its trace row
+    /// fixed it.
+    #[inline]
+    pub(crate) fn next_arrival(
+        &mut self,
+        rng: &mut SimRng,
+        horizon: SimTime,
+    ) -> (Option<SimTime>, Option<SimDuration>) {
+        let now_work = self.next_work;
+        let next = match &mut self.arrivals {
+            ArrivalSource::Poisson(process) => process.next_after(rng, horizon),
+            ArrivalSource::Trace(trace) => trace.next_after(rng, horizon).map(|(at, value)| {
+                self.next_work = self.row_work.work(value);
+                at
+            }),
+        };
+        (next, now_work)
+    }
 }
 
 /// One service's runtime state.
@@ -230,10 +288,7 @@ impl ServiceState {
         let name = &spec.name;
         ServiceState {
             limits: server_limits(spec),
-            load: spec.load.as_ref().map(|load| LoadState {
-                arrivals: ArrivalProcess::new(&load.arrivals),
-                service_time: ServiceTimeSampler::new(&load.cost, spec.server.cpu_per_worker),
-            }),
+            load: spec.load.as_ref().map(|load| LoadState::new(spec, load)),
             balancer: Balancer::new(spec.load_balancer),
             startup: StartupDelays {
                 image_pull: ServiceTimeSampler::from_duration(&spec.startup.image_pull),

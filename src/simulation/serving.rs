@@ -100,10 +100,8 @@ impl Simulation<'_> {
         let Some(load) = svc.load.as_mut() else {
             return;
         };
-        if let Some(t) = load
-            .arrivals
-            .next_after(&mut svc.rng_arrivals, self.arrival_horizon)
-        {
+        let (next, work) = load.next_arrival(&mut svc.rng_arrivals, self.arrival_horizon);
+        if let Some(t) = next {
             self.clock
                 .schedule_lane_at(s as u32, t, Event::Arrival { service: s as u16 });
         }
@@ -129,14 +127,14 @@ impl Simulation<'_> {
         pod.arrivals_since_sample += 1;
         let tracks_memory = pod.memory_tracked();
         svc.expire_queue(&mut pod.server, now, warmup_end);
-        match pod.server.offer(now, &svc.limits) {
+        match pod.server.offer(now, work, &svc.limits) {
             Admission::Started => {
                 if measured {
                     svc.in_flight_measured += 1;
                     pod.in_service_measured += 1;
                     svc.wait.record(SimDuration::ZERO);
                 }
-                let work = svc.sample_service_time();
+                let work = work.unwrap_or_else(|| svc.sample_service_time());
                 if let Some(c) = pod.server.begin(now, now, work) {
                     schedule_free(&mut self.clock, pod_ref, c);
                 }
@@ -270,12 +268,12 @@ fn finish_request(
             tracks_memory,
         };
     };
-    if next >= warmup_end {
-        svc.wait.record(now.since(next));
+    if next.arrived >= warmup_end {
+        svc.wait.record(now.since(next.arrived));
         pod.in_service_measured += 1;
     }
-    let work = svc.sample_service_time();
-    match pod.server.begin(now, next, work) {
+    let work = next.work().unwrap_or_else(|| svc.sample_service_time());
+    match pod.server.begin(now, next.arrived, work) {
         Some(c) => schedule_free(clock, pod_ref, c),
         None => reschedule_completion(clock, lane_base, pod_ref, pod, now),
     }

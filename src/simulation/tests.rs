@@ -76,6 +76,7 @@ pub(crate) fn service(
             cost: CostModel::ServiceTime(DurationDist::Exponential {
                 mean: SimDuration::from_millis(mean_ms),
             }),
+            trace: None,
         }),
     }
 }

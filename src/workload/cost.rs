@@ -80,6 +80,12 @@ pub fn vector_search_cpu_ms(model: &VectorSearchModel) -> f64 {
     1.1 + 0.0114 * breadth * dimension_factor * size_factor
 }
 
+/// Microseconds one worker of `cpu_per_worker` spends per token under the inference `model`.
+pub fn micros_per_token(model: &InferenceModel, cpu_per_worker: Millicores) -> f64 {
+    let cores = cpu_per_worker.as_cores_f64().max(1e-3);
+    1e6 / (model.tokens_per_core_second * cores)
+}
+
 /// Draws service times in microseconds, without allocation or dynamic dispatch.
 #[derive(Debug, Clone)]
 pub enum ServiceTimeSampler {
@@ -129,18 +135,11 @@ impl ServiceTimeSampler {
                     sigma: sigma2.sqrt(),
                 }
             }
-            CostModel::Inference(InferenceModel {
-                tokens,
-                tokens_per_core_second,
-                overhead,
-            }) => {
-                let cores = cpu_per_worker.as_cores_f64().max(1e-3);
-                ServiceTimeSampler::Tokens {
-                    tokens: Box::new(Self::from_count(tokens)),
-                    micros_per_token: 1e6 / (tokens_per_core_second * cores),
-                    overhead: overhead.0 as f64,
-                }
-            }
+            CostModel::Inference(model) => ServiceTimeSampler::Tokens {
+                tokens: Box::new(Self::from_count(&model.tokens)),
+                micros_per_token: micros_per_token(model, cpu_per_worker),
+                overhead: model.overhead.0 as f64,
+            },
         }
     }
 

@@ -10,3 +10,4 @@ pub mod cost;
 pub mod in_service;
 pub mod server;
 pub mod spec;
+pub mod trace;

@@ -58,11 +58,32 @@ pub enum Admission {
     Rejected,
 }
 
+/// A request waiting in a pod's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    /// When it arrived.
+    pub arrived: SimTime,
+    /// Its work in microseconds when its arrival fixed it (a trace row), `DRAW_AT_START`
+    /// when the cost model draws it as a worker takes the request.
+    work_us: u64,
+}
+
+/// `Waiting::work_us` of a request whose work is drawn when a worker takes it.
+const DRAW_AT_START: u64 = u64::MAX;
+
+impl Waiting {
+    /// The request's own work, if its arrival fixed it; `None` when it is drawn at start.
+    #[inline]
+    pub fn work(self) -> Option<SimDuration> {
+        (self.work_us != DRAW_AT_START).then_some(SimDuration(self.work_us))
+    }
+}
+
 /// The serving state of one pod.
 #[derive(Debug, Clone)]
 pub struct PodServer {
-    /// Arrival times of waiting requests, oldest first.
-    queue: VecDeque<SimTime>,
+    /// Waiting requests, oldest first.
+    queue: VecDeque<Waiting>,
     /// Requests in service and when they will be done.
     in_service: InService,
     /// CPU the pod gets now, in millicores.
@@ -160,7 +181,7 @@ impl PodServer {
         let Some(timeout) = limits.timeout else {
             return;
         };
-        while let Some(&arrived) = self.queue.front() {
+        while let Some(&Waiting { arrived, .. }) = self.queue.front() {
             if arrived + timeout > now {
                 break;
             }
@@ -169,14 +190,23 @@ impl PodServer {
         }
     }
 
-    /// Offers a request that arrived at `now`. Call `expire` first so the queue length is true.
-    /// On `Started` the caller draws the request's work and calls `begin`.
+    /// Offers a request that arrived at `now`, whose work is `work` when its arrival fixed it
+    /// (a queued request keeps it). Call `expire` first so the queue length is true. On
+    /// `Started` the caller uses that work or draws one, and calls `begin`.
     #[inline]
-    pub fn offer(&mut self, now: SimTime, limits: &ServerLimits) -> Admission {
+    pub fn offer(
+        &mut self,
+        now: SimTime,
+        work: Option<SimDuration>,
+        limits: &ServerLimits,
+    ) -> Admission {
         if self.busy() < limits.concurrency {
             Admission::Started
         } else if (self.queue.len() as u32) < limits.queue_limit {
-            self.queue.push_back(now);
+            self.queue.push_back(Waiting {
+                arrived: now,
+                work_us: work.map_or(DRAW_AT_START, |w| w.0.min(DRAW_AT_START - 1)),
+            });
             Admission::Queued
         } else {
             Admission::Rejected
@@ -196,10 +226,10 @@ impl PodServer {
         self.in_service.start(now, arrived, work)
     }
 
-    /// The arrival time of the oldest waiting request, which leaves the queue for a worker.
-    /// Call `expire` first so that expired requests are not served.
+    /// The oldest waiting request, which leaves the queue for a worker. Call `expire` first so
+    /// that expired requests are not served.
     #[inline]
-    pub fn take_next(&mut self) -> Option<SimTime> {
+    pub fn take_next(&mut self) -> Option<Waiting> {
         self.queue.pop_front()
     }
 
@@ -242,7 +272,7 @@ impl PodServer {
 
     /// Drops every waiting request (the pod is being killed), returning their arrival times.
     pub fn drain_queue(&mut self) -> impl Iterator<Item = SimTime> + '_ {
-        self.queue.drain(..)
+        self.queue.drain(..).map(|w| w.arrived)
     }
 
     /// Stops all workers at `now` (the pod is killed), returning how many were busy. The caller
@@ -319,7 +349,7 @@ mod tests {
     /// Offers a request at `now` and starts it with `work` if a worker is free, giving the pod
     /// what it wants up to its limit.
     fn arrive(pod: &mut PodServer, now: u64, work: u64, l: &ServerLimits) -> Admission {
-        let admission = pod.offer(SimTime(now), l);
+        let admission = pod.offer(SimTime(now), None, l);
         if admission == Admission::Started {
             pod.begin(SimTime(now), SimTime(now), SimDuration(work));
             give_wanted(pod, now, l);
@@ -342,8 +372,27 @@ mod tests {
         assert_eq!(arrive(&mut pod, 3, 10, &l), Admission::Rejected);
         assert_eq!(pod.in_flight(), 3);
         assert_eq!(pod.busy(), 2);
-        assert_eq!(pod.take_next(), Some(SimTime(2)));
+        assert_eq!(pod.take_next().map(|w| w.arrived), Some(SimTime(2)));
         assert_eq!(pod.take_next(), None);
+    }
+
+    #[test]
+    fn a_queued_request_keeps_the_work_its_arrival_fixed() {
+        let l = ServerLimits {
+            concurrency: 1,
+            queue_limit: 10,
+            timeout: None,
+            ..limits()
+        };
+        let mut pod = PodServer::new(SimTime(0), 4, 1);
+        arrive(&mut pod, 0, 1_000, &l);
+        pod.offer(SimTime(1), Some(SimDuration(777)), &l);
+        pod.offer(SimTime(2), None, &l);
+        let first = pod.take_next().expect("a waiting request");
+        assert_eq!(first.arrived, SimTime(1));
+        assert_eq!(first.work(), Some(SimDuration(777)));
+        let second = pod.take_next().expect("a waiting request");
+        assert_eq!((second.arrived, second.work()), (SimTime(2), None));
     }
 
     #[test]
@@ -362,7 +411,7 @@ mod tests {
         // At 150, requests from 5 and 50 have waited >= 100 us; the one from 120 has not.
         pod.expire(SimTime(150), &l, |a| expired.push(a.0));
         assert_eq!(expired, vec![5, 50]);
-        assert_eq!(pod.take_next(), Some(SimTime(120)));
+        assert_eq!(pod.take_next().map(|w| w.arrived), Some(SimTime(120)));
     }
 
     #[test]

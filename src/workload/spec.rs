@@ -5,6 +5,8 @@
 //! Values here are already validated (positive rates, finite parameters), so sampling them
 //! never fails.
 
+use std::path::PathBuf;
+
 use crate::units::{Bytes, DurationDist, Millicores, SimDuration, SimTime};
 
 /// A distribution of counts, such as tokens per inference request.
@@ -127,10 +129,62 @@ pub enum CostModel {
 /// The load offered to one service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {
-    /// The arrival process.
+    /// The arrival process (with a trace: its mean rate, for reference only).
     pub arrivals: Arrivals,
     /// The per-request cost.
     pub cost: CostModel,
+    /// A recorded trace that replaces the Poisson arrivals, when given.
+    pub trace: Option<Trace>,
+}
+
+/// What a trace file's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceKind {
+    /// One row per request, at its arrival time.
+    Requests,
+    /// `time,rate` rows: a piecewise-constant Poisson rate (requests per second) that holds
+    /// from each row's time to the next row's.
+    Rates,
+}
+
+/// What a request trace's value columns say about each request's cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceCost {
+    /// Nothing: the service's cost model draws each request's work.
+    Drawn,
+    /// The sum of the value columns is the request's token count under the inference model.
+    Tokens,
+    /// The value column is the request's service time in seconds on one worker at
+    /// `cpu_per_worker` on the reference machine (its CPU work).
+    ServiceTimeS,
+}
+
+/// A recorded trace replayed as a service's arrivals, as validated data: the file was read in
+/// full once at load, every row parses and times never go back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// The CSV (or gzip-compressed CSV, `.gz`) file, resolved against the scenario's folder.
+    pub file: PathBuf,
+    /// Requests or a rate series.
+    pub kind: TraceKind,
+    /// What the value columns of a request trace mean.
+    pub cost: TraceCost,
+    /// The timestamp column.
+    pub time_column: String,
+    /// The columns read per row besides time: summed token counts, a service time, or the rate.
+    pub value_columns: Vec<String>,
+    /// When the trace's origin plays in the run.
+    pub start: SimDuration,
+    /// Trace seconds per simulated second (24 replays a day in an hour).
+    pub time_scale: f64,
+    /// Traffic multiplier: whole copies of each request plus a thinned fraction, or the rate
+    /// series' factor.
+    pub rate_scale: f64,
+    /// Whether the trace starts again after `period_ns` until the run ends.
+    pub looped: bool,
+    /// The trace's length in nanoseconds of trace time from its origin: the last row's time plus
+    /// the mean gap between rows (the loop's period, and the end of a rate series' last step).
+    pub period_ns: u64,
 }
 
 /// How the Service spreads requests over its Ready pods.

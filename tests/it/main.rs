@@ -18,3 +18,4 @@ mod oom;
 mod preemption;
 mod queueing;
 mod sweep;
+mod trace;

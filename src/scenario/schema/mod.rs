@@ -281,8 +281,26 @@ pub(crate) struct LoadFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ArrivalsFile {
-    pub(crate) rate: Scalar,
+    pub(crate) rate: Option<Scalar>,
     pub(crate) profile: Option<OneOrMany<ProfileFile>>,
+    pub(crate) trace: Option<TraceFile>,
+}
+
+/// `load.arrivals.trace`: a request trace or a rate series replayed from a CSV file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TraceFile {
+    pub(crate) file: String,
+    pub(crate) format: Option<String>,
+    pub(crate) time_column: Option<String>,
+    pub(crate) rate_column: Option<String>,
+    pub(crate) tokens_columns: Option<Vec<String>>,
+    pub(crate) service_time_column: Option<String>,
+    pub(crate) start: Option<Scalar>,
+    pub(crate) time_scale: Option<Scalar>,
+    pub(crate) rate_scale: Option<Scalar>,
+    #[serde(rename = "loop")]
+    pub(crate) looped: Option<bool>,
 }
 
 /// One map, or a list of them.

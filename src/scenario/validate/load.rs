@@ -3,11 +3,13 @@
 
 use crate::scenario::error::Error;
 use crate::scenario::schema::{LoadFile, ModelFile, PointFile, ProfileFile, Scalar, SpikeFile};
-use crate::units::{SimDuration, SimTime};
+use crate::units::{DurationDist, SimDuration, SimTime};
 use crate::workload::spec::{
-    Arrivals, CostModel, InferenceModel, Load, ProfilePoint, RateProfile, Spike, VectorSearchModel,
+    Arrivals, CostModel, CountDist, InferenceModel, Load, ProfilePoint, RateProfile, Spike,
+    TraceCost, VectorSearchModel,
 };
 
+use super::trace::TraceInfo;
 use super::{Cx, Tag, each, optional};
 
 /// Rate profiles are named by their `type`.
@@ -41,16 +43,56 @@ impl Cx<'_> {
     /// A service's `load`.
     pub(super) fn load(&self, path: &str, l: &LoadFile) -> Result<Load, Error> {
         let apath = format!("{path}.arrivals");
-        let rate_per_s = self.positive_count(&format!("{apath}.rate"), &l.arrivals.rate)?;
-        let profile = match &l.arrivals.profile {
-            None => Vec::new(),
-            Some(list) if list.0.is_empty() => {
+        let trace = match &l.arrivals.trace {
+            Some(t) => Some(self.trace(&format!("{apath}.trace"), t)?),
+            None => None,
+        };
+        let arrivals = match (&trace, &l.arrivals.rate) {
+            (Some(info), None) if l.arrivals.profile.is_none() => Arrivals {
+                rate_per_s: info.mean_rate_per_s,
+                profile: Vec::new(),
+            },
+            (Some(_), _) => {
+                let key = if l.arrivals.rate.is_some() {
+                    "rate"
+                } else {
+                    "profile"
+                };
                 return Err(self.invalid(
-                    &format!("{apath}.profile"),
-                    "the list of profiles is empty",
-                    "expected a profile or a non-empty list of profiles (omit it for a constant rate)",
+                    &format!("{apath}.{key}"),
+                    format!("both {key} and trace are given"),
+                    "expected either rate (with an optional profile) or trace",
                 ));
             }
+            (None, None) => {
+                return Err(self.invalid(
+                    &apath,
+                    "neither rate nor trace is given",
+                    "expected rate (requests per second, such as 100) or trace: {file, time_column}",
+                ));
+            }
+            (None, Some(rate)) => Arrivals {
+                rate_per_s: self.positive_count(&format!("{apath}.rate"), rate)?,
+                profile: self.profiles(&apath, l)?,
+            },
+        };
+        let cost = self.cost(path, l, trace.as_ref())?;
+        Ok(Load {
+            arrivals,
+            cost,
+            trace: trace.map(|info| info.trace),
+        })
+    }
+
+    /// The rate profiles of `load.arrivals`, if any.
+    fn profiles(&self, apath: &str, l: &LoadFile) -> Result<Vec<RateProfile>, Error> {
+        match &l.arrivals.profile {
+            None => Ok(Vec::new()),
+            Some(list) if list.0.is_empty() => Err(self.invalid(
+                &format!("{apath}.profile"),
+                "the list of profiles is empty",
+                "expected a profile or a non-empty list of profiles (omit it for a constant rate)",
+            )),
             Some(list) => {
                 let single = list.0.len() == 1;
                 list.0
@@ -64,38 +106,56 @@ impl Cx<'_> {
                         };
                         self.profile(&ppath, p)
                     })
-                    .collect::<Result<Vec<_>, _>>()?
+                    .collect()
             }
+        }
+    }
+
+    /// The per-request cost: `service_time` or `model`, unless a request trace's column gives
+    /// each request's service time (then the column's mean stands for the model).
+    fn cost(
+        &self,
+        path: &str,
+        l: &LoadFile,
+        trace: Option<&TraceInfo>,
+    ) -> Result<CostModel, Error> {
+        let from_trace = trace.map(|info| (info.trace.cost, info.mean_value));
+        let trace_tokens = match from_trace {
+            Some((TraceCost::Tokens, mean)) => Some(mean),
+            _ => None,
         };
-        let cost = match (&l.service_time, &l.model) {
-            (Some(st), None) => CostModel::ServiceTime(self.duration_dist(
+        match (&l.service_time, &l.model, from_trace) {
+            (None, None, Some((TraceCost::ServiceTimeS, mean_s))) => Ok(CostModel::ServiceTime(
+                DurationDist::Constant(SimDuration::from_secs_f64(mean_s)),
+            )),
+            (Some(_), _, Some((TraceCost::ServiceTimeS, _)))
+            | (_, Some(_), Some((TraceCost::ServiceTimeS, _))) => Err(self.invalid(
+                path,
+                "service_time_column and a service_time or model are given",
+                "expected the trace's service_time_column alone to give the cost",
+            )),
+            (Some(_), _, Some((TraceCost::Tokens, _))) => Err(self.invalid(
+                &format!("{path}.service_time"),
+                "tokens_columns need the inference model",
+                "expected model: {type: inference, tokens_per_core_second: ...} without tokens",
+            )),
+            (Some(st), None, _) => Ok(CostModel::ServiceTime(self.duration_dist(
                 &format!("{path}.service_time"),
                 st,
                 true,
-            )?),
-            (None, Some(m)) => self.model(&format!("{path}.model"), m)?,
-            (Some(_), Some(_)) => {
-                return Err(self.invalid(
-                    path,
-                    "both service_time and model are given",
-                    "expected exactly one of service_time and model",
-                ));
-            }
-            (None, None) => {
-                return Err(self.invalid(
-                    path,
-                    "neither service_time nor model is given",
-                    "expected exactly one of service_time (such as 10ms) and model",
-                ));
-            }
-        };
-        Ok(Load {
-            arrivals: Arrivals {
-                rate_per_s,
-                profile,
-            },
-            cost,
-        })
+            )?)),
+            (None, Some(m), _) => self.model(&format!("{path}.model"), m, trace_tokens),
+            (Some(_), Some(_), _) => Err(self.invalid(
+                path,
+                "both service_time and model are given",
+                "expected exactly one of service_time and model",
+            )),
+            (None, None, _) => Err(self.invalid(
+                path,
+                "neither service_time nor model is given",
+                "expected exactly one of service_time (such as 10ms) and model",
+            )),
+        }
     }
 
     /// One rate profile.
@@ -211,14 +271,26 @@ impl Cx<'_> {
     }
 
     /// `load.model`.
-    fn model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
+    fn model(
+        &self,
+        path: &str,
+        m: &ModelFile,
+        trace_tokens: Option<f64>,
+    ) -> Result<CostModel, Error> {
         let given = given_fields!(
             m: vectors, dimension, top_k, recall, ef, jitter_cv,
             tokens, tokens_per_core_second, overhead
         );
         self.kind_fields(path, &MODEL, &m.kind, &MODEL_TYPES, &given)?;
         if m.kind == "inference" {
-            return self.inference_model(path, m);
+            return self.inference_model(path, m, trace_tokens);
+        }
+        if trace_tokens.is_some() {
+            return Err(self.invalid(
+                &format!("{path}.type"),
+                format!("\"{}\" does not take tokens from a trace", m.kind),
+                "expected type inference with the trace's tokens_columns",
+            ));
         }
         self.vector_search_model(path, m)
     }
@@ -242,16 +314,33 @@ impl Cx<'_> {
 
     /// An `inference` model: tokens per request (a count or a distribution), the tokens a core
     /// processes per second, and a fixed overhead per request.
-    fn inference_model(&self, path: &str, m: &ModelFile) -> Result<CostModel, Error> {
-        let Some(tokens) = &m.tokens else {
-            return Err(self.invalid(
-                &format!("{path}.tokens"),
-                "model type inference needs \"tokens\"",
-                "expected a count such as 250, or a distribution such as \
-                 {distribution: lognormal, mean: 250, p99: 1500}",
-            ));
+    /// With a trace's `tokens_columns`, `trace_tokens` is their mean per request and each
+    /// request's own count replaces `tokens`.
+    fn inference_model(
+        &self,
+        path: &str,
+        m: &ModelFile,
+        trace_tokens: Option<f64>,
+    ) -> Result<CostModel, Error> {
+        let tokens = match (&m.tokens, trace_tokens) {
+            (Some(tokens), None) => self.count_dist(&format!("{path}.tokens"), tokens)?,
+            (None, Some(mean)) => CountDist::Constant(mean),
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    &format!("{path}.tokens"),
+                    "tokens are given both here and by the trace's tokens_columns",
+                    "expected no tokens: each request's come from its trace row",
+                ));
+            }
+            (None, None) => {
+                return Err(self.invalid(
+                    &format!("{path}.tokens"),
+                    "model type inference needs \"tokens\"",
+                    "expected a count such as 250, or a distribution such as \
+                     {distribution: lognormal, mean: 250, p99: 1500}",
+                ));
+            }
         };
-        let tokens = self.count_dist(&format!("{path}.tokens"), tokens)?;
         let tps = self.required(path, m, "tokens_per_core_second", &m.tokens_per_core_second)?;
         let tokens_per_core_second =
             self.positive_count(&format!("{path}.tokens_per_core_second"), &tps)?;

@@ -43,8 +43,10 @@ mod services;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
@@ -53,8 +55,10 @@ use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
 
 /// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
-pub(crate) fn scenario(origin: &str, file: File) -> Result<Scenario, Error> {
-    let cx = Cx { origin };
+/// A relative file path in it (a trace) is resolved against the first of `dirs` (the file's
+/// folder, then its bases') that holds it, else the first.
+pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Scenario, Error> {
+    let cx = Cx { origin, dirs };
     let name = cx.name(&file.name)?;
     let seed = match &file.seed {
         Some(s) => cx.whole("seed", s, "seed", 0, u64::MAX)?,
@@ -213,9 +217,26 @@ impl Tag {
 /// Validation context: the file name, and readers that attach it and the path to errors.
 pub(crate) struct Cx<'a> {
     origin: &'a str,
+    /// The scenario file's folder and its bases', against which the file paths it names are
+    /// resolved.
+    dirs: &'a [PathBuf],
 }
 
 impl Cx<'_> {
+    /// A file the scenario names: as is when absolute, else in the first of the scenario's
+    /// folders that holds it (the first when none does, for the error to name).
+    fn resolve(&self, file: &str) -> PathBuf {
+        let candidates = self.dirs.iter().map(|d| d.join(file));
+        let mut first = None;
+        for candidate in candidates {
+            if candidate.exists() {
+                return candidate;
+            }
+            first.get_or_insert(candidate);
+        }
+        first.unwrap_or_else(|| Path::new(file).to_path_buf())
+    }
+
     /// An `Invalid` error at `path`.
     fn invalid(&self, path: &str, what: impl Into<String>, allowed: impl Into<String>) -> Error {
         Problem::new(what, allowed).at(self.origin, path)
