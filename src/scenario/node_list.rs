@@ -114,6 +114,12 @@ struct Node {
     labels: IndexMap<String, String>,
     taints: Vec<TaintFile>,
     unschedulable: bool,
+    sizes: NodeSizes,
+}
+
+/// What a node reports of its size.
+#[derive(Debug, Clone, Copy)]
+struct NodeSizes {
     capacity_cpu: Millicores,
     capacity_memory: Bytes,
     allocatable_cpu: Millicores,
@@ -234,61 +240,12 @@ fn read_node(
         }
     };
     let at = format!("{place} (Node {})", file.metadata.name);
-    let mut node_errors = Vec::new();
-    let mut field = |section: &str, map: &IndexMap<String, Value>, key: &str| {
-        let path = format!("{at}: status.{section}.{key}");
-        let Some(text) = map.get(key).and_then(scalar_text) else {
-            node_errors.push(invalid(
-                origin,
-                &path,
-                Problem::new("missing", "expected the quantity the kubelet reports"),
-            ));
-            return None;
-        };
-        Some((path, text))
-    };
-    let cpu_cap = field("capacity", &file.status.capacity, "cpu");
-    let mem_cap = field("capacity", &file.status.capacity, "memory");
-    let cpu_alloc = field("allocatable", &file.status.allocatable, "cpu");
-    let mem_alloc = field("allocatable", &file.status.allocatable, "memory");
-    let pods = field("capacity", &file.status.capacity, "pods");
-    let mut cpu = |f: Option<(String, String)>| {
-        let (path, text) = f?;
-        quantity::cpu(&text)
-            .map_err(|p| node_errors.push(invalid(origin, &path, p)))
-            .ok()
-    };
-    let (capacity_cpu, allocatable_cpu) = (cpu(cpu_cap), cpu(cpu_alloc));
-    let mut memory = |f: Option<(String, String)>| {
-        let (path, text) = f?;
-        quantity::memory(&text)
-            .map_err(|p| node_errors.push(invalid(origin, &path, p)))
-            .ok()
-    };
-    let (capacity_memory, allocatable_memory) = (memory(mem_cap), memory(mem_alloc));
-    let pods = pods.and_then(|(path, text)| match text.parse::<u64>() {
-        Ok(n) if n > 0 => Some(n),
-        _ => {
-            node_errors.push(invalid(
-                origin,
-                &path,
-                Problem::new(
-                    format!("\"{text}\" is not a pod count"),
-                    "expected a whole number > 0",
-                ),
-            ));
-            None
+    let sizes = match node_sizes(origin, &at, &file.status) {
+        Ok(sizes) => sizes,
+        Err(mut e) => {
+            errors.append(&mut e);
+            return;
         }
-    });
-    errors.append(&mut node_errors);
-    let (Some(cc), Some(cm), Some(ac), Some(am), Some(pods)) = (
-        capacity_cpu,
-        capacity_memory,
-        allocatable_cpu,
-        allocatable_memory,
-        pods,
-    ) else {
-        return;
     };
     let Some(key) = pool_key(&file.metadata.labels) else {
         errors.push(invalid(
@@ -311,13 +268,69 @@ fn read_node(
             labels: file.metadata.labels,
             taints: file.spec.taints,
             unschedulable: file.spec.unschedulable,
-            capacity_cpu: cc,
-            capacity_memory: cm,
-            allocatable_cpu: ac,
-            allocatable_memory: am,
-            pods,
+            sizes,
         },
     ));
+}
+
+/// A node's capacity, allocatable and pod limit from its `status`; `at` names it in errors.
+fn node_sizes(origin: &str, at: &str, status: &NodeStatusFile) -> Result<NodeSizes, Vec<Error>> {
+    let mut errors = Vec::new();
+    let mut text = |section: &str, map: &IndexMap<String, Value>, key: &str| {
+        let path = format!("{at}: status.{section}.{key}");
+        match map.get(key).and_then(scalar_text) {
+            Some(text) => Some((path, text)),
+            None => {
+                errors.push(invalid(
+                    origin,
+                    &path,
+                    Problem::new("missing", "expected the quantity the kubelet reports"),
+                ));
+                None
+            }
+        }
+    };
+    let cpu_cap = text("capacity", &status.capacity, "cpu");
+    let mem_cap = text("capacity", &status.capacity, "memory");
+    let cpu_alloc = text("allocatable", &status.allocatable, "cpu");
+    let mem_alloc = text("allocatable", &status.allocatable, "memory");
+    let pods = text("capacity", &status.capacity, "pods");
+    let mut parse = |f: Option<(String, String)>, read: fn(&str) -> Result<u64, Problem>| {
+        let (path, text) = f?;
+        read(&text)
+            .map_err(|p| errors.push(invalid(origin, &path, p)))
+            .ok()
+    };
+    let sizes = (
+        parse(cpu_cap, |t| quantity::cpu(t).map(|c| c.0)),
+        parse(mem_cap, |t| quantity::memory(t).map(|b| b.0)),
+        parse(cpu_alloc, |t| quantity::cpu(t).map(|c| c.0)),
+        parse(mem_alloc, |t| quantity::memory(t).map(|b| b.0)),
+        parse(pods, pod_count),
+    );
+    match sizes {
+        (Some(cc), Some(cm), Some(ac), Some(am), Some(pods)) if errors.is_empty() => {
+            Ok(NodeSizes {
+                capacity_cpu: Millicores(cc),
+                capacity_memory: Bytes(cm),
+                allocatable_cpu: Millicores(ac),
+                allocatable_memory: Bytes(am),
+                pods,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// A node's pod capacity: a whole number above zero.
+fn pod_count(text: &str) -> Result<u64, Problem> {
+    match text.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Problem::new(
+            format!("\"{text}\" is not a pod count"),
+            "expected a whole number > 0",
+        )),
+    }
 }
 
 /// A scalar's text (quantities may be written as numbers or strings).
@@ -425,8 +438,11 @@ fn build_pool(
             if !machine.is_empty() {
                 inline.insert("name".into(), machine.into());
             }
-            inline.insert("cpu".into(), first.capacity_cpu.to_string().into());
-            inline.insert("memory".into(), memory_text(first.capacity_memory).into());
+            inline.insert("cpu".into(), first.sizes.capacity_cpu.to_string().into());
+            inline.insert(
+                "memory".into(),
+                memory_text(first.sizes.capacity_memory).into(),
+            );
             pool.insert("machine_type".into(), Value::Mapping(inline));
             let shown = if machine.is_empty() {
                 "(none)"
@@ -451,16 +467,16 @@ fn build_pool(
     if !taints.is_empty() {
         pool.insert("taints".into(), Value::Sequence(taints));
     }
-    let max_pods = nodes.iter().map(|n| n.pods).min().unwrap_or(110);
+    let max_pods = nodes.iter().map(|n| n.sizes.pods).min().unwrap_or(110);
     pool.insert("max_pods".into(), max_pods.into());
     let cpu = nodes
         .iter()
-        .map(|n| n.allocatable_cpu)
+        .map(|n| n.sizes.allocatable_cpu)
         .min()
-        .unwrap_or(first.allocatable_cpu);
-    let memory = (nodes.iter().map(|n| n.allocatable_memory))
+        .unwrap_or(first.sizes.allocatable_cpu);
+    let memory = (nodes.iter().map(|n| n.sizes.allocatable_memory))
         .min()
-        .unwrap_or(first.allocatable_memory);
+        .unwrap_or(first.sizes.allocatable_memory);
     let mut allocatable = Mapping::new();
     allocatable.insert("cpu".into(), cpu.to_string().into());
     allocatable.insert("memory".into(), memory_text(memory).into());
@@ -538,7 +554,7 @@ fn warn_disagreements(
 ) {
     let differs = nodes
         .iter()
-        .any(|n| n.allocatable_cpu != cpu || n.allocatable_memory != memory);
+        .any(|n| n.sizes.allocatable_cpu != cpu || n.sizes.allocatable_memory != memory);
     if differs {
         list.warnings.push(format!(
             "node pool {name}: its nodes report different allocatable resources; the smallest ({cpu} CPU, {}) is used for every node",
