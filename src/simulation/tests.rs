@@ -68,6 +68,8 @@ pub(crate) fn service(
         load_balancer: LoadBalancerPolicy::RoundRobin,
         slo_p99: None,
         disruption_budget: None,
+        labels: Default::default(),
+        termination_grace: crate::scenario::model::DEFAULT_TERMINATION_GRACE,
         load: Some(Load {
             arrivals: Arrivals {
                 rate_per_s: rate,
