@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::error::{self, Error};
-use crate::scenario::{Scenario, validate};
+use crate::scenario::{Scenario, manifests, validate};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,8 +64,11 @@ pub struct Document {
     text: String,
     root: Value,
     applied: Vec<Override>,
-    /// Whether the document differs from `text` (overrides applied or built on a base).
+    /// Whether the document differs from `text` (overrides applied, built on a base, or
+    /// completed by manifests).
     edited: bool,
+    /// What reading the document's manifests skipped or ignored.
+    warnings: Vec<String>,
 }
 
 /// How deep `base:` chains may go, so that a cycle is an error, not a hang.
@@ -86,7 +89,12 @@ impl Document {
             file: origin.clone(),
             source,
         })?;
-        let document = Document::from_yaml_str(&text, &origin)?;
+        let mut document = Document::from_yaml_str(&text, &origin)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if let Some(warnings) = manifests::expand(&mut document.root, dir, &origin)? {
+            document.warnings = warnings;
+            document.edited = true;
+        }
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -113,6 +121,7 @@ impl Document {
         derived.origin = format!("{origin} (based on {})", base_path.display());
         derived.text = format!("{}\n---\n{text}", derived.text);
         derived.edited = true;
+        derived.warnings.extend(document.warnings);
         let Value::Mapping(top) = document.root else {
             return Ok(derived);
         };
@@ -160,7 +169,14 @@ impl Document {
             root,
             applied: Vec::new(),
             edited: false,
+            warnings: Vec::new(),
         })
+    }
+
+    /// What reading the document's manifests skipped or ignored, one line each, to show the
+    /// user; empty without `manifests:`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Where the document came from.

@@ -83,6 +83,14 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// Kubernetes manifests with malformed values: one line per problem, each naming the
+    /// file, the document, the object and the field.
+    #[error("{}", .problems.join("\n"))]
+    Manifests {
+        /// `file: document N (Kind name): field: what is wrong; what is allowed`, in input
+        /// order.
+        problems: Vec<String>,
+    },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
     #[error(
         "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
@@ -106,7 +114,7 @@ impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } | Error::Override { .. } => "",
+            Error::Io { .. } | Error::Override { .. } | Error::Manifests { .. } => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }

@@ -17,6 +17,7 @@
 pub mod catalog;
 mod document;
 mod error;
+mod manifests;
 pub mod model;
 mod quantity;
 mod schema;
@@ -26,6 +27,7 @@ use std::path::Path;
 
 pub use document::{Document, Override};
 pub use error::Error;
+pub use manifests::{Imported, import};
 pub use model::Scenario;
 pub use quantity::parse_duration;
 
