@@ -13,6 +13,7 @@ mod cli;
 mod conformance;
 mod cpu;
 mod determinism;
+mod manifests;
 mod oom;
 mod preemption;
 mod queueing;

@@ -337,3 +337,6 @@ fn bind_hpas(
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
