@@ -87,41 +87,9 @@ pub(super) fn hpa(object: &Object, issues: &mut Issues) -> Option<Hpa> {
     let mut spec = Mapping::new();
     spec.insert("minReplicas".into(), min.into());
     spec.insert("maxReplicas".into(), max.into());
-    let metrics = if version == "autoscaling/v1" {
-        let percent = whole(
-            object,
-            &object.value,
-            "",
-            "spec.targetCPUUtilizationPercentage",
-            issues,
-        );
-        if percent.is_none() {
-            notes.push(note(
-                &["metrics"],
-                "no target given: Kubernetes' default, 80% CPU",
-            ));
-        }
-        vec![cpu_utilization(
-            percent.unwrap_or(DEFAULT_CPU_UTILIZATION_PERCENT),
-        )]
-    } else {
-        let given = list(object, &object.value, "", "spec.metrics", issues);
-        let kept = metrics(object, given, issues);
-        if kept.is_empty() && !given.is_empty() {
-            return skip(
-                issues,
-                "no metric capsim computes (Resource or Pods)".into(),
-            );
-        }
-        if kept.is_empty() {
-            notes.push(note(
-                &["metrics"],
-                "no metric given: Kubernetes' default, 80% CPU",
-            ));
-            vec![cpu_utilization(DEFAULT_CPU_UTILIZATION_PERCENT)]
-        } else {
-            kept
-        }
+    let metrics = match spec_metrics(object, issues, &mut notes) {
+        Ok(metrics) => metrics,
+        Err(rule) => return skip(issues, rule),
     };
     spec.insert("metrics".into(), Value::Sequence(metrics));
     if let Some(behavior) = lookup(&object.value, "spec.behavior") {
@@ -136,6 +104,42 @@ pub(super) fn hpa(object: &Object, issues: &mut Issues) -> Option<Hpa> {
         spec,
         notes,
     })
+}
+
+/// The HPA's metrics in autoscaling/v2 form: v1's CPU target, or v2's Resource and Pods
+/// metrics; Kubernetes' default (80% CPU) when none is given. `Err` when every metric given is
+/// of a type capsim does not compute.
+fn spec_metrics(
+    object: &Object,
+    issues: &mut Issues,
+    notes: &mut Vec<Note>,
+) -> Result<Vec<Value>, String> {
+    if object.api_version == "autoscaling/v1" {
+        let field = "spec.targetCPUUtilizationPercentage";
+        let percent = whole(object, &object.value, "", field, issues);
+        if percent.is_none() {
+            notes.push(note(
+                &["metrics"],
+                "no target given: Kubernetes' default, 80% CPU",
+            ));
+        }
+        return Ok(vec![cpu_utilization(
+            percent.unwrap_or(DEFAULT_CPU_UTILIZATION_PERCENT),
+        )]);
+    }
+    let given = list(object, &object.value, "", "spec.metrics", issues);
+    let kept = metrics(object, given, issues);
+    if kept.is_empty() && !given.is_empty() {
+        return Err("no metric capsim computes (Resource or Pods)".into());
+    }
+    if kept.is_empty() {
+        notes.push(note(
+            &["metrics"],
+            "no metric given: Kubernetes' default, 80% CPU",
+        ));
+        return Ok(vec![cpu_utilization(DEFAULT_CPU_UTILIZATION_PERCENT)]);
+    }
+    Ok(kept)
 }
 
 /// A `Resource` metric on CPU utilization.

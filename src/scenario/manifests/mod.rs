@@ -116,17 +116,30 @@ pub(crate) fn translate(paths: &[(PathBuf, String)]) -> Result<Translation, Erro
     }
 }
 
-/// The translation of `all`, objects in input order.
-fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
-    let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+/// The objects read, by kind, before they are tied together.
+#[derive(Default)]
+struct Gathered<'a> {
+    workloads: Vec<Workload>,
+    daemonsets: Mapping,
+    daemons: (u64, u64),
+    quotas: BTreeMap<String, Vec<(String, u64)>>,
+    hpas: Vec<hpa::Hpa>,
+    pdbs: Vec<policies::Pdb>,
+    skipped: BTreeMap<&'a str, usize>,
+}
+
+/// Reads every object of `all` by its kind; LimitRanges first, as they apply to every pod of
+/// their namespace wherever they are written.
+fn gather<'a>(all: &'a [Object], issues: &mut Issues) -> Gathered<'a> {
+    let mut g = Gathered::default();
     let mut ranges: Vec<(String, LimitRange)> = Vec::new();
     for o in all {
         match read_kind(o) {
             Some(Kind::LimitRange) => {
-                ranges.push((o.namespace.clone(), resources::limit_range(o, issues)))
+                ranges.push((o.namespace.clone(), resources::limit_range(o, issues)));
             }
             Some(_) => {}
-            None => *skipped.entry(o.kind.as_str()).or_default() += 1,
+            None => *g.skipped.entry(o.kind.as_str()).or_default() += 1,
         }
     }
     let ranges_of = |ns: &str| -> Vec<&LimitRange> {
@@ -136,86 +149,93 @@ fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
             .map(|(_, r)| r)
             .collect()
     };
-    let mut t = Translation::default();
-    let mut workloads: Vec<Workload> = Vec::new();
-    let mut daemonsets = Mapping::new();
-    let mut quotas: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
-    let mut hpas = Vec::new();
-    let mut pdbs = Vec::new();
     for o in all {
+        let ranges = ranges_of(&o.namespace);
         match read_kind(o) {
             Some(Kind::Workload) => {
-                if let Some(w) = workloads::workload(o, &ranges_of(&o.namespace), issues) {
-                    if workloads
-                        .iter()
-                        .any(|x| x.name == w.name && x.namespace == w.namespace)
-                    {
-                        issues.warnings.push(format!(
-                            "{}: skipped: another workload of namespace {} is called {}",
-                            o.origin(),
-                            w.namespace,
-                            w.name
-                        ));
-                    } else {
-                        workloads.push(w);
-                    }
+                let Some(w) = workloads::workload(o, &ranges, issues) else {
+                    continue;
+                };
+                if g.workloads
+                    .iter()
+                    .any(|x| x.name == w.name && x.namespace == w.namespace)
+                {
+                    issues.warnings.push(format!(
+                        "{}: skipped: another workload of namespace {} is called {}",
+                        o.origin(),
+                        w.namespace,
+                        w.name
+                    ));
+                } else {
+                    g.workloads.push(w);
                 }
             }
             Some(Kind::DaemonSet) => {
-                if let Some((d, requests)) =
-                    workloads::daemonset(o, &ranges_of(&o.namespace), issues)
-                {
-                    add(&mut t.daemons, requests);
-                    daemonsets.insert(o.name.clone().into(), Value::Mapping(d));
+                if let Some((d, requests)) = workloads::daemonset(o, &ranges, issues) {
+                    add(&mut g.daemons, requests);
+                    g.daemonsets
+                        .insert(o.name.clone().into(), Value::Mapping(d));
                 }
             }
-            Some(Kind::Hpa) => hpas.extend(hpa::hpa(o, issues)),
-            Some(Kind::Pdb) => pdbs.extend(policies::pdb(o, issues)),
+            Some(Kind::Hpa) => g.hpas.extend(hpa::hpa(o, issues)),
+            Some(Kind::Pdb) => g.pdbs.extend(policies::pdb(o, issues)),
             Some(Kind::Quota) => {
-                policies::quota(o, quotas.entry(o.namespace.clone()).or_default(), issues)
+                policies::quota(o, g.quotas.entry(o.namespace.clone()).or_default(), issues);
             }
             Some(Kind::LimitRange) | None => {}
         }
     }
-    let keys = service_keys(&workloads);
+    g
+}
+
+/// The translation of `all`, objects in input order.
+fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
+    let mut g = gather(all, issues);
+    let mut t = Translation {
+        daemons: g.daemons,
+        ..Translation::default()
+    };
+    let keys = service_keys(&g.workloads);
     let mut services = Mapping::new();
-    for (w, key) in workloads.iter_mut().zip(&keys) {
-        attach_budget(w, key, &pdbs, issues);
-        for n in &w.notes {
-            t.notes.push(at(&["services", key], n));
-        }
-        let r = w.requests;
-        t.largest_pod.0 = t.largest_pod.0.max(r.cpu_m.unwrap_or(0));
-        t.largest_pod.1 = t.largest_pod.1.max(r.memory_bytes.unwrap_or(0));
-        t.total.0 += r.cpu_m.unwrap_or(0) * w.replicas;
-        t.total.1 += r.memory_bytes.unwrap_or(0) * w.replicas;
+    for (w, key) in g.workloads.iter_mut().zip(&keys) {
+        attach_budget(w, key, &g.pdbs, issues);
+        t.notes
+            .extend(w.notes.iter().map(|n| at(&["services", key], n)));
+        let (cpu, memory) = (
+            w.requests.cpu_m.unwrap_or(0),
+            w.requests.memory_bytes.unwrap_or(0),
+        );
+        t.largest_pod = (t.largest_pod.0.max(cpu), t.largest_pod.1.max(memory));
+        t.total.0 += cpu * w.replicas;
+        t.total.1 += memory * w.replicas;
         services.insert(key.clone().into(), Value::Mapping(w.service.clone()));
     }
-    let hpa_entries = bind_hpas(&hpas, &workloads, &keys, issues, &mut t.notes);
-    if !services.is_empty() {
-        t.fragment
-            .insert("services".into(), Value::Mapping(services));
-    }
-    if !daemonsets.is_empty() {
-        t.fragment
-            .insert("daemonsets".into(), Value::Mapping(daemonsets));
-    }
-    let quotas: Mapping = quotas
-        .iter()
+    let hpa_entries = bind_hpas(&g.hpas, &g.workloads, &keys, issues, &mut t.notes);
+    let quotas: Mapping = (g.quotas.iter())
         .filter(|(_, l)| !l.is_empty())
         .map(|(ns, l)| (ns.clone().into(), Value::Mapping(policies::quota_entry(l))))
         .collect();
-    if !quotas.is_empty() {
-        t.fragment.insert("quotas".into(), Value::Mapping(quotas));
-    }
+    let mut autoscaling = Mapping::new();
     if !hpa_entries.is_empty() {
-        let mut autoscaling = Mapping::new();
         autoscaling.insert("hpa".into(), Value::Mapping(hpa_entries));
-        t.fragment
-            .insert("autoscaling".into(), Value::Mapping(autoscaling));
     }
-    if !skipped.is_empty() {
-        let list: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+    let sections = [
+        ("services", services),
+        ("daemonsets", std::mem::take(&mut g.daemonsets)),
+        ("quotas", quotas),
+        ("autoscaling", autoscaling),
+    ];
+    for (name, section) in sections {
+        if !section.is_empty() {
+            t.fragment.insert(name.into(), Value::Mapping(section));
+        }
+    }
+    if !g.skipped.is_empty() {
+        let list: Vec<String> = g
+            .skipped
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
         issues.warnings.push(format!(
             "manifests: kinds capsim does not model, skipped: {}",
             list.join(", ")
