@@ -195,15 +195,18 @@ fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
         daemons: g.daemons,
         ..Translation::default()
     };
+    g.workloads
+        .retain(|w| policies::quota_admits(w, g.quotas.get(&w.namespace), issues));
     let keys = service_keys(&g.workloads);
     let mut services = Mapping::new();
     for (w, key) in g.workloads.iter_mut().zip(&keys) {
         attach_budget(w, key, &g.pdbs, issues);
         t.notes
             .extend(w.notes.iter().map(|n| at(&["services", key], n)));
+        let requests = w.resources.requests;
         let (cpu, memory) = (
-            w.requests.cpu_m.unwrap_or(0),
-            w.requests.memory_bytes.unwrap_or(0),
+            requests.cpu_m.unwrap_or(0),
+            requests.memory_bytes.unwrap_or(0),
         );
         t.largest_pod = (t.largest_pod.0.max(cpu), t.largest_pod.1.max(memory));
         t.total.0 += cpu * w.replicas;

@@ -9,6 +9,7 @@ use crate::scenario::quantity;
 use super::Issues;
 use super::objects::{Object, list, lookup, scalar_text, show, string_map};
 use super::resources::{show_cpu, show_memory};
+use super::workloads::Workload;
 
 /// A label selector's requirement.
 #[derive(Debug, Clone)]
@@ -234,4 +235,52 @@ pub(super) fn quota_entry(limits: &[(String, u64)]) -> Mapping {
             (key.clone().into(), text)
         })
         .collect()
+}
+
+/// Whether the namespace's quota can ever admit the workload's pods. The quota admission
+/// plugin rejects a pod that sets no request or limit the quota constrains (no LimitRange
+/// default gave it one) and a pod asking for more than the whole quota; such a workload is
+/// skipped with a warning, as it never runs a pod.
+pub(super) fn quota_admits(
+    w: &Workload,
+    limits: Option<&Vec<(String, u64)>>,
+    issues: &mut Issues,
+) -> bool {
+    let Some(limits) = limits else { return true };
+    let r = &w.resources;
+    for (key, hard) in limits {
+        let wanted = match key.as_str() {
+            "requests.cpu" => r.requests.cpu_m,
+            "requests.memory" => r.requests.memory_bytes,
+            "limits.cpu" => r.limits.cpu_m,
+            "limits.memory" => r.limits.memory_bytes,
+            _ => Some(1),
+        };
+        let problem = match wanted {
+            None => format!("must specify {}", key.replace('.', " ")),
+            Some(v) if v > *hard => format!(
+                "exceeded quota: {key} is limited to {}",
+                show_hard(key, *hard)
+            ),
+            Some(_) => continue,
+        };
+        issues.warnings.push(format!(
+            "{} {} (namespace {}): skipped: the ResourceQuota rejects its pods: {problem}",
+            w.kind, w.name, w.namespace
+        ));
+        return false;
+    }
+    true
+}
+
+fn show_hard(key: &str, v: u64) -> String {
+    match QUOTA_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, kind)| *kind)
+    {
+        Some(QuotaKind::Cpu) => show_cpu(v),
+        Some(QuotaKind::Memory) => show_memory(v),
+        _ => v.to_string(),
+    }
 }

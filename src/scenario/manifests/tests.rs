@@ -185,6 +185,7 @@ fn rejected_objects_and_other_kinds_are_warnings() {
         "limits.yaml: document 6 (Deployment greedy): skipped: spec.template.spec.containers[0].resources.requests.cpu: 3 must be less than or equal to cpu limit of 500m",
         "topologySpreadConstraints ignored",
         "count/secrets not enforced",
+        "Deployment cruncher (namespace lab): skipped: the ResourceQuota rejects its pods: must specify requests memory",
         "skipped: ConfigMap (1), Namespace (1), Service (1), ServiceAccount (1), ServiceMonitor (1)",
     ];
     for e in expected {

@@ -27,8 +27,8 @@ pub(super) struct Workload {
     pub(super) service: Mapping,
     /// Notes on assumed values, by path below the service.
     pub(super) notes: Vec<Note>,
-    /// The pod's effective requests.
-    pub(super) requests: Amounts,
+    /// The pod's effective requests and limits.
+    pub(super) resources: Requirements,
     /// Replicas.
     pub(super) replicas: u64,
 }
@@ -69,7 +69,7 @@ pub(super) fn workload(
         "spec.template.metadata.labels",
         issues,
     );
-    let requests = pod(object, ranges, issues, &mut service, &mut notes)?;
+    let resources = pod(object, ranges, issues, &mut service, &mut notes)?;
     if !labels.is_empty() {
         let map: Mapping = labels
             .iter()
@@ -113,7 +113,7 @@ pub(super) fn workload(
         labels,
         service,
         notes,
-        requests,
+        resources,
         replicas,
     })
 }
@@ -127,8 +127,8 @@ pub(super) fn daemonset(
     let errors_before = issues.errors.len();
     let mut out = Mapping::new();
     out.insert("namespace".into(), object.namespace.clone().into());
-    let requests = pod(object, ranges, issues, &mut out, &mut Vec::new())?;
-    (issues.errors.len() == errors_before).then_some((out, requests))
+    let resources = pod(object, ranges, issues, &mut out, &mut Vec::new())?;
+    (issues.errors.len() == errors_before).then_some((out, resources.requests))
 }
 
 /// The pod template's resources and placement into `out`; `None` (with a warning) when the API
@@ -139,7 +139,7 @@ fn pod(
     issues: &mut Issues,
     out: &mut Mapping,
     notes: &mut Vec<Note>,
-) -> Option<Amounts> {
+) -> Option<Requirements> {
     let resources = match pod_resources(object, POD, ranges, issues) {
         Ok(r) => r,
         Err(rule) => {
@@ -170,7 +170,7 @@ fn pod(
         out.insert("resources".into(), r);
     }
     placement(object, issues, out);
-    Some(resources.pod.requests)
+    Some(resources.pod)
 }
 
 /// `{requests: {cpu, memory}, limits: {cpu, memory}}` with what is set, or `None`.
