@@ -234,8 +234,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints each line of `message` as `capsim: <line>` (manifests report every problem, one per
+/// line) and returns exit code 2.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("capsim: {message}");
+    for line in message.lines() {
+        eprintln!("capsim: {line}");
+    }
     ExitCode::from(2)
 }
 

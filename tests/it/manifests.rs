@@ -88,7 +88,11 @@ fn malformed_manifests_exit_2_naming_file_document_and_field() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("containers[1].resources.limits.memory: \"lots\""),
+        // Every problem on a line of its own.
+        stderr.contains(
+            "\ncapsim: deploy.yaml: document 3 (Deployment web): \
+             spec.template.spec.containers[1].resources.limits.memory: \"lots\""
+        ),
         "{stderr}"
     );
     // The same through a scenario's manifests: key, relative to the scenario file.

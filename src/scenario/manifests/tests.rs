@@ -86,6 +86,8 @@ fn a_kind_list_gives_statefulsets_deployments_v1_hpas_and_v1beta1_pdbs() {
         Some(DisruptionBudget::MinAvailable(PodCount::Count(1)))
     );
     let worker = service(&s, "worker");
+    // The scenario's replicas replace the manifest's 2; the rest stays.
+    assert_eq!(worker.replicas, 5);
     // 1.5 cores = 1500m; 1.5Gi = 1536Mi.
     assert_eq!(worker.pod.requests.cpu, Millicores(1_500));
     assert_eq!(worker.pod.requests.memory, Bytes(1_536 * MI));
