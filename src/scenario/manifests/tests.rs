@@ -251,3 +251,90 @@ fn names_shared_by_two_namespaces_are_qualified_and_extended_resources_warned() 
         .and_then(|a| a.get("hpa")?.get("shop/web"));
     assert!(hpa.is_some());
 }
+
+/// The translation of manifest `text`, with its warnings.
+fn from_text(text: &str) -> (serde_yaml::Value, Vec<String>) {
+    let mut issues = super::Issues::default();
+    let objects = super::objects::read_text(text, "m.yaml", &mut issues);
+    let t = super::from_objects(&objects, &mut issues);
+    assert!(issues.errors.is_empty(), "{:?}", issues.errors);
+    (serde_yaml::Value::Mapping(t.fragment), issues.warnings)
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  replicas: 2\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers:\n      - name: c\n        resources: {requests: {cpu: 500m, memory: 1Gi}}\n";
+
+#[test]
+fn objects_the_api_server_rejects_are_skipped_with_their_rule() {
+    let cases = [
+        (
+            DEPLOYMENT.replace("replicas: 2", "replicas: -1"),
+            "m.yaml: document 1 (Deployment app): skipped: spec.replicas: -1 must be greater than or equal to 0",
+        ),
+        (
+            format!(
+                "{DEPLOYMENT}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: app}}, minReplicas: 4, maxReplicas: 2}}\n"
+            ),
+            "m.yaml: document 2 (HorizontalPodAutoscaler h): skipped: spec.maxReplicas: 2 must be greater than or equal to minReplicas 4",
+        ),
+        (
+            format!(
+                "{DEPLOYMENT}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: other}}, maxReplicas: 2}}\n"
+            ),
+            "(HorizontalPodAutoscaler h): skipped: its target Deployment other is not among the manifests",
+        ),
+        (
+            format!(
+                "{DEPLOYMENT}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: p}}\nspec: {{minAvailable: 1, maxUnavailable: 1}}\n"
+            ),
+            "(PodDisruptionBudget p): skipped: spec: minAvailable and maxUnavailable cannot both be set",
+        ),
+        (
+            format!(
+                "apiVersion: v1\nkind: LimitRange\nmetadata: {{name: lr}}\nspec: {{limits: [{{type: Container, max: {{cpu: 400m}}}}]}}\n---\n{DEPLOYMENT}"
+            ),
+            // max sets the default limit 400m, below the 500m request.
+            "(Deployment app): skipped: spec.template.spec.containers[0].resources.requests.cpu: 500m must be less than or equal to cpu limit of 400m",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (fragment, warnings) = from_text(&text);
+        assert!(
+            warnings.iter().any(|w| w.contains(expected)),
+            "{expected} not in {warnings:?}"
+        );
+        if expected.contains("Deployment app): skipped") {
+            assert!(fragment.get("services").is_none(), "{fragment:?}");
+        }
+    }
+}
+
+#[test]
+fn sidecars_count_with_the_containers_and_before_later_init_containers() {
+    // Init containers in order: sidecar (restartPolicy Always) 200m, then a regular one 1 core;
+    // one container 300m. Running: 300m + 200m = 500m; the regular init container runs beside
+    // the sidecar started before it: 1000m + 200m = 1200m. The pod requests 1200m.
+    let text = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  template:\n    spec:\n      initContainers:\n      - {name: mesh, restartPolicy: Always, resources: {requests: {cpu: 200m}}}\n      - {name: setup, resources: {requests: {cpu: \"1\"}}}\n      containers:\n      - {name: c, resources: {requests: {cpu: 300m}}}\n";
+    let (fragment, _) = from_text(text);
+    let cpu = fragment.get("services").and_then(|s| {
+        s.get("s")?
+            .get("resources")?
+            .get("requests")?
+            .get("cpu")?
+            .as_str()
+    });
+    assert_eq!(cpu, Some("1200m"));
+}
+
+#[test]
+fn an_empty_pdb_selector_selects_every_pod_in_v1_and_none_in_v1beta1() {
+    for (version, selected) in [("policy/v1", true), ("policy/v1beta1", false)] {
+        let text = format!(
+            "{DEPLOYMENT}---\napiVersion: {version}\nkind: PodDisruptionBudget\nmetadata: {{name: p}}\nspec: {{minAvailable: 50%, selector: {{}}}}\n"
+        );
+        let (fragment, _) = from_text(&text);
+        let budget = fragment
+            .get("services")
+            .and_then(|s| s.get("app")?.get("disruption_budget"));
+        assert_eq!(budget.is_some(), selected, "{version}");
+    }
+}
