@@ -170,6 +170,10 @@ fn catalog_pool(t: &Translation, notes: &mut Vec<Note>) -> Value {
         "assumed: enough nodes for every replica's requests",
     ));
     notes.push(note(
+        &["node_pools", POOL, "autoscaling", "min_nodes"],
+        "assumed: the Cluster Autoscaler may scale down to one node",
+    ));
+    notes.push(note(
         &["node_pools", POOL, "autoscaling", "max_nodes"],
         "assumed: three times the initial size, at least 10",
     ));

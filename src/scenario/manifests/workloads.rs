@@ -59,6 +59,12 @@ pub(super) fn workload(
             1
         }
     };
+    if lookup(&object.value, "metadata.namespace").is_none() {
+        notes.push(note(
+            &["namespace"],
+            "metadata.namespace not set: the default namespace, unless applied with -n",
+        ));
+    }
     let mut service = Mapping::new();
     service.insert("namespace".into(), object.namespace.clone().into());
     service.insert("replicas".into(), replicas.into());
