@@ -94,6 +94,10 @@ impl Document {
         if let Some(warnings) = manifests::expand(&mut document.root, dir, &origin)? {
             document.warnings = warnings;
             document.edited = true;
+            // What the manifests made belongs to the text, so that a sweep's digest changes
+            // when a manifest does.
+            let expanded = serde_yaml::to_string(&document.root).unwrap_or_default();
+            document.text = format!("{}\n---\n{expanded}", document.text);
         }
         let Some(base) = document.root.get("base") else {
             return Ok(document);
@@ -184,7 +188,8 @@ impl Document {
         &self.origin
     }
 
-    /// The document's text as read (with its bases' texts before it).
+    /// The document's text as read (with its bases' texts before it, and what its manifests
+    /// made after it).
     pub fn text(&self) -> &str {
         &self.text
     }
