@@ -13,7 +13,7 @@ use capsim::plot;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
 use capsim::scenario::model::SweepDimension;
-use capsim::scenario::{Document, Override, Scenario, catalog};
+use capsim::scenario::{self, Document, Override, Scenario, catalog};
 use capsim::sweep::plan::dimension_from_param;
 use capsim::sweep::{self, Plan, Progress, SweepOptions};
 
@@ -145,6 +145,17 @@ enum Command {
     },
     /// List the built-in machine types: capacity, allocatable to pods, and prices.
     Catalog,
+    /// Write the scenario Kubernetes manifests make (capsim's format, assumed values
+    /// commented) on standard output.
+    Import {
+        /// Manifest files or folders (YAML: multi-document, `kind: List`, Helm output).
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// The nodes, as `kubectl get nodes -o yaml` prints them, for the node pools
+        /// [default: one autoscaled pool of the cheapest catalog machine that fits].
+        #[arg(long, value_name = "FILE")]
+        nodes: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -215,6 +226,7 @@ fn main() -> ExitCode {
             print!("{}", catalog::render());
             Ok(())
         }
+        Command::Import { manifests, nodes } => import(&manifests, nodes.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -222,8 +234,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints each line of `message` as `capsim: <line>` (manifests report every problem, one per
+/// line) and returns exit code 2.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("capsim: {message}");
+    for line in message.lines() {
+        eprintln!("capsim: {line}");
+    }
     ExitCode::from(2)
 }
 
@@ -234,6 +250,7 @@ fn document(path: Option<&Path>, edits: &Edits) -> Result<Document, String> {
         None => Document::from_yaml_str(REFERENCE_SCENARIO, REFERENCE_NAME),
     }
     .map_err(|e| e.to_string())?;
+    warn(document.warnings());
     let mut settings = edits.set.clone();
     if let Some(seed) = edits.seed {
         settings.push(Override {
@@ -421,9 +438,26 @@ fn check(
     }
 }
 
+/// Prints each warning on standard error.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("capsim: warning: {w}");
+    }
+}
+
+/// `capsim import`: the scenario on standard output, warnings on standard error.
+fn import(manifests: &[PathBuf], nodes: Option<&Path>) -> Result<(), String> {
+    let imported = scenario::import(manifests, nodes).map_err(|e| e.to_string())?;
+    warn(&imported.warnings);
+    print!("{}", imported.yaml);
+    Ok(())
+}
+
 fn validate(paths: &[PathBuf]) -> Result<(), String> {
     for path in paths {
-        let scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+        let document = Document::load(path).map_err(|e| e.to_string())?;
+        warn(document.warnings());
+        let scenario = scenario_of(&document)?;
         println!(
             "{}: ok ({}: {} node pools, {} services, {} simulated)",
             path.display(),

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::error::{self, Error};
-use crate::scenario::{Scenario, inputs, validate};
+use crate::scenario::{Scenario, inputs, manifests, validate};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,8 +67,11 @@ pub struct Document {
     text: String,
     root: Value,
     applied: Vec<Override>,
-    /// Whether the document differs from `text` (overrides applied or built on a base).
+    /// Whether the document differs from `text` (overrides applied, built on a base, or
+    /// completed by manifests).
     edited: bool,
+    /// What reading the document's manifests skipped or ignored.
+    warnings: Vec<String>,
 }
 
 /// How deep `base:` chains may go, so that a cycle is an error, not a hang.
@@ -83,19 +86,9 @@ impl Document {
         Document::load_at_depth(path, 0)
     }
 
-    /// Reads the file at `path` on its base (if any), then expands the inputs it names
-    /// (`node_pools_from`) relative to it.
+    /// Reads the file at `path`, expands the inputs it names (`manifests`, `node_pools_from`)
+    /// relative to it, and applies it to its base, if it has one.
     fn load_at_depth(path: &Path, depth: usize) -> Result<Document, Error> {
-        let mut document = Document::load_layers(path, depth)?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        if inputs::expand_node_pools_from(&mut document.root, dir, &document.origin)? {
-            document.edited = true;
-        }
-        Ok(document)
-    }
-
-    /// Reads the file at `path` and applies it to its base, if it has one.
-    fn load_layers(path: &Path, depth: usize) -> Result<Document, Error> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             file: origin.clone(),
@@ -103,6 +96,26 @@ impl Document {
         })?;
         let mut document = Document::from_yaml_str(&text, &origin)?;
         document.dirs = vec![path.parent().unwrap_or(Path::new("")).to_path_buf()];
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let from_manifests = manifests::expand(&mut document.root, dir, &origin)?;
+        let from_nodes = inputs::expand_node_pools_from(&mut document.root, dir, &origin)?;
+        if from_manifests.is_some() || from_nodes.is_some() {
+            document.warnings = from_manifests
+                .into_iter()
+                .chain(from_nodes)
+                .flatten()
+                .collect();
+            document.edited = true;
+            // What the inputs made belongs to the text, so that a sweep's digest changes when
+            // one of them does.
+            let expanded = serde_yaml::to_string(&document.root).unwrap_or_default();
+            document.text = format!(
+                "{}
+---
+{expanded}",
+                document.text
+            );
+        }
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -130,6 +143,7 @@ impl Document {
         derived.dirs.splice(0..0, document.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);
         derived.edited = true;
+        derived.warnings.extend(document.warnings);
         let Value::Mapping(top) = document.root else {
             return Ok(derived);
         };
@@ -178,7 +192,14 @@ impl Document {
             root,
             applied: Vec::new(),
             edited: false,
+            warnings: Vec::new(),
         })
+    }
+
+    /// What reading the document's manifests skipped or ignored, one line each, to show the
+    /// user; empty without `manifests:`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Where the document came from.
@@ -186,7 +207,8 @@ impl Document {
         &self.origin
     }
 
-    /// The document's text as read (with its bases' texts before it).
+    /// The document's text as read (with its bases' texts before it, and what its manifests
+    /// made after it).
     pub fn text(&self) -> &str {
         &self.text
     }

@@ -95,6 +95,14 @@ pub enum Error {
         /// Bad rows beyond those listed.
         more: usize,
     },
+    /// Kubernetes manifests with malformed values: one line per problem, each naming the
+    /// file, the document, the object and the field.
+    #[error("{}", .problems.join("\n"))]
+    Manifests {
+        /// `file: document N (Kind name): field: what is wrong; what is allowed`, in input
+        /// order.
+        problems: Vec<String>,
+    },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
     #[error(
         "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
@@ -112,8 +120,7 @@ pub enum Error {
         /// For each pool, in file order, the scheduler's reasons for rejecting the pod.
         pools: Vec<(String, Vec<String>)>,
     },
-    /// Several errors found in one pass over an input, each on its own line (every line after
-    /// the first starts with `capsim: `, as the command line prints the first).
+    /// Several errors found in one pass over an input, each on its own line.
     #[error("{}", many(.0))]
     Many(Vec<Error>),
 }
@@ -122,7 +129,11 @@ impl Error {
     /// The YAML path of the offending value, empty for the document root and for I/O errors.
     pub fn path(&self) -> &str {
         match self {
-            Error::Io { .. } | Error::Override { .. } | Error::Trace { .. } | Error::Many(_) => "",
+            Error::Io { .. }
+            | Error::Override { .. }
+            | Error::Trace { .. }
+            | Error::Manifests { .. }
+            | Error::Many(_) => "",
             Error::Syntax { path, .. }
             | Error::Invalid { path, .. }
             | Error::UnknownName { path, .. }
@@ -136,7 +147,7 @@ fn many(errors: &[Error]) -> String {
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join("\ncapsim: ")
+        .join("\n")
 }
 
 /// One error, or all of them.

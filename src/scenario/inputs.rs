@@ -14,7 +14,8 @@ use crate::scenario::node_list;
 const NODE_POOLS_FROM: &str = "node_pools_from";
 
 /// Expands `node_pools_from` in `root` (a scenario document read from a file in `dir`, named
-/// `origin` in messages) into `node_pools`; returns whether there was one.
+/// `origin` in messages) into `node_pools`; returns the warnings reading the nodes gave, or
+/// `None` when there was no `node_pools_from`.
 ///
 /// # Errors
 /// A value that is not a file name, a file that cannot be read, every bad node of the file,
@@ -23,12 +24,12 @@ pub(crate) fn expand_node_pools_from(
     root: &mut Value,
     dir: &Path,
     origin: &str,
-) -> Result<bool, Error> {
+) -> Result<Option<Vec<String>>, Error> {
     let Some(value) = root
         .as_mapping_mut()
         .and_then(|m| m.remove(NODE_POOLS_FROM))
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let invalid = |problem: String| Error::Invalid {
         origin: origin.to_string(),
@@ -56,7 +57,7 @@ pub(crate) fn expand_node_pools_from(
     }
     check_prices(&pools, &list.unpriced, origin)?;
     top.insert("node_pools".into(), pools);
-    Ok(true)
+    Ok(Some(list.warnings))
 }
 
 /// Lays `top` over `base`: maps merge key by key (`top`'s keys win, recursively), anything

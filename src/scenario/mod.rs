@@ -18,6 +18,7 @@ pub mod catalog;
 mod document;
 mod error;
 mod inputs;
+mod manifests;
 pub mod model;
 mod node_list;
 mod quantity;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use document::{Document, Override};
 pub use error::Error;
+pub use manifests::{Imported, import};
 pub use model::Scenario;
 pub use quantity::parse_duration;
 

@@ -14,7 +14,7 @@
 use crate::cluster::disruption::DisruptionBudget;
 use crate::cluster::pool::NodePool;
 use crate::cluster::quota::Quota;
-use crate::cluster::spec::PodSpec;
+use crate::cluster::spec::{Labels, PodSpec};
 use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
 use crate::controllers::hpa::spec::HpaSpec;
 use crate::monitoring::rules::Monitoring;
@@ -164,7 +164,15 @@ pub struct Service {
     /// The PodDisruptionBudget covering the service's pods, if any: the Cluster Autoscaler's
     /// drains respect it.
     pub disruption_budget: Option<DisruptionBudget>,
+    /// The pod template's labels (what PodDisruptionBudget selectors match).
+    pub labels: Labels,
+    /// How long a terminating pod may drain before it is killed
+    /// (`terminationGracePeriodSeconds`).
+    pub termination_grace: SimDuration,
 }
+
+/// Kubernetes' default `terminationGracePeriodSeconds`.
+pub const DEFAULT_TERMINATION_GRACE: SimDuration = SimDuration::from_secs(30);
 
 /// The delays between a pod being bound to a node and it being Ready.
 #[derive(Debug, Clone, PartialEq)]

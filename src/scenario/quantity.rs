@@ -131,6 +131,24 @@ pub(crate) fn cpu(text: &str) -> Result<Millicores, Problem> {
     }
 }
 
+/// Parses a CPU quantity as the API server stores it: a fraction of a millicore rounds up to
+/// the next millicore (`0.0001` is `1m`), as Kubernetes' `MilliValue` does.
+pub(crate) fn cpu_rounded_up(text: &str) -> Result<Millicores, Problem> {
+    let q = Quantity::parse(text)
+        .ok_or_else(|| Problem::new(format!("\"{text}\" is not a cpu quantity"), CPU_FORM))?;
+    if q.negative && q.mantissa > 0 {
+        return Err(Problem::new(format!("\"{text}\" is negative"), CPU_FORM));
+    }
+    let too_large = || Problem::new(format!("\"{text}\" is too large"), CPU_FORM);
+    let milli = match q.scaled(3).ok_or_else(too_large)? {
+        Exact(m) => m,
+        Inexact(m) => m.checked_add(1).ok_or_else(too_large)?,
+    };
+    u64::try_from(milli)
+        .map(Millicores)
+        .map_err(|_| too_large())
+}
+
 const MEMORY_FORM: &str = "expected bytes such as \"128974848\" or \"1e9\", or a suffix: \
      Ki, Mi, Gi, Ti, Pi, Ei (powers of 1024) or k, M, G, T, P, E (powers of 1000), as in \"4Gi\"";
 

@@ -14,8 +14,6 @@ use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
-/// Kubernetes' default `terminationGracePeriodSeconds`.
-pub(super) const TERMINATION_GRACE: SimDuration = SimDuration::from_secs(30);
 /// The ReplicaSet controller's retry backoff: 5 ms doubling to 1000 s
 /// (`workqueue.DefaultControllerRateLimiter`).
 const RETRY_BASE: SimDuration = SimDuration::from_millis(5);
@@ -306,8 +304,9 @@ impl Simulation<'_> {
         if idle {
             self.remove_pod(pod_ref, "terminated");
         } else {
+            let grace = self.scenario.services[usize::from(pod.service)].termination_grace;
             self.clock
-                .schedule_in(TERMINATION_GRACE, Event::PodKilled { pod: pod_ref });
+                .schedule_in(grace, Event::PodKilled { pod: pod_ref });
         }
     }
 

@@ -68,6 +68,8 @@ pub(crate) fn service(
         load_balancer: LoadBalancerPolicy::RoundRobin,
         slo_p99: None,
         disruption_budget: None,
+        labels: Default::default(),
+        termination_grace: crate::scenario::model::DEFAULT_TERMINATION_GRACE,
         load: Some(Load {
             arrivals: Arrivals {
                 rate_per_s: rate,
@@ -197,7 +199,19 @@ fn cost_is_node_hours_times_price() {
 /// Two single-worker pods without queues, always busy with long requests; one is asked to
 /// stop at 100 s.
 fn scale_down_run(service_ms: u64) -> (crate::simulation::Outcome, Collect) {
+    scale_down_run_with_grace(
+        service_ms,
+        crate::scenario::model::DEFAULT_TERMINATION_GRACE,
+    )
+}
+
+/// `scale_down_run` with the service's termination grace period set to `grace`.
+fn scale_down_run_with_grace(
+    service_ms: u64,
+    grace: SimDuration,
+) -> (crate::simulation::Outcome, Collect) {
     let mut svc = service("q", 2, 1000, 1, 1.0, service_ms);
+    svc.termination_grace = grace;
     svc.server.queue_limit = Some(0);
     if let Some(load) = svc.load.as_mut() {
         load.cost =
@@ -255,6 +269,34 @@ fn a_pod_still_busy_after_its_grace_period_is_killed() {
         .map(|e| (e.time_s, e.reason.clone()));
     assert_eq!(deleted, Some((130.0, Some("grace period expired".into()))));
     assert_eq!(r.arrived, r.accounted());
+}
+
+#[test]
+fn each_service_has_its_own_grace_period() {
+    // The same 90 s requests with terminationGracePeriodSeconds 120: the request in service
+    // at 100 s (started at about 90 s) finishes by 180 s, within the 220 s deadline.
+    let (out, seen) = scale_down_run_with_grace(90_000, SimDuration::from_secs(120));
+    let r = &out.summary.services["q"].requests;
+    assert_eq!(r.killed, 0, "{r:?}");
+    let deleted = seen
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PodDeleted)
+        .map(|e| (e.time_s, e.reason.clone()));
+    let Some((time_s, reason)) = deleted else {
+        panic!("the pod was deleted: {:?}", seen.events);
+    };
+    assert!(time_s > 100.0 && time_s <= 190.0, "drained at {time_s}");
+    assert_eq!(reason.as_deref(), Some("drained"));
+    // A 5 s grace period kills it at 105 s.
+    let (out, seen) = scale_down_run_with_grace(90_000, SimDuration::from_secs(5));
+    assert_eq!(out.summary.services["q"].requests.killed, 1);
+    let killed_at = seen
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PodDeleted)
+        .map(|e| e.time_s);
+    assert_eq!(killed_at, Some(105.0));
 }
 
 /// The reference platform for four hours, with its compute pool on Spot VMs preempted every

@@ -112,3 +112,54 @@ fn the_shipped_example_runs_on_its_node_list() {
     assert_eq!(scenario.node_pools.len(), 2);
     assert_eq!(scenario.node_pools[0].initial_size, 2);
 }
+
+#[test]
+fn import_with_nodes_writes_their_pools_and_marks_the_unknown_price() {
+    let dir = TempDir::new("import-nodes");
+    let nodes = dir.write("nodes.yaml", NODES);
+    let manifest = repo_root().join("tests/data/manifests/staging.yaml");
+    let output = capsim(
+        dir.path(),
+        &[
+            "import",
+            &manifest.display().to_string(),
+            "--nodes",
+            &nodes.display().to_string(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let yaml = String::from_utf8_lossy(&output.stdout).to_string();
+    let file = dir.write("imported.yaml", &yaml);
+    let scenario = Scenario::load(&file).expect("the imported scenario is valid");
+    let names: Vec<&str> = scenario
+        .node_pools
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["default-pool", "gpu-pool"]);
+    assert_eq!(scenario.node_pools[0].initial_size, 2);
+    assert_eq!(scenario.node_pools[1].machine.name, "a2-highgpu-1g");
+    assert!(
+        yaml.contains("price_per_hour: 0  # assumed: 0; the catalog does not know a2-highgpu-1g"),
+        "{yaml}"
+    );
+    assert!(
+        stderr.contains("capsim: warning: node pool gpu-pool: instance type a2-highgpu-1g"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn node_list_warnings_reach_the_user_once() {
+    let dir = TempDir::new("node-pools-warn");
+    dir.write("nodes.yaml", NODES);
+    dir.write(
+        "scenario.yaml",
+        &scenario_on_nodes("node_pools:\n  gpu-pool: {machine_type: {price_per_hour: 3.673, spot_price_per_hour: 1.1}}"),
+    );
+    let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("cordoned node(s)").count(), 1, "{stderr}");
+}

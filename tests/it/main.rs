@@ -14,6 +14,7 @@ mod cluster_inputs;
 mod conformance;
 mod cpu;
 mod determinism;
+mod manifests;
 mod oom;
 mod preemption;
 mod queueing;

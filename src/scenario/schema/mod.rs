@@ -27,6 +27,9 @@ pub(crate) struct File {
     pub(crate) services: NamedMap<ServiceFile>,
     #[serde(default)]
     pub(crate) quotas: NamedMap<QuotaFile>,
+    /// DaemonSets: each takes its pod's requests and one pod slot on every node it selects.
+    #[serde(default)]
+    pub(crate) daemonsets: NamedMap<DaemonSetFile>,
     pub(crate) autoscaling: Option<AutoscalingFile>,
     pub(crate) monitoring: Option<MonitoringFile>,
     pub(crate) sweep: Option<SweepFile>,
@@ -162,6 +165,24 @@ pub(crate) struct ServiceFile {
     pub(crate) load: Option<LoadFile>,
     pub(crate) slo: Option<SloFile>,
     pub(crate) disruption_budget: Option<DisruptionBudgetFile>,
+    /// The pod template's labels.
+    #[serde(default)]
+    pub(crate) labels: NamedMap<Scalar>,
+    /// `terminationGracePeriodSeconds`, as a duration (30s when absent).
+    pub(crate) termination_grace_period: Option<Scalar>,
+}
+
+/// A DaemonSet: the pod it runs on every node it selects.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DaemonSetFile {
+    pub(crate) namespace: Option<String>,
+    pub(crate) resources: Option<ResourceRequirementsFile>,
+    #[serde(default)]
+    pub(crate) node_selector: NamedMap<Scalar>,
+    pub(crate) affinity: Option<AffinityFile>,
+    #[serde(default)]
+    pub(crate) tolerations: Vec<TolerationFile>,
 }
 
 /// A service's PodDisruptionBudget spec, in Kubernetes' own form (snake_case accepted too).

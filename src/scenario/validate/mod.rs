@@ -32,6 +32,7 @@ macro_rules! spelled {
 
 mod autoscaling;
 mod cluster_autoscaler;
+mod daemonsets;
 mod dist;
 mod hpa_metrics;
 mod limits;
@@ -72,9 +73,10 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
     };
     check_run_length(origin, duration, warmup, resolution)?;
 
-    let node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
+    let mut node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
         cx.pool(name, pool)
     })?;
+    cx.daemonsets(&file.daemonsets, &mut node_pools)?;
     let services = cx.entries(&SERVICES, &file.services, |name, service| {
         cx.service(name, service, &node_pools)
     })?;

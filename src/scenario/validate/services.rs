@@ -8,9 +8,10 @@ use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
 use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
-use crate::scenario::model::{Service, Startup};
+use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
-    DisruptionBudgetFile, DistOrScalar, ResourceRequirementsFile, Scalar, ServiceFile, StartupFile,
+    DisruptionBudgetFile, DistOrScalar, NamedMap, ResourceRequirementsFile, Scalar, ServiceFile,
+    StartupFile,
 };
 use crate::units::{Bytes, DurationDist, Millicores, Resources, SimDuration, SimTime};
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
@@ -31,7 +32,7 @@ impl Cx<'_> {
         pools: &[NodePool],
     ) -> Result<Service, Error> {
         let path = format!("services.{name}");
-        self.dns_label(&path, "service", name)?;
+        self.service_name(&path, name)?;
         let namespace = s.namespace.clone().unwrap_or_else(|| "default".to_string());
         self.dns_label(&format!("{path}.namespace"), "namespace", &namespace)?;
         let replicas = match &s.replicas {
@@ -61,6 +62,12 @@ impl Cx<'_> {
         let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
             self.disruption_budget(p, b)
         })?;
+        let grace = s.termination_grace_period.as_ref();
+        let termination_grace = optional(&path, "termination_grace_period", grace, |p, d| {
+            self.duration(p, d)
+        })?
+        .unwrap_or(DEFAULT_TERMINATION_GRACE);
+        let labels = self.labels(&format!("{path}.labels"), &s.labels)?;
         Ok(Service {
             name: name.to_string(),
             namespace,
@@ -72,7 +79,37 @@ impl Cx<'_> {
             load,
             slo_p99,
             disruption_budget,
+            labels,
+            termination_grace,
         })
+    }
+
+    /// A service's name: a DNS label, or `<namespace>/<name>` (two DNS labels) as manifests
+    /// name a workload whose name another namespace shares.
+    fn service_name(&self, path: &str, name: &str) -> Result<(), Error> {
+        match name.split_once('/') {
+            Some((namespace, workload)) => {
+                self.dns_label(path, "namespace", namespace)?;
+                self.dns_label(path, "service", workload)
+            }
+            None => self.dns_label(path, "service", name),
+        }
+    }
+
+    /// Pod labels: non-empty keys, values as written.
+    fn labels(&self, path: &str, labels: &NamedMap<Scalar>) -> Result<Labels, Error> {
+        let mut out = Labels::new();
+        for (key, value) in &labels.0 {
+            if key.is_empty() {
+                return Err(self.invalid(
+                    path,
+                    "a label key is empty",
+                    "expected non-empty label keys",
+                ));
+            }
+            out.insert(key.clone(), value.text().to_string());
+        }
+        Ok(out)
     }
 
     /// `startup`: the image pull and readiness delays, zero when not given.
@@ -138,7 +175,7 @@ impl Cx<'_> {
 
     /// Requests and limits, with Kubernetes' defaulting: a limit without a request sets the
     /// request to the limit; a request above its limit is rejected.
-    fn resources(
+    pub(super) fn resources(
         &self,
         path: &str,
         r: Option<&ResourceRequirementsFile>,

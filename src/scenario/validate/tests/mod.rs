@@ -3,6 +3,7 @@
 //! the documented defaults.
 
 mod checks;
+mod daemonsets;
 mod errors;
 mod values;
 

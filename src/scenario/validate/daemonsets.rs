@@ -1,0 +1,65 @@
+//! DaemonSets: the pod each runs on every node it selects. capsim does not simulate those pods
+//! one by one; each selected pool's nodes lose the pod's requests from their allocatable and one
+//! slot from their pod limit, which is what they take from the scheduler and from the Cluster
+//! Autoscaler's node templates.
+
+use crate::cluster::pool::NodePool;
+use crate::cluster::spec::{PodSpec, TaintEffect, taint_tolerated};
+use crate::scenario::error::Error;
+use crate::scenario::schema::{DaemonSetFile, NamedMap};
+
+use super::{Cx, each};
+
+impl Cx<'_> {
+    /// Validates every DaemonSet and takes its pod's share from each pool it selects.
+    pub(super) fn daemonsets(
+        &self,
+        daemonsets: &NamedMap<DaemonSetFile>,
+        pools: &mut [NodePool],
+    ) -> Result<(), Error> {
+        for (name, d) in &daemonsets.0 {
+            let path = format!("daemonsets.{name}");
+            self.dns_label(&path, "daemonset", name)?;
+            if let Some(namespace) = &d.namespace {
+                self.dns_label(&format!("{path}.namespace"), "namespace", namespace)?;
+            }
+            let mut pod = self.resources(&path, d.resources.as_ref())?;
+            pod.affinity = self.affinity(&path, &d.node_selector, d.affinity.as_ref())?;
+            pod.tolerations = each(&format!("{path}.tolerations"), &d.tolerations, |p, t| {
+                self.toleration(p, t)
+            })?;
+            for pool in pools.iter_mut() {
+                take_share(&pod, pool);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the DaemonSet of `pod` runs a pod on `pool`'s nodes: its node selector and required
+/// node affinity match the pool's labels and it tolerates every NoSchedule and NoExecute taint.
+pub(super) fn selects(pod: &PodSpec, pool: &NodePool) -> bool {
+    pod.affinity.required_matches(&pool.labels)
+        && pool
+            .taints
+            .iter()
+            .filter(|t| t.effect != TaintEffect::PreferNoSchedule)
+            .all(|t| taint_tolerated(t, &pod.tolerations))
+}
+
+/// Takes the DaemonSet pod's requests and one pod slot from every node of `pool` when the
+/// DaemonSet selects it and its pod fits an empty node (else the pod would stay Pending there
+/// and take nothing).
+fn take_share(pod: &PodSpec, pool: &mut NodePool) {
+    let free = pool.allocatable;
+    if !selects(pod, pool)
+        || pod.requests.cpu > free.cpu
+        || pod.requests.memory > free.memory
+        || pool.max_pods < 2
+    {
+        return;
+    }
+    pool.allocatable.cpu = free.cpu.saturating_sub(pod.requests.cpu);
+    pool.allocatable.memory = free.memory.saturating_sub(pod.requests.memory);
+    pool.max_pods -= 1;
+}
