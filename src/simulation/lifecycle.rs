@@ -163,9 +163,10 @@ impl Simulation<'_> {
         let spec = &self.scenario.services[s].pod;
         self.cluster
             .workload_pods_per_node(s, &mut self.workload_pods);
-        match self.scheduler.schedule_replica(
+        match self.scheduler.schedule_replica_classified(
             spec,
             self.cluster.nodes(),
+            self.cluster.classified_nodes(),
             &self.workload_pods,
             &mut self.rng_scheduler,
         ) {

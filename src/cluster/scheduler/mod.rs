@@ -26,6 +26,7 @@
 
 pub mod balanced_allocation;
 mod fit_error;
+pub mod label_class;
 pub mod node_affinity;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
@@ -41,6 +42,7 @@ use crate::cluster::spec::PodSpec;
 
 pub use balanced_allocation::balanced_allocation_score;
 pub use fit_error::FitError;
+pub use label_class::{ClassifiedNodes, LabelClassId, LabelClasses};
 pub use node_affinity::node_affinity_raw_score;
 pub use node_resources_fit::{
     ResourceWeights, ScoringStrategy, least_allocated_score, most_allocated_score,

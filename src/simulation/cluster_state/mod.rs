@@ -35,6 +35,7 @@ pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
+use crate::cluster::scheduler::{LabelClassId, LabelClasses};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
@@ -198,6 +199,10 @@ pub(crate) struct ClusterState {
     nodes: Vec<Node>,
     /// Parallel to `nodes`.
     node_extras: Vec<NodeExtra>,
+    /// The distinct label sets of the nodes (nodes of one pool share one).
+    label_classes: LabelClasses,
+    /// Parallel to `nodes`: each node's label class.
+    node_classes: Vec<LabelClassId>,
     next_node_id: u32,
     /// Pods the scheduler could not place, oldest first (its unschedulable queue).
     pending: Vec<PodRef>,
@@ -235,6 +240,8 @@ impl ClusterState {
             pods: PodTable::default(),
             nodes: Vec::new(),
             node_extras: Vec::new(),
+            label_classes: LabelClasses::new(),
+            node_classes: Vec::new(),
             next_node_id: 0,
             pending: Vec::new(),
             workloads: scenario

@@ -7,6 +7,7 @@
 
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
+use crate::cluster::scheduler::ClassifiedNodes;
 use crate::cluster::spec::Taint;
 use crate::simulation::cluster_state::{ClusterState, node_index};
 use crate::units::SimTime;
@@ -71,6 +72,14 @@ impl ClusterState {
     /// Registered nodes, ordered by id.
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The registered nodes' label classes, parallel to `nodes()`, for the scheduler.
+    pub(crate) fn classified_nodes(&self) -> ClassifiedNodes<'_> {
+        ClassifiedNodes {
+            classes: &self.label_classes,
+            class_of_node: &self.node_classes,
+        }
     }
 
     /// The index in `nodes()` of node `id`, if it is registered.
@@ -150,6 +159,8 @@ impl ClusterState {
         );
         let cpu_slot = self.cpu.add(node.allocatable.cpu.0, spec.machine.speed, p);
         let memory_slot = self.memory.add(node.id, node.allocatable.memory);
+        self.node_classes
+            .push(self.label_classes.classify(&node.labels));
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
@@ -199,6 +210,7 @@ impl ClusterState {
         assert_eq!(self.nodes[index].pod_count, 0, "removing a node with pods");
         let node = self.nodes.remove(index);
         let extra = self.node_extras.remove(index);
+        self.node_classes.remove(index);
         let p = usize::from(node.pool.0);
         if self.cpu.remove(extra.cpu_slot) {
             self.pools[p].contended.add(now, -1);
