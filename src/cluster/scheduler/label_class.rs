@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::cluster::node::HOSTNAME_LABEL;
 use crate::cluster::scheduler::pod_topology_spread::{
-    EMPTY_DOMAIN, SpreadConstraint, Topology, ZONE_LABEL,
+    EMPTY_DOMAIN, SpreadConstraint, Topology, ZONE_LABEL, count_included_by_node,
 };
 use crate::cluster::spec::{Labels, NodeAffinity};
 
@@ -181,18 +181,23 @@ pub(crate) struct ClassTopology<'a, F> {
     nodes: ClassifiedNodes<'a>,
     /// Whether each constraint is the hostname one (else it is the zone one).
     hostname: Vec<bool>,
+    /// The inclusion policy per class, when it is the same for every node of a class.
+    verdicts: Option<&'a ClassVerdicts>,
+    /// The inclusion policy node by node.
     included: F,
 }
 
 impl<'a, F: Fn(usize) -> bool> ClassTopology<'a, F> {
     /// The topology of `nodes` for `constraints`, whose keys must be the hostname or the zone
-    /// label, with `included(i)` the inclusion policy of node `i`.
+    /// label, with `included(i)` the inclusion policy of node `i`, which `verdicts` gives per
+    /// class when present.
     ///
     /// # Panics
     /// On any other topology key.
     pub(crate) fn new(
         nodes: ClassifiedNodes<'a>,
         constraints: &[SpreadConstraint<'_>],
+        verdicts: Option<&'a ClassVerdicts>,
         included: F,
     ) -> ClassTopology<'a, F> {
         let hostname = constraints
@@ -206,6 +211,7 @@ impl<'a, F: Fn(usize) -> bool> ClassTopology<'a, F> {
         ClassTopology {
             nodes,
             hostname,
+            verdicts,
             included,
         }
     }
@@ -237,7 +243,32 @@ impl<F: Fn(usize) -> bool> Topology for ClassTopology<'_, F> {
     }
 
     fn included(&self, i: usize) -> bool {
-        (self.included)(i)
+        match self.verdicts {
+            Some(verdicts) => verdicts.passes(&self.nodes, i),
+            None => (self.included)(i),
+        }
+    }
+
+    /// With the inclusion policy per class, sums the pods per class first: one pass of
+    /// additions over the nodes, then one domain lookup per class.
+    fn count_included(&self, c: usize, matching_pods: &[u32], domains: &mut [Option<i64>]) {
+        let Some(verdicts) = self.verdicts.filter(|_| !self.hostname[c]) else {
+            return count_included_by_node(self, c, matching_pods, domains);
+        };
+        let mut per_class = vec![0i64; self.nodes.classes.len()];
+        for (class, &pods) in self.nodes.class_of_node.iter().zip(matching_pods) {
+            per_class[class.0 as usize] += i64::from(pods);
+        }
+        for (k, pods) in per_class.into_iter().enumerate() {
+            if !verdicts.passes[k] {
+                continue;
+            }
+            let class = LabelClassId(k as u32);
+            let domain = self.nodes.classes.zone(class).unwrap_or(EMPTY_DOMAIN) as usize;
+            if let Some(count) = &mut domains[domain] {
+                *count += pods;
+            }
+        }
     }
 }
 

@@ -85,6 +85,31 @@ pub(crate) trait Topology {
     fn domains(&self, c: usize) -> usize;
     /// Whether node `i` passes the inclusion policy.
     fn included(&self, i: usize) -> bool;
+
+    /// Adds the `matching_pods` of every included node to its domain under constraint `c`
+    /// (domains no candidate is in, `None`, stay out), as `PreScore` does without
+    /// `require_all_topologies`. A topology that knows the nodes by groups can count per group.
+    fn count_included(&self, c: usize, matching_pods: &[u32], domains: &mut [Option<i64>]) {
+        count_included_by_node(self, c, matching_pods, domains);
+    }
+}
+
+/// `Topology::count_included` node by node.
+pub(crate) fn count_included_by_node<T: Topology + ?Sized>(
+    topology: &T,
+    c: usize,
+    matching_pods: &[u32],
+    domains: &mut [Option<i64>],
+) {
+    for i in 0..topology.nodes() {
+        if !topology.included(i) {
+            continue;
+        }
+        let domain = topology.domain(c, i).unwrap_or(EMPTY_DOMAIN) as usize;
+        if let Some(count) = &mut domains[domain] {
+            *count += i64::from(matching_pods.get(i).copied().unwrap_or(0));
+        }
+    }
 }
 
 /// The domain of the empty label value, where a node without the key counts too.
@@ -252,8 +277,19 @@ impl<T: Topology> Cycle<'_, '_, T> {
 
     /// `PreScore`: the matching pods of every included node counted into its domain.
     fn pre_score(&self, domains: &mut [Domains]) {
+        if !self.require_all_topologies {
+            for (c, (constraint, domain)) in
+                self.constraints.iter().zip(domains.iter_mut()).enumerate()
+            {
+                if constraint.topology_key != HOSTNAME_LABEL {
+                    self.topology
+                        .count_included(c, constraint.matching_pods, domain);
+                }
+            }
+            return;
+        }
         for i in 0..self.topology.nodes() {
-            if (self.require_all_topologies && !self.has_all(i)) || !self.topology.included(i) {
+            if !self.has_all(i) || !self.topology.included(i) {
                 continue;
             }
             for (c, (constraint, domain)) in

@@ -300,7 +300,8 @@ impl Scheduler {
             match state.classified {
                 Some(classified) => {
                     let included = |i| state.affinity_passes(nodes, i);
-                    let topology = ClassTopology::new(classified, &constraints, included);
+                    let topology =
+                        ClassTopology::new(classified, &constraints, state.verdicts, included);
                     pod_topology_spread::spread_scores_over(
                         &constraints,
                         &topology,
