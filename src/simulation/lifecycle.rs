@@ -110,15 +110,18 @@ impl Simulation<'_> {
     /// What the ReplicaSet controller sees of service `s`'s active pods.
     fn pod_views(&self, s: usize) -> Vec<PodView<PodRef>> {
         let pods: Vec<_> = self.cluster.active_pods(s).collect();
+        // Counted once per node rather than once per pod: a service can run many thousands.
+        let mut per_node = std::collections::HashMap::new();
+        for node in pods.iter().filter_map(|(_, p)| p.node()) {
+            *per_node.entry(node).or_insert(0u32) += 1;
+        }
         pods.iter()
             .map(|(r, p)| PodView {
                 id: *r,
                 scheduled: p.node().is_some(),
                 running: matches!(p.phase(), PodPhase::Ready),
                 ready_since: p.ready_since(),
-                colocated: p.node().map_or(0, |n| {
-                    pods.iter().filter(|(_, q)| q.node() == Some(n)).count() as u32
-                }),
+                colocated: p.node().map_or(0, |n| per_node[&n]),
                 created_at: p.created_at,
             })
             .collect()
@@ -161,13 +164,11 @@ impl Simulation<'_> {
         let s = usize::from(pod.service);
         let serial = pod.serial;
         let spec = &self.scenario.services[s].pod;
-        self.cluster
-            .workload_pods_per_node(s, &mut self.workload_pods);
         match self.scheduler.schedule_replica_classified(
             spec,
             self.cluster.nodes(),
             self.cluster.classified_nodes(),
-            &self.workload_pods,
+            self.cluster.workload_pods_per_node(s),
             &mut self.rng_scheduler,
         ) {
             Ok(index) => {

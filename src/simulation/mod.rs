@@ -108,8 +108,6 @@ pub struct Simulation<'s> {
     arrival_horizon: SimTime,
     /// Pods, nodes, the scheduler's queue and quota usage, kept consistent together.
     cluster: ClusterState,
-    /// Scratch for the scheduler: the scheduled pod's workload's pods on each node.
-    workload_pods: Vec<u32>,
     /// Per alert rule of the scenario's monitoring: its state between evaluations.
     alerts: Vec<AlertState>,
     services: Vec<ServiceState>,
@@ -149,7 +147,6 @@ impl<'s> Simulation<'s> {
             warmup_end: SimTime::ZERO + scenario.warmup,
             arrival_horizon: SimTime(end.0.saturating_sub(1)),
             cluster: ClusterState::new(scenario),
-            workload_pods: Vec::new(),
             alerts: vec![AlertState::default(); scenario.monitoring.alerts.len()],
             services: (scenario.services.iter().enumerate())
                 .map(|(s, spec)| ServiceState::new(spec, seed, hpa_metrics(s)))

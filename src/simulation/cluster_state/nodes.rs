@@ -28,9 +28,6 @@ pub(crate) struct Upcoming {
 pub(crate) struct NodeExtra {
     /// Per service: when its image is (or will be) on the node.
     image_ready_at: Vec<Option<SimTime>>,
-    /// Per service: its pods bound to the node and not terminating (what PodTopologySpread
-    /// counts).
-    pub(super) active_pods: Vec<u32>,
     /// Whether the node is being drained for removal (by the Cluster Autoscaler, or because
     /// its Spot VM is preempted).
     draining: bool,
@@ -45,13 +42,6 @@ pub(crate) struct NodeExtra {
 }
 
 impl NodeExtra {
-    /// One of service `s`'s pods on the node stops being active (terminating or deleted).
-    pub(super) fn uncount_active_pod(&mut self, s: usize) {
-        self.active_pods[s] = self.active_pods[s]
-            .checked_sub(1)
-            .expect("a pod leaving a node was counted when it was bound there");
-    }
-
     /// Whether the node is being drained for removal.
     pub(crate) fn draining(&self) -> bool {
         self.draining
@@ -161,11 +151,13 @@ impl ClusterState {
         let memory_slot = self.memory.add(node.id, node.allocatable.memory);
         self.node_classes
             .push(self.label_classes.classify(&node.labels));
+        for counts in &mut self.active_pods {
+            counts.push(0);
+        }
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
             image_ready_at: vec![None; services],
-            active_pods: vec![0; services],
             draining: false,
             evict_until: SimTime::ZERO,
             preempted: false,
@@ -211,6 +203,9 @@ impl ClusterState {
         let node = self.nodes.remove(index);
         let extra = self.node_extras.remove(index);
         self.node_classes.remove(index);
+        for counts in &mut self.active_pods {
+            counts.remove(index);
+        }
         let p = usize::from(node.pool.0);
         if self.cpu.remove(extra.cpu_slot) {
             self.pools[p].contended.add(now, -1);
