@@ -53,6 +53,16 @@ pub(super) enum PodStart {
     Cold,
 }
 
+/// What came of one scheduling attempt.
+enum Attempt {
+    /// The pod is bound to a node.
+    Bound,
+    /// No node fits; kube-scheduler's message says why.
+    Unschedulable(String),
+    /// The pod no longer exists.
+    Gone,
+}
+
 impl Simulation<'_> {
     /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
     /// cluster that was already running when the simulation starts.
@@ -150,19 +160,18 @@ impl Simulation<'_> {
         };
         let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
-        if !self.try_schedule(pod_ref, start) {
+        if let Attempt::Unschedulable(_) = self.try_schedule(pod_ref, start) {
             self.cluster.park_pending(pod_ref);
         }
         Some(pod_ref)
     }
 
-    /// Runs the scheduler for a Pending pod; binds it and returns true if a node fits.
-    fn try_schedule(&mut self, pod_ref: PodRef, start: PodStart) -> bool {
+    /// Runs the scheduler for a Pending pod and binds it if a node fits.
+    fn try_schedule(&mut self, pod_ref: PodRef, start: PodStart) -> Attempt {
         let Some(pod) = self.cluster.pod(pod_ref) else {
-            return true;
+            return Attempt::Gone;
         };
         let s = usize::from(pod.service);
-        let serial = pod.serial;
         let spec = &self.scenario.services[s].pod;
         match self.scheduler.schedule_replica_classified(
             spec,
@@ -173,21 +182,27 @@ impl Simulation<'_> {
         ) {
             Ok(index) => {
                 self.bind(pod_ref, index, start);
-                true
+                Attempt::Bound
             }
             Err(fit) => {
                 let message = fit.to_string();
-                let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-                    return false;
-                };
-                if pod.last_unschedulable.as_deref() != Some(message.as_str()) {
-                    pod.last_unschedulable = Some(message.clone());
-                    let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
-                    event.reason = Some(message);
-                    self.log.push(event);
-                }
-                false
+                self.record_unschedulable(pod_ref, &message);
+                Attempt::Unschedulable(message)
             }
+        }
+    }
+
+    /// Records why a Pending pod found no node; logs it when the reason changed.
+    fn record_unschedulable(&mut self, pod_ref: PodRef, message: &str) {
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
+            return;
+        };
+        if pod.last_unschedulable.as_deref() != Some(message) {
+            pod.last_unschedulable = Some(message.to_string());
+            let (s, serial) = (usize::from(pod.service), pod.serial);
+            let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
+            event.reason = Some(message.to_string());
+            self.log.push(event);
         }
     }
 
@@ -388,9 +403,27 @@ impl Simulation<'_> {
         if !self.cluster.has_pending() {
             return;
         }
+        // A service's pods share one spec, and binding a pod only takes room from its node:
+        // once a pod of a service finds no node in this round, the others fail too, with the
+        // same message until something is bound. They are not run through the scheduler again.
+        let mut failed: Vec<Option<String>> = vec![None; self.services.len()];
         for pod_ref in self.cluster.take_pending() {
-            if !self.try_schedule(pod_ref, PodStart::Cold) {
+            let Some(s) = self.cluster.pod(pod_ref).map(|p| usize::from(p.service)) else {
+                continue;
+            };
+            if let Some(message) = failed[s].take() {
+                self.record_unschedulable(pod_ref, &message);
                 self.cluster.park_pending(pod_ref);
+                failed[s] = Some(message);
+                continue;
+            }
+            match self.try_schedule(pod_ref, PodStart::Cold) {
+                Attempt::Bound => failed.fill(None),
+                Attempt::Unschedulable(message) => {
+                    self.cluster.park_pending(pod_ref);
+                    failed[s] = Some(message);
+                }
+                Attempt::Gone => {}
             }
         }
     }
