@@ -26,6 +26,7 @@ use crate::cluster::scheduler::{
 };
 use crate::cluster::spec::{PodSpec, Toleration};
 use crate::units::Resources;
+use resource_scores::ResourceScores;
 
 /// Weights of the score plugins in the weighted total (`profiles[].plugins.score` weights).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,6 +142,8 @@ pub struct Scheduler {
     spread_scores: Vec<u64>,
     /// NodeAffinity per label class, for the pod of the current cycle.
     class_verdicts: ClassVerdicts,
+    /// NodeResourcesFit's and BalancedAllocation's scores per node, kept between cycles.
+    resource_scores: ResourceScores,
 }
 
 impl Scheduler {
@@ -328,16 +331,14 @@ impl Scheduler {
         let mut count_of_max = 0u64;
         for (k, &index) in self.feasible.iter().enumerate() {
             let node = &nodes[index];
-            let fit = config.scoring_strategy.score(
-                state.non_zero_requests,
+            let (fit, balanced) = self.resource_scores.get(
+                config,
+                index,
                 node,
-                &config.resource_weights,
+                pod.requests,
+                state.non_zero_requests,
+                state.skip_balanced_allocation,
             );
-            let balanced = if state.skip_balanced_allocation {
-                0
-            } else {
-                balanced_allocation::balanced_allocation_score(pod.requests, node)
-            };
             let affinity = self.affinity_scores.get(k).copied().unwrap_or(0);
             let spread = self.spread_scores.get(k).copied().unwrap_or(0);
             let total = [
@@ -442,5 +443,6 @@ fn diagnose(pod: &PodSpec, nodes: &[Node]) -> FitError {
     error
 }
 
+mod resource_scores;
 #[cfg(test)]
 mod tests;
