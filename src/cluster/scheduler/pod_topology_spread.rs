@@ -125,6 +125,10 @@ pub(crate) fn spread_scores_over(
 ) {
     let cycle = Cycle {
         constraints,
+        hostname: constraints
+            .iter()
+            .map(|c| c.topology_key == HOSTNAME_LABEL)
+            .collect(),
         topology,
         require_all_topologies,
     };
@@ -213,6 +217,8 @@ type Domains = Vec<Option<i64>>;
 /// One scoring cycle's constraints and nodes, with the checks every step repeats.
 struct Cycle<'a, 'c, T> {
     constraints: &'a [SpreadConstraint<'c>],
+    /// Per constraint: whether its key is the hostname (compared once, not per node).
+    hostname: Vec<bool>,
     topology: &'a T,
     require_all_topologies: bool,
 }
@@ -241,8 +247,8 @@ impl<T: Topology> Cycle<'_, '_, T> {
             .constraints
             .iter()
             .enumerate()
-            .map(|(c, constraint)| {
-                let size = if constraint.topology_key == HOSTNAME_LABEL {
+            .map(|(c, _)| {
+                let size = if self.hostname[c] {
                     0
                 } else {
                     self.topology.domains(c)
@@ -254,17 +260,17 @@ impl<T: Topology> Cycle<'_, '_, T> {
         for &i in feasible.iter().filter(|&&i| !self.ignored(i)) {
             scored += 1;
             for (c, domain) in domains.iter_mut().enumerate() {
-                if self.constraints[c].topology_key != HOSTNAME_LABEL {
+                if !self.hostname[c] {
                     domain[self.domain_of(c, i)].get_or_insert(0);
                 }
             }
         }
         let weights = self
-            .constraints
+            .hostname
             .iter()
             .zip(&domains)
-            .map(|(c, domain)| {
-                let size = if c.topology_key == HOSTNAME_LABEL {
+            .map(|(&hostname, domain)| {
+                let size = if hostname {
                     scored
                 } else {
                     domain.iter().flatten().count()
@@ -281,7 +287,7 @@ impl<T: Topology> Cycle<'_, '_, T> {
             for (c, (constraint, domain)) in
                 self.constraints.iter().zip(domains.iter_mut()).enumerate()
             {
-                if constraint.topology_key != HOSTNAME_LABEL {
+                if !self.hostname[c] {
                     self.topology
                         .count_included(c, constraint.matching_pods, domain);
                 }
@@ -295,7 +301,7 @@ impl<T: Topology> Cycle<'_, '_, T> {
             for (c, (constraint, domain)) in
                 self.constraints.iter().zip(domains.iter_mut()).enumerate()
             {
-                if constraint.topology_key == HOSTNAME_LABEL {
+                if self.hostname[c] {
                     continue;
                 }
                 if let Some(count) = &mut domain[self.domain_of(c, i)] {
@@ -319,7 +325,7 @@ impl<T: Topology> Cycle<'_, '_, T> {
             let Some(value) = self.topology.domain(c, i) else {
                 continue;
             };
-            let count = if constraint.topology_key == HOSTNAME_LABEL {
+            let count = if self.hostname[c] {
                 i64::from(constraint.matching_pods.get(i).copied().unwrap_or(0))
             } else {
                 domain[value as usize].unwrap_or(0)
