@@ -209,6 +209,23 @@ impl Topology for LabelTopology {
     }
 }
 
+/// `x.round() as u64` (half away from zero, negative to 0) without the libm call for the usual
+/// case: below 2^52 the fraction `x - trunc(x)` is exact, so comparing it with 0.5 rounds as
+/// `round` does.
+fn round_to_u64(x: f64) -> u64 {
+    const EXACT_BELOW: f64 = 4_503_599_627_370_496.0; // 2^52
+    if (0.0..EXACT_BELOW).contains(&x) {
+        let whole = x as u64;
+        if x - whole as f64 >= 0.5 {
+            whole + 1
+        } else {
+            whole
+        }
+    } else {
+        x.round() as u64
+    }
+}
+
 /// The pods counted in each topology domain of one constraint, by domain id; `None` for a
 /// domain no candidate node is in. Hostname constraints keep none; a node's own count stands
 /// for its domain.
@@ -332,7 +349,7 @@ impl<T: Topology> Cycle<'_, '_, T> {
             };
             score += count as f64 * weight + f64::from(constraint.max_skew) - 1.0;
         }
-        score.round() as u64
+        round_to_u64(score)
     }
 
     /// `NormalizeScore`: fewer pods in the domain, higher score; `raw` holds the scores of
@@ -403,6 +420,36 @@ mod tests {
         let constraints = system_default_constraints(pods);
         spread_scores(&constraints, nodes, feasible, |_| true, false, &mut out);
         out
+    }
+
+    #[test]
+    fn round_to_u64_rounds_as_round_does() {
+        let below_half = 0.5 - f64::EPSILON / 4.0;
+        let cases = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            below_half,
+            1.0 + below_half,
+            2.499_999_999_999_999_6,
+            12.7,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e300,
+            -0.4,
+            -2.5,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for x in cases {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
+        for k in 0..10_000u32 {
+            let x = f64::from(k) * 0.013_862_943_611_198_906 + 2.0;
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
     }
 
     #[test]
