@@ -260,14 +260,19 @@ impl Scheduler {
         let start = self.next_start_node_index % num_all_nodes;
         self.feasible.clear();
         let mut processed = 0;
-        for i in 0..num_all_nodes {
-            let index = (start + i) % num_all_nodes;
+        // `(start + processed) % num_all_nodes`, advanced without a division per node.
+        let mut index = start;
+        while processed < num_all_nodes {
             processed += 1;
             if state.is_feasible(nodes, index) {
                 self.feasible.push(index);
                 if self.feasible.len() >= to_find {
                     break;
                 }
+            }
+            index += 1;
+            if index == num_all_nodes {
+                index = 0;
             }
         }
         self.next_start_node_index = (start + processed) % num_all_nodes;
