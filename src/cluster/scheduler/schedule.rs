@@ -278,6 +278,38 @@ impl Scheduler {
         self.next_start_node_index = (start + processed) % num_all_nodes;
     }
 
+    /// PodTopologySpread's normalized scores of the feasible nodes, for a pod a workload
+    /// selects; none otherwise (PreScore skips the pod).
+    fn score_spread(&mut self, state: &CycleState<'_>, nodes: &[Node]) {
+        self.spread_scores.clear();
+        let Some(workload_pods) = state.workload_pods else {
+            return;
+        };
+        let constraints = pod_topology_spread::system_default_constraints(workload_pods);
+        match state.classified {
+            Some(classified) => {
+                let included = |i| state.affinity_passes(nodes, i);
+                let topology =
+                    ClassTopology::new(classified, &constraints, state.verdicts, included);
+                pod_topology_spread::spread_scores_over(
+                    &constraints,
+                    &topology,
+                    &self.feasible,
+                    false,
+                    &mut self.spread_scores,
+                );
+            }
+            None => pod_topology_spread::spread_scores(
+                &constraints,
+                nodes,
+                &self.feasible,
+                |node| node_affinity::passes(state.pod, node),
+                false,
+                &mut self.spread_scores,
+            ),
+        }
+    }
+
     fn select_host<R: Rng + ?Sized>(
         &mut self,
         state: &CycleState<'_>,
@@ -302,32 +334,7 @@ impl Scheduler {
             )
         }));
         default_normalize_score(&mut self.taint_scores, true);
-        self.spread_scores.clear();
-        if let Some(workload_pods) = state.workload_pods {
-            let constraints = pod_topology_spread::system_default_constraints(workload_pods);
-            match state.classified {
-                Some(classified) => {
-                    let included = |i| state.affinity_passes(nodes, i);
-                    let topology =
-                        ClassTopology::new(classified, &constraints, state.verdicts, included);
-                    pod_topology_spread::spread_scores_over(
-                        &constraints,
-                        &topology,
-                        &self.feasible,
-                        false,
-                        &mut self.spread_scores,
-                    );
-                }
-                None => pod_topology_spread::spread_scores(
-                    &constraints,
-                    nodes,
-                    &self.feasible,
-                    |node| node_affinity::passes(pod, node),
-                    false,
-                    &mut self.spread_scores,
-                ),
-            }
-        }
+        self.score_spread(state, nodes);
 
         let config = &self.config;
         let weights = &config.plugin_weights;
