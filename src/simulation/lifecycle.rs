@@ -9,7 +9,7 @@
 
 use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
-use crate::report::{ClusterEvent, EventKind};
+use crate::report::{ClusterEvent, EventKind, Observer};
 use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
@@ -63,14 +63,21 @@ enum Attempt {
     Gone,
 }
 
+/// How many events the initial pods may log before they are handed to the observer.
+const INITIAL_LOG_BATCH: usize = 4_096;
+
 impl Simulation<'_> {
     /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
-    /// cluster that was already running when the simulation starts.
-    pub(super) fn sync_deployment_initial(&mut self, s: usize) {
+    /// cluster that was already running when the simulation starts. The events they log go to
+    /// `observer` as they pile up, so that a large Deployment does not hold them all.
+    pub(super) fn sync_deployment_initial<O: Observer>(&mut self, s: usize, observer: &mut O) {
         for _ in 0..self.services[s].desired {
             if self.create_pod(s, PodStart::AlreadyRunning).is_none() {
                 self.schedule_deployment_retry(s);
                 break;
+            }
+            if self.log.len() >= INITIAL_LOG_BATCH {
+                self.flush_log(observer);
             }
         }
     }

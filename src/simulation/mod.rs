@@ -188,7 +188,7 @@ impl<'s> Simulation<'s> {
     /// instructions when `run` is a call of its own.
     #[inline]
     pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
-        self.start();
+        self.start(observer);
         self.flush_log(observer);
         while let Some(event) = self.clock.next_until(self.end) {
             match event {
@@ -233,14 +233,14 @@ impl<'s> Simulation<'s> {
     }
 
     /// Builds the initial cluster and schedules the first events.
-    fn start(&mut self) {
+    fn start<O: Observer>(&mut self, observer: &mut O) {
         for (pool, spec) in self.scenario.node_pools.iter().enumerate() {
             for _ in 0..spec.initial_size {
                 self.add_initial_node(pool);
             }
         }
         for service in 0..self.services.len() {
-            self.sync_deployment_initial(service);
+            self.sync_deployment_initial(service, observer);
         }
         for (s, svc) in self.services.iter_mut().enumerate() {
             if let Some(load) = svc.load.as_mut()
