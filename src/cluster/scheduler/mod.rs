@@ -2,7 +2,9 @@
 //! score plugins rank them, the highest weighted total wins and ties are broken at random.
 //!
 //! Use `filter` to ask whether one node (real or a Cluster Autoscaler template) can run a pod and
-//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes. The score
+//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes, and
+//! `Scheduler::schedule_replica_classified` with the nodes' `LabelClasses` when many pods are
+//! placed on the same nodes (label-only work is then done once per class). The score
 //! functions are public so that tests can hold each one against Kubernetes' own vectors.
 //!
 //! One plugin per file, each a set of pure functions over read-only views:

@@ -6,7 +6,9 @@
 //! nothing per node visited on the success path. It does not bind the pod or change any node:
 //! the simulation applies the decision. Per-pod values (non-zero requests, the tolerations that
 //! matter for scoring, which score plugins skip) are computed once per cycle, as kube-scheduler's
-//! PreFilter and PreScore write them to its CycleState.
+//! PreFilter and PreScore write them to its CycleState. Given label classes, NodeAffinity is
+//! evaluated once per class; NodeResourcesFit's and BalancedAllocation's scores are remembered
+//! per node until the node's or the pod's requests change. Neither changes a decision.
 //!
 //! Filtering visits nodes from `nextStartNodeIndex` and stops after
 //! `num_feasible_nodes_to_find` feasible ones, like `findNodesThatPassFilters`, but sequentially:
