@@ -9,7 +9,7 @@
 
 use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
-use crate::report::{ClusterEvent, EventKind};
+use crate::report::{ClusterEvent, EventKind, Observer};
 use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
@@ -51,14 +51,31 @@ pub(super) enum PodStart {
     Cold,
 }
 
+/// What came of one scheduling attempt.
+enum Attempt {
+    /// The pod is bound to a node.
+    Bound,
+    /// No node fits; kube-scheduler's message says why.
+    Unschedulable(String),
+    /// The pod no longer exists.
+    Gone,
+}
+
+/// How many events the initial pods may log before they are handed to the observer.
+const INITIAL_LOG_BATCH: usize = 4_096;
+
 impl Simulation<'_> {
     /// Creates the Deployment's pods at time zero: those that fit are Ready at once, as in a
-    /// cluster that was already running when the simulation starts.
-    pub(super) fn sync_deployment_initial(&mut self, s: usize) {
+    /// cluster that was already running when the simulation starts. The events they log go to
+    /// `observer` as they pile up, so that a large Deployment does not hold them all.
+    pub(super) fn sync_deployment_initial<O: Observer>(&mut self, s: usize, observer: &mut O) {
         for _ in 0..self.services[s].desired {
             if self.create_pod(s, PodStart::AlreadyRunning).is_none() {
                 self.schedule_deployment_retry(s);
                 break;
+            }
+            if self.log.len() >= INITIAL_LOG_BATCH {
+                self.flush_log(observer);
             }
         }
     }
@@ -108,15 +125,18 @@ impl Simulation<'_> {
     /// What the ReplicaSet controller sees of service `s`'s active pods.
     fn pod_views(&self, s: usize) -> Vec<PodView<PodRef>> {
         let pods: Vec<_> = self.cluster.active_pods(s).collect();
+        // Counted once per node rather than once per pod: a service can run many thousands.
+        let mut per_node = std::collections::HashMap::new();
+        for node in pods.iter().filter_map(|(_, p)| p.node()) {
+            *per_node.entry(node).or_insert(0u32) += 1;
+        }
         pods.iter()
             .map(|(r, p)| PodView {
                 id: *r,
                 scheduled: p.node().is_some(),
                 running: matches!(p.phase(), PodPhase::Ready),
                 ready_since: p.ready_since(),
-                colocated: p.node().map_or(0, |n| {
-                    pods.iter().filter(|(_, q)| q.node() == Some(n)).count() as u32
-                }),
+                colocated: p.node().map_or(0, |n| per_node[&n]),
                 created_at: p.created_at,
             })
             .collect()
@@ -145,45 +165,49 @@ impl Simulation<'_> {
         };
         let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
-        if !self.try_schedule(pod_ref, start) {
+        if let Attempt::Unschedulable(_) = self.try_schedule(pod_ref, start) {
             self.cluster.park_pending(pod_ref);
         }
         Some(pod_ref)
     }
 
-    /// Runs the scheduler for a Pending pod; binds it and returns true if a node fits.
-    fn try_schedule(&mut self, pod_ref: PodRef, start: PodStart) -> bool {
+    /// Runs the scheduler for a Pending pod and binds it if a node fits.
+    fn try_schedule(&mut self, pod_ref: PodRef, start: PodStart) -> Attempt {
         let Some(pod) = self.cluster.pod(pod_ref) else {
-            return true;
+            return Attempt::Gone;
         };
         let s = usize::from(pod.service);
-        let serial = pod.serial;
         let spec = &self.scenario.services[s].pod;
-        self.cluster
-            .workload_pods_per_node(s, &mut self.workload_pods);
-        match self.scheduler.schedule_replica(
+        match self.scheduler.schedule_replica_classified(
             spec,
             self.cluster.nodes(),
-            &self.workload_pods,
+            self.cluster.classified_nodes(),
+            self.cluster.workload_pods_per_node(s),
             &mut self.rng_scheduler,
         ) {
             Ok(index) => {
                 self.bind(pod_ref, index, start);
-                true
+                Attempt::Bound
             }
             Err(fit) => {
                 let message = fit.to_string();
-                let Some(pod) = self.cluster.pod_mut(pod_ref) else {
-                    return false;
-                };
-                if pod.last_unschedulable.as_deref() != Some(message.as_str()) {
-                    pod.last_unschedulable = Some(message.clone());
-                    let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
-                    event.reason = Some(message);
-                    self.log.push(event);
-                }
-                false
+                self.record_unschedulable(pod_ref, &message);
+                Attempt::Unschedulable(message)
             }
+        }
+    }
+
+    /// Records why a Pending pod found no node; logs it when the reason changed.
+    fn record_unschedulable(&mut self, pod_ref: PodRef, message: &str) {
+        let Some(pod) = self.cluster.pod_mut(pod_ref) else {
+            return;
+        };
+        if pod.last_unschedulable.as_deref() != Some(message) {
+            pod.last_unschedulable = Some(message.to_string());
+            let (s, serial) = (usize::from(pod.service), pod.serial);
+            let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
+            event.reason = Some(message.to_string());
+            self.log.push(event);
         }
     }
 
@@ -385,9 +409,27 @@ impl Simulation<'_> {
         if !self.cluster.has_pending() {
             return;
         }
+        // A service's pods share one spec, and binding a pod only takes room from its node:
+        // once a pod of a service finds no node in this round, the others fail too, with the
+        // same message until something is bound. They are not run through the scheduler again.
+        let mut failed: Vec<Option<String>> = vec![None; self.services.len()];
         for pod_ref in self.cluster.take_pending() {
-            if !self.try_schedule(pod_ref, PodStart::Cold) {
+            let Some(s) = self.cluster.pod(pod_ref).map(|p| usize::from(p.service)) else {
+                continue;
+            };
+            if let Some(message) = failed[s].take() {
+                self.record_unschedulable(pod_ref, &message);
                 self.cluster.park_pending(pod_ref);
+                failed[s] = Some(message);
+                continue;
+            }
+            match self.try_schedule(pod_ref, PodStart::Cold) {
+                Attempt::Bound => failed.fill(None),
+                Attempt::Unschedulable(message) => {
+                    self.cluster.park_pending(pod_ref);
+                    failed[s] = Some(message);
+                }
+                Attempt::Gone => {}
             }
         }
     }

@@ -108,8 +108,6 @@ pub struct Simulation<'s> {
     arrival_horizon: SimTime,
     /// Pods, nodes, the scheduler's queue and quota usage, kept consistent together.
     cluster: ClusterState,
-    /// Scratch for the scheduler: the scheduled pod's workload's pods on each node.
-    workload_pods: Vec<u32>,
     /// Per alert rule of the scenario's monitoring: its state between evaluations.
     alerts: Vec<AlertState>,
     services: Vec<ServiceState>,
@@ -149,7 +147,6 @@ impl<'s> Simulation<'s> {
             warmup_end: SimTime::ZERO + scenario.warmup,
             arrival_horizon: SimTime(end.0.saturating_sub(1)),
             cluster: ClusterState::new(scenario),
-            workload_pods: Vec::new(),
             alerts: vec![AlertState::default(); scenario.monitoring.alerts.len()],
             services: (scenario.services.iter().enumerate())
                 .map(|(s, spec)| ServiceState::new(spec, seed, hpa_metrics(s)))
@@ -191,7 +188,7 @@ impl<'s> Simulation<'s> {
     /// instructions when `run` is a call of its own.
     #[inline]
     pub fn run<O: Observer>(mut self, observer: &mut O) -> Outcome {
-        self.start();
+        self.start(observer);
         self.flush_log(observer);
         while let Some(event) = self.clock.next_until(self.end) {
             match event {
@@ -236,14 +233,14 @@ impl<'s> Simulation<'s> {
     }
 
     /// Builds the initial cluster and schedules the first events.
-    fn start(&mut self) {
+    fn start<O: Observer>(&mut self, observer: &mut O) {
         for (pool, spec) in self.scenario.node_pools.iter().enumerate() {
             for _ in 0..spec.initial_size {
                 self.add_initial_node(pool);
             }
         }
         for service in 0..self.services.len() {
-            self.sync_deployment_initial(service);
+            self.sync_deployment_initial(service, observer);
         }
         for (s, svc) in self.services.iter_mut().enumerate() {
             if let Some(load) = svc.load.as_mut()

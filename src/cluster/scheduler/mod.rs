@@ -2,7 +2,9 @@
 //! score plugins rank them, the highest weighted total wins and ties are broken at random.
 //!
 //! Use `filter` to ask whether one node (real or a Cluster Autoscaler template) can run a pod and
-//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes. The score
+//! why not; use `Scheduler::schedule` to place a pod on the best of a list of nodes, and
+//! `Scheduler::schedule_replica_classified` with the nodes' `LabelClasses` when many pods are
+//! placed on the same nodes (label-only work is then done once per class). The score
 //! functions are public so that tests can hold each one against Kubernetes' own vectors.
 //!
 //! One plugin per file, each a set of pure functions over read-only views:
@@ -26,6 +28,7 @@
 
 pub mod balanced_allocation;
 mod fit_error;
+pub mod label_class;
 pub mod node_affinity;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
@@ -41,6 +44,7 @@ use crate::cluster::spec::PodSpec;
 
 pub use balanced_allocation::balanced_allocation_score;
 pub use fit_error::FitError;
+pub use label_class::{ClassifiedNodes, LabelClassId, LabelClasses};
 pub use node_affinity::node_affinity_raw_score;
 pub use node_resources_fit::{
     ResourceWeights, ScoringStrategy, least_allocated_score, most_allocated_score,

@@ -182,10 +182,13 @@ fn most_requested_score(requested: u64, capacity: u64) -> u64 {
     percent_of(requested.min(capacity), capacity)
 }
 
-/// `part * 100 / whole`, truncated, for `part <= whole`; in u128 so that byte counts cannot
-/// overflow the product.
+/// `part * 100 / whole`, truncated, for `part <= whole`; in u128 when the product would
+/// overflow u64 (byte counts past 184 PB), else in the cheaper u64 with the same result.
 fn percent_of(part: u64, whole: u64) -> u64 {
-    (u128::from(part) * u128::from(MAX_NODE_SCORE) / u128::from(whole)) as u64
+    match part.checked_mul(MAX_NODE_SCORE) {
+        Some(product) => product / whole,
+        None => (u128::from(part) * u128::from(MAX_NODE_SCORE) / u128::from(whole)) as u64,
+    }
 }
 
 #[cfg(test)]

@@ -62,13 +62,78 @@ pub fn spread_scores(
     require_all_topologies: bool,
     out: &mut Vec<u64>,
 ) {
+    let topology = LabelTopology::new(constraints, nodes, include);
+    spread_scores_over(
+        constraints,
+        &topology,
+        feasible,
+        require_all_topologies,
+        out,
+    );
+}
+
+/// What spreading reads of the nodes: each node's topology domain per constraint, and whether
+/// it counts towards its domain's pods.
+pub(crate) trait Topology {
+    /// How many nodes there are.
+    fn nodes(&self) -> usize;
+    /// The domain of node `i` under constraint `c`, `None` when the node lacks the key. For a
+    /// hostname constraint only presence matters; otherwise ids are below `domains(c)`, and a
+    /// node whose label is empty is in `EMPTY_DOMAIN`.
+    fn domain(&self, c: usize, i: usize) -> Option<u32>;
+    /// How many domain ids constraint `c` uses.
+    fn domains(&self, c: usize) -> usize;
+    /// Whether node `i` passes the inclusion policy.
+    fn included(&self, i: usize) -> bool;
+
+    /// Adds the `matching_pods` of every included node to its domain under constraint `c`
+    /// (domains no candidate is in, `None`, stay out), as `PreScore` does without
+    /// `require_all_topologies`. A topology that knows the nodes by groups can count per group.
+    fn count_included(&self, c: usize, matching_pods: &[u32], domains: &mut [Option<i64>]) {
+        count_included_by_node(self, c, matching_pods, domains);
+    }
+}
+
+/// `Topology::count_included` node by node.
+pub(crate) fn count_included_by_node<T: Topology + ?Sized>(
+    topology: &T,
+    c: usize,
+    matching_pods: &[u32],
+    domains: &mut [Option<i64>],
+) {
+    for i in 0..topology.nodes() {
+        if !topology.included(i) {
+            continue;
+        }
+        let domain = topology.domain(c, i).unwrap_or(EMPTY_DOMAIN) as usize;
+        if let Some(count) = &mut domains[domain] {
+            *count += i64::from(matching_pods.get(i).copied().unwrap_or(0));
+        }
+    }
+}
+
+/// The domain of the empty label value, where a node without the key counts too.
+pub(crate) const EMPTY_DOMAIN: u32 = 0;
+
+/// `spread_scores` over any `Topology`.
+pub(crate) fn spread_scores_over(
+    constraints: &[SpreadConstraint<'_>],
+    topology: &impl Topology,
+    feasible: &[usize],
+    require_all_topologies: bool,
+    out: &mut Vec<u64>,
+) {
     let cycle = Cycle {
         constraints,
-        nodes,
+        hostname: constraints
+            .iter()
+            .map(|c| c.topology_key == HOSTNAME_LABEL)
+            .collect(),
+        topology,
         require_all_topologies,
     };
     let (mut domains, weights) = cycle.init_pre_score_state(feasible);
-    cycle.pre_score(&mut domains, include);
+    cycle.pre_score(&mut domains);
     let start = out.len();
     for &i in feasible {
         let score = if cycle.ignored(i) {
@@ -81,56 +146,151 @@ pub fn spread_scores(
     cycle.normalize_score(feasible, &mut out[start..]);
 }
 
-/// The pods counted in each topology domain of one constraint: (label value, pods). Hostname
-/// constraints keep none; a node's own count stands for its domain.
-type Domains = Vec<(String, i64)>;
+/// Node labels read directly: each constraint's values interned per call, the empty value
+/// first.
+struct LabelTopology {
+    /// Per constraint, per node.
+    domains: Vec<Vec<Option<u32>>>,
+    /// Per constraint.
+    domain_counts: Vec<usize>,
+    included: Vec<bool>,
+}
+
+impl LabelTopology {
+    fn new(
+        constraints: &[SpreadConstraint<'_>],
+        nodes: &[Node],
+        include: impl Fn(&Node) -> bool,
+    ) -> LabelTopology {
+        let mut domains = Vec::with_capacity(constraints.len());
+        let mut domain_counts = Vec::with_capacity(constraints.len());
+        for c in constraints {
+            let mut values: Vec<&str> = vec![""];
+            let per_node = nodes
+                .iter()
+                .map(|node| {
+                    let value = node.labels.get(c.topology_key)?;
+                    if c.topology_key == HOSTNAME_LABEL {
+                        return Some(EMPTY_DOMAIN);
+                    }
+                    let position = values.iter().position(|v| v == value).unwrap_or_else(|| {
+                        values.push(value);
+                        values.len() - 1
+                    });
+                    Some(u32::try_from(position).expect("fewer domains than 2^32"))
+                })
+                .collect();
+            domains.push(per_node);
+            domain_counts.push(values.len());
+        }
+        LabelTopology {
+            domains,
+            domain_counts,
+            included: nodes.iter().map(include).collect(),
+        }
+    }
+}
+
+impl Topology for LabelTopology {
+    fn nodes(&self) -> usize {
+        self.included.len()
+    }
+
+    fn domain(&self, c: usize, i: usize) -> Option<u32> {
+        self.domains[c][i]
+    }
+
+    fn domains(&self, c: usize) -> usize {
+        self.domain_counts[c]
+    }
+
+    fn included(&self, i: usize) -> bool {
+        self.included[i]
+    }
+}
+
+/// `x.round() as u64` (half away from zero, negative to 0) without the libm call for the usual
+/// case: below 2^52 the fraction `x - trunc(x)` is exact, so comparing it with 0.5 rounds as
+/// `round` does.
+fn round_to_u64(x: f64) -> u64 {
+    const EXACT_BELOW: f64 = 4_503_599_627_370_496.0; // 2^52
+    if (0.0..EXACT_BELOW).contains(&x) {
+        let whole = x as u64;
+        if x - whole as f64 >= 0.5 {
+            whole + 1
+        } else {
+            whole
+        }
+    } else {
+        x.round() as u64
+    }
+}
+
+/// The pods counted in each topology domain of one constraint, by domain id; `None` for a
+/// domain no candidate node is in. Hostname constraints keep none; a node's own count stands
+/// for its domain.
+type Domains = Vec<Option<i64>>;
 
 /// One scoring cycle's constraints and nodes, with the checks every step repeats.
-struct Cycle<'a, 'c> {
+struct Cycle<'a, 'c, T> {
     constraints: &'a [SpreadConstraint<'c>],
-    nodes: &'a [Node],
+    /// Per constraint: whether its key is the hostname (compared once, not per node).
+    hostname: Vec<bool>,
+    topology: &'a T,
     require_all_topologies: bool,
 }
 
-impl Cycle<'_, '_> {
-    /// Whether `node` carries every constraint's topology key.
-    fn has_all(&self, node: &Node) -> bool {
-        self.constraints
-            .iter()
-            .all(|c| node.labels.contains_key(c.topology_key))
+impl<T: Topology> Cycle<'_, '_, T> {
+    /// Whether node `i` carries every constraint's topology key.
+    fn has_all(&self, i: usize) -> bool {
+        (0..self.constraints.len()).all(|c| self.topology.domain(c, i).is_some())
     }
 
     /// Whether node `i` is left out, scoring 0: it lacks a topology key the pod's own
     /// constraints need.
     fn ignored(&self, i: usize) -> bool {
-        self.require_all_topologies && !self.has_all(&self.nodes[i])
+        self.require_all_topologies && !self.has_all(i)
+    }
+
+    /// The domain node `i` counts in under constraint `c`: a missing key counts as empty.
+    fn domain_of(&self, c: usize, i: usize) -> usize {
+        self.topology.domain(c, i).unwrap_or(EMPTY_DOMAIN) as usize
     }
 
     /// `initPreScoreState`: the domains of the candidate nodes, and each constraint's weight,
     /// `ln(domains + 2)` (for hostname, the candidates count as domains).
     fn init_pre_score_state(&self, feasible: &[usize]) -> (Vec<Domains>, Vec<f64>) {
-        let mut domains: Vec<Domains> = vec![Vec::new(); self.constraints.len()];
-        let scored = feasible.iter().filter(|&&i| !self.ignored(i)).count();
+        let mut domains: Vec<Domains> = self
+            .constraints
+            .iter()
+            .enumerate()
+            .map(|(c, _)| {
+                let size = if self.hostname[c] {
+                    0
+                } else {
+                    self.topology.domains(c)
+                };
+                vec![None; size]
+            })
+            .collect();
+        let mut scored = 0;
         for &i in feasible.iter().filter(|&&i| !self.ignored(i)) {
-            for (c, domain) in self.constraints.iter().zip(domains.iter_mut()) {
-                if c.topology_key == HOSTNAME_LABEL {
-                    continue;
-                }
-                let value = label(&self.nodes[i], c.topology_key).unwrap_or_default();
-                if !domain.iter().any(|(v, _)| *v == value) {
-                    domain.push((value, 0));
+            scored += 1;
+            for (c, domain) in domains.iter_mut().enumerate() {
+                if !self.hostname[c] {
+                    domain[self.domain_of(c, i)].get_or_insert(0);
                 }
             }
         }
         let weights = self
-            .constraints
+            .hostname
             .iter()
             .zip(&domains)
-            .map(|(c, domain)| {
-                let size = if c.topology_key == HOSTNAME_LABEL {
+            .map(|(&hostname, domain)| {
+                let size = if hostname {
                     scored
                 } else {
-                    domain.len()
+                    domain.iter().flatten().count()
                 };
                 ((size + 2) as f64).ln()
             })
@@ -139,18 +299,30 @@ impl Cycle<'_, '_> {
     }
 
     /// `PreScore`: the matching pods of every included node counted into its domain.
-    fn pre_score(&self, domains: &mut [Domains], include: impl Fn(&Node) -> bool) {
-        for (i, node) in self.nodes.iter().enumerate() {
-            if (self.require_all_topologies && !self.has_all(node)) || !include(node) {
+    fn pre_score(&self, domains: &mut [Domains]) {
+        if !self.require_all_topologies {
+            for (c, (constraint, domain)) in
+                self.constraints.iter().zip(domains.iter_mut()).enumerate()
+            {
+                if !self.hostname[c] {
+                    self.topology
+                        .count_included(c, constraint.matching_pods, domain);
+                }
+            }
+            return;
+        }
+        for i in 0..self.topology.nodes() {
+            if !self.has_all(i) || !self.topology.included(i) {
                 continue;
             }
-            for (c, domain) in self.constraints.iter().zip(domains.iter_mut()) {
-                if c.topology_key == HOSTNAME_LABEL {
+            for (c, (constraint, domain)) in
+                self.constraints.iter().zip(domains.iter_mut()).enumerate()
+            {
+                if self.hostname[c] {
                     continue;
                 }
-                let value = label(node, c.topology_key).unwrap_or_default();
-                if let Some((_, count)) = domain.iter_mut().find(|(v, _)| *v == value) {
-                    *count += i64::from(c.matching_pods.get(i).copied().unwrap_or(0));
+                if let Some(count) = &mut domain[self.domain_of(c, i)] {
+                    *count += i64::from(constraint.matching_pods.get(i).copied().unwrap_or(0));
                 }
             }
         }
@@ -159,23 +331,25 @@ impl Cycle<'_, '_> {
     /// `Score` of node `i`: over the constraints whose key it carries, the pods in its domain
     /// times the constraint's weight, plus `maxSkew - 1`, rounded.
     fn score(&self, i: usize, domains: &[Domains], weights: &[f64]) -> u64 {
-        let node = &self.nodes[i];
         let mut score = 0.0;
-        for ((c, domain), weight) in self.constraints.iter().zip(domains).zip(weights) {
-            let Some(value) = node.labels.get(c.topology_key) else {
+        for (c, ((constraint, domain), weight)) in self
+            .constraints
+            .iter()
+            .zip(domains)
+            .zip(weights)
+            .enumerate()
+        {
+            let Some(value) = self.topology.domain(c, i) else {
                 continue;
             };
-            let count = if c.topology_key == HOSTNAME_LABEL {
-                i64::from(c.matching_pods.get(i).copied().unwrap_or(0))
+            let count = if self.hostname[c] {
+                i64::from(constraint.matching_pods.get(i).copied().unwrap_or(0))
             } else {
-                domain
-                    .iter()
-                    .find(|(v, _)| v == value)
-                    .map_or(0, |(_, count)| *count)
+                domain[value as usize].unwrap_or(0)
             };
-            score += count as f64 * weight + f64::from(c.max_skew) - 1.0;
+            score += count as f64 * weight + f64::from(constraint.max_skew) - 1.0;
         }
-        score.round() as u64
+        round_to_u64(score)
     }
 
     /// `NormalizeScore`: fewer pods in the domain, higher score; `raw` holds the scores of
@@ -200,11 +374,6 @@ impl Cycle<'_, '_> {
             };
         }
     }
-}
-
-/// The node's value of the label `key`, if it has it.
-fn label(node: &Node, key: &str) -> Option<String> {
-    node.labels.get(key).cloned()
 }
 
 #[cfg(test)]
@@ -251,6 +420,36 @@ mod tests {
         let constraints = system_default_constraints(pods);
         spread_scores(&constraints, nodes, feasible, |_| true, false, &mut out);
         out
+    }
+
+    #[test]
+    fn round_to_u64_rounds_as_round_does() {
+        let below_half = 0.5 - f64::EPSILON / 4.0;
+        let cases = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            below_half,
+            1.0 + below_half,
+            2.499_999_999_999_999_6,
+            12.7,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e300,
+            -0.4,
+            -2.5,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for x in cases {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
+        for k in 0..10_000u32 {
+            let x = f64::from(k) * 0.013_862_943_611_198_906 + 2.0;
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! nothing per node visited on the success path. It does not bind the pod or change any node:
 //! the simulation applies the decision. Per-pod values (non-zero requests, the tolerations that
 //! matter for scoring, which score plugins skip) are computed once per cycle, as kube-scheduler's
-//! PreFilter and PreScore write them to its CycleState.
+//! PreFilter and PreScore write them to its CycleState. Given label classes, NodeAffinity is
+//! evaluated once per class; NodeResourcesFit's and BalancedAllocation's scores are remembered
+//! per node until the node's or the pod's requests change. Neither changes a decision.
 //!
 //! Filtering visits nodes from `nextStartNodeIndex` and stops after
 //! `num_feasible_nodes_to_find` feasible ones, like `findNodesThatPassFilters`, but sequentially:
@@ -16,6 +18,9 @@
 use rand::{Rng, RngExt};
 
 use crate::cluster::node::Node;
+use crate::cluster::scheduler::label_class::{
+    ClassTopology, ClassVerdicts, ClassifiedNodes, reads_hostname,
+};
 use crate::cluster::scheduler::{
     FitError, ResourceWeights, ScoringStrategy, balanced_allocation, default_normalize_score,
     first_failing_plugin, node_affinity, node_resources_fit, node_unschedulable,
@@ -23,6 +28,7 @@ use crate::cluster::scheduler::{
 };
 use crate::cluster::spec::{PodSpec, Toleration};
 use crate::units::Resources;
+use resource_scores::ResourceScores;
 
 /// Weights of the score plugins in the weighted total (`profiles[].plugins.score` weights).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +142,10 @@ pub struct Scheduler {
     taint_scores: Vec<u64>,
     /// PodTopologySpread scores of the feasible nodes, normalized.
     spread_scores: Vec<u64>,
+    /// NodeAffinity per label class, for the pod of the current cycle.
+    class_verdicts: ClassVerdicts,
+    /// NodeResourcesFit's and BalancedAllocation's scores per node, kept between cycles.
+    resource_scores: ResourceScores,
 }
 
 impl Scheduler {
@@ -192,6 +202,37 @@ impl Scheduler {
         self.schedule_cycle(CycleState::new(pod, Some(workload_pods)), nodes, rng)
     }
 
+    /// As `schedule_replica`, with each node's label class: what depends on labels alone
+    /// (NodeAffinity's filter and score, the zone a node spreads in) is evaluated once per class
+    /// rather than once per node. The decision is the one `schedule_replica` makes.
+    ///
+    /// # Errors
+    /// `FitError` when no node can run the pod.
+    pub fn schedule_replica_classified<R: Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        classified: ClassifiedNodes<'_>,
+        workload_pods: &[u32],
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
+        assert_eq!(
+            classified.class_of_node.len(),
+            nodes.len(),
+            "one label class per node"
+        );
+        let mut verdicts = std::mem::take(&mut self.class_verdicts);
+        let mut state = CycleState::new(pod, Some(workload_pods));
+        state.classified = Some(classified);
+        if !reads_hostname(&pod.affinity) {
+            verdicts.fill(&pod.affinity, classified.classes, !state.skip_node_affinity);
+            state.verdicts = Some(&verdicts);
+        }
+        let result = self.schedule_cycle(state, nodes, rng);
+        self.class_verdicts = verdicts;
+        result
+    }
+
     fn schedule_cycle<R: Rng + ?Sized>(
         &mut self,
         state: CycleState<'_>,
@@ -221,17 +262,54 @@ impl Scheduler {
         let start = self.next_start_node_index % num_all_nodes;
         self.feasible.clear();
         let mut processed = 0;
-        for i in 0..num_all_nodes {
-            let index = (start + i) % num_all_nodes;
+        // `(start + processed) % num_all_nodes`, advanced without a division per node.
+        let mut index = start;
+        while processed < num_all_nodes {
             processed += 1;
-            if state.is_feasible(&nodes[index]) {
+            if state.is_feasible(nodes, index) {
                 self.feasible.push(index);
                 if self.feasible.len() >= to_find {
                     break;
                 }
             }
+            index += 1;
+            if index == num_all_nodes {
+                index = 0;
+            }
         }
         self.next_start_node_index = (start + processed) % num_all_nodes;
+    }
+
+    /// PodTopologySpread's normalized scores of the feasible nodes, for a pod a workload
+    /// selects; none otherwise (PreScore skips the pod).
+    fn score_spread(&mut self, state: &CycleState<'_>, nodes: &[Node]) {
+        self.spread_scores.clear();
+        let Some(workload_pods) = state.workload_pods else {
+            return;
+        };
+        let constraints = pod_topology_spread::system_default_constraints(workload_pods);
+        match state.classified {
+            Some(classified) => {
+                let included = |i| state.affinity_passes(nodes, i);
+                let topology =
+                    ClassTopology::new(classified, &constraints, state.verdicts, included);
+                pod_topology_spread::spread_scores_over(
+                    &constraints,
+                    &topology,
+                    &self.feasible,
+                    false,
+                    &mut self.spread_scores,
+                );
+            }
+            None => pod_topology_spread::spread_scores(
+                &constraints,
+                nodes,
+                &self.feasible,
+                |node| node_affinity::passes(state.pod, node),
+                false,
+                &mut self.spread_scores,
+            ),
+        }
     }
 
     fn select_host<R: Rng + ?Sized>(
@@ -246,7 +324,7 @@ impl Scheduler {
             self.affinity_scores.extend(
                 self.feasible
                     .iter()
-                    .map(|&i| node_affinity::node_affinity_raw_score(&pod.affinity, &nodes[i])),
+                    .map(|&i| state.affinity_raw_score(nodes, i)),
             );
             default_normalize_score(&mut self.affinity_scores, false);
         }
@@ -258,17 +336,7 @@ impl Scheduler {
             )
         }));
         default_normalize_score(&mut self.taint_scores, true);
-        self.spread_scores.clear();
-        if let Some(workload_pods) = state.workload_pods {
-            pod_topology_spread::spread_scores(
-                &pod_topology_spread::system_default_constraints(workload_pods),
-                nodes,
-                &self.feasible,
-                |node| node_affinity::passes(pod, node),
-                false,
-                &mut self.spread_scores,
-            );
-        }
+        self.score_spread(state, nodes);
 
         let config = &self.config;
         let weights = &config.plugin_weights;
@@ -277,16 +345,14 @@ impl Scheduler {
         let mut count_of_max = 0u64;
         for (k, &index) in self.feasible.iter().enumerate() {
             let node = &nodes[index];
-            let fit = config.scoring_strategy.score(
-                state.non_zero_requests,
+            let (fit, balanced) = self.resource_scores.get(
+                config,
+                index,
                 node,
-                &config.resource_weights,
+                pod.requests,
+                state.non_zero_requests,
+                state.skip_balanced_allocation,
             );
-            let balanced = if state.skip_balanced_allocation {
-                0
-            } else {
-                balanced_allocation::balanced_allocation_score(pod.requests, node)
-            };
             let affinity = self.affinity_scores.get(k).copied().unwrap_or(0);
             let spread = self.spread_scores.get(k).copied().unwrap_or(0);
             let total = [
@@ -331,6 +397,10 @@ struct CycleState<'p> {
     /// PodTopologySpread: the workload's pods per node, or `None` for a pod no Service or
     /// ReplicaSet selects (PreScore skips it).
     workload_pods: Option<&'p [u32]>,
+    /// The nodes' label classes, when the caller keeps them.
+    classified: Option<ClassifiedNodes<'p>>,
+    /// NodeAffinity per class, when its verdict is the same for every node of a class.
+    verdicts: Option<&'p ClassVerdicts>,
 }
 
 impl<'p> CycleState<'p> {
@@ -345,15 +415,34 @@ impl<'p> CycleState<'p> {
             skip_node_affinity: node_affinity::skips_score(&pod.affinity),
             skip_balanced_allocation: balanced_allocation::skips_score(pod.requests),
             workload_pods,
+            classified: None,
+            verdicts: None,
         }
     }
 
-    /// Whether every filter plugin passes, without building reasons.
-    fn is_feasible(&self, node: &Node) -> bool {
+    /// Whether every filter plugin passes on `nodes[i]`, without building reasons.
+    fn is_feasible(&self, nodes: &[Node], i: usize) -> bool {
+        let node = &nodes[i];
         node_unschedulable::passes(self.rejects_cordoned, node)
             && taint_toleration::passes(self.pod, node)
-            && node_affinity::passes(self.pod, node)
+            && self.affinity_passes(nodes, i)
             && node_resources_fit::passes(self.pod, node)
+    }
+
+    /// NodeAffinity's filter on `nodes[i]`, from its class when the verdict is per class.
+    fn affinity_passes(&self, nodes: &[Node], i: usize) -> bool {
+        match (self.verdicts, &self.classified) {
+            (Some(verdicts), Some(classified)) => verdicts.passes(classified, i),
+            _ => node_affinity::passes(self.pod, &nodes[i]),
+        }
+    }
+
+    /// NodeAffinity's raw score of `nodes[i]`, from its class when the verdict is per class.
+    fn affinity_raw_score(&self, nodes: &[Node], i: usize) -> u64 {
+        match (self.verdicts, &self.classified) {
+            (Some(verdicts), Some(classified)) => verdicts.raw_score(classified, i),
+            _ => node_affinity::node_affinity_raw_score(&self.pod.affinity, &nodes[i]),
+        }
     }
 }
 
@@ -368,5 +457,6 @@ fn diagnose(pod: &PodSpec, nodes: &[Node]) -> FitError {
     error
 }
 
+mod resource_scores;
 #[cfg(test)]
 mod tests;

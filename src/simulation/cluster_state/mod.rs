@@ -35,6 +35,7 @@ pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
+use crate::cluster::scheduler::{LabelClassId, LabelClasses};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
@@ -198,6 +199,13 @@ pub(crate) struct ClusterState {
     nodes: Vec<Node>,
     /// Parallel to `nodes`.
     node_extras: Vec<NodeExtra>,
+    /// The distinct label sets of the nodes (nodes of one pool share one).
+    label_classes: LabelClasses,
+    /// Parallel to `nodes`: each node's label class.
+    node_classes: Vec<LabelClassId>,
+    /// Per service, parallel to `nodes`: its pods bound to the node and not terminating (what
+    /// PodTopologySpread counts).
+    active_pods: Vec<Vec<u32>>,
     next_node_id: u32,
     /// Pods the scheduler could not place, oldest first (its unschedulable queue).
     pending: Vec<PodRef>,
@@ -235,6 +243,9 @@ impl ClusterState {
             pods: PodTable::default(),
             nodes: Vec::new(),
             node_extras: Vec::new(),
+            label_classes: LabelClasses::new(),
+            node_classes: Vec::new(),
+            active_pods: vec![Vec::new(); scenario.services.len()],
             next_node_id: 0,
             pending: Vec::new(),
             workloads: scenario
@@ -400,11 +411,19 @@ impl ClusterState {
         !self.pending.is_empty()
     }
 
-    /// Fills `out` with, for each registered node in order, the number of service `s`'s active
-    /// pods bound there (what PodTopologySpread counts).
-    pub(crate) fn workload_pods_per_node(&self, s: usize, out: &mut Vec<u32>) {
-        out.clear();
-        out.extend(self.node_extras.iter().map(|e| e.active_pods[s]));
+    /// For each registered node in order, the number of service `s`'s active pods bound there
+    /// (what PodTopologySpread counts).
+    pub(crate) fn workload_pods_per_node(&self, s: usize) -> &[u32] {
+        &self.active_pods[s]
+    }
+
+    /// One of service `s`'s pods on `nodes[i]` stops being active (terminating or deleted):
+    /// `active_pods` is `ClusterState::active_pods`.
+    fn uncount_active_pod(active_pods: &mut [Vec<u32>], i: usize, s: usize) {
+        let count = &mut active_pods[s][i];
+        *count = count
+            .checked_sub(1)
+            .expect("a pod leaving a node was counted when it was bound there");
     }
 
     /// Binds a Pending pod to `nodes[index]`: the node, its pool and the service account for
@@ -422,7 +441,7 @@ impl ClusterState {
         let spec = &self.pod_specs[s];
         let node = &mut self.nodes[index];
         node.add_pod(spec);
-        self.node_extras[index].active_pods[s] += 1;
+        self.active_pods[s][index] += 1;
         pod.node = Some(node.id);
         pod.phase = PodPhase::Starting;
         pod.bound_at = Some(now);
@@ -464,7 +483,7 @@ impl ClusterState {
         let s = usize::from(pod.service);
         let idle = pod.server.in_flight() == 0;
         if let Some(i) = pod.node.and_then(|id| node_index(&self.nodes, id)) {
-            self.node_extras[i].uncount_active_pod(s);
+            Self::uncount_active_pod(&mut self.active_pods, i, s);
         }
         let workload = &mut self.workloads[s];
         workload.active.retain(|r| *r != pod_ref);
@@ -492,7 +511,7 @@ impl ClusterState {
             self.nodes[i].remove_pod(spec);
             self.pools[usize::from(self.nodes[i].pool.0)].account_requests(now, spec.requests, -1);
             if pod.phase != PodPhase::Terminating {
-                self.node_extras[i].uncount_active_pod(s);
+                Self::uncount_active_pod(&mut self.active_pods, i, s);
             }
         }
         let workload = &mut self.workloads[s];

@@ -7,6 +7,7 @@
 
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
+use crate::cluster::scheduler::ClassifiedNodes;
 use crate::cluster::spec::Taint;
 use crate::simulation::cluster_state::{ClusterState, node_index};
 use crate::units::SimTime;
@@ -27,9 +28,6 @@ pub(crate) struct Upcoming {
 pub(crate) struct NodeExtra {
     /// Per service: when its image is (or will be) on the node.
     image_ready_at: Vec<Option<SimTime>>,
-    /// Per service: its pods bound to the node and not terminating (what PodTopologySpread
-    /// counts).
-    pub(super) active_pods: Vec<u32>,
     /// Whether the node is being drained for removal (by the Cluster Autoscaler, or because
     /// its Spot VM is preempted).
     draining: bool,
@@ -44,13 +42,6 @@ pub(crate) struct NodeExtra {
 }
 
 impl NodeExtra {
-    /// One of service `s`'s pods on the node stops being active (terminating or deleted).
-    pub(super) fn uncount_active_pod(&mut self, s: usize) {
-        self.active_pods[s] = self.active_pods[s]
-            .checked_sub(1)
-            .expect("a pod leaving a node was counted when it was bound there");
-    }
-
     /// Whether the node is being drained for removal.
     pub(crate) fn draining(&self) -> bool {
         self.draining
@@ -71,6 +62,14 @@ impl ClusterState {
     /// Registered nodes, ordered by id.
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The registered nodes' label classes, parallel to `nodes()`, for the scheduler.
+    pub(crate) fn classified_nodes(&self) -> ClassifiedNodes<'_> {
+        ClassifiedNodes {
+            classes: &self.label_classes,
+            class_of_node: &self.node_classes,
+        }
     }
 
     /// The index in `nodes()` of node `id`, if it is registered.
@@ -150,11 +149,15 @@ impl ClusterState {
         );
         let cpu_slot = self.cpu.add(node.allocatable.cpu.0, spec.machine.speed, p);
         let memory_slot = self.memory.add(node.id, node.allocatable.memory);
+        self.node_classes
+            .push(self.label_classes.classify(&node.labels));
+        for counts in &mut self.active_pods {
+            counts.push(0);
+        }
         self.nodes.push(node);
         let services = self.workloads.len();
         self.node_extras.push(NodeExtra {
             image_ready_at: vec![None; services],
-            active_pods: vec![0; services],
             draining: false,
             evict_until: SimTime::ZERO,
             preempted: false,
@@ -199,6 +202,10 @@ impl ClusterState {
         assert_eq!(self.nodes[index].pod_count, 0, "removing a node with pods");
         let node = self.nodes.remove(index);
         let extra = self.node_extras.remove(index);
+        self.node_classes.remove(index);
+        for counts in &mut self.active_pods {
+            counts.remove(index);
+        }
         let p = usize::from(node.pool.0);
         if self.cpu.remove(extra.cpu_slot) {
             self.pools[p].contended.add(now, -1);

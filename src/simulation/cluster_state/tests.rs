@@ -63,7 +63,7 @@ impl ClusterState {
     }
 
     fn check_nodes(&self, pods: &[&crate::simulation::cluster_state::Pod]) {
-        for (node, extra) in self.nodes.iter().zip(&self.node_extras) {
+        for (i, (node, extra)) in self.nodes.iter().zip(&self.node_extras).enumerate() {
             let on_node: Vec<_> = pods.iter().filter(|p| p.node == Some(node.id)).collect();
             let requested = on_node.iter().fold(Resources::ZERO, |sum, p| {
                 sum + self.pod_specs[usize::from(p.service)].requests
@@ -86,7 +86,8 @@ impl ClusterState {
                 node.name
             );
             assert!(node.pod_count <= node.max_pods, "{}: pod limit", node.name);
-            for (s, &count) in extra.active_pods.iter().enumerate() {
+            for (s, counts) in self.active_pods.iter().enumerate() {
+                let count = counts[i];
                 let recount = on_node
                     .iter()
                     .filter(|p| usize::from(p.service) == s && p.phase != PodPhase::Terminating)
@@ -324,7 +325,7 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
     c.check_invariants();
     assert_eq!(c.start_terminating(pod, at(4)), Some(true));
     assert!(c.workload(0).ready.is_empty() && c.workload(0).active.is_empty());
-    assert_eq!(c.node_extra(0).active_pods[0], 0);
+    assert_eq!(c.workload_pods_per_node(0)[0], 0);
     c.check_invariants();
     let (removed, node) = c.remove_pod(pod, at(5)).expect("still there");
     assert_eq!((removed.serial, node), (0, Some(0)));

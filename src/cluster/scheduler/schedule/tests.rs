@@ -4,7 +4,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::*;
-use crate::cluster::scheduler::{filter, fits};
+use crate::cluster::scheduler::{ClassifiedNodes, LabelClassId, LabelClasses, filter, fits};
 use crate::cluster::spec::TaintEffect::{NoSchedule, PreferNoSchedule};
 use crate::cluster::spec::TolerationOperator::Exists;
 use crate::cluster::testing::{NodeBuilder, PodBuilder};
@@ -286,9 +286,9 @@ fn fast_feasibility_agrees_with_the_filters() {
     ];
     for pod in &pods {
         let state = CycleState::new(pod, None);
-        for node in &nodes {
+        for (i, node) in nodes.iter().enumerate() {
             assert_eq!(
-                state.is_feasible(node),
+                state.is_feasible(&nodes, i),
                 filter(pod, node).is_empty(),
                 "{pod:?} on {}",
                 node.name
@@ -351,4 +351,81 @@ fn replicas_of_a_workload_spread_over_nodes() {
         .map(|_| scheduler.schedule(&pod, &nodes, &mut r).expect("fits"))
         .collect();
     assert_eq!(picks.len(), 2);
+}
+
+/// Nodes of three pools (two zones, one zoneless, one with an empty zone) with their label
+/// classes, and a varied load of workload pods on them.
+fn classified_cluster() -> (Vec<Node>, LabelClasses, Vec<LabelClassId>, Vec<u32>) {
+    use crate::cluster::node::HOSTNAME_LABEL;
+    use crate::cluster::scheduler::pod_topology_spread::ZONE_LABEL;
+    let pools: [(&str, Option<&str>, &str); 4] = [
+        ("a", Some("z1"), "general"),
+        ("b", Some("z2"), "memory"),
+        ("c", None, "general"),
+        ("d", Some(""), "memory"),
+    ];
+    let mut nodes = Vec::new();
+    for k in 0..40u32 {
+        let (pool, zone, kind) = pools[(k % 4) as usize];
+        let name = format!("{pool}-{k}");
+        let mut builder = NodeBuilder::new(&name)
+            .label(HOSTNAME_LABEL, &name)
+            .label("pool", pool)
+            .label("kind", kind);
+        if let Some(zone) = zone {
+            builder = builder.label(ZONE_LABEL, zone);
+        }
+        if k % 7 == 3 {
+            builder = builder.taint("soft", "x", PreferNoSchedule);
+        }
+        let mut node = builder.build();
+        for _ in 0..(k * 5 % 9) {
+            node.add_pod(&PodBuilder::new().cpu_m(250).memory(GIB / 2).build());
+        }
+        nodes.push(node);
+    }
+    let mut classes = LabelClasses::new();
+    let of_node = nodes.iter().map(|n| classes.classify(&n.labels)).collect();
+    let workload_pods = (0..40u32).map(|k| (k * 3) % 5).collect();
+    (nodes, classes, of_node, workload_pods)
+}
+
+#[test]
+fn classified_nodes_get_the_same_decisions() {
+    use crate::cluster::node::HOSTNAME_LABEL;
+    let (nodes, classes, of_node, workload_pods) = classified_cluster();
+    let pods = [
+        PodBuilder::new().cpu_m(500).memory(GIB).build(),
+        PodBuilder::new()
+            .cpu_m(300)
+            .required_in("kind", "memory")
+            .preferred_in(50, "pool", "b")
+            .build(),
+        PodBuilder::new().node_selector("pool", "c").build(),
+        PodBuilder::new()
+            .required_in(HOSTNAME_LABEL, "a-0")
+            .required_in("pool", "d")
+            .preferred_in(30, HOSTNAME_LABEL, "d-3")
+            .build(),
+        PodBuilder::new().node_selector("pool", "none").build(),
+    ];
+    let classified = ClassifiedNodes {
+        classes: &classes,
+        class_of_node: &of_node,
+    };
+    for pod in &pods {
+        let (mut plain, mut by_class) = (Scheduler::default(), Scheduler::default());
+        let (mut r1, mut r2) = (rng(), rng());
+        for _ in 0..30 {
+            let want = plain.schedule_replica(pod, &nodes, &workload_pods, &mut r1);
+            let got = by_class.schedule_replica_classified(
+                pod,
+                &nodes,
+                classified,
+                &workload_pods,
+                &mut r2,
+            );
+            assert_eq!(got, want, "{:?}", pod.affinity);
+        }
+    }
 }
