@@ -204,7 +204,7 @@ impl LoadState {
     /// Schedules nothing itself: returns the time of the arrival after the one happening now
     /// (`None` past `horizon`), and the work of the request arriving now when its trace row
     /// fixed it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_arrival(
         &mut self,
         rng: &mut SimRng,
