@@ -247,13 +247,7 @@ impl PodSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::cluster::testing::labels;
 
     fn req(key: &str, op: SelectorOperator, values: &[&str]) -> NodeSelectorRequirement {
         NodeSelectorRequirement {

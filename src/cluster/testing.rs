@@ -4,10 +4,18 @@
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::spec::{
-    NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm, SelectorOperator, Taint,
-    TaintEffect, Toleration, TolerationOperator,
+    Labels, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm, SelectorOperator,
+    Taint, TaintEffect, Toleration, TolerationOperator,
 };
 use crate::units::{Bytes, Resources};
+
+/// Labels from `(key, value)` pairs.
+pub(crate) fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
 
 /// Builds a `Node`: 4 CPUs, 16Gi, 110 pods, no labels, taints or pods unless told otherwise.
 pub(crate) struct NodeBuilder(Node);

@@ -15,6 +15,15 @@ fn scenario_on_nodes(pools: &str) -> String {
     )
 }
 
+/// The scenario's pool names, in order.
+fn pool_names(scenario: &Scenario) -> Vec<&str> {
+    scenario
+        .node_pools
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect()
+}
+
 #[test]
 fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
     let dir = TempDir::new("node-pools-from");
@@ -27,12 +36,7 @@ fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
         ),
     );
     let scenario = Scenario::load(&file).expect("valid scenario");
-    let names: Vec<&str> = scenario
-        .node_pools
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    assert_eq!(names, ["default-pool", "gpu-pool"]);
+    assert_eq!(pool_names(&scenario), ["default-pool", "gpu-pool"]);
     let default = &scenario.node_pools[0];
     assert_eq!(default.machine.name, "n2-standard-8");
     assert_eq!(default.initial_size, 2);
@@ -132,12 +136,7 @@ fn import_with_nodes_writes_their_pools_and_marks_the_unknown_price() {
     let yaml = String::from_utf8_lossy(&output.stdout).to_string();
     let file = dir.write("imported.yaml", &yaml);
     let scenario = Scenario::load(&file).expect("the imported scenario is valid");
-    let names: Vec<&str> = scenario
-        .node_pools
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    assert_eq!(names, ["default-pool", "gpu-pool"]);
+    assert_eq!(pool_names(&scenario), ["default-pool", "gpu-pool"]);
     assert_eq!(scenario.node_pools[0].initial_size, 2);
     assert_eq!(scenario.node_pools[1].machine.name, "a2-highgpu-1g");
     assert!(

@@ -288,14 +288,7 @@ pub(crate) fn reads_hostname(affinity: &NodeAffinity) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::testing::PodBuilder;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::cluster::testing::{PodBuilder, labels};
 
     #[test]
     fn nodes_differing_only_by_hostname_share_a_class() {

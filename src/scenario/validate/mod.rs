@@ -170,6 +170,15 @@ fn check_run_length(
 }
 
 /// Reads every item of a list with `read`, each at `{path}[i]`, stopping at the first error.
+/// Whether `name` is non-empty and made of letters, digits, '-', '_' and '.' only: a name
+/// that can be a folder name or a label value.
+fn name_chars(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 fn each<T, U>(
     path: &str,
     items: &[T],
@@ -318,12 +327,7 @@ impl Cx<'_> {
 
     /// The scenario name, usable as a folder name.
     fn name(&self, name: &str) -> Result<String, Error> {
-        let ok = !name.is_empty()
-            && name != "."
-            && name != ".."
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let ok = name != "." && name != ".." && name_chars(name);
         if ok {
             Ok(name.to_string())
         } else {

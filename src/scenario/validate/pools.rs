@@ -11,7 +11,7 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
-use super::{Cx, each};
+use super::{Cx, each, name_chars};
 
 /// Name of inline machine types.
 const CUSTOM_MACHINE: &str = "custom";
@@ -301,11 +301,7 @@ impl Cx<'_> {
         let Some(name) = name else {
             return Ok(CUSTOM_MACHINE.to_string());
         };
-        let ok = !name.is_empty()
-            && name.len() <= 63
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let ok = name.len() <= 63 && name_chars(name);
         if ok {
             Ok(name.to_string())
         } else {
