@@ -96,26 +96,7 @@ impl Document {
         })?;
         let mut document = Document::from_yaml_str(&text, &origin)?;
         document.dirs = vec![path.parent().unwrap_or(Path::new("")).to_path_buf()];
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let from_manifests = manifests::expand(&mut document.root, dir, &origin)?;
-        let from_nodes = inputs::expand_node_pools_from(&mut document.root, dir, &origin)?;
-        if from_manifests.is_some() || from_nodes.is_some() {
-            document.warnings = from_manifests
-                .into_iter()
-                .chain(from_nodes)
-                .flatten()
-                .collect();
-            document.edited = true;
-            // What the inputs made belongs to the text, so that a sweep's digest changes when
-            // one of them does.
-            let expanded = serde_yaml::to_string(&document.root).unwrap_or_default();
-            document.text = format!(
-                "{}
----
-{expanded}",
-                document.text
-            );
-        }
+        document.expand_inputs(path.parent().unwrap_or(Path::new(".")))?;
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
@@ -177,6 +158,27 @@ impl Document {
             }
         }
         Ok(derived)
+    }
+
+    /// Expands the inputs the document names (`manifests`, `node_pools_from`) relative to
+    /// `dir`, its file's folder.
+    fn expand_inputs(&mut self, dir: &Path) -> Result<(), Error> {
+        let origin = self.origin.clone();
+        let from_manifests = manifests::expand(&mut self.root, dir, &origin)?;
+        let from_nodes = inputs::expand_node_pools_from(&mut self.root, dir, &origin)?;
+        if from_manifests.is_some() || from_nodes.is_some() {
+            self.warnings = from_manifests
+                .into_iter()
+                .chain(from_nodes)
+                .flatten()
+                .collect();
+            self.edited = true;
+            // What the inputs made belongs to the text, so that a sweep's digest changes when
+            // one of them does.
+            let expanded = serde_yaml::to_string(&self.root).unwrap_or_default();
+            self.text = format!("{}\n---\n{expanded}", self.text);
+        }
+        Ok(())
     }
 
     /// A document from YAML text; `origin` names it in messages.

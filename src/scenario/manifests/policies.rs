@@ -99,46 +99,7 @@ pub(super) fn pdb(object: &Object, issues: &mut Issues) -> Option<Pdb> {
         }
         _ => {}
     }
-    let mut selector: Vec<Requirement> = string_map(
-        object,
-        &object.value,
-        "",
-        "spec.selector.matchLabels",
-        issues,
-    )
-    .into_iter()
-    .map(|(k, v)| Requirement::In(k, vec![v]))
-    .collect();
-    let exprs = list(
-        object,
-        &object.value,
-        "",
-        "spec.selector.matchExpressions",
-        issues,
-    );
-    for (i, e) in exprs.iter().enumerate() {
-        let key = lookup(e, "key").and_then(scalar_text).unwrap_or_default();
-        let values: Vec<String> = lookup(e, "values")
-            .and_then(Value::as_sequence)
-            .map(|vs| vs.iter().filter_map(scalar_text).collect())
-            .unwrap_or_default();
-        let operator = lookup(e, "operator").and_then(Value::as_str).unwrap_or("");
-        selector.push(match operator {
-            "In" => Requirement::In(key, values),
-            "NotIn" => Requirement::NotIn(key, values),
-            "Exists" => Requirement::Exists(key),
-            "DoesNotExist" => Requirement::DoesNotExist(key),
-            other => {
-                issues.errors.push(object.at(
-                    &format!("spec.selector.matchExpressions[{i}].operator"),
-                    &format!(
-                        "{other:?} is not an operator; expected In, NotIn, Exists or DoesNotExist"
-                    ),
-                ));
-                return None;
-            }
-        });
-    }
+    let selector = label_selector(object, issues)?;
     Some(Pdb {
         origin: object.origin(),
         namespace: object.namespace.clone(),
@@ -283,4 +244,50 @@ fn show_hard(key: &str, v: u64) -> String {
         Some(QuotaKind::Memory) => show_memory(v),
         _ => v.to_string(),
     }
+}
+
+/// A PodDisruptionBudget's `spec.selector` (matchLabels and matchExpressions) as requirements;
+/// `None` when an expression's operator is unknown (an error is recorded).
+fn label_selector(object: &Object, issues: &mut Issues) -> Option<Vec<Requirement>> {
+    let mut selector: Vec<Requirement> = string_map(
+        object,
+        &object.value,
+        "",
+        "spec.selector.matchLabels",
+        issues,
+    )
+    .into_iter()
+    .map(|(k, v)| Requirement::In(k, vec![v]))
+    .collect();
+    let exprs = list(
+        object,
+        &object.value,
+        "",
+        "spec.selector.matchExpressions",
+        issues,
+    );
+    for (i, e) in exprs.iter().enumerate() {
+        let key = lookup(e, "key").and_then(scalar_text).unwrap_or_default();
+        let values: Vec<String> = lookup(e, "values")
+            .and_then(Value::as_sequence)
+            .map(|vs| vs.iter().filter_map(scalar_text).collect())
+            .unwrap_or_default();
+        let operator = lookup(e, "operator").and_then(Value::as_str).unwrap_or("");
+        selector.push(match operator {
+            "In" => Requirement::In(key, values),
+            "NotIn" => Requirement::NotIn(key, values),
+            "Exists" => Requirement::Exists(key),
+            "DoesNotExist" => Requirement::DoesNotExist(key),
+            other => {
+                issues.errors.push(object.at(
+                    &format!("spec.selector.matchExpressions[{i}].operator"),
+                    &format!(
+                        "{other:?} is not an operator; expected In, NotIn, Exists or DoesNotExist"
+                    ),
+                ));
+                return None;
+            }
+        });
+    }
+    Some(selector)
 }

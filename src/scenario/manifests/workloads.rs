@@ -83,6 +83,27 @@ pub(super) fn workload(
             .collect();
         service.insert("labels".into(), Value::Mapping(map));
     }
+    lifecycle_settings(object, issues, &mut service, &mut notes)?;
+    (issues.errors.len() == errors_before).then(|| Workload {
+        kind: object.kind.clone(),
+        name: object.name.clone(),
+        namespace: object.namespace.clone(),
+        labels,
+        service,
+        notes,
+        resources,
+        replicas,
+    })
+}
+
+/// The pod template's termination grace period and readiness delay into `service`; `None`
+/// (with a warning) when the API server would reject the grace period.
+fn lifecycle_settings(
+    object: &Object,
+    issues: &mut Issues,
+    service: &mut Mapping,
+    notes: &mut Vec<Note>,
+) -> Option<()> {
     if let Some(grace) = whole(
         object,
         &object.value,
@@ -112,16 +133,7 @@ pub(super) fn workload(
             "the readiness probe's initialDelaySeconds; the image pull time is not in a manifest",
         ));
     }
-    (issues.errors.len() == errors_before).then(|| Workload {
-        kind: object.kind.clone(),
-        name: object.name.clone(),
-        namespace: object.namespace.clone(),
-        labels,
-        service,
-        notes,
-        resources,
-        replicas,
-    })
+    Some(())
 }
 
 /// Translates a DaemonSet into a `daemonsets` entry; `None` when skipped or in error.
