@@ -166,3 +166,24 @@ autoscaling:
             .all(|e| e.node.as_deref().is_some_and(|n| n.starts_with("gpu-")))
     );
 }
+
+#[test]
+fn import_gives_gpu_workloads_a_gpu_pool_of_the_same_provider() {
+    let dir = crate::util::TempDir::new("import-gpu");
+    let manifest = crate::util::repo_root().join("tests/data/manifests/staging.yaml");
+    let output = crate::util::capsim(dir.path(), &["import", &manifest.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let yaml = String::from_utf8_lossy(&output.stdout).to_string();
+    let file = dir.write("imported.yaml", &yaml);
+    let s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let pools: Vec<(&str, &str)> = s
+        .node_pools
+        .iter()
+        .map(|p| (p.name.as_str(), p.machine.name.as_str()))
+        .collect();
+    // The cheapest machine for the CPU side is a GKE one, so the GPU pool is GKE's L4 type.
+    assert_eq!(pools[1], ("gpu", "g2-standard-8"), "{yaml}");
+    assert_eq!(s.node_pools[1].initial_size, 1);
+    assert_eq!(s.services[0].pod.requests.extended.0[0], 1);
+}
