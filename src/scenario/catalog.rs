@@ -52,7 +52,7 @@ pub struct CatalogEntry {
     /// on an N2 vCPU (1.0).
     pub speed: f64,
     /// NVIDIA GPUs attached (the node's `nvidia.com/gpu` capacity); 0 for CPU-only machines.
-    pub gpus: u32,
+    pub gpus: u16,
     /// The GPU model as GKE's `cloud.google.com/gke-accelerator` label names it
     /// (`nvidia-l4`); empty without GPUs.
     pub accelerator: &'static str,
@@ -118,7 +118,7 @@ const fn entry(
 }
 
 /// `entry` with `gpus` NVIDIA GPUs of model `accelerator`.
-const fn with_gpus(entry: CatalogEntry, gpus: u32, accelerator: &'static str) -> CatalogEntry {
+const fn with_gpus(entry: CatalogEntry, gpus: u16, accelerator: &'static str) -> CatalogEntry {
     CatalogEntry {
         gpus,
         accelerator,

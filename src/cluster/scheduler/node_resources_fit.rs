@@ -138,9 +138,18 @@ pub fn most_allocated_score(
     weighted_score(pod_non_zero_requests, node, weights, most_requested_score)
 }
 
-/// The filter's verdict without building reasons.
+/// The filter's verdict without building reasons (`filter(pod, node).is_ok()`, written out so
+/// that the extended resources are looked at only for a pod that requests some).
+#[inline]
 pub(crate) fn passes(pod: &PodSpec, node: &Node) -> bool {
-    !too_many_pods(node) && pod.requests.fits_within(&node.free())
+    let (want, has, used) = (&pod.requests, &node.allocatable, &node.requested);
+    !too_many_pods(node)
+        && want.cpu <= has.cpu.saturating_sub(used.cpu)
+        && want.memory <= has.memory.saturating_sub(used.memory)
+        && (want.extended.is_zero()
+            || want
+                .extended
+                .fits_within(&has.extended.saturating_sub(&used.extended)))
 }
 
 fn too_many_pods(node: &Node) -> bool {

@@ -90,7 +90,9 @@ impl Cx<'_> {
         for (name, amount) in amounts {
             let field = format!("{path}.{name}");
             let i = self.extended_index(&field, name)?;
-            out.0[i] = self.whole_u32(&field, amount, "whole number of units", 0, u32::MAX)?;
+            let max = u32::from(u16::MAX);
+            let units = self.whole_u32(&field, amount, "whole number of units", 0, max)?;
+            out.0[i] = u16::try_from(units).unwrap_or(u16::MAX);
         }
         Ok(out)
     }
