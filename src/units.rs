@@ -1,5 +1,6 @@
-//! Units of measure shared by every module: simulated time, CPU, memory, and distributions of
-//! durations (as data; `workload::cost` samples them).
+//! Units of measure shared by every module: simulated time, CPU, memory, extended resources
+//! (whole devices such as GPUs), and distributions of durations (as data; `workload::cost`
+//! samples them).
 //!
 //! Use these newtypes wherever a number has a unit, so that a millicore can never be added to a
 //! byte and a duration is never mistaken for an instant. Conversions to floating point exist only
@@ -236,13 +237,79 @@ impl Bytes {
     }
 }
 
-/// A pair of CPU and memory amounts: a pod's requests or limits, a node's allocatable.
+/// Most distinct extended resources (`nvidia.com/gpu`, ...) one scenario may name. Kept small so
+/// that `Resources` stays a cheap `Copy` value on the scheduling path.
+pub const MAX_EXTENDED_RESOURCES: usize = 4;
+
+/// Whole-unit amounts of a scenario's extended resources (devices such as GPUs), indexed by the
+/// position of the resource's name in the scenario's table of extended resource names.
+///
+/// Kubernetes counts extended resources in whole units and never overcommits them, so a plain
+/// count per resource is the whole model. A count is at most `u16::MAX` (devices per node are
+/// far fewer), which keeps `Resources` at 24 bytes on the scheduler's hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ExtendedResources(pub [u16; MAX_EXTENDED_RESOURCES]);
+
+impl ExtendedResources {
+    /// None of any extended resource.
+    pub const ZERO: ExtendedResources = ExtendedResources([0; MAX_EXTENDED_RESOURCES]);
+
+    /// Whether every amount is zero.
+    #[inline]
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; MAX_EXTENDED_RESOURCES]
+    }
+
+    /// Whether every amount is at most the same resource's amount in `capacity`.
+    #[inline]
+    pub fn fits_within(&self, capacity: &ExtendedResources) -> bool {
+        self.is_zero() || self.0.iter().zip(&capacity.0).all(|(a, c)| a <= c)
+    }
+
+    /// `self - rhs` per resource, zero where `rhs` is larger.
+    pub fn saturating_sub(&self, rhs: &ExtendedResources) -> ExtendedResources {
+        let mut out = *self;
+        for (o, r) in out.0.iter_mut().zip(&rhs.0) {
+            *o = o.saturating_sub(*r);
+        }
+        out
+    }
+
+    /// The larger amount of each resource.
+    pub fn max(&self, other: &ExtendedResources) -> ExtendedResources {
+        let mut out = *self;
+        for (o, r) in out.0.iter_mut().zip(&other.0) {
+            *o = (*o).max(*r);
+        }
+        out
+    }
+}
+
+impl AddAssign for ExtendedResources {
+    fn add_assign(&mut self, rhs: ExtendedResources) {
+        for (a, b) in self.0.iter_mut().zip(rhs.0) {
+            *a += b;
+        }
+    }
+}
+
+impl SubAssign for ExtendedResources {
+    fn sub_assign(&mut self, rhs: ExtendedResources) {
+        for (a, b) in self.0.iter_mut().zip(rhs.0) {
+            *a -= b;
+        }
+    }
+}
+
+/// CPU, memory and extended-resource amounts: a pod's requests or limits, a node's allocatable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Resources {
     /// CPU in millicores.
     pub cpu: Millicores,
     /// Memory in bytes.
     pub memory: Bytes,
+    /// Extended resources (GPUs and other devices), in whole units.
+    pub extended: ExtendedResources,
 }
 
 impl Resources {
@@ -250,29 +317,50 @@ impl Resources {
     pub const ZERO: Resources = Resources {
         cpu: Millicores::ZERO,
         memory: Bytes::ZERO,
+        extended: ExtendedResources::ZERO,
     };
 
-    /// A resource pair from millicores and bytes.
+    /// CPU and memory from millicores and bytes, with no extended resources.
     pub const fn new(cpu_millicores: u64, memory_bytes: u64) -> Resources {
         Resources {
             cpu: Millicores(cpu_millicores),
             memory: Bytes(memory_bytes),
+            extended: ExtendedResources::ZERO,
         }
     }
 
-    /// Whether both amounts fit within `capacity`.
+    /// CPU and memory, with no extended resources.
+    pub const fn cpu_memory(cpu: Millicores, memory: Bytes) -> Resources {
+        Resources {
+            cpu,
+            memory,
+            extended: ExtendedResources::ZERO,
+        }
+    }
+
+    /// Whether every amount fits within `capacity`.
+    #[inline]
     pub fn fits_within(&self, capacity: &Resources) -> bool {
-        self.cpu <= capacity.cpu && self.memory <= capacity.memory
+        self.cpu <= capacity.cpu
+            && self.memory <= capacity.memory
+            && self.extended.fits_within(&capacity.extended)
+    }
+
+    /// `self - rhs` per resource, zero where `rhs` is larger.
+    pub fn saturating_sub(&self, rhs: &Resources) -> Resources {
+        Resources {
+            cpu: self.cpu.saturating_sub(rhs.cpu),
+            memory: self.memory.saturating_sub(rhs.memory),
+            extended: self.extended.saturating_sub(&rhs.extended),
+        }
     }
 }
 
 impl Add for Resources {
     type Output = Resources;
-    fn add(self, rhs: Resources) -> Resources {
-        Resources {
-            cpu: self.cpu + rhs.cpu,
-            memory: self.memory + rhs.memory,
-        }
+    fn add(mut self, rhs: Resources) -> Resources {
+        self += rhs;
+        self
     }
 }
 
@@ -280,6 +368,7 @@ impl AddAssign for Resources {
     fn add_assign(&mut self, rhs: Resources) {
         self.cpu += rhs.cpu;
         self.memory += rhs.memory;
+        self.extended += rhs.extended;
     }
 }
 
@@ -287,6 +376,7 @@ impl SubAssign for Resources {
     fn sub_assign(&mut self, rhs: Resources) {
         self.cpu -= rhs.cpu;
         self.memory -= rhs.memory;
+        self.extended -= rhs.extended;
     }
 }
 
@@ -352,6 +442,18 @@ mod tests {
         assert!(Resources::new(4_000, 8 * Bytes::GIB).fits_within(&cap));
         assert!(!Resources::new(4_001, 0).fits_within(&cap));
         assert!(!Resources::new(0, 8 * Bytes::GIB + 1).fits_within(&cap));
+        let mut gpu_node = cap;
+        gpu_node.extended.0[1] = 1;
+        let mut gpu_pod = Resources::new(1_000, Bytes::GIB);
+        gpu_pod.extended.0[1] = 1;
+        assert!(gpu_pod.fits_within(&gpu_node));
+        assert!(!gpu_pod.fits_within(&cap));
+        gpu_pod.extended.0[1] = 2;
+        assert!(!gpu_pod.fits_within(&gpu_node));
+        assert_eq!(
+            gpu_node.saturating_sub(&gpu_pod).extended,
+            ExtendedResources::ZERO
+        );
     }
 
     #[test]

@@ -120,12 +120,6 @@ impl Node {
 
     /// Allocatable minus requested: what is left for new pods.
     pub fn free(&self) -> Resources {
-        Resources {
-            cpu: self.allocatable.cpu.saturating_sub(self.requested.cpu),
-            memory: self
-                .allocatable
-                .memory
-                .saturating_sub(self.requested.memory),
-        }
+        self.allocatable.saturating_sub(&self.requested)
     }
 }

@@ -7,6 +7,7 @@
 //! scenario module builds these values after validating them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::units::Resources;
 
@@ -218,6 +219,21 @@ pub struct PodSpec {
     pub affinity: NodeAffinity,
     /// Tolerations.
     pub tolerations: Vec<Toleration>,
+    /// The scenario's extended resource names (`nvidia.com/gpu`), indexed as the amounts in
+    /// `requests.extended` are: what the scheduler's messages call them.
+    pub extended_names: ExtendedNames,
+}
+
+/// A scenario's table of extended resource names: entry `i` names the amounts at index `i` of
+/// `units::ExtendedResources`. Shared, so that every pod spec can name them cheaply.
+pub type ExtendedNames = Arc<[String]>;
+
+/// The name of extended resource `index` in `names`, or a placeholder when the table lacks it.
+pub fn extended_name(names: &[String], index: usize) -> String {
+    names
+        .get(index)
+        .cloned()
+        .unwrap_or_else(|| format!("extended-resource-{index}"))
 }
 
 /// Kubernetes' `DefaultMilliCPURequest`: the CPU a pod without a request counts for in scoring.

@@ -51,15 +51,21 @@ pub struct CatalogEntry {
     /// Relative per-vCPU speed of the machine's series: work runs this many times faster than
     /// on an N2 vCPU (1.0).
     pub speed: f64,
+    /// NVIDIA GPUs attached (the node's `nvidia.com/gpu` capacity); 0 for CPU-only machines.
+    pub gpus: u16,
+    /// The GPU model as GKE's `cloud.google.com/gke-accelerator` label names it
+    /// (`nvidia-l4`); empty without GPUs.
+    pub accelerator: &'static str,
 }
 
 impl CatalogEntry {
-    /// vCPUs and memory of the machine.
+    /// vCPUs and memory of the machine (its GPUs are `gpus`, placed in a scenario's table of
+    /// extended resources by validation).
     pub fn capacity(&self) -> Resources {
-        Resources {
-            cpu: Millicores::from_cores(self.vcpus),
-            memory: Bytes::from_gib(self.memory_gib),
-        }
+        Resources::cpu_memory(
+            Millicores::from_cores(self.vcpus),
+            Bytes::from_gib(self.memory_gib),
+        )
     }
 }
 
@@ -106,6 +112,17 @@ const fn entry(
         on_demand_usd_per_hour: on_demand,
         spot_usd_per_hour: Some(spot),
         speed,
+        gpus: 0,
+        accelerator: "",
+    }
+}
+
+/// `entry` with `gpus` NVIDIA GPUs of model `accelerator`.
+const fn with_gpus(entry: CatalogEntry, gpus: u16, accelerator: &'static str) -> CatalogEntry {
+    CatalogEntry {
+        gpus,
+        accelerator,
+        ..entry
     }
 }
 
@@ -146,6 +163,10 @@ mod speed {
     /// performance than the 6th generation" at 5% higher prices gives 1.03 x 1.15 x 1.05 = 1.24,
     /// one hundredth apart.
     pub(super) const EC2_7I: f64 = 1.23;
+    /// GPU machines (GKE G2 and A2, EKS G5 and G6): their host vCPUs have no published score
+    /// that capsim could scale, so they run at the reference speed. Their GPUs are counted as
+    /// a resource for scheduling only; work is never simulated as running on a GPU.
+    pub(super) const GPU_HOST: f64 = super::REFERENCE_SPEED;
 }
 
 /// Every machine type the catalog knows, GKE first, grouped by series.
@@ -156,6 +177,12 @@ mod speed {
 /// per vCPU and GiB; c4-standard-8, launched later, has its first published Spot price (August
 /// 2024). For m7i, c7i and r7i no dated Spot price was at hand: they keep the Spot discount of
 /// their 6th-generation counterparts (m6i and c6i 39%, r6i 38% of on-demand).
+///
+/// GPU machine types: on-demand list prices of g2-standard-8 (1 NVIDIA L4) and a2-highgpu-1g
+/// (1 NVIDIA A100 40GB) in us-central1, GPU included, and of g5.xlarge, g5.2xlarge (1 NVIDIA
+/// A10G) and g6.xlarge (1 NVIDIA L4) in us-east-1. GPU Spot capacity is scarce and its price
+/// moves most of all; no dated quote was at hand, so each gets 40% of its on-demand price as a
+/// typical value.
 pub const CATALOG: &[CatalogEntry] = &[
     gke("c2-standard-8", 8, 32, 0.4176, 0.1003, speed::C2),
     gke("c3-standard-8", 8, 32, 0.4028, 0.0996, speed::C3),
@@ -169,12 +196,37 @@ pub const CATALOG: &[CatalogEntry] = &[
     gke("n2-highmem-16", 16, 128, 1.0479, 0.2545, speed::N2),
     gke("n2d-standard-8", 8, 32, 0.3380, 0.0510, speed::N2D),
     gke("t2d-standard-8", 8, 32, 0.3380, 0.0536, speed::T2D),
+    with_gpus(
+        gke("g2-standard-8", 8, 32, 0.8536, 0.3414, speed::GPU_HOST),
+        1,
+        "nvidia-l4",
+    ),
+    with_gpus(
+        gke("a2-highgpu-1g", 12, 85, 3.6734, 1.4694, speed::GPU_HOST),
+        1,
+        "nvidia-tesla-a100",
+    ),
     eks("m6i.2xlarge", 8, 32, 0.384, 0.150, speed::EC2_6I),
     eks("m7i.2xlarge", 8, 32, 0.4032, 0.1575, speed::EC2_7I),
     eks("r6i.2xlarge", 8, 64, 0.504, 0.190, speed::EC2_6I),
     eks("r7i.2xlarge", 8, 64, 0.5292, 0.1995, speed::EC2_7I),
     eks("c6i.2xlarge", 8, 16, 0.340, 0.133, speed::EC2_6I),
     eks("c7i.2xlarge", 8, 16, 0.357, 0.1397, speed::EC2_7I),
+    with_gpus(
+        eks("g5.xlarge", 4, 16, 1.006, 0.4024, speed::GPU_HOST),
+        1,
+        "nvidia-a10g",
+    ),
+    with_gpus(
+        eks("g5.2xlarge", 8, 32, 1.212, 0.4848, speed::GPU_HOST),
+        1,
+        "nvidia-a10g",
+    ),
+    with_gpus(
+        eks("g6.xlarge", 4, 16, 0.8048, 0.3219, speed::GPU_HOST),
+        1,
+        "nvidia-l4",
+    ),
 ];
 
 /// The catalog entry called `name`, if any (names are case-sensitive, as the clouds' are).
@@ -199,6 +251,7 @@ pub const EVICTION_THRESHOLD: Bytes = Bytes(100 * Bytes::MIB);
 /// Memory on GKE: 25% of the first 4 GiB, 20% of the next 4 GiB, 10% of the next 8 GiB, 6% of
 /// the next 112 GiB (up to 128 GiB) and 2% above, rounded up to a whole byte. On EKS:
 /// 255 MiB + 11 MiB per pod of `max_pods`. Both then keep the 100 MiB eviction threshold.
+/// Extended resources (GPUs) are allocatable in full, as the device plugin reports them.
 pub fn allocatable(provider: Provider, capacity: Resources, max_pods: u32) -> Resources {
     let cpu_reserved = cpu_reserved(capacity.cpu);
     let memory_reserved = match provider {
@@ -208,6 +261,7 @@ pub fn allocatable(provider: Provider, capacity: Resources, max_pods: u32) -> Re
     Resources {
         cpu: capacity.cpu.saturating_sub(cpu_reserved),
         memory: capacity.memory.saturating_sub(memory_reserved),
+        extended: capacity.extended,
     }
 }
 
@@ -252,7 +306,7 @@ fn gke_memory_reserved(memory: Bytes) -> Bytes {
 }
 
 /// The built-in machine catalog as a table: capacity, per-vCPU speed, what a node leaves
-/// allocatable to pods (with the provider's default pod limit), and prices.
+/// allocatable to pods (with the provider's default pod limit), GPUs, and prices.
 pub fn render() -> String {
     let mut rows = vec![vec![
         "machine type".to_string(),
@@ -263,6 +317,7 @@ pub fn render() -> String {
         "allocatable cpu".into(),
         "allocatable GiB".into(),
         "max pods".into(),
+        "GPUs".into(),
         "on-demand USD/h".into(),
         "spot USD/h".into(),
     ]];
@@ -278,6 +333,11 @@ pub fn render() -> String {
             format!("{}m", alloc.cpu.0),
             format!("{:.2}", alloc.memory.as_gib_f64()),
             max_pods.to_string(),
+            if entry.gpus == 0 {
+                "-".to_string()
+            } else {
+                format!("{} {}", entry.gpus, entry.accelerator)
+            },
             format!("{:.4}", entry.on_demand_usd_per_hour),
             entry
                 .spot_usd_per_hour
@@ -371,7 +431,10 @@ mod tests {
                 .expect("every catalog entry has a spot price");
             assert!(spot > 0.0 && spot < e.on_demand_usd_per_hour, "{}", e.name);
             assert_eq!(lookup(e.name), Some(e));
+            assert_eq!(e.gpus == 0, e.accelerator.is_empty(), "{}", e.name);
         }
+        assert_eq!(lookup("g2-standard-8").map(|e| e.gpus), Some(1));
+        assert_eq!(lookup("n2-standard-8").map(|e| e.gpus), Some(0));
         assert_eq!(lookup("c2-standard-8").map(|e| e.vcpus), Some(8));
         assert_eq!(lookup("C2-STANDARD-8"), None);
         assert_eq!(names().len(), CATALOG.len());

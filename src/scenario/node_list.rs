@@ -5,7 +5,8 @@
 //! provisioner puts on them (GKE's `cloud.google.com/gke-nodepool`, EKS's
 //! `eks.amazonaws.com/nodegroup`, Karpenter's `karpenter.sh/nodepool`), else by instance type;
 //! a group whose nodes have several instance types is split by type. Each pool gets the
-//! allocatable, pod limit, labels and taints its nodes report, its node count as
+//! allocatable (extended resources such as `nvidia.com/gpu` included), pod limit, labels and
+//! taints its nodes report, its node count as
 //! `initial_size`, and its machine type from the catalog by `node.kubernetes.io/instance-type`
 //! (an inline machine with the nodes' capacity when the catalog does not know the type, whose
 //! price the scenario must then give). The result is a YAML fragment in the scenario's schema,
@@ -115,6 +116,8 @@ struct Node {
     taints: Vec<TaintFile>,
     unschedulable: bool,
     sizes: NodeSizes,
+    /// Extended resources (`nvidia.com/gpu`) allocatable, in whole units.
+    extended: Vec<(String, u64)>,
 }
 
 /// What a node reports of its size.
@@ -240,10 +243,13 @@ fn read_node(
         }
     };
     let at = format!("{place} (Node {})", file.metadata.name);
-    let sizes = match node_sizes(origin, &at, &file.status) {
-        Ok(sizes) => sizes,
-        Err(mut e) => {
-            errors.append(&mut e);
+    let sizes = node_sizes(origin, &at, &file.status);
+    let extended = extended::allocatable(origin, &at, &file.status.allocatable);
+    let (sizes, extended) = match (sizes, extended) {
+        (Ok(sizes), Ok(extended)) => (sizes, extended),
+        (sizes, extended) => {
+            errors.extend(sizes.err().into_iter().flatten());
+            errors.extend(extended.err().into_iter().flatten());
             return;
         }
     };
@@ -269,6 +275,7 @@ fn read_node(
             taints: file.spec.taints,
             unschedulable: file.spec.unschedulable,
             sizes,
+            extended,
         },
     ));
 }
@@ -480,6 +487,9 @@ fn build_pool(
     let mut allocatable = Mapping::new();
     allocatable.insert("cpu".into(), cpu.to_string().into());
     allocatable.insert("memory".into(), memory_text(memory).into());
+    for (name, amount) in extended::pool_minimum(nodes.iter().map(|n| n.extended.as_slice())) {
+        allocatable.insert(name.into(), amount.into());
+    }
     pool.insert("allocatable".into(), Value::Mapping(allocatable));
     note.push_str("; allocatable, pod limit, labels and taints as the nodes report them");
     note.push_str("; fixed size: a node list does not say the autoscaler's bounds");
@@ -574,5 +584,6 @@ fn warn_disagreements(
     }
 }
 
+mod extended;
 #[cfg(test)]
 mod tests;

@@ -171,6 +171,28 @@ pub(crate) fn memory(text: &str) -> Result<Bytes, Problem> {
 
 const COUNT_FORM: &str = "expected a number >= 0 such as \"10000000\", \"1e7\", \"10M\" or \"0.5\" (suffixes k, M, G, T)";
 
+/// Whether `name` names an extended resource as Kubernetes tells them apart: `<domain>/<name>`
+/// with a domain outside `kubernetes.io` (`nvidia.com/gpu`).
+pub(crate) fn is_extended_resource(name: &str) -> bool {
+    name.split_once('/').is_some_and(|(domain, resource)| {
+        !domain.is_empty()
+            && !resource.is_empty()
+            && domain != "kubernetes.io"
+            && !domain.ends_with(".kubernetes.io")
+    })
+}
+
+/// A whole number of units of an extended resource (`1`, `"2"`): Kubernetes allows no
+/// fractions of one.
+pub(crate) fn extended_amount(text: &str) -> Result<u64, Problem> {
+    text.parse::<u64>().map_err(|_| {
+        Problem::new(
+            format!("\"{text}\" is not a whole number"),
+            "expected a whole number of units, as Kubernetes requires of extended resources",
+        )
+    })
+}
+
 /// Parses a count (`10M`, `1e7`, `10000000`, `0.5`) into a non-negative finite number.
 pub(crate) fn count(text: &str) -> Result<f64, Problem> {
     let q = Quantity::parse(text)

@@ -142,9 +142,14 @@ fn catalog_lists_allocatable_and_prices() {
     assert!(c2.contains("7910m") && c2.contains("0.4176"), "{c2}");
     assert_eq!(
         stdout.lines().count(),
-        1 + 18,
-        "header and eighteen machine types"
+        1 + 23,
+        "header and twenty-three machine types"
     );
+    let g2 = stdout
+        .lines()
+        .find(|l| l.starts_with("g2-standard-8"))
+        .expect("g2-standard-8 is listed");
+    assert!(g2.contains("1 nvidia-l4"), "{g2}");
     // Speed sits after vCPU: c2-standard-8's 146,712 CoreMark over n2-standard-8's 138,567.
     assert!(stdout.lines().next().is_some_and(|h| h.contains("speed")));
     assert!(c2.contains(" 1.06 "), "{c2}");

@@ -7,6 +7,14 @@ use crate::util::{TempDir, capsim, repo_root};
 
 const NODES: &str = include_str!("../data/nodes/gke-nodes.yaml");
 
+/// The node list with the GPU node's instance type changed to one capsim's catalog lacks.
+fn nodes_of_an_unknown_type() -> String {
+    NODES.replace(
+        "instance-type: a2-highgpu-1g",
+        "instance-type: a2-ultragpu-1g",
+    )
+}
+
 /// A scenario on `nodes.yaml` with one idle service and `pools` as its own node pools section.
 fn scenario_on_nodes(pools: &str) -> String {
     format!(
@@ -32,7 +40,7 @@ fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
         "scenario.yaml",
         &scenario_on_nodes(
             "node_pools:\n  default-pool: {autoscaling: {min_nodes: 2, max_nodes: 5}}\n  \
-             gpu-pool: {machine_type: {price_per_hour: 3.673, spot_price_per_hour: 1.1}}",
+             gpu-pool: {spot: true}",
         ),
     );
     let scenario = Scenario::load(&file).expect("valid scenario");
@@ -55,7 +63,19 @@ fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
     assert_eq!(gpu.machine.name, "a2-highgpu-1g");
     assert_eq!(gpu.machine.capacity.cpu, Millicores(12_000));
     assert!(gpu.spot);
-    assert!((gpu.price_usd_per_hour - 1.1).abs() < 1e-12, "spot price");
+    let catalog_spot = capsim::scenario::catalog::lookup("a2-highgpu-1g")
+        .and_then(|e| e.spot_usd_per_hour)
+        .expect("a2-highgpu-1g has a spot price");
+    assert!(
+        (gpu.price_usd_per_hour - catalog_spot).abs() < 1e-12,
+        "spot price"
+    );
+    // The node's one A100, as its status.allocatable reports it (the only extended resource
+    // of the scenario, so at index 0); the CPU pool has none.
+    assert_eq!(gpu.allocatable.extended.0[0], 1);
+    assert_eq!(gpu.machine.capacity.extended.0[0], 1);
+    assert!(default.allocatable.extended.is_zero());
+    // GKE's GPU taint, reported by the node and not added twice.
     assert_eq!(gpu.taints.len(), 1);
     assert_eq!(gpu.taints[0].key, "nvidia.com/gpu");
     assert_eq!(
@@ -69,14 +89,14 @@ fn node_pools_come_from_the_nodes_and_the_scenario_completes_them() {
 #[test]
 fn an_unknown_instance_type_without_a_price_is_an_error_naming_it() {
     let dir = TempDir::new("node-pools-unpriced");
-    dir.write("nodes.yaml", NODES);
+    dir.write("nodes.yaml", &nodes_of_an_unknown_type());
     dir.write("scenario.yaml", &scenario_on_nodes(""));
     let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("node_pools.gpu-pool.machine_type")
-            && stderr.contains("\"a2-highgpu-1g\" is not in capsim's catalog"),
+            && stderr.contains("\"a2-ultragpu-1g\" is not in capsim's catalog"),
         "{stderr}"
     );
 }
@@ -120,7 +140,7 @@ fn the_shipped_example_runs_on_its_node_list() {
 #[test]
 fn import_with_nodes_writes_their_pools_and_marks_the_unknown_price() {
     let dir = TempDir::new("import-nodes");
-    let nodes = dir.write("nodes.yaml", NODES);
+    let nodes = dir.write("nodes.yaml", &nodes_of_an_unknown_type());
     let manifest = repo_root().join("tests/data/manifests/staging.yaml");
     let output = capsim(
         dir.path(),
@@ -138,13 +158,16 @@ fn import_with_nodes_writes_their_pools_and_marks_the_unknown_price() {
     let scenario = Scenario::load(&file).expect("the imported scenario is valid");
     assert_eq!(pool_names(&scenario), ["default-pool", "gpu-pool"]);
     assert_eq!(scenario.node_pools[0].initial_size, 2);
-    assert_eq!(scenario.node_pools[1].machine.name, "a2-highgpu-1g");
+    assert_eq!(scenario.node_pools[1].machine.name, "a2-ultragpu-1g");
     assert!(
-        yaml.contains("price_per_hour: 0  # assumed: 0; the catalog does not know a2-highgpu-1g"),
+        yaml.contains("price_per_hour: 0  # assumed: 0; the catalog does not know a2-ultragpu-1g"),
         "{yaml}"
     );
+    // staging/web's GPU limit became its request, and only the GPU pool offers one.
+    assert_eq!(scenario.services[0].pod.requests.extended.0[0], 1);
+    assert_eq!(scenario.node_pools[1].allocatable.extended.0[0], 1);
     assert!(
-        stderr.contains("capsim: warning: node pool gpu-pool: instance type a2-highgpu-1g"),
+        stderr.contains("capsim: warning: node pool gpu-pool: instance type a2-ultragpu-1g"),
         "{stderr}"
     );
 }
@@ -153,10 +176,7 @@ fn import_with_nodes_writes_their_pools_and_marks_the_unknown_price() {
 fn node_list_warnings_reach_the_user_once() {
     let dir = TempDir::new("node-pools-warn");
     dir.write("nodes.yaml", NODES);
-    dir.write(
-        "scenario.yaml",
-        &scenario_on_nodes("node_pools:\n  gpu-pool: {machine_type: {price_per_hour: 3.673, spot_price_per_hour: 1.1}}"),
-    );
+    dir.write("scenario.yaml", &scenario_on_nodes(""));
     let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");

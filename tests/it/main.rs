@@ -14,6 +14,7 @@ mod cluster_inputs;
 mod conformance;
 mod cpu;
 mod determinism;
+mod gpu;
 mod manifests;
 mod oom;
 mod preemption;

@@ -71,7 +71,9 @@ pub fn balanced_resource_score(requested: &[u64], allocatable: &[u64]) -> u64 {
 /// Whether kube-scheduler skips the plugin for a pod with these requests: a pod that requests
 /// nothing (best-effort) would otherwise pile onto one node. A skipped plugin adds 0 everywhere.
 pub(crate) fn skips_score(pod_requests: Resources) -> bool {
-    pod_requests == Resources::ZERO
+    // Only the scored resources, cpu and memory, count: a pod that requests nothing but a GPU
+    // is skipped too, as upstream's PreScore looks at the configured resources alone.
+    pod_requests.cpu.0 == 0 && pod_requests.memory.0 == 0
 }
 
 #[cfg(test)]
@@ -123,6 +125,10 @@ mod tests {
         );
         assert!(skips_score(best_effort.requests));
         assert!(!skips_score(Resources::new(1, 0)));
+        // A pod that requests only a GPU is skipped too: cpu and memory are what is scored.
+        let mut gpu_only = Resources::ZERO;
+        gpu_only.extended.0[0] = 1;
+        assert!(skips_score(gpu_only));
     }
 
     #[test]

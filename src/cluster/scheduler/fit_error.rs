@@ -117,6 +117,20 @@ mod tests {
                 FitError::from_reasons(1, [&cpu, &Reason::InsufficientMemory]),
                 "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.",
             ),
+            (
+                FitError::from_reasons(
+                    2,
+                    [
+                        &Reason::InsufficientExtended {
+                            name: "nvidia.com/gpu".into(),
+                        },
+                        &Reason::InsufficientExtended {
+                            name: "nvidia.com/gpu".into(),
+                        },
+                    ],
+                ),
+                "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.",
+            ),
             (FitError::no_nodes(), "no nodes available to schedule pods"),
             // Nodes but no recorded reason: kube-scheduler's bare prefix.
             (FitError::from_reasons(3, []), "0/3 nodes are available:"),

@@ -14,7 +14,7 @@
 //! | `node_unschedulable` | cordoned nodes | — |
 //! | `taint_toleration` | NoSchedule/NoExecute taints | PreferNoSchedule taints (3) |
 //! | `node_affinity` | node selector, required terms | preferred terms (2) |
-//! | `node_resources_fit` | cpu, memory, pod count | LeastAllocated or MostAllocated (1) |
+//! | `node_resources_fit` | cpu, memory, extended resources, pod count | LeastAllocated or MostAllocated (1) |
 //! | `balanced_allocation` | — | cpu/memory balance (1) |
 //! | `pod_topology_spread` | — | system default spreading of a workload's replicas (2) |
 //!
@@ -65,6 +65,11 @@ pub enum Reason {
     InsufficientMemory,
     /// NodeResourcesFit: the node runs `max_pods` already.
     TooManyPods,
+    /// NodeResourcesFit: not enough of an extended resource (`nvidia.com/gpu`) left.
+    InsufficientExtended {
+        /// The resource's name.
+        name: String,
+    },
     /// NodeAffinity: the node selector or required node affinity does not match.
     NodeAffinityMismatch,
     /// TaintToleration: a NoSchedule or NoExecute taint is not tolerated. The first such taint is
@@ -83,9 +88,10 @@ impl Reason {
     /// The name of the filter plugin that gives this reason, as kube-scheduler names it.
     pub fn plugin(&self) -> &'static str {
         match self {
-            Reason::InsufficientCpu | Reason::InsufficientMemory | Reason::TooManyPods => {
-                node_resources_fit::NAME
-            }
+            Reason::InsufficientCpu
+            | Reason::InsufficientMemory
+            | Reason::TooManyPods
+            | Reason::InsufficientExtended { .. } => node_resources_fit::NAME,
             Reason::NodeAffinityMismatch => node_affinity::NAME,
             Reason::UntoleratedTaint { .. } => taint_toleration::NAME,
             Reason::Unschedulable => node_unschedulable::NAME,
@@ -99,7 +105,10 @@ impl Reason {
     /// exceeds the node's whole allocatable, which `node_resources_fit::is_unresolvable` tells.
     pub fn is_unresolvable(&self) -> bool {
         match self {
-            Reason::InsufficientCpu | Reason::InsufficientMemory | Reason::TooManyPods => false,
+            Reason::InsufficientCpu
+            | Reason::InsufficientMemory
+            | Reason::TooManyPods
+            | Reason::InsufficientExtended { .. } => false,
             Reason::NodeAffinityMismatch
             | Reason::UntoleratedTaint { .. }
             | Reason::Unschedulable => true,
@@ -116,6 +125,7 @@ impl fmt::Display for Reason {
             Reason::InsufficientCpu => f.write_str("Insufficient cpu"),
             Reason::InsufficientMemory => f.write_str("Insufficient memory"),
             Reason::TooManyPods => f.write_str("Too many pods"),
+            Reason::InsufficientExtended { name } => write!(f, "Insufficient {name}"),
             Reason::NodeAffinityMismatch => {
                 f.write_str("node(s) didn't match Pod's node affinity/selector")
             }

@@ -1,16 +1,19 @@
 //! NodeResourcesFit: keeps pods off nodes without room for their requests (filter: cpu, memory,
-//! pod count), and ranks the rest by how allocated they would be (score, weight 1 in the default
+//! extended resources such as `nvidia.com/gpu`, pod count), and ranks the rest by how allocated they would be (score, weight 1 in the default
 //! profile) with the LeastAllocated (default, spreads pods) or MostAllocated (bin-packs) strategy.
 //!
 //! Both strategies score against `Node::non_zero_requested` plus the pod's non-zero requests, so a
 //! pod that requests nothing still counts as 100m CPU and 200MB, as in kube-scheduler. Integer
 //! arithmetic is Kubernetes': per resource `(allocatable - requested) * 100 / allocatable` or
 //! `requested * 100 / allocatable`, then the weighted average `Σ score×w / Σ w`, both truncated.
-//! Not modelled: ephemeral storage, extended resources, the RequestedToCapacityRatio strategy.
+//! Extended resources are filtered on but not scored: kube-scheduler's default scoring resources
+//! are cpu and memory (weight 1 each), so a GPU changes where a pod may go, never how a node
+//! ranks. Not modelled: ephemeral storage, scoring weights for extended resources, the
+//! RequestedToCapacityRatio strategy.
 
 use crate::cluster::node::Node;
 use crate::cluster::scheduler::{MAX_NODE_SCORE, Reason};
-use crate::cluster::spec::PodSpec;
+use crate::cluster::spec::{PodSpec, extended_name};
 use crate::units::Resources;
 
 /// The plugin's name in kube-scheduler's configuration.
@@ -71,12 +74,14 @@ impl ScoringStrategy {
     }
 }
 
-/// Rejects the node when it already runs `max_pods` pods, or when the pod's cpu or memory request
-/// exceeds what is left (allocatable minus the requests of the pods bound to it). Returns every
-/// shortfall, in kube-scheduler's order: pods, cpu, memory. A request of zero always fits.
+/// Rejects the node when it already runs `max_pods` pods, or when the pod's cpu, memory or
+/// extended-resource request exceeds what is left (allocatable minus the requests of the pods
+/// bound to it). Returns every shortfall, in kube-scheduler's order: pods, cpu, memory, then the
+/// extended resources (in the scenario's order of their names). A request of zero always fits.
 ///
 /// # Errors
-/// Some of `Reason::TooManyPods`, `Reason::InsufficientCpu`, `Reason::InsufficientMemory`.
+/// Some of `Reason::TooManyPods`, `Reason::InsufficientCpu`, `Reason::InsufficientMemory`,
+/// `Reason::InsufficientExtended`.
 pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), Vec<Reason>> {
     if passes(pod, node) {
         return Ok(());
@@ -91,6 +96,14 @@ pub fn filter(pod: &PodSpec, node: &Node) -> Result<(), Vec<Reason>> {
     }
     if pod.requests.memory > free.memory {
         reasons.push(Reason::InsufficientMemory);
+    }
+    let wanted = pod.requests.extended.0.iter().zip(free.extended.0);
+    for (i, (&want, left)) in wanted.enumerate() {
+        if want > left {
+            reasons.push(Reason::InsufficientExtended {
+                name: extended_name(&pod.extended_names, i),
+            });
+        }
     }
     Err(reasons)
 }
@@ -125,9 +138,18 @@ pub fn most_allocated_score(
     weighted_score(pod_non_zero_requests, node, weights, most_requested_score)
 }
 
-/// The filter's verdict without building reasons.
+/// The filter's verdict without building reasons (`filter(pod, node).is_ok()`, written out so
+/// that the extended resources are looked at only for a pod that requests some).
+#[inline]
 pub(crate) fn passes(pod: &PodSpec, node: &Node) -> bool {
-    !too_many_pods(node) && pod.requests.fits_within(&node.free())
+    let (want, has, used) = (&pod.requests, &node.allocatable, &node.requested);
+    !too_many_pods(node)
+        && want.cpu <= has.cpu.saturating_sub(used.cpu)
+        && want.memory <= has.memory.saturating_sub(used.memory)
+        && (want.extended.is_zero()
+            || want
+                .extended
+                .fits_within(&has.extended.saturating_sub(&used.extended)))
 }
 
 fn too_many_pods(node: &Node) -> bool {
@@ -245,6 +267,42 @@ mod tests {
             }
             assert_eq!(passes(&pod, node), got.is_ok());
         }
+    }
+
+    #[test]
+    fn extended_resources_are_filtered_by_name_and_never_scored() {
+        let names: crate::cluster::spec::ExtendedNames =
+            vec!["example.com/fpga".to_string(), "nvidia.com/gpu".to_string()].into();
+        let mut pod = PodBuilder::new().cpu_m(1_000).build();
+        pod.requests.extended.0[1] = 1;
+        pod.extended_names = names;
+        let cpu_only = NodeBuilder::new("cpu").build();
+        let mut gpu = NodeBuilder::new("gpu").build();
+        gpu.allocatable.extended.0[1] = 1;
+        let reason = Reason::InsufficientExtended {
+            name: "nvidia.com/gpu".into(),
+        };
+        assert_eq!(filter(&pod, &cpu_only), Err(vec![reason.clone()]));
+        assert!(is_unresolvable(&pod, &cpu_only));
+        assert_eq!(filter(&pod, &gpu), Ok(()));
+        // Its one GPU taken, the node rejects the next GPU pod but has room for the CPU alone.
+        let mut full = NodeBuilder::new("gpu").with_pod(&pod).build();
+        full.allocatable.extended.0[1] = 1;
+        assert_eq!(filter(&pod, &full), Err(vec![reason]));
+        assert!(!is_unresolvable(&pod, &full));
+        assert!(passes(&PodBuilder::new().cpu_m(1_000).build(), &full));
+        // LeastAllocated weighs cpu and memory only: a GPU changes no score.
+        let w = ResourceWeights::default();
+        assert_eq!(
+            least_allocated_score(pod.non_zero_requests(), &gpu, &w),
+            least_allocated_score(pod.non_zero_requests(), &cpu_only, &w)
+        );
+        // Without a name table the message still names the resource by its index.
+        pod.extended_names = Default::default();
+        assert_eq!(
+            filter(&pod, &cpu_only).map_err(|r| r[0].to_string()),
+            Err("Insufficient extended-resource-1".to_string())
+        );
     }
 
     #[test]

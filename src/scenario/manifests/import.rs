@@ -18,6 +18,9 @@ const NAME: &str = "imported";
 /// The pool's name when the nodes are not given.
 const POOL: &str = "default";
 
+/// The name of the pool `capsim import` adds for pods that request GPUs.
+const GPU_POOL: &str = "gpu";
+
 /// What `capsim import` makes.
 #[derive(Debug, Clone)]
 pub struct Imported {
@@ -155,6 +158,54 @@ fn allocatable(e: &CatalogEntry) -> Resources {
     catalog::allocatable(e.provider, e.capacity(), e.provider.default_max_pods())
 }
 
+/// For manifests whose pods request GPUs: one autoscaled pool of the cheapest catalog GPU
+/// machine, of `provider` when one fits (so that GKE's GPU taint keeps other pods off it), whose
+/// empty node fits the largest GPU pod; sized for every replica's GPUs. `None` without GPU pods.
+fn gpu_pool(t: &Translation, provider: catalog::Provider, notes: &mut Vec<Note>) -> Option<Value> {
+    let (cpu, memory, gpus) = t.largest_gpu_pod;
+    if gpus == 0 {
+        return None;
+    }
+    let fits = |e: &&CatalogEntry| {
+        let a = allocatable(e);
+        u64::from(e.gpus) >= gpus && a.cpu.0 >= cpu && a.memory.0 >= memory
+    };
+    let cheapest = |same_provider: bool| {
+        CATALOG
+            .iter()
+            .filter(fits)
+            .filter(|e| !same_provider || e.provider == provider)
+            .min_by(|a, b| {
+                a.on_demand_usd_per_hour
+                    .total_cmp(&b.on_demand_usd_per_hour)
+            })
+    };
+    let Some(entry) = cheapest(true).or_else(|| cheapest(false)) else {
+        notes.push(note(
+            &["node_pools"],
+            "no catalog GPU machine fits the largest GPU pod; add a pool that offers its GPUs",
+        ));
+        return None;
+    };
+    let nodes = t.total_gpus.div_ceil(u64::from(entry.gpus)).max(1);
+    let mut autoscaling = Mapping::new();
+    autoscaling.insert("min_nodes".into(), 0.into());
+    autoscaling.insert("max_nodes".into(), (nodes * 3).max(10).into());
+    let mut pool = Mapping::new();
+    pool.insert("machine_type".into(), entry.name.into());
+    pool.insert("initial_size".into(), nodes.into());
+    pool.insert("autoscaling".into(), Value::Mapping(autoscaling));
+    notes.push(note(
+        &["node_pools", GPU_POOL, "machine_type"],
+        "assumed: the cheapest catalog GPU machine that fits the largest GPU pod",
+    ));
+    notes.push(note(
+        &["node_pools", GPU_POOL, "initial_size"],
+        "assumed: one GPU per replica's request, every replica placed",
+    ));
+    Some(Value::Mapping(pool))
+}
+
 /// One autoscaled pool of the cheapest catalog machine whose empty node, less the DaemonSets'
 /// pods, fits the largest pod; sized for every replica's requests.
 fn catalog_pool(t: &Translation, notes: &mut Vec<Note>) -> Value {
@@ -201,6 +252,9 @@ fn catalog_pool(t: &Translation, notes: &mut Vec<Note>) -> Value {
     pool.insert("autoscaling".into(), Value::Mapping(autoscaling));
     let mut pools = Mapping::new();
     pools.insert(POOL.into(), Value::Mapping(pool));
+    if let Some(gpu) = gpu_pool(t, entry.provider, notes) {
+        pools.insert(GPU_POOL.into(), gpu);
+    }
     notes.push(note(&["node_pools", POOL, "machine_type"], why));
     notes.push(note(
         &["node_pools", POOL, "initial_size"],

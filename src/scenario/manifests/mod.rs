@@ -66,6 +66,11 @@ pub(crate) struct Translation {
     pub(crate) total: (u64, u64),
     /// The cpu and memory every DaemonSet's pod requests together (on each node).
     pub(crate) daemons: (u64, u64),
+    /// The largest cpu, memory and `nvidia.com/gpu` count any one GPU pod requests (GPU pods
+    /// are left out of `largest_pod` and `total`: they need a pool of their own).
+    pub(crate) largest_gpu_pod: (u64, u64, u64),
+    /// The GPUs every replica of every service requests together.
+    pub(crate) total_gpus: u64,
 }
 
 /// The kinds read, by API group.
@@ -188,6 +193,14 @@ fn gather<'a>(all: &'a [Object], issues: &mut Issues) -> Gathered<'a> {
     g
 }
 
+/// The `nvidia.com/gpu` a translated service's pod requests (0 without).
+fn gpus_of(service: &Mapping) -> u64 {
+    service
+        .get("resources")
+        .and_then(|r| r.get("requests")?.get("nvidia.com/gpu")?.as_u64())
+        .unwrap_or(0)
+}
+
 /// The translation of `all`, objects in input order.
 fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
     let mut g = gather(all, issues);
@@ -208,9 +221,20 @@ fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
             requests.cpu_m.unwrap_or(0),
             requests.memory_bytes.unwrap_or(0),
         );
-        t.largest_pod = (t.largest_pod.0.max(cpu), t.largest_pod.1.max(memory));
-        t.total.0 += cpu * w.replicas;
-        t.total.1 += memory * w.replicas;
+        let gpus = gpus_of(&w.service);
+        if gpus > 0 {
+            let largest = t.largest_gpu_pod;
+            t.largest_gpu_pod = (
+                largest.0.max(cpu),
+                largest.1.max(memory),
+                largest.2.max(gpus),
+            );
+            t.total_gpus += gpus * w.replicas;
+        } else {
+            t.largest_pod = (t.largest_pod.0.max(cpu), t.largest_pod.1.max(memory));
+            t.total.0 += cpu * w.replicas;
+            t.total.1 += memory * w.replicas;
+        }
         services.insert(key.clone().into(), Value::Mapping(w.service.clone()));
     }
     let hpa_entries = bind_hpas(&g.hpas, &g.workloads, &keys, issues, &mut t.notes);

@@ -2,7 +2,9 @@
 //! without a request sets the request (pod defaulting), then each LimitRange of the namespace
 //! fills in `default` limits and `defaultRequest` requests (with the API server's defaulting of
 //! the LimitRange itself), then the pod is the sum of its containers and restartable (sidecar)
-//! init containers, or its largest init container when that is more.
+//! init containers, or its largest init container when that is more. Extended resources
+//! (`nvidia.com/gpu`) follow the same sum and init-container rule, after the API server's own
+//! rules for them: whole numbers, a limit required, and a request equal to it.
 
 use serde_yaml::Value;
 
@@ -119,7 +121,7 @@ pub(super) fn limit_range(object: &Object, issues: &mut Issues) -> LimitRange {
 }
 
 /// The `cpu` and `memory` of the resource list at `field` of `value`; other resources are
-/// named in `others`.
+/// named in `others`, except extended resources (read by `extended_amounts`).
 fn amounts_with_others(
     object: &Object,
     value: &Value,
@@ -146,6 +148,7 @@ fn amounts_with_others(
                 Ok(b) => out.memory_bytes = Some(b.0),
                 Err(p) => issues.errors.push(object.at(&at, &p.to_string())),
             },
+            other if quantity::is_extended_resource(other) => {}
             other => {
                 if !others.iter().any(|o| o == other) {
                     others.push(other.to_string());
@@ -166,6 +169,64 @@ fn amounts(
     amounts_with_others(object, value, base, field, issues, &mut Vec::new())
 }
 
+/// Extended resources of one container's requests or limits: `(name, whole units)`.
+type Extended = Vec<(String, u64)>;
+
+/// The extended resources of the resource list at `field` of `value`, each a whole number
+/// (an error otherwise, as the API server gives).
+fn extended_amounts(
+    object: &Object,
+    value: &Value,
+    base: &str,
+    field: &str,
+    issues: &mut Issues,
+) -> Extended {
+    let Some(map) = lookup(value, field).and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    let path = join(base, field);
+    let mut out = Vec::new();
+    for (key, v) in map {
+        let Some(key) = key.as_str().filter(|k| quantity::is_extended_resource(k)) else {
+            continue;
+        };
+        let text = scalar_text(v).unwrap_or_else(|| show(v));
+        match quantity::extended_amount(&text) {
+            Ok(n) => out.push((key.to_string(), n)),
+            Err(p) => issues
+                .errors
+                .push(object.at(&format!("{path}.{key}"), &p.to_string())),
+        }
+    }
+    out
+}
+
+/// The API server's rule for extended resources, which cannot be overcommitted: each has a
+/// limit and a request, when given, equal to it. Returns the container's amounts (its limits).
+fn container_extended(
+    requests: &Extended,
+    limits: &Extended,
+    path: &str,
+) -> Result<Extended, String> {
+    for (name, request) in requests {
+        let at = format!("{path}.resources.requests.{name}");
+        match limits.iter().find(|(n, _)| n == name) {
+            None => {
+                return Err(format!(
+                    "{at}: Limit must be set for non overcommitable resources"
+                ));
+            }
+            Some((_, limit)) if limit != request => {
+                return Err(format!(
+                    "{at}: {request} must be equal to {name} limit of {limit}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(limits.clone())
+}
+
 /// A pod's effective resources, or the API server's reason to reject the pod.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PodResources {
@@ -173,8 +234,11 @@ pub(super) struct PodResources {
     pub(super) pod: Requirements,
     /// Whether some value came from a LimitRange (for the note on the imported value).
     pub(super) from_limit_range: Vec<String>,
-    /// Resources other than cpu and memory (`nvidia.com/gpu`, `ephemeral-storage`).
+    /// Resources other than cpu, memory and extended resources (`ephemeral-storage`).
     pub(super) others: Vec<String>,
+    /// The pod's extended resources (`nvidia.com/gpu`) with their effective amounts, requests
+    /// and limits alike, in the order the containers name them.
+    pub(super) extended: Extended,
 }
 
 /// The effective resources of the pod spec at `base` of `object`, with `ranges` (the
@@ -200,28 +264,37 @@ pub(super) fn pod_resources(
             };
             container_defaults(&mut req, ranges, &mut out.from_limit_range);
             check_container(&req, ranges, &cbase)?;
+            let ext_requests = extended_amounts(object, c, &cbase, "resources.requests", issues);
+            let ext_limits = extended_amounts(object, c, &cbase, "resources.limits", issues);
+            let ext = container_extended(&ext_requests, &ext_limits, &cbase)?;
             if field == "containers" {
-                containers.main.push(req);
+                containers.main.push((req, ext));
             } else if lookup(c, "restartPolicy").and_then(Value::as_str) == Some("Always") {
-                containers.sidecars.push(req);
+                containers.sidecars.push((req, ext));
             } else {
-                containers.init.push((req, containers.sidecars.len()));
+                containers
+                    .init
+                    .push(((req, ext), containers.sidecars.len()));
             }
         }
     }
     out.pod = containers.combine();
+    out.extended = containers.combine_extended();
     check_pod(&out.pod, ranges, base)?;
     Ok(out)
 }
 
+/// A container's requirements and extended resources.
+type Container = (Requirements, Extended);
+
 /// A pod's containers by role.
 #[derive(Debug, Default)]
 struct Containers {
-    main: Vec<Requirements>,
+    main: Vec<Container>,
     /// Restartable init containers, in order.
-    sidecars: Vec<Requirements>,
+    sidecars: Vec<Container>,
     /// Regular init containers, each with the number of sidecars started before it.
-    init: Vec<(Requirements, usize)>,
+    init: Vec<(Container, usize)>,
 }
 
 impl Containers {
@@ -249,13 +322,47 @@ impl Containers {
             .iter()
             .chain(&self.sidecars)
             .chain(self.init.iter().map(|(q, _)| q));
-        let (set, total) = every.fold((0, 0), |(set, total), q| {
+        let (set, total) = every.fold((0, 0), |(set, total), (q, _)| {
             (set + usize::from(pick(q).is_some()), total + 1)
         });
         if set == 0 || (need_all && set < total) {
             return None;
         }
-        let sum = |items: &[Requirements]| items.iter().filter_map(&pick).sum::<u64>();
+        Some(self.running_or_init_max(|(q, _)| pick(q)))
+    }
+
+    /// The pod's extended resources: for each name any container gives, the same rule as
+    /// requests (containers and sidecars summed, or the largest init container plus the
+    /// sidecars before it, whichever is more).
+    fn combine_extended(&self) -> Extended {
+        let mut names: Vec<&str> = Vec::new();
+        let every = self
+            .main
+            .iter()
+            .chain(&self.sidecars)
+            .chain(self.init.iter().map(|(q, _)| q));
+        for (_, ext) in every {
+            for (name, _) in ext {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                let amount = self.running_or_init_max(|(_, ext)| {
+                    ext.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+                });
+                (name.to_string(), amount)
+            })
+            .collect()
+    }
+
+    /// `max(Σ main + Σ sidecars, max over init containers of (init + sidecars before it))`
+    /// of the amount `pick` reads (unset counts as 0).
+    fn running_or_init_max(&self, pick: impl Fn(&Container) -> Option<u64>) -> u64 {
+        let sum = |items: &[Container]| items.iter().filter_map(&pick).sum::<u64>();
         let running = sum(&self.main) + sum(&self.sidecars);
         let init_max = self
             .init
@@ -263,7 +370,7 @@ impl Containers {
             .map(|(q, before)| pick(q).unwrap_or(0) + sum(&self.sidecars[..*before]))
             .max()
             .unwrap_or(0);
-        Some(running.max(init_max))
+        running.max(init_max)
     }
 }
 

@@ -224,7 +224,7 @@ fn malformed_values_are_all_reported_with_file_document_and_field() {
 }
 
 #[test]
-fn names_shared_by_two_namespaces_are_qualified_and_extended_resources_warned() {
+fn names_shared_by_two_namespaces_are_qualified_and_extended_resources_kept() {
     let t = translate(&[
         (data("shop-helm.yaml"), "shop-helm.yaml".to_string()),
         (data("staging.yaml"), "staging.yaml".to_string()),
@@ -239,10 +239,20 @@ fn names_shared_by_two_namespaces_are_qualified_and_extended_resources_warned() 
     // 0.0001 cores rounds up to 1m, as the API server stores it.
     let cpu = staging.and_then(|s| s.get("resources")?.get("requests")?.get("cpu")?.as_str());
     assert_eq!(cpu, Some("1m"));
+    // The GPU limit is kept, and sets the request as Kubernetes defaults it.
+    let gpu = |side: &str| {
+        staging.and_then(|s| {
+            s.get("resources")?
+                .get(side)?
+                .get("nvidia.com/gpu")?
+                .as_u64()
+        })
+    };
+    assert_eq!((gpu("requests"), gpu("limits")), (Some(1), Some(1)));
     assert!(
+        !t.warnings.iter().any(|w| w.contains("not modelled")),
+        "{:?}",
         t.warnings
-            .iter()
-            .any(|w| w.contains("nvidia.com/gpu are not modelled"))
     );
     // The HPA follows its workload's qualified name.
     let hpa = t
@@ -323,6 +333,47 @@ fn sidecars_count_with_the_containers_and_before_later_init_containers() {
             .as_str()
     });
     assert_eq!(cpu, Some("1200m"));
+}
+
+#[test]
+fn gpu_limits_become_the_services_gpu_request_summed_like_cpu() {
+    // Two containers with 1 GPU each; an init container with 3: the pod needs max(2, 3) = 3.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: infer}\nspec:\n  template:\n    spec:\n      initContainers:\n      - {name: warm, resources: {limits: {nvidia.com/gpu: 3}}}\n      containers:\n      - {name: a, resources: {limits: {nvidia.com/gpu: 1}}}\n      - {name: b, resources: {requests: {nvidia.com/gpu: \"1\"}, limits: {nvidia.com/gpu: \"1\"}}}\n";
+    let (fragment, warnings) = from_text(text);
+    let gpu = |side: &str| {
+        fragment.get("services").and_then(|s| {
+            s.get("infer")?
+                .get("resources")?
+                .get(side)?
+                .get("nvidia.com/gpu")?
+                .as_u64()
+        })
+    };
+    assert_eq!((gpu("requests"), gpu("limits")), (Some(3), Some(3)));
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn gpu_requests_the_api_server_rejects_skip_the_workload() {
+    let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        resources: ";
+    let cases = [
+        (
+            "{requests: {nvidia.com/gpu: 2}, limits: {nvidia.com/gpu: 1}}",
+            "skipped: spec.template.spec.containers[0].resources.requests.nvidia.com/gpu: 2 must be equal to nvidia.com/gpu limit of 1",
+        ),
+        (
+            "{requests: {nvidia.com/gpu: 1}}",
+            "skipped: spec.template.spec.containers[0].resources.requests.nvidia.com/gpu: Limit must be set for non overcommitable resources",
+        ),
+    ];
+    for (resources, expected) in cases {
+        let (fragment, warnings) = from_text(&format!("{base}{resources}\n"));
+        assert!(
+            warnings.iter().any(|w| w.contains(expected)),
+            "{expected} not in {warnings:?}"
+        );
+        assert!(fragment.get("services").is_none(), "{fragment:?}");
+    }
 }
 
 #[test]

@@ -169,8 +169,8 @@ fn pod(
     };
     if !resources.others.is_empty() {
         issues.warnings.push(format!(
-            "{}: resources {} are not modelled: capsim places the pod by cpu and memory only, \
-             so it may land on nodes that do not offer them",
+            "{}: resources {} are not modelled: capsim places the pod by cpu, memory and \
+             extended resources only, so it may land on nodes that do not offer them",
             object.origin(),
             resources.others.join(", ")
         ));
@@ -184,15 +184,16 @@ fn pod(
             ),
         ));
     }
-    if let Some(r) = requirements(&resources.pod) {
+    if let Some(r) = requirements(&resources.pod, &resources.extended) {
         out.insert("resources".into(), r);
     }
     placement(object, issues, out);
     Some(resources.pod)
 }
 
-/// `{requests: {cpu, memory}, limits: {cpu, memory}}` with what is set, or `None`.
-fn requirements(r: &Requirements) -> Option<Value> {
+/// `{requests: {cpu, memory, <extended>}, limits: {cpu, memory, <extended>}}` with what is
+/// set, or `None`. Extended resources go to both sides, as Kubernetes requires them equal.
+fn requirements(r: &Requirements, extended: &[(String, u64)]) -> Option<Value> {
     let side = |a: &Amounts| {
         let mut m = Mapping::new();
         if let Some(c) = a.cpu_m {
@@ -200,6 +201,9 @@ fn requirements(r: &Requirements) -> Option<Value> {
         }
         if let Some(b) = a.memory_bytes {
             m.insert("memory".into(), show_memory(b).into());
+        }
+        for (name, amount) in extended.iter().filter(|(_, a)| *a > 0) {
+            m.insert(name.as_str().into(), (*amount).into());
         }
         (!m.is_empty()).then_some(Value::Mapping(m))
     };

@@ -53,14 +53,18 @@ fn gke_nodes_become_one_pool_per_node_pool_label() {
 
 #[test]
 fn an_instance_type_the_catalog_lacks_keeps_the_nodes_capacity_and_needs_a_price() {
-    let list = pools_from_nodes(GKE, "nodes.yaml").expect("valid nodes");
+    let nodes = GKE.replace(
+        "instance-type: a2-highgpu-1g",
+        "instance-type: a2-ultragpu-1g",
+    );
+    let list = pools_from_nodes(&nodes, "nodes.yaml").expect("valid nodes");
     let gpu = pool(&list, "gpu-pool");
     assert_eq!(text(gpu, &["machine_type", "cpu"]), "12000m");
     assert_eq!(text(gpu, &["machine_type", "memory"]), "87524292Ki");
     assert!(gpu["machine_type"].get("price_per_hour").is_none());
     assert_eq!(
         list.unpriced,
-        [("gpu-pool".to_string(), "a2-highgpu-1g".to_string())]
+        [("gpu-pool".to_string(), "a2-ultragpu-1g".to_string())]
     );
     assert_eq!(gpu["spot"], true);
     let taint = &gpu["taints"][0];
@@ -73,6 +77,37 @@ fn an_instance_type_the_catalog_lacks_keeps_the_nodes_capacity_and_needs_a_price
         )
     );
     assert_eq!(text(gpu, &["allocatable", "cpu"]), "11900m");
+}
+
+#[test]
+fn gpu_nodes_give_their_pool_the_gpus_they_report() {
+    let list = pools_from_nodes(GKE, "nodes.yaml").expect("valid nodes");
+    let gpu = pool(&list, "gpu-pool");
+    assert_eq!(gpu["machine_type"], "a2-highgpu-1g");
+    assert_eq!(text(gpu, &["allocatable", "nvidia.com/gpu"]), 1);
+    assert!(list.unpriced.is_empty());
+    let default = pool(&list, "default-pool");
+    assert!(default["allocatable"].get("nvidia.com/gpu").is_none());
+}
+
+#[test]
+fn a_pool_keeps_the_fewest_gpus_of_its_nodes_and_a_fraction_is_an_error() {
+    let two = [
+        ("a".to_string(), vec![("nvidia.com/gpu".to_string(), 2)]),
+        ("b".to_string(), vec![("nvidia.com/gpu".to_string(), 1)]),
+    ];
+    let min = extended::pool_minimum(two.iter().map(|(_, e)| e.as_slice()));
+    assert_eq!(min, [("nvidia.com/gpu".to_string(), 1)]);
+    let half = GKE.replace(
+        "nvidia.com/gpu: \"1\", pods",
+        "nvidia.com/gpu: \"0.5\", pods",
+    );
+    let errors = pools_from_nodes(&half, "nodes.yaml").expect_err("a fractional GPU");
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("status.allocatable.nvidia.com/gpu: \"0.5\" is not a whole number"),
+        "{message}"
+    );
 }
 
 #[test]

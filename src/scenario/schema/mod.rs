@@ -139,12 +139,33 @@ pub(crate) struct TaintFile {
     pub(crate) effect: String,
 }
 
-/// `{cpu, memory}`: requests, limits or allocatable.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{cpu, memory, <extended resource>: n}`: requests, limits or allocatable.
+///
+/// Read as a name-keyed map so that extended resources (`nvidia.com/gpu`) can be named; a name
+/// other than cpu and memory is kept in `extended` for validation to accept or reject.
+#[derive(Debug, Default)]
 pub(crate) struct ResourcesFile {
     pub(crate) cpu: Option<Scalar>,
     pub(crate) memory: Option<Scalar>,
+    /// Every other resource name with its amount, in file order.
+    pub(crate) extended: Vec<(String, Scalar)>,
+}
+
+impl<'de> Deserialize<'de> for ResourcesFile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ResourcesFile, D::Error> {
+        let NamedMap(map) = NamedMap::<Scalar>::deserialize(deserializer)?;
+        let mut out = ResourcesFile::default();
+        for (name, amount) in map {
+            match name.as_str() {
+                "cpu" => out.cpu = Some(amount),
+                "memory" => out.memory = Some(amount),
+                _ => out.extended.push((name, amount)),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A service: Deployment, Service and load.

@@ -28,6 +28,7 @@ impl Cx<'_> {
             pod.tolerations = each(&format!("{path}.tolerations"), &d.tolerations, |p, t| {
                 self.toleration(p, t)
             })?;
+            super::services::add_extended_resource_tolerations(&mut pod, pools);
             for pool in pools.iter_mut() {
                 take_share(&pod, pool);
             }
@@ -52,14 +53,9 @@ pub(super) fn selects(pod: &PodSpec, pool: &NodePool) -> bool {
 /// and take nothing).
 fn take_share(pod: &PodSpec, pool: &mut NodePool) {
     let free = pool.allocatable;
-    if !selects(pod, pool)
-        || pod.requests.cpu > free.cpu
-        || pod.requests.memory > free.memory
-        || pool.max_pods < 2
-    {
+    if !selects(pod, pool) || !pod.requests.fits_within(&free) || pool.max_pods < 2 {
         return;
     }
-    pool.allocatable.cpu = free.cpu.saturating_sub(pod.requests.cpu);
-    pool.allocatable.memory = free.memory.saturating_sub(pod.requests.memory);
+    pool.allocatable = free.saturating_sub(&pod.requests);
     pool.max_pods -= 1;
 }

@@ -34,6 +34,7 @@ mod autoscaling;
 mod cluster_autoscaler;
 mod daemonsets;
 mod dist;
+mod extended;
 mod hpa_metrics;
 mod limits;
 mod load;
@@ -46,6 +47,7 @@ mod sweep;
 mod tests;
 mod trace;
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -59,7 +61,11 @@ use crate::units::{Bytes, Millicores, SimDuration};
 /// A relative file path in it (a trace) is resolved against the first of `dirs` (the file's
 /// folder, then its bases') that holds it, else the first.
 pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Scenario, Error> {
-    let cx = Cx { origin, dirs };
+    let cx = Cx {
+        origin,
+        dirs,
+        extended: RefCell::new(Vec::new()),
+    };
     let name = cx.name(&file.name)?;
     let seed = match &file.seed {
         Some(s) => cx.whole("seed", s, "seed", 0, u64::MAX)?,
@@ -77,9 +83,13 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
         cx.pool(name, pool)
     })?;
     cx.daemonsets(&file.daemonsets, &mut node_pools)?;
-    let services = cx.entries(&SERVICES, &file.services, |name, service| {
+    let mut services = cx.entries(&SERVICES, &file.services, |name, service| {
         cx.service(name, service, &node_pools)
     })?;
+    let extended_names = cx.extended_names();
+    for service in &mut services {
+        service.pod.extended_names = extended_names.clone();
+    }
 
     let quotas = cx.quotas(&file.quotas, &services)?;
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
@@ -231,6 +241,9 @@ pub(crate) struct Cx<'a> {
     /// The scenario file's folder and its bases', against which the file paths it names are
     /// resolved.
     dirs: &'a [PathBuf],
+    /// Extended resource names in the order the file first names them: index `i` is the
+    /// resource at index `i` of `units::ExtendedResources`.
+    extended: RefCell<Vec<String>>,
 }
 
 impl Cx<'_> {

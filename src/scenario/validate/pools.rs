@@ -1,6 +1,6 @@
 //! Node pools: machine type (catalog or inline) and its per-vCPU speed, size and autoscaling
-//! bounds, labels (with the provider's well-known ones added), taints, pod limit, allocatable
-//! and provisioning delay.
+//! bounds, labels (with the provider's well-known ones added), taints (with GKE's GPU taint on
+//! GPU machine types), pod limit, allocatable (GPUs included) and provisioning delay.
 
 use std::fmt::Display;
 
@@ -11,6 +11,7 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
+use super::extended::NVIDIA_GPU;
 use super::{Cx, each, name_chars};
 
 /// Name of inline machine types.
@@ -20,6 +21,20 @@ const CUSTOM_MACHINE: &str = "custom";
 /// twice an N2 vCPU, so a larger value is almost surely a benchmark score or a clock rate
 /// written where the ratio belongs.
 const MAX_SPEED: f64 = 10.0;
+
+/// The label GKE sets on GPU nodes to the GPU model (`nvidia-l4`).
+pub(super) const GKE_ACCELERATOR_LABEL: &str = "cloud.google.com/gke-accelerator";
+
+/// The taint GKE puts on the nodes of GPU node pools, `nvidia.com/gpu=present:NoSchedule`, so
+/// that only pods that ask for GPUs (and get the matching toleration from the
+/// ExtendedResourceToleration admission plugin GKE runs) land on them.
+pub(super) fn gke_gpu_taint() -> Taint {
+    Taint {
+        key: NVIDIA_GPU.to_string(),
+        value: "present".to_string(),
+        effect: TaintEffect::NoSchedule,
+    }
+}
 
 /// Taint effects, as Kubernetes spells them (for taints and tolerations).
 pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =
@@ -40,11 +55,19 @@ impl Cx<'_> {
             Some(s) => self.whole_u32(&format!("{path}.max_pods"), s, "pod count", 1, 256)?,
             None => provider.default_max_pods(),
         };
+        let gpu_type = match &p.machine_type {
+            MachineTypeFile::Named(n) => catalog::lookup(n).filter(|e| e.gpus > 0),
+            MachineTypeFile::Inline(_) => None,
+        };
+        if let Some(entry) = gpu_type {
+            let i = self.extended_index(&format!("{path}.machine_type"), NVIDIA_GPU)?;
+            machine.capacity.extended.0[i] = entry.gpus;
+        }
         let computed = catalog::allocatable(provider, machine.capacity, max_pods);
         let allocatable = match &p.allocatable {
             None => computed,
             Some(over) => {
-                self.allocatable(&format!("{path}.allocatable"), over, computed, &machine)?
+                self.allocatable(&format!("{path}.allocatable"), over, computed, &mut machine)?
             }
         };
         let (initial_size, min_nodes, max_nodes, autoscaling) = self.pool_size(&path, p)?;
@@ -52,10 +75,21 @@ impl Cx<'_> {
             Some(d) => self.duration_dist(&format!("{path}.provisioning_delay"), d, false)?,
             None => DurationDist::Constant(SimDuration::from_secs(90)),
         };
-        let labels = self.pool_labels(&path, name, &machine, provider, p)?;
-        let taints = each(&format!("{path}.taints"), &p.taints, |tp, t| {
+        let mut labels = self.pool_labels(&path, name, &machine, provider, p)?;
+        if let Some(entry) = gpu_type.filter(|_| provider == Provider::Gke) {
+            labels
+                .entry(GKE_ACCELERATOR_LABEL.to_string())
+                .or_insert_with(|| entry.accelerator.to_string());
+        }
+        let mut taints = each(&format!("{path}.taints"), &p.taints, |tp, t| {
             self.taint(tp, t)
         })?;
+        if provider == Provider::Gke && gpu_type.is_some() {
+            let gpu_taint = gke_gpu_taint();
+            if !taints.iter().any(|t| t.key == gpu_taint.key) {
+                taints.push(gpu_taint);
+            }
+        }
         let preemption_mean_lifetime = self.preemption(&path, p)?;
         Ok(NodePool {
             name: name.to_string(),
@@ -94,14 +128,25 @@ impl Cx<'_> {
     }
 
     /// `allocatable` given in the file: each resource given replaces the `computed` one, and
-    /// neither may exceed the machine's capacity.
+    /// none may exceed the machine's capacity. An extended resource the machine does not come
+    /// with (a GPU of an inline machine) is added to its capacity as given.
     fn allocatable(
         &self,
         path: &str,
         over: &ResourcesFile,
         computed: Resources,
-        machine: &MachineType,
+        machine: &mut MachineType,
     ) -> Result<Resources, Error> {
+        let mut extended = computed.extended;
+        let given = self.extended_amounts(path, &over.extended)?;
+        for (name, _) in &over.extended {
+            let i = self.extended_index(path, name)?;
+            let capacity = &mut machine.capacity.extended.0[i];
+            if *capacity == 0 {
+                *capacity = given.0[i];
+            }
+            extended.0[i] = self.within_capacity(path, name, given.0[i], *capacity)?;
+        }
         let cpu = match &over.cpu {
             Some(s) => self.cpu(&format!("{path}.cpu"), s)?,
             None => computed.cpu,
@@ -112,7 +157,11 @@ impl Cx<'_> {
         };
         let cpu = self.within_capacity(path, "cpu", cpu, machine.capacity.cpu)?;
         let memory = self.within_capacity(path, "memory", memory, machine.capacity.memory)?;
-        Ok(Resources { cpu, memory })
+        Ok(Resources {
+            cpu,
+            memory,
+            extended,
+        })
     }
 
     /// `value`, an allocatable amount of `resource`, unless it exceeds the machine's
@@ -202,7 +251,7 @@ impl Cx<'_> {
                 };
                 let machine = MachineType {
                     name: self.machine_name(path, inline.name.as_deref())?,
-                    capacity: Resources { cpu, memory },
+                    capacity: Resources::cpu_memory(cpu, memory),
                     on_demand_usd_per_hour: on_demand,
                     spot_usd_per_hour: spot,
                     speed,

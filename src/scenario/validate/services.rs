@@ -6,16 +6,19 @@ use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
-use crate::cluster::spec::{Labels, PodSpec};
+use crate::cluster::spec::{Labels, PodSpec, TaintEffect, Toleration, TolerationOperator};
 use crate::scenario::error::Error;
 use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
-    DisruptionBudgetFile, DistOrScalar, NamedMap, ResourceRequirementsFile, Scalar, ServiceFile,
-    StartupFile,
+    DisruptionBudgetFile, DistOrScalar, NamedMap, ResourceRequirementsFile, ResourcesFile, Scalar,
+    ServiceFile, StartupFile,
 };
-use crate::units::{Bytes, DurationDist, Millicores, Resources, SimDuration, SimTime};
+use crate::units::{
+    Bytes, DurationDist, ExtendedResources, Millicores, Resources, SimDuration, SimTime,
+};
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
+use super::pools::gke_gpu_taint;
 use super::{Cx, MAX_REPLICAS, each, optional};
 
 const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
@@ -44,6 +47,7 @@ impl Cx<'_> {
         pod.tolerations = each(&format!("{path}.tolerations"), &s.tolerations, |p, t| {
             self.toleration(p, t)
         })?;
+        add_extended_resource_tolerations(&mut pod, pools);
         self.fits_some_pool(&path, &pod, pools)?;
         let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
         let server = self.server(&path, s)?;
@@ -220,19 +224,67 @@ impl Cx<'_> {
         }
         let cpu = request_cpu.or(limit_cpu);
         let memory = request_memory.or(limit_memory);
+        let extended = self.extended_requests(&rpath, requests, limits)?;
         Ok(PodSpec {
             requests: Resources {
                 cpu: cpu.unwrap_or(Millicores::ZERO),
                 memory: memory.unwrap_or(Bytes::ZERO),
+                extended,
             },
             limits: Resources {
                 cpu: limit_cpu.unwrap_or(Millicores::ZERO),
                 memory: limit_memory.unwrap_or(Bytes::ZERO),
+                extended,
             },
             has_cpu_request: cpu.is_some(),
             has_memory_request: memory.is_some(),
+            extended_names: self.extended_names(),
             ..PodSpec::default()
         })
+    }
+
+    /// The extended resources of `requests` and `limits` at `rpath`, with Kubernetes' rules for
+    /// resources that cannot be overcommitted: each must have a limit, a request given too must
+    /// equal it, and the limit alone sets the request.
+    fn extended_requests(
+        &self,
+        rpath: &str,
+        requests: Option<&ResourcesFile>,
+        limits: Option<&ResourcesFile>,
+    ) -> Result<ExtendedResources, Error> {
+        let none: &[(String, Scalar)] = &[];
+        let requested = requests.map_or(none, |r| r.extended.as_slice());
+        let limited = limits.map_or(none, |r| r.extended.as_slice());
+        let request = self.extended_amounts(&format!("{rpath}.requests"), requested)?;
+        let limit = self.extended_amounts(&format!("{rpath}.limits"), limited)?;
+        for (name, _) in requested {
+            let i = self.extended_index(rpath, name)?;
+            let field = format!("{rpath}.requests.{name}");
+            if !limited.iter().any(|(n, _)| n == name) {
+                return Err(self.invalid(
+                    &field,
+                    format!("{name} is requested without a limit"),
+                    format!(
+                        "expected limits.{name} too, equal to the request (Kubernetes requires a \
+                         limit for extended resources, which cannot be overcommitted)"
+                    ),
+                ));
+            }
+            if request.0[i] != limit.0[i] {
+                return Err(self.invalid(
+                    &field,
+                    format!(
+                        "{} differs from the {name} limit {}",
+                        request.0[i], limit.0[i]
+                    ),
+                    format!(
+                        "expected requests.{name} == limits.{name} (Kubernetes rejects the pod \
+                         otherwise: extended resources cannot be overcommitted)"
+                    ),
+                ));
+            }
+        }
+        Ok(limit)
     }
 
     /// Checks that a pod's containers can start: the memory they use with no request in
@@ -283,23 +335,15 @@ impl Cx<'_> {
                 texts.push(format!("node labels {}", show_labels(&pool.labels)));
             }
             let free = &pool.allocatable;
-            if pod.requests.cpu > free.cpu || pod.requests.memory > free.memory {
-                texts.push(format!(
-                    "allocatable cpu {}, memory {}",
-                    show_cpu(free.cpu),
-                    show_bytes(free.memory)
-                ));
+            if !pod.requests.fits_within(free) {
+                texts.push(format!("allocatable {}", show_resources(free, pod)));
             }
             rejections.push((pool.name.clone(), texts));
         }
         Err(Error::Unschedulable {
             origin: self.origin.to_string(),
             path: path.to_string(),
-            requests: format!(
-                "cpu {}, memory {}",
-                show_cpu(pod.requests.cpu),
-                show_bytes(pod.requests.memory)
-            ),
+            requests: show_resources(&pod.requests, pod),
             pools: rejections,
         })
     }
@@ -394,4 +438,36 @@ pub(super) fn show_bytes(memory: Bytes) -> String {
 pub(super) fn show_labels(labels: &Labels) -> String {
     let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     format!("{{{}}}", pairs.join(", "))
+}
+
+/// GKE's ExtendedResourceToleration admission plugin: when GKE has tainted GPU pools, a pod that
+/// requests an extended resource gets a toleration of that resource's `NoSchedule` taint (key
+/// the resource's name, operator `Exists`), unless it has one already.
+pub(super) fn add_extended_resource_tolerations(pod: &mut PodSpec, pools: &[NodePool]) {
+    let gpu_taint = gke_gpu_taint();
+    if !pools.iter().any(|p| p.taints.contains(&gpu_taint)) {
+        return;
+    }
+    for (i, name) in pod.extended_names.iter().enumerate() {
+        let toleration = Toleration {
+            key: name.clone(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoSchedule),
+        };
+        if pod.requests.extended.0[i] > 0 && !pod.tolerations.contains(&toleration) {
+            pod.tolerations.push(toleration);
+        }
+    }
+}
+
+/// `cpu 1, memory 2Gi`, then each extended resource `pod` names with its amount in `r`.
+fn show_resources(r: &Resources, pod: &PodSpec) -> String {
+    let mut text = format!("cpu {}, memory {}", show_cpu(r.cpu), show_bytes(r.memory));
+    for (i, name) in pod.extended_names.iter().enumerate() {
+        if pod.requests.extended.0[i] > 0 {
+            text.push_str(&format!(", {name} {}", r.extended.0[i]));
+        }
+    }
+    text
 }

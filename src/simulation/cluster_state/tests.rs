@@ -85,6 +85,19 @@ impl ClusterState {
                 "{}: memory",
                 node.name
             );
+            let extended = node
+                .requested
+                .extended
+                .0
+                .iter()
+                .zip(node.allocatable.extended.0);
+            for (r, (&requested, allocatable)) in extended.enumerate() {
+                assert!(
+                    requested <= allocatable,
+                    "{}: extended resource {r}: {requested} requested of {allocatable}",
+                    node.name
+                );
+            }
             assert!(node.pod_count <= node.max_pods, "{}: pod limit", node.name);
             for (s, counts) in self.active_pods.iter().enumerate() {
                 let count = counts[i];
@@ -438,5 +451,26 @@ fn a_pod_still_sharing_when_its_node_can_no_longer_be_short_keeps_its_completion
         start(&mut c, a, at(4)),
         "a request in service has a completion"
     );
+    c.check_invariants();
+}
+
+#[test]
+#[should_panic(expected = "extended resource 0: 2 requested of 1")]
+fn a_node_never_holds_pods_asking_for_more_gpus_than_it_has() {
+    let mut gpu_pool = pool("gpu", 8, 32, 1);
+    gpu_pool.allocatable.extended.0[0] = 1;
+    let mut infer = service("infer", 2, 1000, 1, 1.0, 10);
+    infer.pod.requests.extended.0[0] = 1;
+    let sc = scenario(vec![gpu_pool], vec![infer], 600, 0);
+    let mut c = ClusterState::new(&sc);
+    let up = c.request_node(0, at(0));
+    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    c.register_node(p, &sc.node_pools[0], up, at(0));
+    let (first, _) = c.create_pod(0, at(1), 0).expect("no quota");
+    c.bind(first, 0, at(2));
+    c.check_invariants();
+    // A second one-GPU pod bound past the scheduler breaks the node's GPU count.
+    let (second, _) = c.create_pod(0, at(3), 0).expect("no quota");
+    c.bind(second, 0, at(4));
     c.check_invariants();
 }

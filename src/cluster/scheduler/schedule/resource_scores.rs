@@ -10,14 +10,22 @@ use crate::cluster::node::Node;
 use crate::cluster::scheduler::{SchedulerConfig, balanced_allocation};
 use crate::units::Resources;
 
-/// Everything the two scores read.
+/// Everything the two scores read: the cpu and memory of each amount (neither score weighs
+/// extended resources, and leaving them out keeps the comparison as cheap as it was).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Inputs {
-    allocatable: Resources,
-    requested: Resources,
-    non_zero_requested: Resources,
-    pod_requests: Resources,
-    pod_non_zero_requests: Resources,
+    allocatable: CpuMemory,
+    requested: CpuMemory,
+    non_zero_requested: CpuMemory,
+    pod_requests: CpuMemory,
+    pod_non_zero_requests: CpuMemory,
+}
+
+/// Millicores and bytes of a `Resources`.
+type CpuMemory = [u64; 2];
+
+fn cpu_memory(r: Resources) -> CpuMemory {
+    [r.cpu.0, r.memory.0]
 }
 
 /// The scores of one node and what they were computed from.
@@ -38,6 +46,7 @@ impl ResourceScores {
     /// NodeResourcesFit's and BalancedAllocation's scores of `node` (at `index` in the node
     /// list) for a pod requesting `pod_requests` (`pod_non_zero_requests` with the non-zero
     /// defaults); BalancedAllocation is 0 when `skip_balanced`, as its PreScore skips the pod.
+    #[inline]
     pub(super) fn get(
         &mut self,
         config: &SchedulerConfig,
@@ -48,11 +57,11 @@ impl ResourceScores {
         skip_balanced: bool,
     ) -> (u64, u64) {
         let inputs = Inputs {
-            allocatable: node.allocatable,
-            requested: node.requested,
-            non_zero_requested: node.non_zero_requested,
-            pod_requests,
-            pod_non_zero_requests,
+            allocatable: cpu_memory(node.allocatable),
+            requested: cpu_memory(node.requested),
+            non_zero_requested: cpu_memory(node.non_zero_requested),
+            pod_requests: cpu_memory(pod_requests),
+            pod_non_zero_requests: cpu_memory(pod_non_zero_requests),
         };
         if index >= self.entries.len() {
             self.entries.resize(index + 1, None);

@@ -5,6 +5,7 @@
 mod checks;
 mod daemonsets;
 mod errors;
+mod extended;
 mod values;
 
 use crate::scenario::{Error, Scenario};
