@@ -50,16 +50,20 @@ services:
     )
 }
 
+/// The reason the scheduler gave the first time a pod of `service` found no node.
+fn first_unschedulable_reason(seen: &Collect, service: &str) -> String {
+    events(seen, EventKind::PodUnschedulable, service)
+        .first()
+        .and_then(|e| e.reason.clone())
+        .unwrap_or_default()
+}
+
 #[test]
 fn a_gpu_pod_stays_pending_where_no_node_has_a_gpu_left() {
     // The GPU pool has no node: the scheduler sees only the two CPU nodes.
     let seen = run(&cluster(2, 0, 1));
     assert!(events(&seen, EventKind::PodScheduled, "infer").is_empty());
-    let pending = events(&seen, EventKind::PodUnschedulable, "infer");
-    let reason = pending
-        .first()
-        .and_then(|e| e.reason.clone())
-        .unwrap_or_default();
+    let reason = first_unschedulable_reason(&seen, "infer");
     assert_eq!(
         reason,
         "0/2 nodes are available: 2 Insufficient nvidia.com/gpu."
@@ -112,11 +116,7 @@ fn two_one_gpu_pods_on_a_one_gpu_node_leave_the_second_pending() {
         .filter(|e| e.service.as_deref() == Some("infer"))
         .collect();
     assert_eq!(scheduled.len(), 1, "{scheduled:?}");
-    let pending = events(&seen, EventKind::PodUnschedulable, "infer");
-    let reason = pending
-        .first()
-        .and_then(|e| e.reason.clone())
-        .unwrap_or_default();
+    let reason = first_unschedulable_reason(&seen, "infer");
     // The CPU node has no GPU; the GPU node has none left (its 8 CPUs have room).
     assert_eq!(
         reason,
