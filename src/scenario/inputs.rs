@@ -60,6 +60,17 @@ pub(crate) fn expand_node_pools_from(
     Ok(Some(list.warnings))
 }
 
+/// A scalar as text (strings as they are, numbers and booleans as YAML writes them), for
+/// readers of Kubernetes objects, which write quantities and counts either way.
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 /// Lays `top` over `base`: maps merge key by key (`top`'s keys win, recursively), anything
 /// else in `top` replaces what `base` has.
 pub(crate) fn overlay(base: &mut Value, top: Value) {

@@ -18,6 +18,7 @@ use serde_yaml::{Mapping, Value};
 
 use crate::scenario::catalog;
 use crate::scenario::error::{Error, Problem};
+use crate::scenario::inputs::scalar_text;
 use crate::scenario::quantity;
 use crate::units::{Bytes, Millicores};
 
@@ -337,15 +338,6 @@ fn pod_count(text: &str) -> Result<u64, Problem> {
             format!("\"{text}\" is not a pod count"),
             "expected a whole number > 0",
         )),
-    }
-}
-
-/// A scalar's text (quantities may be written as numbers or strings).
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -134,19 +134,23 @@ pub(crate) fn cpu(text: &str) -> Result<Millicores, Problem> {
 /// Parses a CPU quantity as the API server stores it: a fraction of a millicore rounds up to
 /// the next millicore (`0.0001` is `1m`), as Kubernetes' `MilliValue` does.
 pub(crate) fn cpu_rounded_up(text: &str) -> Result<Millicores, Problem> {
+    rounded_up(text, 3, "a cpu quantity", CPU_FORM).map(Millicores)
+}
+
+/// A non-negative quantity in units of 10^-`scale` (3: millis, 0: whole), a fraction of a
+/// unit rounded up as Kubernetes rounds quantities; `what` and `form` word the errors.
+fn rounded_up(text: &str, scale: i32, what: &str, form: &str) -> Result<u64, Problem> {
     let q = Quantity::parse(text)
-        .ok_or_else(|| Problem::new(format!("\"{text}\" is not a cpu quantity"), CPU_FORM))?;
+        .ok_or_else(|| Problem::new(format!("\"{text}\" is not {what}"), form))?;
     if q.negative && q.mantissa > 0 {
-        return Err(Problem::new(format!("\"{text}\" is negative"), CPU_FORM));
+        return Err(Problem::new(format!("\"{text}\" is negative"), form));
     }
-    let too_large = || Problem::new(format!("\"{text}\" is too large"), CPU_FORM);
-    let milli = match q.scaled(3).ok_or_else(too_large)? {
-        Exact(m) => m,
-        Inexact(m) => m.checked_add(1).ok_or_else(too_large)?,
+    let too_large = || Problem::new(format!("\"{text}\" is too large"), form);
+    let units = match q.scaled(scale).ok_or_else(too_large)? {
+        Exact(u) => u,
+        Inexact(u) => u.checked_add(1).ok_or_else(too_large)?,
     };
-    u64::try_from(milli)
-        .map(Millicores)
-        .map_err(|_| too_large())
+    u64::try_from(units).map_err(|_| too_large())
 }
 
 const MEMORY_FORM: &str = "expected bytes such as \"128974848\" or \"1e9\", or a suffix: \
@@ -156,17 +160,7 @@ const MEMORY_FORM: &str = "expected bytes such as \"128974848\" or \"1e9\", or a
 ///
 /// A fraction of a byte is rounded up, as Kubernetes does; negatives are errors.
 pub(crate) fn memory(text: &str) -> Result<Bytes, Problem> {
-    let q = Quantity::parse(text)
-        .ok_or_else(|| Problem::new(format!("\"{text}\" is not a memory quantity"), MEMORY_FORM))?;
-    if q.negative && q.mantissa > 0 {
-        return Err(Problem::new(format!("\"{text}\" is negative"), MEMORY_FORM));
-    }
-    let too_large = || Problem::new(format!("\"{text}\" is too large"), MEMORY_FORM);
-    let bytes = match q.scaled(0).ok_or_else(too_large)? {
-        Exact(b) => b,
-        Inexact(b) => b.checked_add(1).ok_or_else(too_large)?,
-    };
-    u64::try_from(bytes).map(Bytes).map_err(|_| too_large())
+    rounded_up(text, 0, "a memory quantity", MEMORY_FORM).map(Bytes)
 }
 
 const COUNT_FORM: &str = "expected a number >= 0 such as \"10000000\", \"1e7\", \"10M\" or \"0.5\" (suffixes k, M, G, T)";

@@ -120,15 +120,7 @@ pub(super) fn list<'a>(
     }
 }
 
-/// A scalar as text (strings as they are, numbers and booleans as YAML writes them).
-pub(super) fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
+pub(super) use crate::scenario::inputs::scalar_text;
 
 /// `base.field`, or `field` at the root.
 pub(super) fn join(base: &str, field: &str) -> String {
