@@ -17,6 +17,7 @@ use crate::cluster::quota::Quota;
 use crate::cluster::spec::{Labels, PodSpec};
 use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
 use crate::controllers::hpa::spec::HpaSpec;
+use crate::controllers::job::JobSpec;
 use crate::monitoring::rules::Monitoring;
 use crate::units::{DurationDist, SimDuration};
 use crate::workload::spec::{Load, LoadBalancerPolicy, ServerSpec};
@@ -39,6 +40,8 @@ pub struct Scenario {
     pub node_pools: Vec<NodePool>,
     /// Services in file order.
     pub services: Vec<Service>,
+    /// Batch Jobs (`jobs`), in file order: pods that run to completion.
+    pub jobs: Vec<JobSpec>,
     /// Every namespace used by a service or a quota, sorted by name.
     pub namespaces: Vec<String>,
     /// ResourceQuotas, one per namespace that has one, sorted by namespace.

@@ -101,6 +101,7 @@ pub(crate) fn scenario(
         resolution: SimDuration::from_secs(60),
         node_pools: pools,
         services,
+        jobs: Vec::new(),
         namespaces,
         quotas: vec![],
         autoscaling: Autoscaling::default(),

@@ -109,6 +109,7 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
         resolution,
         node_pools,
         services,
+        jobs: Vec::new(),
         namespaces: namespaces.into_iter().collect(),
         quotas,
         autoscaling,
