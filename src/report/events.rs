@@ -68,6 +68,9 @@ pub struct ClusterEvent {
     /// Service (Deployment) concerned, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// Job concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
     /// Namespace concerned, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -101,6 +104,7 @@ impl ClusterEvent {
             time_s,
             event,
             service: None,
+            job: None,
             namespace: None,
             pod: None,
             node: None,

@@ -31,6 +31,9 @@ pub struct Summary {
     pub node_pools: IndexMap<String, PoolSummary>,
     /// Per service.
     pub services: IndexMap<String, ServiceSummary>,
+    /// Per Job (absent without jobs), in scenario order.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub jobs: IndexMap<String, JobSummary>,
     /// Per namespace with a quota or a service.
     pub quotas: IndexMap<String, QuotaSummary>,
     /// Per alert rule (absent without rules): what it did in the measured window.
@@ -309,6 +312,53 @@ pub struct AlertSummary {
     pub firing_s: f64,
 }
 
+/// One Job's pods over the measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    /// The Job's namespace.
+    pub namespace: String,
+    /// Its pods, counted when each thing happened.
+    pub pods: JobPodCounts,
+    /// From a pod's creation to its binding to a node, over the pods bound in the window;
+    /// absent (null) when none was.
+    pub scheduling_delay_s: Option<DelaySummary>,
+    /// Pods waiting for a node, integrated over the window (pod-seconds).
+    pub pending_pod_seconds: f64,
+    /// Pods running their containers over the window.
+    pub running_pods: Level,
+    /// Nodes the Cluster Autoscaler asked for at scans where the Job had pods no node could
+    /// take (a scale-up for several Jobs' pods counts for each).
+    pub nodes_requested: u64,
+}
+
+/// A Job's pods, counted in the measured window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPodCounts {
+    /// Created.
+    pub submitted: u64,
+    /// Containers started.
+    pub started: u64,
+    /// Ran to the end of their run time.
+    pub completed: u64,
+    /// Evicted before the end (each replaced by a new pod that runs its whole time again).
+    pub evicted: u64,
+    /// Creations the namespace's quota refused.
+    pub quota_rejected: u64,
+}
+
+/// Quantiles of a delay, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DelaySummary {
+    /// Median (within 0.1%).
+    pub p50: f64,
+    /// 99th percentile (within 0.1%).
+    pub p99: f64,
+    /// Exact maximum.
+    pub max: f64,
+    /// Exact mean.
+    pub mean: f64,
+}
+
 /// One namespace's quota outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuotaSummary {
@@ -415,6 +465,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             .enumerate()
             .map(|(i, &(name, slo))| (name.to_string(), service(1.0 + i as f64, slo)))
             .collect(),
+        jobs: IndexMap::new(),
         quotas: [("default".to_string(), QuotaSummary { rejected_pods: 2 })]
             .into_iter()
             .collect(),

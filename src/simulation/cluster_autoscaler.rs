@@ -12,21 +12,28 @@ impl Simulation<'_> {
     /// The Cluster Autoscaler scans the cluster and acts.
     pub(super) fn on_ca_scan(&mut self) {
         let now = self.clock.now();
+        let services = self.services.len();
+        // Which jobs have pods the scheduler could not place, for the nodes they drive.
+        let mut jobs_pending = vec![false; self.jobs.len()];
         let actions = {
-            // Service index of every active (not terminating) pod, grouped by node: one pass
-            // over the pods, in service order then creation order.
+            // Spec index of every active (not terminating) pod, grouped by node: one pass over
+            // the pods, in workload order (services, then jobs) then creation order.
             let cluster = &self.cluster;
             let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); cluster.nodes().len()];
-            for s in 0..self.services.len() {
-                for (_, pod) in cluster.active_pods(s) {
+            for w in 0..services + self.jobs.len() {
+                for (_, pod) in cluster.active_pods(w) {
                     if let Some(i) = pod.node().and_then(|id| cluster.node_index(id)) {
-                        pods_on_node[i].push(s);
+                        pods_on_node[i].push(pod.spec as usize);
                     }
                 }
             }
-            let unschedulable: Vec<usize> = (cluster.unschedulable())
-                .map(|p| usize::from(p.service))
-                .collect();
+            let mut unschedulable = Vec::new();
+            for pod in cluster.unschedulable() {
+                unschedulable.push(pod.spec as usize);
+                if let Some(j) = usize::from(pod.service).checked_sub(services) {
+                    jobs_pending[j] = true;
+                }
+            }
             let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
                 .map(|p| {
                     cluster
@@ -37,8 +44,13 @@ impl Simulation<'_> {
                         .collect()
                 })
                 .collect();
-            let disruptions_allowed: Vec<Option<u32>> = (0..self.services.len())
-                .map(|s| self.budget_status(s).map(|b| b.disruptions_allowed))
+            // Per spec: a service's budget; a job's pods have none.
+            let disruptions_allowed: Vec<Option<u32>> = (0..cluster.pod_specs().len())
+                .map(|s| {
+                    (s < services)
+                        .then(|| self.budget_status(s).map(|b| b.disruptions_allowed))
+                        .flatten()
+                })
                 .collect();
             let observation = ClusterObservation {
                 now,
@@ -66,6 +78,7 @@ impl Simulation<'_> {
                     for _ in 0..count {
                         self.request_node(pool, &reason);
                     }
+                    self.count_nodes_for_jobs(&jobs_pending, count);
                 }
                 CaAction::ScaleDown { node, reason } => self.drain_node(node, &reason),
                 CaAction::CancelUpcoming {

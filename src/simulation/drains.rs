@@ -94,10 +94,10 @@ impl Simulation<'_> {
             })
     }
 
-    /// The live status of service `s`'s disruption budget, if it has one: the disruption
+    /// The live status of workload `s`'s disruption budget, if it is a service with one: the disruption
     /// controller's view with no lag.
     pub(super) fn budget_status(&self, s: usize) -> Option<BudgetStatus> {
-        let budget = self.scenario.services[s].disruption_budget?;
+        let budget = self.scenario.services.get(s)?.disruption_budget?;
         let (pods, healthy) = self.cluster.budget_counts(s);
         Some(BudgetStatus::compute(
             budget,

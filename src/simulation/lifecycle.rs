@@ -10,7 +10,7 @@
 use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind, Observer};
-use crate::simulation::cluster_state::{PodPhase, PodRef};
+use crate::simulation::cluster_state::{NO_TRACE_ROW, PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
@@ -21,7 +21,7 @@ const RETRY_BASE: SimDuration = SimDuration::from_millis(5);
 const RETRY_MAX: SimDuration = SimDuration::from_secs(1_000);
 
 /// The ReplicaSet retry delay after `failures` consecutive failures (at least one).
-fn retry_backoff(failures: u32) -> SimDuration {
+pub(super) fn retry_backoff(failures: u32) -> SimDuration {
     let doublings = failures.saturating_sub(1).min(40);
     SimDuration(
         RETRY_BASE
@@ -145,13 +145,28 @@ impl Simulation<'_> {
     /// Creates one pod of service `s` if its namespace's quota admits it, and tries to schedule
     /// it. Returns `None` when the quota refused it.
     fn create_pod(&mut self, s: usize, start: PodStart) -> Option<PodRef> {
-        let now = self.clock.now();
         let queue_capacity = self.scenario.services[s]
             .server
             .queue_limit
             .unwrap_or(0)
             .min(4_096) as usize;
-        let (pod_ref, serial) = match self.cluster.create_pod(s, now, queue_capacity) {
+        self.create_workload_pod(s, s as u32, NO_TRACE_ROW, queue_capacity, start)
+    }
+
+    /// Creates one pod of workload `s` with spec `spec_index` (replaying trace row `job_row`,
+    /// for a job's) if its namespace's quota admits it, and tries to schedule it. Returns
+    /// `None` when the quota refused it.
+    pub(super) fn create_workload_pod(
+        &mut self,
+        s: usize,
+        spec_index: u32,
+        job_row: u32,
+        queue_capacity: usize,
+        start: PodStart,
+    ) -> Option<PodRef> {
+        let now = self.clock.now();
+        let created = self.cluster.create_pod(s, spec_index, now, queue_capacity);
+        let (pod_ref, serial) = match created {
             Ok(created) => created,
             Err(refused) => {
                 if self.measured(now) {
@@ -163,6 +178,9 @@ impl Simulation<'_> {
                 return None;
             }
         };
+        if let Some(pod) = self.cluster.pod_mut(pod_ref) {
+            pod.job_row = job_row;
+        }
         let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
         if let Attempt::Unschedulable(_) = self.try_schedule(pod_ref, start) {
@@ -177,12 +195,15 @@ impl Simulation<'_> {
             return Attempt::Gone;
         };
         let s = usize::from(pod.service);
-        let spec = &self.scenario.services[s].pod;
-        match self.scheduler.schedule_replica_classified(
+        let spec = &self.cluster.pod_specs()[pod.spec as usize];
+        // A Service and a ReplicaSet select a service's pods, so kube-scheduler's default
+        // spreading applies to them; nothing of the kind selects a Job's.
+        let spread = (s < self.services.len()).then(|| self.cluster.workload_pods_per_node(s));
+        match self.scheduler.schedule_classified(
             spec,
             self.cluster.nodes(),
             self.cluster.classified_nodes(),
-            self.cluster.workload_pods_per_node(s),
+            spread,
             &mut self.rng_scheduler,
         ) {
             Ok(index) => {
@@ -220,7 +241,10 @@ impl Simulation<'_> {
         event.node = Some(self.cluster.nodes()[index].name.clone());
         self.log.push(event);
 
-        let svc = &mut self.services[s];
+        let job = self.job_of(s);
+        if let Some(j) = job {
+            self.job_pod_bound(j, pod_ref);
+        }
         let image = self.cluster.image_ready_at_mut(index, s);
         let containers_start = match start {
             PodStart::AlreadyRunning => {
@@ -230,7 +254,11 @@ impl Simulation<'_> {
             PodStart::Cold => match *image {
                 Some(present_at) => present_at.max(now),
                 None => {
-                    let pulled = now + svc.startup.image_pull();
+                    let pull = match job {
+                        Some(j) => self.jobs[j].image_pull(),
+                        None => self.services[s].startup.image_pull(),
+                    };
+                    let pulled = now + pull;
                     *image = Some(pulled);
                     pulled
                 }
@@ -268,6 +296,10 @@ impl Simulation<'_> {
             // The kubelet's memory threshold notifier wakes its eviction manager at once.
             self.clock
                 .schedule_at(now, Event::EvictionSync { node: pressured });
+        }
+        if let Some(j) = self.job_of(s) {
+            self.job_containers_started(j, pod_ref);
+            return;
         }
         if restarted {
             if self.measured(now) {
@@ -319,6 +351,8 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod(pod_ref) else {
             return;
         };
+        // A job's running containers are taken to work on through SIGTERM until they are killed.
+        let idle = idle && !pod.batch_running();
         let event = self.pod_event(
             EventKind::PodTerminating,
             usize::from(pod.service),
@@ -328,7 +362,11 @@ impl Simulation<'_> {
         if idle {
             self.remove_pod(pod_ref, "terminated");
         } else {
-            let grace = self.scenario.services[usize::from(pod.service)].termination_grace;
+            let w = usize::from(pod.service);
+            let grace = match self.job_of(w) {
+                Some(j) => self.scenario.jobs[j].termination_grace,
+                None => self.scenario.services[w].termination_grace,
+            };
             self.clock
                 .schedule_in(grace, Event::PodKilled { pod: pod_ref });
         }
@@ -341,12 +379,15 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod(pod_ref) else {
             return;
         };
-        let s = usize::from(pod.service);
+        let (s, row) = (usize::from(pod.service), pod.job_row);
         let mut event = self.pod_event(EventKind::PodEvicted, s, pod.serial);
         event.reason = Some(reason.to_string());
         self.log.push(event);
         self.terminate_pod(pod_ref);
-        self.sync_if_short(s);
+        match self.job_of(s) {
+            Some(j) => self.job_pod_evicted(j, row),
+            None => self.sync_if_short(s),
+        }
     }
 
     /// The grace period ended: whatever the pod still holds is lost.
@@ -359,12 +400,18 @@ impl Simulation<'_> {
 
     /// Fails every request the pod holds, waiting or in service, at once (its containers are
     /// killed) and takes its CPU away. Returns its service and the requests lost, or `None`
-    /// when the pod is gone; the caller counts them under the outcome that applies.
+    /// when the pod is gone or a job's (which holds no requests); the caller counts them under
+    /// the outcome that applies.
     pub(super) fn drop_requests(&mut self, pod_ref: PodRef) -> Option<(usize, Lost)> {
         let now = self.clock.now();
         let warmup_end = self.warmup_end;
-        let pod = self.cluster.pod_mut(pod_ref)?;
+        let pod = self.cluster.pod(pod_ref)?;
         let s = usize::from(pod.service);
+        if self.job_of(s).is_some() {
+            self.set_batch_running(pod_ref, false);
+            return None;
+        }
+        let pod = self.cluster.pod_mut(pod_ref)?;
         let svc = &mut self.services[s];
         let mut lost = Lost {
             all: u64::from(pod.server.in_flight()),
@@ -392,7 +439,9 @@ impl Simulation<'_> {
         };
         let s = usize::from(pod.service);
         let measured = now > self.warmup_end;
-        self.services[s].collect_usage(&mut pod, now, measured);
+        if let Some(svc) = self.services.get_mut(s) {
+            svc.collect_usage(&mut pod, now, measured);
+        }
         let mut event = self.pod_event(EventKind::PodDeleted, s, pod.serial);
         event.node = node_index.map(|i| self.cluster.nodes()[i].name.clone());
         event.reason = Some(reason.to_string());
@@ -401,7 +450,9 @@ impl Simulation<'_> {
             self.remove_node_if_drained(node);
         }
         self.retry_pending();
-        self.sync_if_short(s);
+        if s < self.services.len() {
+            self.sync_if_short(s);
+        }
     }
 
     /// Retries every Pending pod, oldest first, after the cluster changed.
@@ -409,12 +460,12 @@ impl Simulation<'_> {
         if !self.cluster.has_pending() {
             return;
         }
-        // A service's pods share one spec, and binding a pod only takes room from its node:
-        // once a pod of a service finds no node in this round, the others fail too, with the
-        // same message until something is bound. They are not run through the scheduler again.
-        let mut failed: Vec<Option<String>> = vec![None; self.services.len()];
+        // Pods of one spec and workload are alike, and binding a pod only takes room from its
+        // node: once one finds no node in this round, the others fail too, with the same
+        // message until something is bound. They are not run through the scheduler again.
+        let mut failed: Vec<Option<String>> = vec![None; self.cluster.pod_specs().len()];
         for pod_ref in self.cluster.take_pending() {
-            let Some(s) = self.cluster.pod(pod_ref).map(|p| usize::from(p.service)) else {
+            let Some(s) = self.cluster.pod(pod_ref).map(|p| p.spec as usize) else {
                 continue;
             };
             if let Some(message) = failed[s].take() {
@@ -434,20 +485,29 @@ impl Simulation<'_> {
         }
     }
 
-    /// An event about pod `serial` of service `s`, with the pod's name, service and namespace
-    /// filled in.
+    /// An event about pod `serial` of workload `s`, with the pod's name, service or job and
+    /// namespace filled in.
     pub(super) fn pod_event(&self, kind: EventKind, s: usize, serial: u32) -> ClusterEvent {
         let mut event = self.service_event(kind, s);
         event.pod = Some(self.pod_name(s, serial));
         event
     }
 
-    /// An event about service `s`, with its service and namespace filled in.
+    /// An event about workload `s` (a service, or a job), with its name and namespace filled in.
     pub(super) fn service_event(&self, kind: EventKind, s: usize) -> ClusterEvent {
-        let spec = &self.scenario.services[s];
         let mut event = ClusterEvent::new(self.now_s(), kind);
-        event.service = Some(spec.name.clone());
-        event.namespace = Some(spec.namespace.clone());
+        match self.job_of(s) {
+            Some(j) => {
+                let spec = &self.scenario.jobs[j];
+                event.job = Some(spec.name.clone());
+                event.namespace = Some(spec.namespace.clone());
+            }
+            None => {
+                let spec = &self.scenario.services[s];
+                event.service = Some(spec.name.clone());
+                event.namespace = Some(spec.namespace.clone());
+            }
+        }
         event
     }
 }

@@ -103,7 +103,7 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod(victim) else {
             return;
         };
-        let (s, serial) = (usize::from(pod.service), pod.serial);
+        let (s, serial, row) = (usize::from(pod.service), pod.serial, pod.job_row);
         // The kubelet's message (`evictionMessage`, pkg/kubelet/eviction/helpers.go); the
         // node's daemons are taken to use what they reserve, so what is available above the
         // threshold is what the pods leave of their allocatable.
@@ -113,7 +113,7 @@ impl Simulation<'_> {
              Container {} was using {}Ki, request is {}, has larger consumption of memory.",
             mebibytes(EVICTION_THRESHOLD),
             available / 1024,
-            self.scenario.services[s].name,
+            self.workload_name(s),
             use_.usage.0 / 1024,
             mebibytes(use_.request),
         );
@@ -124,10 +124,15 @@ impl Simulation<'_> {
         if let Some((_, lost)) = self.drop_requests(victim) {
             self.services[s].counts.evicted += lost.measured;
         }
-        if self.measured(now) {
-            self.services[s].evictions += 1;
+        if self.measured(now)
+            && let Some(svc) = self.services.get_mut(s)
+        {
+            svc.evictions += 1;
         }
         self.remove_pod(victim, "evicted by the kubelet under node memory pressure");
+        if let Some(j) = self.job_of(s) {
+            self.job_pod_evicted(j, row);
+        }
     }
 }
 

@@ -28,7 +28,11 @@ impl Simulation<'_> {
             if !full_window {
                 continue;
             }
-            let server = &self.scenario.services[usize::from(pod.service)].server;
+            // A job's pod is no HPA's target.
+            let Some(service) = self.scenario.services.get(usize::from(pod.service)) else {
+                continue;
+            };
+            let server = &service.server;
             let in_flight = pod.server.in_flight();
             pod.sample = Some(PodSample {
                 usage: ResourceSample {

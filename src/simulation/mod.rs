@@ -13,6 +13,10 @@ mod cluster_autoscaler;
 mod cluster_state;
 mod drains;
 mod hpa;
+mod job_state;
+#[cfg(test)]
+mod job_tests;
+mod jobs;
 mod lifecycle;
 mod memory;
 mod metrics;
@@ -36,6 +40,7 @@ use crate::scenario::Scenario;
 use crate::units::SimTime;
 use cluster_state::{ClusterState, PodRef};
 use hpa::HpaRuntime;
+use job_state::JobState;
 use lifecycle::PodStart;
 use pool_state::PoolState;
 use service_state::ServiceState;
@@ -64,6 +69,12 @@ pub(crate) enum Event {
     PodKilled { pod: PodRef },
     /// The ReplicaSet controller retries reaching its desired replicas.
     DeploymentSync { service: u16 },
+    /// A template Job is created, or a pod trace's next rows are due.
+    JobCreate { job: u16 },
+    /// The Job controller retries creating pods its namespace's quota refused.
+    JobSync { job: u16 },
+    /// A job's pod's containers ran to the end of their run time.
+    JobPodDone { pod: PodRef },
     /// The end of the warm-up: measured statistics start.
     WarmupEnd,
     /// metrics-server samples every pod.
@@ -111,6 +122,8 @@ pub struct Simulation<'s> {
     /// Per alert rule of the scenario's monitoring: its state between evaluations.
     alerts: Vec<AlertState>,
     services: Vec<ServiceState>,
+    /// The Jobs, in scenario order.
+    jobs: Vec<JobState>,
     pools: Vec<PoolState>,
     scheduler: Scheduler,
     rng_scheduler: SimRng,
@@ -150,6 +163,9 @@ impl<'s> Simulation<'s> {
             alerts: vec![AlertState::default(); scenario.monitoring.alerts.len()],
             services: (scenario.services.iter().enumerate())
                 .map(|(s, spec)| ServiceState::new(spec, seed, hpa_metrics(s)))
+                .collect(),
+            jobs: (scenario.jobs.iter().enumerate())
+                .map(|(j, spec)| JobState::new(spec, scenario.services.len() + j, seed))
                 .collect(),
             pools: (scenario.node_pools.iter())
                 .map(|pool| PoolState::new(pool, seed))
@@ -199,6 +215,9 @@ impl<'s> Simulation<'s> {
                 Event::PodReady { pod } => self.make_ready(pod),
                 Event::PodKilled { pod } => self.kill_pod(pod),
                 Event::DeploymentSync { service } => self.sync_deployment(usize::from(service)),
+                Event::JobCreate { job } => self.on_job_create(usize::from(job)),
+                Event::JobSync { job } => self.sync_job(usize::from(job)),
+                Event::JobPodDone { pod } => self.on_job_pod_done(pod),
                 Event::WarmupEnd => self.on_warmup_end(),
                 Event::MetricsSample => self.on_metrics_sample(),
                 Event::NodeProvisioned { node } => {
@@ -242,6 +261,7 @@ impl<'s> Simulation<'s> {
         for service in 0..self.services.len() {
             self.sync_deployment_initial(service, observer);
         }
+        self.start_jobs();
         for (s, svc) in self.services.iter_mut().enumerate() {
             if let Some(load) = svc.load.as_mut()
                 && let (Some(t), _) = load.next_arrival(&mut svc.rng_arrivals, self.arrival_horizon)
@@ -293,7 +313,16 @@ impl<'s> Simulation<'s> {
         t >= self.warmup_end
     }
 
-    fn pod_name(&self, service: usize, serial: u32) -> String {
-        format!("{}-{serial}", self.scenario.services[service].name)
+    /// The name of workload `w`: a service's, or a job's.
+    fn workload_name(&self, w: usize) -> &'s str {
+        let scenario = self.scenario;
+        match self.job_of(w) {
+            Some(j) => &scenario.jobs[j].name,
+            None => &scenario.services[w].name,
+        }
+    }
+
+    fn pod_name(&self, w: usize, serial: u32) -> String {
+        format!("{}-{serial}", self.workload_name(w))
     }
 }

@@ -93,6 +93,9 @@ impl Simulation<'_> {
         for svc in &mut self.services {
             svc.at_max_gauge.restart(now);
         }
+        for job in &mut self.jobs {
+            job.restart_measurement();
+        }
     }
 
     /// Drops requests that waited past their timeout in every pod, so each is counted in the
@@ -100,7 +103,10 @@ impl Simulation<'_> {
     fn expire_all_queues(&mut self, now: SimTime) {
         let warmup_end = self.warmup_end;
         for pod in self.cluster.pods_mut() {
-            self.services[usize::from(pod.service)].expire_queue(&mut pod.server, now, warmup_end);
+            // A job's pod serves no requests.
+            if let Some(svc) = self.services.get_mut(usize::from(pod.service)) {
+                svc.expire_queue(&mut pod.server, now, warmup_end);
+            }
         }
         self.cluster.recount_request_memory();
     }
@@ -109,7 +115,9 @@ impl Simulation<'_> {
     fn collect_cpu_usage(&mut self, now: SimTime) {
         let measured = now > self.warmup_end;
         for pod in self.cluster.pods_mut() {
-            self.services[usize::from(pod.service)].collect_usage(pod, now, measured);
+            if let Some(svc) = self.services.get_mut(usize::from(pod.service)) {
+                svc.collect_usage(pod, now, measured);
+            }
         }
     }
 

@@ -5,9 +5,9 @@ use indexmap::IndexMap;
 
 use crate::report::stats::Gauge;
 use crate::report::summary::{
-    AlertSummary, AllocationEfficiency, Cost, CpuSummary, Level, PoolCost, PoolCpuSummary,
-    PoolSummary, QuotaSummary, RequestCounts, ScalingSummary, ServiceSummary, SimulatedSpan,
-    Summary,
+    AlertSummary, AllocationEfficiency, Cost, CpuSummary, DelaySummary, JobPodCounts, JobSummary,
+    Level, PoolCost, PoolCpuSummary, PoolSummary, QuotaSummary, RequestCounts, ScalingSummary,
+    ServiceSummary, SimulatedSpan, Summary,
 };
 use crate::report::timeseries::round;
 use crate::simulation::Simulation;
@@ -52,9 +52,45 @@ impl Simulation<'_> {
             cost,
             node_pools,
             services,
+            jobs: self.job_summaries(now),
             quotas,
             alerts,
         }
+    }
+
+    /// Each Job's pods over the measured window.
+    fn job_summaries(&self, now: SimTime) -> IndexMap<String, JobSummary> {
+        (self.scenario.jobs.iter().zip(&self.jobs))
+            .map(|(spec, state)| {
+                let counts = state.counts;
+                let delay = &state.scheduling_delay;
+                let scheduling_delay_s = (delay.count() > 0).then(|| {
+                    let summary = delay.summary();
+                    DelaySummary {
+                        p50: round(summary.p50_ms / 1_000.0, 3),
+                        p99: round(summary.p99_ms / 1_000.0, 3),
+                        max: round(summary.max_ms / 1_000.0, 3),
+                        mean: round(summary.mean_ms / 1_000.0, 3),
+                    }
+                });
+                let pods = self.cluster.workload(state.workload);
+                let summary = JobSummary {
+                    namespace: spec.namespace.clone(),
+                    pods: JobPodCounts {
+                        submitted: counts.submitted,
+                        started: counts.started,
+                        completed: counts.completed,
+                        evicted: counts.evicted,
+                        quota_rejected: counts.quota_rejected,
+                    },
+                    scheduling_delay_s,
+                    pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+                    running_pods: gauge_level(&pods.ready_gauge, now),
+                    nodes_requested: state.nodes_requested,
+                };
+                (spec.name.clone(), summary)
+            })
+            .collect()
     }
 
     /// The cost of the measured window, and each pool's nodes and allocation.

@@ -216,13 +216,29 @@ impl Scheduler {
         workload_pods: &[u32],
         rng: &mut R,
     ) -> Result<usize, FitError> {
+        self.schedule_classified(pod, nodes, classified, Some(workload_pods), rng)
+    }
+
+    /// As `schedule_replica_classified` for a replica (`workload_pods` given), or as `schedule`
+    /// for a pod nothing spreads (`None`: a Job's, which no Service or ReplicaSet selects).
+    ///
+    /// # Errors
+    /// `FitError` when no node can run the pod.
+    pub fn schedule_classified<R: Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        classified: ClassifiedNodes<'_>,
+        workload_pods: Option<&[u32]>,
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
         assert_eq!(
             classified.class_of_node.len(),
             nodes.len(),
             "one label class per node"
         );
         let mut verdicts = std::mem::take(&mut self.class_verdicts);
-        let mut state = CycleState::new(pod, Some(workload_pods));
+        let mut state = CycleState::new(pod, workload_pods);
         state.classified = Some(classified);
         if !reads_hostname(&pod.affinity) {
             verdicts.fill(&pod.affinity, classified.classes, !state.skip_node_affinity);

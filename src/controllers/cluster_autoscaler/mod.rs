@@ -99,18 +99,18 @@ pub struct ClusterObservation<'a> {
     pub now: SimTime,
     /// Scenario pools, index = `PoolId.0`.
     pub pools: &'a [NodePool],
-    /// Pod spec of each service, by service index.
+    /// The pod specs pods are indexed by (the simulation's table: each service's, then jobs').
     pub pod_specs: &'a [PodSpec],
     /// Registered nodes (cordoned and tainted ones included).
     pub nodes: &'a [Node],
-    /// Parallel to `nodes`: the service index of each pod bound there (terminating pods
+    /// Parallel to `nodes`: the spec index of each pod bound there (terminating pods
     /// excluded).
     pub pods_on_node: &'a [Vec<usize>],
-    /// Service index of each pod the scheduler could not place, oldest first.
+    /// Spec index of each pod the scheduler could not place, oldest first.
     pub unschedulable: &'a [usize],
     /// Per pool: request times of nodes asked for and not yet registered.
     pub upcoming: &'a [Vec<SimTime>],
-    /// Per service: the disruptions its PodDisruptionBudget allows now (`None`: no budget).
+    /// Per spec: the disruptions its pods' PodDisruptionBudget allows now (`None`: no budget).
     pub disruptions_allowed: &'a [Option<u32>],
 }
 

@@ -12,7 +12,7 @@ use crate::cluster::cpu_sharing::{self, CpuClaim, QosClass, ShareScratch};
 use crate::cluster::spec::PodSpec;
 use crate::simulation::cluster_state::slots::Slots;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodRef};
-use crate::units::SimTime;
+use crate::units::{Millicores, SimTime};
 use crate::workload::server::ServerLimits;
 
 /// A slot in the node CPU table of a pod not bound to a node.
@@ -45,6 +45,32 @@ impl CpuProfile {
             never_throttled: all_busy <= limits.cpu_limit.0,
         }
     }
+}
+
+impl CpuProfile {
+    /// The profile of a job's pods of `spec`: while its containers run, a pod wants its CPU
+    /// request (one worker of that size), capped at its limit.
+    pub(crate) fn batch(spec: &PodSpec) -> CpuProfile {
+        let limits = ServerLimits {
+            concurrency: 1,
+            queue_limit: 0,
+            timeout: None,
+            cpu_per_worker: spec.requests.cpu,
+            cpu_limit: if spec.limits.cpu.0 > 0 {
+                spec.limits.cpu
+            } else {
+                Millicores(u64::MAX)
+            },
+        };
+        CpuProfile::new(spec, limits)
+    }
+}
+
+/// What pod `pod` wants of CPU before its limit, in millicores: a worker's CPU for each request
+/// in service, and one more while a job's containers run.
+#[inline(always)]
+pub(super) fn wanted_millicores(limits: &ServerLimits, pod: &Pod) -> u64 {
+    limits.wanted_millicores(pod.server.busy() + u32::from(pod.batch_running))
 }
 
 /// The pod's QoS class as the kubelet computes it (`GetPodQOS`), from the pod's effective
@@ -141,13 +167,43 @@ impl ClusterState {
         &mut self,
         r: PodRef,
         now: SimTime,
-        mut moved: impl FnMut(PodRef, &mut Pod),
+        moved: impl FnMut(PodRef, &mut Pod),
+    ) {
+        self.demand_changed(r, now, moved, |limits, pod| {
+            limits.wanted_millicores(pod.server.busy())
+        });
+    }
+
+    /// A job's pod `r` starts (`running`) or stops running its containers at `now`: it wants
+    /// its CPU request, or nothing. Calls `moved` as `cpu_demand_changed` does.
+    pub(crate) fn set_batch_running(
+        &mut self,
+        r: PodRef,
+        running: bool,
+        now: SimTime,
+        moved: impl FnMut(PodRef, &mut Pod),
     ) {
         let Some(pod) = self.pods.get_mut(r) else {
             return;
         };
-        let profile = &self.cpu_profiles[usize::from(pod.service)];
-        let wanted = profile.limits.wanted_millicores(pod.server.busy());
+        pod.batch_running = running;
+        self.demand_changed(r, now, moved, wanted_millicores);
+    }
+
+    /// `cpu_demand_changed` with what the pod wants computed by `wanted_of` from its limits.
+    #[inline(always)]
+    fn demand_changed(
+        &mut self,
+        r: PodRef,
+        now: SimTime,
+        mut moved: impl FnMut(PodRef, &mut Pod),
+        wanted_of: impl Fn(&ServerLimits, &Pod) -> u64,
+    ) {
+        let Some(pod) = self.pods.get_mut(r) else {
+            return;
+        };
+        let profile = &self.cpu_profiles[pod.spec as usize];
+        let wanted = wanted_of(&profile.limits, pod);
         if pod.cpu_always_free {
             // Its node can never be short and its limit never binds: it gets what it wants.
             pod.server.set_cpu_wanted(now, wanted);
@@ -200,7 +256,7 @@ impl ClusterState {
             let Some(pod) = self.pods.get(*r) else {
                 unreachable!("a node's CPU lists only live pods");
             };
-            let profile = &self.cpu_profiles[usize::from(pod.service)];
+            let profile = &self.cpu_profiles[pod.spec as usize];
             table.claims.push(CpuClaim {
                 demand_millicores: pod.cpu_demand_millicores as f64,
                 shares: profile.shares,
@@ -220,7 +276,7 @@ impl ClusterState {
             };
             let cpu = table.shares[i];
             if Some(*r) == first || cpu != pod.server.cpu_millicores() {
-                let profile = &self.cpu_profiles[usize::from(pod.service)];
+                let profile = &self.cpu_profiles[pod.spec as usize];
                 pod.server.set_cpu(now, cpu, &profile.limits);
                 moved(*r, pod);
             }
@@ -241,7 +297,7 @@ impl ClusterState {
         let Some(pod) = self.pods.get_mut(r) else {
             return;
         };
-        let profile = &self.cpu_profiles[usize::from(pod.service)];
+        let profile = &self.cpu_profiles[pod.spec as usize];
         pod.cpu_slot = slot;
         pod.cpu_demand_millicores = 0;
         pod.server.set_speed(node.speed);
@@ -260,7 +316,7 @@ impl ClusterState {
             return;
         }
         debug_assert_eq!(pod.server.busy(), 0, "a deleted pod wants no CPU");
-        let profile = &self.cpu_profiles[usize::from(pod.service)];
+        let profile = &self.cpu_profiles[pod.spec as usize];
         let node = &mut self.cpu.nodes[pod.cpu_slot as usize];
         node.demand_millicores -= pod.cpu_demand_millicores;
         node.pods.retain(|p| *p != r);
@@ -271,8 +327,7 @@ impl ClusterState {
                 if let Some(pod) = self.pods.get_mut(*p) {
                     // A pod still sharing its CPU must keep being told its rate until it idles:
                     // it stays on the tracked path.
-                    pod.cpu_always_free = self.cpu_profiles[usize::from(pod.service)]
-                        .never_throttled
+                    pod.cpu_always_free = self.cpu_profiles[pod.spec as usize].never_throttled
                         && !pod.server.in_service().is_shared();
                 }
             }
@@ -287,10 +342,9 @@ impl ClusterState {
             let Some(pod) = self.pods.get_mut(*p) else {
                 unreachable!("a node's CPU lists only live pods");
             };
-            let limits = &self.cpu_profiles[usize::from(pod.service)].limits;
+            let limits = &self.cpu_profiles[pod.spec as usize].limits;
             pod.cpu_always_free = false;
-            pod.cpu_demand_millicores =
-                limits.within_limit(limits.wanted_millicores(pod.server.busy()));
+            pod.cpu_demand_millicores = limits.within_limit(wanted_millicores(limits, pod));
             node.demand_millicores += pod.cpu_demand_millicores;
         }
     }

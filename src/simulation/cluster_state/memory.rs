@@ -18,6 +18,7 @@
 
 use crate::cluster::kubelet::{self, MemoryUse};
 use crate::cluster::node::NodeId;
+use crate::cluster::spec::PodSpec;
 use crate::scenario::model::Service;
 use crate::simulation::cluster_state::slots::Slots;
 use crate::simulation::cluster_state::{ClusterState, Pod, PodPhase, PodRef};
@@ -69,6 +70,19 @@ impl MemoryProfile {
                 .saturating_mul(u64::from(most_in_flight))
                 .saturating_add(base),
             can_exceed_limit: most_in_flight > max_in_flight,
+        }
+    }
+
+    /// The profile of a job's pods of `spec`: a running pod uses its memory request, no more
+    /// (so the kernel never kills it and it never pushes its node over its requests).
+    pub(crate) fn batch(spec: &PodSpec) -> MemoryProfile {
+        let base = spec.requests.memory.0;
+        MemoryProfile {
+            base,
+            per_request: 0,
+            max_in_flight: u32::MAX,
+            peak: base,
+            can_exceed_limit: false,
         }
     }
 
@@ -178,7 +192,7 @@ impl ClusterState {
             return MemoryCheck::Fits;
         };
         debug_assert!(pod.container_up, "only running containers hold requests");
-        let profile = &self.memory_profiles[usize::from(pod.service)];
+        let profile = &self.memory_profiles[pod.spec as usize];
         let in_flight = pod.server.in_flight();
         if in_flight > profile.max_in_flight {
             return MemoryCheck::OverLimit;
@@ -193,7 +207,7 @@ impl ClusterState {
     /// Memory only falls here, so nothing is checked.
     pub(crate) fn recount_request_memory(&mut self) {
         for pod in self.pods.iter_mut() {
-            let profile = &self.memory_profiles[usize::from(pod.service)];
+            let profile = &self.memory_profiles[pod.spec as usize];
             if !pod.container_up || !pod.memory_tracked {
                 continue;
             }
@@ -213,7 +227,7 @@ impl ClusterState {
         }
         pod.container_up = true;
         pod.containers_start = Some(now);
-        let bytes = self.memory_profiles[usize::from(pod.service)].counted(pod);
+        let bytes = self.memory_profiles[pod.spec as usize].counted(pod);
         let node = &mut self.memory.nodes[pod.memory_slot as usize];
         node.set_pod_bytes(pod, bytes);
         match check_pressure(node) {
@@ -278,7 +292,7 @@ impl ClusterState {
             .iter_refs()
             .filter(|(_, p)| p.node == Some(id))
             .map(|(r, p)| {
-                let spec = &self.pod_specs[usize::from(p.service)];
+                let spec = &self.pod_specs[p.spec as usize];
                 let use_ = MemoryUse {
                     usage: Bytes(p.memory_bytes),
                     request: spec.requests.memory,
@@ -297,7 +311,7 @@ impl ClusterState {
         let Some(pod) = self.pods.get_mut(r) else {
             return;
         };
-        let profile = &self.memory_profiles[usize::from(pod.service)];
+        let profile = &self.memory_profiles[pod.spec as usize];
         let node = &mut self.memory.nodes[slot as usize];
         let could_exceed = node.may_exceed();
         node.peak = node.peak.saturating_add(profile.peak);
@@ -313,7 +327,7 @@ impl ClusterState {
     fn track_node_memory(&mut self, slot: u32) {
         let node = &mut self.memory.nodes[slot as usize];
         for pod in self.pods.iter_mut() {
-            let profile = &self.memory_profiles[usize::from(pod.service)];
+            let profile = &self.memory_profiles[pod.spec as usize];
             if pod.memory_slot != slot || pod.memory_tracked || profile.per_request == 0 {
                 continue;
             }
@@ -328,7 +342,7 @@ impl ClusterState {
     /// as they are: a node whose peak falls back within its budget keeps counting them.
     pub(super) fn detach_memory(&mut self, pod: &Pod) {
         if pod.memory_slot != NO_MEMORY_SLOT {
-            let profile = &self.memory_profiles[usize::from(pod.service)];
+            let profile = &self.memory_profiles[pod.spec as usize];
             let node = &mut self.memory.nodes[pod.memory_slot as usize];
             node.in_use -= pod.memory_bytes;
             node.peak = node.peak.saturating_sub(profile.peak);
@@ -345,7 +359,7 @@ impl ClusterState {
     /// bytes: their base alone while the pod is not tracked per request.
     #[cfg(test)]
     pub(crate) fn expected_memory(&self, pod: &Pod) -> u64 {
-        let profile = &self.memory_profiles[usize::from(pod.service)];
+        let profile = &self.memory_profiles[pod.spec as usize];
         if !pod.container_up {
             return 0;
         }

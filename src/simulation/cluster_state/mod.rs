@@ -31,7 +31,9 @@ mod tests;
 pub(crate) use cpu::{CpuProfile, NO_CPU_SLOT};
 pub(crate) use memory::{MemoryCheck, MemoryProfile, NO_MEMORY_SLOT};
 pub(crate) use nodes::{NodeExtra, Upcoming};
-pub(crate) use pods::{Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
+pub(crate) use pods::{NO_TRACE_ROW, Pod, PodPhase, PodRef, PodSample, PodTable, UsageSeen};
+
+use std::collections::HashMap;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
@@ -203,27 +205,31 @@ pub(crate) struct ClusterState {
     label_classes: LabelClasses,
     /// Parallel to `nodes`: each node's label class.
     node_classes: Vec<LabelClassId>,
-    /// Per service, parallel to `nodes`: its pods bound to the node and not terminating (what
-    /// PodTopologySpread counts).
+    /// Per workload (services, then jobs), parallel to `nodes`: its pods bound to the node and
+    /// not terminating (what PodTopologySpread counts for a service).
     active_pods: Vec<Vec<u32>>,
     next_node_id: u32,
     /// Pods the scheduler could not place, oldest first (its unschedulable queue).
     pending: Vec<PodRef>,
-    /// Per service.
+    /// Per workload: the services, then the jobs.
     workloads: Vec<WorkloadPods>,
     /// Per pool.
     pools: Vec<PoolNodes>,
     /// Per namespace, in `Scenario::namespaces` order.
     namespaces: Vec<NamespaceState>,
-    /// Index into `namespaces` of each service's namespace.
+    /// Index into `namespaces` of each workload's namespace.
     service_namespace: Vec<usize>,
-    /// Each service's pod template.
+    /// The spec table: each service's pod template (at the service's index), then the specs of
+    /// jobs' pods as they are first created.
     pod_specs: Vec<PodSpec>,
-    /// Each service's claim on CPU.
+    /// A job's specs in the table, by job workload and the requests of a trace row (`None`:
+    /// the job's template as written).
+    job_specs: HashMap<(usize, Option<Resources>), u32>,
+    /// Per spec: its pods' claim on CPU.
     cpu_profiles: Vec<CpuProfile>,
     /// Each registered node's CPU and its pods' shares of it.
     cpu: cpu::CpuTable,
-    /// Each service's use of memory.
+    /// Per spec: its pods' use of memory.
     memory_profiles: Vec<MemoryProfile>,
     /// Each registered node's memory in use and budget.
     memory: memory::MemoryTable,
@@ -245,12 +251,10 @@ impl ClusterState {
             node_extras: Vec::new(),
             label_classes: LabelClasses::new(),
             node_classes: Vec::new(),
-            active_pods: vec![Vec::new(); scenario.services.len()],
+            active_pods: vec![Vec::new(); scenario.services.len() + scenario.jobs.len()],
             next_node_id: 0,
             pending: Vec::new(),
-            workloads: scenario
-                .services
-                .iter()
+            workloads: (0..scenario.services.len() + scenario.jobs.len())
                 .map(|_| WorkloadPods::new())
                 .collect(),
             pools: scenario
@@ -267,12 +271,12 @@ impl ClusterState {
                     rejected_pods: 0,
                 })
                 .collect(),
-            service_namespace: scenario
-                .services
-                .iter()
-                .map(|s| namespace_index(&s.namespace))
+            service_namespace: (scenario.services.iter().map(|s| &s.namespace))
+                .chain(scenario.jobs.iter().map(|j| &j.namespace))
+                .map(namespace_index)
                 .collect(),
             pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
+            job_specs: HashMap::new(),
             cpu_profiles: scenario
                 .services
                 .iter()
@@ -318,9 +322,35 @@ impl ClusterState {
         &self.pools[p]
     }
 
-    /// Each service's pod template, by service index.
+    /// The spec table: each service's pod template at the service's index, then jobs' specs.
     pub(crate) fn pod_specs(&self) -> &[PodSpec] {
         &self.pod_specs
+    }
+
+    /// The index in the spec table of job workload `w`'s pods: its `template` as written, or
+    /// with a trace row's `requests` (and no limits). Added the first time it is asked for.
+    pub(crate) fn job_spec(
+        &mut self,
+        w: usize,
+        template: &PodSpec,
+        requests: Option<Resources>,
+    ) -> u32 {
+        if let Some(&index) = self.job_specs.get(&(w, requests)) {
+            return index;
+        }
+        let mut spec = template.clone();
+        if let Some(requests) = requests {
+            spec.requests = requests;
+            spec.limits = Resources::default();
+            spec.has_cpu_request = requests.cpu.0 > 0;
+            spec.has_memory_request = requests.memory.0 > 0;
+        }
+        let index = self.pod_specs.len() as u32;
+        self.cpu_profiles.push(CpuProfile::batch(&spec));
+        self.memory_profiles.push(MemoryProfile::batch(&spec));
+        self.pod_specs.push(spec);
+        self.job_specs.insert((w, requests), index);
+        index
     }
 
     /// Service `s`'s live pods that are not terminating, with their references.
@@ -353,19 +383,20 @@ impl ClusterState {
         self.namespaces.iter().map(|n| n.rejected_pods)
     }
 
-    /// Creates a Pending pod of service `s` if its namespace's quota admits it, with room
-    /// reserved for `queue_capacity` waiting requests; returns it with its serial. The caller
-    /// tries to schedule it and parks it with `park_pending` if no node fits.
+    /// Creates a Pending pod of workload `s` with spec `spec_index` if its namespace's quota
+    /// admits it, with room reserved for `queue_capacity` waiting requests; returns it with its
+    /// serial. The caller tries to schedule it and parks it with `park_pending` if no node fits.
     ///
     /// # Errors
     /// The quota's refusal, as the API server words it; nothing changes then.
     pub(crate) fn create_pod(
         &mut self,
         s: usize,
+        spec_index: u32,
         now: SimTime,
         queue_capacity: usize,
     ) -> Result<(PodRef, u32), QuotaExceeded> {
-        let spec = &self.pod_specs[s];
+        let spec = &self.pod_specs[spec_index as usize];
         let namespace = &mut self.namespaces[self.service_namespace[s]];
         if let Some(hard) = &namespace.quota {
             quota::admit(hard, &namespace.usage, spec)?;
@@ -374,10 +405,15 @@ impl ClusterState {
         let workload = &mut self.workloads[s];
         let serial = workload.next_serial;
         workload.next_serial += 1;
-        let concurrency = self.cpu_profiles[s].limits.concurrency;
-        let pod = self
-            .pods
-            .insert(Pod::new(s as u16, serial, now, queue_capacity, concurrency));
+        let concurrency = self.cpu_profiles[spec_index as usize].limits.concurrency;
+        let pod = self.pods.insert(Pod::new(
+            s as u16,
+            spec_index,
+            serial,
+            now,
+            queue_capacity,
+            concurrency,
+        ));
         workload.active.push(pod);
         workload.pending_gauge.add(now, 1);
         Ok((pod, serial))
@@ -438,7 +474,7 @@ impl ClusterState {
             .expect("the scheduler places live pods");
         assert!(pod.node.is_none(), "binding a bound pod");
         let s = usize::from(pod.service);
-        let spec = &self.pod_specs[s];
+        let spec = &self.pod_specs[pod.spec as usize];
         let node = &mut self.nodes[index];
         node.add_pod(spec);
         self.active_pods[s][index] += 1;
@@ -505,7 +541,7 @@ impl ClusterState {
         self.detach_cpu(pod_ref, &pod);
         self.detach_memory(&pod);
         let s = usize::from(pod.service);
-        let spec = &self.pod_specs[s];
+        let spec = &self.pod_specs[pod.spec as usize];
         let index = pod.node.and_then(|id| node_index(&self.nodes, id));
         if let Some(i) = index {
             self.nodes[i].remove_pod(spec);

@@ -14,6 +14,9 @@ use crate::simulation::cluster_state::{NO_CPU_SLOT, NO_MEMORY_SLOT};
 use crate::units::SimTime;
 use crate::workload::server::PodServer;
 
+/// `Pod::job_row` of a pod that replays no trace row.
+pub(crate) const NO_TRACE_ROW: u32 = u32::MAX;
+
 /// A pod named by slot and generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PodRef {
@@ -38,8 +41,16 @@ pub(crate) enum PodPhase {
 /// One pod.
 #[derive(Debug, Clone)]
 pub(crate) struct Pod {
-    /// Index of the pod's service.
+    /// Index of the pod's workload: a service's index, or the scenario's service count plus a
+    /// job's index for a job's pod.
     pub(crate) service: u16,
+    /// Index of the pod's spec in `ClusterState`'s spec table (a service's spec has the
+    /// service's index; a job's specs follow).
+    pub(crate) spec: u32,
+    /// For a job's pod: the trace row it replays, or `NO_TRACE_ROW` for a template Job's pod.
+    pub(crate) job_row: u32,
+    /// For a job's pod: whether its containers run (and want its CPU request).
+    pub(super) batch_running: bool,
     /// Per-service serial number, for the pod's name.
     pub(crate) serial: u32,
     /// Kept in step with the service's pod lists by `ClusterState`.
@@ -96,10 +107,11 @@ pub(crate) struct Pod {
 }
 
 impl Pod {
-    /// A Pending pod of service `service`, created at `now`, with room reserved for
-    /// `queue_capacity` waiting requests.
+    /// A Pending pod of workload `service` and spec `spec`, created at `now`, with room
+    /// reserved for `queue_capacity` waiting requests.
     pub(super) fn new(
         service: u16,
+        spec: u32,
         serial: u32,
         now: SimTime,
         queue_capacity: usize,
@@ -107,6 +119,9 @@ impl Pod {
     ) -> Pod {
         Pod {
             service,
+            spec,
+            job_row: NO_TRACE_ROW,
+            batch_running: false,
             serial,
             phase: PodPhase::Pending,
             node: None,
@@ -139,6 +154,12 @@ impl Pod {
     #[inline(always)]
     pub(crate) fn memory_tracked(&self) -> bool {
         self.memory_tracked
+    }
+
+    /// For a job's pod: whether its containers run.
+    #[inline]
+    pub(crate) fn batch_running(&self) -> bool {
+        self.batch_running
     }
 
     /// Where the pod is in its life.
@@ -298,7 +319,7 @@ mod tests {
     use super::*;
 
     fn pod(serial: u32) -> Pod {
-        Pod::new(0, serial, SimTime::ZERO, 0, 1)
+        Pod::new(0, 0, serial, SimTime::ZERO, 0, 1)
     }
 
     #[test]

@@ -45,13 +45,11 @@ impl ClusterState {
                 unbound as u64,
                 "service {s}: pending"
             );
-            let bound = (of_s().count() - unbound) as u64;
-            let cpu = self.pod_specs[s].requests.cpu.0;
-            assert_eq!(
-                w.cpu_requested_gauge.value(),
-                bound * cpu,
-                "service {s}: cpu"
-            );
+            let cpu: u64 = of_s()
+                .filter(|p| p.node.is_some())
+                .map(|p| self.pod_specs[p.spec as usize].requests.cpu.0)
+                .sum();
+            assert_eq!(w.cpu_requested_gauge.value(), cpu, "service {s}: cpu");
         }
         for r in &self.pending {
             let pod = self.pods.get(*r).expect("pending pods exist");
@@ -66,7 +64,7 @@ impl ClusterState {
         for (i, (node, extra)) in self.nodes.iter().zip(&self.node_extras).enumerate() {
             let on_node: Vec<_> = pods.iter().filter(|p| p.node == Some(node.id)).collect();
             let requested = on_node.iter().fold(Resources::ZERO, |sum, p| {
-                sum + self.pod_specs[usize::from(p.service)].requests
+                sum + self.pod_specs[p.spec as usize].requests
             });
             assert_eq!(node.requested, requested, "{}: requests", node.name);
             assert_eq!(
@@ -129,8 +127,8 @@ impl ClusterState {
         let mut used = 0.0;
         for pod in on_node {
             assert_eq!(pod.cpu_slot, slot, "{}: a pod's cpu slot", node.name);
-            let profile = &self.cpu_profiles[usize::from(pod.service)];
-            let wanted = profile.limits.wanted_millicores(pod.server.busy());
+            let profile = &self.cpu_profiles[pod.spec as usize];
+            let wanted = super::cpu::wanted_millicores(&profile.limits, pod);
             let capped = profile.limits.within_limit(wanted);
             let got = pod.server.cpu_millicores();
             if pod.cpu_always_free {
@@ -167,7 +165,7 @@ impl ClusterState {
             let claims: Vec<_> = on_node
                 .iter()
                 .map(|pod| {
-                    let profile = &self.cpu_profiles[usize::from(pod.service)];
+                    let profile = &self.cpu_profiles[pod.spec as usize];
                     crate::cluster::cpu_sharing::CpuClaim {
                         demand_millicores: pod.cpu_demand_millicores as f64,
                         shares: profile.shares,
@@ -285,7 +283,7 @@ impl ClusterState {
                 .iter()
                 .filter(|p| self.service_namespace[usize::from(p.service)] == n)
             {
-                usage.add_pod(&self.pod_specs[usize::from(pod.service)]);
+                usage.add_pod(&self.pod_specs[pod.spec as usize]);
             }
             assert_eq!(namespace.usage, usage, "namespace {n}: quota usage");
             if let Some(hard) = &namespace.quota {
@@ -321,7 +319,7 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
     c.register_node(p, &sc.node_pools[0], up, at(0));
     c.check_invariants();
 
-    let (pod, serial) = c.create_pod(0, at(1), 0).expect("no quota");
+    let (pod, serial) = c.create_pod(0, 0, at(1), 0).expect("no quota");
     assert_eq!(serial, 0);
     assert_eq!(c.workload(0).pending_gauge.value(), 1);
     c.check_invariants();
@@ -365,8 +363,8 @@ fn a_quota_refusal_changes_nothing() {
         ..Quota::default()
     }];
     let mut c = ClusterState::new(&sc);
-    c.create_pod(0, at(0), 0).expect("1 of 1.5 CPU");
-    let refused = c.create_pod(0, at(0), 0).expect_err("2 of 1.5 CPU");
+    c.create_pod(0, 0, at(0), 0).expect("1 of 1.5 CPU");
+    let refused = c.create_pod(0, 0, at(0), 0).expect_err("2 of 1.5 CPU");
     assert!(refused.to_string().contains("requests.cpu"), "{refused}");
     assert_eq!(c.workload(0).active.len(), 1);
     c.count_quota_rejection(0);
@@ -412,8 +410,8 @@ fn a_pod_still_sharing_when_its_node_can_no_longer_be_short_keeps_its_completion
     let up = c.request_node(0, at(0));
     let (p, up) = c.take_upcoming(up.id).expect("just asked for");
     c.register_node(p, &sc.node_pools[0], up, at(0));
-    let (a, _) = c.create_pod(0, at(0), 0).expect("no quota");
-    let (b, _) = c.create_pod(0, at(0), 0).expect("no quota");
+    let (a, _) = c.create_pod(0, 0, at(0), 0).expect("no quota");
+    let (b, _) = c.create_pod(0, 0, at(0), 0).expect("no quota");
     c.bind(a, 0, at(0));
     c.bind(b, 0, at(0));
     let work = SimDuration::from_millis(10);
@@ -466,11 +464,11 @@ fn a_node_never_holds_pods_asking_for_more_gpus_than_it_has() {
     let up = c.request_node(0, at(0));
     let (p, up) = c.take_upcoming(up.id).expect("just asked for");
     c.register_node(p, &sc.node_pools[0], up, at(0));
-    let (first, _) = c.create_pod(0, at(1), 0).expect("no quota");
+    let (first, _) = c.create_pod(0, 0, at(1), 0).expect("no quota");
     c.bind(first, 0, at(2));
     c.check_invariants();
     // A second one-GPU pod bound past the scheduler breaks the node's GPU count.
-    let (second, _) = c.create_pod(0, at(3), 0).expect("no quota");
+    let (second, _) = c.create_pod(0, 0, at(3), 0).expect("no quota");
     c.bind(second, 0, at(4));
     c.check_invariants();
 }

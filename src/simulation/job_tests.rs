@@ -1,0 +1,88 @@
+//! Whole-run tests of Jobs on scenarios built in code (the scenario file's `jobs` section has
+//! its own tests in `tests/it/jobs.rs`).
+
+use std::sync::Arc;
+
+use crate::cluster::spec::PodSpec;
+use crate::controllers::job::{JobPods, JobSpec, JobTemplate, TracePod};
+use crate::report::Collect;
+use crate::simulation::Simulation;
+use crate::simulation::tests::{pool, scenario};
+use crate::units::{Bytes, DurationDist, Resources, SimDuration};
+
+fn secs(s: u64) -> SimDuration {
+    SimDuration::from_secs(s)
+}
+
+fn job(name: &str, cpu_m: u64, pods: JobPods) -> JobSpec {
+    JobSpec {
+        name: name.into(),
+        namespace: "default".into(),
+        pod: PodSpec {
+            requests: Resources::new(cpu_m, Bytes::GIB),
+            has_cpu_request: true,
+            has_memory_request: true,
+            ..PodSpec::default()
+        },
+        image_pull: DurationDist::Constant(SimDuration::ZERO),
+        termination_grace: secs(30),
+        pods,
+    }
+}
+
+fn row(created_s: u64, run_s: Option<u64>, cpu_m: u64, line: u32) -> TracePod {
+    TracePod {
+        created_at: secs(created_s),
+        run_time: run_s.map(secs),
+        requests: Resources::new(cpu_m, Bytes::GIB),
+        line,
+    }
+}
+
+#[test]
+fn a_template_job_runs_parallelism_pods_until_its_completions() {
+    let mut sc = scenario(vec![pool("p", 4, 16, 2)], vec![], 3_600, 0);
+    let template = JobTemplate {
+        start: secs(60),
+        completions: 12,
+        parallelism: 8,
+        run_time: DurationDist::Constant(secs(100)),
+    };
+    sc.jobs = vec![job("etl", 1_000, JobPods::Template(template))];
+    sc.namespaces = vec!["default".into()];
+    let out = Simulation::new(&sc).run(&mut Collect::default());
+    let etl = &out.summary.jobs["etl"];
+    assert_eq!((etl.pods.submitted, etl.pods.completed), (12, 12));
+    assert_eq!(etl.running_pods.max, 8);
+    assert_eq!(etl.running_pods.mean, 0.3333);
+    assert_eq!(etl.pending_pod_seconds, 0.0);
+}
+
+#[test]
+fn trace_pods_wait_for_the_room_earlier_ones_leave() {
+    let mut sc = scenario(vec![pool("p", 4, 16, 1)], vec![], 600, 0);
+    let rows = vec![
+        row(0, Some(100), 2_000, 2),
+        row(10, Some(100), 2_000, 3),
+        row(20, Some(50), 2_000, 4),
+        row(30, None, 1_000, 5),
+    ];
+    sc.jobs = vec![job("replay", 0, JobPods::Trace(Arc::from(rows)))];
+    sc.namespaces = vec!["default".into()];
+    let out = Simulation::new(&sc).run(&mut Collect::default());
+    let replay = &out.summary.jobs["replay"];
+    assert_eq!(
+        (
+            replay.pods.submitted,
+            replay.pods.started,
+            replay.pods.completed
+        ),
+        (4, 4, 3)
+    );
+    let delay = replay.scheduling_delay_s.expect("pods were bound");
+    assert_eq!(
+        (delay.p50, delay.p99, delay.max, delay.mean),
+        (0.0, 80.0, 80.0, 40.0)
+    );
+    assert_eq!(replay.pending_pod_seconds, 160.0);
+}
