@@ -31,6 +31,7 @@ pub fn layout(scenario: &Scenario) -> Layout {
                 (s.name.clone(), metrics)
             })
             .collect(),
+        jobs: scenario.jobs.iter().map(|j| j.name.clone()).collect(),
         pools: scenario.node_pools.iter().map(|p| p.name.clone()).collect(),
     }
 }

@@ -46,6 +46,7 @@ impl Drop for TempDir {
 /// now and then.
 fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
     let layout = Layout {
+        jobs: vec![],
         services: services
             .iter()
             .enumerate()
@@ -109,6 +110,7 @@ fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
             .collect();
         cost += pools.iter().map(|p| f64::from(p.nodes)).sum::<f64>() * 0.45 / 60.0;
         let row = IntervalRow {
+            jobs: vec![],
             time_s: t,
             width_s: 60.0,
             services,

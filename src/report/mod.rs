@@ -26,7 +26,7 @@ pub mod writers;
 pub use events::{ClusterEvent, EventKind};
 pub use files::ReadError;
 pub use summary::Summary;
-pub use timeseries::{IntervalRow, PoolInterval, ServiceInterval};
+pub use timeseries::{IntervalRow, JobInterval, PoolInterval, ServiceInterval};
 pub use writers::{OutputDir, RunInfo};
 
 /// Receives results while a run goes on, so that memory does not grow with simulated time.

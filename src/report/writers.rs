@@ -141,12 +141,14 @@ mod tests {
     fn a_folder_written_reads_back_through_the_same_types() {
         let dir = std::env::temp_dir().join(format!("capsim-writers-{}", std::process::id()));
         let layout = Layout {
+            jobs: vec![],
             services: vec![("web".into(), vec!["cpu_utilization_pct".into()])],
             pools: vec!["p".into()],
         };
         let rows: Vec<IntervalRow> = [60.0, 120.0]
             .into_iter()
             .map(|time_s| IntervalRow {
+                jobs: vec![],
                 time_s,
                 width_s: 60.0,
                 services: vec![ServiceInterval {

@@ -42,6 +42,8 @@ pub(crate) struct JobState {
     pub(crate) sync_scheduled: bool,
     /// Counts in the measured window.
     pub(crate) counts: JobCounts,
+    /// Pods completed since the last time-series row.
+    pub(crate) interval_completed: u64,
     /// From creation to binding, for every pod bound in the measured window.
     pub(crate) scheduling_delay: Latency,
     /// Nodes the Cluster Autoscaler asked for at scans where this Job had pods it could not
@@ -67,6 +69,7 @@ impl JobState {
             create_failures: 0,
             sync_scheduled: false,
             counts: JobCounts::default(),
+            interval_completed: 0,
             scheduling_delay: Latency::new(),
             nodes_requested: 0,
             image_pull: ServiceTimeSampler::from_duration(&spec.image_pull),

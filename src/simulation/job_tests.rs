@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::cluster::spec::PodSpec;
 use crate::controllers::job::{JobPods, JobSpec, JobTemplate, TracePod};
-use crate::report::Collect;
+use crate::report::{Collect, EventKind};
 use crate::simulation::Simulation;
 use crate::simulation::tests::{pool, scenario};
 use crate::units::{Bytes, DurationDist, Resources, SimDuration};
@@ -69,7 +69,8 @@ fn trace_pods_wait_for_the_room_earlier_ones_leave() {
     ];
     sc.jobs = vec![job("replay", 0, JobPods::Trace(Arc::from(rows)))];
     sc.namespaces = vec!["default".into()];
-    let out = Simulation::new(&sc).run(&mut Collect::default());
+    let mut seen = Collect::default();
+    let out = Simulation::new(&sc).run(&mut seen);
     let replay = &out.summary.jobs["replay"];
     assert_eq!(
         (
@@ -85,4 +86,18 @@ fn trace_pods_wait_for_the_room_earlier_ones_leave() {
         (0.0, 80.0, 80.0, 40.0)
     );
     assert_eq!(replay.pending_pod_seconds, 160.0);
+    // Minute by minute: a and b run while c and d wait; a and b end (100 s, 110 s) and c and d
+    // run; c ends at 150 s and d runs on.
+    let minutes: Vec<_> = (seen.rows.iter().take(3))
+        .map(|r| (r.jobs[0].running, r.jobs[0].pending, r.jobs[0].completed))
+        .collect();
+    assert_eq!(minutes, [(2, 2, 0), (2, 0, 2), (1, 0, 1)]);
+    let events = |kind| {
+        (seen.events.iter())
+            .filter(|e| e.event == kind && e.job.as_deref() == Some("replay"))
+            .count()
+    };
+    assert_eq!(events(EventKind::PodCreated), 4);
+    assert_eq!(events(EventKind::PodUnschedulable), 2);
+    assert_eq!(events(EventKind::PodDeleted), 3);
 }

@@ -178,6 +178,7 @@ impl Simulation<'_> {
         self.set_batch_running(pod_ref, false);
         self.jobs[j].succeeded += 1;
         self.jobs[j].counts.completed += 1;
+        self.jobs[j].interval_completed += 1;
         self.remove_pod(pod_ref, "Completed");
         self.sync_job(j);
     }

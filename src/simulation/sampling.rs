@@ -2,7 +2,7 @@
 //!
 //! The summary at the end is `summary`'s.
 
-use crate::report::{IntervalRow, Observer, PoolInterval, ServiceInterval};
+use crate::report::{IntervalRow, JobInterval, Observer, PoolInterval, ServiceInterval};
 use crate::simulation::Simulation;
 use crate::units::{SimDuration, SimTime};
 
@@ -40,12 +40,29 @@ impl Simulation<'_> {
             time_s: now.as_secs_f64(),
             width_s: width.as_secs_f64(),
             services,
+            jobs: self.job_rows(),
             pools,
             cost_usd_cumulative: self.cost_since_start(now),
         };
         observer.interval(&row);
         self.last_row = now;
         self.schedule_next_tick();
+    }
+
+    /// Each Job's row for the interval ending now, starting the next interval.
+    fn job_rows(&mut self) -> Vec<JobInterval> {
+        let cluster = &self.cluster;
+        (self.jobs.iter_mut())
+            .map(|job| {
+                let pods = cluster.workload(job.workload);
+                JobInterval {
+                    running: pods.ready.len() as u32,
+                    pending: pods.pending_gauge.value() as u32,
+                    completed: std::mem::take(&mut job.interval_completed),
+                    cpu_requested_cores: pods.cpu_requested_gauge.value() as f64 / 1_000.0,
+                }
+            })
+            .collect()
     }
 
     /// Each service's row for an interval of `width` ending now, starting the next interval.

@@ -4,7 +4,8 @@
 //! Use `IntervalRow` as the simulation hands it to an `Observer`, `csv_header` / `csv_line` to
 //! write it, and `TimeSeries::read` to read the file back into the same rows. The columns are
 //! `time_s`, then for each service its `SERVICE` columns (`<service>.arrivals_per_s`, …) and its
-//! HPA metrics (`<service>.hpa.<metric>`), then for each pool its `POOL` columns
+//! HPA metrics (`<service>.hpa.<metric>`), then for each Job its `JOB` columns
+//! (`<job>.running_pods`, …), then for each pool its `POOL` columns
 //! (`<pool>.nodes`, …), then `cost_usd_cumulative`: each column is declared once, below, with
 //! how its cell is written and read, so adding one is one edit.
 
@@ -47,6 +48,19 @@ pub struct ServiceInterval {
     pub hpa_metrics: Vec<f64>,
 }
 
+/// One Job's pods over one interval.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobInterval {
+    /// Pods running their containers at the end of the interval.
+    pub running: u32,
+    /// Pods waiting for a node at the end of the interval.
+    pub pending: u32,
+    /// Pods that ran to completion in the interval.
+    pub completed: u64,
+    /// CPU requested by the Job's bound pods at the end of the interval, in cores.
+    pub cpu_requested_cores: f64,
+}
+
 /// One node pool's figures at the end of an interval.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PoolInterval {
@@ -67,6 +81,8 @@ pub struct IntervalRow {
     pub width_s: f64,
     /// Per service, in scenario order.
     pub services: Vec<ServiceInterval>,
+    /// Per Job, in scenario order.
+    pub jobs: Vec<JobInterval>,
     /// Per pool, in scenario order.
     pub pools: Vec<PoolInterval>,
     /// Cost of all nodes from the start of the run to the end of the interval, in USD.
@@ -117,6 +133,14 @@ const SERVICE: [Column<ServiceInterval>; 12] = [
     column!("cpu_requested_cores", cpu_requested_cores, real(3)),
 ];
 
+/// The columns of each Job, in file order.
+const JOB: [Column<JobInterval>; 4] = [
+    column!("running_pods", running, whole),
+    column!("pending_pods", pending, whole),
+    column!("completed_pods", completed, whole),
+    column!("cpu_requested_cores", cpu_requested_cores, real(3)),
+];
+
 /// The columns of each pool, in file order.
 const POOL: [Column<PoolInterval>; 3] = [
     column!("nodes", nodes, whole),
@@ -160,12 +184,14 @@ impl Cellular for u32 {
     const EXPECTED: &'static str = "a whole number";
 }
 
-/// The columns of a run's time series: each service with the names of its HPA metrics, and
-/// each pool.
+/// The columns of a run's time series: each service with the names of its HPA metrics, each
+/// Job, and each pool.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Layout {
     /// Service name and its HPA metric column names (`MetricSpec::column_name`), in order.
     pub services: Vec<(String, Vec<String>)>,
+    /// Job names.
+    pub jobs: Vec<String>,
     /// Pool names.
     pub pools: Vec<String>,
 }
@@ -177,6 +203,9 @@ impl Layout {
         for (service, hpa_metrics) in &self.services {
             columns.extend(SERVICE.iter().map(|c| format!("{service}.{}", c.name)));
             columns.extend(hpa_metrics.iter().map(|m| format!("{service}.{HPA}.{m}")));
+        }
+        for job in &self.jobs {
+            columns.extend(JOB.iter().map(|c| format!("{job}.{}", c.name)));
         }
         for pool in &self.pools {
             columns.extend(POOL.iter().map(|c| format!("{pool}.{}", c.name)));
@@ -207,6 +236,11 @@ pub fn csv_line(row: &IntervalRow, out: &mut String) {
             } else {
                 out.push(',');
             }
+        }
+    }
+    for j in &row.jobs {
+        for column in &JOB {
+            (column.write)(j, out);
         }
     }
     for p in &row.pools {

@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::report::csv::{CsvFile, Row};
 use crate::report::files::{ReadError, read_text};
 use crate::report::timeseries::{
-    COST_COLUMN, HPA, IntervalRow, Layout, POOL, PoolInterval, SERVICE, ServiceInterval,
-    TIME_COLUMN, parse,
+    COST_COLUMN, HPA, IntervalRow, JOB, JobInterval, Layout, POOL, PoolInterval, SERVICE,
+    ServiceInterval, TIME_COLUMN, parse,
 };
 
 impl Layout {
@@ -32,6 +32,13 @@ impl Layout {
                 next.at += 1;
             }
             layout.services.push((service, hpa_metrics));
+        }
+        let first_job_column = format!(".{}", JOB[0].name);
+        while let Some(job) = next.peek_owner(&first_job_column) {
+            for column in &JOB {
+                next.expect(&format!("{job}.{}", column.name))?;
+            }
+            layout.jobs.push(job);
         }
         let first_pool_column = format!(".{}", POOL[0].name);
         while let Some(pool) = next.peek_owner(&first_pool_column) {
@@ -172,6 +179,13 @@ fn read_row(csv: &CsvFile, layout: &Layout, line: &Row) -> Result<IntervalRow, R
             s.hpa_metrics.push(value);
         }
         row.services.push(s);
+    }
+    for _ in &layout.jobs {
+        let mut j = JobInterval::default();
+        for column in &JOB {
+            cell(&mut |c| (column.read)(&mut j, c))?;
+        }
+        row.jobs.push(j);
     }
     for _ in &layout.pools {
         let mut p = PoolInterval::default();

@@ -13,6 +13,7 @@ fn layout() -> Layout {
                 vec!["cpu_utilization_pct".into(), "requests_per_s".into()],
             ),
         ],
+        jobs: vec!["etl".into()],
         pools: vec!["p".into(), "q-1".into()],
     }
 }
@@ -37,6 +38,12 @@ fn row(time_s: f64, width_s: f64) -> IntervalRow {
         time_s,
         width_s,
         services: vec![service(1.0, vec![]), service(2.0, vec![f64::NAN, 71.5])],
+        jobs: vec![JobInterval {
+            running: 5,
+            pending: 2,
+            completed: 7,
+            cpu_requested_cores: 2.5,
+        }],
         pools: vec![
             PoolInterval {
                 nodes: 3,
@@ -53,6 +60,7 @@ fn row(time_s: f64, width_s: f64) -> IntervalRow {
 fn the_columns_are_named_by_owner_then_column() {
     let layout = Layout {
         services: vec![("web".into(), vec!["cpu_utilization_pct".into()])],
+        jobs: vec!["etl".into()],
         pools: vec!["p".into()],
     };
     assert_eq!(
@@ -60,7 +68,8 @@ fn the_columns_are_named_by_owner_then_column() {
         "time_s,web.arrivals_per_s,web.completed,web.rejected,web.timed_out,web.oom_killed,\
          web.ready_replicas,web.desired_replicas,web.pending_pods,web.latency_p50_ms,\
          web.latency_p99_ms,web.cpu_used_cores,web.cpu_requested_cores,\
-         web.hpa.cpu_utilization_pct,p.nodes,p.nodes_ready,p.cpu_requested_pct,\
+         web.hpa.cpu_utilization_pct,etl.running_pods,etl.pending_pods,etl.completed_pods,\
+         etl.cpu_requested_cores,p.nodes,p.nodes_ready,p.cpu_requested_pct,\
          cost_usd_cumulative\n"
     );
 }
@@ -80,14 +89,17 @@ fn header_and_line_have_the_same_number_of_columns() {
     assert_eq!(header.split(',').count(), line.split(',').count());
     assert_eq!(
         header.split(',').count(),
-        1 + 2 * SERVICE.len() + 2 + 2 * POOL.len() + 1
+        1 + 2 * SERVICE.len() + 2 + JOB.len() + 2 * POOL.len() + 1
     );
     assert!(
         line.starts_with("60,12.5,700,3,1,4,2,3,1,1.25,40.125,0.75,2,"),
         "{line}"
     );
-    // An HPA without a value is an empty cell.
-    assert!(line.contains(",2,,71.5,3,2,12.5,0,0,0,0.125\n"), "{line}");
+    // An HPA without a value is an empty cell; the job columns follow the services'.
+    assert!(
+        line.contains(",2,,71.5,5,2,7,2.5,3,2,12.5,0,0,0,0.125\n"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -140,11 +152,11 @@ fn bad_files_name_the_line_and_column() {
     );
     assert_eq!(
         error(&header.replacen(",cost_usd_cumulative", "", 1)),
-        "t.csv: line 1: the header ends after 33 columns; expected cost_usd_cumulative next"
+        "t.csv: line 1: the header ends after 37 columns; expected cost_usd_cumulative next"
     );
     assert_eq!(
         error(&header.replacen("\n", ",extra\n", 1)),
-        "t.csv: line 1: column 35: \"extra\" after cost_usd_cumulative, which is the last column"
+        "t.csv: line 1: column 39: \"extra\" after cost_usd_cumulative, which is the last column"
     );
     assert_eq!(
         error(&good.replacen("\n60,12.5,", "\n60,abc,", 1)),
