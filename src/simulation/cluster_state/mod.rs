@@ -23,6 +23,7 @@
 mod cpu;
 mod memory;
 mod nodes;
+mod pod_list;
 mod pods;
 mod slots;
 #[cfg(test)]
@@ -41,18 +42,20 @@ use crate::cluster::scheduler::{LabelClassId, LabelClasses};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
+use crate::simulation::cluster_state::pod_list::PodList;
 use crate::simulation::service_state::server_limits;
 use crate::units::{Resources, SimTime};
 
 /// One service's pods, as lists and the gauges that follow them.
 #[derive(Debug)]
 pub(crate) struct WorkloadPods {
-    /// Ready pods, in the order they became Ready (the Service's endpoints).
-    pub(crate) ready: Vec<PodRef>,
-    /// Live pods that are not terminating, in creation order.
-    pub(crate) active: Vec<PodRef>,
+    /// Ready pods, in the order they became Ready (the Service's endpoints); a Job's running
+    /// pods, in no particular order.
+    pub(crate) ready: PodList,
+    /// Live pods that are not terminating, in creation order for a service.
+    pub(crate) active: PodList,
     /// Pods draining before deletion.
-    pub(crate) terminating: Vec<PodRef>,
+    pub(crate) terminating: PodList,
     /// Serial of the service's next pod, for its name.
     next_serial: u32,
     /// Ready pods over time.
@@ -64,11 +67,17 @@ pub(crate) struct WorkloadPods {
 }
 
 impl WorkloadPods {
-    fn new() -> WorkloadPods {
+    /// A service's lists (`ordered`) or a Job's.
+    fn new(ordered: bool) -> WorkloadPods {
+        let list = if ordered {
+            PodList::ordered
+        } else {
+            PodList::unordered
+        };
         WorkloadPods {
-            ready: Vec::new(),
-            active: Vec::new(),
-            terminating: Vec::new(),
+            ready: list(),
+            active: list(),
+            terminating: list(),
             next_serial: 0,
             ready_gauge: Gauge::new(SimTime::ZERO, 0),
             pending_gauge: Gauge::new(SimTime::ZERO, 0),
@@ -77,8 +86,7 @@ impl WorkloadPods {
     }
 
     fn remove_ready(&mut self, pod: PodRef, now: SimTime) {
-        if self.ready.contains(&pod) {
-            self.ready.retain(|r| *r != pod);
+        if self.ready.remove(pod) {
             self.ready_gauge.set(now, self.ready.len() as u64);
         }
     }
@@ -255,7 +263,7 @@ impl ClusterState {
             next_node_id: 0,
             pending: Vec::new(),
             workloads: (0..scenario.services.len() + scenario.jobs.len())
-                .map(|_| WorkloadPods::new())
+                .map(|w| WorkloadPods::new(w < scenario.services.len()))
                 .collect(),
             pools: scenario
                 .node_pools
@@ -522,7 +530,7 @@ impl ClusterState {
             Self::uncount_active_pod(&mut self.active_pods, i, s);
         }
         let workload = &mut self.workloads[s];
-        workload.active.retain(|r| *r != pod_ref);
+        workload.active.remove(pod_ref);
         workload.terminating.push(pod_ref);
         if was == PodPhase::Ready {
             workload.remove_ready(pod_ref, now);
@@ -559,8 +567,9 @@ impl ClusterState {
             workload.pending_gauge.add(now, -1);
             self.pending.retain(|r| *r != pod_ref);
         }
-        workload.active.retain(|r| *r != pod_ref);
-        workload.terminating.retain(|r| *r != pod_ref);
+        if !workload.active.remove(pod_ref) {
+            workload.terminating.remove(pod_ref);
+        }
         workload.remove_ready(pod_ref, now);
         self.namespaces[self.service_namespace[s]]
             .usage

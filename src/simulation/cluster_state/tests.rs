@@ -28,11 +28,11 @@ impl ClusterState {
             );
             assert_eq!(w.terminating.len(), terminating, "service {s}: terminating");
             assert_eq!(w.ready.len(), ready, "service {s}: ready");
-            for r in &w.active {
+            for r in w.active.iter() {
                 let pod = self.pods.get(*r).expect("active pods exist");
                 assert!(pod.phase != PodPhase::Terminating && usize::from(pod.service) == s);
             }
-            for r in &w.ready {
+            for r in w.ready.iter() {
                 assert!(w.active.contains(r), "service {s}: a Ready pod is active");
             }
             assert_eq!(
@@ -332,7 +332,7 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
         !c.make_ready(pod, at(3)),
         "only a starting pod becomes Ready"
     );
-    assert_eq!(c.workload(0).ready, [pod]);
+    assert_eq!(*c.workload(0).ready, [pod]);
     c.check_invariants();
     assert_eq!(c.start_terminating(pod, at(4)), Some(true));
     assert!(c.workload(0).ready.is_empty() && c.workload(0).active.is_empty());
