@@ -270,8 +270,13 @@ fn document(path: Option<&Path>, edits: &Edits) -> Result<Document, String> {
     Ok(document)
 }
 
+/// Validates the document, printing the warnings validation gives.
 fn scenario_of(document: &Document) -> Result<Scenario, String> {
-    document.scenario().map_err(|e| e.to_string())
+    let (scenario, warnings) = document
+        .scenario_with_warnings()
+        .map_err(|e| e.to_string())?;
+    warn(&warnings);
+    Ok(scenario)
 }
 
 /// Draws a folder's charts; a failure is reported but does not undo the results.
