@@ -464,11 +464,12 @@ fn validate(paths: &[PathBuf]) -> Result<(), String> {
         warn(document.warnings());
         let scenario = scenario_of(&document)?;
         println!(
-            "{}: ok ({}: {} node pools, {} services, {} simulated)",
+            "{}: ok ({}: {} node pools, {} services, {} jobs, {} simulated)",
             path.display(),
             scenario.name,
             scenario.node_pools.len(),
             scenario.services.len(),
+            scenario.jobs.len(),
             scenario.duration
         );
     }

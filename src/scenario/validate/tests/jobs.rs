@@ -281,3 +281,16 @@ fn trace_rows_that_fit_no_pool_are_a_warning_not_an_error() {
         )]
     );
 }
+
+#[test]
+fn naming_a_service_in_a_scenario_of_jobs_only_says_there_is_none() {
+    assert_rejected(
+        &format!(
+            "{}autoscaling:\n  hpa:\n    web: {{maxReplicas: 3}}\n",
+            jobs_only("  j: {run_time: 1m}\n")
+        ),
+        &[
+            "autoscaling.hpa.web: unknown service \"web\"; expected the name of a service, but the scenario has none",
+        ],
+    );
+}
