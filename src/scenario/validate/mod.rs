@@ -126,7 +126,7 @@ pub(crate) fn scenario(
         job.pod.extended_names = extended_names.clone();
     }
 
-    let quotas = cx.quotas(&file.quotas, &services)?;
+    let quotas = cx.quotas(&file.quotas, &services, &jobs)?;
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
     namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
     namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));

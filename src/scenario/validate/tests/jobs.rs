@@ -294,3 +294,23 @@ fn naming_a_service_in_a_scenario_of_jobs_only_says_there_is_none() {
         ],
     );
 }
+
+#[test]
+fn a_quota_must_admit_a_template_jobs_pod() {
+    let yaml = format!(
+        "{}quotas:\n  batch: {{requests.cpu: \"1\"}}\n",
+        jobs_only("  j: {namespace: batch, run_time: 1m, resources: {requests: {cpu: \"2\"}}}\n")
+    );
+    assert_rejected(
+        &yaml,
+        &["jobs.j.resources.requests.cpu: 2 per pod is more than the whole quota requests.cpu 1"],
+    );
+    let zero = format!(
+        "{}quotas:\n  batch: {{pods: 0}}\n",
+        jobs_only("  j: {namespace: batch, run_time: 1m}\n")
+    );
+    assert_rejected(
+        &zero,
+        &["quotas.batch.pods: \"0\" admits no pod, but job j wants at least one pod"],
+    );
+}
