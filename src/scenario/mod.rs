@@ -14,6 +14,7 @@
               callers match on its fields"
 )]
 
+pub mod admission;
 pub mod catalog;
 mod document;
 mod error;

@@ -11,13 +11,13 @@ use std::collections::HashMap;
 use crate::cluster::pool::NodePool;
 use crate::cluster::spec::PodSpec;
 use crate::controllers::job::{JobPods, JobSpec, JobTemplate};
+use crate::scenario::admission::{NVIDIA_GPU, trace_pod};
 use crate::scenario::error::{self, Error};
 use crate::scenario::pod_trace::{self, Column, PodColumns, PodTrace, PodTraceOptions, RunColumns};
 use crate::scenario::schema::{JobFile, NamedMap, PodTraceFile, Scalar};
 use crate::units::{MAX_EXTENDED_RESOURCES, Resources, SimDuration};
 
-use super::extended::NVIDIA_GPU;
-use super::services::{add_extended_resource_tolerations, fits_any_pool, show_resources};
+use super::services::{fits_any_pool, show_resources};
 use super::{Cx, MAX_REPLICAS, optional};
 
 /// What a job's `trace` needs besides the file: the pools its pods must fit and the run's end.
@@ -304,29 +304,25 @@ impl Cx<'_> {
         trace: &PodTrace,
         pools: &[NodePool],
     ) {
-        let mut row_pod = pod.clone();
-        row_pod.extended_names = self.extended_names();
+        let mut template = pod.clone();
+        template.extended_names = self.extended_names();
         let mut fits: HashMap<Resources, bool> = HashMap::new();
         let mut unfit = trace.pods.iter().filter(|row| {
-            !*fits.entry(row.requests).or_insert_with(|| {
-                row_pod.requests = row.requests;
-                row_pod.tolerations.clone_from(&pod.tolerations);
-                add_extended_resource_tolerations(&mut row_pod, pools);
-                fits_any_pool(&row_pod, pools)
-            })
+            !*fits
+                .entry(row.requests)
+                .or_insert_with(|| fits_any_pool(&trace_pod(&template, row, pools), pools))
         });
         let Some(first) = unfit.next() else {
             return;
         };
         let (line, requests) = (first.line, first.requests);
         let count = 1 + unfit.count();
-        row_pod.requests = requests;
         self.warn(format!(
             "{}: {tpath}: {count} of {} pods of {file} fit no node pool's empty node (the first \
              at line {line}, requesting {}); they will stay Pending",
             self.origin,
             trace.pods.len(),
-            show_resources(&requests, &row_pod),
+            show_resources(&requests, &trace_pod(&template, first, pools)),
         ));
     }
 }

@@ -8,6 +8,7 @@ use crate::cluster::spec::{
     NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm,
     SelectorOperator, Toleration, TolerationOperator,
 };
+use crate::scenario::admission::add_extended_resource_tolerations;
 use crate::scenario::error::Error;
 use crate::scenario::schema::{
     AffinityFile, NamedMap, RequirementFile, ResourceRequirementsFile, Scalar, TermFile,
@@ -15,7 +16,6 @@ use crate::scenario::schema::{
 };
 
 use super::pools::TAINT_EFFECTS;
-use super::services::add_extended_resource_tolerations;
 use super::{Cx, each, optional};
 
 const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] =

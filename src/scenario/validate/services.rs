@@ -6,7 +6,7 @@ use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
-use crate::cluster::spec::{Labels, PodSpec, TaintEffect, Toleration, TolerationOperator};
+use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
 use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
@@ -18,7 +18,6 @@ use crate::units::{
 };
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
-use super::pools::gke_gpu_taint;
 use super::{Cx, MAX_REPLICAS, optional};
 
 const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
@@ -454,27 +453,6 @@ pub(super) fn show_bytes(memory: Bytes) -> String {
 pub(super) fn show_labels(labels: &Labels) -> String {
     let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     format!("{{{}}}", pairs.join(", "))
-}
-
-/// GKE's ExtendedResourceToleration admission plugin: when GKE has tainted GPU pools, a pod that
-/// requests an extended resource gets a toleration of that resource's `NoSchedule` taint (key
-/// the resource's name, operator `Exists`), unless it has one already.
-pub(super) fn add_extended_resource_tolerations(pod: &mut PodSpec, pools: &[NodePool]) {
-    let gpu_taint = gke_gpu_taint();
-    if !pools.iter().any(|p| p.taints.contains(&gpu_taint)) {
-        return;
-    }
-    for (i, name) in pod.extended_names.iter().enumerate() {
-        let toleration = Toleration {
-            key: name.clone(),
-            operator: TolerationOperator::Exists,
-            value: String::new(),
-            effect: Some(TaintEffect::NoSchedule),
-        };
-        if pod.requests.extended.0[i] > 0 && !pod.tolerations.contains(&toleration) {
-            pod.tolerations.push(toleration);
-        }
-    }
 }
 
 /// Whether an empty node of at least one of `pools` accepts `pod`.

@@ -314,3 +314,35 @@ fn a_quota_must_admit_a_template_jobs_pod() {
         &["quotas.batch.pods: \"0\" admits no pod, but job j wants at least one pod"],
     );
 }
+
+#[test]
+fn gpu_trace_pods_get_gkes_gpu_toleration_and_fit_the_gpu_pool() {
+    let yaml = jobs_only(&format!("  replay: {{trace: {{file: {SAMPLE}}}}}\n")).replace(
+        "node_pools:\n",
+        "node_pools:\n  gpu: {machine_type: g2-standard-8}\n",
+    );
+    let document = Document::from_yaml_str(&yaml, "x.yaml").expect("YAML");
+    let (s, warnings) = document.scenario_with_warnings().expect("valid");
+    // One L4 and under 8 cores per GPU node: the rows with more GPUs or cores still fit nowhere.
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("5 of 10 pods") && warnings[0].contains("the first at line 2,"),
+        "{warnings:?}"
+    );
+    let JobPods::Trace(pods) = &s.jobs[0].pods else {
+        panic!("a trace job")
+    };
+    let job = &s.jobs[0];
+    let gpu_row = pods.iter().find(|p| p.line == 5).expect("line 5");
+    let cpu_row = pods.iter().find(|p| p.line == 3).expect("line 3");
+    let tolerates_gpu = |pod: &crate::cluster::spec::PodSpec| {
+        pod.tolerations.iter().any(|t| t.key == "nvidia.com/gpu")
+    };
+    use crate::scenario::admission::trace_pod;
+    assert!(tolerates_gpu(&trace_pod(&job.pod, gpu_row, &s.node_pools)));
+    assert!(!tolerates_gpu(&trace_pod(&job.pod, cpu_row, &s.node_pools)));
+    assert!(
+        !tolerates_gpu(&job.pod),
+        "the shared template gets no GPU toleration"
+    );
+}
