@@ -333,6 +333,7 @@ fn sweep(
             .map_err(|e| e.to_string())?;
     }
     let plan = Plan::new(&document, params).map_err(|e| e.to_string())?;
+    warn(&plan.warnings);
     if options.out.as_os_str().is_empty() {
         options.out = Path::new("outputs").join(format!("{}-sweep", plan.scenario));
     }

@@ -346,3 +346,16 @@ fn gpu_trace_pods_get_gkes_gpu_toleration_and_fit_the_gpu_pool() {
         "the shared template gets no GPU toleration"
     );
 }
+
+#[test]
+fn the_top_level_fields_include_jobs() {
+    let yaml = jobs_only("  j: {run_time: 1m}\n").replace("jobs:\n", "job:\n");
+    assert_rejected(
+        &yaml,
+        &[
+            "unknown field \"job\"",
+            "\"jobs\"",
+            "(did you mean \"jobs\"?)",
+        ],
+    );
+}
