@@ -270,8 +270,13 @@ fn document(path: Option<&Path>, edits: &Edits) -> Result<Document, String> {
     Ok(document)
 }
 
+/// Validates the document, printing the warnings validation gives.
 fn scenario_of(document: &Document) -> Result<Scenario, String> {
-    document.scenario().map_err(|e| e.to_string())
+    let (scenario, warnings) = document
+        .scenario_with_warnings()
+        .map_err(|e| e.to_string())?;
+    warn(&warnings);
+    Ok(scenario)
 }
 
 /// Draws a folder's charts; a failure is reported but does not undo the results.
@@ -328,6 +333,7 @@ fn sweep(
             .map_err(|e| e.to_string())?;
     }
     let plan = Plan::new(&document, params).map_err(|e| e.to_string())?;
+    warn(&plan.warnings);
     if options.out.as_os_str().is_empty() {
         options.out = Path::new("outputs").join(format!("{}-sweep", plan.scenario));
     }
@@ -459,11 +465,12 @@ fn validate(paths: &[PathBuf]) -> Result<(), String> {
         warn(document.warnings());
         let scenario = scenario_of(&document)?;
         println!(
-            "{}: ok ({}: {} node pools, {} services, {} simulated)",
+            "{}: ok ({}: {} node pools, {} services, {} jobs, {} simulated)",
             path.display(),
             scenario.name,
             scenario.node_pools.len(),
             scenario.services.len(),
+            scenario.jobs.len(),
             scenario.duration
         );
     }

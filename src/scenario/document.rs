@@ -199,7 +199,8 @@ impl Document {
     }
 
     /// What reading the document's manifests skipped or ignored, one line each, to show the
-    /// user; empty without `manifests:`.
+    /// user; empty without `manifests:`. Validation's own warnings come with the scenario
+    /// (`scenario_with_warnings`).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
@@ -259,6 +260,16 @@ impl Document {
     /// before validation, so an error's line numbers refer to that text; the origin then says
     /// which overrides were applied.
     pub fn scenario(&self) -> Result<Scenario, Error> {
+        self.scenario_with_warnings().map(|(scenario, _)| scenario)
+    }
+
+    /// Validates the document into a `Scenario`, with what validation found worth telling the
+    /// user though nothing is wrong (a pod trace's rows that fit no node pool), one line each.
+    /// Unlike `warnings`, these depend on the overrides applied.
+    ///
+    /// # Errors
+    /// As `scenario`.
+    pub fn scenario_with_warnings(&self) -> Result<(Scenario, Vec<String>), Error> {
         if !self.edited {
             let file =
                 serde_yaml::from_str(&self.text).map_err(|e| error::from_yaml(&self.origin, &e))?;

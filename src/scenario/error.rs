@@ -55,9 +55,9 @@ pub enum Error {
     },
     /// A name (machine type, operator, service, expander...) that is not one of the known ones.
     #[error(
-        "{origin}: {}unknown {kind} \"{name}\"; expected one of {}{}",
+        "{origin}: {}unknown {kind} \"{name}\"; {}{}",
         at(.path),
-        quoted_list(.allowed),
+        expected_one_of(.kind, .allowed),
         did_you_mean(.suggestion.as_deref())
     )]
     UnknownName {
@@ -184,6 +184,16 @@ fn trace_lines(file: &str, problems: &[String], more: usize) -> String {
         lines.push(format!("{file}: and {more} more bad rows"));
     }
     lines.join("\n")
+}
+
+/// `expected one of "a", "b"`, or, when nothing may be named (a scenario of jobs only has no
+/// service), that there is none.
+fn expected_one_of(kind: &str, allowed: &[String]) -> String {
+    if allowed.is_empty() {
+        format!("expected the name of a {kind}, but the scenario has none")
+    } else {
+        format!("expected one of {}", quoted_list(allowed))
+    }
 }
 
 fn quoted_list(names: &[String]) -> String {

@@ -14,6 +14,7 @@
               callers match on its fields"
 )]
 
+pub mod admission;
 pub mod catalog;
 mod document;
 mod error;
@@ -21,6 +22,7 @@ mod inputs;
 mod manifests;
 pub mod model;
 mod node_list;
+mod pod_trace;
 mod quantity;
 mod schema;
 pub mod trace;
@@ -74,7 +76,7 @@ impl Scenario {
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
         let file: schema::File =
             serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, &[PathBuf::new()], file)
+        validate::scenario(origin, &[PathBuf::new()], file).map(|(scenario, _)| scenario)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The validated scenario: what the rest of capsim simulates.
 //!
 //! Every value here has passed validation, so nothing downstream needs to check it again: counts
-//! are in range, names resolve, every pod fits on at least one pool's empty node. These types know
+//! are in range, names resolve, every service's and template job's pod fits on at least one
+//! pool's empty node (a pod trace's rows need not: real traces hold pods no pool can run). These types know
 //! nothing of YAML or serde; `schema` holds the file's shape and `validate` turns one into the
 //! other.
 //!
@@ -38,11 +39,11 @@ pub struct Scenario {
     pub resolution: SimDuration,
     /// Node pools in file order.
     pub node_pools: Vec<NodePool>,
-    /// Services in file order.
+    /// Services in file order; empty in a scenario of batch jobs only.
     pub services: Vec<Service>,
     /// Batch Jobs (`jobs`), in file order: pods that run to completion.
     pub jobs: Vec<JobSpec>,
-    /// Every namespace used by a service or a quota, sorted by name.
+    /// Every namespace used by a service, a job or a quota, sorted by name.
     pub namespaces: Vec<String>,
     /// ResourceQuotas, one per namespace that has one, sorted by namespace.
     pub quotas: Vec<Quota>,

@@ -65,7 +65,7 @@ fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
 }
 
 /// A CSV reader over `path` with its header read.
-fn csv_reader(path: &Path) -> io::Result<csv::Reader<Box<dyn Read + Send>>> {
+pub(crate) fn csv_reader(path: &Path) -> io::Result<csv::Reader<Box<dyn Read + Send>>> {
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -247,13 +247,11 @@ struct Scanner<'a> {
     clock: Option<Clock>,
     previous: Option<i64>,
     scan: Scan,
-    problems: Vec<String>,
-    bad: usize,
 }
 
 impl Scanner<'_> {
-    /// Takes in one record read at `line`: counted, or one more problem.
-    fn record(&mut self, record: &csv::StringRecord, line: u64) {
+    /// Takes in one record read at `line`: counted, or `Err(line N: problem)`.
+    fn record(&mut self, record: &csv::StringRecord, line: u64) -> Result<(), String> {
         let problem = match parse_record(record, &self.columns, &mut self.clock) {
             Err(p) => p,
             Ok((at, _)) if self.previous.is_some_and(|p| at < p) => format!(
@@ -271,16 +269,62 @@ impl Scanner<'_> {
                 self.scan.rows += 1;
                 self.scan.last_ns = from;
                 self.scan.value_sum += value;
-                return;
+                return Ok(());
             }
         };
-        self.problem(format!("line {line}: {problem}"));
+        Err(format!("line {line}: {problem}"))
+    }
+}
+
+/// The bad rows of a file being read: the first `MAX_PROBLEMS` listed, the rest counted.
+#[derive(Debug, Default)]
+pub(crate) struct RowProblems {
+    listed: Vec<String>,
+    bad: usize,
+}
+
+impl RowProblems {
+    /// One more bad row: `line N: column NAME: what is wrong; what is allowed`.
+    pub(crate) fn push(&mut self, problem: String) {
+        self.bad += 1;
+        if self.listed.len() < MAX_PROBLEMS {
+            self.listed.push(problem);
+        }
     }
 
-    fn problem(&mut self, problem: String) {
-        self.bad += 1;
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(problem);
+    /// The `Error::Trace` naming `path` that lists them, when there are any.
+    pub(crate) fn into_error(self, path: &Path) -> Option<Error> {
+        (self.bad > 0).then(|| Error::Trace {
+            file: path.display().to_string(),
+            more: self.bad - self.listed.len(),
+            problems: self.listed,
+        })
+    }
+}
+
+/// Reads every record of `reader` after its header, handing each to `record` with its line
+/// number and each malformed one to `problems`; stops at an I/O error.
+pub(crate) fn for_each_record(
+    reader: &mut csv::Reader<Box<dyn Read + Send>>,
+    problems: &mut RowProblems,
+    mut record: impl FnMut(&csv::StringRecord, u64, &mut RowProblems),
+) {
+    let mut row = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = row.position().map_or(line, csv::Position::line);
+                record(&row, line, problems);
+            }
+            Err(e) => {
+                let at = line_of(&e).unwrap_or(line);
+                problems.push(format!("line {at}: {}", csv_problem(&e)));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
         }
     }
 }
@@ -312,35 +356,17 @@ pub(crate) fn scan(
             last_ns: 0,
             value_sum: 0.0,
         },
-        problems: Vec::new(),
-        bad: 0,
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line() + 1;
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(line, csv::Position::line);
-                scanner.record(&record, line);
-            }
-            Err(e) => {
-                let at = line_of(&e).unwrap_or(line);
-                scanner.problem(format!("line {at}: {}", csv_problem(&e)));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-            }
+    let mut problems = RowProblems::default();
+    for_each_record(&mut reader, &mut problems, |record, line, problems| {
+        if let Err(problem) = scanner.record(record, line) {
+            problems.push(problem);
         }
+    });
+    match problems.into_error(path) {
+        Some(error) => Ok(Err(error)),
+        None => Ok(Ok(scanner.scan)),
     }
-    if scanner.bad > 0 {
-        return Ok(Err(Error::Trace {
-            file: path.display().to_string(),
-            more: scanner.bad - scanner.problems.len(),
-            problems: scanner.problems,
-        }));
-    }
-    Ok(Ok(scanner.scan))
 }
 
 /// The line a CSV error is at, when it says.
@@ -460,4 +486,4 @@ pub fn open(trace: &Trace) -> Box<dyn TraceSource> {
 
 #[cfg(test)]
 #[path = "trace_tests.rs"]
-mod tests;
+pub(crate) mod tests;

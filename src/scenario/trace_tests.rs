@@ -5,13 +5,15 @@ use crate::units::SimDuration;
 use crate::workload::spec::{TraceCost, TraceKind};
 
 /// A file in a fresh folder of the temporary directory, removed with it.
-struct TempFile {
+pub(crate) struct TempFile {
     dir: PathBuf,
-    path: PathBuf,
+    /// The file.
+    pub(crate) path: PathBuf,
 }
 
 impl TempFile {
-    fn new(name: &str, bytes: &[u8]) -> TempFile {
+    /// Writes `bytes` to a file `name` of its own folder.
+    pub(crate) fn new(name: &str, bytes: &[u8]) -> TempFile {
         let dir = std::env::temp_dir().join(format!("capsim-trace-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join(name);

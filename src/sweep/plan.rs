@@ -55,6 +55,8 @@ pub struct Plan {
     /// A fingerprint of everything that decides the runs' results, so that resumed and merged
     /// folders are known to belong to the same sweep.
     pub digest: String,
+    /// What validating the base scenario warned of, one line each, to show the user once.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -65,7 +67,7 @@ impl Plan {
     /// Any `Error` validating the base document or one of the points; a point's error names
     /// the settings that made it.
     pub fn new(document: &Document, extra: &[SweepDimension]) -> Result<Plan, Error> {
-        let base = document.scenario()?;
+        let (base, warnings) = document.scenario_with_warnings()?;
         let mut spec = base.sweep.clone().unwrap_or(SweepSpec {
             dimensions: Vec::new(),
             replications: 1,
@@ -111,6 +113,7 @@ impl Plan {
             seeds: spec.seeds,
             runs,
             digest,
+            warnings,
         })
     }
 

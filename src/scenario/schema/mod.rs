@@ -7,10 +7,12 @@
 //! untagged enum: both hide the real error behind "data did not match any variant"; fields that
 //! take one of two shapes have a small visitor instead.
 
+mod jobs;
 mod visitors;
 
 use serde::Deserialize;
 
+pub(crate) use jobs::{JobFile, PodTraceFile};
 pub(crate) use visitors::{NamedMap, Scalar};
 
 /// The whole file.
@@ -24,7 +26,12 @@ pub(crate) struct File {
     pub(crate) warmup: Option<Scalar>,
     pub(crate) resolution: Option<Scalar>,
     pub(crate) node_pools: NamedMap<PoolFile>,
+    /// Services; may be empty when `jobs` has entries (a batch-only scenario).
+    #[serde(default)]
     pub(crate) services: NamedMap<ServiceFile>,
+    /// Batch Jobs: pods that run to completion, from a template or a pod trace.
+    #[serde(default)]
+    pub(crate) jobs: NamedMap<JobFile>,
     #[serde(default)]
     pub(crate) quotas: NamedMap<QuotaFile>,
     /// DaemonSets: each takes its pod's requests and one pod slot on every node it selects.

@@ -8,7 +8,7 @@ use crate::cluster::spec::{PodSpec, TaintEffect, taint_tolerated};
 use crate::scenario::error::Error;
 use crate::scenario::schema::{DaemonSetFile, NamedMap};
 
-use super::{Cx, each};
+use super::Cx;
 
 impl Cx<'_> {
     /// Validates every DaemonSet and takes its pod's share from each pool it selects.
@@ -23,12 +23,8 @@ impl Cx<'_> {
             if let Some(namespace) = &d.namespace {
                 self.dns_label(&format!("{path}.namespace"), "namespace", namespace)?;
             }
-            let mut pod = self.resources(&path, d.resources.as_ref())?;
-            pod.affinity = self.affinity(&path, &d.node_selector, d.affinity.as_ref())?;
-            pod.tolerations = each(&format!("{path}.tolerations"), &d.tolerations, |p, t| {
-                self.toleration(p, t)
-            })?;
-            super::services::add_extended_resource_tolerations(&mut pod, pools);
+            let template = pod_template_of!(d);
+            let pod = self.pod_template(&path, &template, pools)?;
             for pool in pools.iter_mut() {
                 take_share(&pod, pool);
             }

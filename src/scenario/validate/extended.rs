@@ -3,15 +3,13 @@
 //! `MAX_EXTENDED_RESOURCES`), and amounts read as whole numbers.
 
 use crate::cluster::spec::ExtendedNames;
+use crate::scenario::admission::NVIDIA_GPU;
 use crate::scenario::error::Error;
 use crate::scenario::schema::Scalar;
 use crate::text::suggest::closest;
 use crate::units::{ExtendedResources, MAX_EXTENDED_RESOURCES};
 
 use super::Cx;
-
-/// The extended resource GPU machine types offer, as NVIDIA's device plugin names it.
-pub(crate) const NVIDIA_GPU: &str = "nvidia.com/gpu";
 
 /// What a resource name may be, for messages.
 const ALLOWED_NAMES: &str = "expected cpu, memory, or an extended resource named with a domain \

@@ -1,8 +1,10 @@
 //! ResourceQuotas: their values, and the checks that Kubernetes' quota admission would not
-//! reject every pod of a service (a missing request or limit the quota needs, or one pod larger
-//! than the whole quota).
+//! reject every pod of a service or a template job (a missing request or limit the quota needs,
+//! or one pod larger than the whole quota).
 
 use crate::cluster::quota::Quota;
+use crate::cluster::spec::PodSpec;
+use crate::controllers::job::{JobPods, JobSpec};
 use crate::scenario::error::Error;
 use crate::scenario::model::Service;
 use crate::scenario::schema::{NamedMap, QuotaFile, Scalar};
@@ -17,6 +19,7 @@ impl Cx<'_> {
         &self,
         quotas: &NamedMap<QuotaFile>,
         services: &[Service],
+        jobs: &[JobSpec],
     ) -> Result<Vec<Quota>, Error> {
         let mut out = Vec::with_capacity(quotas.0.len());
         for (namespace, q) in &quotas.0 {
@@ -63,7 +66,26 @@ impl Cx<'_> {
                 pods,
             };
             for service in services.iter().filter(|s| &s.namespace == namespace) {
-                self.admissible(&quota, service)?;
+                let path = format!("services.{}", service.name);
+                let wanted = format!(
+                    "service {} wants {} replicas",
+                    service.name, service.replicas
+                );
+                let pods = (service.replicas > 0).then_some(wanted);
+                self.admissible(&quota, &path, &service.pod, pods)?;
+            }
+            // A trace's pods bring their own requests; a template job's are its pod's.
+            let template_jobs = jobs
+                .iter()
+                .filter(|j| &j.namespace == namespace && matches!(j.pods, JobPods::Template(_)));
+            for job in template_jobs {
+                let wanted = format!("job {} wants at least one pod", job.name);
+                self.admissible(
+                    &quota,
+                    &format!("jobs.{}", job.name),
+                    &job.pod,
+                    Some(wanted),
+                )?;
             }
             out.push(quota);
         }
@@ -71,11 +93,17 @@ impl Cx<'_> {
         Ok(out)
     }
 
-    /// Checks that the quota admits at least one pod of `service`.
-    fn admissible(&self, quota: &Quota, service: &Service) -> Result<(), Error> {
-        let pod = &service.pod;
+    /// Checks that the quota admits at least one `pod` of the workload at `workload` (a
+    /// service or a job); `wanted` says how many pods it wants, when it wants any.
+    fn admissible(
+        &self,
+        quota: &Quota,
+        workload: &str,
+        pod: &PodSpec,
+        wanted: Option<String>,
+    ) -> Result<(), Error> {
         let ns = &quota.namespace;
-        let path = |field: &str| format!("services.{}.resources.{field}", service.name);
+        let path = |field: &str| format!("{workload}.resources.{field}");
         // (quota field, quota value, pod sets it, pod value, display)
         let checks = [
             (
@@ -125,9 +153,8 @@ impl Cx<'_> {
                         }
                     ),
                     format!(
-                        "expected resources.{field} on this service: Kubernetes rejects every \
-                         pod without it in a namespace whose quota limits {field} \
-                         (quotas.{ns}.{field})"
+                        "expected resources.{field} here: Kubernetes rejects every pod without \
+                         it in a namespace whose quota limits {field} (quotas.{ns}.{field})"
                     ),
                 ));
             }
@@ -135,17 +162,14 @@ impl Cx<'_> {
                 return Err(self.invalid(
                     &path(field),
                     format!("{value} per pod is more than the whole quota {field} {limit} of namespace \"{ns}\""),
-                    format!("expected at most {limit}, or a larger quotas.{ns}.{field}: Kubernetes rejects every pod of this service otherwise"),
+                    format!("expected at most {limit}, or a larger quotas.{ns}.{field}: Kubernetes rejects every pod otherwise"),
                 ));
             }
         }
-        if quota.pods == Some(0) && service.replicas > 0 {
+        if let (Some(0), Some(wanted)) = (quota.pods, wanted) {
             return Err(self.invalid(
                 &format!("quotas.{ns}.pods"),
-                format!(
-                    "\"0\" admits no pod, but service {} wants {} replicas",
-                    service.name, service.replicas
-                ),
+                format!("\"0\" admits no pod, but {wanted}"),
                 "expected pods >= 1, or no pods entry",
             ));
         }

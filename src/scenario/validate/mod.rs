@@ -22,6 +22,19 @@ macro_rules! given_fields {
     };
 }
 
+/// The pod template keys (`placement::PodTemplateFile`) of a workload's schema struct, which
+/// spells them alike for services, DaemonSets and Jobs.
+macro_rules! pod_template_of {
+    ($file:expr) => {
+        super::placement::PodTemplateFile {
+            resources: $file.resources.as_ref(),
+            node_selector: &$file.node_selector,
+            affinity: $file.affinity.as_ref(),
+            tolerations: &$file.tolerations,
+        }
+    };
+}
+
 /// A name table for `Cx::one_of` whose names are the ones `$spell` gives the variants of `$ty`:
 /// the spelling the domain type owns and prints, so that reading and writing cannot disagree.
 macro_rules! spelled {
@@ -36,6 +49,7 @@ mod daemonsets;
 mod dist;
 mod extended;
 mod hpa_metrics;
+mod jobs;
 mod limits;
 mod load;
 mod monitoring;
@@ -57,14 +71,20 @@ use crate::scenario::quantity;
 use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
 
-/// Validates a parsed file into a `Scenario`; `origin` names the file in messages.
-/// A relative file path in it (a trace) is resolved against the first of `dirs` (the file's
-/// folder, then its bases') that holds it, else the first.
-pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Scenario, Error> {
+/// Validates a parsed file into a `Scenario`, with what validation found worth telling the
+/// user (one line each); `origin` names the file in messages. A relative file path in it (a
+/// trace) is resolved against the first of `dirs` (the file's folder, then its bases') that
+/// holds it, else the first.
+pub(crate) fn scenario(
+    origin: &str,
+    dirs: &[PathBuf],
+    file: File,
+) -> Result<(Scenario, Vec<String>), Error> {
     let cx = Cx {
         origin,
         dirs,
         extended: RefCell::new(Vec::new()),
+        warnings: RefCell::new(Vec::new()),
     };
     let name = cx.name(&file.name)?;
     let seed = match &file.seed {
@@ -83,16 +103,32 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
         cx.pool(name, pool)
     })?;
     cx.daemonsets(&file.daemonsets, &mut node_pools)?;
-    let mut services = cx.entries(&SERVICES, &file.services, |name, service| {
-        cx.service(name, service, &node_pools)
-    })?;
+    if file.services.0.is_empty() && file.jobs.0.is_empty() {
+        return Err(cx.invalid(
+            "services",
+            "no service and no job is given",
+            "expected at least one service, as `services: {name: {replicas: 1}}`, or one \
+             batch job, as `jobs: {name: {run_time: 10m}}`",
+        ));
+    }
+    let mut services = file
+        .services
+        .0
+        .iter()
+        .map(|(name, service)| cx.service(name, service, &node_pools))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut jobs = cx.jobs(&file.jobs, &node_pools, duration)?;
     let extended_names = cx.extended_names();
     for service in &mut services {
         service.pod.extended_names = extended_names.clone();
     }
+    for job in &mut jobs {
+        job.pod.extended_names = extended_names.clone();
+    }
 
-    let quotas = cx.quotas(&file.quotas, &services)?;
+    let quotas = cx.quotas(&file.quotas, &services, &jobs)?;
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
+    namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
     namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));
 
     let autoscaling = cx.autoscaling(file.autoscaling.as_ref(), &services, &node_pools)?;
@@ -100,7 +136,7 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
     let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose()?;
     let expectations = each("expect", &file.expect, |p, text| cx.expectation(p, text))?;
 
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         description: file.description.unwrap_or_default(),
         seed,
@@ -109,14 +145,15 @@ pub(crate) fn scenario(origin: &str, dirs: &[PathBuf], file: File) -> Result<Sce
         resolution,
         node_pools,
         services,
-        jobs: Vec::new(),
+        jobs,
         namespaces: namespaces.into_iter().collect(),
         quotas,
         autoscaling,
         monitoring,
         sweep,
         expectations,
-    })
+    };
+    Ok((scenario, cx.warnings.into_inner()))
 }
 
 /// A top-level map that needs at least one entry, and what to say when it has none.
@@ -130,12 +167,6 @@ const NODE_POOLS: Required = Required {
     path: "node_pools",
     none: "no node pool is given",
     expected: "expected at least one pool, as `node_pools: {name: {machine_type: ...}}`",
-};
-
-const SERVICES: Required = Required {
-    path: "services",
-    none: "no service is given",
-    expected: "expected at least one service, as `services: {name: {replicas: 1}}`",
 };
 
 /// Most rows a run's time series may have: a million rows of timeseries.csv is already a
@@ -245,6 +276,8 @@ pub(crate) struct Cx<'a> {
     /// Extended resource names in the order the file first names them: index `i` is the
     /// resource at index `i` of `units::ExtendedResources`.
     extended: RefCell<Vec<String>>,
+    /// What the user should hear about though nothing is wrong, one line each.
+    warnings: RefCell<Vec<String>>,
 }
 
 impl Cx<'_> {
@@ -260,6 +293,11 @@ impl Cx<'_> {
             first.get_or_insert(candidate);
         }
         first.unwrap_or_else(|| Path::new(file).to_path_buf())
+    }
+
+    /// Records a warning for the user.
+    fn warn(&self, warning: String) {
+        self.warnings.borrow_mut().push(warning);
     }
 
     /// An `Invalid` error at `path`.

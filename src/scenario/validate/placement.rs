@@ -1,14 +1,18 @@
-//! Where a service's pods may go: `node_selector`, `affinity.nodeAffinity` (required terms and
-//! weighted preferences, with Kubernetes' rules for each operator's values) and tolerations of
-//! node taints.
+//! Pod templates, as services, DaemonSets and Jobs share them: requests and limits (read in
+//! `services`), and where the pods may go: `node_selector`, `affinity.nodeAffinity` (required
+//! terms and weighted preferences, with Kubernetes' rules for each operator's values) and
+//! tolerations of node taints.
 
+use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{
-    NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PreferredTerm, SelectorOperator,
-    Toleration, TolerationOperator,
+    NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm,
+    SelectorOperator, Toleration, TolerationOperator,
 };
+use crate::scenario::admission::add_extended_resource_tolerations;
 use crate::scenario::error::Error;
 use crate::scenario::schema::{
-    AffinityFile, NamedMap, RequirementFile, Scalar, TermFile, TolerationFile,
+    AffinityFile, NamedMap, RequirementFile, ResourceRequirementsFile, Scalar, TermFile,
+    TolerationFile,
 };
 
 use super::pools::TAINT_EFFECTS;
@@ -19,7 +23,48 @@ const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] =
 const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] =
     variant_names!(TolerationOperator: Equal, Exists);
 
+/// The keys of a pod template that every workload (service, DaemonSet, Job) writes alike.
+pub(super) struct PodTemplateFile<'a> {
+    /// `resources`: requests and limits.
+    pub(super) resources: Option<&'a ResourceRequirementsFile>,
+    /// `node_selector`.
+    pub(super) node_selector: &'a NamedMap<Scalar>,
+    /// `affinity`.
+    pub(super) affinity: Option<&'a AffinityFile>,
+    /// `tolerations`.
+    pub(super) tolerations: &'a [TolerationFile],
+}
+
 impl Cx<'_> {
+    /// The pod template of the workload at `path`: its requests and limits, node selector and
+    /// affinity, and tolerations, with those GKE's ExtendedResourceToleration admission adds
+    /// when `pools` include tainted GPU pools. Whether some pool fits it is the caller's check.
+    pub(super) fn pod_template(
+        &self,
+        path: &str,
+        t: &PodTemplateFile<'_>,
+        pools: &[NodePool],
+    ) -> Result<PodSpec, Error> {
+        let mut pod = self.resources(path, t.resources)?;
+        pod.affinity = self.affinity(path, t.node_selector, t.affinity)?;
+        pod.tolerations = each(&format!("{path}.tolerations"), t.tolerations, |p, t| {
+            self.toleration(p, t)
+        })?;
+        add_extended_resource_tolerations(&mut pod, pools);
+        Ok(pod)
+    }
+
+    /// A workload's namespace: `default` when not given, else a Kubernetes name.
+    pub(super) fn namespace(
+        &self,
+        path: &str,
+        namespace: Option<&String>,
+    ) -> Result<String, Error> {
+        let namespace = namespace.map_or("default", String::as_str);
+        self.dns_label(&format!("{path}.namespace"), "namespace", namespace)?;
+        Ok(namespace.to_string())
+    }
+
     /// `node_selector` and `affinity.nodeAffinity`.
     pub(super) fn affinity(
         &self,

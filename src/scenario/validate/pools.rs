@@ -11,8 +11,8 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
-use super::extended::NVIDIA_GPU;
 use super::{Cx, each, name_chars};
+use crate::scenario::admission::{NVIDIA_GPU, gke_gpu_taint};
 
 /// Name of inline machine types.
 const CUSTOM_MACHINE: &str = "custom";
@@ -24,17 +24,6 @@ const MAX_SPEED: f64 = 10.0;
 
 /// The label GKE sets on GPU nodes to the GPU model (`nvidia-l4`).
 pub(super) const GKE_ACCELERATOR_LABEL: &str = "cloud.google.com/gke-accelerator";
-
-/// The taint GKE puts on the nodes of GPU node pools, `nvidia.com/gpu=present:NoSchedule`, so
-/// that only pods that ask for GPUs (and get the matching toleration from the
-/// ExtendedResourceToleration admission plugin GKE runs) land on them.
-pub(super) fn gke_gpu_taint() -> Taint {
-    Taint {
-        key: NVIDIA_GPU.to_string(),
-        value: "present".to_string(),
-        effect: TaintEffect::NoSchedule,
-    }
-}
 
 /// Taint effects, as Kubernetes spells them (for taints and tolerations).
 pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =

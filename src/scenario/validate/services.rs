@@ -6,7 +6,7 @@ use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
-use crate::cluster::spec::{Labels, PodSpec, TaintEffect, Toleration, TolerationOperator};
+use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
 use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
@@ -18,8 +18,7 @@ use crate::units::{
 };
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
-use super::pools::gke_gpu_taint;
-use super::{Cx, MAX_REPLICAS, each, optional};
+use super::{Cx, MAX_REPLICAS, optional};
 
 const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
     LoadBalancerPolicy::as_str,
@@ -36,18 +35,13 @@ impl Cx<'_> {
     ) -> Result<Service, Error> {
         let path = format!("services.{name}");
         self.service_name(&path, name)?;
-        let namespace = s.namespace.clone().unwrap_or_else(|| "default".to_string());
-        self.dns_label(&format!("{path}.namespace"), "namespace", &namespace)?;
+        let namespace = self.namespace(&path, s.namespace.as_ref())?;
         let replicas = match &s.replicas {
             Some(r) => self.whole_u32(&format!("{path}.replicas"), r, "count", 0, MAX_REPLICAS)?,
             None => 1,
         };
-        let mut pod = self.resources(&path, s.resources.as_ref())?;
-        pod.affinity = self.affinity(&path, &s.node_selector, s.affinity.as_ref())?;
-        pod.tolerations = each(&format!("{path}.tolerations"), &s.tolerations, |p, t| {
-            self.toleration(p, t)
-        })?;
-        add_extended_resource_tolerations(&mut pod, pools);
+        let template = pod_template_of!(s);
+        let pod = self.pod_template(&path, &template, pools)?;
         self.fits_some_pool(&path, &pod, pools)?;
         let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
         let server = self.server(&path, s)?;
@@ -66,11 +60,8 @@ impl Cx<'_> {
         let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
             self.disruption_budget(p, b)
         })?;
-        let grace = s.termination_grace_period.as_ref();
-        let termination_grace = optional(&path, "termination_grace_period", grace, |p, d| {
-            self.duration(p, d)
-        })?
-        .unwrap_or(DEFAULT_TERMINATION_GRACE);
+        let termination_grace =
+            self.termination_grace(&path, s.termination_grace_period.as_ref())?;
         let labels = self.labels(&format!("{path}.labels"), &s.labels)?;
         Ok(Service {
             name: name.to_string(),
@@ -100,8 +91,19 @@ impl Cx<'_> {
         }
     }
 
+    /// `termination_grace_period` at `path`: `terminationGracePeriodSeconds` as a duration,
+    /// Kubernetes' 30s when absent.
+    pub(super) fn termination_grace(
+        &self,
+        path: &str,
+        grace: Option<&Scalar>,
+    ) -> Result<SimDuration, Error> {
+        let field = format!("{path}.termination_grace_period");
+        self.optional_duration(&field, grace, DEFAULT_TERMINATION_GRACE)
+    }
+
     /// Pod labels: non-empty keys, values as written.
-    fn labels(&self, path: &str, labels: &NamedMap<Scalar>) -> Result<Labels, Error> {
+    pub(super) fn labels(&self, path: &str, labels: &NamedMap<Scalar>) -> Result<Labels, Error> {
         let mut out = Labels::new();
         for (key, value) in &labels.0 {
             if key.is_empty() {
@@ -118,14 +120,24 @@ impl Cx<'_> {
 
     /// `startup`: the image pull and readiness delays, zero when not given.
     fn startup(&self, path: &str, startup: Option<&StartupFile>) -> Result<Startup, Error> {
-        let delay = |field: &str, d: Option<&DistOrScalar>| match d {
-            Some(d) => self.duration_dist(&format!("{path}.{field}"), d, false),
-            None => Ok(DurationDist::Constant(SimDuration::ZERO)),
-        };
+        let image_pull = startup.and_then(|st| st.image_pull.as_ref());
+        let ready = startup.and_then(|st| st.ready.as_ref());
         Ok(Startup {
-            image_pull: delay("image_pull", startup.and_then(|st| st.image_pull.as_ref()))?,
-            ready: delay("ready", startup.and_then(|st| st.ready.as_ref()))?,
+            image_pull: self.delay(&format!("{path}.image_pull"), image_pull)?,
+            ready: self.delay(&format!("{path}.ready"), ready)?,
         })
+    }
+
+    /// A delay at `path` (a duration or a distribution of them), zero when not given.
+    pub(super) fn delay(
+        &self,
+        path: &str,
+        d: Option<&DistOrScalar>,
+    ) -> Result<DurationDist, Error> {
+        match d {
+            Some(d) => self.duration_dist(path, d, false),
+            None => Ok(DurationDist::Constant(SimDuration::ZERO)),
+        }
     }
 
     /// A PodDisruptionBudget: exactly one of `minAvailable` and `maxUnavailable`, each a whole
@@ -311,12 +323,15 @@ impl Cx<'_> {
     }
 
     /// Checks that an empty node of at least one pool accepts the pod.
-    fn fits_some_pool(&self, path: &str, pod: &PodSpec, pools: &[NodePool]) -> Result<(), Error> {
+    pub(super) fn fits_some_pool(
+        &self,
+        path: &str,
+        pod: &PodSpec,
+        pools: &[NodePool],
+    ) -> Result<(), Error> {
         let mut rejections = Vec::with_capacity(pools.len());
         for (i, pool) in pools.iter().enumerate() {
-            let id = PoolId(u16::try_from(i).unwrap_or(u16::MAX));
-            let node = Node::from_pool(NodeId(0), id, pool, 0, SimTime::ZERO);
-            let reasons = scheduler::filter(pod, &node);
+            let reasons = scheduler::filter(pod, &empty_node(i, pool));
             if reasons.is_empty() {
                 return Ok(());
             }
@@ -440,29 +455,20 @@ pub(super) fn show_labels(labels: &Labels) -> String {
     format!("{{{}}}", pairs.join(", "))
 }
 
-/// GKE's ExtendedResourceToleration admission plugin: when GKE has tainted GPU pools, a pod that
-/// requests an extended resource gets a toleration of that resource's `NoSchedule` taint (key
-/// the resource's name, operator `Exists`), unless it has one already.
-pub(super) fn add_extended_resource_tolerations(pod: &mut PodSpec, pools: &[NodePool]) {
-    let gpu_taint = gke_gpu_taint();
-    if !pools.iter().any(|p| p.taints.contains(&gpu_taint)) {
-        return;
-    }
-    for (i, name) in pod.extended_names.iter().enumerate() {
-        let toleration = Toleration {
-            key: name.clone(),
-            operator: TolerationOperator::Exists,
-            value: String::new(),
-            effect: Some(TaintEffect::NoSchedule),
-        };
-        if pod.requests.extended.0[i] > 0 && !pod.tolerations.contains(&toleration) {
-            pod.tolerations.push(toleration);
-        }
-    }
+/// Whether an empty node of at least one of `pools` accepts `pod`.
+pub(super) fn fits_any_pool(pod: &PodSpec, pools: &[NodePool]) -> bool {
+    let fits = |(i, pool)| scheduler::filter(pod, &empty_node(i, pool)).is_empty();
+    pools.iter().enumerate().any(fits)
+}
+
+/// A new node of the `i`-th pool, with nothing on it.
+fn empty_node(i: usize, pool: &NodePool) -> Node {
+    let id = PoolId(u16::try_from(i).unwrap_or(u16::MAX));
+    Node::from_pool(NodeId(0), id, pool, 0, SimTime::ZERO)
 }
 
 /// `cpu 1, memory 2Gi`, then each extended resource `pod` names with its amount in `r`.
-fn show_resources(r: &Resources, pod: &PodSpec) -> String {
+pub(super) fn show_resources(r: &Resources, pod: &PodSpec) -> String {
     let mut text = format!("cpu {}, memory {}", show_cpu(r.cpu), show_bytes(r.memory));
     for (i, name) in pod.extended_names.iter().enumerate() {
         if pod.requests.extended.0[i] > 0 {

@@ -6,6 +6,7 @@ mod checks;
 mod daemonsets;
 mod errors;
 mod extended;
+mod jobs;
 mod values;
 
 use crate::scenario::{Error, Scenario};
