@@ -464,13 +464,16 @@ fn validate(paths: &[PathBuf]) -> Result<(), String> {
         let document = Document::load(path).map_err(|e| e.to_string())?;
         warn(document.warnings());
         let scenario = scenario_of(&document)?;
+        let jobs = match scenario.jobs.len() {
+            0 => String::new(),
+            n => format!(", {n} jobs"),
+        };
         println!(
-            "{}: ok ({}: {} node pools, {} services, {} jobs, {} simulated)",
+            "{}: ok ({}: {} node pools, {} services{jobs}, {} simulated)",
             path.display(),
             scenario.name,
             scenario.node_pools.len(),
             scenario.services.len(),
-            scenario.jobs.len(),
             scenario.duration
         );
     }

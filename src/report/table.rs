@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use crate::report::Summary;
 use crate::text::table::push_columns;
 
-/// The summary as aligned text columns, one block for services, one for pools, then cost and
-/// quota rejections.
+/// The summary as aligned text columns, one block for services (when there are any), one for
+/// jobs (when there are any), one for pools, then cost and quota rejections.
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
     let span = &summary.simulated;
@@ -22,8 +22,14 @@ pub fn render(summary: &Summary) -> String {
         hours(span.measured_s)
     );
     out.push('\n');
-    push_columns(&mut out, &service_rows(summary));
-    out.push('\n');
+    if !summary.services.is_empty() {
+        push_columns(&mut out, &service_rows(summary));
+        out.push('\n');
+    }
+    if !summary.jobs.is_empty() {
+        push_columns(&mut out, &job_rows(summary));
+        out.push('\n');
+    }
     push_columns(&mut out, &pool_rows(summary));
     let _ = writeln!(out, "\ntotal cost: {:.2} USD", summary.cost.total_usd);
     let rejected: Vec<String> = summary
@@ -60,6 +66,43 @@ fn memory_lines(summary: &Summary) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The headers of the jobs block.
+const JOB_COLUMNS: [&str; 9] = [
+    "job",
+    "submitted",
+    "started",
+    "completed",
+    "evicted",
+    "wait p50 s",
+    "wait p99 s",
+    "wait max s",
+    "pending pod-s",
+];
+
+/// One row per Job; a wait no pod had is `-`.
+fn job_rows(summary: &Summary) -> Vec<Vec<String>> {
+    let mut rows = vec![JOB_COLUMNS.iter().map(|h| h.to_string()).collect()];
+    for (name, job) in &summary.jobs {
+        let wait = |pick: fn(&crate::report::summary::DelaySummary) -> f64| {
+            job.scheduling_delay_s
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |d| format!("{:.1}", pick(d)))
+        };
+        rows.push(vec![
+            name.clone(),
+            job.pods.submitted.to_string(),
+            job.pods.started.to_string(),
+            job.pods.completed.to_string(),
+            job.pods.evicted.to_string(),
+            wait(|d| d.p50),
+            wait(|d| d.p99),
+            wait(|d| d.max),
+            format!("{:.0}", job.pending_pod_seconds),
+        ]);
+    }
+    rows
 }
 
 /// The headers of the services block.
@@ -158,5 +201,41 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("batch out of memory"), "{text}");
+    }
+
+    #[test]
+    fn jobs_get_a_block_and_a_batch_only_run_shows_no_service_block() {
+        use crate::report::summary::{DelaySummary, JobPodCounts, JobSummary, Level};
+        let mut summary = example(&[], &["p"]);
+        let job = |delay| JobSummary {
+            namespace: "batch".into(),
+            pods: JobPodCounts {
+                submitted: 12,
+                started: 11,
+                completed: 9,
+                evicted: 1,
+                quota_rejected: 0,
+            },
+            scheduling_delay_s: delay,
+            pending_pod_seconds: 380.4,
+            running_pods: Level::new(0, 4, 1.5),
+            nodes_requested: 1,
+        };
+        let delay = DelaySummary {
+            p50: 0.0,
+            p99: 95.0,
+            max: 95.25,
+            mean: 47.5,
+        };
+        summary.jobs.insert("etl".into(), job(Some(delay)));
+        summary.jobs.insert("idle".into(), job(None));
+        let text = render(&summary);
+        assert!(!text.contains("service"), "{text}");
+        let line = |name: &str| {
+            let line = text.lines().find(|l| l.starts_with(name)).unwrap_or("");
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        assert_eq!(line("etl"), "etl 12 11 9 1 0.0 95.0 95.2 380");
+        assert_eq!(line("idle"), "idle 12 11 9 1 - - - 380");
     }
 }

@@ -9,6 +9,7 @@
 //! replaced at once and runs its whole time again (a trace row as a Job of one completion).
 
 use crate::controllers::job::{self, JobPods};
+use crate::scenario::admission;
 use crate::simulation::cluster_state::{NO_TRACE_ROW, PodPhase, PodRef};
 use crate::simulation::lifecycle::PodStart;
 use crate::simulation::serving::reschedule_completion;
@@ -101,12 +102,15 @@ impl Simulation<'_> {
         let w = self.jobs[j].workload;
         let spec_index = match (&spec.pods, row) {
             (JobPods::Trace(rows), row) if row != NO_TRACE_ROW => {
-                (self.cluster).job_spec(w, &spec.pod, Some(rows[row as usize].requests))
+                let row = &rows[row as usize];
+                (self.cluster).job_spec(w, Some(row.requests), || {
+                    admission::trace_pod(&spec.pod, row, &scenario.node_pools)
+                })
             }
             _ => match self.jobs[j].template_spec {
                 Some(index) => index,
                 None => {
-                    let index = self.cluster.job_spec(w, &spec.pod, None);
+                    let index = self.cluster.job_spec(w, None, || spec.pod.clone());
                     self.jobs[j].template_spec = Some(index);
                     index
                 }

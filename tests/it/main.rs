@@ -15,6 +15,7 @@ mod conformance;
 mod cpu;
 mod determinism;
 mod gpu;
+mod jobs;
 mod manifests;
 mod oom;
 mod preemption;

@@ -335,24 +335,19 @@ impl ClusterState {
         &self.pod_specs
     }
 
-    /// The index in the spec table of job workload `w`'s pods: its `template` as written, or
-    /// with a trace row's `requests` (and no limits). Added the first time it is asked for.
+    /// The index in the spec table of job workload `w`'s pods with `requests` (a trace row's;
+    /// `None` for the Job's template), added with the spec `build` makes the first time it is
+    /// asked for.
     pub(crate) fn job_spec(
         &mut self,
         w: usize,
-        template: &PodSpec,
         requests: Option<Resources>,
+        build: impl FnOnce() -> PodSpec,
     ) -> u32 {
         if let Some(&index) = self.job_specs.get(&(w, requests)) {
             return index;
         }
-        let mut spec = template.clone();
-        if let Some(requests) = requests {
-            spec.requests = requests;
-            spec.limits = Resources::default();
-            spec.has_cpu_request = requests.cpu.0 > 0;
-            spec.has_memory_request = requests.memory.0 > 0;
-        }
+        let spec = build();
         let index = self.pod_specs.len() as u32;
         self.cpu_profiles.push(CpuProfile::batch(&spec));
         self.memory_profiles.push(MemoryProfile::batch(&spec));
