@@ -3,9 +3,10 @@
 //! simulated minute of light load. Nearly all of the time is the 100,000 scheduling cycles.
 //!
 //! `pod_trace_nodes_1000_pods_100k`: the same 1,000 nodes and a pod trace of 100,000 pods
-//! created over two hours, each running 1 to 30 minutes, with requests drawn from the sizes of
-//! batch work (0.5 to 8 CPUs, 1 to 32 GiB): at its peak the trace asks for more than the nodes
-//! have, so pods wait and are placed as others finish.
+//! created over two hours, each running 2 to 60 minutes, with requests drawn from the sizes of
+//! batch work (0.5 to 8 CPUs, 1 to 32 GiB), simulated for three hours: from the first half hour
+//! the trace asks for more than the nodes have, so thousands of pods wait
+//! and are placed as others finish.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -57,7 +58,7 @@ fn trace_pods(count: u64) -> Vec<TracePod> {
             let r = split_mix(&mut state);
             let cpu = CPU_MILLICORES[(r % 5) as usize];
             let memory_gib = 1 << ((r >> 8) % 6);
-            let run_s = 60 + (r >> 16) % (29 * 60);
+            let run_s = 120 + (r >> 16) % (58 * 60);
             TracePod {
                 created_at: SimDuration(i * 7_200_000_000 / count),
                 run_time: Some(SimDuration::from_secs(run_s)),
@@ -82,6 +83,7 @@ fn pod_trace_at_scale(c: &mut Criterion) {
         pod: template,
         image_pull: DurationDist::Constant(SimDuration::ZERO),
         termination_grace: SimDuration::from_secs(30),
+        safe_to_evict: true,
         pods: JobPods::Trace(Arc::from(trace_pods(pods))),
     }];
     let mut group = c.benchmark_group("scheduling");

@@ -27,6 +27,10 @@ pub struct JobSpec {
     pub image_pull: DurationDist,
     /// `terminationGracePeriodSeconds`: how long an evicted pod keeps its node.
     pub termination_grace: SimDuration,
+    /// The pods' `cluster-autoscaler.kubernetes.io/safe-to-evict` annotation: when false, the
+    /// Cluster Autoscaler never removes a node running one of them (upstream's
+    /// `NotSafeToEvictAnnotation` drainability rule), as batch work is often marked.
+    pub safe_to_evict: bool,
     /// Where its pods come from.
     pub pods: JobPods,
 }

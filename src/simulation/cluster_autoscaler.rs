@@ -44,12 +44,16 @@ impl Simulation<'_> {
                         .collect()
                 })
                 .collect();
-            // Per spec: a service's budget; a job's pods have none.
+            // Per spec: a service's budget. A job's pods have none; those not safe to evict
+            // block their node as a budget with nothing left does (upstream's drainability
+            // rules treat both alike: the node is unremovable and rechecked later).
             let disruptions_allowed: Vec<Option<u32>> = (0..cluster.pod_specs().len())
                 .map(|s| {
-                    (s < services)
-                        .then(|| self.budget_status(s).map(|b| b.disruptions_allowed))
-                        .flatten()
+                    if s < services {
+                        self.budget_status(s).map(|b| b.disruptions_allowed)
+                    } else {
+                        (!self.spec_safe_to_evict(s)).then_some(0)
+                    }
                 })
                 .collect();
             let observation = ClusterObservation {

@@ -26,6 +26,7 @@ fn job(name: &str, cpu_m: u64, pods: JobPods) -> JobSpec {
         },
         image_pull: DurationDist::Constant(SimDuration::ZERO),
         termination_grace: secs(30),
+        safe_to_evict: true,
         pods,
     }
 }
@@ -100,4 +101,55 @@ fn trace_pods_wait_for_the_room_earlier_ones_leave() {
     assert_eq!(events(EventKind::PodCreated), 4);
     assert_eq!(events(EventKind::PodUnschedulable), 2);
     assert_eq!(events(EventKind::PodDeleted), 3);
+}
+
+/// A contended trace: 3,000 pods of 30 sizes on 20 nodes, so that hundreds wait at a time.
+fn contended_trace() -> crate::scenario::Scenario {
+    let mut sc = scenario(vec![pool("p", 16, 64, 20)], vec![], 4 * 3_600, 0);
+    let mut state = 3u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        state >> 33
+    };
+    let rows: Vec<TracePod> = (0..3_000u64)
+        .map(|i| {
+            let cpu_m = [250, 500, 1_000, 2_000, 4_000][(next() % 5) as usize];
+            let memory = Bytes::GIB * (1 << (next() % 6));
+            TracePod {
+                created_at: SimDuration::from_secs(i * 3),
+                run_time: Some(SimDuration::from_secs(60 + next() % 1_800)),
+                requests: Resources::new(cpu_m, memory),
+                line: i as u32 + 2,
+            }
+        })
+        .collect();
+    sc.jobs = vec![job("replay", 0, JobPods::Trace(Arc::from(rows)))];
+    sc.namespaces = vec!["default".into()];
+    sc
+}
+
+#[test]
+fn skipping_hopeless_scheduling_cycles_changes_no_decision() {
+    let sc = contended_trace();
+    let mut fast = Collect::default();
+    let shortcut = Simulation::new(&sc).run(&mut fast);
+    let mut full = Collect::default();
+    let exhaustive = Simulation::new(&sc)
+        .without_retry_shortcuts()
+        .run(&mut full);
+    let replay = &shortcut.summary.jobs["replay"];
+    assert!(replay.pending_pod_seconds > 100_000.0, "{replay:?}");
+    assert_eq!(shortcut.summary, exhaustive.summary);
+    assert_eq!(fast.rows, full.rows);
+    // Every event but the scheduler's messages for pods still waiting, which the shortcut
+    // leaves as they were at the pod's last full attempt.
+    let decisions = |seen: &Collect| -> Vec<_> {
+        (seen.events.iter())
+            .filter(|e| e.event != EventKind::PodUnschedulable)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(decisions(&fast), decisions(&full));
 }

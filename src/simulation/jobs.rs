@@ -23,6 +23,14 @@ impl Simulation<'_> {
         w.checked_sub(self.services.len())
     }
 
+    /// Whether the pods of spec `spec` may be evicted by the Cluster Autoscaler: a service's
+    /// always, a Job's unless it says otherwise.
+    pub(super) fn spec_safe_to_evict(&self, spec: usize) -> bool {
+        let w = self.cluster.spec_workload(spec);
+        self.job_of(w)
+            .is_none_or(|j| self.scenario.jobs[j].safe_to_evict)
+    }
+
     /// Schedules each Job's creation (a template Job's `start`, a trace's first row).
     pub(super) fn start_jobs(&mut self) {
         for (j, spec) in self.scenario.jobs.iter().enumerate() {

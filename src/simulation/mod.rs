@@ -124,6 +124,14 @@ pub struct Simulation<'s> {
     services: Vec<ServiceState>,
     /// The Jobs, in scenario order.
     jobs: Vec<JobState>,
+    /// Per spec of a job's pods, once one found no node: the cluster's loosen count then and
+    /// kube-scheduler's message.
+    job_spec_failures: Vec<Option<(u64, String)>>,
+    /// The cluster's loosen count at the last retry of the Pending pods.
+    last_retry_loosen_count: u64,
+    /// Whether a job's pod that cannot have found a node since its last attempt skips the full
+    /// scheduling cycle (always, but in the test that holds the two paths together).
+    skip_hopeless_cycles: bool,
     pools: Vec<PoolState>,
     scheduler: Scheduler,
     rng_scheduler: SimRng,
@@ -167,6 +175,9 @@ impl<'s> Simulation<'s> {
             jobs: (scenario.jobs.iter().enumerate())
                 .map(|(j, spec)| JobState::new(spec, scenario.services.len() + j, seed))
                 .collect(),
+            job_spec_failures: Vec::new(),
+            last_retry_loosen_count: 0,
+            skip_hopeless_cycles: true,
             pools: (scenario.node_pools.iter())
                 .map(|pool| PoolState::new(pool, seed))
                 .collect(),
@@ -182,6 +193,14 @@ impl<'s> Simulation<'s> {
             log: Vec::new(),
             pod_lane_base: scenario.services.len() as u32,
         }
+    }
+
+    /// Runs every retry of a Pending job pod through the full scheduling cycle, for the test
+    /// that holds the shortcuts to it.
+    #[cfg(test)]
+    pub(crate) fn without_retry_shortcuts(mut self) -> Self {
+        self.skip_hopeless_cycles = false;
+        self
     }
 
     /// Schedules a change of a Deployment's replicas at `at`, for tests of scaling.

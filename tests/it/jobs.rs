@@ -245,3 +245,36 @@ services:
     let shared = used(&beside.summary);
     assert!((0.95..=1.0 + 1e-9).contains(&shared), "{shared}");
 }
+
+#[test]
+fn pods_not_safe_to_evict_keep_the_cluster_autoscaler_from_consolidating_their_nodes() {
+    let yaml = |safe: bool| {
+        format!(
+            r#"
+name: jobs-safe-to-evict
+duration: 1h
+node_pools:
+  batch:{POOL}
+    initial_size: 2
+    autoscaling: {{min_nodes: 1, max_nodes: 2}}
+jobs:
+  train:
+    resources: {{requests: {{cpu: "1", memory: 1Gi}}}}
+    completions: 2
+    parallelism: 2
+    run_time: 3h
+    safe_to_evict: {safe}
+autoscaling:
+  cluster_autoscaler: {{scan_interval: 10s}}
+"#
+        )
+    };
+    // One pod on each node, each node 25% requested: the Cluster Autoscaler moves one pod to
+    // the other node and removes the first, unless the pods are not safe to evict.
+    let evictable = simulate(&scenario(&yaml(true))).summary;
+    assert_eq!(job(&evictable, "train").pods.evicted, 1);
+    assert_eq!(evictable.node_pools["batch"].nodes.min, 1);
+    let kept = simulate(&scenario(&yaml(false))).summary;
+    assert_eq!(job(&kept, "train").pods.evicted, 0);
+    assert_eq!(kept.node_pools["batch"].nodes.min, 2);
+}

@@ -26,6 +26,8 @@ pub(crate) struct JobFile {
     pub(crate) image_pull: Option<DistOrScalar>,
     /// `terminationGracePeriodSeconds`, as a duration (30s when absent).
     pub(crate) termination_grace_period: Option<Scalar>,
+    /// The pods' `cluster-autoscaler.kubernetes.io/safe-to-evict` annotation (true when absent).
+    pub(crate) safe_to_evict: Option<bool>,
     /// When the Job object is created (0s when absent).
     pub(crate) start: Option<Scalar>,
     pub(crate) completions: Option<Scalar>,

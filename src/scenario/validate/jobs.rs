@@ -103,6 +103,7 @@ impl Cx<'_> {
                     pod,
                     image_pull,
                     termination_grace,
+                    safe_to_evict: j.safe_to_evict.unwrap_or(true),
                     pods,
                 })
             }

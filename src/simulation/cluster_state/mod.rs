@@ -217,8 +217,16 @@ pub(crate) struct ClusterState {
     /// not terminating (what PodTopologySpread counts for a service).
     active_pods: Vec<Vec<u32>>,
     next_node_id: u32,
-    /// Pods the scheduler could not place, oldest first (its unschedulable queue).
-    pending: Vec<PodRef>,
+    /// Pods the scheduler could not place, oldest first (its unschedulable queue), each with
+    /// its spec index.
+    pending: Vec<(PodRef, u32)>,
+    /// Parallel to `pod_specs`: how many of `pending` have the spec.
+    pending_by_spec: Vec<u32>,
+    /// The nodes that may take a pod they could not take at the last retry round (a pod left,
+    /// the node registered, a drain's taint was lifted), in no order.
+    loosened: Vec<NodeId>,
+    /// How many times a registered node loosened (see `loosened`) since the start.
+    loosen_count: u64,
     /// Per workload: the services, then the jobs.
     workloads: Vec<WorkloadPods>,
     /// Per pool.
@@ -233,6 +241,8 @@ pub(crate) struct ClusterState {
     /// A job's specs in the table, by job workload and the requests of a trace row (`None`:
     /// the job's template as written).
     job_specs: HashMap<(usize, Option<Resources>), u32>,
+    /// Parallel to `pod_specs`: the workload whose pods have the spec.
+    spec_workloads: Vec<usize>,
     /// Per spec: its pods' claim on CPU.
     cpu_profiles: Vec<CpuProfile>,
     /// Each registered node's CPU and its pods' shares of it.
@@ -262,6 +272,9 @@ impl ClusterState {
             active_pods: vec![Vec::new(); scenario.services.len() + scenario.jobs.len()],
             next_node_id: 0,
             pending: Vec::new(),
+            pending_by_spec: vec![0; scenario.services.len()],
+            loosened: Vec::new(),
+            loosen_count: 0,
             workloads: (0..scenario.services.len() + scenario.jobs.len())
                 .map(|w| WorkloadPods::new(w < scenario.services.len()))
                 .collect(),
@@ -285,6 +298,7 @@ impl ClusterState {
                 .collect(),
             pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
             job_specs: HashMap::new(),
+            spec_workloads: (0..scenario.services.len()).collect(),
             cpu_profiles: scenario
                 .services
                 .iter()
@@ -335,6 +349,11 @@ impl ClusterState {
         &self.pod_specs
     }
 
+    /// The workload whose pods have spec `spec` (an index in `pod_specs`).
+    pub(crate) fn spec_workload(&self, spec: usize) -> usize {
+        self.spec_workloads[spec]
+    }
+
     /// The index in the spec table of job workload `w`'s pods with `requests` (a trace row's;
     /// `None` for the Job's template), added with the spec `build` makes the first time it is
     /// asked for.
@@ -353,6 +372,8 @@ impl ClusterState {
         self.memory_profiles.push(MemoryProfile::batch(&spec));
         self.pod_specs.push(spec);
         self.job_specs.insert((w, requests), index);
+        self.pending_by_spec.push(0);
+        self.spec_workloads.push(w);
         index
     }
 
@@ -377,7 +398,7 @@ impl ClusterState {
     pub(crate) fn unschedulable(&self) -> impl Iterator<Item = &Pod> {
         self.pending
             .iter()
-            .filter_map(|r| self.pods.get(*r))
+            .filter_map(|(r, _)| self.pods.get(*r))
             .filter(|p| p.last_unschedulable.is_some())
     }
 
@@ -432,17 +453,59 @@ impl ClusterState {
     /// # Panics
     /// If the pod is bound: only Pending pods wait for a node.
     pub(crate) fn park_pending(&mut self, pod: PodRef) {
-        assert!(
-            self.pods.get(pod).is_none_or(|p| p.node.is_none()),
-            "a bound pod cannot wait for a node"
-        );
-        self.pending.push(pod);
+        let Some(p) = self.pods.get(pod) else {
+            return;
+        };
+        assert!(p.node.is_none(), "a bound pod cannot wait for a node");
+        self.pending.push((pod, p.spec));
+        self.pending_by_spec[p.spec as usize] += 1;
     }
 
-    /// Empties the unschedulable queue, oldest first, for a retry; pods still unplaced are
+    /// Puts back a pod of spec `spec` that `take_pending` handed out in this retry round and
+    /// that is still unbound.
+    pub(crate) fn repark_pending(&mut self, pod: PodRef, spec: u32) {
+        self.pending.push((pod, spec));
+        self.pending_by_spec[spec as usize] += 1;
+    }
+
+    /// How many pods of spec `spec` wait for a node.
+    pub(crate) fn pending_of_spec(&self, spec: usize) -> u32 {
+        self.pending_by_spec[spec]
+    }
+
+    /// Empties the unschedulable queue, oldest first, for a retry, with the registered nodes
+    /// that may have loosened since the last retry (`loosened`); pods still unplaced are
     /// parked again.
-    pub(crate) fn take_pending(&mut self) -> Vec<PodRef> {
-        std::mem::take(&mut self.pending)
+    pub(crate) fn take_pending(&mut self) -> (Vec<(PodRef, u32)>, Vec<NodeId>) {
+        self.pending_by_spec.fill(0);
+        (
+            std::mem::take(&mut self.pending),
+            std::mem::take(&mut self.loosened),
+        )
+    }
+
+    /// Node `id` may now take a pod it could not take before; a retry round needs to know,
+    /// when a pod waits.
+    pub(super) fn note_loosened(&mut self, id: NodeId) {
+        self.loosen_count += 1;
+        self.loosened.push(id);
+    }
+
+    /// The nodes that loosened since the last retry round.
+    pub(crate) fn loosened(&self) -> &[NodeId] {
+        &self.loosened
+    }
+
+    /// Forgets the nodes that loosened: no pod waits to be retried on them.
+    pub(crate) fn forget_loosened(&mut self) {
+        self.loosened.clear();
+    }
+
+    /// How many times a registered node loosened (a pod left it, it registered, a drain's taint
+    /// was lifted) since the start: while it stays the same, the nodes have only lost room, so
+    /// a pod that found no node still finds none.
+    pub(crate) fn loosen_count(&self) -> u64 {
+        self.loosen_count
     }
 
     /// Whether any pod waits for a node.
@@ -548,6 +611,9 @@ impl ClusterState {
         let index = pod.node.and_then(|id| node_index(&self.nodes, id));
         if let Some(i) = index {
             self.nodes[i].remove_pod(spec);
+            // The node loosened (`note_loosened`, written out: `spec` borrows the table).
+            self.loosen_count += 1;
+            self.loosened.push(self.nodes[i].id);
             self.pools[usize::from(self.nodes[i].pool.0)].account_requests(now, spec.requests, -1);
             if pod.phase != PodPhase::Terminating {
                 Self::uncount_active_pod(&mut self.active_pods, i, s);
@@ -560,7 +626,8 @@ impl ClusterState {
                 .add(now, -(spec.requests.cpu.0 as i64));
         } else {
             workload.pending_gauge.add(now, -1);
-            self.pending.retain(|r| *r != pod_ref);
+            self.pending.retain(|(r, _)| *r != pod_ref);
+            self.pending_by_spec[pod.spec as usize] -= 1;
         }
         if !workload.active.remove(pod_ref) {
             workload.terminating.remove(pod_ref);

@@ -147,6 +147,7 @@ impl ClusterState {
             self.nodes.last().is_none_or(|last| last.id < node.id),
             "nodes register in id order"
         );
+        self.note_loosened(node.id);
         let cpu_slot = self.cpu.add(node.allocatable.cpu.0, spec.machine.speed, p);
         let memory_slot = self.memory.add(node.id, node.allocatable.memory);
         self.node_classes
@@ -184,6 +185,7 @@ impl ClusterState {
     pub(crate) fn cancel_drain(&mut self, index: usize, taint_key: &str) {
         self.node_extras[index].draining = false;
         self.nodes[index].taints.retain(|t| t.key != taint_key);
+        self.note_loosened(self.nodes[index].id);
     }
 
     /// The cloud preempts `nodes()[index]`: it gets `taint` and goes once its pods are gone.

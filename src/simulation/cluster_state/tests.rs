@@ -51,8 +51,17 @@ impl ClusterState {
                 .sum();
             assert_eq!(w.cpu_requested_gauge.value(), cpu, "service {s}: cpu");
         }
-        for r in &self.pending {
+        for (spec, count) in self.pending_by_spec.iter().enumerate() {
+            let listed = self
+                .pending
+                .iter()
+                .filter(|(_, s)| *s as usize == spec)
+                .count();
+            assert_eq!(*count as usize, listed, "spec {spec}: pending pods counted");
+        }
+        for (r, spec) in &self.pending {
             let pod = self.pods.get(*r).expect("pending pods exist");
+            assert_eq!(pod.spec, *spec, "a pending pod is listed with its spec");
             assert!(pod.node.is_none(), "only unbound pods wait for a node");
         }
         self.check_nodes(&pods);
