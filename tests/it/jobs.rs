@@ -278,3 +278,40 @@ autoscaling:
     assert_eq!(job(&kept, "train").pods.evicted, 0);
     assert_eq!(kept.node_pools["batch"].nodes.min, 2);
 }
+
+#[test]
+fn a_sweep_over_a_job_setting_gives_the_same_tables_for_any_thread_count() {
+    let dir = TempDir::new("jobs-sweep");
+    let tables = |out: &str, threads: &str| {
+        let out_dir = dir.path().join(out);
+        let output = crate::util::capsim(
+            crate::util::repo_root(),
+            &[
+                "sweep",
+                "scenarios/batch-jobs.yaml",
+                "--param",
+                "jobs.nightly-etl.parallelism=2,4",
+                "--replications",
+                "2",
+                "--jobs",
+                threads,
+                "-q",
+                "--no-plots",
+                "--out",
+                out_dir.to_str().unwrap_or(""),
+            ],
+        );
+        assert_success(&output);
+        let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap_or_default();
+        (read("sweep.csv"), read("points.csv"))
+    };
+    let one = tables("one", "1");
+    let two = tables("two", "2");
+    assert_eq!(one, two);
+    // The job's figures are columns of the tables.
+    let header = one.1.lines().next().unwrap_or("");
+    assert!(
+        header.contains("jobs.nightly-etl.scheduling_delay_s.p99"),
+        "{header}"
+    );
+}
