@@ -315,3 +315,50 @@ fn a_sweep_over_a_job_setting_gives_the_same_tables_for_any_thread_count() {
         "{header}"
     );
 }
+
+#[test]
+fn trace_pods_that_fit_no_node_wait_for_the_cluster_autoscalers_node() {
+    let dir = TempDir::new("pod-trace-ca");
+    dir.write(
+        "pods.csv",
+        "\
+name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time
+a,2000,1024,0,0,,BE,Running,0,,
+b,2000,1024,0,0,,BE,Running,10,,
+c,2000,1024,0,0,,BE,Running,25,,
+d,1000,1024,0,0,,BE,Running,35,,
+",
+    );
+    let yaml = format!(
+        r#"
+name: pod-trace-ca
+duration: 10m
+node_pools:
+  batch:{POOL}
+    initial_size: 1
+    autoscaling: {{min_nodes: 1, max_nodes: 3}}
+    provisioning_delay: 90s
+jobs:
+  replay:
+    trace: {{file: pods.csv}}
+autoscaling:
+  cluster_autoscaler: {{scan_interval: 10s}}
+"#
+    );
+    let (output, out) = run_yaml(&dir, &yaml, &["--no-plots"]);
+    assert_success(&output);
+    let summary = Summary::read(&out.join("summary.json")).expect("a summary");
+    let replay = job(&summary, "replay");
+    // a and b fill the node. c (25 s) is seen by the scan at 30 s, which asks for a node;
+    // d (35 s) fits that upcoming node beside c, so the scan at 40 s asks for none. The node
+    // registers at 120 s and both bind: c waited 95 s, d 85 s.
+    let delay = replay.scheduling_delay_s.expect("pods were bound");
+    assert_eq!(
+        (delay.p50, delay.p99, delay.max, delay.mean),
+        (0.0, 95.0, 95.0, 45.0)
+    );
+    assert_eq!(replay.pending_pod_seconds, 180.0);
+    assert_eq!(replay.nodes_requested, 1);
+    assert_eq!(summary.node_pools["batch"].nodes_added, 1);
+    assert_eq!((replay.pods.started, replay.pods.completed), (4, 0));
+}
