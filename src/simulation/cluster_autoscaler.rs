@@ -11,65 +11,8 @@ use crate::units::SimTime;
 impl Simulation<'_> {
     /// The Cluster Autoscaler scans the cluster and acts.
     pub(super) fn on_ca_scan(&mut self) {
-        let now = self.clock.now();
-        let services = self.services.len();
-        // Which jobs have pods the scheduler could not place, for the nodes they drive.
-        let mut jobs_pending = vec![false; self.jobs.len()];
-        let actions = {
-            // Spec index of every active (not terminating) pod, grouped by node: one pass over
-            // the pods, in workload order (services, then jobs) then creation order.
-            let cluster = &self.cluster;
-            let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); cluster.nodes().len()];
-            for w in 0..services + self.jobs.len() {
-                for (_, pod) in cluster.active_pods(w) {
-                    if let Some(i) = pod.node().and_then(|id| cluster.node_index(id)) {
-                        pods_on_node[i].push(pod.spec as usize);
-                    }
-                }
-            }
-            let mut unschedulable = Vec::new();
-            for pod in cluster.unschedulable() {
-                unschedulable.push(pod.spec as usize);
-                if let Some(j) = usize::from(pod.service).checked_sub(services) {
-                    jobs_pending[j] = true;
-                }
-            }
-            let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
-                .map(|p| {
-                    cluster
-                        .pool(p)
-                        .upcoming
-                        .iter()
-                        .map(|u| u.requested_at)
-                        .collect()
-                })
-                .collect();
-            // Per spec: a service's budget. A job's pods have none; those not safe to evict
-            // block their node as a budget with nothing left does (upstream's drainability
-            // rules treat both alike: the node is unremovable and rechecked later).
-            let disruptions_allowed: Vec<Option<u32>> = (0..cluster.pod_specs().len())
-                .map(|s| {
-                    if s < services {
-                        self.budget_status(s).map(|b| b.disruptions_allowed)
-                    } else {
-                        (!self.spec_safe_to_evict(s)).then_some(0)
-                    }
-                })
-                .collect();
-            let observation = ClusterObservation {
-                now,
-                pools: &self.scenario.node_pools,
-                pod_specs: cluster.pod_specs(),
-                nodes: cluster.nodes(),
-                pods_on_node: &pods_on_node,
-                unschedulable: &unschedulable,
-                upcoming: &upcoming,
-                disruptions_allowed: &disruptions_allowed,
-            };
-            let Some(ca) = self.cluster_autoscaler.as_mut() else {
-                return;
-            };
-            ca.scan(&observation, &mut self.rng_autoscaler)
+        let Some((actions, jobs_pending)) = self.ca_decide() else {
+            return;
         };
         for action in actions {
             match action {
@@ -95,5 +38,68 @@ impl Simulation<'_> {
         if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
             self.clock.schedule_in(spec.scan_interval, Event::CaScan);
         }
+    }
+
+    /// What the Cluster Autoscaler decides from what it observes now, with which jobs had pods
+    /// the scheduler could not place (for the nodes they drive); `None` without one.
+    fn ca_decide(&mut self) -> Option<(Vec<CaAction>, Vec<bool>)> {
+        let now = self.clock.now();
+        let services = self.services.len();
+        let mut jobs_pending = vec![false; self.jobs.len()];
+        // Spec index of every active (not terminating) pod, grouped by node: one pass over the
+        // pods, in workload order (services, then jobs) then creation order.
+        let cluster = &self.cluster;
+        let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); cluster.nodes().len()];
+        for w in 0..services + self.jobs.len() {
+            for (_, pod) in cluster.active_pods(w) {
+                if let Some(i) = pod.node().and_then(|id| cluster.node_index(id)) {
+                    pods_on_node[i].push(pod.spec as usize);
+                }
+            }
+        }
+        let mut unschedulable = Vec::new();
+        for pod in cluster.unschedulable() {
+            unschedulable.push(pod.spec as usize);
+            if let Some(j) = usize::from(pod.service).checked_sub(services) {
+                jobs_pending[j] = true;
+            }
+        }
+        let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
+            .map(|p| {
+                cluster
+                    .pool(p)
+                    .upcoming
+                    .iter()
+                    .map(|u| u.requested_at)
+                    .collect()
+            })
+            .collect();
+        // Per spec: a service's budget. A job's pods have none; those not safe to evict block
+        // their node as a budget with nothing left does (upstream's drainability rules treat
+        // both alike: the node is unremovable and rechecked later).
+        let disruptions_allowed: Vec<Option<u32>> = (0..cluster.pod_specs().len())
+            .map(|s| {
+                if s < services {
+                    self.budget_status(s).map(|b| b.disruptions_allowed)
+                } else {
+                    (!self.spec_safe_to_evict(s)).then_some(0)
+                }
+            })
+            .collect();
+        let observation = ClusterObservation {
+            now,
+            pools: &self.scenario.node_pools,
+            pod_specs: cluster.pod_specs(),
+            nodes: cluster.nodes(),
+            pods_on_node: &pods_on_node,
+            unschedulable: &unschedulable,
+            upcoming: &upcoming,
+            disruptions_allowed: &disruptions_allowed,
+        };
+        let ca = self.cluster_autoscaler.as_mut()?;
+        Some((
+            ca.scan(&observation, &mut self.rng_autoscaler),
+            jobs_pending,
+        ))
     }
 }

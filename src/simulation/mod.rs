@@ -21,6 +21,7 @@ mod lifecycle;
 mod memory;
 mod metrics;
 mod nodes;
+mod pending;
 mod pool_state;
 mod sampling;
 mod service_state;

@@ -23,6 +23,7 @@
 mod cpu;
 mod memory;
 mod nodes;
+mod pending;
 mod pod_list;
 mod pods;
 mod slots;
@@ -394,14 +395,6 @@ impl ClusterState {
             .filter_map(|r| self.pods.get(*r))
     }
 
-    /// The Pending pods the scheduler found no node for, oldest first.
-    pub(crate) fn unschedulable(&self) -> impl Iterator<Item = &Pod> {
-        self.pending
-            .iter()
-            .filter_map(|(r, _)| self.pods.get(*r))
-            .filter(|p| p.last_unschedulable.is_some())
-    }
-
     /// Pod creations refused by the quota of each namespace, in `Scenario::namespaces` order.
     pub(crate) fn quota_rejections(&self) -> impl Iterator<Item = u64> + '_ {
         self.namespaces.iter().map(|n| n.rejected_pods)
@@ -446,71 +439,6 @@ impl ClusterState {
     /// Counts one pod creation refused by service `s`'s namespace quota.
     pub(crate) fn count_quota_rejection(&mut self, s: usize) {
         self.namespaces[self.service_namespace[s]].rejected_pods += 1;
-    }
-
-    /// Puts a pod the scheduler could not place in the unschedulable queue.
-    ///
-    /// # Panics
-    /// If the pod is bound: only Pending pods wait for a node.
-    pub(crate) fn park_pending(&mut self, pod: PodRef) {
-        let Some(p) = self.pods.get(pod) else {
-            return;
-        };
-        assert!(p.node.is_none(), "a bound pod cannot wait for a node");
-        self.pending.push((pod, p.spec));
-        self.pending_by_spec[p.spec as usize] += 1;
-    }
-
-    /// Puts back a pod of spec `spec` that `take_pending` handed out in this retry round and
-    /// that is still unbound.
-    pub(crate) fn repark_pending(&mut self, pod: PodRef, spec: u32) {
-        self.pending.push((pod, spec));
-        self.pending_by_spec[spec as usize] += 1;
-    }
-
-    /// How many pods of spec `spec` wait for a node.
-    pub(crate) fn pending_of_spec(&self, spec: usize) -> u32 {
-        self.pending_by_spec[spec]
-    }
-
-    /// Empties the unschedulable queue, oldest first, for a retry, with the registered nodes
-    /// that may have loosened since the last retry (`loosened`); pods still unplaced are
-    /// parked again.
-    pub(crate) fn take_pending(&mut self) -> (Vec<(PodRef, u32)>, Vec<NodeId>) {
-        self.pending_by_spec.fill(0);
-        (
-            std::mem::take(&mut self.pending),
-            std::mem::take(&mut self.loosened),
-        )
-    }
-
-    /// Node `id` may now take a pod it could not take before; a retry round needs to know,
-    /// when a pod waits.
-    pub(super) fn note_loosened(&mut self, id: NodeId) {
-        self.loosen_count += 1;
-        self.loosened.push(id);
-    }
-
-    /// The nodes that loosened since the last retry round.
-    pub(crate) fn loosened(&self) -> &[NodeId] {
-        &self.loosened
-    }
-
-    /// Forgets the nodes that loosened: no pod waits to be retried on them.
-    pub(crate) fn forget_loosened(&mut self) {
-        self.loosened.clear();
-    }
-
-    /// How many times a registered node loosened (a pod left it, it registered, a drain's taint
-    /// was lifted) since the start: while it stays the same, the nodes have only lost room, so
-    /// a pod that found no node still finds none.
-    pub(crate) fn loosen_count(&self) -> u64 {
-        self.loosen_count
-    }
-
-    /// Whether any pod waits for a node.
-    pub(crate) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
     }
 
     /// For each registered node in order, the number of service `s`'s active pods bound there

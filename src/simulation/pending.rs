@@ -1,0 +1,111 @@
+//! Retry rounds of the Pending pods: after a node registers, a pod leaves a node or a drain is
+//! called off, every pod waiting for a node is tried again, oldest first.
+//!
+//! A round runs the scheduler's full cycle for each pod, with two shortcuts that change no
+//! decision: pods of a spec that found no node in this round fail alike until something is
+//! bound (a bind only takes room), and a job's pod that no node loosened since its last
+//! attempt can take is not tried at all (`fits_any`).
+
+use crate::cluster::scheduler::fits;
+use crate::simulation::Simulation;
+use crate::simulation::lifecycle::{Attempt, PodStart};
+
+impl Simulation<'_> {
+    /// Retries every Pending pod, oldest first, after the cluster changed.
+    pub(super) fn retry_pending(&mut self) {
+        let previous_round = self.last_retry_loosen_count;
+        let this_round = self.cluster.loosen_count();
+        self.last_retry_loosen_count = this_round;
+        if !self.cluster.has_pending() || self.no_pending_pod_can_fit(previous_round, this_round) {
+            self.cluster.forget_loosened();
+            return;
+        }
+        // Pods of one spec and workload are alike, and binding a pod only takes room from its
+        // node: once one finds no node in this round, the others fail too, with the same
+        // message until something is bound. They are not run through the scheduler again.
+        let specs = self.cluster.pod_specs().len();
+        let mut failed: Vec<Option<String>> = vec![None; specs];
+        // Per spec of a job's pods: whether a node that loosened since the last round can take
+        // one now; forgotten when a pod is bound, which takes room.
+        let mut loosened_fits: Vec<Option<bool>> = vec![None; specs];
+        let (pending, loosened) = self.cluster.take_pending();
+        let loosened: Vec<usize> = (loosened.iter())
+            .filter_map(|id| self.cluster.node_index(*id))
+            .collect();
+        for (pod_ref, spec) in pending {
+            let s = spec as usize;
+            if self.skip_hopeless_cycles && self.job_of(self.cluster.spec_workload(s)).is_some() {
+                let fits_now = *loosened_fits[s].get_or_insert_with(|| self.fits_any(s, &loosened));
+                if !fits_now {
+                    // Known to find no node as of the last round, and none of the nodes that
+                    // loosened since can take it: it still finds none.
+                    if let Some(Some((at, _))) = self.job_spec_failures.get_mut(s)
+                        && *at >= previous_round
+                    {
+                        *at = this_round;
+                    }
+                    self.cluster.repark_pending(pod_ref, spec);
+                    continue;
+                }
+            }
+            if let Some(message) = failed[s].take() {
+                self.record_unschedulable(pod_ref, &message);
+                self.cluster.park_pending(pod_ref);
+                failed[s] = Some(message);
+                continue;
+            }
+            match self.try_schedule(pod_ref, PodStart::Cold) {
+                Attempt::Bound => {
+                    failed.fill(None);
+                    loosened_fits.fill(None);
+                }
+                Attempt::Unschedulable(message) => {
+                    self.cluster.park_pending(pod_ref);
+                    failed[s] = Some(message);
+                }
+                Attempt::Gone => {}
+            }
+        }
+    }
+
+    /// Whether the round can be skipped: every waiting pod is a job's, and no spec of theirs
+    /// fits a node that loosened since the last round. Each such spec known to find no node as
+    /// of the last round (`previous_round`) is then known to find none as of this one.
+    fn no_pending_pod_can_fit(&mut self, previous_round: u64, this_round: u64) -> bool {
+        let services = self.services.len();
+        if !self.skip_hopeless_cycles || (0..services).any(|s| self.cluster.pending_of_spec(s) > 0)
+        {
+            return false;
+        }
+        let loosened: Vec<usize> = (self.cluster.loosened().iter())
+            .filter_map(|id| self.cluster.node_index(*id))
+            .collect();
+        let waiting: Vec<usize> = (services..self.cluster.pod_specs().len())
+            .filter(|&s| self.cluster.pending_of_spec(s) > 0)
+            .collect();
+        if waiting.iter().any(|&s| self.fits_any(s, &loosened)) {
+            return false;
+        }
+        for s in waiting {
+            if let Some(Some((at, _))) = self.job_spec_failures.get_mut(s)
+                && *at >= previous_round
+            {
+                *at = this_round;
+            }
+        }
+        true
+    }
+
+    /// Whether a pod of spec `spec` fits one of the registered nodes `loosened`. A job's pod
+    /// that found no node at its last attempt and fits none of the nodes that loosened since
+    /// still finds none: every other node has only lost room or stayed as it was. That is the
+    /// full scheduling cycle's decision (which processes every node when none is feasible, so
+    /// it moves kube-scheduler's rotating start by nothing and draws no random number); the
+    /// pod's message stays the one of its last full attempt. A service's pods always get the
+    /// full cycle, so that their messages follow the cluster.
+    fn fits_any(&self, spec: usize, loosened: &[usize]) -> bool {
+        let spec = &self.cluster.pod_specs()[spec];
+        let nodes = self.cluster.nodes();
+        loosened.iter().any(|&i| fits(spec, &nodes[i]))
+    }
+}
