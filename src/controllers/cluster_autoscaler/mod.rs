@@ -61,7 +61,7 @@ use rand::Rng;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pool::NodePool;
-use crate::cluster::spec::{PodSpec, Taint, TaintEffect};
+use crate::cluster::spec::{NVIDIA_GPU, PodSpec, Taint, TaintEffect, extended_index};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
 use crate::controllers::cluster_autoscaler::scale_down::{
@@ -364,8 +364,19 @@ impl ClusterAutoscaler {
         let thresholds: Vec<Option<Thresholds>> = obs
             .pools
             .iter()
-            .map(|p| Thresholds::for_pool(p, self.spec.scale_down_utilization_threshold))
+            .map(|p| {
+                Thresholds::for_pool(
+                    p,
+                    self.spec.scale_down_utilization_threshold,
+                    self.spec.scale_down_gpu_utilization_threshold,
+                )
+            })
             .collect();
+        // Every pod spec carries the scenario's one table of extended resource names.
+        let gpu = obs
+            .pod_specs
+            .first()
+            .and_then(|s| extended_index(&s.extended_names, NVIDIA_GPU));
         let input = PlannerInput {
             now,
             pools: obs.pools,
@@ -375,6 +386,7 @@ impl ClusterAutoscaler {
             deleting,
             target_sizes,
             thresholds: &thresholds,
+            gpu,
             disruptions_allowed: obs.disruptions_allowed,
         };
         self.planner.update(&input, snapshot);
