@@ -69,4 +69,7 @@ pub struct PoolAutoscaling {
     pub cpu_threshold_percent: Option<f64>,
     /// Scale-down memory utilization threshold in percent of allocatable.
     pub memory_threshold_percent: Option<f64>,
+    /// Scale-down GPU utilization threshold in percent of allocatable GPUs: the one that counts
+    /// for a node with a GPU (`nvidia.com/gpu`), whose CPU and memory then do not.
+    pub gpu_threshold_percent: Option<f64>,
 }

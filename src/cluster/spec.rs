@@ -228,6 +228,14 @@ pub struct PodSpec {
 /// `units::ExtendedResources`. Shared, so that every pod spec can name them cheaply.
 pub type ExtendedNames = Arc<[String]>;
 
+/// The extended resource GPU machine types offer, as NVIDIA's device plugin names it.
+pub const NVIDIA_GPU: &str = "nvidia.com/gpu";
+
+/// Where the extended resource `name` is in `names`, if the scenario names it.
+pub fn extended_index(names: &[String], name: &str) -> Option<usize> {
+    names.iter().position(|n| n == name)
+}
+
 /// The name of extended resource `index` in `names`, or a placeholder when the table lacks it.
 pub fn extended_name(names: &[String], index: usize) -> String {
     names

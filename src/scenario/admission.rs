@@ -10,8 +10,7 @@ use crate::cluster::spec::{PodSpec, Taint, TaintEffect, Toleration, TolerationOp
 use crate::controllers::job::TracePod;
 use crate::units::Resources;
 
-/// The extended resource GPU machine types offer, as NVIDIA's device plugin names it.
-pub const NVIDIA_GPU: &str = "nvidia.com/gpu";
+pub use crate::cluster::spec::NVIDIA_GPU;
 
 /// The taint GKE puts on the nodes of GPU node pools, `nvidia.com/gpu=present:NoSchedule`, so
 /// that only pods that ask for GPUs (and get the matching toleration from the

@@ -187,3 +187,63 @@ fn import_gives_gpu_workloads_a_gpu_pool_of_the_same_provider() {
     assert_eq!(s.node_pools[1].initial_size, 1);
     assert_eq!(s.services[0].pod.requests.extended.0[0], 1);
 }
+
+#[test]
+fn the_cluster_autoscaler_keeps_a_gpu_node_by_its_gpu_and_removes_an_idle_one() {
+    // Two g5.xlarge nodes (one A10G, 3920m allocatable CPU each): infer's pod takes one node's
+    // GPU with 13% of its CPU; batch's pod, no GPU, takes 77% of the other's CPU. Judged by
+    // cpu and memory, infer's node would go (its pod fits beside batch's). Judged by GPUs, as
+    // upstream judges GPU nodes, infer's node is 100% used and stays, and batch's node, at 0%,
+    // goes once scale-down may start (10 minutes after the start), batch's pod moving over.
+    let yaml = r#"
+name: gpu-scale-down
+seed: 4
+duration: 30m
+node_pools:
+  gpu:
+    machine_type: g5.xlarge
+    initial_size: 2
+    autoscaling: {min_nodes: 1, max_nodes: 3}
+services:
+  infer:
+    replicas: 1
+    resources:
+      requests: {cpu: 500m, memory: 2Gi, nvidia.com/gpu: 1}
+      limits: {nvidia.com/gpu: 1}
+  batch:
+    replicas: 1
+    resources: {requests: {cpu: "3", memory: 2Gi}}
+autoscaling:
+  cluster_autoscaler: {scan_interval: 10s, scale_down_unneeded_time: 2m}
+"#;
+    let seen = run(yaml);
+    let node_of = |service: &str| {
+        events(&seen, EventKind::PodScheduled, service)
+            .first()
+            .and_then(|e| e.node.clone())
+            .unwrap_or_default()
+    };
+    let (infer_node, batch_node) = (node_of("infer"), node_of("batch"));
+    assert_ne!(infer_node, batch_node);
+    let removed: Vec<String> = events(&seen, EventKind::NodeRemoved, "")
+        .iter()
+        .filter_map(|e| e.node.clone())
+        .collect();
+    assert_eq!(removed, [batch_node]);
+    assert!(events(&seen, EventKind::PodEvicted, "infer").is_empty());
+    let draining = events(&seen, EventKind::NodeDraining, "");
+    let reason = draining
+        .first()
+        .and_then(|e| e.reason.clone())
+        .unwrap_or_default();
+    assert!(
+        reason.contains("nvidia.com/gpu 0.0% of allocatable requested (GPU threshold 50.0%"),
+        "{reason}"
+    );
+    let rescheduled = events(&seen, EventKind::PodScheduled, "batch");
+    assert_eq!(
+        rescheduled.last().and_then(|e| e.node.clone()),
+        Some(infer_node),
+        "{rescheduled:?}"
+    );
+}

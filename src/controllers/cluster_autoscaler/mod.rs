@@ -28,10 +28,18 @@
 //! (`NodeGroupAutoscalingOptions.ScaleDownUtilizationThreshold`), one per resource: a node is a
 //! scale-down candidate when its pods' CPU requests are below `cpu_threshold_percent` % of its
 //! allocatable CPU *and* their memory requests below `memory_threshold_percent` % of its
-//! allocatable memory. With equal thresholds this is exactly upstream's
-//! `max(cpu, memory) < threshold` (upstream keeps a node whose utilization is *at* the
-//! threshold). A pool that sets neither uses `--scale-down-utilization-threshold` (default 0.5)
-//! for both; one that sets one uses the global threshold for the other.
+//! allocatable memory. With equal thresholds this is `max(cpu, memory) < threshold`, upstream's
+//! rule up to 1.34.2, which kept a node whose utilization is *at* the threshold (1.34.3 and 1.35
+//! on count it as a candidate). A pool that sets neither uses
+//! `--scale-down-utilization-threshold` (default 0.5) for both; one that sets one uses the
+//! global threshold for the other.
+//!
+//! A node with a GPU (a nonzero allocatable `nvidia.com/gpu`) is judged by its GPUs alone, as
+//! upstream's `utilization.Calculate` judges a node for which the cloud provider reports a GPU:
+//! its pods' GPU requests over its allocatable GPUs, CPU and memory not counted (a GPU node
+//! whose pods request no GPU is at 0). It is a candidate when that is *at or below* the pool's
+//! `gpu_threshold_percent`, else `--scale-down-gpu-utilization-threshold` (default 0.5), as
+//! 1.37's `isNodeAtOrBelowUtilizationThreshold` decides.
 //!
 //! **Node counts.** A pool's size is its registered plus upcoming nodes (upstream's target
 //! size); `--max-nodes-total` caps a scale-up at the registered plus upcoming nodes of every
@@ -61,7 +69,7 @@ use rand::Rng;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pool::NodePool;
-use crate::cluster::spec::{PodSpec, Taint, TaintEffect};
+use crate::cluster::spec::{NVIDIA_GPU, PodSpec, Taint, TaintEffect, extended_index};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
 use crate::controllers::cluster_autoscaler::scale_down::{
@@ -364,8 +372,19 @@ impl ClusterAutoscaler {
         let thresholds: Vec<Option<Thresholds>> = obs
             .pools
             .iter()
-            .map(|p| Thresholds::for_pool(p, self.spec.scale_down_utilization_threshold))
+            .map(|p| {
+                Thresholds::for_pool(
+                    p,
+                    self.spec.scale_down_utilization_threshold,
+                    self.spec.scale_down_gpu_utilization_threshold,
+                )
+            })
             .collect();
+        // Every pod spec carries the scenario's one table of extended resource names.
+        let gpu = obs
+            .pod_specs
+            .first()
+            .and_then(|s| extended_index(&s.extended_names, NVIDIA_GPU));
         let input = PlannerInput {
             now,
             pools: obs.pools,
@@ -375,6 +394,7 @@ impl ClusterAutoscaler {
             deleting,
             target_sizes,
             thresholds: &thresholds,
+            gpu,
             disruptions_allowed: obs.disruptions_allowed,
         };
         self.planner.update(&input, snapshot);

@@ -12,7 +12,12 @@
 //!   pods that fit there, pods of nodes being deleted), as upstream's snapshot holds them.
 //! - **Eligibility**: a node is underutilized when its pods' CPU requests are *below* the
 //!   pool's CPU threshold of allocatable and their memory requests below its memory threshold
-//!   (`Thresholds`); with equal thresholds this is upstream's `max(cpu, memory) < threshold`.
+//!   (`Thresholds`); with equal thresholds this is `max(cpu, memory) < threshold`. A node with a
+//!   GPU (a nonzero allocatable `nvidia.com/gpu`) is judged by its GPUs alone, as upstream's
+//!   `utilization.Calculate` does: underutilized when its pods' GPU requests are *at or below*
+//!   the pool's GPU threshold of its allocatable GPUs (upstream's
+//!   `isNodeAtOrBelowUtilizationThreshold`), whatever their CPU and memory; a GPU node whose
+//!   pods request no GPU is at 0.
 //! - **Removal simulation**: every pod of the node must fit, scheduler filters and all, on
 //!   another registered node that is not being deleted and not itself found removable earlier
 //!   in this scan; pods placed for one node are taken off again before the next node is tried
@@ -37,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pool::NodePool;
-use crate::cluster::spec::PodSpec;
+use crate::cluster::spec::{NVIDIA_GPU, PodSpec};
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
 use crate::units::{Resources, SimDuration, SimTime};
 
@@ -59,24 +64,34 @@ pub struct Thresholds {
     pub cpu: f64,
     /// Memory requests must be below this fraction of allocatable memory.
     pub memory: f64,
+    /// On a node with a GPU, GPU requests must be at or below this fraction of its GPUs.
+    pub gpu: f64,
 }
 
 impl Thresholds {
     /// The thresholds of `pool`: its `cpu_threshold_percent` and `memory_threshold_percent` as
-    /// fractions, each defaulting to `global` (`--scale-down-utilization-threshold`); `None`
-    /// for a pool that is not autoscaled.
-    pub fn for_pool(pool: &NodePool, global: f64) -> Option<Thresholds> {
+    /// fractions, each defaulting to `global` (`--scale-down-utilization-threshold`), and its
+    /// `gpu_threshold_percent`, defaulting to `global_gpu`
+    /// (`--scale-down-gpu-utilization-threshold`); `None` for a pool that is not autoscaled.
+    pub fn for_pool(pool: &NodePool, global: f64, global_gpu: f64) -> Option<Thresholds> {
         let a = pool.autoscaling.as_ref()?;
         Some(Thresholds {
             cpu: a.cpu_threshold_percent.map_or(global, |p| p / 100.0),
             memory: a.memory_threshold_percent.map_or(global, |p| p / 100.0),
+            gpu: a.gpu_threshold_percent.map_or(global_gpu, |p| p / 100.0),
         })
     }
 
-    /// Whether a node with this utilization may be removed: both resources strictly below
-    /// their thresholds (upstream: `utilization >= threshold` is not underutilized).
+    /// Whether a node with this utilization may be removed. A node with a GPU: its GPU
+    /// utilization at or below the GPU threshold (upstream 1.37's
+    /// `isNodeAtOrBelowUtilizationThreshold`: `utilization > threshold` is not underutilized),
+    /// CPU and memory not counted. Any other node: both resources strictly below their
+    /// thresholds.
     pub fn is_underutilized(&self, u: Utilization) -> bool {
-        u.cpu < self.cpu && u.memory < self.memory
+        match u.gpu {
+            Some(gpu) => gpu <= self.gpu,
+            None => u.cpu < self.cpu && u.memory < self.memory,
+        }
     }
 }
 
@@ -87,15 +102,27 @@ pub struct Utilization {
     pub cpu: f64,
     /// Memory requested / memory allocatable.
     pub memory: f64,
+    /// GPUs requested / GPUs allocatable; `None` on a node without a GPU.
+    pub gpu: Option<f64>,
 }
 
 /// The utilization of a node whose pods request `requested`; 0 for a resource the node has
-/// none of (upstream then fails to compute it and the node counts as unused).
-pub fn utilization(requested: Resources, allocatable: Resources) -> Utilization {
+/// none of (upstream then fails to compute it and the node counts as unused). `gpu` is the
+/// index of `nvidia.com/gpu` among the scenario's extended resources, if it names it; the node
+/// has a GPU when its allocatable amount there is nonzero (upstream's `NodeHasGpuAllocatable`).
+pub fn utilization(
+    requested: Resources,
+    allocatable: Resources,
+    gpu: Option<usize>,
+) -> Utilization {
     let ratio = |r: u64, a: u64| if a == 0 { 0.0 } else { r as f64 / a as f64 };
+    let amount = |r: &Resources, i: usize| u64::from(r.extended.0.get(i).copied().unwrap_or(0));
     Utilization {
         cpu: ratio(requested.cpu.0, allocatable.cpu.0),
         memory: ratio(requested.memory.0, allocatable.memory.0),
+        gpu: gpu
+            .filter(|&i| amount(&allocatable, i) > 0)
+            .map(|i| ratio(amount(&requested, i), amount(&allocatable, i))),
     }
 }
 
@@ -114,6 +141,8 @@ pub(super) struct PlannerInput<'a> {
     pub(super) target_sizes: &'a [u32],
     /// Thresholds of each pool; `None` where the pool is not autoscaled.
     pub(super) thresholds: &'a [Option<Thresholds>],
+    /// Index of `nvidia.com/gpu` among the scenario's extended resources, if it names it.
+    pub(super) gpu: Option<usize>,
     /// Per service: disruptions its PodDisruptionBudget allows (`None`: no budget).
     pub(super) disruptions_allowed: &'a [Option<u32>],
 }
@@ -253,7 +282,7 @@ impl Planner {
             .iter()
             .filter_map(|&s| input.pod_specs.get(s))
             .fold(Resources::ZERO, |sum, pod| sum + pod.requests);
-        let u = utilization(requested, input.nodes[i].allocatable);
+        let u = utilization(requested, input.nodes[i].allocatable, input.gpu);
         if !thresholds.is_underutilized(u) {
             return None;
         }
@@ -367,19 +396,32 @@ fn crop_individual(input: &PlannerInput<'_>, nodes: &[usize], budget: usize) -> 
     out
 }
 
+/// Why a node goes: the utilization it was judged by against its threshold(s), since when it
+/// has been unneeded, and what it holds.
 fn reason(node: &Node, u: &Unneeded, now: SimTime) -> String {
     let what = match u.pods_to_move {
         0 => "empty".to_string(),
         n => format!("{n} pod(s) to move elsewhere"),
     };
+    let judged = match u.utilization.gpu {
+        Some(gpu) => format!(
+            "{NVIDIA_GPU} {:.1}% of allocatable requested (GPU threshold {:.1}%; a GPU node's \
+             cpu and memory do not count)",
+            gpu * 100.0,
+            u.thresholds.gpu * 100.0,
+        ),
+        None => format!(
+            "cpu {:.1}% and memory {:.1}% of allocatable requested (thresholds {:.1}% and \
+             {:.1}%)",
+            u.utilization.cpu * 100.0,
+            u.utilization.memory * 100.0,
+            u.thresholds.cpu * 100.0,
+            u.thresholds.memory * 100.0,
+        ),
+    };
     format!(
-        "{}: cpu {:.1}% and memory {:.1}% of allocatable requested (thresholds {:.1}% and \
-         {:.1}%); unneeded since {} ({} ago); {what}",
+        "{}: {judged}; unneeded since {} ({} ago); {what}",
         node.name,
-        u.utilization.cpu * 100.0,
-        u.utilization.memory * 100.0,
-        u.thresholds.cpu * 100.0,
-        u.thresholds.memory * 100.0,
         u.since,
         now.since(u.since),
     )
@@ -484,30 +526,32 @@ mod tests {
     #[test]
     fn pool_thresholds_fall_back_to_the_global_one() {
         let mut p = pool("p", 4, 16, 0, 10);
-        let set = |p: &mut NodePool, cpu, memory| {
+        let set = |p: &mut NodePool, cpu, memory, gpu| {
             if let Some(a) = p.autoscaling.as_mut() {
                 a.cpu_threshold_percent = cpu;
                 a.memory_threshold_percent = memory;
+                a.gpu_threshold_percent = gpu;
             }
         };
         let cases = [
-            // (cpu %, memory %, want cpu, want memory) with a global 0.5.
-            (Some(70.0), Some(75.0), 0.7, 0.75),
-            (None, None, 0.5, 0.5),
-            (Some(80.0), None, 0.8, 0.5),
-            (None, Some(30.0), 0.5, 0.3),
+            // (cpu %, memory %, gpu %, want cpu, want memory, want gpu) with a global 0.5 and
+            // a global GPU 0.4.
+            (Some(70.0), Some(75.0), None, 0.7, 0.75, 0.4),
+            (None, None, None, 0.5, 0.5, 0.4),
+            (Some(80.0), None, Some(60.0), 0.8, 0.5, 0.6),
+            (None, Some(30.0), Some(100.0), 0.5, 0.3, 1.0),
         ];
-        for (cpu, memory, want_cpu, want_memory) in cases {
-            set(&mut p, cpu, memory);
-            let t = Thresholds::for_pool(&p, 0.5).expect("autoscaled");
+        for (cpu, memory, gpu, want_cpu, want_memory, want_gpu) in cases {
+            set(&mut p, cpu, memory, gpu);
+            let t = Thresholds::for_pool(&p, 0.5, 0.4).expect("autoscaled");
             assert_eq!(
-                (t.cpu, t.memory),
-                (want_cpu, want_memory),
-                "{cpu:?} {memory:?}"
+                (t.cpu, t.memory, t.gpu),
+                (want_cpu, want_memory, want_gpu),
+                "{cpu:?} {memory:?} {gpu:?}"
             );
         }
         p.autoscaling = None;
-        assert_eq!(Thresholds::for_pool(&p, 0.5), None);
+        assert_eq!(Thresholds::for_pool(&p, 0.5, 0.4), None);
     }
 
     #[test]
@@ -515,8 +559,13 @@ mod tests {
         let t = Thresholds {
             cpu: 0.7,
             memory: 0.75,
+            gpu: 0.5,
         };
-        let u = |cpu, memory| Utilization { cpu, memory };
+        let u = |cpu, memory| Utilization {
+            cpu,
+            memory,
+            gpu: None,
+        };
         assert!(t.is_underutilized(u(0.69, 0.74)));
         assert!(!t.is_underutilized(u(0.7, 0.1)), "at the cpu threshold");
         assert!(!t.is_underutilized(u(0.1, 0.75)), "at the memory threshold");
@@ -527,13 +576,70 @@ mod tests {
     fn utilization_is_requests_over_allocatable() {
         // 3 of 4 CPU, 4 of 16 GiB: 0.75 and 0.25.
         let alloc = Resources::new(4_000, 16 * Bytes::GIB);
-        let u = utilization(Resources::new(3_000, 4 * Bytes::GIB), alloc);
+        let u = utilization(Resources::new(3_000, 4 * Bytes::GIB), alloc, None);
         assert_eq!((u.cpu, u.memory), (0.75, 0.25));
         // A resource the node has none of counts as unused.
         let u = utilization(
             Resources::new(3_000, 4 * Bytes::GIB),
             Resources::new(0, 16 * Bytes::GIB),
+            None,
         );
         assert_eq!((u.cpu, u.memory), (0.0, 0.25));
+    }
+
+    #[test]
+    fn a_gpu_node_is_judged_by_its_gpus_alone_at_or_below_the_threshold() {
+        let u = |cpu, memory, gpu| Utilization { cpu, memory, gpu };
+        let cases = [
+            // (GPU threshold, cpu, memory, GPU utilization, underutilized)
+            // One GPU pod of a small CPU request on a 1-GPU node: 100% of its GPUs.
+            (0.5, 0.05, 0.03, Some(1.0), false),
+            // One 1-GPU pod on a 2-GPU node: 50%, at the threshold, is underutilized.
+            (0.5, 0.05, 0.03, Some(0.5), true),
+            (0.6, 0.05, 0.03, Some(0.5), true),
+            (0.4, 0.05, 0.03, Some(0.5), false),
+            // No GPU requested: underutilized however busy its CPU and memory.
+            (0.5, 0.9, 0.95, Some(0.0), true),
+            // Without a GPU the CPU and memory rule holds, strictly below.
+            (0.5, 0.5, 0.1, None, false),
+            (0.5, 0.49, 0.1, None, true),
+        ];
+        for (gpu_threshold, cpu, memory, gpu, want) in cases {
+            let t = Thresholds {
+                cpu: 0.5,
+                memory: 0.5,
+                gpu: gpu_threshold,
+            };
+            assert_eq!(
+                t.is_underutilized(u(cpu, memory, gpu)),
+                want,
+                "threshold {gpu_threshold}, cpu {cpu}, memory {memory}, gpu {gpu:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn gpu_utilization_is_gpu_requests_over_allocatable_gpus() {
+        // nvidia.com/gpu at index 1, another device at index 0.
+        let with = |fpga: u16, gpus: u16| {
+            let mut r = Resources::new(8_000, 32 * Bytes::GIB);
+            r.extended.0[0] = fpga;
+            r.extended.0[1] = gpus;
+            r
+        };
+        let cases = [
+            // (requested fpga, gpus; allocatable fpga, gpus; GPU index; want)
+            ((0, 1), (0, 2), Some(1), Some(0.5)),
+            ((0, 2), (0, 2), Some(1), Some(1.0)),
+            ((0, 0), (0, 2), Some(1), Some(0.0)),
+            // No GPU allocatable at the GPU's index: not a GPU node.
+            ((1, 0), (2, 0), Some(1), None),
+            // The scenario names no GPU.
+            ((0, 1), (0, 2), None, None),
+        ];
+        for ((rf, rg), (af, ag), index, want) in cases {
+            let u = utilization(with(rf, rg), with(af, ag), index);
+            assert_eq!(u.gpu, want, "{rf}/{rg} of {af}/{ag} at {index:?}");
+        }
     }
 }

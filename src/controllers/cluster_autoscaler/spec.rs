@@ -37,6 +37,9 @@ pub struct ClusterAutoscalerSpec {
     pub scale_down_enabled: bool,
     /// `--scale-down-utilization-threshold` (0.5), used where a pool sets no threshold.
     pub scale_down_utilization_threshold: f64,
+    /// `--scale-down-gpu-utilization-threshold` (0.5): the threshold of a node with a GPU, used
+    /// where its pool sets no `gpu_threshold_percent`.
+    pub scale_down_gpu_utilization_threshold: f64,
     /// `--scale-down-unneeded-time` (10m).
     pub scale_down_unneeded_time: SimDuration,
     /// `--scale-down-delay-after-add` (10m).

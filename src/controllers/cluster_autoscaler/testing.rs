@@ -28,6 +28,7 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
         autoscaling: Some(PoolAutoscaling {
             cpu_threshold_percent: None,
             memory_threshold_percent: None,
+            gpu_threshold_percent: None,
         }),
         spot: false,
         preemption_mean_lifetime: None,
@@ -63,6 +64,7 @@ pub(crate) fn spec(expanders: Vec<Expander>, max_nodes_total: u32) -> ClusterAut
         max_nodes_total,
         scale_down_enabled: true,
         scale_down_utilization_threshold: 0.5,
+        scale_down_gpu_utilization_threshold: 0.5,
         scale_down_unneeded_time: SimDuration::from_secs(600),
         scale_down_delay_after_add: SimDuration::from_secs(600),
         scale_down_delay_after_delete: SimDuration::from_secs(10),

@@ -6,6 +6,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::*;
 use crate::cluster::node::PoolId;
+use crate::cluster::spec::ExtendedNames;
 use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::controllers::cluster_autoscaler::testing::{pod, pool, spec};
 
@@ -304,6 +305,81 @@ fn thresholds_decide_eligibility_per_pool() {
             w.ca.unneeded_since(node).is_some(),
             removable,
             "thresholds {cpu:?}/{memory:?}, service {service}"
+        );
+    }
+}
+
+/// Autoscaled pools of 8-CPU / 32-GiB nodes with 1 and 2 `nvidia.com/gpu` (index 1 of the
+/// scenario's extended resources), and a fixed pool of 2-GPU nodes, only a destination.
+/// Service 0: 500m CPU, 1 GiB, one GPU; service 1: 6 CPU (75%), 1 GiB, no GPU.
+fn gpu_world(gpu_threshold: f64) -> World {
+    let names: ExtendedNames = vec!["example.com/fpga".into(), "nvidia.com/gpu".into()].into();
+    let gpu_pool = |name, gpus| {
+        let mut p = pool(name, 8, 32, 0, 10);
+        p.allocatable.extended.0[1] = gpus;
+        p.machine.capacity = p.allocatable;
+        p
+    };
+    let mut fixed = gpu_pool("fixed", 2);
+    fixed.autoscaling = None;
+    let mut gpu_pod = pod(500, 1);
+    gpu_pod.requests.extended.0[1] = 1;
+    let mut cpu_pod = pod(6_000, 1);
+    for s in [&mut gpu_pod, &mut cpu_pod] {
+        s.extended_names = names.clone();
+    }
+    let mut ca = spec(vec![Expander::LeastWaste], 0);
+    ca.scale_down_gpu_utilization_threshold = gpu_threshold;
+    let pools = vec![gpu_pool("gpu1", 1), gpu_pool("gpu2", 2), fixed];
+    World::new(ca, pools, vec![gpu_pod, cpu_pod])
+}
+
+#[test]
+fn a_gpu_node_is_judged_by_its_gpus_alone() {
+    // a: the GPU pod on a 1-GPU node, 6% of its CPU: 100% of its GPU, so needed, though its
+    // pod would fit on b. b: the 6-CPU pod (75% of its CPU) and no GPU requested: unneeded,
+    // its pod fits on a.
+    let mut w = gpu_world(0.5);
+    let a = w.add_node(0, &[0]);
+    let b = w.add_node(0, &[1]);
+    w.scan(mins(1));
+    assert_eq!(w.ca.unneeded_since(a), None);
+    assert_eq!(w.ca.unneeded_since(b), Some(mins(1)));
+    let actions = w.scan(mins(11) + SimDuration(1));
+    assert_eq!(scale_downs(&actions), [b]);
+    match &actions[0] {
+        CaAction::ScaleDown { reason, .. } => assert!(
+            reason.contains("nvidia.com/gpu 0.0% of allocatable requested (GPU threshold 50.0%")
+                && !reason.contains("cpu 75"),
+            "{reason}"
+        ),
+        other => panic!("expected a scale-down, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_half_used_gpu_node_goes_at_or_below_the_gpu_threshold() {
+    // One 1-GPU pod on a 2-GPU node: 50% of its GPUs; its pod fits on the fixed pool's node.
+    let cases = [
+        // (--scale-down-gpu-utilization-threshold, the pool's gpu_threshold %, unneeded)
+        (0.4, None, false),
+        (0.5, None, true),
+        (0.6, None, true),
+        (0.5, Some(40.0), false),
+        (0.4, Some(50.0), true),
+    ];
+    for (global, percent, unneeded) in cases {
+        let mut w = gpu_world(global);
+        if let Some(a) = w.pools[1].autoscaling.as_mut() {
+            a.gpu_threshold_percent = percent;
+        }
+        let node = w.add_node(1, &[0]);
+        w.add_node(2, &[]);
+        w.scan(mins(1));
+        assert_eq!(
+            w.ca.unneeded_since(node).is_some(),
+            unneeded,
+            "threshold {global}, pool {percent:?}"
         );
     }
 }

@@ -135,6 +135,7 @@ pub(crate) struct PoolAutoscalingFile {
     pub(crate) max_nodes: Scalar,
     pub(crate) cpu_threshold: Option<Scalar>,
     pub(crate) memory_threshold: Option<Scalar>,
+    pub(crate) gpu_threshold: Option<Scalar>,
 }
 
 /// A node taint.
@@ -540,6 +541,7 @@ pub(crate) struct ClusterAutoscalerFile {
     pub(crate) max_nodes_total: Option<Scalar>,
     pub(crate) scale_down_enabled: Option<bool>,
     pub(crate) scale_down_utilization_threshold: Option<Scalar>,
+    pub(crate) scale_down_gpu_utilization_threshold: Option<Scalar>,
     pub(crate) scale_down_unneeded_time: Option<Scalar>,
     pub(crate) scale_down_delay_after_add: Option<Scalar>,
     pub(crate) scale_down_delay_after_delete: Option<Scalar>,

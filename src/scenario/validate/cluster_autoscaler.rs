@@ -44,15 +44,16 @@ impl Cx<'_> {
             Some(s) => self.whole_u32(&p("max_nodes_total"), s, "count", 0, u32::MAX)?,
             None => d.max_nodes_total,
         };
-        let scale_down_utilization_threshold = match &ca.scale_down_utilization_threshold {
-            Some(s) => self.real(
-                &p("scale_down_utilization_threshold"),
-                s,
-                |v| v > 0.0 && v <= 1.0,
-                "expected a fraction in (0, 1], such as 0.5",
-            )?,
-            None => d.scale_down_utilization_threshold,
-        };
+        let scale_down_utilization_threshold = self.fraction(
+            &p("scale_down_utilization_threshold"),
+            ca.scale_down_utilization_threshold.as_ref(),
+            d.scale_down_utilization_threshold,
+        )?;
+        let scale_down_gpu_utilization_threshold = self.fraction(
+            &p("scale_down_gpu_utilization_threshold"),
+            ca.scale_down_gpu_utilization_threshold.as_ref(),
+            d.scale_down_gpu_utilization_threshold,
+        )?;
         let duration = |field: &str, s: Option<&Scalar>, default| {
             self.optional_duration(&p(field), s, default)
         };
@@ -63,6 +64,7 @@ impl Cx<'_> {
             max_nodes_total,
             scale_down_enabled: ca.scale_down_enabled.unwrap_or(d.scale_down_enabled),
             scale_down_utilization_threshold,
+            scale_down_gpu_utilization_threshold,
             scale_down_unneeded_time: duration(
                 "scale_down_unneeded_time",
                 ca.scale_down_unneeded_time.as_ref(),
@@ -90,6 +92,18 @@ impl Cx<'_> {
             )?,
         };
         Ok((ca.enabled != Some(false)).then_some(spec))
+    }
+
+    /// A utilization threshold given as a fraction in (0, 1], or `default` when absent.
+    fn fraction(&self, path: &str, s: Option<&Scalar>, default: f64) -> Result<f64, Error> {
+        s.map_or(Ok(default), |s| {
+            self.real(
+                path,
+                s,
+                |v| v > 0.0 && v <= 1.0,
+                "expected a fraction in (0, 1], such as 0.5",
+            )
+        })
     }
 
     /// `expander`: one name or a list of names, each at most once, tried in order.
@@ -151,6 +165,7 @@ pub(super) fn default_cluster_autoscaler() -> ClusterAutoscalerSpec {
         max_nodes_total: 0,
         scale_down_enabled: true,
         scale_down_utilization_threshold: 0.5,
+        scale_down_gpu_utilization_threshold: 0.5,
         scale_down_unneeded_time: SimDuration::from_secs(600),
         scale_down_delay_after_add: SimDuration::from_secs(600),
         scale_down_delay_after_delete: scan_interval,

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::cluster::pool::NodePool;
-use crate::cluster::spec::PodSpec;
+use crate::cluster::spec::{PodSpec, extended_index};
 use crate::controllers::job::{JobPods, JobSpec, JobTemplate};
 use crate::scenario::admission::{NVIDIA_GPU, trace_pod};
 use crate::scenario::error::{self, Error};
@@ -289,10 +289,7 @@ impl Cx<'_> {
     /// resources (the last slot when the table is full: interning it then fails).
     fn gpu_slot(&self) -> usize {
         let names = self.extended.borrow();
-        names
-            .iter()
-            .position(|n| n == NVIDIA_GPU)
-            .unwrap_or(names.len().min(MAX_EXTENDED_RESOURCES - 1))
+        extended_index(&names, NVIDIA_GPU).unwrap_or(names.len().min(MAX_EXTENDED_RESOURCES - 1))
     }
 
     /// Warns, once for the trace at `tpath`, of the rows whose pod (the template `pod` with the

@@ -310,6 +310,7 @@ impl Cx<'_> {
         };
         let cpu_threshold_percent = threshold("cpu_threshold", &a.cpu_threshold)?;
         let memory_threshold_percent = threshold("memory_threshold", &a.memory_threshold)?;
+        let gpu_threshold_percent = threshold("gpu_threshold", &a.gpu_threshold)?;
         if a.enabled == Some(false) {
             let size = initial(1)?;
             return Ok((size, size, size, None));
@@ -329,6 +330,7 @@ impl Cx<'_> {
             Some(PoolAutoscaling {
                 cpu_threshold_percent,
                 memory_threshold_percent,
+                gpu_threshold_percent,
             }),
         ))
     }

@@ -121,6 +121,12 @@ fn pools_are_checked() {
             ],
         ),
         (
+            pool("autoscaling: {max_nodes: 4, gpu_threshold: 0}"),
+            &[
+                "node_pools.pool.autoscaling.gpu_threshold: \"0\" is out of range; expected a percentage in (0, 100]",
+            ],
+        ),
+        (
             pool("allocatable: {cpu: \"9\"}"),
             &[
                 "node_pools.pool.allocatable.cpu: 9000m is more than the machine's 8000m cpu",
@@ -471,6 +477,14 @@ fn autoscaling_and_monitoring_are_checked() {
             ),
             vec![
                 "scale_down_utilization_threshold: \"0\" is out of range; expected a fraction in (0, 1]",
+            ],
+        ),
+        (
+            format!(
+                "{BASE}autoscaling: {{cluster_autoscaler: {{scale_down_gpu_utilization_threshold: 1.5}}}}\n"
+            ),
+            vec![
+                "autoscaling.cluster_autoscaler.scale_down_gpu_utilization_threshold: \"1.5\" is out of range; expected a fraction in (0, 1]",
             ],
         ),
         (

@@ -70,6 +70,11 @@ fn defaults_are_filled_in() {
     assert_eq!(ca.scan_interval, SimDuration::from_secs(10));
     assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(10));
     assert_eq!(ca.max_node_provision_time, SimDuration::from_secs(900));
+    assert_eq!(ca.scale_down_gpu_utilization_threshold, 0.5);
+    assert_eq!(
+        pool.autoscaling.as_ref().map(|a| a.gpu_threshold_percent),
+        Some(None)
+    );
 
     // scale_down_delay_after_delete follows scan_interval; `enabled: false` turns it off.
     let s = load(&format!(
@@ -78,6 +83,24 @@ fn defaults_are_filled_in() {
     .expect("valid");
     let ca = s.autoscaling.cluster_autoscaler.expect("enabled");
     assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(30));
+
+    // The GPU thresholds: global as a fraction, per pool in percent.
+    let s = load(&format!(
+        "{}autoscaling: {{cluster_autoscaler: {{scale_down_gpu_utilization_threshold: 0.3}}}}\n",
+        base_with(
+            "machine_type: c2-standard-8",
+            "machine_type: c2-standard-8\n    autoscaling: {max_nodes: 4, gpu_threshold: 60}"
+        )
+    ))
+    .expect("valid");
+    let ca = s.autoscaling.cluster_autoscaler.as_ref().expect("enabled");
+    assert_eq!(ca.scale_down_gpu_utilization_threshold, 0.3);
+    assert_eq!(ca.scale_down_utilization_threshold, 0.5);
+    let a = s.node_pools[0].autoscaling.as_ref().expect("autoscaled");
+    assert_eq!(
+        (a.cpu_threshold_percent, a.gpu_threshold_percent),
+        (None, Some(60.0))
+    );
     let s = load(&format!(
         "{BASE}autoscaling: {{cluster_autoscaler: {{enabled: false}}}}\n"
     ))
