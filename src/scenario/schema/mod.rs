@@ -406,8 +406,9 @@ pub(crate) struct ModelFile {
 /// A namespace's ResourceQuota `spec.hard`.
 ///
 /// Read as a name-keyed map so that extended resources (`requests.nvidia.com/gpu`) can be named:
-/// a key holding a `/` is kept in `extended` for validation to accept or reject; any other key
-/// not listed in `QUOTA_FIELDS` is an unknown field.
+/// a key holding a `/` (other than an object count, `count/<resource>`) is kept in `extended`
+/// for validation to accept or reject; any other key not listed in `QUOTA_FIELDS` is an unknown
+/// field.
 #[derive(Debug, Default)]
 pub(crate) struct QuotaFile {
     pub(crate) requests_cpu: Option<Scalar>,
@@ -461,7 +462,7 @@ impl<'de> serde::de::Visitor<'de> for QuotaVisitor {
                 "limits.cpu" => &mut out.limits_cpu,
                 "limits.memory" => &mut out.limits_memory,
                 "pods" => &mut out.pods,
-                _ if name.contains('/') => {
+                _ if name.contains('/') && !name.starts_with("count/") => {
                     if out.extended.iter().any(|(n, _)| *n == name) {
                         return Err(A::Error::custom(format_args!("duplicate entry `{name}`")));
                     }

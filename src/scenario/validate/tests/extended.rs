@@ -175,14 +175,17 @@ fn a_gpu_quota_key_other_than_its_request_is_an_error() {
         &gpu_quota("requests.kubernetes.io/gpu: 1"),
         &["\"kubernetes.io/gpu\" is not a valid extended resource name"],
     );
-    // A typo without a domain is an unknown key, with the GPU request among the suggestions.
-    assert_rejected(
-        &gpu_quota("requests.gpu: 1"),
-        &[
-            "unknown field \"requests.gpu\"",
-            "\"requests.nvidia.com/gpu\"",
-        ],
-    );
+    // A typo without a domain, or an object count, is an unknown key, with the GPU request
+    // among the suggestions.
+    for key in ["requests.gpu", "count/pods"] {
+        assert_rejected(
+            &gpu_quota(&format!("{key}: 1")),
+            &[
+                &format!("quotas.default: unknown field \"{key}\""),
+                "\"requests.nvidia.com/gpu\"",
+            ],
+        );
+    }
 }
 
 #[test]
