@@ -140,47 +140,9 @@ impl Cx<'_> {
     ) -> Result<(), Error> {
         let ns = &quota.namespace;
         let path = |field: &str| format!("{workload}.resources.{field}");
-        let more_than_quota = |field: &str, value: &str, limit: &str| {
-            self.invalid(
-                &path(field),
-                format!("{value} per pod is more than the whole quota {field} {limit} of namespace \"{ns}\""),
-                format!("expected at most {limit}, or a larger quotas.{ns}.{field}: Kubernetes rejects every pod otherwise"),
-            )
-        };
-        // (quota field, quota value, pod sets it, pod value, display)
-        let checks = [
-            (
-                "requests.cpu",
-                quota.requests_cpu.map(show_cpu),
-                pod.has_cpu_request,
-                quota.requests_cpu.is_some_and(|q| pod.requests.cpu > q),
-                show_cpu(pod.requests.cpu),
-            ),
-            (
-                "requests.memory",
-                quota.requests_memory.map(show_bytes),
-                pod.has_memory_request,
-                quota
-                    .requests_memory
-                    .is_some_and(|q| pod.requests.memory > q),
-                show_bytes(pod.requests.memory),
-            ),
-            (
-                "limits.cpu",
-                quota.limits_cpu.map(show_cpu),
-                pod.limits.cpu.0 > 0,
-                quota.limits_cpu.is_some_and(|q| pod.limits.cpu > q),
-                show_cpu(pod.limits.cpu),
-            ),
-            (
-                "limits.memory",
-                quota.limits_memory.map(show_bytes),
-                pod.limits.memory.0 > 0,
-                quota.limits_memory.is_some_and(|q| pod.limits.memory > q),
-                show_bytes(pod.limits.memory),
-            ),
-        ];
+        let checks = quota_checks(quota, pod, &self.extended_names());
         for (field, limit, set, too_big, value) in checks {
+            let field = field.as_str();
             let Some(limit) = limit else { continue };
             if !set {
                 let (kind, resource) = field.split_once('.').unwrap_or((field, field));
@@ -202,18 +164,10 @@ impl Cx<'_> {
                 ));
             }
             if too_big {
-                return Err(more_than_quota(field, &value, &limit));
-            }
-        }
-        let names = self.extended_names();
-        for (i, limit) in quota.requests_extended.iter().enumerate() {
-            let wants = pod.requests.extended.0[i];
-            if let Some(limit) = limit.filter(|&l| u32::from(wants) > l) {
-                let field = format!("requests.{}", extended_name(&names, i));
-                return Err(more_than_quota(
-                    &field,
-                    &wants.to_string(),
-                    &limit.to_string(),
+                return Err(self.invalid(
+                    &path(field),
+                    format!("{value} per pod is more than the whole quota {field} {limit} of namespace \"{ns}\""),
+                    format!("expected at most {limit}, or a larger quotas.{ns}.{field}: Kubernetes rejects every pod otherwise"),
                 ));
             }
         }
@@ -226,4 +180,59 @@ impl Cx<'_> {
         }
         Ok(())
     }
+}
+
+/// What the quota limits of `pod`, one entry a limited resource: (quota field, the quota's
+/// limit for messages, whether the pod sets the resource, whether one pod exceeds the whole
+/// limit, the pod's amount for messages). `names` is the scenario's extended-resource table.
+fn quota_checks(
+    quota: &Quota,
+    pod: &PodSpec,
+    names: &[String],
+) -> Vec<(String, Option<String>, bool, bool, String)> {
+    let mut checks = vec![
+        (
+            "requests.cpu".to_string(),
+            quota.requests_cpu.map(show_cpu),
+            pod.has_cpu_request,
+            quota.requests_cpu.is_some_and(|q| pod.requests.cpu > q),
+            show_cpu(pod.requests.cpu),
+        ),
+        (
+            "requests.memory".to_string(),
+            quota.requests_memory.map(show_bytes),
+            pod.has_memory_request,
+            quota
+                .requests_memory
+                .is_some_and(|q| pod.requests.memory > q),
+            show_bytes(pod.requests.memory),
+        ),
+        (
+            "limits.cpu".to_string(),
+            quota.limits_cpu.map(show_cpu),
+            pod.limits.cpu.0 > 0,
+            quota.limits_cpu.is_some_and(|q| pod.limits.cpu > q),
+            show_cpu(pod.limits.cpu),
+        ),
+        (
+            "limits.memory".to_string(),
+            quota.limits_memory.map(show_bytes),
+            pod.limits.memory.0 > 0,
+            quota.limits_memory.is_some_and(|q| pod.limits.memory > q),
+            show_bytes(pod.limits.memory),
+        ),
+    ];
+    // Extended resources: no request is required of a pod (Kubernetes' `validationSet` holds
+    // only cpu and memory), so a pod without one is never refused on their account.
+    for (i, limit) in quota.requests_extended.iter().enumerate() {
+        let wants = pod.requests.extended.0[i];
+        checks.push((
+            format!("requests.{}", extended_name(names, i)),
+            limit.map(|l| l.to_string()),
+            true,
+            limit.is_some_and(|l| u32::from(wants) > l),
+            wants.to_string(),
+        ));
+    }
+    checks
 }
