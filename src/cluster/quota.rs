@@ -6,15 +6,18 @@
 //! is how a quota silently caps what an HPA asks for. Nothing here keeps state: the simulation
 //! owns one `QuotaUsage` per namespace.
 //!
-//! Modelled resources: `requests.cpu`, `requests.memory`, `limits.cpu`, `limits.memory`, `pods`.
+//! Modelled resources: `requests.cpu`, `requests.memory`, `limits.cpu`, `limits.memory`, `pods`,
+//! and `requests.<name>` for extended resources (`requests.nvidia.com/gpu`), the only form
+//! Kubernetes' pod evaluator counts them in (`isExtendedResourceNameForQuota`: extended resources
+//! are never overcommitted, so a limit would say nothing a request does not).
 //! Not modelled: quota scopes, other object counts, LimitRange defaults, and the rule that a pod
 //! must declare a request (or limit) for every cpu/memory resource its namespace's quota tracks
 //! (Kubernetes rejects it with "must specify …"; here a missing value counts as 0).
 
 use std::fmt;
 
-use crate::cluster::spec::PodSpec;
-use crate::units::{Bytes, Millicores, Resources};
+use crate::cluster::spec::{ExtendedNames, PodSpec, extended_name};
+use crate::units::{Bytes, MAX_EXTENDED_RESOURCES, Millicores, Resources};
 
 /// A namespace's ResourceQuota (`spec.hard`). Absent entries are unlimited.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -31,6 +34,10 @@ pub struct Quota {
     pub limits_memory: Option<Bytes>,
     /// `pods`.
     pub pods: Option<u32>,
+    /// `requests.<name>` of each extended resource, indexed as `Resources.extended` is.
+    pub requests_extended: [Option<u32>; MAX_EXTENDED_RESOURCES],
+    /// The scenario's extended resource names, which the refusal message spells out.
+    pub extended_names: ExtendedNames,
 }
 
 /// What the pods of one namespace request and limit in total, as a ResourceQuota's `status.used`
@@ -45,9 +52,8 @@ pub struct QuotaUsage {
     pub pods: u32,
 }
 
-/// A resource a ResourceQuota can limit, ordered by its Kubernetes name (the order Kubernetes
-/// prints them in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A resource a ResourceQuota can limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QuotaResource {
     /// `limits.cpu`, in millicores.
     LimitsCpu,
@@ -59,6 +65,9 @@ pub enum QuotaResource {
     RequestsCpu,
     /// `requests.memory`, in bytes.
     RequestsMemory,
+    /// `requests.<name>` of the extended resource at this index of the scenario's table, in
+    /// whole units.
+    RequestsExtended(usize),
 }
 
 /// One resource over its quota: the amounts in the resource's unit (millicores, bytes or pods).
@@ -81,6 +90,8 @@ pub struct QuotaExceeded {
     pub quota: String,
     /// The resources the pod would push over the limit, sorted by name; never empty.
     pub exceeded: Vec<ExceededResource>,
+    /// The scenario's extended resource names, for the names of `RequestsExtended` resources.
+    pub extended_names: ExtendedNames,
 }
 
 /// Decides whether a pod may be created in a namespace whose quota is `quota` and whose pods use
@@ -93,9 +104,8 @@ pub struct QuotaExceeded {
 /// `QuotaExceeded` listing every exceeded resource.
 pub fn admit(quota: &Quota, used: &QuotaUsage, pod: &PodSpec) -> Result<(), QuotaExceeded> {
     let requested = QuotaUsage::of_pod(pod);
-    let exceeded: Vec<ExceededResource> = QuotaResource::ALL
-        .iter()
-        .filter_map(|&resource| {
+    let mut exceeded: Vec<ExceededResource> = QuotaResource::all()
+        .filter_map(|resource| {
             let limited = resource.hard(quota)?;
             let requested = requested.amount(resource);
             if requested == 0 {
@@ -111,13 +121,15 @@ pub fn admit(quota: &Quota, used: &QuotaUsage, pod: &PodSpec) -> Result<(), Quot
         })
         .collect();
     if exceeded.is_empty() {
-        Ok(())
-    } else {
-        Err(QuotaExceeded {
-            quota: quota.namespace.clone(),
-            exceeded,
-        })
+        return Ok(());
     }
+    // Kubernetes prints the resources sorted by name.
+    exceeded.sort_by_cached_key(|e| e.resource.name(&quota.extended_names));
+    Err(QuotaExceeded {
+        quota: quota.namespace.clone(),
+        exceeded,
+        extended_names: quota.extended_names.clone(),
+    })
 }
 
 impl QuotaUsage {
@@ -166,13 +178,14 @@ impl QuotaUsage {
             QuotaResource::Pods => u64::from(self.pods),
             QuotaResource::RequestsCpu => self.requests.cpu.0,
             QuotaResource::RequestsMemory => self.requests.memory.0,
+            QuotaResource::RequestsExtended(i) => u64::from(self.requests.extended.0[i]),
         }
     }
 }
 
 impl QuotaResource {
-    /// Every resource, in name order.
-    pub const ALL: [QuotaResource; 5] = [
+    /// The resources with a fixed name, in name order.
+    pub const FIXED: [QuotaResource; 5] = [
         QuotaResource::LimitsCpu,
         QuotaResource::LimitsMemory,
         QuotaResource::Pods,
@@ -180,14 +193,25 @@ impl QuotaResource {
         QuotaResource::RequestsMemory,
     ];
 
-    /// The resource's name in a ResourceQuota's `spec.hard`.
-    pub fn name(self) -> &'static str {
+    /// Every resource: the fixed ones, then each extended resource's request.
+    pub fn all() -> impl Iterator<Item = QuotaResource> {
+        QuotaResource::FIXED
+            .into_iter()
+            .chain((0..MAX_EXTENDED_RESOURCES).map(QuotaResource::RequestsExtended))
+    }
+
+    /// The resource's name in a ResourceQuota's `spec.hard`; `extended_names` is the scenario's
+    /// table of extended resource names.
+    pub fn name(self, extended_names: &[String]) -> String {
         match self {
-            QuotaResource::LimitsCpu => "limits.cpu",
-            QuotaResource::LimitsMemory => "limits.memory",
-            QuotaResource::Pods => "pods",
-            QuotaResource::RequestsCpu => "requests.cpu",
-            QuotaResource::RequestsMemory => "requests.memory",
+            QuotaResource::LimitsCpu => "limits.cpu".into(),
+            QuotaResource::LimitsMemory => "limits.memory".into(),
+            QuotaResource::Pods => "pods".into(),
+            QuotaResource::RequestsCpu => "requests.cpu".into(),
+            QuotaResource::RequestsMemory => "requests.memory".into(),
+            QuotaResource::RequestsExtended(i) => {
+                format!("requests.{}", extended_name(extended_names, i))
+            }
         }
     }
 
@@ -199,11 +223,12 @@ impl QuotaResource {
             QuotaResource::Pods => quota.pods.map(u64::from),
             QuotaResource::RequestsCpu => quota.requests_cpu.map(|m| m.0),
             QuotaResource::RequestsMemory => quota.requests_memory.map(|b| b.0),
+            QuotaResource::RequestsExtended(i) => quota.requests_extended[i].map(u64::from),
         }
     }
 
     /// `amount` in Kubernetes' canonical quantity notation: cpu as `2` or `500m`, memory as `4Gi`
-    /// when a binary suffix is exact, else in bytes; pods as a plain count.
+    /// when a binary suffix is exact, else in bytes; pods and extended resources as a count.
     pub fn format(self, amount: u64) -> String {
         match self {
             QuotaResource::LimitsCpu | QuotaResource::RequestsCpu => {
@@ -212,7 +237,9 @@ impl QuotaResource {
             QuotaResource::LimitsMemory | QuotaResource::RequestsMemory => {
                 format_bytes(Bytes(amount))
             }
-            QuotaResource::Pods => format_decimal_si(amount, 0),
+            QuotaResource::Pods | QuotaResource::RequestsExtended(_) => {
+                format_decimal_si(amount, 0)
+            }
         }
     }
 }
@@ -224,7 +251,10 @@ impl fmt::Display for QuotaExceeded {
         let list = |value: fn(&ExceededResource) -> u64| {
             self.exceeded
                 .iter()
-                .map(|e| format!("{}={}", e.resource.name(), e.resource.format(value(e))))
+                .map(|e| {
+                    let name = e.resource.name(&self.extended_names);
+                    format!("{name}={}", e.resource.format(value(e)))
+                })
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -302,7 +332,7 @@ mod tests {
             requests_memory: Some(Bytes::from_gib(32)),
             limits_cpu: Some(Millicores::from_cores(32)),
             limits_memory: Some(Bytes::from_gib(64)),
-            pods: None,
+            ..Quota::default()
         }
     }
 
@@ -436,6 +466,82 @@ mod tests {
         assert_eq!(usage, QuotaUsage::ZERO);
     }
 
+    /// A quota of `requests.nvidia.com/gpu: 2` (table: example.com/foo, then nvidia.com/gpu).
+    fn gpu_quota() -> Quota {
+        let mut requests_extended = [None; MAX_EXTENDED_RESOURCES];
+        requests_extended[1] = Some(2);
+        Quota {
+            namespace: "ml".into(),
+            requests_extended,
+            extended_names: ["example.com/foo".to_string(), "nvidia.com/gpu".to_string()].into(),
+            ..Quota::default()
+        }
+    }
+
+    /// A pod requesting `gpus` of nvidia.com/gpu (index 1) and 1 CPU.
+    fn gpu_pod(gpus: u16) -> PodSpec {
+        let mut pod = PodBuilder::new().cpu_m(1_000).build();
+        pod.requests.extended.0[1] = gpus;
+        pod.limits.extended.0[1] = gpus;
+        pod
+    }
+
+    #[test]
+    fn gpu_pods_are_admitted_up_to_the_quota() {
+        let quota = gpu_quota();
+        let one = gpu_pod(1);
+        assert_eq!(admit(&quota, &usage_of(0, &one), &one), Ok(()));
+        assert_eq!(admit(&quota, &usage_of(1, &one), &one), Ok(()));
+        let error = admit(&quota, &usage_of(2, &one), &one).expect_err("a third GPU");
+        assert_eq!(
+            error.to_string(),
+            "exceeded quota: ml, requested: requests.nvidia.com/gpu=1, \
+             used: requests.nvidia.com/gpu=2, limited: requests.nvidia.com/gpu=2"
+        );
+        // Two GPUs at once do not fit beside one.
+        assert!(admit(&quota, &usage_of(1, &one), &gpu_pod(2)).is_err());
+        // A pod without GPUs is not checked against the GPU limit, however full it is.
+        let cpu_only = gpu_pod(0);
+        assert_eq!(admit(&quota, &usage_of(5, &one), &cpu_only), Ok(()));
+        // No limit on the other extended resource: its requests pass.
+        let mut foo = gpu_pod(0);
+        foo.requests.extended.0[0] = 100;
+        assert_eq!(admit(&quota, &usage_of(2, &one), &foo), Ok(()));
+    }
+
+    #[test]
+    fn extended_resources_sort_by_name_among_the_others() {
+        // requests.example.com/foo sorts between requests.cpu and requests.memory, and
+        // requests.nvidia.com/gpu after requests.memory.
+        let mut quota = gpu_quota();
+        quota.requests_extended[0] = Some(0);
+        quota.requests_cpu = Some(Millicores(1_000));
+        quota.requests_memory = Some(Bytes(GIB));
+        let mut pod = PodBuilder::new().cpu_m(1_000).memory(GIB).build();
+        pod.requests.extended.0 = [1, 3, 0, 0];
+        let used = usage_of(1, &pod);
+        let error = admit(&quota, &used, &pod).expect_err("over on all four");
+        assert_eq!(
+            error.to_string(),
+            "exceeded quota: ml, \
+             requested: requests.cpu=1,requests.example.com/foo=1,requests.memory=1Gi,requests.nvidia.com/gpu=3, \
+             used: requests.cpu=1,requests.example.com/foo=1,requests.memory=1Gi,requests.nvidia.com/gpu=3, \
+             limited: requests.cpu=1,requests.example.com/foo=0,requests.memory=1Gi,requests.nvidia.com/gpu=2"
+        );
+    }
+
+    #[test]
+    fn gpu_usage_is_given_back_when_a_pod_goes() {
+        let quota = gpu_quota();
+        let one = gpu_pod(1);
+        let mut usage = usage_of(2, &one);
+        assert_eq!(usage.amount(QuotaResource::RequestsExtended(1)), 2);
+        assert!(admit(&quota, &usage, &one).is_err());
+        usage.remove_pod(&one);
+        assert_eq!(usage.amount(QuotaResource::RequestsExtended(1)), 1);
+        assert_eq!(admit(&quota, &usage, &one), Ok(()));
+    }
+
     #[test]
     fn quantities_print_the_kubernetes_way() {
         let cpu = [
@@ -473,7 +579,7 @@ mod tests {
 
     #[test]
     fn resources_sort_by_name() {
-        let mut names: Vec<&str> = QuotaResource::ALL.iter().map(|r| r.name()).collect();
+        let mut names: Vec<String> = QuotaResource::FIXED.iter().map(|r| r.name(&[])).collect();
         let sorted = {
             let mut s = names.clone();
             s.sort();

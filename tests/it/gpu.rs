@@ -247,3 +247,33 @@ autoscaling:
         "{rescheduled:?}"
     );
 }
+
+#[test]
+fn a_gpu_quota_admits_as_many_one_gpu_pods_as_it_allows() {
+    // Four GPU nodes would take all four replicas; the namespace's quota of two GPUs stops the
+    // ReplicaSet at two.
+    let yaml = cluster(1, 4, 4).replace(
+        "  infer:\n    replicas",
+        "  infer:\n    namespace: ml\n    replicas",
+    ) + "quotas:\n  ml: {requests.nvidia.com/gpu: 2}\n";
+    let s = scenario(&yaml);
+    let mut seen = Collect::default();
+    let out = Simulation::new(&s).run(&mut seen);
+    let infer_scheduled = events(&seen, EventKind::PodScheduled, "infer")
+        .into_iter()
+        .filter(|e| e.service.as_deref() == Some("infer"))
+        .count();
+    assert_eq!(infer_scheduled, 2);
+    assert_eq!(out.summary.services["infer"].replicas.max, 2);
+    assert!(out.summary.quotas["ml"].rejected_pods > 0);
+    let rejected = events(&seen, EventKind::QuotaRejected, "infer");
+    let reason = rejected
+        .first()
+        .and_then(|e| e.reason.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        reason,
+        "exceeded quota: ml, requested: requests.nvidia.com/gpu=1, \
+         used: requests.nvidia.com/gpu=2, limited: requests.nvidia.com/gpu=2"
+    );
+}

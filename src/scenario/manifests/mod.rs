@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::scenario::admission::NVIDIA_GPU;
 use crate::scenario::error::Error;
 
 pub use import::Imported;
@@ -193,11 +194,11 @@ fn gather<'a>(all: &'a [Object], issues: &mut Issues) -> Gathered<'a> {
     g
 }
 
-/// The `nvidia.com/gpu` a translated service's pod requests (0 without).
-fn gpus_of(service: &Mapping) -> u64 {
+/// What a translated service's pod requests of extended resource `name` (0 without).
+pub(super) fn extended_request_of(service: &Mapping, name: &str) -> u64 {
     service
         .get("resources")
-        .and_then(|r| r.get("requests")?.get("nvidia.com/gpu")?.as_u64())
+        .and_then(|r| r.get("requests")?.get(name)?.as_u64())
         .unwrap_or(0)
 }
 
@@ -221,7 +222,7 @@ fn from_objects(all: &[Object], issues: &mut Issues) -> Translation {
             requests.cpu_m.unwrap_or(0),
             requests.memory_bytes.unwrap_or(0),
         );
-        let gpus = gpus_of(&w.service);
+        let gpus = extended_request_of(&w.service, NVIDIA_GPU);
         if gpus > 0 {
             let largest = t.largest_gpu_pod;
             t.largest_gpu_pod = (

@@ -6,10 +6,10 @@ use serde_yaml::{Mapping, Value};
 
 use crate::scenario::quantity;
 
-use super::Issues;
 use super::objects::{Object, list, lookup, scalar_text, show, string_map};
 use super::resources::{show_cpu, show_memory};
 use super::workloads::Workload;
+use super::{Issues, extended_request_of};
 
 /// A label selector's requirement.
 #[derive(Debug, Clone)]
@@ -127,16 +127,41 @@ enum QuotaKind {
     Count,
 }
 
+/// How the quota key `key` is read: one of `QUOTA_KEYS`, or `requests.<domain>/<name>` for an
+/// extended resource (a whole count); `None` for a key capsim does not enforce.
+fn quota_kind(key: &str) -> Option<QuotaKind> {
+    QUOTA_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, kind)| *kind)
+        .or_else(|| extended_request(key).map(|_| QuotaKind::Count))
+}
+
+/// The extended resource a quota key `requests.<domain>/<name>` limits.
+fn extended_request(key: &str) -> Option<&str> {
+    key.strip_prefix("requests.")
+        .filter(|name| name.contains('/'))
+}
+
 /// Adds a ResourceQuota's `spec.hard` to `limits` (key -> smallest amount so far).
 pub(super) fn quota(object: &Object, limits: &mut Vec<(String, u64)>, issues: &mut Issues) {
     let Some(hard) = lookup(&object.value, "spec.hard").and_then(Value::as_mapping) else {
         return;
     };
-    let mut ignored = Vec::new();
+    let (mut ignored, mut uncounted) = (Vec::new(), Vec::new());
     for (key, value) in hard {
         let Some(key) = key.as_str() else { continue };
-        let Some((_, kind)) = QUOTA_KEYS.iter().find(|(k, _)| *k == key) else {
-            ignored.push(key.to_string());
+        let Some(kind) = quota_kind(key) else {
+            // The API server accepts any qualified name with a `/`, but its pod evaluator
+            // counts an extended resource only as `requests.<name>`; `count/<resource>` is an
+            // object count.
+            let extended = key.contains('/') && !key.starts_with("count/");
+            let list = if extended {
+                &mut uncounted
+            } else {
+                &mut ignored
+            };
+            list.push(key.to_string());
             continue;
         };
         let text = scalar_text(value).unwrap_or_else(|| show(value));
@@ -166,7 +191,15 @@ pub(super) fn quota(object: &Object, limits: &mut Vec<(String, u64)>, issues: &m
             "{}: spec.hard: {} not enforced: capsim enforces {}",
             object.origin(),
             ignored.join(", "),
-            QUOTA_KEYS.map(|(k, _)| k).join(", ")
+            QUOTA_KEYS.map(|(k, _)| k).join(", ") + ", requests.<extended resource>"
+        ));
+    }
+    if !uncounted.is_empty() {
+        issues.warnings.push(format!(
+            "{}: spec.hard: {} limit nothing: Kubernetes counts an extended resource in a quota \
+             only as requests.<name>, such as requests.nvidia.com/gpu",
+            object.origin(),
+            uncounted.join(", ")
         ));
     }
     if lookup(&object.value, "spec.scopes").is_some()
@@ -184,11 +217,7 @@ pub(super) fn quota_entry(limits: &[(String, u64)]) -> Mapping {
     limits
         .iter()
         .map(|(key, v)| {
-            let kind = QUOTA_KEYS
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, kind)| *kind);
-            let text: Value = match kind {
+            let text: Value = match quota_kind(key) {
                 Some(QuotaKind::Cpu) => show_cpu(*v).into(),
                 Some(QuotaKind::Memory) => show_memory(*v).into(),
                 _ => (*v).into(),
@@ -215,7 +244,11 @@ pub(super) fn quota_admits(
             "requests.memory" => r.requests.memory_bytes,
             "limits.cpu" => r.limits.cpu_m,
             "limits.memory" => r.limits.memory_bytes,
-            _ => Some(1),
+            // Not required of a pod (Kubernetes requires only cpu and memory), so 0 without.
+            key => match extended_request(key) {
+                Some(name) => Some(extended_request_of(&w.service, name)),
+                None => Some(1),
+            },
         };
         let problem = match wanted {
             None => format!("must specify {}", key.replace('.', " ")),
@@ -235,11 +268,7 @@ pub(super) fn quota_admits(
 }
 
 fn show_hard(key: &str, v: u64) -> String {
-    match QUOTA_KEYS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, kind)| *kind)
-    {
+    match quota_kind(key) {
         Some(QuotaKind::Cpu) => show_cpu(v),
         Some(QuotaKind::Memory) => show_memory(v),
         _ => v.to_string(),

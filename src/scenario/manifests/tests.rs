@@ -389,3 +389,50 @@ fn an_empty_pdb_selector_selects_every_pod_in_v1_and_none_in_v1beta1() {
         assert_eq!(budget.is_some(), selected, "{version}");
     }
 }
+
+/// A one-GPU Deployment and a ResourceQuota whose `spec.hard` is `hard`.
+fn gpu_quota(hard: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: infer}}\nspec:\n  template:\n    spec:\n      containers:\n      - {{name: c, resources: {{limits: {{nvidia.com/gpu: 1}}}}}}\n---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {{name: q}}\nspec:\n  hard: {{{hard}}}\n"
+    )
+}
+
+#[test]
+fn a_quota_keeps_extended_requests_and_warns_of_keys_kubernetes_does_not_count() {
+    let (fragment, warnings) = from_text(&gpu_quota(
+        "requests.nvidia.com/gpu: 2, limits.nvidia.com/gpu: 4, nvidia.com/gpu: \"4\"",
+    ));
+    let hard = fragment.get("quotas").and_then(|q| q.get("default"));
+    let expected: serde_yaml::Value =
+        serde_yaml::from_str("{requests.nvidia.com/gpu: 2}").unwrap_or_default();
+    assert_eq!(hard, Some(&expected), "{fragment:?}");
+    assert!(
+        fragment
+            .get("services")
+            .is_some_and(|s| s.get("infer").is_some())
+    );
+    assert_eq!(
+        warnings,
+        [
+            "m.yaml: document 2 (ResourceQuota q): spec.hard: limits.nvidia.com/gpu, nvidia.com/gpu \
+          limit nothing: Kubernetes counts an extended resource in a quota only as \
+          requests.<name>, such as requests.nvidia.com/gpu"
+        ]
+    );
+}
+
+#[test]
+fn a_gpu_quota_below_one_pod_skips_the_gpu_workload() {
+    let (fragment, warnings) = from_text(&gpu_quota("requests.nvidia.com/gpu: 0"));
+    assert!(fragment.get("services").is_none(), "{fragment:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains(
+            "Deployment infer (namespace default): skipped: the ResourceQuota rejects its pods: \
+             exceeded quota: requests.nvidia.com/gpu is limited to 0"
+        )),
+        "{warnings:?}"
+    );
+    // One GPU per pod fits a quota of one.
+    let (fragment, _) = from_text(&gpu_quota("requests.nvidia.com/gpu: 1"));
+    assert!(fragment.get("services").is_some(), "{fragment:?}");
+}

@@ -405,20 +405,81 @@ pub(crate) struct ModelFile {
 }
 
 /// A namespace's ResourceQuota `spec.hard`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Read as a name-keyed map so that extended resources (`requests.nvidia.com/gpu`) can be named:
+/// a key holding a `/` (other than an object count, `count/<resource>`) is kept in `extended`
+/// for validation to accept or reject; any other key not listed in `QUOTA_FIELDS` is an unknown
+/// field.
+#[derive(Debug, Default)]
 pub(crate) struct QuotaFile {
-    #[serde(rename = "requests.cpu")]
     pub(crate) requests_cpu: Option<Scalar>,
-    #[serde(rename = "requests.memory")]
     pub(crate) requests_memory: Option<Scalar>,
     pub(crate) cpu: Option<Scalar>,
     pub(crate) memory: Option<Scalar>,
-    #[serde(rename = "limits.cpu")]
     pub(crate) limits_cpu: Option<Scalar>,
-    #[serde(rename = "limits.memory")]
     pub(crate) limits_memory: Option<Scalar>,
     pub(crate) pods: Option<Scalar>,
+    /// Every key naming an extended resource, with its amount, in file order.
+    pub(crate) extended: Vec<(String, Scalar)>,
+}
+
+/// The keys a quota may hold, for the unknown-field message.
+const QUOTA_FIELDS: &[&str] = &[
+    "requests.cpu",
+    "requests.memory",
+    "cpu",
+    "memory",
+    "limits.cpu",
+    "limits.memory",
+    "pods",
+    "requests.nvidia.com/gpu",
+];
+
+impl<'de> Deserialize<'de> for QuotaFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<QuotaFile, D::Error> {
+        deserializer.deserialize_map(QuotaVisitor)
+    }
+}
+
+/// Reads a quota's keys inside the map, so that an unknown key's error carries the map's path.
+struct QuotaVisitor;
+
+impl<'de> serde::de::Visitor<'de> for QuotaVisitor {
+    type Value = QuotaFile;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map from quota resource names to amounts")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<QuotaFile, A::Error> {
+        use serde::de::Error;
+        let mut out = QuotaFile::default();
+        while let Some(name) = map.next_key::<String>()? {
+            let field = match name.as_str() {
+                "requests.cpu" => &mut out.requests_cpu,
+                "requests.memory" => &mut out.requests_memory,
+                "cpu" => &mut out.cpu,
+                "memory" => &mut out.memory,
+                "limits.cpu" => &mut out.limits_cpu,
+                "limits.memory" => &mut out.limits_memory,
+                "pods" => &mut out.pods,
+                _ if name.contains('/') && !name.starts_with("count/") => {
+                    if out.extended.iter().any(|(n, _)| *n == name) {
+                        return Err(A::Error::custom(format_args!("duplicate entry `{name}`")));
+                    }
+                    let amount = map.next_value()?;
+                    out.extended.push((name, amount));
+                    continue;
+                }
+                _ => return Err(A::Error::unknown_field(&name, QUOTA_FIELDS)),
+            };
+            if field.is_some() {
+                return Err(A::Error::custom(format_args!("duplicate field `{name}`")));
+            }
+            *field = Some(map.next_value()?);
+        }
+        Ok(out)
+    }
 }
 
 /// The `autoscaling` section.

@@ -118,6 +118,8 @@ pub(crate) fn scenario(
         .map(|(name, service)| cx.service(name, service, &node_pools))
         .collect::<Result<Vec<_>, _>>()?;
     let mut jobs = cx.jobs(&file.jobs, &node_pools, duration)?;
+    let mut quotas = cx.quotas(&file.quotas, &services, &jobs)?;
+    // Quotas may name extended resources no pod or pool names: the table is complete only now.
     let extended_names = cx.extended_names();
     for service in &mut services {
         service.pod.extended_names = extended_names.clone();
@@ -125,8 +127,9 @@ pub(crate) fn scenario(
     for job in &mut jobs {
         job.pod.extended_names = extended_names.clone();
     }
-
-    let quotas = cx.quotas(&file.quotas, &services, &jobs)?;
+    for quota in &mut quotas {
+        quota.extended_names = extended_names.clone();
+    }
     let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
     namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
     namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));

@@ -127,3 +127,90 @@ fn allocatable_gives_a_pool_extended_resources_within_the_machines() {
         ],
     );
 }
+
+/// `with_gpu_pool` with web asking for one GPU, in namespace `ml` whose quota is `quota`.
+fn gpu_quota(quota: &str) -> String {
+    let yaml = with_gpu_pool("requests: {cpu: 500m}\n      limits: {nvidia.com/gpu: 1}");
+    format!("{yaml}quotas:\n  default: {{{quota}}}\n")
+}
+
+#[test]
+fn a_quota_limits_gpus_by_their_request() {
+    let s = load(&gpu_quota("requests.nvidia.com/gpu: 2, pods: 10")).expect("valid");
+    let quota = &s.quotas[0];
+    assert_eq!(quota.requests_extended, [Some(2), None, None, None]);
+    assert_eq!(&quota.extended_names[..], ["nvidia.com/gpu".to_string()]);
+    assert_eq!(quota.pods, Some(10));
+    // A resource no pod or pool names joins the table after theirs, for pods and quotas alike.
+    let s = load(&gpu_quota("requests.example.com/foo: 3")).expect("valid");
+    let names = ["nvidia.com/gpu".to_string(), "example.com/foo".to_string()];
+    assert_eq!(&s.quotas[0].extended_names[..], names);
+    assert_eq!(&s.services[0].pod.extended_names[..], names);
+    assert_eq!(s.quotas[0].requests_extended, [None, Some(3), None, None]);
+}
+
+#[test]
+fn a_gpu_quota_key_other_than_its_request_is_an_error() {
+    for (key, fix) in [
+        ("limits.nvidia.com/gpu", "requests.nvidia.com/gpu"),
+        ("nvidia.com/gpu", "requests.nvidia.com/gpu"),
+        ("limits.example.com/foo", "requests.example.com/foo"),
+    ] {
+        assert_rejected(
+            &gpu_quota(&format!("{key}: 2")),
+            &[
+                &format!(
+                    "quotas.default.{key}: \"{key}\" limits nothing: Kubernetes counts an \
+                     extended resource in a quota only by its request"
+                ),
+                &format!("expected {fix}, the only quota key for an extended resource"),
+            ],
+        );
+    }
+    assert_rejected(
+        &gpu_quota("requests.nvidia.com/gpu: 1.5"),
+        &["quotas.default.requests.nvidia.com/gpu: \"1.5\" is not a valid whole number"],
+    );
+    assert_rejected(
+        &gpu_quota("requests.kubernetes.io/gpu: 1"),
+        &["\"kubernetes.io/gpu\" is not a valid extended resource name"],
+    );
+    // A typo without a domain, or an object count, is an unknown key, with the GPU request
+    // among the suggestions.
+    for key in ["requests.gpu", "count/pods"] {
+        assert_rejected(
+            &gpu_quota(&format!("{key}: 1")),
+            &[
+                &format!("quotas.default: unknown field \"{key}\""),
+                "\"requests.nvidia.com/gpu\"",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_gpu_quota_that_admits_no_pod_of_a_gpu_service_is_an_error() {
+    assert_rejected(
+        &gpu_quota("requests.nvidia.com/gpu: 0"),
+        &[
+            "services.web.resources.requests.nvidia.com/gpu: 1 per pod is more than the whole \
+             quota requests.nvidia.com/gpu 0 of namespace \"default\"",
+            "expected at most 0, or a larger quotas.default.requests.nvidia.com/gpu",
+        ],
+    );
+    // Exactly one GPU per pod fits a quota of one.
+    assert!(load(&gpu_quota("requests.nvidia.com/gpu: 1")).is_ok());
+}
+
+#[test]
+fn a_quota_cannot_name_more_extended_resources_than_the_table_holds() {
+    let quota =
+        "requests.a.com/x: 1, requests.b.com/x: 1, requests.c.com/x: 1, requests.d.com/x: 1";
+    assert_rejected(
+        &gpu_quota(quota),
+        &[
+            "quotas.default.requests.d.com/x: \"d.com/x\" would be extended resource number 5",
+            "expected at most 4 distinct extended resources in one scenario",
+        ],
+    );
+}
