@@ -102,46 +102,48 @@ fn arrivals_panel(data: &RunData) -> Panel {
     panel.fit(SPREAD_RATES)
 }
 
-/// The two panels of counts: each service's Ready (solid) and desired (dashed) replicas, and
-/// each pool's billed (solid) and Ready (dashed) nodes, pools in the colors after the services'.
+/// The two panels of counts: each service's Ready (solid) and desired (dashed) replicas with
+/// each Job's running (solid) and pending (dashed) pods, and each pool's billed (solid) and
+/// Ready (dashed) nodes, pools in the colors after the services' and jobs'.
 fn count_panels(data: &RunData) -> [Panel; 2] {
-    let replicas = data
-        .services
-        .iter()
-        .map(|s| (&s.name, [&s.ready, &s.desired]));
-    let nodes = data
-        .pools
-        .iter()
-        .map(|p| (&p.name, [&p.nodes, &p.nodes_ready]));
-    [
-        pairs_panel(
-            ("Replicas", "replicas (pods)"),
-            ["Ready", "desired"],
-            0,
-            replicas,
+    let replicas = (data.services.iter())
+        .map(|s| (&s.name, [&s.ready, &s.desired], ["Ready", "desired"]))
+        .chain(
+            (data.jobs.iter()).map(|j| (&j.name, [&j.running, &j.pending], ["running", "pending"])),
+        );
+    let (caption, y_desc) = match (data.services.is_empty(), data.jobs.is_empty()) {
+        (false, true) => (
+            "Replicas: Ready (solid) and desired (dashed)",
+            "replicas (pods)",
         ),
+        (true, false) => ("Job pods: running (solid) and pending (dashed)", "pods"),
+        _ => (
+            "Pods: Ready or running (solid), desired or pending (dashed)",
+            "pods",
+        ),
+    };
+    let nodes =
+        (data.pools.iter()).map(|p| (&p.name, [&p.nodes, &p.nodes_ready], ["billed", "Ready"]));
+    [
+        pairs_panel((caption, y_desc), 0, replicas),
         pairs_panel(
-            ("Nodes per pool", "nodes"),
-            ["billed", "Ready"],
-            data.services.len(),
+            ("Nodes per pool: billed (solid) and Ready (dashed)", "nodes"),
+            data.services.len() + data.jobs.len(),
             nodes,
         ),
     ]
 }
 
-/// A panel of two counts of each owner (a service or a pool) in the owner's color, the colors
-/// from `first_color` on: the first count solid, the second dashed and darker. `words` name the
-/// two counts, in the caption after `what` and in the legend after the owner's name, so that
-/// caption and legend say the same.
+/// A panel of two counts of each owner (a service, a Job or a pool) in the owner's color, the
+/// colors from `first_color` on: the first count solid, the second dashed and darker. Each
+/// owner's two words name its counts in the legend after its name, as the caption names them.
 fn pairs_panel<'a>(
-    (what, y_desc): (&str, &str),
-    [solid, dashed]: [&str; 2],
+    (caption, y_desc): (&str, &str),
     first_color: usize,
-    owners: impl Iterator<Item = (&'a String, [&'a Vec<f64>; 2])>,
+    owners: impl Iterator<Item = (&'a String, [&'a Vec<f64>; 2], [&'a str; 2])>,
 ) -> Panel {
-    let caption = format!("{what}: {solid} (solid) and {dashed} (dashed)");
-    let mut panel = Panel::new(&caption, y_desc);
-    for (i, (name, [first, second])) in owners.enumerate() {
+    let mut panel = Panel::new(caption, y_desc);
+    for (i, (name, [first, second], [solid, dashed])) in owners.enumerate() {
         let c = color(first_color + i);
         panel.series(first, c, Stroke::Solid, format!("{name} {solid}"));
         panel.series(

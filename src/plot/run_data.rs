@@ -24,6 +24,8 @@ pub(crate) struct RunData {
     pub(crate) time_h: Vec<f64>,
     /// Per service, in file order.
     pub(crate) services: Vec<ServiceSeries>,
+    /// Per Job, in file order.
+    pub(crate) jobs: Vec<JobSeries>,
     /// Per pool, in file order.
     pub(crate) pools: Vec<PoolSeries>,
     /// Cost rate over each interval, USD per hour; NaN where it cannot be derived.
@@ -47,6 +49,17 @@ pub(crate) struct ServiceSeries {
     pub(crate) p99_ms: Vec<f64>,
     /// The service's p99 objective, when the summary gives one.
     pub(crate) slo_p99_ms: Option<f64>,
+}
+
+/// One Job's series.
+#[derive(Debug, Clone)]
+pub(crate) struct JobSeries {
+    /// Job name.
+    pub(crate) name: String,
+    /// Pods running their containers.
+    pub(crate) running: Vec<f64>,
+    /// Pods waiting for a node.
+    pub(crate) pending: Vec<f64>,
 }
 
 /// One pool's series.
@@ -123,6 +136,13 @@ impl RunData {
                     .collect(),
             })
             .collect();
+        let job_series = (layout.jobs.iter().enumerate())
+            .map(|(j, name)| JobSeries {
+                name: name.clone(),
+                running: rows.iter().map(|r| f64::from(r.jobs[j].running)).collect(),
+                pending: rows.iter().map(|r| f64::from(r.jobs[j].pending)).collect(),
+            })
+            .collect();
         let time_s: Vec<f64> = rows.iter().map(|r| r.time_s).collect();
         let cost: Vec<f64> = rows.iter().map(|r| r.cost_usd_cumulative).collect();
 
@@ -138,6 +158,7 @@ impl RunData {
                 .unwrap_or(0.0),
             time_h: time_s.iter().map(|t| t / 3600.0).collect(),
             services: service_series,
+            jobs: job_series,
             pools: pool_series,
         })
     }
