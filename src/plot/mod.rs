@@ -34,8 +34,7 @@ mod vs_param;
 #[cfg(test)]
 mod tests;
 
-/// The folder under a run or sweep folder that charts are written to.
-const PLOTS_DIR: &str = "plots";
+use crate::report::files::PLOTS_DIR;
 
 /// Why a folder could not be plotted. Each variant names the file concerned.
 #[derive(Debug, thiserror::Error)]

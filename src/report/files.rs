@@ -35,6 +35,8 @@ pub const POINTS_CSV: &str = "points.csv";
 /// The folder, inside a sweep folder, of the run records (`sweep_files::RunRecord`) and of the
 /// runs' full outputs when they are kept.
 pub const RUNS_DIR: &str = "runs";
+/// The folder under a run or sweep folder that charts are written to.
+pub const PLOTS_DIR: &str = "plots";
 
 /// The record of run `run` in sweep folder `dir`: `runs/run-NNNNNN.json`.
 pub fn run_record_path(dir: &Path, run: usize) -> PathBuf {

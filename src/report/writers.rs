@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::report::files::{
-    EVENTS_JSONL, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV, write_json_atomically,
+    EVENTS_JSONL, PLOTS_DIR, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV, write_json_atomically,
 };
 use crate::report::timeseries::{IntervalRow, Layout, csv_header, csv_line};
 use crate::report::{ClusterEvent, Observer, Summary};
@@ -62,6 +62,11 @@ impl OutputDir {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
+        }
+        // A previous run's charts would show another run than this folder's files.
+        match fs::remove_dir_all(dir.join(PLOTS_DIR)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
         let mut timeseries = BufWriter::new(File::create(partial(dir, TIMESERIES_CSV))?);
         timeseries.write_all(csv_header(layout).as_bytes())?;

@@ -233,3 +233,31 @@ fn run_and_sweep_draw_their_charts_and_plot_redraws_them() {
     let output = capsim(repo_root(), &["plot", dir.path().to_str().unwrap_or("")]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_run_without_plots_leaves_no_charts_of_an_earlier_run() {
+    let dir = TempDir::new("stale-plots");
+    let out = dir.path().join("out");
+    let out_str = out.to_str().unwrap_or("");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "20m",
+            "--quiet",
+            "--out",
+            out_str,
+        ];
+        args.extend_from_slice(extra);
+        assert_success(&capsim(repo_root(), &args));
+    };
+    run(&[]);
+    assert!(out.join("plots/timeseries.svg").is_file());
+    run(&["--no-plots"]);
+    assert!(out.join("summary.json").is_file());
+    assert!(
+        !out.join("plots").exists(),
+        "the first run's charts would be taken for the second's"
+    );
+}
