@@ -61,6 +61,21 @@ pub(crate) struct Metric {
     pub(crate) ci_high: Vec<f64>,
 }
 
+/// The lower ends of a metric's intervals as charts draw them: a quantity whose every mean is at
+/// least zero (a cost, a latency, a count) cannot be negative, so a Student-t interval that
+/// reaches below zero (few replications, a wide spread) is drawn from zero. `points.csv` keeps
+/// the interval as computed.
+fn floor_at_zero(mean: &[f64], mut ci_low: Vec<f64>) -> Vec<f64> {
+    if mean.iter().filter(|m| m.is_finite()).all(|m| *m >= 0.0) {
+        for low in &mut ci_low {
+            if *low < 0.0 {
+                *low = 0.0;
+            }
+        }
+    }
+    ci_low
+}
+
 impl Param {
     /// The index in `levels` of the value at `point`.
     pub(crate) fn level(&self, point: usize) -> usize {
@@ -136,10 +151,12 @@ impl SweepData {
                     let at = |r: &PointRow| r.metrics[i].as_ref().map_or(f64::NAN, f);
                     table.rows.iter().map(at).collect()
                 };
+                let mean = figure(|i| i.mean);
+                let ci_low = floor_at_zero(&mean, figure(|i| i.ci_low));
                 Metric {
                     name: name.clone(),
-                    mean: figure(|i| i.mean),
-                    ci_low: figure(|i| i.ci_low),
+                    mean,
+                    ci_low,
                     ci_high: figure(|i| i.ci_high),
                 }
             })
@@ -241,6 +258,17 @@ pub(crate) fn short_names(paths: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_of_a_quantity_that_cannot_be_negative_are_drawn_from_zero() {
+        let mean = [0.5, 2.0, f64::NAN];
+        assert_eq!(
+            floor_at_zero(&mean, vec![-0.25, 1.5, f64::NAN])[..2],
+            [0.0, 1.5]
+        );
+        // A quantity with a negative mean somewhere keeps its intervals as they are.
+        assert_eq!(floor_at_zero(&[-1.0, 2.0], vec![-3.0, -0.5]), [-3.0, -0.5]);
+    }
 
     #[test]
     fn short_names_are_last_segments_unless_they_collide() {
