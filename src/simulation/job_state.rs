@@ -5,6 +5,7 @@
 use crate::controllers::job::{JobPods, JobSpec};
 use crate::engine::rng::{SimRng, stream};
 use crate::report::stats::Latency;
+use crate::simulation::lifecycle::CreateRetry;
 use crate::units::SimDuration;
 use crate::workload::cost::ServiceTimeSampler;
 
@@ -36,10 +37,8 @@ pub(crate) struct JobState {
     pub(crate) created: bool,
     /// Pods that ran to completion, warm-up included (what the Job controller counts).
     pub(crate) succeeded: u32,
-    /// Consecutive failed pod creations (for the controller's retry backoff).
-    pub(crate) create_failures: u32,
-    /// Whether a retry of the controller is already scheduled.
-    pub(crate) sync_scheduled: bool,
+    /// The Job controller's retries of pod creations the quota refused.
+    pub(crate) create_retry: CreateRetry,
     /// Counts in the measured window.
     pub(crate) counts: JobCounts,
     /// Pods completed since the last time-series row.
@@ -66,8 +65,7 @@ impl JobState {
             next_row: 0,
             created: false,
             succeeded: 0,
-            create_failures: 0,
-            sync_scheduled: false,
+            create_retry: CreateRetry::default(),
             counts: JobCounts::default(),
             interval_completed: 0,
             scheduling_delay: Latency::new(),

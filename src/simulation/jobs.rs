@@ -81,7 +81,7 @@ impl Simulation<'_> {
         let JobPods::Template(template) = &scenario.jobs[j].pods else {
             return;
         };
-        self.jobs[j].sync_scheduled = false;
+        self.jobs[j].create_retry.syncing();
         if !self.jobs[j].created {
             return;
         }
@@ -89,17 +89,14 @@ impl Simulation<'_> {
         let create = job::pods_to_create(template, self.jobs[j].succeeded, active);
         for _ in 0..create {
             if self.create_job_pod(j, NO_TRACE_ROW).is_none() {
-                self.jobs[j].create_failures += 1;
-                if !self.jobs[j].sync_scheduled {
-                    self.jobs[j].sync_scheduled = true;
-                    let delay = super::lifecycle::retry_backoff(self.jobs[j].create_failures);
+                if let Some(delay) = self.jobs[j].create_retry.failed() {
                     self.clock
                         .schedule_in(delay, Event::JobSync { job: j as u16 });
                 }
                 return;
             }
         }
-        self.jobs[j].create_failures = 0;
+        self.jobs[j].create_retry.succeeded();
     }
 
     /// Creates a pod of Job `j` (replaying trace row `row`, or from its template with

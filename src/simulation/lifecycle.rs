@@ -21,7 +21,7 @@ const RETRY_BASE: SimDuration = SimDuration::from_millis(5);
 const RETRY_MAX: SimDuration = SimDuration::from_secs(1_000);
 
 /// The ReplicaSet retry delay after `failures` consecutive failures (at least one).
-pub(super) fn retry_backoff(failures: u32) -> SimDuration {
+fn retry_backoff(failures: u32) -> SimDuration {
     let doublings = failures.saturating_sub(1).min(40);
     SimDuration(
         RETRY_BASE
@@ -29,6 +29,36 @@ pub(super) fn retry_backoff(failures: u32) -> SimDuration {
             .saturating_mul(1u64 << doublings)
             .min(RETRY_MAX.0),
     )
+}
+
+/// A controller's retries of pod creations its namespace's quota refused (the ReplicaSet's and
+/// the Job controller's alike): consecutive failures, and whether a retry is scheduled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct CreateRetry {
+    failures: u32,
+    scheduled: bool,
+}
+
+impl CreateRetry {
+    /// A sync starts: the retry it was (if any) is no longer pending.
+    pub(super) fn syncing(&mut self) {
+        self.scheduled = false;
+    }
+
+    /// Every pod the sync wanted was created: the backoff starts again.
+    pub(super) fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    /// A creation failed: the delay after which to retry, unless a retry is already scheduled.
+    pub(super) fn failed(&mut self) -> Option<SimDuration> {
+        self.failures += 1;
+        if self.scheduled {
+            return None;
+        }
+        self.scheduled = true;
+        Some(retry_backoff(self.failures))
+    }
 }
 
 /// Requests a pod held when its containers were killed.
@@ -82,7 +112,7 @@ impl Simulation<'_> {
 
     /// The ReplicaSet controller brings service `s` to its desired replicas.
     pub(super) fn sync_deployment(&mut self, s: usize) {
-        self.services[s].sync_scheduled = false;
+        self.services[s].create_retry.syncing();
         let views = self.pod_views(s);
         match deployment::reconcile(self.services[s].desired, &views) {
             Scale::Steady => {}
@@ -93,7 +123,7 @@ impl Simulation<'_> {
                         return;
                     }
                 }
-                self.services[s].create_failures = 0;
+                self.services[s].create_retry.succeeded();
             }
             Scale::Delete(victims) => {
                 for pod in victims {
@@ -112,11 +142,7 @@ impl Simulation<'_> {
     }
 
     fn schedule_deployment_retry(&mut self, s: usize) {
-        let svc = &mut self.services[s];
-        svc.create_failures += 1;
-        if !svc.sync_scheduled {
-            svc.sync_scheduled = true;
-            let delay = retry_backoff(svc.create_failures);
+        if let Some(delay) = self.services[s].create_retry.failed() {
             self.clock
                 .schedule_in(delay, Event::DeploymentSync { service: s as u16 });
         }

@@ -10,6 +10,7 @@ use crate::report::stats::{Gauge, Latency};
 use crate::scenario::model::Service;
 use crate::scenario::trace::open as open_trace;
 use crate::simulation::cluster_state::{Pod, UsageSeen};
+use crate::simulation::lifecycle::CreateRetry;
 use crate::units::{Millicores, SimDuration, SimTime};
 use crate::workload::arrivals::ArrivalProcess;
 use crate::workload::balancer::Balancer;
@@ -236,10 +237,8 @@ pub(crate) struct ServiceState {
     pub(crate) rng_balancer: SimRng,
     /// The Deployment's `spec.replicas`.
     pub(crate) desired: u32,
-    /// Consecutive failed pod creations (for the ReplicaSet's retry backoff).
-    pub(crate) create_failures: u32,
-    /// Whether a ReplicaSet retry is already scheduled.
-    pub(crate) sync_scheduled: bool,
+    /// The ReplicaSet's retries of pod creations the quota refused.
+    pub(crate) create_retry: CreateRetry,
     /// Measured-window counters.
     pub(crate) counts: Counts,
     /// Latency of the measured requests of the intervals closed so far (`close_interval`).
@@ -299,8 +298,7 @@ impl ServiceState {
             rng_service: stream(seed, &format!("service-time/{name}")),
             rng_balancer: stream(seed, &format!("balancer/{name}")),
             desired: spec.replicas,
-            create_failures: 0,
-            sync_scheduled: false,
+            create_retry: CreateRetry::default(),
             counts: Counts::default(),
             latency: Latency::new(),
             wait: Latency::new(),
