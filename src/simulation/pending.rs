@@ -16,8 +16,14 @@ impl Simulation<'_> {
         let previous_round = self.last_retry_loosen_count;
         let this_round = self.cluster.loosen_count();
         self.last_retry_loosen_count = this_round;
-        if !self.cluster.has_pending() || self.no_pending_pod_can_fit(previous_round, this_round) {
-            self.cluster.forget_loosened();
+        let loosened = self.cluster.take_loosened();
+        if !self.cluster.has_pending() {
+            return;
+        }
+        let loosened: Vec<usize> = (loosened.iter())
+            .filter_map(|id| self.cluster.node_index(*id))
+            .collect();
+        if self.no_pending_pod_can_fit(&loosened, previous_round, this_round) {
             return;
         }
         // Pods of one spec and workload are alike, and binding a pod only takes room from its
@@ -28,22 +34,12 @@ impl Simulation<'_> {
         // Per spec of a job's pods: whether a node that loosened since the last round can take
         // one now; forgotten when a pod is bound, which takes room.
         let mut loosened_fits: Vec<Option<bool>> = vec![None; specs];
-        let (pending, loosened) = self.cluster.take_pending();
-        let loosened: Vec<usize> = (loosened.iter())
-            .filter_map(|id| self.cluster.node_index(*id))
-            .collect();
-        for (pod_ref, spec) in pending {
+        for (pod_ref, spec) in self.cluster.take_pending() {
             let s = spec as usize;
             if self.skip_hopeless_cycles && self.job_of(self.cluster.spec_workload(s)).is_some() {
                 let fits_now = *loosened_fits[s].get_or_insert_with(|| self.fits_any(s, &loosened));
                 if !fits_now {
-                    // Known to find no node as of the last round, and none of the nodes that
-                    // loosened since can take it: it still finds none.
-                    if let Some(Some((at, _))) = self.job_spec_failures.get_mut(s)
-                        && *at >= previous_round
-                    {
-                        *at = this_round;
-                    }
+                    self.still_fits_nowhere(s, previous_round, this_round);
                     self.cluster.repark_pending(pod_ref, spec);
                     continue;
                 }
@@ -69,31 +65,40 @@ impl Simulation<'_> {
     }
 
     /// Whether the round can be skipped: every waiting pod is a job's, and no spec of theirs
-    /// fits a node that loosened since the last round. Each such spec known to find no node as
-    /// of the last round (`previous_round`) is then known to find none as of this one.
-    fn no_pending_pod_can_fit(&mut self, previous_round: u64, this_round: u64) -> bool {
+    /// fits a node that loosened since the last round (`loosened`, indices into the registered
+    /// nodes).
+    fn no_pending_pod_can_fit(
+        &mut self,
+        loosened: &[usize],
+        previous_round: u64,
+        this_round: u64,
+    ) -> bool {
         let services = self.services.len();
         if !self.skip_hopeless_cycles || (0..services).any(|s| self.cluster.pending_of_spec(s) > 0)
         {
             return false;
         }
-        let loosened: Vec<usize> = (self.cluster.loosened().iter())
-            .filter_map(|id| self.cluster.node_index(*id))
-            .collect();
         let waiting: Vec<usize> = (services..self.cluster.pod_specs().len())
             .filter(|&s| self.cluster.pending_of_spec(s) > 0)
             .collect();
-        if waiting.iter().any(|&s| self.fits_any(s, &loosened)) {
+        if waiting.iter().any(|&s| self.fits_any(s, loosened)) {
             return false;
         }
         for s in waiting {
-            if let Some(Some((at, _))) = self.job_spec_failures.get_mut(s)
-                && *at >= previous_round
-            {
-                *at = this_round;
-            }
+            self.still_fits_nowhere(s, previous_round, this_round);
         }
         true
+    }
+
+    /// A job's pods of spec `s` fit none of the nodes that loosened since the last round: if
+    /// the spec was known to find no node as of that round (`previous_round`), it is known to
+    /// find none as of this one, so that a new pod of it skips its cycle.
+    fn still_fits_nowhere(&mut self, s: usize, previous_round: u64, this_round: u64) {
+        if let Some(Some((at, _))) = self.job_spec_failures.get_mut(s)
+            && *at >= previous_round
+        {
+            *at = this_round;
+        }
     }
 
     /// Whether a pod of spec `spec` fits one of the registered nodes `loosened`. A job's pod

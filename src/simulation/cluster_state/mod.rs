@@ -539,9 +539,6 @@ impl ClusterState {
         let index = pod.node.and_then(|id| node_index(&self.nodes, id));
         if let Some(i) = index {
             self.nodes[i].remove_pod(spec);
-            // The node loosened (`note_loosened`, written out: `spec` borrows the table).
-            self.loosen_count += 1;
-            self.loosened.push(self.nodes[i].id);
             self.pools[usize::from(self.nodes[i].pool.0)].account_requests(now, spec.requests, -1);
             if pod.phase != PodPhase::Terminating {
                 Self::uncount_active_pod(&mut self.active_pods, i, s);
@@ -564,6 +561,9 @@ impl ClusterState {
         self.namespaces[self.service_namespace[s]]
             .usage
             .remove_pod(spec);
+        if let Some(i) = index {
+            self.note_loosened(self.nodes[i].id);
+        }
         Some((pod, index))
     }
 

@@ -40,15 +40,11 @@ impl ClusterState {
         self.pending_by_spec[spec]
     }
 
-    /// Empties the unschedulable queue, oldest first, for a retry, with the registered nodes
-    /// that may have loosened since the last retry (`loosened`); pods still unplaced are
+    /// Empties the unschedulable queue, oldest first, for a retry; pods still unplaced are
     /// parked again.
-    pub(crate) fn take_pending(&mut self) -> (Vec<(PodRef, u32)>, Vec<NodeId>) {
+    pub(crate) fn take_pending(&mut self) -> Vec<(PodRef, u32)> {
         self.pending_by_spec.fill(0);
-        (
-            std::mem::take(&mut self.pending),
-            std::mem::take(&mut self.loosened),
-        )
+        std::mem::take(&mut self.pending)
     }
 
     /// Node `id` may now take a pod it could not take before; a retry round needs to know,
@@ -58,14 +54,9 @@ impl ClusterState {
         self.loosened.push(id);
     }
 
-    /// The nodes that loosened since the last retry round.
-    pub(crate) fn loosened(&self) -> &[NodeId] {
-        &self.loosened
-    }
-
-    /// Forgets the nodes that loosened: no pod waits to be retried on them.
-    pub(crate) fn forget_loosened(&mut self) {
-        self.loosened.clear();
+    /// The nodes that loosened since the last retry round, which this round now sees.
+    pub(crate) fn take_loosened(&mut self) -> Vec<NodeId> {
+        std::mem::take(&mut self.loosened)
     }
 
     /// How many times a registered node loosened (a pod left it, it registered, a drain's taint
