@@ -29,8 +29,6 @@ pub(crate) struct JobCounts {
 pub(crate) struct JobState {
     /// Its workload index in `ClusterState` (after every service's).
     pub(crate) workload: usize,
-    /// Its template's index in the spec table, once its first pod was created.
-    pub(crate) template_spec: Option<u32>,
     /// The next trace row to create.
     pub(crate) next_row: usize,
     /// Whether the Job object exists (a template Job from its `start`).
@@ -61,7 +59,6 @@ impl JobState {
         let name = &spec.name;
         JobState {
             workload,
-            template_spec: None,
             next_row: 0,
             created: false,
             succeeded: 0,

@@ -112,14 +112,7 @@ impl Simulation<'_> {
                     admission::trace_pod(&spec.pod, row, &scenario.node_pools)
                 })
             }
-            _ => match self.jobs[j].template_spec {
-                Some(index) => index,
-                None => {
-                    let index = self.cluster.job_spec(w, None, || spec.pod.clone());
-                    self.jobs[j].template_spec = Some(index);
-                    index
-                }
-            },
+            _ => self.cluster.job_spec(w, None, || spec.pod.clone()),
         };
         let created = self.create_workload_pod(w, spec_index, row, 0, PodStart::Cold);
         let counts = &mut self.jobs[j].counts;
