@@ -5,13 +5,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 
 use capsim::check::{self, CheckOptions};
 use capsim::plot;
+use capsim::report::files::{TIMESERIES_CSV, write_atomically};
+use capsim::report::openmetrics::{self, RunLabels};
 use capsim::report::table;
-use capsim::runner::run_to_dir;
+use capsim::runner::progress::RunProgress;
+use capsim::runner::run_to_dir_watched;
 use capsim::scenario::model::SweepDimension;
 use capsim::scenario::{self, Document, Override, Scenario, catalog};
 use capsim::sweep::plan::dimension_from_param;
@@ -44,6 +48,20 @@ struct Edits {
     duration: Option<String>,
 }
 
+/// `capsim run`'s export of the time series for Prometheus and Grafana.
+#[derive(Debug, Args)]
+struct OpenMetricsArgs {
+    /// Also write the time series as OpenMetrics text with timestamps, for `promtool tsdb
+    /// create-blocks-from openmetrics FILE DIR` (examples/grafana/ has a dashboard for it).
+    #[arg(long, value_name = "FILE")]
+    openmetrics: Option<PathBuf>,
+    /// Wall-clock time of simulated time 0 in the OpenMetrics file: Unix seconds or a UTC time
+    /// such as 2026-11-30T00:00:00Z [default: the run's length before now, to the minute, so
+    /// the run ends now].
+    #[arg(long, value_name = "TIME", requires = "openmetrics")]
+    openmetrics_start: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Simulate a scenario and write its results.
@@ -62,6 +80,8 @@ enum Command {
         /// Do not draw the charts (plots/).
         #[arg(long)]
         no_plots: bool,
+        #[command(flatten)]
+        openmetrics: OpenMetricsArgs,
     },
     /// Run every point of a parameter grid, several seeds each, in parallel.
     Sweep {
@@ -167,7 +187,15 @@ fn main() -> ExitCode {
             edits,
             quiet,
             no_plots,
-        } => run(scenario.as_deref(), out, &edits, quiet, !no_plots),
+            openmetrics,
+        } => run(
+            scenario.as_deref(),
+            out,
+            &edits,
+            quiet,
+            !no_plots,
+            &openmetrics,
+        ),
         Command::Sweep {
             scenario,
             params,
@@ -292,13 +320,28 @@ fn run(
     edits: &Edits,
     quiet: bool,
     plots: bool,
+    openmetrics: &OpenMetricsArgs,
 ) -> Result<(), String> {
     let scenario = scenario_of(&document(path, edits)?)?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
-    let report = run_to_dir(&scenario, &out)
-        .map_err(|e| format!("writing results to {}: {e}", out.display()))?;
+    let openmetrics_start = openmetrics_start(openmetrics, &scenario)?;
+    let mut progress = RunProgress::new(scenario.duration, !quiet);
+    let report = run_to_dir_watched(&scenario, &out, |simulated_s, events| {
+        progress.update(simulated_s, events);
+    });
+    progress.finish();
+    let report = report.map_err(|e| format!("writing results to {}: {e}", out.display()))?;
     if plots {
         draw(&out, plot::plot_run);
+    }
+    if let (Some(file), Some(start)) = (&openmetrics.openmetrics, openmetrics_start) {
+        let labels = RunLabels {
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+        };
+        let text = openmetrics::from_timeseries(&out.join(TIMESERIES_CSV), &labels, start)
+            .map_err(|e| e.to_string())?;
+        write_atomically(file, &text).map_err(|e| format!("{}: {e}", file.display()))?;
     }
     if !quiet {
         print!("{}", table::render(&report.outcome.summary));
@@ -313,6 +356,35 @@ fn run(
         info.events_per_s / 1e6
     );
     Ok(())
+}
+
+/// The Unix time of simulated time 0 in the OpenMetrics file, when one is asked for: checked
+/// with its folder before the run starts.
+fn openmetrics_start(args: &OpenMetricsArgs, scenario: &Scenario) -> Result<Option<i64>, String> {
+    let Some(file) = &args.openmetrics else {
+        return Ok(None);
+    };
+    let folder = file.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+        return Err(format!(
+            "--openmetrics {}: the folder {} does not exist; expected a file in an existing folder",
+            file.display(),
+            folder.display()
+        ));
+    }
+    let start = match &args.openmetrics_start {
+        Some(text) => {
+            openmetrics::parse_start(text).map_err(|e| format!("--openmetrics-start: {e}"))?
+        }
+        None => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let start = now - scenario.duration.as_secs_f64().ceil() as i64;
+            start - start.rem_euclid(60)
+        }
+    };
+    Ok(Some(start))
 }
 
 fn sweep(

@@ -16,6 +16,7 @@ mod csv;
 pub mod events;
 pub mod files;
 pub mod metrics;
+pub mod openmetrics;
 pub mod stats;
 pub mod summary;
 pub mod sweep_files;
@@ -35,6 +36,9 @@ pub trait Observer {
     fn interval(&mut self, row: &IntervalRow);
     /// One cluster event (pod, node, quota), in time order.
     fn cluster_event(&mut self, event: &ClusterEvent);
+    /// How far the run has come, after each time-series row: the simulated time in seconds and
+    /// the events processed so far. For progress displays; results never depend on it.
+    fn progress(&mut self, _simulated_s: f64, _events_processed: u64) {}
 }
 
 /// An observer that keeps nothing, for runs where only the summary matters.

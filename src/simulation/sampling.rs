@@ -45,6 +45,7 @@ impl Simulation<'_> {
             cost_usd_cumulative: self.cost_since_start(now),
         };
         observer.interval(&row);
+        observer.progress(row.time_s, self.clock.events_processed());
         self.last_row = now;
         self.schedule_next_tick();
     }

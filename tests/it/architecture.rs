@@ -44,7 +44,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
             "report",
         ],
     ),
-    ("runner", &["scenario", "simulation", "report"]),
+    ("runner", &["units", "scenario", "simulation", "report"]),
     (
         "replications",
         &["units", "scenario", "simulation", "report", "runner"],

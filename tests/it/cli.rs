@@ -261,3 +261,50 @@ fn a_run_without_plots_leaves_no_charts_of_an_earlier_run() {
         "the first run's charts would be taken for the second's"
     );
 }
+
+#[test]
+fn run_reports_progress_in_plain_lines_off_a_terminal_and_none_when_quiet() {
+    let dir = TempDir::new("progress");
+    let out = dir.path().join("out");
+    let out_str = out.to_str().unwrap_or("");
+    let args = |quiet: bool| {
+        let mut args = vec![
+            "run",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "20m",
+            "--no-plots",
+            "--out",
+            out_str,
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        args
+    };
+    let output = capsim(repo_root(), &args(false));
+    assert_success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("run: ")).collect();
+    assert_eq!(lines.len(), 10, "one line per tenth of the run:\n{stderr}");
+    assert!(
+        lines[0].starts_with("run: simulated 2m0s of 20m0s (10%)"),
+        "{stderr}"
+    );
+    assert!(
+        lines[9].starts_with("run: simulated 20m0s of 20m0s (100%)"),
+        "{stderr}"
+    );
+    assert!(
+        lines.iter().all(|l| l.contains(" events/s, ETA ")),
+        "{stderr}"
+    );
+
+    let quiet = capsim(repo_root(), &args(true));
+    assert_success(&quiet);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(
+        !stderr.contains("run: "),
+        "--quiet shows no progress:\n{stderr}"
+    );
+}
