@@ -196,22 +196,91 @@ pub struct Layout {
     pub pools: Vec<String>,
 }
 
+/// What one column of the time series holds and whose it is, as the header names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind<'a> {
+    /// `time_s`: the end of the interval, in simulated seconds.
+    Time,
+    /// `<service>.<name>`: one of a service's figures.
+    Service {
+        /// The service.
+        service: &'a str,
+        /// The figure (`latency_p99_ms`).
+        name: &'static str,
+    },
+    /// `<service>.hpa.<metric>`: the value of one of a service's HPA metrics.
+    HpaMetric {
+        /// The service.
+        service: &'a str,
+        /// The metric's column name (`cpu_utilization_pct`).
+        metric: &'a str,
+    },
+    /// `<job>.<name>`: one of a Job's figures.
+    Job {
+        /// The Job.
+        job: &'a str,
+        /// The figure (`running_pods`).
+        name: &'static str,
+    },
+    /// `<pool>.<name>`: one of a node pool's figures.
+    Pool {
+        /// The pool.
+        pool: &'a str,
+        /// The figure (`nodes`).
+        name: &'static str,
+    },
+    /// A figure of the whole run (`cost_usd_cumulative`).
+    Run {
+        /// The column name.
+        name: &'static str,
+    },
+}
+
+impl ColumnKind<'_> {
+    /// The column's name in the header.
+    pub fn column_name(&self) -> String {
+        match *self {
+            ColumnKind::Time => TIME_COLUMN.to_string(),
+            ColumnKind::Service { service, name } => format!("{service}.{name}"),
+            ColumnKind::HpaMetric { service, metric } => format!("{service}.{HPA}.{metric}"),
+            ColumnKind::Job { job, name } => format!("{job}.{name}"),
+            ColumnKind::Pool { pool, name } => format!("{pool}.{name}"),
+            ColumnKind::Run { name } => name.to_string(),
+        }
+    }
+}
+
 impl Layout {
-    /// Every column name, in file order.
-    pub fn columns(&self) -> Vec<String> {
-        let mut columns = vec![TIME_COLUMN.to_string()];
+    /// Every column, in file order, with what it holds.
+    pub fn column_kinds(&self) -> Vec<ColumnKind<'_>> {
+        let mut kinds = vec![ColumnKind::Time];
         for (service, hpa_metrics) in &self.services {
-            columns.extend(SERVICE.iter().map(|c| format!("{service}.{}", c.name)));
-            columns.extend(hpa_metrics.iter().map(|m| format!("{service}.{HPA}.{m}")));
+            kinds.extend(SERVICE.iter().map(|c| ColumnKind::Service {
+                service,
+                name: c.name,
+            }));
+            kinds.extend(
+                hpa_metrics
+                    .iter()
+                    .map(|metric| ColumnKind::HpaMetric { service, metric }),
+            );
         }
         for job in &self.jobs {
-            columns.extend(JOB.iter().map(|c| format!("{job}.{}", c.name)));
+            kinds.extend(JOB.iter().map(|c| ColumnKind::Job { job, name: c.name }));
         }
         for pool in &self.pools {
-            columns.extend(POOL.iter().map(|c| format!("{pool}.{}", c.name)));
+            kinds.extend(POOL.iter().map(|c| ColumnKind::Pool { pool, name: c.name }));
         }
-        columns.push(COST_COLUMN.to_string());
-        columns
+        kinds.push(ColumnKind::Run { name: COST_COLUMN });
+        kinds
+    }
+
+    /// Every column name, in file order.
+    pub fn columns(&self) -> Vec<String> {
+        self.column_kinds()
+            .iter()
+            .map(ColumnKind::column_name)
+            .collect()
     }
 }
 
