@@ -318,3 +318,41 @@ fn a_pools_speed_is_a_sweep_parameter() {
         "{stderr}"
     );
 }
+
+/// A machine written inline is a YAML flow map with commas: `points.csv` quotes it, and capsim's
+/// own readers (the charts, `capsim plot`) read the quoted cell back instead of refusing the row
+/// for having too many cells.
+#[test]
+fn sweeping_an_inline_machine_writes_tables_the_charts_read() {
+    let dir = TempDir::new("sweep-inline-machine");
+    let inline = "{cpu: 16, memory: 64Gi, price_per_hour: 0.78}";
+    let param = format!("node_pools.big.machine_type={inline},n2-standard-16");
+    let output = sweep(
+        &dir,
+        "out",
+        &[
+            "--param",
+            &param,
+            "--replications",
+            "1",
+            "--set",
+            "sweep.grid={}",
+        ],
+    );
+    ok(&output);
+    let out = dir.path().join("out");
+    let points = read(&out, "points.csv");
+    assert!(points.contains(&format!("\"{inline}\"")), "{points}");
+    assert!(
+        out.join("plots/pareto-queue.svg").is_file(),
+        "the sweep's charts are drawn: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let redraw = capsim(dir.path(), &["plot", out.to_str().unwrap_or("")]);
+    ok(&redraw);
+    assert!(
+        !String::from_utf8_lossy(&redraw.stderr).contains("cells"),
+        "{}",
+        String::from_utf8_lossy(&redraw.stderr)
+    );
+}
