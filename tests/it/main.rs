@@ -18,6 +18,7 @@ mod gpu;
 mod jobs;
 mod manifests;
 mod oom;
+mod placement;
 mod preemption;
 mod queueing;
 mod sweep;
