@@ -58,6 +58,18 @@ fn points_that_miss_an_objective_are_off_the_frontier_and_greyed() {
 }
 
 #[test]
+fn a_sweep_where_every_point_fails_too_many_requests_says_it_has_no_frontier() {
+    let rows = vec![
+        (vec!["a"], 30.0, vec![100.0]),
+        (vec!["b"], 40.0, vec![90.0]),
+    ];
+    let dir = sweep_folder_failing(&["p"], &["api"], &rows, &[0.0026, 0.0026]);
+    plot_sweep(&dir.0).unwrap();
+    let svg = svg_text(&dir.0.join("plots/pareto-api.svg"));
+    assert!(svg.contains("Pareto frontier: none, no point meets its objectives"));
+}
+
+#[test]
 fn without_failures_the_legend_does_not_grey_anything() {
     let rows = vec![
         (vec!["a"], 30.0, vec![100.0]),

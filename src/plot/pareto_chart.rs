@@ -153,7 +153,14 @@ impl ParetoFigure<'_> {
     fn legend(&self) -> Vec<Entry> {
         let mut legend = vec![
             Entry::new("sweep point (mean)", Swatch::Marker(PLAIN)),
-            Entry::new("Pareto frontier", Swatch::Line(FRONT, Stroke::Solid)),
+            Entry::new(
+                if self.frontier.is_empty() {
+                    "Pareto frontier: none, no point meets its objectives"
+                } else {
+                    "Pareto frontier"
+                },
+                Swatch::Line(FRONT, Stroke::Solid),
+            ),
         ];
         if self.data.replications > 1 {
             legend.insert(
