@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use crate::plot::PlotError;
+use crate::report::IntervalRow;
 use crate::report::files::{SUMMARY_JSON, TIMESERIES_CSV};
 use crate::report::timeseries::TimeSeries;
 use crate::report::{ReadError, Summary};
@@ -148,19 +149,10 @@ impl RunData {
             })
             .collect();
         let time_s: Vec<f64> = rows.iter().map(|r| r.time_s).collect();
-        let cost_usd_per_h = if rows.iter().all(|r| r.cost_usd_per_hour.is_nan()) {
-            // A file written before the rate had its column: derived from the rounded
-            // cumulative cost, which wobbles by the rounding over each interval's width.
-            let cost: Vec<f64> = rows.iter().map(|r| r.cost_usd_cumulative).collect();
-            cost_rate(&time_s, &cost)
-        } else {
-            rows.iter().map(|r| r.cost_usd_per_hour).collect()
-        };
-
         Ok(RunData {
             scenario: summary.scenario.clone(),
             warmup_h: summary.simulated.warmup_s / 3600.0,
-            cost_usd_per_h,
+            cost_usd_per_h: cost_rates(rows, &time_s),
             cost_measured_usd: summary.cost.total_usd,
             measured_h: summary.simulated.measured_s / 3600.0,
             time_h: time_s.iter().map(|t| t / 3600.0).collect(),
@@ -199,6 +191,18 @@ fn slo(summary: &Summary, name: &str) -> Result<Option<f64>, String> {
         Some(ms) => Err(format!(
             "services.{name}.slo_p99_ms: expected a positive number, found {ms}"
         )),
+    }
+}
+
+/// The cost rate of each row, USD per hour: the file's own column, or for a file written before
+/// it had one, the rate derived from the rounded cumulative cost (which wobbles by the rounding
+/// over each interval's width).
+fn cost_rates(rows: &[IntervalRow], time_s: &[f64]) -> Vec<f64> {
+    if rows.iter().all(|r| r.cost_usd_per_hour.is_nan()) {
+        let cost: Vec<f64> = rows.iter().map(|r| r.cost_usd_cumulative).collect();
+        cost_rate(time_s, &cost)
+    } else {
+        rows.iter().map(|r| r.cost_usd_per_hour).collect()
     }
 }
 
