@@ -381,6 +381,10 @@ pub(crate) enum Swatch {
     Line(RGBColor, Stroke),
     /// A filled marker.
     Marker(RGBColor),
+    /// A hollow marker: a ring.
+    Ring(RGBColor),
+    /// A cross-shaped marker (×).
+    Cross(RGBColor),
     /// A shaded block (a band or region).
     Shade(RGBColor),
 }
@@ -454,6 +458,20 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
             }
             Swatch::Marker(color) => {
                 area.draw(&Circle::new((x0 + SWATCH_W / 2 - 4, y), 6, color.filled()))?;
+            }
+            Swatch::Ring(color) => {
+                area.draw(&Circle::new(
+                    (x0 + SWATCH_W / 2 - 4, y),
+                    7,
+                    color.stroke_width(THIN_WIDTH),
+                ))?;
+            }
+            Swatch::Cross(color) => {
+                area.draw(&Cross::new(
+                    (x0 + SWATCH_W / 2 - 4, y),
+                    6,
+                    color.stroke_width(LINE_WIDTH),
+                ))?;
             }
             Swatch::Shade(color) => {
                 area.draw(&Rectangle::new(

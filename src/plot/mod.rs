@@ -32,6 +32,8 @@ mod sweep_data;
 mod vs_param;
 
 #[cfg(test)]
+mod chart_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::report::files::PLOTS_DIR;

@@ -1,6 +1,8 @@
 //! The Pareto chart of a sweep (`pareto-<svc>`): each point's cost against a service's p99
 //! latency, with confidence intervals on both, the frontier highlighted and joined by a
 //! staircase, the SLO as a vertical line, and each point labelled with its parameter values.
+//! A point that misses the SLO (a grey ring) or fails more requests than the service's budget
+//! (a grey cross) is not on the frontier and beats no other point: the legend says which.
 //!
 //! Use `ParetoFigure::new` and `canvas::save`. Labels are placed next to their point on the
 //! side where they overlap the fewest other labels and markers (`place_labels`, a pure
@@ -14,7 +16,7 @@ use crate::plot::axis::{Axis, Fit};
 use crate::plot::canvas::{
     Area, Chart, DrawError, Entry, Figure, Frame, Stroke, Swatch, Target, draw_line,
 };
-use crate::plot::pareto::{frontier_steps, pareto_frontier};
+use crate::plot::pareto::{Verdict, frontier_steps, pareto_frontier};
 use crate::plot::style::{self, INK, TICK_SIZE, color, darker, font};
 use crate::plot::sweep_chart::{KeyMetric, Layout, Side};
 use crate::plot::sweep_data::SweepData;
@@ -29,6 +31,10 @@ pub(crate) struct ParetoFigure<'d> {
     cost: &'d KeyMetric<'d>,
     latency: &'d KeyMetric<'d>,
     service: String,
+    /// Each point's verdict against the service's objectives.
+    verdicts: Vec<Verdict>,
+    /// The budget of failed requests, when every point has the same one.
+    budget: Option<f64>,
     frontier: Vec<usize>,
 }
 
@@ -40,20 +46,44 @@ impl<'d> ParetoFigure<'d> {
         latency: &'d KeyMetric<'d>,
         service: &str,
     ) -> ParetoFigure<'d> {
-        let points: Vec<(f64, f64)> = latency
-            .metric
-            .mean
-            .iter()
-            .copied()
-            .zip(cost.metric.mean.iter().copied())
+        let failed = data.failed_fraction(service);
+        let budgets = data.max_failed_fraction(service);
+        let verdicts: Vec<Verdict> = (0..data.points)
+            .map(|i| Verdict::judge(latency.metric.mean[i], latency.slo, failed[i], budgets[i]))
             .collect();
+        let points: Vec<(f64, f64, bool)> = (0..data.points)
+            .map(|i| {
+                let feasible = verdicts[i].feasible();
+                (latency.metric.mean[i], cost.metric.mean[i], feasible)
+            })
+            .collect();
+        let budget = budgets.first().copied().flatten();
         ParetoFigure {
             data,
             cost,
             latency,
             service: service.to_string(),
+            budget: budget.filter(|b| budgets.iter().all(|x| *x == Some(*b))),
+            verdicts,
             frontier: pareto_frontier(&points),
         }
+    }
+
+    /// The points on the frontier, in order of increasing latency.
+    #[cfg(test)]
+    pub(crate) fn frontier(&self) -> &[usize] {
+        &self.frontier
+    }
+
+    /// Each point's verdict against the service's objectives.
+    #[cfg(test)]
+    pub(crate) fn verdicts(&self) -> &[Verdict] {
+        &self.verdicts
+    }
+
+    /// Whether point `i` is drawn: it has both coordinates.
+    fn drawn(&self, i: usize) -> bool {
+        self.latency.metric.mean[i].is_finite() && self.cost.metric.mean[i].is_finite()
     }
 }
 
@@ -94,6 +124,8 @@ const PLAIN: RGBColor = color(0);
 const FRONT: RGBColor = color(1);
 /// The color of the SLO's line.
 const SLO_COLOR: RGBColor = INK;
+/// The color of the points that miss an objective, and of their intervals.
+const GREYED: RGBColor = RGBColor(0x99, 0x99, 0x99);
 
 impl ParetoFigure<'_> {
     /// The axes: p99 latency across (logarithmic when it spans decades) and cost up, each over
@@ -116,12 +148,19 @@ impl ParetoFigure<'_> {
         (x, y)
     }
 
-    /// The legend: the points, their intervals when there are replications, the frontier and
-    /// the SLO.
+    /// The legend: the points, their intervals when there are replications, the frontier, the
+    /// SLO, and why points are greyed when some are.
     fn legend(&self) -> Vec<Entry> {
         let mut legend = vec![
             Entry::new("sweep point (mean)", Swatch::Marker(PLAIN)),
-            Entry::new("Pareto frontier", Swatch::Line(FRONT, Stroke::Solid)),
+            Entry::new(
+                if self.frontier.is_empty() {
+                    "Pareto frontier: none, no point meets its objectives"
+                } else {
+                    "Pareto frontier"
+                },
+                Swatch::Line(FRONT, Stroke::Solid),
+            ),
         ];
         if self.data.replications > 1 {
             legend.insert(
@@ -138,6 +177,25 @@ impl ParetoFigure<'_> {
                 Swatch::Line(SLO_COLOR, Stroke::Dashed),
             ));
         }
+        let shown = |why: fn(&Verdict) -> bool| {
+            (0..self.data.points).any(|i| self.drawn(i) && why(&self.verdicts[i]))
+        };
+        if shown(|v| v.misses_slo) {
+            legend.push(Entry::new(
+                "misses SLO: not on frontier",
+                Swatch::Ring(GREYED),
+            ));
+        }
+        if shown(|v| v.over_budget) {
+            let budget = match self.budget {
+                Some(b) => format!(" ({}% failed)", style::number(b * 100.0)),
+                None => String::new(),
+            };
+            legend.push(Entry::new(
+                format!("refuses > budget{budget}: not on frontier"),
+                Swatch::Cross(GREYED),
+            ));
+        }
         legend
     }
 
@@ -149,12 +207,17 @@ impl ParetoFigure<'_> {
         y: &Axis,
     ) -> Result<(), DrawError> {
         let (lat, cost) = (self.latency.metric, self.cost.metric);
-        let bar = PLAIN.mix(0.7).stroke_width(2);
         for i in 0..self.data.points {
             let (px, py) = (x.pos(lat.mean[i]), y.pos(cost.mean[i]));
             if !(px.is_finite() && py.is_finite()) {
                 continue;
             }
+            let ink = if self.verdicts[i].feasible() {
+                PLAIN
+            } else {
+                GREYED
+            };
+            let bar = ink.mix(0.7).stroke_width(2);
             let across = (x.pos(lat.ci_low[i]), x.pos(lat.ci_high[i]));
             draw_interval(chart, across, |end| (end, py), (0, 5), bar)?;
             let up = (y.pos(cost.ci_low[i]), y.pos(cost.ci_high[i]));
@@ -163,8 +226,9 @@ impl ParetoFigure<'_> {
         Ok(())
     }
 
-    /// The frontier's staircase, the points off the frontier as plain markers, then the
-    /// frontier's points on top, larger and outlined.
+    /// The frontier's staircase, the feasible points off the frontier as plain markers, the
+    /// others greyed (a ring for a missed SLO, a cross for a blown budget), then the frontier's
+    /// points on top, larger and outlined.
     fn draw_points<DB: DrawingBackend>(
         &self,
         chart: &mut Chart<'_, DB>,
@@ -177,11 +241,19 @@ impl ParetoFigure<'_> {
         let frontier: Vec<(f64, f64)> = self.frontier.iter().map(|&i| at(i)).collect();
         let steps = frontier_steps(&frontier);
         draw_line(chart, target, &[steps], FRONT, Stroke::Solid)?;
-        let markers = (0..self.data.points)
-            .filter(|i| !self.frontier.contains(i))
-            .map(at)
-            .filter(|p| p.0.is_finite() && p.1.is_finite());
-        chart.draw_series(markers.map(|p| Circle::new(p, 6, PLAIN.filled())))?;
+        let off = (0..self.data.points).filter(|i| !self.frontier.contains(i));
+        for i in off.filter(|&i| self.drawn(i)) {
+            let (p, verdict) = (at(i), self.verdicts[i]);
+            if verdict.feasible() {
+                chart.draw_series([Circle::new(p, 6, PLAIN.filled())])?;
+            }
+            if verdict.misses_slo {
+                chart.draw_series([Circle::new(p, 8, GREYED.stroke_width(3))])?;
+            }
+            if verdict.over_budget {
+                chart.draw_series([Cross::new(p, 7, GREYED.stroke_width(3))])?;
+            }
+        }
         for &p in &frontier {
             chart.draw_series([Circle::new(p, 9, FRONT.filled())])?;
             chart.draw_series([Circle::new(p, 9, darker(FRONT, 0.4).stroke_width(2))])?;

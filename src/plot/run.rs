@@ -4,7 +4,11 @@
 //! (solid) and desired (dashed) replicas; billed (solid) and Ready (dashed) nodes per pool; p99
 //! latency with each service's SLO; the cost rate. A service keeps its color in every panel;
 //! pools take the colors after the services'. The warm-up, excluded from `summary.json`, is
-//! shaded. This file lays out and draws; reading the files is `run_data`'s business.
+//! shaded, and the figures in titles are the summary's, over the measured window. In the
+//! panels of counts, where two series often hold the same value (desired and Ready replicas,
+//! two pools of as many nodes), each line is drawn a few pixels above or below its value
+//! (`nudges_px`), so that none hides another. This file lays out and draws; reading the files
+//! is `run_data`'s business.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -48,6 +52,8 @@ struct Line {
     stroke: Stroke,
     /// A constant across the whole time range (an SLO), rather than one value per row.
     level: bool,
+    /// How far above its values the line is drawn, in pixels (below when negative).
+    nudge_px: f64,
 }
 
 impl<'d> RunFigure<'d> {
@@ -153,7 +159,29 @@ fn pairs_panel<'a>(
             format!("{name} {dashed}"),
         );
     }
+    let nudges = nudges_px(panel.lines.len());
+    for (line, nudge) in panel.lines.iter_mut().zip(nudges) {
+        line.nudge_px = nudge;
+    }
     panel.fit(COUNTS)
+}
+
+/// The largest distance between the outermost of a panel's nudged lines, in pixels.
+const NUDGE_SPREAD_PX: f64 = 12.0;
+/// The distance between two neighbouring nudged lines, when there are few, in pixels: the
+/// width of a line, so that lines of equal values lie side by side.
+const NUDGE_STEP_PX: f64 = 3.0;
+
+/// How far above its values each of `lines` lines is drawn, in pixels: the first highest, the
+/// last lowest, evenly spaced and centred on zero, `NUDGE_STEP_PX` apart, closer when that
+/// would spread them over more than `NUDGE_SPREAD_PX`.
+pub(crate) fn nudges_px(lines: usize) -> Vec<f64> {
+    if lines < 2 {
+        return vec![0.0; lines];
+    }
+    let gaps = (lines - 1) as f64;
+    let step = NUDGE_STEP_PX.min(NUDGE_SPREAD_PX / gaps);
+    (0..lines).map(|k| (gaps / 2.0 - k as f64) * step).collect()
 }
 
 /// Each service's p99 latency, and its SLO as a dashed level in a darker shade of its color.
@@ -173,6 +201,7 @@ fn latency_panel(data: &RunData) -> Panel {
                 color: c,
                 stroke: Stroke::Dashed,
                 level: true,
+                nudge_px: 0.0,
             });
             panel.entry(
                 format!("{} SLO {} ms", s.name, style::number(slo)),
@@ -183,17 +212,48 @@ fn latency_panel(data: &RunData) -> Panel {
     panel.fit(SPREAD_RATES)
 }
 
-/// The cost rate of all pools, with the run's total cost in the caption.
+/// The cost rate of all pools, with the cost of the measured window in the caption, as
+/// `summary.json` gives it.
 fn cost_panel(data: &RunData) -> Panel {
-    let mut panel = Panel::new(
-        &format!(
-            "Cost rate of all pools ({} USD from the start of the run)",
-            style::number(data.cost_total_usd)
-        ),
-        "cost rate (USD/h)",
-    );
+    let mut panel = Panel::new(&cost_caption(data), "cost rate (USD/h)");
     panel.series(&data.cost_usd_per_h, INK, Stroke::Solid, "all pools");
     panel.fit(RATES)
+}
+
+/// The cost panel's caption: the summary's cost, over the measured window.
+fn cost_caption(data: &RunData) -> String {
+    let cost = style::number(data.cost_measured_usd);
+    let span = span_text(data.measured_h);
+    if data.warmup_h > 0.0 {
+        format!("Cost rate of all pools ({cost} USD over the {span} after the warm-up)")
+    } else {
+        format!("Cost rate of all pools ({cost} USD over the {span} run)")
+    }
+}
+
+/// A span of `hours` as people say it: minutes below an hour, hours from there.
+fn span_text(hours: f64) -> String {
+    if hours < 1.0 {
+        format!("{} min", style::number(hours * 60.0))
+    } else {
+        format!("{} h", style::number(hours))
+    }
+}
+
+/// The figure's title: the scenario and the window `summary.json` measures.
+fn title(data: &RunData) -> String {
+    let run = if data.scenario.is_empty() {
+        "Simulated run".to_string()
+    } else {
+        format!("Simulated run of {}", data.scenario)
+    };
+    if data.warmup_h > 0.0 {
+        let start = span_text(data.warmup_h);
+        let end = span_text(data.warmup_h + data.measured_h);
+        format!("{run}: measured from {start} to {end} (warm-up shaded)")
+    } else {
+        run
+    }
 }
 
 impl Panel {
@@ -215,6 +275,7 @@ impl Panel {
             color,
             stroke,
             level: false,
+            nudge_px: 0.0,
         });
         self.entry(label, Swatch::Line(color, stroke));
     }
@@ -238,13 +299,8 @@ impl Figure for RunFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, target: Target) -> Result<(), DrawError> {
         let data = self.data;
         let (title_area, body) = root.split_vertically(TITLE_H);
-        let title = if data.scenario.is_empty() {
-            "Simulated run".to_string()
-        } else {
-            format!("Simulated run of {}", data.scenario)
-        };
         title_area.draw(&Text::new(
-            title,
+            title(data),
             (24, (TITLE_H / 2) as i32),
             font(TITLE_SIZE, &INK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
@@ -284,18 +340,85 @@ impl Figure for RunFigure<'_> {
                     SHADE.mix(0.25).filled(),
                 )))?;
             }
+            // The height of a pixel on the panel's vertical axis.
+            let (_, rows) = chart.plotting_area().get_pixel_range();
+            let span = panel.y.span();
+            let pixel = (span.end - span.start) / f64::from((rows.end - rows.start).max(1));
             for line in &panel.lines {
-                let segs = if line.level {
+                let mut segs = if line.level {
                     let y = panel.y.pos(line.ys[0]);
                     vec![vec![(x.span().start, y), (x.span().end, y)]]
                 } else {
                     segments(&x, &panel.y, &data.time_h, &line.ys)
                 };
+                for point in segs.iter_mut().flatten() {
+                    point.1 += line.nudge_px * pixel;
+                }
                 draw_line(&chart, target, &segs, line.color, line.stroke)?;
             }
             // The caption is about 40 px tall: legends start level with the chart's top.
             draw_legend(&legend_area, 44, &panel.legend)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::run_data::{PoolSeries, ServiceSeries};
+
+    #[test]
+    fn nudges_are_centred_and_spread_at_most_twelve_pixels() {
+        assert_eq!(nudges_px(0), Vec::<f64>::new());
+        assert_eq!(nudges_px(1), [0.0]);
+        assert_eq!(nudges_px(2), [1.5, -1.5]);
+        assert_eq!(nudges_px(4), [4.5, 1.5, -1.5, -4.5]);
+        // Nine lines would spread over 24 pixels at 3 apart: 1.5 apart instead.
+        let nine = nudges_px(9);
+        assert_eq!((nine[0], nine[8]), (6.0, -6.0));
+    }
+
+    #[test]
+    fn equal_counts_are_drawn_apart() {
+        // Desired equals Ready all along; two pools hold as many nodes as each other.
+        let flat = vec![3.0; 4];
+        let data = RunData {
+            scenario: "s".into(),
+            warmup_h: 0.0,
+            time_h: vec![0.25, 0.5, 0.75, 1.0],
+            services: vec![ServiceSeries {
+                name: "web".into(),
+                arrivals_per_s: flat.clone(),
+                ready: flat.clone(),
+                desired: flat.clone(),
+                p99_ms: flat.clone(),
+                slo_p99_ms: None,
+            }],
+            jobs: vec![],
+            pools: ["a", "b"]
+                .iter()
+                .map(|p| PoolSeries {
+                    name: p.to_string(),
+                    nodes: flat.clone(),
+                    nodes_ready: flat.clone(),
+                })
+                .collect(),
+            cost_usd_per_h: flat.clone(),
+            cost_measured_usd: 1.0,
+            measured_h: 1.0,
+        };
+        let figure = RunFigure::new(&data);
+        for panel in &figure.panels[1..3] {
+            let mut nudges: Vec<f64> = panel.lines.iter().map(|l| l.nudge_px).collect();
+            nudges.sort_by(f64::total_cmp);
+            assert!(
+                nudges.windows(2).all(|w| w[1] - w[0] >= 1.5),
+                "{}: {nudges:?}",
+                panel.caption
+            );
+        }
+        // Other panels draw their values where they are.
+        assert!(figure.panels[0].lines.iter().all(|l| l.nudge_px == 0.0));
     }
 }

@@ -3,12 +3,14 @@
 //!
 //! Use `RunData::load` on a run folder. Services and pools are those of the time series'
 //! header (`timeseries::Layout`) and must be the same as `summary.json`'s `services` and
-//! `node_pools`. This file does no drawing and derives nothing but the cost rate and latency
-//! gaps; it names no column: `report::timeseries` does.
+//! `node_pools`. This file does no drawing and derives nothing but latency gaps (and the cost
+//! rate of a file written before it had its own column); it names no column:
+//! `report::timeseries` does.
 
 use std::path::Path;
 
 use crate::plot::PlotError;
+use crate::report::IntervalRow;
 use crate::report::files::{SUMMARY_JSON, TIMESERIES_CSV};
 use crate::report::timeseries::TimeSeries;
 use crate::report::{ReadError, Summary};
@@ -28,10 +30,13 @@ pub(crate) struct RunData {
     pub(crate) jobs: Vec<JobSeries>,
     /// Per pool, in file order.
     pub(crate) pools: Vec<PoolSeries>,
-    /// Cost rate over each interval, USD per hour; NaN where it cannot be derived.
+    /// Cost rate over each interval, USD per hour, as the time series gives it; NaN where it
+    /// has none.
     pub(crate) cost_usd_per_h: Vec<f64>,
-    /// Cumulative cost at the end of the run, USD.
-    pub(crate) cost_total_usd: f64,
+    /// Cost of the measured window (after the warm-up), USD: `summary.json`'s `cost.total_usd`.
+    pub(crate) cost_measured_usd: f64,
+    /// Length of the measured window, in hours.
+    pub(crate) measured_h: f64,
 }
 
 /// One service's series.
@@ -144,18 +149,12 @@ impl RunData {
             })
             .collect();
         let time_s: Vec<f64> = rows.iter().map(|r| r.time_s).collect();
-        let cost: Vec<f64> = rows.iter().map(|r| r.cost_usd_cumulative).collect();
-
         Ok(RunData {
             scenario: summary.scenario.clone(),
             warmup_h: summary.simulated.warmup_s / 3600.0,
-            cost_usd_per_h: cost_rate(&time_s, &cost),
-            cost_total_usd: cost
-                .iter()
-                .rev()
-                .copied()
-                .find(|c| c.is_finite())
-                .unwrap_or(0.0),
+            cost_usd_per_h: cost_rates(rows, &time_s),
+            cost_measured_usd: summary.cost.total_usd,
+            measured_h: summary.simulated.measured_s / 3600.0,
             time_h: time_s.iter().map(|t| t / 3600.0).collect(),
             services: service_series,
             jobs: job_series,
@@ -195,8 +194,20 @@ fn slo(summary: &Summary, name: &str) -> Result<Option<f64>, String> {
     }
 }
 
+/// The cost rate of each row, USD per hour: the file's own column, or for a file written before
+/// it had one, the rate derived from the rounded cumulative cost (which wobbles by the rounding
+/// over each interval's width).
+fn cost_rates(rows: &[IntervalRow], time_s: &[f64]) -> Vec<f64> {
+    if rows.iter().all(|r| r.cost_usd_per_hour.is_nan()) {
+        let cost: Vec<f64> = rows.iter().map(|r| r.cost_usd_cumulative).collect();
+        cost_rate(time_s, &cost)
+    } else {
+        rows.iter().map(|r| r.cost_usd_per_hour).collect()
+    }
+}
+
 /// USD per hour over each interval: the increase of the cumulative cost over the interval's
-/// width (the first interval starts at time 0).
+/// width (the first interval starts at time 0). Only for files without the rate's own column.
 pub(crate) fn cost_rate(time_s: &[f64], cumulative_usd: &[f64]) -> Vec<f64> {
     let mut previous = (0.0, 0.0);
     time_s

@@ -12,7 +12,10 @@ use std::path::Path;
 use crate::plot::PlotError;
 use crate::report::ReadError;
 use crate::report::files::{POINTS_CSV, SWEEP_JSON};
-use crate::report::metrics::latency_p99_service;
+use crate::report::metrics::{
+    latency_p99_service, service_requests_arrived, service_requests_failed,
+    service_slo_max_failed_fraction,
+};
 use crate::report::sweep_files::{Interval, PointRow, PointsTable, SweepInfo};
 
 /// A sweep's points.
@@ -191,6 +194,42 @@ impl SweepData {
             .iter()
             .find(|(s, _)| s == service)
             .map(|&(_, ms)| ms)
+    }
+
+    /// The share of `service`'s requests that failed at each point (refused, timed out, lost
+    /// with their pod): the mean failed over the mean arrived, which is the share of all the
+    /// point's requests over its replications. 0 where none arrived; NaN where `points.csv` has
+    /// no arrivals column or a figure is missing. A way of failing without a column (a file
+    /// written before capsim counted it) counts as none.
+    pub(crate) fn failed_fraction(&self, service: &str) -> Vec<f64> {
+        let Some(arrived) = self.metric(&service_requests_arrived(service)) else {
+            return vec![f64::NAN; self.points];
+        };
+        let failed: Vec<&Metric> = service_requests_failed(service)
+            .iter()
+            .filter_map(|name| self.metric(name))
+            .collect();
+        (0..self.points)
+            .map(|p| {
+                let lost: f64 = failed.iter().map(|m| m.mean[p]).sum();
+                if arrived.mean[p] > 0.0 {
+                    lost / arrived.mean[p]
+                } else if lost == 0.0 && arrived.mean[p] == 0.0 {
+                    0.0
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    }
+
+    /// `service`'s budget of failed requests at each point (`slo_max_failed_fraction`), where
+    /// `points.csv` gives one.
+    pub(crate) fn max_failed_fraction(&self, service: &str) -> Vec<Option<f64>> {
+        let metric = self.metric(&service_slo_max_failed_fraction(service));
+        (0..self.points)
+            .map(|p| metric.map(|m| m.mean[p]).filter(|v| v.is_finite()))
+            .collect()
     }
 
     /// Every parameter's `short=value` at `point`, comma-separated.

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::report::metrics::{COST_TOTAL_USD, service_latency_p99_ms};
+use crate::report::metrics::{
+    COST_TOTAL_USD, service_latency_p99_ms, service_requests_arrived, service_requests_failed,
+    service_slo_max_failed_fraction,
+};
 use crate::report::summary::example;
 use crate::report::sweep_files::{Interval, PointRow, PointsTable, SweepInfo};
 use crate::report::timeseries::{Layout, csv_header, csv_line};
@@ -14,10 +17,10 @@ use crate::report::{IntervalRow, PoolInterval, ServiceInterval};
 
 /// A fresh folder under the system's temporary directory, removed when dropped unless
 /// `CAPSIM_KEEP_PLOTS` is set (to look at the charts).
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new(name: &str) -> TempDir {
+    pub(super) fn new(name: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir =
@@ -27,7 +30,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(super) fn write(&self, file: &str, text: &str) {
         std::fs::write(self.0.join(file), text).unwrap();
     }
 }
@@ -44,7 +47,7 @@ impl Drop for TempDir {
 /// writes it (`report::timeseries`): the first service has one HPA metric, without a value
 /// until its first sync; the last service's p99 spans three decades and is 0 (no completion)
 /// now and then.
-fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
+pub(super) fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
     let layout = Layout {
         jobs: vec![],
         services: services
@@ -108,7 +111,8 @@ fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
                 }
             })
             .collect();
-        cost += pools.iter().map(|p| f64::from(p.nodes)).sum::<f64>() * 0.45 / 60.0;
+        let cost_usd_per_hour = pools.iter().map(|p| f64::from(p.nodes)).sum::<f64>() * 0.45;
+        cost += cost_usd_per_hour / 60.0;
         let row = IntervalRow {
             jobs: vec![],
             time_s: t,
@@ -116,6 +120,7 @@ fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
             services,
             pools,
             cost_usd_cumulative: cost,
+            cost_usd_per_hour,
         };
         csv_line(&row, &mut out);
     }
@@ -123,12 +128,12 @@ fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> String {
 }
 
 /// A `summary.json` for `services` (with their SLOs) and `pools`, written as capsim writes it.
-fn summary(services: &[(&str, Option<f64>)], pools: &[&str]) -> String {
+pub(super) fn summary(services: &[(&str, Option<f64>)], pools: &[&str]) -> String {
     serde_json::to_string_pretty(&example(services, pools)).unwrap()
 }
 
 /// A run folder of a simulated day: two services (one with an SLO), two pools.
-fn run_folder() -> TempDir {
+pub(super) fn run_folder() -> TempDir {
     let dir = TempDir::new("run");
     let services = ["vector-store", "model-inference"];
     let pools = ["compute-optimized", "memory-optimized"];
@@ -165,7 +170,7 @@ fn png_size(path: &Path) -> (u32, u32) {
 }
 
 /// Reads an SVG, checks that it is one well-closed `<svg>` document and returns its text.
-fn svg_text(path: &Path) -> String {
+pub(super) fn svg_text(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains("<svg"), "{}", path.display());
     assert!(text.trim_end().ends_with("</svg>"), "{}", path.display());
@@ -221,11 +226,22 @@ fn a_run_folder_gives_the_timeseries_figure_as_png_and_svg() {
 }
 
 /// A sweep folder over `params` with `rows` of `(values, cost, p99 per service)`, written as
-/// capsim writes it (`report::sweep_files`).
-fn sweep_folder(
+/// capsim writes it (`report::sweep_files`); no request failed.
+pub(super) fn sweep_folder(
     params: &[&str],
     services: &[&str],
     rows: &[(Vec<&str>, f64, Vec<f64>)],
+) -> TempDir {
+    sweep_folder_failing(params, services, rows, &vec![0.0; rows.len()])
+}
+
+/// As `sweep_folder`, where `failed[i]` of the million requests that arrived at each service
+/// at point `i` were refused, against a budget of 0.1%.
+pub(super) fn sweep_folder_failing(
+    params: &[&str],
+    services: &[&str],
+    rows: &[(Vec<&str>, f64, Vec<f64>)],
+    failed: &[f64],
 ) -> TempDir {
     let dir = TempDir::new("sweep");
     let parameters: Vec<String> = params.iter().map(|p| p.to_string()).collect();
@@ -255,6 +271,9 @@ fn sweep_folder(
     for s in services {
         metrics.push(service_latency_p99_ms(s));
         metrics.push(format!("services.{s}.latency_ms.mean"));
+        metrics.push(service_requests_arrived(s));
+        metrics.push(service_requests_failed(s)[0].clone());
+        metrics.push(service_slo_max_failed_fraction(s));
     }
     let interval = |mean: f64, low: f64, high: f64| {
         Some(Interval {
@@ -274,6 +293,9 @@ fn sweep_folder(
                 for &p in p99 {
                     figures.push(interval(p, 0.9, 1.1));
                     figures.push(interval(p / 3.0, 3.0 / 3.5, 3.0 / 2.5));
+                    figures.push(interval(1e6, 1.0, 1.0));
+                    figures.push(interval(failed[point] * 1e6, 0.5, 1.5));
+                    figures.push(interval(0.001, 1.0, 1.0));
                 }
                 PointRow {
                     point,
@@ -288,7 +310,7 @@ fn sweep_folder(
     dir
 }
 
-fn two_parameter_sweep() -> TempDir {
+pub(super) fn two_parameter_sweep() -> TempDir {
     let params = [
         "services.vector-store.autoscaling.target_cpu",
         "node_pools.compute-optimized.machine_type",

@@ -22,6 +22,27 @@ pub fn service_latency_p99_ms(service: &str) -> String {
     format!("services.{service}.latency_ms.p99")
 }
 
+/// The metric of the requests that arrived at a service in the measured window.
+pub fn service_requests_arrived(service: &str) -> String {
+    format!("services.{service}.requests.arrived")
+}
+
+/// The metrics of a service's failed requests, one per way of failing: refused (queue full or
+/// no Ready pod, counted once), timed out, and lost with their pod (killed at the end of its
+/// grace period, OOM-killed, evicted). Their sum over `service_requests_arrived` is what
+/// `slo.max_failed` budgets.
+pub fn service_requests_failed(service: &str) -> Vec<String> {
+    ["rejected", "timed_out", "killed", "oom_killed", "evicted"]
+        .iter()
+        .map(|outcome| format!("services.{service}.requests.{outcome}"))
+        .collect()
+}
+
+/// The metric of a service's failure budget: the fraction of its requests that may fail.
+pub fn service_slo_max_failed_fraction(service: &str) -> String {
+    format!("services.{service}.slo_max_failed_fraction")
+}
+
 /// The service whose p99 latency `metric` is, if it is one (the inverse of
 /// `service_latency_p99_ms`).
 pub fn latency_p99_service(metric: &str) -> Option<&str> {
@@ -156,6 +177,20 @@ mod tests {
         let p99 = service_latency_p99_ms("web");
         assert_eq!(value(&p99), Some(summary.services["web"].latency_ms.p99));
         assert_eq!(value("services.web.slo_p99_ms"), Some(250.0));
+        let requests = &summary.services["web"].requests;
+        assert_eq!(
+            value(&service_requests_arrived("web")),
+            Some(requests.arrived as f64)
+        );
+        // Every way of failing is a metric, and with completions and those in flight they
+        // account for every arrival.
+        let failed: f64 = service_requests_failed("web")
+            .iter()
+            .map(|m| value(m).unwrap_or_else(|| panic!("no {m}")))
+            .sum();
+        let rest = requests.completed + requests.in_flight_at_end;
+        assert_eq!(failed, (requests.accounted() - rest) as f64);
+        assert_eq!(value(&service_slo_max_failed_fraction("web")), Some(0.001));
         assert_eq!(value("node_pools.p.nodes.max"), Some(3.0));
         assert_eq!(latency_p99_service(&p99), Some("web"));
         assert_eq!(latency_p99_service("services.web.latency_ms.p50"), None);

@@ -53,7 +53,7 @@ pub fn from_timeseries(
         message,
     })?;
     let times = sample_times(&file, start_unix_s)?;
-    let families = families(&layout, labels);
+    let families = families(&layout, &file.header, labels);
     let mut out = String::new();
     for family in &families {
         let kind = if family.counter { "counter" } else { "gauge" };
@@ -110,10 +110,12 @@ fn sample_times(file: &CsvFile, start_unix_s: i64) -> Result<Vec<String>, ReadEr
 }
 
 /// The metric families of `layout`'s columns, in column order (a family first met at its first
-/// column), each series labelled with the run and its owner.
-fn families(layout: &Layout, run: &RunLabels) -> Vec<Family> {
+/// column), each series labelled with the run and its owner. A column the layout knows but the
+/// file's `header` lacks (a file written before the column existed) is left out.
+fn families(layout: &Layout, header: &[String], run: &RunLabels) -> Vec<Family> {
     let mut families: Vec<Family> = Vec::new();
-    for (column, kind) in layout.column_kinds().into_iter().enumerate() {
+    let kinds = layout.column_kinds().into_iter().enumerate();
+    for (column, kind) in kinds.filter(|(i, k)| header.get(*i) == Some(&k.column_name())) {
         let Some((name, counter, help, owner)) = describe(&kind) else {
             continue;
         };
@@ -203,6 +205,7 @@ fn help(kind: &ColumnKind<'_>) -> String {
         "nodes_ready" => "Nodes registered and Ready.",
         "cpu_requested_pct" => "CPU requested on Ready nodes over their allocatable, in percent.",
         "cost_usd_cumulative" => "Cost of all nodes since the start of the run, in USD.",
+        "cost_usd_per_hour" => "Cost rate of all nodes over the interval, in USD per hour.",
         other => return format!("The time-series column {other}."),
     };
     text.to_string()

@@ -260,6 +260,11 @@ pub struct ServiceSummary {
     pub namespace: String,
     /// The scenario's p99 latency objective in ms, when it states one (null otherwise).
     pub slo_p99_ms: Option<f64>,
+    /// The fraction of arrived requests that may fail (refused, timed out, or lost with their
+    /// pod: killed, OOM-killed, evicted): the scenario's `slo.max_failed`, or its default. Null
+    /// in summaries written before capsim recorded it.
+    #[serde(default)]
+    pub slo_max_failed_fraction: Option<f64>,
     /// Request outcomes.
     pub requests: RequestCounts,
     /// Completed requests per second of the measured window.
@@ -373,6 +378,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
     let service = |k: f64, slo_p99_ms: Option<f64>| ServiceSummary {
         namespace: "default".into(),
         slo_p99_ms,
+        slo_max_failed_fraction: Some(0.001),
         requests: RequestCounts {
             arrived: 1000,
             completed: 990,

@@ -224,7 +224,8 @@ pub struct PointRow {
     pub values: Vec<String>,
     /// Runs the figures are over.
     pub runs: usize,
-    /// Each metric's figures; `None` (three empty cells) where no run has the metric.
+    /// Each metric's figures; `None` (three empty cells) where no run has the metric, and NaN
+    /// for a figure whose cell alone is empty.
     pub metrics: Vec<Option<Interval>>,
 }
 
@@ -322,7 +323,15 @@ impl PointsTable {
                     figures.push(None);
                     continue;
                 }
-                let number = |c| csv.cell::<f64>(row, c, "a number");
+                // A single empty cell is a figure no run had (a latency of a service that
+                // completed nothing), read as NaN; the others still have to be numbers.
+                let number = |c: usize| {
+                    if row.cells[c].is_empty() {
+                        Ok(f64::NAN)
+                    } else {
+                        csv.cell::<f64>(row, c, "a number")
+                    }
+                };
                 figures.push(Some(Interval {
                     mean: number(col)?,
                     ci_low: number(col + 1)?,
@@ -456,6 +465,22 @@ mod tests {
             error("point,runs,c.mean,c.ci_low,c.ci_high\n0,1,x,1,2\n"),
             "points.csv: line 2: column c.mean: not a number: \"x\""
         );
+        assert_eq!(
+            error("point,runs,c.mean,c.ci_low,c.ci_high\n0,1,,1,y\n"),
+            "points.csv: line 2: column c.ci_high: not a number: \"y\""
+        );
+    }
+
+    #[test]
+    fn an_empty_cell_is_a_missing_figure() {
+        let text = "point,runs,c.mean,c.ci_low,c.ci_high,d.mean,d.ci_low,d.ci_high\n\
+                    0,2,,,,,1,2\n";
+        let read =
+            PointsTable::parse(Path::new("points.csv"), text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.rows[0].metrics[0], None);
+        let d = read.rows[0].metrics[1].unwrap_or_else(|| panic!("d has bounds"));
+        assert!(d.mean.is_nan());
+        assert_eq!((d.ci_low, d.ci_high), (1.0, 2.0));
     }
 
     #[test]

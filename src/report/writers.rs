@@ -171,6 +171,7 @@ mod tests {
                 }],
                 // USD 0.75 an hour: 0.0125 and 0.025, exact at the 4 decimals written.
                 cost_usd_cumulative: time_s / 4800.0,
+                cost_usd_per_hour: 0.75,
             })
             .collect();
         let event = ClusterEvent {

@@ -165,6 +165,10 @@ pub struct Service {
     pub load: Option<Load>,
     /// The p99 latency the service should keep, when the scenario states one (drawn on plots).
     pub slo_p99: Option<SimDuration>,
+    /// The fraction of the requests that arrive which may fail (be refused, time out or be lost
+    /// with their pod), `slo.max_failed`; `DEFAULT_SLO_MAX_FAILED` when the scenario states none.
+    /// A sweep point over it is not on the Pareto frontier.
+    pub slo_max_failed: f64,
     /// The PodDisruptionBudget covering the service's pods, if any: the Cluster Autoscaler's
     /// drains respect it.
     pub disruption_budget: Option<DisruptionBudget>,
@@ -174,6 +178,11 @@ pub struct Service {
     /// (`terminationGracePeriodSeconds`).
     pub termination_grace: SimDuration,
 }
+
+/// The failure budget of a service whose scenario gives no `slo.max_failed` (with or without an
+/// `slo`): 0.1% of its requests, three nines of availability. A configuration that refuses more
+/// is no answer to a capacity question, however cheap.
+pub const DEFAULT_SLO_MAX_FAILED: f64 = 0.001;
 
 /// Kubernetes' default `terminationGracePeriodSeconds`.
 pub const DEFAULT_TERMINATION_GRACE: SimDuration = SimDuration::from_secs(30);

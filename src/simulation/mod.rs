@@ -142,6 +142,8 @@ pub struct Simulation<'s> {
     cluster_autoscaler: Option<ClusterAutoscaler>,
     rng_autoscaler: SimRng,
     last_row: SimTime,
+    /// What every node had cost at `last_row`, USD: the start of the next row's cost rate.
+    last_row_cost_usd: f64,
     /// Cluster events not yet handed to the observer.
     log: Vec<ClusterEvent>,
     /// The engine lane of the pod in slot 0's next completion; lanes below it are the
@@ -191,6 +193,7 @@ impl<'s> Simulation<'s> {
                 .map(|spec| ClusterAutoscaler::new(spec, &scenario.node_pools)),
             rng_autoscaler: stream(seed, "cluster-autoscaler"),
             last_row: SimTime::ZERO,
+            last_row_cost_usd: 0.0,
             log: Vec::new(),
             pod_lane_base: scenario.services.len() as u32,
         }

@@ -36,17 +36,22 @@ impl Simulation<'_> {
                 }
             })
             .collect();
+        let cost_usd_cumulative = self.cost_since_start(now);
+        let width_h = width.as_secs_f64() / 3_600.0;
         let row = IntervalRow {
             time_s: now.as_secs_f64(),
             width_s: width.as_secs_f64(),
             services,
             jobs: self.job_rows(),
             pools,
-            cost_usd_cumulative: self.cost_since_start(now),
+            cost_usd_cumulative,
+            // `on_tick` returned above unless the interval has a width.
+            cost_usd_per_hour: (cost_usd_cumulative - self.last_row_cost_usd) / width_h,
         };
         observer.interval(&row);
         observer.progress(row.time_s, self.clock.events_processed());
         self.last_row = now;
+        self.last_row_cost_usd = cost_usd_cumulative;
         self.schedule_next_tick();
     }
 

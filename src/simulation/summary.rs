@@ -151,6 +151,7 @@ impl Simulation<'_> {
         ServiceSummary {
             namespace: spec.namespace.clone(),
             slo_p99_ms: spec.slo_p99.map(|d| d.as_millis_f64()),
+            slo_max_failed_fraction: Some(spec.slo_max_failed),
             requests: RequestCounts {
                 arrived: c.arrived,
                 completed: c.completed,

@@ -67,6 +67,7 @@ pub(crate) fn service(
         },
         load_balancer: LoadBalancerPolicy::RoundRobin,
         slo_p99: None,
+        slo_max_failed: crate::scenario::model::DEFAULT_SLO_MAX_FAILED,
         disruption_budget: None,
         labels: Default::default(),
         termination_grace: crate::scenario::model::DEFAULT_TERMINATION_GRACE,

@@ -19,6 +19,7 @@ mod jobs;
 mod manifests;
 mod oom;
 mod openmetrics;
+mod placement;
 mod preemption;
 mod queueing;
 mod sweep;

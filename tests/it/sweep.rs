@@ -21,7 +21,7 @@ services:
     replicas: 2
     resources: {requests: {cpu: "4", memory: 1Gi}}
     server: {concurrency: 4}
-    slo: {latency_p99: 50ms}
+    slo: {latency_p99: 50ms, max_failed: 1%}
     load:
       arrivals: {rate: 500}
       service_time: {distribution: exponential, mean: 10ms}
@@ -91,6 +91,14 @@ fn a_sweep_writes_one_row_per_run_and_one_per_point() {
         (Some(8), Some(8))
     );
     assert_eq!(info["slo_p99_ms"]["queue"].as_f64(), Some(50.0));
+    // The failure budget reaches every point, where the Pareto chart reads it.
+    let header: Vec<&str> = points.lines().next().unwrap_or("").split(',').collect();
+    let budget = (header.iter())
+        .position(|c| *c == "services.queue.slo_max_failed_fraction.mean")
+        .expect("a budget column");
+    for row in points.lines().skip(1) {
+        assert_eq!(row.split(',').nth(budget), Some("0.01"), "{row}");
+    }
     assert!(
         !out.join("runs/run-000000").exists(),
         "no run folders without --keep-runs"

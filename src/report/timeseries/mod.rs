@@ -6,8 +6,8 @@
 //! `time_s`, then for each service its `SERVICE` columns (`<service>.arrivals_per_s`, …) and its
 //! HPA metrics (`<service>.hpa.<metric>`), then for each Job its `JOB` columns
 //! (`<job>.running_pods`, …), then for each pool its `POOL` columns
-//! (`<pool>.nodes`, …), then `cost_usd_cumulative`: each column is declared once, below, with
-//! how its cell is written and read, so adding one is one edit.
+//! (`<pool>.nodes`, …), then `cost_usd_cumulative` and `cost_usd_per_hour`: each column is
+//! declared once, below, with how its cell is written and read, so adding one is one edit.
 
 use std::fmt::{Display, Write as _};
 use std::str::FromStr;
@@ -87,12 +87,19 @@ pub struct IntervalRow {
     pub pools: Vec<PoolInterval>,
     /// Cost of all nodes from the start of the run to the end of the interval, in USD.
     pub cost_usd_cumulative: f64,
+    /// Cost rate of all nodes over the interval, USD per hour: what the interval's billed
+    /// node-time cost over its width, from unrounded figures (the difference of two rounded
+    /// cumulative costs wobbles). NaN when read from a file written without the column.
+    pub cost_usd_per_hour: f64,
 }
 
 /// The first column: end of the interval, in simulated seconds.
 pub const TIME_COLUMN: &str = "time_s";
-/// The last column: cost of all nodes from the start of the run, in USD.
+/// The column after the pools': cost of all nodes from the start of the run, in USD.
 pub const COST_COLUMN: &str = "cost_usd_cumulative";
+/// The last column: cost rate of all nodes over the interval, USD per hour (absent from files
+/// written before capsim wrote it).
+pub const COST_RATE_COLUMN: &str = "cost_usd_per_hour";
 /// The infix of a service's HPA metric columns: `<service>.hpa.<metric>`.
 const HPA: &str = "hpa";
 
@@ -148,7 +155,7 @@ const POOL: [Column<PoolInterval>; 3] = [
     column!("cpu_requested_pct", cpu_requested_pct, real(2)),
 ];
 
-/// Decimals written for the time, the HPA metrics and the cumulative cost.
+/// Decimals written for the time, the HPA metrics and the cost (cumulative and rate).
 const TIME_DIGITS: i32 = 6;
 const HPA_DIGITS: i32 = 3;
 const COST_DIGITS: i32 = 4;
@@ -272,6 +279,9 @@ impl Layout {
             kinds.extend(POOL.iter().map(|c| ColumnKind::Pool { pool, name: c.name }));
         }
         kinds.push(ColumnKind::Run { name: COST_COLUMN });
+        kinds.push(ColumnKind::Run {
+            name: COST_RATE_COLUMN,
+        });
         kinds
     }
 
@@ -318,6 +328,7 @@ pub fn csv_line(row: &IntervalRow, out: &mut String) {
         }
     }
     real(out, row.cost_usd_cumulative, COST_DIGITS);
+    real(out, row.cost_usd_per_hour, COST_DIGITS);
     out.push('\n');
 }
 

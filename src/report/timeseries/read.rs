@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::report::csv::{CsvFile, Row};
 use crate::report::files::{ReadError, read_text};
 use crate::report::timeseries::{
-    COST_COLUMN, HPA, IntervalRow, JOB, JobInterval, Layout, POOL, PoolInterval, SERVICE,
-    ServiceInterval, TIME_COLUMN, parse,
+    COST_COLUMN, COST_RATE_COLUMN, HPA, IntervalRow, JOB, JobInterval, Layout, POOL, PoolInterval,
+    SERVICE, ServiceInterval, TIME_COLUMN, parse,
 };
 
 impl Layout {
@@ -48,11 +48,16 @@ impl Layout {
             layout.pools.push(pool);
         }
         next.expect(COST_COLUMN)?;
+        // Files written before the cost rate had its column end with the cumulative cost.
+        if next.peek() == Some(COST_RATE_COLUMN) {
+            next.at += 1;
+        }
         match next.peek() {
             None => Ok(layout),
             Some(extra) => Err(format!(
-                "column {}: {extra:?} after {COST_COLUMN}, which is the last column",
-                next.at + 1
+                "column {}: {extra:?} after {}, which is the last column",
+                next.at + 1,
+                columns[next.at - 1]
             )),
         }
     }
@@ -148,6 +153,7 @@ impl TimeSeries {
 
 /// One row's cells as an `IntervalRow` (with `width_s` 0).
 fn read_row(csv: &CsvFile, layout: &Layout, line: &Row) -> Result<IntervalRow, ReadError> {
+    let has_rate = csv.header.last().map(String::as_str) == Some(COST_RATE_COLUMN);
     let mut col = 0;
     let mut cell = |read: &mut dyn FnMut(&str) -> Result<(), &'static str>| {
         let at = col;
@@ -195,5 +201,9 @@ fn read_row(csv: &CsvFile, layout: &Layout, line: &Row) -> Result<IntervalRow, R
         row.pools.push(p);
     }
     cell(&mut |c| parse(&mut row.cost_usd_cumulative, c))?;
+    row.cost_usd_per_hour = f64::NAN;
+    if has_rate {
+        cell(&mut |c| parse(&mut row.cost_usd_per_hour, c))?;
+    }
     Ok(row)
 }

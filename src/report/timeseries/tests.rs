@@ -53,6 +53,7 @@ fn row(time_s: f64, width_s: f64) -> IntervalRow {
             PoolInterval::default(),
         ],
         cost_usd_cumulative: 0.125 * time_s / 60.0,
+        cost_usd_per_hour: 7.5,
     }
 }
 
@@ -70,7 +71,7 @@ fn the_columns_are_named_by_owner_then_column() {
          web.latency_p99_ms,web.cpu_used_cores,web.cpu_requested_cores,\
          web.hpa.cpu_utilization_pct,etl.running_pods,etl.pending_pods,etl.completed_pods,\
          etl.cpu_requested_cores,p.nodes,p.nodes_ready,p.cpu_requested_pct,\
-         cost_usd_cumulative\n"
+         cost_usd_cumulative,cost_usd_per_hour\n"
     );
 }
 
@@ -89,7 +90,7 @@ fn header_and_line_have_the_same_number_of_columns() {
     assert_eq!(header.split(',').count(), line.split(',').count());
     assert_eq!(
         header.split(',').count(),
-        1 + 2 * SERVICE.len() + 2 + JOB.len() + 2 * POOL.len() + 1
+        1 + 2 * SERVICE.len() + 2 + JOB.len() + 2 * POOL.len() + 2
     );
     assert!(
         line.starts_with("60,12.5,700,3,1,4,2,3,1,1.25,40.125,0.75,2,"),
@@ -97,7 +98,7 @@ fn header_and_line_have_the_same_number_of_columns() {
     );
     // An HPA without a value is an empty cell; the job columns follow the services'.
     assert!(
-        line.contains(",2,,71.5,5,2,7,2.5,3,2,12.5,0,0,0,0.125\n"),
+        line.contains(",2,,71.5,5,2,7,2.5,3,2,12.5,0,0,0,0.125,7.5\n"),
         "{line}"
     );
 }
@@ -151,11 +152,15 @@ fn bad_files_name_the_line_and_column() {
         "t.csv: line 1: column 4: expected a.rejected, found a.refused"
     );
     assert_eq!(
-        error(&header.replacen(",cost_usd_cumulative", "", 1)),
+        error(&header.replacen(",cost_usd_cumulative,cost_usd_per_hour", "", 1)),
         "t.csv: line 1: the header ends after 37 columns; expected cost_usd_cumulative next"
     );
     assert_eq!(
         error(&header.replacen("\n", ",extra\n", 1)),
+        "t.csv: line 1: column 40: \"extra\" after cost_usd_per_hour, which is the last column"
+    );
+    assert_eq!(
+        error(&header.replacen(",cost_usd_per_hour\n", ",extra\n", 1)),
         "t.csv: line 1: column 39: \"extra\" after cost_usd_cumulative, which is the last column"
     );
     assert_eq!(
@@ -176,4 +181,16 @@ fn bad_files_name_the_line_and_column() {
 fn rounding_drops_negative_zero() {
     assert_eq!(round(-0.00001, 3).to_string(), "0");
     assert_eq!(round(2.0005, 3), 2.001);
+}
+
+#[test]
+fn a_file_written_without_the_cost_rate_reads_with_it_missing() {
+    let mut text = csv_header(&layout()).replacen(",cost_usd_per_hour", "", 1);
+    let mut line = String::new();
+    csv_line(&row(60.0, 60.0), &mut line);
+    text.push_str(line.replacen(",7.5\n", "\n", 1).as_str());
+    let read = TimeSeries::parse(Path::new("t.csv"), &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.layout, layout());
+    assert_eq!(read.rows[0].cost_usd_cumulative, 0.125);
+    assert!(read.rows[0].cost_usd_per_hour.is_nan());
 }

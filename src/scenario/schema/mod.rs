@@ -224,11 +224,14 @@ pub(crate) struct DisruptionBudgetFile {
     pub(crate) max_unavailable: Option<Scalar>,
 }
 
-/// A service's `slo`: the latency it should keep.
+/// A service's `slo`: the latency it should keep, and the share of its requests that may fail.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SloFile {
-    pub(crate) latency_p99: Scalar,
+    pub(crate) latency_p99: Option<Scalar>,
+    /// The fraction of arrived requests that may be refused, time out or be lost with their pod:
+    /// a fraction (`0.001`) or a percentage (`0.1%`).
+    pub(crate) max_failed: Option<Scalar>,
 }
 
 /// A container's `resources`.

@@ -8,7 +8,7 @@ use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
 use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
-use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
+use crate::scenario::model::{DEFAULT_SLO_MAX_FAILED, DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
     DisruptionBudgetFile, DistOrScalar, NamedMap, ResourceRequirementsFile, ResourcesFile, Scalar,
     ServiceFile, StartupFile,
@@ -52,10 +52,15 @@ impl Cx<'_> {
         })?
         .unwrap_or(LoadBalancerPolicy::Random);
         let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l))?;
-        let slo = s.slo.as_ref().map(|slo| &slo.latency_p99);
+        let slo = s.slo.as_ref().and_then(|slo| slo.latency_p99.as_ref());
         let slo_p99 = optional(&path, "slo.latency_p99", slo, |p, d| {
             self.positive_duration(p, d)
         })?;
+        let max_failed = s.slo.as_ref().and_then(|slo| slo.max_failed.as_ref());
+        let slo_max_failed = optional(&path, "slo.max_failed", max_failed, |p, f| {
+            self.failed_fraction(p, f)
+        })?
+        .unwrap_or(DEFAULT_SLO_MAX_FAILED);
         let budget = s.disruption_budget.as_ref();
         let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
             self.disruption_budget(p, b)
@@ -73,6 +78,7 @@ impl Cx<'_> {
             load_balancer,
             load,
             slo_p99,
+            slo_max_failed,
             disruption_budget,
             labels,
             termination_grace,
@@ -163,6 +169,24 @@ impl Cx<'_> {
                 path,
                 "neither minAvailable nor maxUnavailable is given",
                 "expected exactly one of them, as in a PodDisruptionBudget",
+            )),
+        }
+    }
+
+    /// `slo.max_failed`: a fraction from 0 to 1 (`0.001`) or a percentage from 0% to 100%
+    /// (`0.1%`).
+    fn failed_fraction(&self, path: &str, s: &Scalar) -> Result<f64, Error> {
+        let text = s.text();
+        let (number, scale) = match text.strip_suffix('%') {
+            Some(percent) => (percent.trim_end(), 100.0),
+            None => (text, 1.0),
+        };
+        match number.parse::<f64>() {
+            Ok(v) if v.is_finite() && (0.0..=scale).contains(&v) => Ok(v / scale),
+            _ => Err(self.invalid(
+                path,
+                format!("\"{text}\" is not a fraction of requests"),
+                "expected a fraction from 0 to 1 such as 0.001, or a percentage from 0% to 100% such as \"0.1%\"",
             )),
         }
     }

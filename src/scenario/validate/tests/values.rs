@@ -1,6 +1,6 @@
 //! Valid files: defaults, the shipped scenarios' values, and command-line overrides.
 
-use super::{BASE, base_with, load};
+use super::{BASE, assert_rejected, base_with, load};
 use crate::cluster::spec::{SelectorOperator, TaintEffect, TolerationOperator};
 use crate::controllers::cluster_autoscaler::spec::Expander;
 use crate::controllers::hpa::spec::{HpaMetric, ResourceName, SyncOffset};
@@ -431,4 +431,32 @@ fn hpa_sync_offset_is_random_unless_given() {
         offset("\n      sync_offset: 7500ms"),
         Ok(SyncOffset::Fixed(SimDuration::from_millis(7_500)))
     );
+}
+
+#[test]
+fn the_failure_budget_is_a_fraction_or_a_percentage_with_a_default() {
+    let budget = |slo: &str| -> f64 {
+        let yaml = base_with("    server:", &format!("    slo: {slo}\n    server:"));
+        load(&yaml).unwrap_or_else(|e| panic!("{e}")).services[0].slo_max_failed
+    };
+    assert_eq!(budget("{max_failed: 0.1%}"), 0.001);
+    assert_eq!(budget("{max_failed: \"2.5 %\"}"), 0.025);
+    assert_eq!(budget("{max_failed: 0.02}"), 0.02);
+    assert_eq!(budget("{max_failed: 0}"), 0.0);
+    // Without the key, with or without an SLO: three nines.
+    assert_eq!(budget("{latency_p99: 250ms}"), 0.001);
+    assert_eq!(load(BASE).unwrap().services[0].slo_max_failed, 0.001);
+    for bad in ["150%", "-0.1", "1.5", "many", "0.1%%"] {
+        let yaml = base_with(
+            "    server:",
+            &format!("    slo: {{max_failed: \"{bad}\"}}\n    server:"),
+        );
+        assert_rejected(
+            &yaml,
+            &[
+                &format!("services.web.slo.max_failed: \"{bad}\" is not a fraction of requests"),
+                "expected a fraction from 0 to 1 such as 0.001, or a percentage from 0% to 100%",
+            ],
+        );
+    }
 }
