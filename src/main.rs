@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use capsim::check::{self, CheckOptions};
+use capsim::check::{self, BaselineOptions, CheckOptions};
 use capsim::plot;
+use capsim::report::metrics::planner::MetricSelection;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
 use capsim::scenario::model::SweepDimension;
@@ -113,12 +114,19 @@ enum Command {
         scenario: PathBuf,
         #[command(flatten)]
         edits: Edits,
-        /// A summary.json to compare every metric with.
+        /// A summary.json (of the same scenario, duration and warm-up) to compare the planner
+        /// metrics with.
         #[arg(long, value_name = "SUMMARY.json")]
         baseline: Option<PathBuf>,
-        /// Relative tolerance for the baseline, such as 5% or 0.05.
+        /// Relative tolerance for the baseline, such as 5% or 0.05; each metric's absolute
+        /// floor is allowed whatever the tolerance.
         #[arg(long, value_name = "T", default_value = "5%", value_parser = parse_tolerance)]
         tolerance: f64,
+        /// The metrics compared with the baseline: names, patterns with * for one name
+        /// (services.*.latency_ms.p99), section prefixes (services.web), and `planner` for the
+        /// planner metrics [default: planner].
+        #[arg(long, value_name = "A,B,...")]
+        baseline_metrics: Option<String>,
         /// Replications to judge over [default: the scenario's sweep.replications, else 1].
         #[arg(long, value_name = "N")]
         replications: Option<u32>,
@@ -206,18 +214,26 @@ fn main() -> ExitCode {
             edits,
             baseline,
             tolerance,
+            baseline_metrics,
             replications,
             conservative,
             junit,
             jobs,
         } => {
+            let baseline = baseline.map(|path| BaselineOptions {
+                path,
+                tolerance,
+                metrics: baseline_metrics
+                    .as_deref()
+                    .map_or_else(MetricSelection::planner, MetricSelection::parse),
+            });
             return check(
                 &scenario,
                 &edits,
-                baseline.map(|b| (b, tolerance)),
+                baseline,
                 replications,
                 conservative,
-                junit.as_deref(),
+                junit,
                 jobs.unwrap_or_else(default_jobs),
             );
         }
@@ -409,10 +425,10 @@ fn redraw(dir: &Path) -> Result<(), String> {
 fn check(
     path: &Path,
     edits: &Edits,
-    baseline: Option<(PathBuf, f64)>,
+    baseline: Option<BaselineOptions>,
     replications: Option<u32>,
     conservative: bool,
-    junit: Option<&Path>,
+    junit: Option<PathBuf>,
     jobs: usize,
 ) -> ExitCode {
     let scenario = match document(Some(path), edits).and_then(|d| scenario_of(&d)) {
@@ -425,14 +441,15 @@ fn check(
             .unwrap_or(1),
         conservative,
         baseline,
+        junit,
         jobs,
     };
-    let report = match check::check(&scenario, &options) {
+    let report = match check::check(&scenario, path, &options) {
         Ok(report) => report,
         Err(e) => return fail(&e.to_string()),
     };
     print!("{}", check::render(&report));
-    if let Some(file) = junit
+    if let Some(file) = &options.junit
         && let Err(e) = std::fs::write(file, check::junit(&report))
     {
         return fail(&format!("{}: {e}", file.display()));

@@ -7,12 +7,18 @@
 //! adding a field to `Summary` adds a metric everywhere. Use `mean_ci95` to summarise one
 //! metric over independent replications.
 
+pub mod planner;
+
 use serde_json::Value;
 
 use crate::report::Summary;
+use crate::report::summary::DelaySummary;
 
 /// One named number of a summary: its dotted path in `summary.json` and its value.
 pub type Metric = (String, f64);
+
+/// One named figure of a summary that may be null: `None` where `summary.json` holds null.
+pub type MaybeMetric = (String, Option<f64>);
 
 /// The metric of the total cost of the measured window, in USD.
 pub const COST_TOTAL_USD: &str = "cost.total_usd";
@@ -44,20 +50,66 @@ pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Err
 }
 
 /// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
-/// and nulls are left out.
+/// and nulls are left out (`flatten_values` keeps the nulls).
 pub fn flatten(value: &Value) -> Vec<Metric> {
+    flatten_values(value)
+        .into_iter()
+        .filter_map(|(path, v)| Some((path, v?)))
+        .collect()
+}
+
+/// Every numeric or null leaf of `value`, with its dotted path, in document order; a null
+/// (a statistic over nothing, such as the latency of a service that completed no request) is
+/// `None`. Booleans and strings are left out.
+pub fn flatten_values(value: &Value) -> Vec<MaybeMetric> {
     let mut out = Vec::new();
     walk(value, &mut String::new(), &mut out);
     out
 }
 
-fn walk(value: &Value, path: &mut String, out: &mut Vec<Metric>) {
+/// Every numeric or null figure of `summary` with its dotted path, in `summary.json`'s order,
+/// without the seed; `None` where the summary holds null.
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn summary_values(summary: &Summary) -> Result<Vec<MaybeMetric>, serde_json::Error> {
+    let value = serde_json::to_value(summary)?;
+    let mut metrics = flatten_values(&value);
+    metrics.retain(|(path, _)| path != "seed");
+    Ok(metrics)
+}
+
+/// Every metric name a summary of the same scenario has, whatever happens in the run:
+/// `summary`'s own leaves, null ones included, and the figures of the sections a run fills
+/// only when something happened (a Job's `scheduling_delay_s`, null when no pod was bound).
+/// Give it the summary of a run that has not started to know the names before running.
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn metric_names(summary: &Summary) -> Result<Vec<String>, serde_json::Error> {
+    let mut shape = summary.clone();
+    for job in shape.jobs.values_mut() {
+        job.scheduling_delay_s.get_or_insert(DelaySummary {
+            p50: 0.0,
+            p99: 0.0,
+            max: 0.0,
+            mean: 0.0,
+        });
+    }
+    Ok(summary_values(&shape)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
+}
+
+fn walk(value: &Value, path: &mut String, out: &mut Vec<MaybeMetric>) {
     match value {
         Value::Number(n) => {
             if let Some(x) = n.as_f64() {
-                out.push((path.clone(), x));
+                out.push((path.clone(), Some(x)));
             }
         }
+        Value::Null => out.push((path.clone(), None)),
         Value::Object(map) => {
             for (key, child) in map {
                 let len = path.len();
