@@ -1,7 +1,8 @@
 //! The `capsim` command line: parses arguments, calls the library, prints the result.
 //!
-//! Exit codes: 0 success, 1 `check` found a failing assertion, 2 bad input or an I/O error (with
-//! one `capsim: ...` line on standard error). Everything else lives in the library.
+//! Exit codes: 0 success, 1 `check` found a failing assertion or `merge` found runs missing
+//! (without `--allow-partial`), 2 bad input or an I/O error (with one `capsim: ...` line on
+//! standard error per problem). Everything else lives in the library.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,6 +108,10 @@ enum Command {
         /// The combined folder.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Exit 0 even when runs of the sweep are missing from every folder (they are still
+        /// listed).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Run a scenario and judge its `expect` assertions (and a baseline): the CI gate.
     Check {
@@ -139,6 +144,18 @@ enum Command {
         /// Replications at once [default: the number of CPUs].
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+    },
+    /// Compare two run, sweep or replications folders: every planner metric's change, and
+    /// whether it is more than seed-to-seed noise (t-test at 95%).
+    Diff {
+        /// Folder A: a run folder (summary.json), a sweep folder (sweep.json) or a folder of
+        /// replications (runs/*/summary.json).
+        a: PathBuf,
+        /// Folder B, of the same kind as A.
+        b: PathBuf,
+        /// Print the rows as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Redraw the charts of a run or sweep folder into its plots/ folder.
     Plot {
@@ -207,8 +224,13 @@ fn main() -> ExitCode {
             },
             !no_plots,
         ),
-        Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Merge {
+            dirs,
+            out,
+            allow_partial,
+        } => return merge(&dirs, &out, allow_partial),
         Command::Plot { dir } => redraw(&dir),
+        Command::Diff { a, b, json } => diff(&a, &b, json),
         Command::Check {
             scenario,
             edits,
@@ -394,19 +416,51 @@ fn sweep(
     Ok(())
 }
 
-fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
-    let (merged, missing) = sweep::merge(dirs, out).map_err(|e| e.to_string())?;
+/// `capsim merge`: exit 0 when every run of the sweep is in the combined folder, 1 when some
+/// are missing (a result: the folder holds what the shards had; listed on standard error)
+/// unless `allow_partial`, 2 when a folder is not a shard of the sweep or cannot be read.
+fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> ExitCode {
+    let merged = match sweep::merge(dirs, out) {
+        Ok(merged) => merged,
+        Err(e) => return fail(&e.to_string()),
+    };
     draw(out, plot::plot_sweep);
+    let missing = &merged.missing;
     if missing.is_empty() {
-        eprintln!("merged {merged} runs into {}", out.display());
+        eprintln!("merged {} runs into {}", merged.runs, out.display());
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "merged {} runs into {}; {} runs missing from every folder: merge the other shards too",
+        merged.runs,
+        out.display(),
+        missing.len()
+    );
+    for m in missing {
+        eprintln!(
+            "  missing: run {} (point {}, replication {})",
+            m.run, m.point, m.replication
+        );
+    }
+    if allow_partial {
+        ExitCode::SUCCESS
     } else {
         eprintln!(
-            "merged {merged} runs into {}; {} runs still missing (first: {:?}): merge the other \
-             shards too",
-            out.display(),
-            missing.len(),
-            &missing[..missing.len().min(5)]
+            "capsim: merge: {} runs missing; use --allow-partial to accept a partial merge",
+            missing.len()
         );
+        ExitCode::from(1)
+    }
+}
+
+/// `capsim diff`: the table, or the JSON of `diff::DiffReport`.
+fn diff(a: &Path, b: &Path, json: bool) -> Result<(), String> {
+    let report = capsim::diff::diff(a, b).map_err(|e| e.to_string())?;
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", capsim::diff::render(&report));
     }
     Ok(())
 }

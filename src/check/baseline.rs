@@ -2,8 +2,10 @@
 //! then compared metric by metric with the replications' means.
 //!
 //! Only the selected metrics are compared (the planner metrics by default), each within the
-//! relative tolerance or its unit's absolute floor, whichever is larger, so that a count going
-//! from 0 to 2 or a latency of 0.30 ms against 0.31 ms is not a failure. A baseline of another
+//! largest of the relative tolerance, its unit's absolute floor (so that a count going from 0
+//! to 2 or a latency of 0.30 ms against 0.31 ms is not a failure) and, with two replications or
+//! more, the 95% prediction interval of one more run (so that what the seed alone moves is not
+//! a failure either). A baseline of another
 //! scenario, duration or warm-up is refused: its figures measure something else.
 
 use std::path::PathBuf;
@@ -84,7 +86,8 @@ impl Baseline {
                 let (expected_text, actual, pass) = match (expected, values(runs, name)) {
                     (Some(e), Ok(values)) => {
                         let (mean, low, high) = mean_ci95(&values);
-                        let allowed = allowed(name, *e, self.tolerance);
+                        let allowed = allowed(name, *e, self.tolerance)
+                            .max(prediction_half_width(high - mean, values.len()));
                         let pass = (mean - e).abs() <= allowed;
                         let expected = format!("{} ± {}", short(*e), short(allowed));
                         (expected, describe(mean, low, high, replications), pass)
@@ -119,6 +122,18 @@ impl Baseline {
 /// metric's absolute floor, whichever is larger.
 pub(crate) fn allowed(name: &str, expected: f64, tolerance: f64) -> f64 {
     (tolerance * expected.abs()).max(floor(name))
+}
+
+/// The half-width of the 95% prediction interval of one more run, from the half-width
+/// `ci_half` of the 95% confidence interval of the mean of `n` runs: `t · s · √(1 + 1/n)`,
+/// which is `ci_half · √(n + 1)`. A baseline is one run of the same scenario with another
+/// seed: it lies outside this interval only 5% of the time when nothing has changed. Zero for
+/// one run (there is no spread to go by).
+pub(crate) fn prediction_half_width(ci_half: f64, n: usize) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    ci_half * ((n + 1) as f64).sqrt()
 }
 
 /// The metrics of `names` that `selection` selects, in summary order.
@@ -179,6 +194,19 @@ mod tests {
         assert_eq!(allowed("services.web.latency_ms.p99", 0.3, 0.05), 0.5);
         // Above the floor, the tolerance rules: 5% of 40 USD is 2 USD.
         assert!((allowed("cost.total_usd", 40.0, 0.05) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_prediction_interval_is_wider_than_the_mean_s() {
+        // Runs {1, 2, 3}: s = 1, t(2) = 4.303; the mean's half-width 4.303 / √3 = 2.4843;
+        // one more run's 4.303 · √(1 + 1/3) = 4.9687 = 2.4843 · √4.
+        let (mean, _, high) = mean_ci95(&[1.0, 2.0, 3.0]);
+        let half = prediction_half_width(high - mean, 3);
+        assert!(
+            (half - 4.303 * (4.0_f64 / 3.0).sqrt()).abs() < 1e-9,
+            "{half}"
+        );
+        assert_eq!(prediction_half_width(0.0, 1), 0.0);
     }
 
     fn judge(expected: Option<f64>, run: Option<f64>) -> CheckRow {
