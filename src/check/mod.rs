@@ -24,7 +24,7 @@ use crate::replications::{
 use crate::report::metrics::planner::MetricSelection;
 use crate::report::metrics::{MaybeMetric, metric_names};
 use crate::scenario::Scenario;
-use crate::scenario::model::{CompareOp, SeedPolicy};
+use crate::scenario::model::{CompareOp, Expectation, SeedPolicy};
 use crate::text::suggest::closest;
 
 pub use baseline::Baseline;
@@ -227,31 +227,12 @@ pub fn check(
     let baseline = prepare(scenario, file, options)?;
     let replications = options.replications.max(1);
     let runs = run_replications(scenario, replications, options.jobs)?;
-    let mut rows = Vec::new();
-    for e in &scenario.expectations {
-        let (actual, pass) = match values(&runs, &e.metric) {
-            Ok(values) => {
-                let (mean, low, high) = mean_ci95(&values);
-                let judged = match (options.conservative, e.op) {
-                    (true, CompareOp::Le | CompareOp::Lt) => high,
-                    (true, CompareOp::Ge | CompareOp::Gt) => low,
-                    _ => mean,
-                };
-                (
-                    describe(mean, low, high, replications),
-                    e.op.holds(judged, e.value),
-                )
-            }
-            Err(missing) => (no_value(&e.metric, missing, runs.len()), false),
-        };
-        rows.push(CheckRow {
-            kind: RowKind::Assertion,
-            name: e.text.clone(),
-            expected: format!("{} {}", e.op.as_str(), e.value),
-            actual,
-            pass,
-        });
-    }
+    let mut rows = judge_assertions(
+        &scenario.expectations,
+        &runs,
+        options.conservative,
+        replications,
+    );
     if let Some(baseline) = baseline {
         rows.extend(baseline.judge(&runs, replications));
     }
@@ -260,6 +241,41 @@ pub fn check(
         replications,
         rows,
     })
+}
+
+/// One row per assertion, judged on `runs` (each replication's figures, nulls kept): on the
+/// mean, or with `conservative` on the unfavourable 95% bound; a metric a run left null fails.
+fn judge_assertions(
+    expectations: &[Expectation],
+    runs: &[Vec<MaybeMetric>],
+    conservative: bool,
+    replications: u32,
+) -> Vec<CheckRow> {
+    expectations
+        .iter()
+        .map(|e| {
+            let (actual, pass) = match values(runs, &e.metric) {
+                Ok(values) => {
+                    let (mean, low, high) = mean_ci95(&values);
+                    let judged = match (conservative, e.op) {
+                        (true, CompareOp::Le | CompareOp::Lt) => high,
+                        (true, CompareOp::Ge | CompareOp::Gt) => low,
+                        _ => mean,
+                    };
+                    let actual = describe(mean, low, high, replications);
+                    (actual, e.op.holds(judged, e.value))
+                }
+                Err(missing) => (no_value(&e.metric, missing, runs.len()), false),
+            };
+            CheckRow {
+                kind: RowKind::Assertion,
+                name: e.text.clone(),
+                expected: format!("{} {}", e.op.as_str(), e.value),
+                actual,
+                pass,
+            }
+        })
+        .collect()
 }
 
 /// The value of `metric` in each run, or the number of runs that have none (null, or absent
@@ -361,6 +377,25 @@ mod tests {
             no_value("jobs.j.scheduling_delay_s.p99", 1, 1),
             "no value: no pod was bound"
         );
+    }
+
+    #[test]
+    fn an_assertion_on_a_null_latency_fails_with_no_value() {
+        // A service that completed no request: summary.json holds its latency as null.
+        let mut value =
+            serde_json::to_value(crate::report::summary::example(&[("web", None)], &["p"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+        value["services"]["web"]["latency_ms"]["p99"] = serde_json::Value::Null;
+        let run = crate::report::metrics::flatten_values(&value);
+        let assertion = Expectation {
+            text: "services.web.latency_ms.p99 <= 250".into(),
+            metric: "services.web.latency_ms.p99".into(),
+            op: CompareOp::Le,
+            value: 250.0,
+        };
+        let rows = judge_assertions(&[assertion], &[run], false, 1);
+        assert!(!rows[0].pass, "{rows:?}");
+        assert_eq!(rows[0].actual, "no value: no completed requests");
     }
 
     #[test]

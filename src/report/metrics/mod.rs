@@ -215,6 +215,35 @@ mod tests {
     }
 
     #[test]
+    fn null_figures_keep_their_names() {
+        let value: Value =
+            serde_json::from_str(r#"{"web": {"latency_ms": {"p99": null, "p50": 3}}, "s": "x"}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            flatten_values(&value),
+            [
+                ("web.latency_ms.p99".to_string(), None),
+                ("web.latency_ms.p50".to_string(), Some(3.0))
+            ]
+        );
+        assert_eq!(flatten(&value), [("web.latency_ms.p50".to_string(), 3.0)]);
+        // A Job whose pods were never bound has a null delay, yet its figures are names.
+        let mut summary = crate::report::summary::example(&[("web", None)], &["p"]);
+        let job: crate::report::summary::JobSummary = serde_json::from_str(
+            r#"{"namespace": "batch", "pods": {"submitted": 0, "started": 0, "completed": 0,
+                "evicted": 0, "quota_rejected": 0}, "scheduling_delay_s": null,
+                "pending_pod_seconds": 0, "running_pods": {"min": 0, "max": 0, "mean": 0},
+                "nodes_requested": 0}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        summary.jobs.insert("train".into(), job);
+        let names = metric_names(&summary).unwrap_or_else(|e| panic!("{e}"));
+        assert!(names.contains(&"jobs.train.scheduling_delay_s.p99".to_string()));
+        assert!(names.contains(&"services.web.slo_p99_ms".to_string()));
+        assert!(!names.contains(&"seed".to_string()));
+    }
+
+    #[test]
     fn confidence_interval_uses_student_t() {
         // Mean 2, sample sd 1, n = 3: half-width 4.303 / sqrt(3) = 2.4843.
         let (mean, low, high) = mean_ci95(&[1.0, 2.0, 3.0]);
