@@ -102,6 +102,29 @@ fn a_folder_against_itself_changes_nothing() {
         verdicts(&report).iter().all(|v| *v == "not_significant"),
         "{report}"
     );
+    // A folder of run folders, one per seed: replications, paired by their seeds.
+    let file = file.to_str().unwrap_or("");
+    for seed in ["1", "2"] {
+        let out = dir.path().join("reps").join(format!("seed-{seed}"));
+        let out = out.to_str().unwrap_or("");
+        let args = [
+            "run",
+            file,
+            "--seed",
+            seed,
+            "--out",
+            out,
+            "--quiet",
+            "--no-plots",
+        ];
+        assert_success(&capsim(dir.path(), &args));
+    }
+    let reps = dir.path().join("reps").display().to_string();
+    let report = diff_json(&dir, &reps, &reps);
+    let cost = row(&report, "cost.total_usd", &[]);
+    assert_eq!(cost["a_runs"].as_u64(), Some(2), "{cost}");
+    assert_eq!(cost["test"], "paired", "{cost}");
+    assert_eq!(cost["verdict"], "not_significant", "{cost}");
 }
 
 #[test]
