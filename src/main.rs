@@ -130,7 +130,7 @@ enum Command {
         /// The metrics compared with the baseline: names, patterns with * for one name
         /// (services.*.latency_ms.p99), section prefixes (services.web), and `planner` for the
         /// planner metrics [default: planner].
-        #[arg(long, value_name = "A,B,...")]
+        #[arg(long, value_name = "A,B,...", requires = "baseline")]
         baseline_metrics: Option<String>,
         /// Replications to judge over [default: the scenario's sweep.replications, else 1].
         #[arg(long, value_name = "N")]
