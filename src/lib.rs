@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cluster;
 pub mod controllers;
+pub mod diff;
 pub mod engine;
 pub mod monitoring;
 pub mod plot;

@@ -1,7 +1,8 @@
 //! The `capsim` command line: parses arguments, calls the library, prints the result.
 //!
-//! Exit codes: 0 success, 1 `check` found a failing assertion, 2 bad input or an I/O error (with
-//! one `capsim: ...` line on standard error). Everything else lives in the library.
+//! Exit codes: 0 success, 1 `check` found a failing assertion or `merge` found runs missing
+//! (without `--allow-partial`), 2 bad input or an I/O error (with one `capsim: ...` line on
+//! standard error per problem). Everything else lives in the library.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,9 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 
-use capsim::check::{self, CheckOptions};
+use capsim::check::{self, BaselineOptions, CheckOptions};
 use capsim::plot;
 use capsim::report::files::{TIMESERIES_CSV, write_atomically};
+use capsim::report::metrics::planner::MetricSelection;
 use capsim::report::openmetrics::{self, RunLabels};
 use capsim::report::table;
 use capsim::runner::progress::RunProgress;
@@ -126,6 +128,10 @@ enum Command {
         /// The combined folder.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Exit 0 even when runs of the sweep are missing from every folder (they are still
+        /// listed).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Run a scenario and judge its `expect` assertions (and a baseline): the CI gate.
     Check {
@@ -133,12 +139,19 @@ enum Command {
         scenario: PathBuf,
         #[command(flatten)]
         edits: Edits,
-        /// A summary.json to compare every metric with.
+        /// A summary.json (of the same scenario, duration and warm-up) to compare the planner
+        /// metrics with.
         #[arg(long, value_name = "SUMMARY.json")]
         baseline: Option<PathBuf>,
-        /// Relative tolerance for the baseline, such as 5% or 0.05.
+        /// Relative tolerance for the baseline, such as 5% or 0.05; each metric's absolute
+        /// floor is allowed whatever the tolerance.
         #[arg(long, value_name = "T", default_value = "5%", value_parser = parse_tolerance)]
         tolerance: f64,
+        /// The metrics compared with the baseline: names, patterns with * for one name
+        /// (services.*.latency_ms.p99), section prefixes (services.web), and `planner` for the
+        /// planner metrics [default: planner].
+        #[arg(long, value_name = "A,B,...", requires = "baseline")]
+        baseline_metrics: Option<String>,
         /// Replications to judge over [default: the scenario's sweep.replications, else 1].
         #[arg(long, value_name = "N")]
         replications: Option<u32>,
@@ -151,6 +164,18 @@ enum Command {
         /// Replications at once [default: the number of CPUs].
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+    },
+    /// Compare two run, sweep or replications folders: every planner metric's change, and
+    /// whether it is more than seed-to-seed noise (t-test at 95%).
+    Diff {
+        /// Folder A: a run folder (summary.json), a sweep folder (sweep.json) or a folder of
+        /// replications (runs/*/summary.json).
+        a: PathBuf,
+        /// Folder B, of the same kind as A.
+        b: PathBuf,
+        /// Print the rows as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Redraw the charts of a run or sweep folder into its plots/ folder.
     Plot {
@@ -227,25 +252,38 @@ fn main() -> ExitCode {
             },
             !no_plots,
         ),
-        Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Merge {
+            dirs,
+            out,
+            allow_partial,
+        } => return merge(&dirs, &out, allow_partial),
         Command::Plot { dir } => redraw(&dir),
+        Command::Diff { a, b, json } => diff(&a, &b, json),
         Command::Check {
             scenario,
             edits,
             baseline,
             tolerance,
+            baseline_metrics,
             replications,
             conservative,
             junit,
             jobs,
         } => {
+            let baseline = baseline.map(|path| BaselineOptions {
+                path,
+                tolerance,
+                metrics: baseline_metrics
+                    .as_deref()
+                    .map_or_else(MetricSelection::planner, MetricSelection::parse),
+            });
             return check(
                 &scenario,
                 &edits,
-                baseline.map(|b| (b, tolerance)),
+                baseline,
                 replications,
                 conservative,
-                junit.as_deref(),
+                junit,
                 jobs.unwrap_or_else(default_jobs),
             );
         }
@@ -450,19 +488,51 @@ fn sweep(
     Ok(())
 }
 
-fn merge(dirs: &[PathBuf], out: &Path) -> Result<(), String> {
-    let (merged, missing) = sweep::merge(dirs, out).map_err(|e| e.to_string())?;
+/// `capsim merge`: exit 0 when every run of the sweep is in the combined folder, 1 when some
+/// are missing (a result: the folder holds what the shards had; listed on standard error)
+/// unless `allow_partial`, 2 when a folder is not a shard of the sweep or cannot be read.
+fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> ExitCode {
+    let merged = match sweep::merge(dirs, out) {
+        Ok(merged) => merged,
+        Err(e) => return fail(&e.to_string()),
+    };
     draw(out, plot::plot_sweep);
+    let missing = &merged.missing;
     if missing.is_empty() {
-        eprintln!("merged {merged} runs into {}", out.display());
+        eprintln!("merged {} runs into {}", merged.runs, out.display());
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "merged {} runs into {}; {} runs missing from every folder: merge the other shards too",
+        merged.runs,
+        out.display(),
+        missing.len()
+    );
+    for m in missing {
+        eprintln!(
+            "  missing: run {} (point {}, replication {})",
+            m.run, m.point, m.replication
+        );
+    }
+    if allow_partial {
+        ExitCode::SUCCESS
     } else {
         eprintln!(
-            "merged {merged} runs into {}; {} runs still missing (first: {:?}): merge the other \
-             shards too",
-            out.display(),
-            missing.len(),
-            &missing[..missing.len().min(5)]
+            "capsim: merge: {} runs missing; use --allow-partial to accept a partial merge",
+            missing.len()
         );
+        ExitCode::from(1)
+    }
+}
+
+/// `capsim diff`: the table, or the JSON of `diff::DiffReport`.
+fn diff(a: &Path, b: &Path, json: bool) -> Result<(), String> {
+    let report = capsim::diff::diff(a, b).map_err(|e| e.to_string())?;
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", capsim::diff::render(&report));
     }
     Ok(())
 }
@@ -481,10 +551,10 @@ fn redraw(dir: &Path) -> Result<(), String> {
 fn check(
     path: &Path,
     edits: &Edits,
-    baseline: Option<(PathBuf, f64)>,
+    baseline: Option<BaselineOptions>,
     replications: Option<u32>,
     conservative: bool,
-    junit: Option<&Path>,
+    junit: Option<PathBuf>,
     jobs: usize,
 ) -> ExitCode {
     let scenario = match document(Some(path), edits).and_then(|d| scenario_of(&d)) {
@@ -497,14 +567,15 @@ fn check(
             .unwrap_or(1),
         conservative,
         baseline,
+        junit,
         jobs,
     };
-    let report = match check::check(&scenario, &options) {
+    let report = match check::check(&scenario, path, &options) {
         Ok(report) => report,
         Err(e) => return fail(&e.to_string()),
     };
     print!("{}", check::render(&report));
-    if let Some(file) = junit
+    if let Some(file) = &options.junit
         && let Err(e) = std::fs::write(file, check::junit(&report))
     {
         return fail(&format!("{}: {e}", file.display()));

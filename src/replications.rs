@@ -14,13 +14,13 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::report::Discard;
+use crate::report::{Discard, Summary};
 use crate::runner::run_to_dir;
 use crate::scenario::Scenario;
 use crate::scenario::model::SeedPolicy;
 use crate::simulation::{Outcome, Simulation};
 
-pub use crate::report::metrics::{mean_ci95, summary_metrics, t95};
+pub use crate::report::metrics::{mean_ci95, summary_metrics, summary_values, t95};
 
 /// One simulation to run: a validated scenario, the seed to run it with, and where to write its
 /// full outputs, if anywhere.
@@ -112,6 +112,13 @@ where
             .collect()
     });
     results.into_iter().collect()
+}
+
+/// The summary `scenario` gives before anything has run: every section its runs' summaries
+/// have, figures zero or null. Use it with `report::metrics::metric_names` to check metric
+/// names before the first event.
+pub fn empty_summary(scenario: &Scenario) -> Summary {
+    Simulation::new(scenario).empty_summary()
 }
 
 /// Simulates one job on the calling thread.

@@ -17,6 +17,7 @@ pub mod events;
 pub mod files;
 pub mod metrics;
 pub mod openmetrics;
+pub mod significance;
 pub mod stats;
 pub mod summary;
 pub mod sweep_files;

@@ -202,3 +202,12 @@ fn gauge_level(gauge: &Gauge, now: SimTime) -> Level {
     let (min, max) = gauge.min_max(now);
     Level::new(min, max, gauge.mean(now))
 }
+
+impl Simulation<'_> {
+    /// The summary of a run that has not started: every section the scenario gives a summary
+    /// (its pools, services, Jobs, namespaces and alert rules), with figures of zero or null.
+    /// Use it to know a summary's metric names before running anything.
+    pub fn empty_summary(&self) -> Summary {
+        self.summary()
+    }
+}

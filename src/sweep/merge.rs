@@ -3,7 +3,9 @@
 //! Use `merge` after running every shard (`capsim sweep --shard I/N`) into its own folder. It
 //! reads each folder's `sweep.json` and run records, refuses folders of another sweep and runs
 //! that differ between shards, and rebuilds the tables from the union of the records. It runs
-//! no simulation.
+//! no simulation. Runs no shard holds are not an error but part of the result (`Merged::missing`,
+//! each with its point and replication): the command line exits 1 on them unless told that a
+//! partial merge is what is wanted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,14 +15,35 @@ use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::sweep::SweepError;
 use crate::sweep::outputs::write_tables;
 
+/// A run of the sweep that none of the merged folders holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingRun {
+    /// Run index over the whole sweep (`runs/run-NNNNNN.json`).
+    pub run: usize,
+    /// Its point.
+    pub point: usize,
+    /// Its replication, 0-based.
+    pub replication: u32,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// Run records written to the combined folder.
+    pub runs: usize,
+    /// Runs of the sweep that no folder held, by run index.
+    pub missing: Vec<MissingRun>,
+}
+
 /// Combines shard folders of one sweep into `out`: every run record, and the tables a single
-/// unsharded run of the sweep writes. Returns the runs merged and the runs still missing.
+/// unsharded run of the sweep writes from the runs it has. Returns the runs merged and the
+/// runs still missing.
 ///
 /// # Errors
 /// `SweepError::Read` when a folder's `sweep.json` is missing or is not one; `SweepError::Merge`
 /// when a folder belongs to another sweep or two folders disagree about a run;
 /// `SweepError::Io` on a file error.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(usize, Vec<usize>), SweepError> {
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     let mut info: Option<SweepInfo> = None;
     let mut records = BTreeMap::new();
     for dir in dirs {
@@ -66,8 +89,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(usize, Vec<usize>), SweepE
         record.write(out).map_err(io)?;
     }
     write_tables(out, &info, &records).map_err(io)?;
+    let per_point = info.replications.max(1) as usize;
     let missing = (0..info.runs)
         .filter(|r| !records.contains_key(r))
+        .map(|run| MissingRun {
+            run,
+            point: run / per_point,
+            replication: (run % per_point) as u32,
+        })
         .collect();
-    Ok((records.len(), missing))
+    Ok(Merged {
+        runs: records.len(),
+        missing,
+    })
 }

@@ -18,7 +18,7 @@ use crate::replications::RunError;
 use crate::report::ReadError;
 
 pub use execute::{Progress, SweepOptions, SweepReport, run};
-pub use merge::merge;
+pub use merge::{Merged, MissingRun, merge};
 pub use plan::{Plan, Point, RunSpec};
 
 /// What can stop a sweep.

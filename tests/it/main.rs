@@ -14,6 +14,7 @@ mod cluster_inputs;
 mod conformance;
 mod cpu;
 mod determinism;
+mod diff;
 mod gpu;
 mod jobs;
 mod manifests;

@@ -137,6 +137,30 @@ fn shards_merged_equal_the_unsharded_sweep() {
     let shards: Vec<String> = (0..3)
         .map(|i| dir.path().join(format!("shard-{i}")).display().to_string())
         .collect();
+    // Two shards of three: the runs of the third are missing, which is a result (exit 1) naming
+    // each, unless a partial merge is asked for.
+    let partial = dir.path().join("partial");
+    let mut args = vec!["merge", &shards[0], &shards[1]];
+    args.extend(["--out", partial.to_str().unwrap_or("")]);
+    let output = capsim(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("2 runs missing from every folder"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("missing: run 2 (point 1, replication 0)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("missing: run 5 (point 2, replication 1)"),
+        "{stderr}"
+    );
+    args.push("--allow-partial");
+    let output = capsim(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing: run 5"));
     let mut args = vec!["merge"];
     args.extend(shards.iter().map(String::as_str));
     args.extend(["--out", merged.to_str().unwrap_or("")]);

@@ -7,12 +7,18 @@
 //! adding a field to `Summary` adds a metric everywhere. Use `mean_ci95` to summarise one
 //! metric over independent replications.
 
+pub mod planner;
+
 use serde_json::Value;
 
 use crate::report::Summary;
+use crate::report::summary::DelaySummary;
 
 /// One named number of a summary: its dotted path in `summary.json` and its value.
 pub type Metric = (String, f64);
+
+/// One named figure of a summary that may be null: `None` where `summary.json` holds null.
+pub type MaybeMetric = (String, Option<f64>);
 
 /// The metric of the total cost of the measured window, in USD.
 pub const COST_TOTAL_USD: &str = "cost.total_usd";
@@ -65,20 +71,66 @@ pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Err
 }
 
 /// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
-/// and nulls are left out.
+/// and nulls are left out (`flatten_values` keeps the nulls).
 pub fn flatten(value: &Value) -> Vec<Metric> {
+    flatten_values(value)
+        .into_iter()
+        .filter_map(|(path, v)| Some((path, v?)))
+        .collect()
+}
+
+/// Every numeric or null leaf of `value`, with its dotted path, in document order; a null
+/// (a statistic over nothing, such as the latency of a service that completed no request) is
+/// `None`. Booleans and strings are left out.
+pub fn flatten_values(value: &Value) -> Vec<MaybeMetric> {
     let mut out = Vec::new();
     walk(value, &mut String::new(), &mut out);
     out
 }
 
-fn walk(value: &Value, path: &mut String, out: &mut Vec<Metric>) {
+/// Every numeric or null figure of `summary` with its dotted path, in `summary.json`'s order,
+/// without the seed; `None` where the summary holds null.
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn summary_values(summary: &Summary) -> Result<Vec<MaybeMetric>, serde_json::Error> {
+    let value = serde_json::to_value(summary)?;
+    let mut metrics = flatten_values(&value);
+    metrics.retain(|(path, _)| path != "seed");
+    Ok(metrics)
+}
+
+/// Every metric name a summary of the same scenario has, whatever happens in the run:
+/// `summary`'s own leaves, null ones included, and the figures of the sections a run fills
+/// only when something happened (a Job's `scheduling_delay_s`, null when no pod was bound).
+/// Give it the summary of a run that has not started to know the names before running.
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn metric_names(summary: &Summary) -> Result<Vec<String>, serde_json::Error> {
+    let mut shape = summary.clone();
+    for job in shape.jobs.values_mut() {
+        job.scheduling_delay_s.get_or_insert(DelaySummary {
+            p50: 0.0,
+            p99: 0.0,
+            max: 0.0,
+            mean: 0.0,
+        });
+    }
+    Ok(summary_values(&shape)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
+}
+
+fn walk(value: &Value, path: &mut String, out: &mut Vec<MaybeMetric>) {
     match value {
         Value::Number(n) => {
             if let Some(x) = n.as_f64() {
-                out.push((path.clone(), x));
+                out.push((path.clone(), Some(x)));
             }
         }
+        Value::Null => out.push((path.clone(), None)),
         Value::Object(map) => {
             for (key, child) in map {
                 let len = path.len();
@@ -195,6 +247,35 @@ mod tests {
         assert_eq!(latency_p99_service(&p99), Some("web"));
         assert_eq!(latency_p99_service("services.web.latency_ms.p50"), None);
         assert_eq!(latency_p99_service("services.a.b.latency_ms.p99"), None);
+    }
+
+    #[test]
+    fn null_figures_keep_their_names() {
+        let value: Value =
+            serde_json::from_str(r#"{"web": {"latency_ms": {"p99": null, "p50": 3}}, "s": "x"}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            flatten_values(&value),
+            [
+                ("web.latency_ms.p99".to_string(), None),
+                ("web.latency_ms.p50".to_string(), Some(3.0))
+            ]
+        );
+        assert_eq!(flatten(&value), [("web.latency_ms.p50".to_string(), 3.0)]);
+        // A Job whose pods were never bound has a null delay, yet its figures are names.
+        let mut summary = crate::report::summary::example(&[("web", None)], &["p"]);
+        let job: crate::report::summary::JobSummary = serde_json::from_str(
+            r#"{"namespace": "batch", "pods": {"submitted": 0, "started": 0, "completed": 0,
+                "evicted": 0, "quota_rejected": 0}, "scheduling_delay_s": null,
+                "pending_pod_seconds": 0, "running_pods": {"min": 0, "max": 0, "mean": 0},
+                "nodes_requested": 0}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        summary.jobs.insert("train".into(), job);
+        let names = metric_names(&summary).unwrap_or_else(|e| panic!("{e}"));
+        assert!(names.contains(&"jobs.train.scheduling_delay_s.p99".to_string()));
+        assert!(names.contains(&"services.web.slo_p99_ms".to_string()));
+        assert!(!names.contains(&"seed".to_string()));
     }
 
     #[test]
