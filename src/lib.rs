@@ -10,6 +10,7 @@ pub mod check;
 pub mod cluster;
 pub mod controllers;
 pub mod engine;
+pub mod html;
 pub mod monitoring;
 pub mod plot;
 pub mod replications;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use capsim::check::{self, CheckOptions};
+use capsim::html;
 use capsim::plot;
 use capsim::report::table;
 use capsim::runner::run_to_dir;
@@ -62,6 +63,9 @@ enum Command {
         /// Do not draw the charts (plots/).
         #[arg(long)]
         no_plots: bool,
+        /// Do not write report.html (an earlier one in the folder is removed).
+        #[arg(long)]
+        no_report: bool,
     },
     /// Run every point of a parameter grid, several seeds each, in parallel.
     Sweep {
@@ -97,6 +101,9 @@ enum Command {
         /// Do not draw the charts (plots/).
         #[arg(long)]
         no_plots: bool,
+        /// Do not write report.html (an earlier one in the folder is removed).
+        #[arg(long)]
+        no_report: bool,
     },
     /// Combine the folders of a sharded sweep into one.
     Merge {
@@ -137,6 +144,17 @@ enum Command {
         /// A run folder (timeseries.csv, summary.json) or a sweep folder (sweep.json, points.csv).
         dir: PathBuf,
     },
+    /// Write one self-contained HTML page describing a run or sweep folder (or two, one after
+    /// the other): scenario, tables, charts, decisions, waiting pods; sweep points and charts.
+    Report {
+        /// A run or sweep folder.
+        dir: PathBuf,
+        /// A second folder, shown after the first.
+        dir2: Option<PathBuf>,
+        /// The file to write [default: DIR/report.html].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (YAML).
@@ -167,7 +185,17 @@ fn main() -> ExitCode {
             edits,
             quiet,
             no_plots,
-        } => run(scenario.as_deref(), out, &edits, quiet, !no_plots),
+            no_report,
+        } => run(
+            scenario.as_deref(),
+            out,
+            &edits,
+            quiet,
+            Outputs {
+                plots: !no_plots,
+                report: !no_report,
+            },
+        ),
         Command::Sweep {
             scenario,
             params,
@@ -180,6 +208,7 @@ fn main() -> ExitCode {
             shard,
             quiet,
             no_plots,
+            no_report,
         } => sweep(
             &scenario,
             &params,
@@ -197,10 +226,14 @@ fn main() -> ExitCode {
                     Progress::Auto
                 },
             },
-            !no_plots,
+            Outputs {
+                plots: !no_plots,
+                report: !no_report,
+            },
         ),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Plot { dir } => redraw(&dir),
+        Command::Report { dir, dir2, out } => report(&dir, dir2.as_deref(), out.as_deref()),
         Command::Check {
             scenario,
             edits,
@@ -279,6 +312,35 @@ fn scenario_of(document: &Document) -> Result<Scenario, String> {
     Ok(scenario)
 }
 
+/// What `run` and `sweep` write after their results.
+#[derive(Debug, Clone, Copy)]
+struct Outputs {
+    /// The charts (plots/).
+    plots: bool,
+    /// report.html.
+    report: bool,
+}
+
+/// Draws a folder's charts and writes its report (or removes an earlier report); a failure is
+/// reported but does not undo the results.
+fn finish(
+    dir: &Path,
+    outputs: Outputs,
+    charts: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>,
+) {
+    if outputs.plots {
+        draw(dir, charts);
+    }
+    let written = if outputs.report {
+        html::write_report(&[dir], None, &[]).map(|_| ())
+    } else {
+        html::remove_stale_report(dir)
+    };
+    if let Err(e) = written {
+        eprintln!("capsim: warning: report not written: {e}");
+    }
+}
+
 /// Draws a folder's charts; a failure is reported but does not undo the results.
 fn draw(dir: &Path, draw: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>) {
     if let Err(e) = draw(dir) {
@@ -291,15 +353,13 @@ fn run(
     out: Option<PathBuf>,
     edits: &Edits,
     quiet: bool,
-    plots: bool,
+    outputs: Outputs,
 ) -> Result<(), String> {
     let scenario = scenario_of(&document(path, edits)?)?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
     let report = run_to_dir(&scenario, &out)
         .map_err(|e| format!("writing results to {}: {e}", out.display()))?;
-    if plots {
-        draw(&out, plot::plot_run);
-    }
+    finish(&out, outputs, plot::plot_run);
     if !quiet {
         print!("{}", table::render(&report.outcome.summary));
         println!("results: {}", out.display());
@@ -321,7 +381,7 @@ fn sweep(
     replications: Option<u32>,
     edits: &Edits,
     mut options: SweepOptions,
-    plots: bool,
+    outputs: Outputs,
 ) -> Result<(), String> {
     let mut document = document(Some(path), edits)?;
     if let Some(r) = replications {
@@ -346,9 +406,7 @@ fn sweep(
         );
     }
     let report = sweep::run(&plan, &options).map_err(|e| e.to_string())?;
-    if plots {
-        draw(&options.out, plot::plot_sweep);
-    }
+    finish(&options.out, outputs, plot::plot_sweep);
     if report.runs_discarded > 0 {
         eprintln!(
             "sweep: removed {} runs of an earlier sweep from {} (use --resume to keep them)",
@@ -403,6 +461,15 @@ fn redraw(dir: &Path) -> Result<(), String> {
         files.len(),
         dir.join("plots").display()
     );
+    Ok(())
+}
+
+/// `capsim report`: writes the HTML report of one or two folders and says where.
+fn report(dir: &Path, dir2: Option<&Path>, out: Option<&Path>) -> Result<(), String> {
+    let mut dirs = vec![dir];
+    dirs.extend(dir2);
+    let path = html::write_report(&dirs, out, &[]).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", path.display());
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod csv;
 pub mod events;
 pub mod files;
 pub mod metrics;
+pub mod setup;
 pub mod stats;
 pub mod summary;
 pub mod sweep_files;
