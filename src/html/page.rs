@@ -169,7 +169,7 @@ th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}
 figure{margin:10px 0}
-figure svg{max-width:100%;height:auto;border:1px solid #eee}
+figure svg{max-width:min(100%,1200px);height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555}
 .note{color:#666;font-size:13px}
 details{font-size:13px}

@@ -88,14 +88,20 @@ pub(crate) fn span(secs: f64) -> String {
 fn scenario(files: &RunFiles) -> String {
     let s = &files.summary;
     let span_of = &s.simulated;
+    let warmup = if span_of.warmup_s > 0.0 {
+        format!(
+            "the first {} of them warm-up; the figures cover the last {}",
+            span(span_of.warmup_s),
+            span(span_of.measured_s)
+        )
+    } else {
+        "no warm-up: the figures cover the whole run".to_string()
+    };
     let mut out = paragraph(&format!(
-        "Scenario {}, seed {}: {} simulated, the first {} of them warm-up; the figures cover \
-         the last {}.",
+        "Scenario {}, seed {}: {} simulated, {warmup}.",
         s.scenario,
         s.seed,
         span(span_of.duration_s),
-        span(span_of.warmup_s),
-        span(span_of.measured_s)
     ));
     let Some(setup) = &files.setup else {
         out.push_str(&paragraph(

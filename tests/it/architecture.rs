@@ -65,6 +65,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
         &["units", "text", "scenario", "report", "replications"],
     ),
     ("plot", &["units", "report"]),
+    ("html", &["units", "text", "report", "plot"]),
 ];
 
 /// Modules that model the cluster and must neither touch files nor print: results leave the

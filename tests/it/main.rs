@@ -20,5 +20,6 @@ mod manifests;
 mod oom;
 mod preemption;
 mod queueing;
+mod report_html;
 mod sweep;
 mod trace;
