@@ -58,12 +58,16 @@ pub(crate) fn sections(files: &RunFiles, prefix: &str) -> Vec<(String, String, S
     let anchor = |name: &str| format!("{prefix}{name}");
     vec![
         (anchor("scenario"), "Scenario".to_string(), scenario(files)),
-        (anchor("summary"), "Summary".into(), summary(&files.summary)),
+        (
+            anchor("summary"),
+            "Summary".into(),
+            summary(&files.summary, prefix),
+        ),
         (anchor("charts"), "Charts".into(), charts(&files.charts)),
         (
-            anchor("timeline"),
+            anchor("decisions"),
             "Decisions".into(),
-            timeline::render(&files.events),
+            timeline::render(&files.events, prefix),
         ),
         (
             anchor("waiting"),
@@ -212,24 +216,29 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
-/// The summary's tables: services, jobs, pools and cost, quotas, alerts, memory.
-fn summary(s: &Summary) -> String {
+/// The summary's tables: services, jobs, pools and cost, quotas, alerts, memory; each table's
+/// id is `prefix` and its name (`services`, `pools`, ...).
+fn summary(s: &Summary, prefix: &str) -> String {
+    let id = |name: &str| format!("{prefix}{name}");
     let mut out = String::new();
     if !s.services.is_empty() {
         out.push_str("<h3>Services</h3>\n");
-        out.push_str(&Table::from_rows("services", table::service_rows(s)).render());
+        out.push_str(&Table::from_rows(&id("services"), table::service_rows(s)).render());
     }
     if !s.jobs.is_empty() {
         out.push_str("<h3>Jobs</h3>\n");
-        out.push_str(&Table::from_rows("jobs", table::job_rows(s)).render());
+        out.push_str(&Table::from_rows(&id("jobs"), table::job_rows(s)).render());
     }
     out.push_str("<h3>Node pools and cost</h3>\n");
-    out.push_str(&Table::from_rows("pools", table::pool_rows(s)).render());
+    out.push_str(&Table::from_rows(&id("pools"), table::pool_rows(s)).render());
     out.push_str(&paragraph(&format!(
         "Total cost of the measured window: {:.2} USD.",
         s.cost.total_usd
     )));
-    let mut quotas = Table::new("quotas", &["namespace", "pod creations refused by quota"]);
+    let mut quotas = Table::new(
+        &id("quotas"),
+        &["namespace", "pod creations refused by quota"],
+    );
     for (ns, q) in &s.quotas {
         quotas
             .rows
@@ -240,7 +249,7 @@ fn summary(s: &Summary) -> String {
         out.push_str(&quotas.render());
     }
     if !s.alerts.is_empty() {
-        let mut alerts = Table::new("alerts", &["alert", "times fired", "firing s"]);
+        let mut alerts = Table::new(&id("alerts"), &["alert", "times fired", "firing s"]);
         for (name, a) in &s.alerts {
             alerts.rows.push(vec![
                 name.clone(),

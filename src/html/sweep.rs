@@ -86,7 +86,11 @@ pub(crate) fn sections(files: &SweepFiles, prefix: &str) -> Vec<(String, String,
             charts_of(|n| n.starts_with("heatmap-"), "A key metric over the grid"),
         ));
     }
-    parts.push((anchor("points"), "Points".into(), points(&files.points)));
+    parts.push((
+        anchor("sweep-points"),
+        "Points".into(),
+        points(&files.points, prefix),
+    ));
     parts
         .into_iter()
         .map(|(a, h, body)| {
@@ -125,8 +129,9 @@ fn describe(info: &SweepInfo) -> String {
     out
 }
 
-/// The points table (key metrics, mean and interval) and every metric's mean, folded.
-fn points(table: &PointsTable) -> String {
+/// The points table (key metrics, mean and interval; id `prefix` + `points`) and every
+/// metric's mean, folded.
+fn points(table: &PointsTable, prefix: &str) -> String {
     let key: Vec<usize> = (0..table.metrics.len())
         .filter(|&i| {
             let m = &table.metrics[i];
@@ -139,10 +144,10 @@ fn points(table: &PointsTable) -> String {
         "One row per point of points.csv: the mean over the point's runs and, below it in \
          brackets, the 95% interval. Click a header to sort.",
     );
-    out.push_str(&points_table(table, "points", &key, true).render());
+    out.push_str(&points_table(table, &format!("{prefix}points"), &key, true).render());
     let all: Vec<usize> = (0..table.metrics.len()).collect();
     out.push_str("<details><summary>Every metric's mean</summary>\n");
-    out.push_str(&points_table(table, "points-all", &all, false).render());
+    out.push_str(&points_table(table, &format!("{prefix}points-all"), &all, false).render());
     out.push_str("</details>\n");
     out
 }

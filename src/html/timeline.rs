@@ -31,8 +31,9 @@ pub(crate) fn is_decision(kind: EventKind) -> bool {
     }
 }
 
-/// The counts of every kind of event, then the decisions as a table (at most `MAX_ROWS`).
-pub(crate) fn render(events: &[ClusterEvent]) -> String {
+/// The counts of every kind of event, then the decisions as a table (at most `MAX_ROWS`) with
+/// id `prefix` + `timeline`.
+pub(crate) fn render(events: &[ClusterEvent], prefix: &str) -> String {
     let mut counts: IndexMap<String, usize> = IndexMap::new();
     for e in events {
         *counts.entry(format!("{:?}", e.event)).or_default() += 1;
@@ -41,7 +42,10 @@ pub(crate) fn render(events: &[ClusterEvent]) -> String {
     if events.is_empty() {
         return paragraph("events.jsonl holds no events.");
     }
-    let mut kinds = Table::new("event-counts", &["event", "count", "listed below"]);
+    let mut kinds = Table::new(
+        &format!("{prefix}event-counts"),
+        &["event", "count", "listed below"],
+    );
     for (kind, n) in &counts {
         let listed = events
             .iter()
@@ -62,9 +66,10 @@ pub(crate) fn render(events: &[ClusterEvent]) -> String {
         out.push_str(&paragraph("No controller decision in this run."));
         return out;
     }
-    out.push_str(
-        "<table class=\"sortable\" id=\"timeline\"><thead><tr><th>time</th><th>event</th>\
-         <th>subject</th><th>what</th><th>why</th></tr></thead><tbody>\n",
+    let _ = writeln!(
+        out,
+        "<table class=\"sortable\" id=\"{prefix}timeline\"><thead><tr><th>time</th>\
+         <th>event</th><th>subject</th><th>what</th><th>why</th></tr></thead><tbody>",
     );
     for e in decisions.iter().take(MAX_ROWS) {
         row(&mut out, e);
@@ -177,7 +182,7 @@ mod tests {
             pod: Some("web-9".into()),
             ..event(332.0, EventKind::PodCreated)
         };
-        let html = render(&[rescale, created]);
+        let html = render(&[rescale, created], "");
         assert!(
             html.contains("<td>web</td><td>3 → 2 replicas</td>"),
             "{html}"
@@ -196,7 +201,7 @@ mod tests {
         let events: Vec<ClusterEvent> = (0..MAX_ROWS + 25)
             .map(|i| event(i as f64, EventKind::NodeRemoved))
             .collect();
-        let html = render(&events);
+        let html = render(&events, "");
         let table = &html[html.find("id=\"timeline\"").unwrap_or(0)..];
         assert_eq!(table.matches("<tr><td").count(), MAX_ROWS);
         assert!(html.contains("25 more decisions not listed, from 0:06:40 on (25 NodeRemoved)"));
