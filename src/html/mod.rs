@@ -29,6 +29,29 @@ mod waiting;
 
 pub use compare::ComparisonRow;
 
+/// One section of a folder's report, rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Section {
+    /// The `id` the table of contents links to.
+    pub(crate) anchor: String,
+    /// The heading, also the link's text.
+    pub(crate) heading: String,
+    /// The whole `<section>` element.
+    pub(crate) html: String,
+}
+
+impl Section {
+    /// The section `heading` with id `anchor` around `content`.
+    pub(crate) fn new(anchor: String, heading: &str, content: &str) -> Section {
+        let html = page::section(&anchor, heading, content);
+        Section {
+            anchor,
+            heading: heading.to_string(),
+            html,
+        }
+    }
+}
+
 /// Why a report could not be made. Each variant names the file or folder concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum HtmlError {
@@ -92,9 +115,9 @@ pub fn render(dirs: &[&Path], comparison: &[ComparisonRow]) -> Result<String, Ht
                 page::escape(&dir.display().to_string())
             ));
         }
-        for (anchor, heading, html) in sections {
-            contents.push((anchor, format!("{label}{heading}")));
-            folder.push_str(&html);
+        for section in sections {
+            contents.push((section.anchor, format!("{label}{}", section.heading)));
+            folder.push_str(&section.html);
         }
         if labelled {
             folder.push_str("</div>\n");
@@ -106,10 +129,7 @@ pub fn render(dirs: &[&Path], comparison: &[ComparisonRow]) -> Result<String, Ht
 }
 
 /// The name (scenario, and what kind of folder) and the sections of one folder.
-fn folder_sections(
-    dir: &Path,
-    prefix: &str,
-) -> Result<(String, Vec<(String, String, String)>), HtmlError> {
+fn folder_sections(dir: &Path, prefix: &str) -> Result<(String, Vec<Section>), HtmlError> {
     if dir.join(SUMMARY_JSON).is_file() {
         let files = run::RunFiles::read(dir)?;
         let name = format!("run of {}", files.summary.scenario);

@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use crate::html::page::{Table, escape, figure, paragraph, section};
-use crate::html::{HtmlError, timeline, waiting};
+use crate::html::page::{Table, escape, figure, paragraph};
+use crate::html::{HtmlError, Section, timeline, waiting};
 use crate::plot::{self, SvgChart};
 use crate::report::events::read_events;
 use crate::report::files::{EVENTS_JSONL, RUN_JSON, SUMMARY_JSON, read_json};
@@ -54,33 +54,27 @@ impl RunFiles {
 }
 
 /// The run's sections, each with its anchor (`prefix` + name) and heading for the contents.
-pub(crate) fn sections(files: &RunFiles, prefix: &str) -> Vec<(String, String, String)> {
+pub(crate) fn sections(files: &RunFiles, prefix: &str) -> Vec<Section> {
     let anchor = |name: &str| format!("{prefix}{name}");
     vec![
-        (anchor("scenario"), "Scenario".to_string(), scenario(files)),
-        (
+        Section::new(anchor("scenario"), "Scenario", &scenario(files)),
+        Section::new(
             anchor("summary"),
-            "Summary".into(),
-            summary(&files.summary, prefix),
+            "Summary",
+            &summary(&files.summary, prefix),
         ),
-        (anchor("charts"), "Charts".into(), charts(&files.charts)),
-        (
+        Section::new(anchor("charts"), "Charts", &charts(&files.charts)),
+        Section::new(
             anchor("decisions"),
-            "Decisions".into(),
-            timeline::render(&files.events, prefix),
+            "Decisions",
+            &timeline::render(&files.events, prefix),
         ),
-        (
+        Section::new(
             anchor("waiting"),
-            "Pods that waited".into(),
-            waiting::render(files),
+            "Pods that waited",
+            &waiting::render(files),
         ),
     ]
-    .into_iter()
-    .map(|(a, h, body)| {
-        let html = section(&a, &h, &body);
-        (a, h, html)
-    })
-    .collect()
 }
 
 /// A span of seconds as capsim writes durations: `2h`, `1h30m`, `90s`.

@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use crate::html::HtmlError;
-use crate::html::page::{Table, figure, paragraph, section};
+use crate::html::page::{Table, figure, paragraph};
+use crate::html::{HtmlError, Section};
 use crate::plot::{self, SvgChart};
 use crate::report::files::{POINTS_CSV, SWEEP_JSON};
 use crate::report::sweep_files::{Interval, PointsTable, SweepInfo};
@@ -49,8 +49,8 @@ const KEY_SUFFIXES: [&str; 7] = [
     ".rejected_pods",
 ];
 
-/// The sweep's sections, each with its anchor (`prefix` + name), heading and HTML.
-pub(crate) fn sections(files: &SweepFiles, prefix: &str) -> Vec<(String, String, String)> {
+/// The sweep's sections, each with its anchor (`prefix` + name) and heading.
+pub(crate) fn sections(files: &SweepFiles, prefix: &str) -> Vec<Section> {
     let anchor = |name: &str| format!("{prefix}{name}");
     let charts_of = |kind: fn(&str) -> bool, caption: &str| -> String {
         files
@@ -61,43 +61,37 @@ pub(crate) fn sections(files: &SweepFiles, prefix: &str) -> Vec<(String, String,
             .collect()
     };
     let mut parts = vec![
-        (anchor("sweep"), "Sweep".to_string(), describe(&files.info)),
-        (
+        Section::new(anchor("sweep"), "Sweep", &describe(&files.info)),
+        Section::new(
             anchor("pareto"),
-            "Cost against latency".into(),
-            charts_of(
+            "Cost against latency",
+            &charts_of(
                 |n| n.starts_with("pareto-"),
                 "Cost against p99 per point, 95% intervals, Pareto frontier marked",
             ),
         ),
-        (
+        Section::new(
             anchor("parameters"),
-            "Against each parameter".into(),
-            charts_of(
+            "Against each parameter",
+            &charts_of(
                 |n| n.contains("-vs-"),
                 "A key metric against one parameter, 95% band",
             ),
         ),
     ];
     if files.charts.iter().any(|c| c.name.starts_with("heatmap-")) {
-        parts.push((
+        parts.push(Section::new(
             anchor("heatmaps"),
-            "Heat maps".into(),
-            charts_of(|n| n.starts_with("heatmap-"), "A key metric over the grid"),
+            "Heat maps",
+            &charts_of(|n| n.starts_with("heatmap-"), "A key metric over the grid"),
         ));
     }
-    parts.push((
+    parts.push(Section::new(
         anchor("sweep-points"),
-        "Points".into(),
-        points(&files.points, prefix),
+        "Points",
+        &points(&files.points, prefix),
     ));
     parts
-        .into_iter()
-        .map(|(a, h, body)| {
-            let html = section(&a, &h, &body);
-            (a, h, html)
-        })
-        .collect()
 }
 
 /// What was swept, in words.

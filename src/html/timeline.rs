@@ -4,8 +4,9 @@
 //!
 //! Use `render` on the run's events. A pod's routine life (created, scheduled, Ready,
 //! terminating, deleted, restarted) is left out: the waiting pods have their own section
-//! (`waiting`), and the counts of every kind are shown above the timeline. A long run shows its
-//! first `MAX_ROWS` decisions and says how many more there are, so that a report stays small.
+//! (`waiting`), and the counts of every kind are shown above the timeline. A long run lists at
+//! most `MAX_ROWS` decisions, of which at most `MAX_REPEATED` HPA condition changes and as many
+//! quota refusals, and counts the rest by kind, so that a report stays small.
 
 use std::fmt::Write as _;
 
@@ -16,6 +17,10 @@ use crate::report::{ClusterEvent, EventKind};
 
 /// The most decisions the timeline lists; the rest are counted in a note.
 pub(crate) const MAX_ROWS: usize = 400;
+
+/// The most HPA condition changes, and the most quota refusals, the timeline lists: they
+/// repeat, and must not crowd out the rescales and node decisions.
+pub(crate) const MAX_REPEATED: usize = 60;
 
 /// Whether an event is a decision the timeline lists (a controller, the cloud, the kubelet or
 /// the API server acting), as opposed to a pod's routine life.
@@ -31,7 +36,7 @@ pub(crate) fn is_decision(kind: EventKind) -> bool {
     }
 }
 
-/// The counts of every kind of event, then the decisions as a table (at most `MAX_ROWS`) with
+/// The counts of every kind of event, then the decisions as a table (see `select`) with
 /// id `prefix` + `timeline`.
 pub(crate) fn render(events: &[ClusterEvent], prefix: &str) -> String {
     let mut counts: IndexMap<String, usize> = IndexMap::new();
@@ -71,25 +76,49 @@ pub(crate) fn render(events: &[ClusterEvent], prefix: &str) -> String {
         "<table class=\"sortable\" id=\"{prefix}timeline\"><thead><tr><th>time</th>\
          <th>event</th><th>subject</th><th>what</th><th>why</th></tr></thead><tbody>",
     );
-    for e in decisions.iter().take(MAX_ROWS) {
+    let (listed, left) = select(&decisions);
+    for e in &listed {
         row(&mut out, e);
     }
     out.push_str("</tbody></table>\n");
-    if decisions.len() > MAX_ROWS {
+    if !left.is_empty() {
         let mut rest: IndexMap<String, usize> = IndexMap::new();
-        for e in &decisions[MAX_ROWS..] {
+        for e in &left {
             *rest.entry(format!("{:?}", e.event)).or_default() += 1;
         }
         let rest: Vec<String> = rest.iter().map(|(k, n)| format!("{n} {k}")).collect();
         out.push_str(&format!(
-            "<p class=\"note\">{} more decisions not listed, from {} on ({}); events.jsonl \
-             holds them all.</p>\n",
-            decisions.len() - MAX_ROWS,
-            clock(decisions[MAX_ROWS].time_s),
+            "<p class=\"note\">{} more decisions not listed ({}); events.jsonl holds them \
+             all.</p>\n",
+            left.len(),
             escape(&rest.join(", "))
         ));
     }
     out
+}
+
+/// The decisions to list and those left out: every kind in time order, the repetitive kinds
+/// (HPA condition changes, quota refusals) at most `MAX_REPEATED` each, `MAX_ROWS` in all.
+fn select<'e>(decisions: &[&'e ClusterEvent]) -> (Vec<&'e ClusterEvent>, Vec<&'e ClusterEvent>) {
+    let (mut listed, mut left) = (Vec::new(), Vec::new());
+    let (mut conditions, mut refusals) = (0, 0);
+    for &e in decisions {
+        let count = match e.event {
+            EventKind::HpaConditions => Some(&mut conditions),
+            EventKind::QuotaRejected => Some(&mut refusals),
+            _ => None,
+        };
+        let room = listed.len() < MAX_ROWS;
+        match count {
+            Some(n) if *n < MAX_REPEATED && room => {
+                *n += 1;
+                listed.push(e);
+            }
+            None if room => listed.push(e),
+            _ => left.push(e),
+        }
+    }
+    (listed, left)
 }
 
 /// One decision as a table row.
@@ -197,13 +226,30 @@ mod tests {
     }
 
     #[test]
-    fn a_long_timeline_is_capped_with_a_note() {
+    fn a_long_timeline_is_capped_and_repeats_do_not_crowd_out_rescales() {
+        let mut events: Vec<ClusterEvent> = (0..MAX_REPEATED + 30)
+            .map(|i| event(i as f64, EventKind::HpaConditions))
+            .collect();
+        events.push(ClusterEvent {
+            from_replicas: Some(2),
+            to_replicas: Some(5),
+            ..event(1000.0, EventKind::HpaRescale)
+        });
+        let html = render(&events, "");
+        assert!(
+            html.contains("2 → 5 replicas"),
+            "the rescale after the repeats is listed"
+        );
+        let table = &html[html.find("id=\"timeline\"").unwrap_or(0)..];
+        assert_eq!(table.matches("<tr><td").count(), MAX_REPEATED + 1);
+        assert!(html.contains("30 more decisions not listed (30 HpaConditions)"));
+
         let events: Vec<ClusterEvent> = (0..MAX_ROWS + 25)
             .map(|i| event(i as f64, EventKind::NodeRemoved))
             .collect();
         let html = render(&events, "");
         let table = &html[html.find("id=\"timeline\"").unwrap_or(0)..];
         assert_eq!(table.matches("<tr><td").count(), MAX_ROWS);
-        assert!(html.contains("25 more decisions not listed, from 0:06:40 on (25 NodeRemoved)"));
+        assert!(html.contains("25 more decisions not listed (25 NodeRemoved)"));
     }
 }

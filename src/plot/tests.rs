@@ -527,7 +527,10 @@ fn charts_drawn_in_memory_are_the_files_written() {
     let svg_files: Vec<&PathBuf> = files.iter().skip(1).step_by(2).collect();
     assert_eq!(charts.len(), svg_files.len());
     for (chart, file) in charts.iter().zip(svg_files) {
-        assert_eq!(format!("{}.svg", chart.name), names(&[file.clone()])[0]);
+        assert_eq!(
+            format!("{}.svg", chart.name),
+            names(std::slice::from_ref(file))[0]
+        );
         assert_eq!(chart.svg, svg_text(file), "{}", chart.name);
     }
 }
