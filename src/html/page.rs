@@ -158,7 +158,7 @@ header{background:#24364b;color:#fff;padding:12px 24px}
 header h1{margin:0 0 6px 0;font-size:22px}
 nav a{color:#cfe0f5;margin-right:14px;font-size:14px;text-decoration:none}
 main{padding:8px 24px;max-width:1500px}
-section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:4px 18px 14px;margin:14px 0}
+section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:4px 18px 14px;margin:14px 0;overflow-x:auto}
 h2{font-size:19px;border-bottom:1px solid #eee;padding-bottom:4px}
 h3{font-size:16px;margin:16px 0 6px}
 .folder>h2{font-size:21px;background:#eef3f8;padding:8px;border:none}
@@ -167,6 +167,7 @@ th,td{border:1px solid #ddd;padding:3px 8px;vertical-align:top}
 th{background:#f1f4f7;cursor:pointer;user-select:none;white-space:nowrap}
 th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td:first-child{white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}
 figure{margin:10px 0}
 figure svg{max-width:min(100%,1200px);height:auto;border:1px solid #eee}
