@@ -45,6 +45,17 @@ struct Edits {
     duration: Option<String>,
 }
 
+/// What `run` and `sweep` write after their results.
+#[derive(Debug, Clone, Copy, Args)]
+struct Outputs {
+    /// Do not draw the charts (plots/).
+    #[arg(long)]
+    no_plots: bool,
+    /// Do not write report.html (an earlier one in the folder is removed).
+    #[arg(long)]
+    no_report: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Simulate a scenario and write its results.
@@ -60,12 +71,8 @@ enum Command {
         /// Print nothing on standard output.
         #[arg(long, short)]
         quiet: bool,
-        /// Do not draw the charts (plots/).
-        #[arg(long)]
-        no_plots: bool,
-        /// Do not write report.html (an earlier one in the folder is removed).
-        #[arg(long)]
-        no_report: bool,
+        #[command(flatten)]
+        outputs: Outputs,
     },
     /// Run every point of a parameter grid, several seeds each, in parallel.
     Sweep {
@@ -98,12 +105,8 @@ enum Command {
         /// No progress on standard error.
         #[arg(long, short)]
         quiet: bool,
-        /// Do not draw the charts (plots/).
-        #[arg(long)]
-        no_plots: bool,
-        /// Do not write report.html (an earlier one in the folder is removed).
-        #[arg(long)]
-        no_report: bool,
+        #[command(flatten)]
+        outputs: Outputs,
     },
     /// Combine the folders of a sharded sweep into one.
     Merge {
@@ -184,18 +187,8 @@ fn main() -> ExitCode {
             out,
             edits,
             quiet,
-            no_plots,
-            no_report,
-        } => run(
-            scenario.as_deref(),
-            out,
-            &edits,
-            quiet,
-            Outputs {
-                plots: !no_plots,
-                report: !no_report,
-            },
-        ),
+            outputs,
+        } => run(scenario.as_deref(), out, &edits, quiet, outputs),
         Command::Sweep {
             scenario,
             params,
@@ -207,8 +200,7 @@ fn main() -> ExitCode {
             resume,
             shard,
             quiet,
-            no_plots,
-            no_report,
+            outputs,
         } => sweep(
             &scenario,
             &params,
@@ -226,10 +218,7 @@ fn main() -> ExitCode {
                     Progress::Auto
                 },
             },
-            Outputs {
-                plots: !no_plots,
-                report: !no_report,
-            },
+            outputs,
         ),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Plot { dir } => redraw(&dir),
@@ -312,15 +301,6 @@ fn scenario_of(document: &Document) -> Result<Scenario, String> {
     Ok(scenario)
 }
 
-/// What `run` and `sweep` write after their results.
-#[derive(Debug, Clone, Copy)]
-struct Outputs {
-    /// The charts (plots/).
-    plots: bool,
-    /// report.html.
-    report: bool,
-}
-
 /// Draws a folder's charts and writes its report (or removes an earlier report); a failure is
 /// reported but does not undo the results.
 fn finish(
@@ -328,10 +308,10 @@ fn finish(
     outputs: Outputs,
     charts: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>,
 ) {
-    if outputs.plots {
+    if !outputs.no_plots {
         draw(dir, charts);
     }
-    let written = if outputs.report {
+    let written = if !outputs.no_report {
         html::write_report(&[dir], None, &[]).map(|_| ())
     } else {
         html::remove_stale_report(dir)
