@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod diff;
 pub mod engine;
+pub mod html;
 pub mod monitoring;
 pub mod plot;
 pub mod replications;

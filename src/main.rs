@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand};
 
 use capsim::check::{self, BaselineOptions, CheckOptions};
+use capsim::html;
 use capsim::plot;
 use capsim::report::files::{TIMESERIES_CSV, write_atomically};
 use capsim::report::metrics::planner::MetricSelection;
@@ -64,6 +65,17 @@ struct OpenMetricsArgs {
     openmetrics_start: Option<String>,
 }
 
+/// What `run` and `sweep` write after their results.
+#[derive(Debug, Clone, Copy, Args)]
+struct Outputs {
+    /// Do not draw the charts (plots/).
+    #[arg(long)]
+    no_plots: bool,
+    /// Do not write report.html (an earlier one in the folder is removed).
+    #[arg(long)]
+    no_report: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Simulate a scenario and write its results.
@@ -79,9 +91,8 @@ enum Command {
         /// Print nothing on standard output.
         #[arg(long, short)]
         quiet: bool,
-        /// Do not draw the charts (plots/).
-        #[arg(long)]
-        no_plots: bool,
+        #[command(flatten)]
+        outputs: Outputs,
         #[command(flatten)]
         openmetrics: OpenMetricsArgs,
     },
@@ -116,9 +127,8 @@ enum Command {
         /// No progress on standard error.
         #[arg(long, short)]
         quiet: bool,
-        /// Do not draw the charts (plots/).
-        #[arg(long)]
-        no_plots: bool,
+        #[command(flatten)]
+        outputs: Outputs,
     },
     /// Combine the folders of a sharded sweep into one.
     Merge {
@@ -182,6 +192,17 @@ enum Command {
         /// A run folder (timeseries.csv, summary.json) or a sweep folder (sweep.json, points.csv).
         dir: PathBuf,
     },
+    /// Write one self-contained HTML page describing a run or sweep folder (or two, one after
+    /// the other): scenario, tables, charts, decisions, waiting pods; sweep points and charts.
+    Report {
+        /// A run or sweep folder.
+        dir: PathBuf,
+        /// A second folder, shown after the first.
+        dir2: Option<PathBuf>,
+        /// The file to write [default: DIR/report.html].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (YAML).
@@ -211,14 +232,14 @@ fn main() -> ExitCode {
             out,
             edits,
             quiet,
-            no_plots,
+            outputs,
             openmetrics,
         } => run(
             scenario.as_deref(),
             out,
             &edits,
             quiet,
-            !no_plots,
+            outputs,
             &openmetrics,
         ),
         Command::Sweep {
@@ -232,7 +253,7 @@ fn main() -> ExitCode {
             resume,
             shard,
             quiet,
-            no_plots,
+            outputs,
         } => sweep(
             &scenario,
             &params,
@@ -250,7 +271,7 @@ fn main() -> ExitCode {
                     Progress::Auto
                 },
             },
-            !no_plots,
+            outputs,
         ),
         Command::Merge {
             dirs,
@@ -259,6 +280,7 @@ fn main() -> ExitCode {
         } => return merge(&dirs, &out, allow_partial),
         Command::Plot { dir } => redraw(&dir),
         Command::Diff { a, b, json } => diff(&a, &b, json),
+        Command::Report { dir, dir2, out } => report(&dir, dir2.as_deref(), out.as_deref()),
         Command::Check {
             scenario,
             edits,
@@ -345,6 +367,26 @@ fn scenario_of(document: &Document) -> Result<Scenario, String> {
     Ok(scenario)
 }
 
+/// Draws a folder's charts and writes its report (or removes an earlier report); a failure is
+/// reported but does not undo the results.
+fn finish(
+    dir: &Path,
+    outputs: Outputs,
+    charts: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>,
+) {
+    if !outputs.no_plots {
+        draw(dir, charts);
+    }
+    let written = if !outputs.no_report {
+        html::write_report(&[dir], None, &[]).map(|_| ())
+    } else {
+        html::remove_stale_report(dir)
+    };
+    if let Err(e) = written {
+        eprintln!("capsim: warning: report not written: {e}");
+    }
+}
+
 /// Draws a folder's charts; a failure is reported but does not undo the results.
 fn draw(dir: &Path, draw: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>) {
     if let Err(e) = draw(dir) {
@@ -357,7 +399,7 @@ fn run(
     out: Option<PathBuf>,
     edits: &Edits,
     quiet: bool,
-    plots: bool,
+    outputs: Outputs,
     openmetrics: &OpenMetricsArgs,
 ) -> Result<(), String> {
     let scenario = scenario_of(&document(path, edits)?)?;
@@ -369,9 +411,7 @@ fn run(
     });
     progress.finish();
     let report = report.map_err(|e| format!("writing results to {}: {e}", out.display()))?;
-    if plots {
-        draw(&out, plot::plot_run);
-    }
+    finish(&out, outputs, plot::plot_run);
     if let (Some(file), Some(start)) = (&openmetrics.openmetrics, openmetrics_start) {
         let labels = RunLabels {
             scenario: scenario.name.clone(),
@@ -431,7 +471,7 @@ fn sweep(
     replications: Option<u32>,
     edits: &Edits,
     mut options: SweepOptions,
-    plots: bool,
+    outputs: Outputs,
 ) -> Result<(), String> {
     let mut document = document(Some(path), edits)?;
     if let Some(r) = replications {
@@ -456,9 +496,7 @@ fn sweep(
         );
     }
     let report = sweep::run(&plan, &options).map_err(|e| e.to_string())?;
-    if plots {
-        draw(&options.out, plot::plot_sweep);
-    }
+    finish(&options.out, outputs, plot::plot_sweep);
     if report.runs_discarded > 0 {
         eprintln!(
             "sweep: removed {} runs of an earlier sweep from {} (use --resume to keep them)",
@@ -545,6 +583,25 @@ fn redraw(dir: &Path) -> Result<(), String> {
         files.len(),
         dir.join("plots").display()
     );
+    Ok(())
+}
+
+/// `capsim report`: writes the HTML report of one or two folders and says where.
+fn report(dir: &Path, dir2: Option<&Path>, out: Option<&Path>) -> Result<(), String> {
+    let mut dirs = vec![dir];
+    dirs.extend(dir2);
+    let comparison = match dir2 {
+        Some(b) => match capsim::diff::diff(dir, b) {
+            Ok(report) => html::compare::comparison_rows(&report),
+            Err(e) => {
+                eprintln!("capsim: warning: no comparison in the report: {e}");
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let path = html::write_report(&dirs, out, &comparison).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", path.display());
     Ok(())
 }
 

@@ -14,7 +14,7 @@
 //! This module reads files through `report`'s record types and runs nothing.
 
 mod load;
-mod render;
+pub mod render;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -21,15 +21,8 @@ pub fn render(report: &DiffReport) -> String {
         if sweep {
             cells.push(r.point.join(" "));
         }
-        cells.extend([
-            r.metric.clone(),
-            number(r.a),
-            number(r.b),
-            signed(r.abs_change),
-            r.rel_change
-                .map_or_else(|| "-".to_string(), |x| format!("{:+.2}%", x * 100.0)),
-            verdict(r),
-        ]);
+        cells.push(r.metric.clone());
+        cells.extend(row_cells(r));
         rows.push(cells);
     }
     let mut out = String::new();
@@ -49,6 +42,19 @@ pub fn render(report: &DiffReport) -> String {
         }
     }
     out
+}
+
+/// One row's figures as the table shows them: A, B, the change, the change in percent, and the
+/// verdict with its test and p-value. The HTML report shows the same cells.
+pub fn row_cells(r: &DiffRow) -> [String; 5] {
+    [
+        number(r.a),
+        number(r.b),
+        signed(r.abs_change),
+        r.rel_change
+            .map_or_else(|| "-".to_string(), |x| format!("{:+.2}%", x * 100.0)),
+        verdict(r),
+    ]
 }
 
 /// The verdict, with its test and p-value when there was one.

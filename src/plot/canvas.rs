@@ -82,13 +82,34 @@ pub(crate) fn save(
     let png = encode_png(&rgb, size).map_err(|e| draw_error(&png_path, e.to_string()))?;
     write_file(&png_path, &png)?;
 
+    let svg = render_svg(&svg_path, size, figure)?;
+    write_file(&svg_path, svg.as_bytes())?;
+    Ok([png_path, svg_path])
+}
+
+/// Draws `figure` at `size` pixels as the text of an SVG document, in memory; `path` names the
+/// chart in errors (the file it would be written to).
+///
+/// # Errors
+/// The font cannot be loaded, or drawing fails.
+pub(crate) fn render_svg(
+    path: &Path,
+    size: (u32, u32),
+    figure: &impl Figure,
+) -> Result<String, PlotError> {
+    let draw_error = |message: String| PlotError::Draw {
+        path: path.to_path_buf(),
+        message,
+    };
+    if !style::register() {
+        return Err(draw_error("the embedded font is invalid".into()));
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_on(&root, figure, Target::Svg).map_err(|e| draw_error(&svg_path, e.0))?;
+        draw_on(&root, figure, Target::Svg).map_err(|e| draw_error(e.0))?;
     }
-    write_file(&svg_path, svg.as_bytes())?;
-    Ok([png_path, svg_path])
+    Ok(svg)
 }
 
 fn draw_on<DB: DrawingBackend>(

@@ -103,6 +103,49 @@ pub fn plot_sweep(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     sweep::plot_all(&data, &out)
 }
 
+/// One chart drawn in memory: the SVG document `plot_run` or `plot_sweep` would write to
+/// `plots/<name>.svg`, for pages that embed charts instead of linking to files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SvgChart {
+    /// The chart's file stem: `timeseries`, `pareto-<svc>`, `cost-vs-<param>`, ...
+    pub name: String,
+    /// The whole `<svg ...>...</svg>` document (no XML declaration, no external references).
+    pub svg: String,
+}
+
+/// The charts of a run folder as `plot_run` draws them, in memory (nothing is written).
+///
+/// # Errors
+/// A missing or malformed input file, or a chart that cannot be drawn.
+pub fn run_svgs(dir: &Path) -> Result<Vec<SvgChart>, PlotError> {
+    let data = run_data::RunData::load(dir)?;
+    let name = "timeseries";
+    let path = dir.join(PLOTS_DIR).join(format!("{name}.svg"));
+    let svg = canvas::render_svg(&path, run::SIZE, &run::RunFigure::new(&data))?;
+    Ok(vec![SvgChart {
+        name: name.into(),
+        svg,
+    }])
+}
+
+/// The charts of a sweep folder as `plot_sweep` draws them, in the same order, in memory
+/// (nothing is written).
+///
+/// # Errors
+/// A missing or malformed input file, or a chart that cannot be drawn.
+pub fn sweep_svgs(dir: &Path) -> Result<Vec<SvgChart>, PlotError> {
+    let data = sweep_data::SweepData::load(dir)?;
+    let keys = sweep_chart::key_metrics(&data);
+    let mut charts = Vec::new();
+    for (name, figure) in sweep::charts(&data, &keys) {
+        let name = style::file_name(&name);
+        let path = dir.join(PLOTS_DIR).join(format!("{name}.svg"));
+        let svg = canvas::render_svg(&path, sweep_chart::SIZE, &figure)?;
+        charts.push(SvgChart { name, svg });
+    }
+    Ok(charts)
+}
+
 /// Whichever of `plot_run` and `plot_sweep` the folder holds (both if it holds both).
 ///
 /// # Errors

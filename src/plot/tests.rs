@@ -533,3 +533,26 @@ fn bad_sweep_files_are_errors() {
     let err = plot_sweep(&dir.0).unwrap_err().to_string();
     assert!(err.ends_with("points.csv: file not found"), "{err}");
 }
+
+#[test]
+fn charts_drawn_in_memory_are_the_files_written() {
+    let run = run_folder();
+    let files = plot_run(&run.0).unwrap();
+    let charts = run_svgs(&run.0).unwrap();
+    assert_eq!(charts.len(), 1);
+    assert_eq!(charts[0].name, "timeseries");
+    assert_eq!(charts[0].svg, svg_text(&files[1]));
+
+    let sweep = two_parameter_sweep();
+    let files = plot_sweep(&sweep.0).unwrap();
+    let charts = sweep_svgs(&sweep.0).unwrap();
+    let svg_files: Vec<&PathBuf> = files.iter().skip(1).step_by(2).collect();
+    assert_eq!(charts.len(), svg_files.len());
+    for (chart, file) in charts.iter().zip(svg_files) {
+        assert_eq!(
+            format!("{}.svg", chart.name),
+            names(std::slice::from_ref(file))[0]
+        );
+        assert_eq!(chart.svg, svg_text(file), "{}", chart.name);
+    }
+}

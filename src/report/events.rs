@@ -2,9 +2,34 @@
 //!
 //! Use `ClusterEvent` for anything a `kubectl get events` would show. Request-level happenings
 //! are not events: they are counted in the statistics instead. `events.jsonl` holds one
-//! `ClusterEvent` per line, as serde writes it; read a line back with `serde_json::from_str`.
+//! `ClusterEvent` per line, as serde writes it; read the file back with `read_events`.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use crate::report::files::{ReadError, read_text};
+
+/// Reads an `events.jsonl` back into the events that wrote it, in file order.
+///
+/// # Errors
+/// A missing or unreadable file, or a line that is not a `ClusterEvent` (named by its 1-based
+/// number).
+pub fn read_events(path: &Path) -> Result<Vec<ClusterEvent>, ReadError> {
+    let text = read_text(path)?;
+    let mut events = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = serde_json::from_str(line).map_err(|e| ReadError::Json {
+            path: path.to_path_buf(),
+            message: format!("line {}: not a capsim event: {e}", i + 1),
+        })?;
+        events.push(event);
+    }
+    Ok(events)
+}
 
 /// What kind of thing happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,5 +162,24 @@ mod tests {
         );
         let read: ClusterEvent = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read, event);
+    }
+
+    #[test]
+    fn a_bad_line_is_named_by_its_number() {
+        let dir = std::env::temp_dir().join(format!("capsim-events-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("events.jsonl");
+        let good = r#"{"time_s":1.0,"event":"NodeReady","node":"p-0"}"#;
+        let _ = std::fs::write(&path, format!("{good}\n{good}\n{{\"time_s\":2}}\n"));
+        let err = read_events(&path).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            err.contains("events.jsonl: line 3: not a capsim event: missing field `event`"),
+            "{err}"
+        );
+        let _ = std::fs::write(&path, format!("{good}\n"));
+        let events = read_events(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].node.as_deref(), Some("p-0"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

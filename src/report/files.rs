@@ -2,7 +2,8 @@
 //!
 //! Use these constants for every file and folder name: a run folder holds `SUMMARY_JSON`,
 //! `RUN_JSON`, `TIMESERIES_CSV` and `EVENTS_JSONL`; a sweep folder holds `SWEEP_JSON`,
-//! `SWEEP_CSV`, `POINTS_CSV` and the run records under `RUNS_DIR`. Write JSON with
+//! `SWEEP_CSV`, `POINTS_CSV` and the run records under `RUNS_DIR`; either may hold charts under
+//! `PLOTS_DIR` and its report, `REPORT_HTML`. Write JSON with
 //! `write_json_atomically` (never a half-written file under the final name) and read it back
 //! with `read_json` into the same type that wrote it. Every `ReadError` is one line naming the
 //! file (and the line, for CSV) and what is wrong.
@@ -37,6 +38,8 @@ pub const POINTS_CSV: &str = "points.csv";
 pub const RUNS_DIR: &str = "runs";
 /// The folder under a run or sweep folder that charts are written to.
 pub const PLOTS_DIR: &str = "plots";
+/// The self-contained HTML report of a run or sweep folder (`capsim report`).
+pub const REPORT_HTML: &str = "report.html";
 
 /// The record of run `run` in sweep folder `dir`: `runs/run-NNNNNN.json`.
 pub fn run_record_path(dir: &Path, run: usize) -> PathBuf {

@@ -5,8 +5,8 @@
 //! `OutputDir` to write them (with `summary.json` and `run.json`) to a folder. `files` names
 //! every output file; each file's content is one record type (`Summary`, `RunInfo`,
 //! `ClusterEvent`, `timeseries::Layout` and `IntervalRow`, `sweep_files`' records) that its
-//! writer serializes and its readers (`plot`, `capsim check --baseline`, sweep resume and merge)
-//! read back.
+//! writer serializes and its readers (`plot`, `html`, `capsim check --baseline`, sweep resume
+//! and merge) read back.
 //!
 //! **Invariant:** `report` never changes the simulation; it reads what the simulation hands it.
 //! Its JSON and CSV files are capsim's stable, serializable boundary, and `summary.json` holds
@@ -17,6 +17,7 @@ pub mod events;
 pub mod files;
 pub mod metrics;
 pub mod openmetrics;
+pub mod setup;
 pub mod significance;
 pub mod stats;
 pub mod summary;

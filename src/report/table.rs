@@ -53,7 +53,7 @@ pub fn render(summary: &Summary) -> String {
 
 /// One line per service whose pods ran out of memory: OOM kills and the requests they lost,
 /// restarts, evictions under node memory pressure.
-fn memory_lines(summary: &Summary) -> Vec<String> {
+pub fn memory_lines(summary: &Summary) -> Vec<String> {
     summary
         .services
         .iter()
@@ -81,8 +81,9 @@ const JOB_COLUMNS: [&str; 9] = [
     "pending pod-s",
 ];
 
-/// One row per Job; a wait no pod had is `-`.
-fn job_rows(summary: &Summary) -> Vec<Vec<String>> {
+/// The jobs block: the headers, then one row per Job; a wait no pod had is `-`. The HTML
+/// report shows the same rows.
+pub fn job_rows(summary: &Summary) -> Vec<Vec<String>> {
     let mut rows = vec![JOB_COLUMNS.iter().map(|h| h.to_string()).collect()];
     for (name, job) in &summary.jobs {
         let wait = |pick: fn(&crate::report::summary::DelaySummary) -> f64| {
@@ -132,8 +133,9 @@ const POOL_COLUMNS: [&str; 6] = [
     "cost USD",
 ];
 
-/// The services block: the headers, then one row per service.
-fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
+/// The services block: the headers, then one row per service. The HTML report shows the
+/// same rows.
+pub fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
     let mut rows = vec![SERVICE_COLUMNS.map(String::from).to_vec()];
     for (name, s) in &summary.services {
         rows.push(vec![
@@ -158,8 +160,9 @@ fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
     rows
 }
 
-/// The pools block: the headers, then one row per pool with its cost.
-fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
+/// The pools block: the headers, then one row per pool with its cost. The HTML report shows
+/// the same rows.
+pub fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
     let mut rows = vec![POOL_COLUMNS.map(String::from).to_vec()];
     for (name, p) in &summary.node_pools {
         let cost = &summary.cost.by_pool[name];

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::report::files::{
-    EVENTS_JSONL, PLOTS_DIR, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV, write_json_atomically,
+    EVENTS_JSONL, PLOTS_DIR, REPORT_HTML, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV,
+    write_json_atomically,
 };
+use crate::report::setup::RunSetup;
 use crate::report::timeseries::{IntervalRow, Layout, csv_header, csv_line};
 use crate::report::{ClusterEvent, Observer, Summary};
 
@@ -37,6 +39,10 @@ pub struct RunInfo {
     pub events_per_s: f64,
     /// Peak resident memory of the process in bytes, where the OS reports it.
     pub peak_memory_bytes: Option<u64>,
+    /// The scenario that was run, as a reader of the results needs it (absent in files
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<RunSetup>,
 }
 
 /// An output folder being written.
@@ -57,7 +63,14 @@ impl OutputDir {
     /// Any I/O error creating the folder or files.
     pub fn create(dir: &Path, layout: &Layout) -> io::Result<OutputDir> {
         fs::create_dir_all(dir)?;
-        for name in [SUMMARY_JSON, RUN_JSON, TIMESERIES_CSV, EVENTS_JSONL] {
+        // A previous run's report would describe another run than this folder's files.
+        for name in [
+            SUMMARY_JSON,
+            RUN_JSON,
+            TIMESERIES_CSV,
+            EVENTS_JSONL,
+            REPORT_HTML,
+        ] {
             match fs::remove_file(dir.join(name)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -188,6 +201,7 @@ mod tests {
             wall_s: 0.5,
             events_per_s: 84.0,
             peak_memory_bytes: None,
+            setup: None,
         };
 
         let mut out = OutputDir::create(&dir, &layout).unwrap_or_else(|e| panic!("{e}"));

@@ -10,6 +10,7 @@ use std::io;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::report::setup::{HpaSetup, PoolSetup, RunSetup, ServiceSetup};
 use crate::report::timeseries::Layout;
 use crate::report::writers::{RunInfo, peak_memory_bytes};
 use crate::report::{ClusterEvent, IntervalRow, Observer, OutputDir};
@@ -88,9 +89,66 @@ pub fn run_to_dir_watched(
             0.0
         },
         peak_memory_bytes: peak_memory_bytes(),
+        setup: Some(setup(scenario)),
     };
     dir.finish(&outcome.summary, &info)?;
     Ok(RunReport { outcome, info })
+}
+
+/// What `run.json` records of `scenario` for readers of the results: pools, services, HPAs.
+pub fn setup(scenario: &Scenario) -> RunSetup {
+    let node_pools = scenario
+        .node_pools
+        .iter()
+        .map(|p| {
+            let pool = PoolSetup {
+                machine_type: p.machine.name.clone(),
+                cpu_cores: p.machine.capacity.cpu.as_cores_f64(),
+                memory_gib: p.machine.capacity.memory.as_gib_f64(),
+                spot: p.spot,
+                price_usd_per_hour: p.price_usd_per_hour,
+                initial_nodes: p.initial_size,
+                min_nodes: p.min_nodes,
+                max_nodes: p.max_nodes,
+                autoscaled: p.autoscaling.is_some(),
+            };
+            (p.name.clone(), pool)
+        })
+        .collect();
+    let services = scenario
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let hpa = scenario.autoscaling.hpa.iter().find(|h| h.service == i);
+            let service = ServiceSetup {
+                namespace: s.namespace.clone(),
+                replicas: s.replicas,
+                cpu_request_cores: s.pod.requests.cpu.as_cores_f64(),
+                memory_request_gib: s.pod.requests.memory.as_gib_f64(),
+                hpa: hpa.map(|h| HpaSetup {
+                    min_replicas: h.min_replicas,
+                    max_replicas: h.max_replicas,
+                    metrics: h
+                        .metrics
+                        .iter()
+                        .map(|m| format!("{} {}", m.column_name(), m.target_value()))
+                        .collect(),
+                }),
+            };
+            (s.name.clone(), service)
+        })
+        .collect();
+    RunSetup {
+        description: scenario.description.trim().to_string(),
+        duration_s: scenario.duration.as_secs_f64(),
+        warmup_s: scenario.warmup.as_secs_f64(),
+        resolution_s: scenario.resolution.as_secs_f64(),
+        cluster_autoscaler: scenario.autoscaling.cluster_autoscaler.is_some(),
+        node_pools,
+        services,
+        jobs: scenario.jobs.iter().map(|j| j.name.clone()).collect(),
+    }
 }
 
 /// The output folder as the run's observer, with a progress callback beside it.

@@ -66,6 +66,7 @@ const ALLOWED_IMPORTS: &[(&str, &[&str])] = &[
     ),
     ("plot", &["units", "report"]),
     ("diff", &["units", "text", "report"]),
+    ("html", &["units", "text", "report", "plot", "diff"]),
 ];
 
 /// Modules that model the cluster and must neither touch files nor print: results leave the

@@ -23,5 +23,6 @@ mod openmetrics;
 mod placement;
 mod preemption;
 mod queueing;
+mod report_html;
 mod sweep;
 mod trace;

@@ -86,6 +86,18 @@ pub enum HpaMetric {
 }
 
 impl HpaMetric {
+    /// The target in the unit of `column_name`: percent, millicores, bytes or a per-pod value.
+    pub fn target_value(&self) -> f64 {
+        match self {
+            HpaMetric::ResourceUtilization {
+                average_utilization_percent,
+                ..
+            } => f64::from(*average_utilization_percent),
+            HpaMetric::ResourceAverageValue { average_value, .. } => *average_value as f64,
+            HpaMetric::Pods { average_value, .. } => *average_value,
+        }
+    }
+
     /// A short name with its unit, for the time-series column of the value the HPA saw:
     /// `cpu_utilization_pct`, `memory_average_bytes`, `requests_per_second`, ...
     pub fn column_name(&self) -> &'static str {
