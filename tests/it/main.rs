@@ -20,5 +20,6 @@ mod manifests;
 mod oom;
 mod preemption;
 mod queueing;
+mod summary_order;
 mod sweep;
 mod trace;
