@@ -43,21 +43,40 @@ pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Err
     Ok(metrics)
 }
 
+/// Every figure of `summary` with its dotted path, in `summary.json`'s order, without the seed:
+/// `summary_metrics` with the figures that do not exist in this run (null, such as the latency
+/// of a service that completed no request) kept as `None`, so that runs of the same scenario
+/// name the same metrics whatever each one served. A null object (a Job's
+/// `scheduling_delay_s` when no pod was bound) is one `None` under the object's own path.
+///
+/// # Errors
+/// When the summary cannot be serialized (it always can: the error is serde's contract).
+pub fn summary_values(summary: &Summary) -> Result<Vec<(String, Option<f64>)>, serde_json::Error> {
+    let value = serde_json::to_value(summary)?;
+    let mut values = Vec::new();
+    walk(&value, &mut String::new(), &mut values);
+    values.retain(|(path, _)| path != "seed");
+    Ok(values)
+}
+
 /// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
 /// and nulls are left out.
 pub fn flatten(value: &Value) -> Vec<Metric> {
     let mut out = Vec::new();
     walk(value, &mut String::new(), &mut out);
-    out
+    out.into_iter()
+        .filter_map(|(path, x)| Some((path, x?)))
+        .collect()
 }
 
-fn walk(value: &Value, path: &mut String, out: &mut Vec<Metric>) {
+fn walk(value: &Value, path: &mut String, out: &mut Vec<(String, Option<f64>)>) {
     match value {
         Value::Number(n) => {
             if let Some(x) = n.as_f64() {
-                out.push((path.clone(), x));
+                out.push((path.clone(), Some(x)));
             }
         }
+        Value::Null => out.push((path.clone(), None)),
         Value::Object(map) => {
             for (key, child) in map {
                 let len = path.len();
@@ -154,12 +173,30 @@ mod tests {
         assert_eq!(value("seed"), None);
         assert_eq!(value(COST_TOTAL_USD), Some(summary.cost.total_usd));
         let p99 = service_latency_p99_ms("web");
-        assert_eq!(value(&p99), Some(summary.services["web"].latency_ms.p99));
+        assert_eq!(value(&p99), summary.services["web"].latency_ms.p99);
         assert_eq!(value("services.web.slo_p99_ms"), Some(250.0));
         assert_eq!(value("node_pools.p.nodes.max"), Some(3.0));
         assert_eq!(latency_p99_service(&p99), Some("web"));
         assert_eq!(latency_p99_service("services.web.latency_ms.p50"), None);
         assert_eq!(latency_p99_service("services.a.b.latency_ms.p99"), None);
+    }
+
+    #[test]
+    fn summary_values_keep_the_figures_a_run_does_not_have() {
+        let mut summary = crate::report::summary::example(&[("web", None)], &["p"]);
+        summary.services["web"].latency_ms.p99 = None;
+        let values = summary_values(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let value = |name: &str| values.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+        assert_eq!(value("services.web.latency_ms.p99"), Some(None));
+        assert_eq!(value("services.web.slo_p99_ms"), Some(None));
+        assert_eq!(value("services.web.latency_ms.p50"), Some(Some(3.25)));
+        assert_eq!(value("seed"), None);
+        // The metrics are the values that exist, in the same order.
+        let metrics = summary_metrics(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let existing: Vec<Metric> = (values.into_iter())
+            .filter_map(|(n, v)| Some((n, v?)))
+            .collect();
+        assert_eq!(metrics, existing);
     }
 
     #[test]

@@ -142,17 +142,19 @@ fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
             s.requests.completed.to_string(),
             s.requests.rejected.to_string(),
             s.requests.timed_out.to_string(),
-            format!("{:.2}", s.latency_ms.mean),
-            format!("{:.2}", s.latency_ms.p50),
-            format!("{:.2}", s.latency_ms.p99),
-            format!("{:.2}", s.latency_ms.max),
-            format!("{:.2}", s.wait_ms.p99),
+            ms(s.latency_ms.mean),
+            ms(s.latency_ms.p50),
+            ms(s.latency_ms.p99),
+            ms(s.latency_ms.max),
+            ms(s.wait_ms.p99),
             format!(
                 "{}/{:.2}/{}",
                 s.replicas.min, s.replicas.mean, s.replicas.max
             ),
             format!("{:.0}", s.pending_pod_seconds),
-            format!("{:.0}%", s.cpu.utilization_of_requests * 100.0),
+            s.cpu
+                .utilization_of_requests
+                .map_or(MISSING.into(), |u| format!("{:.0}%", u * 100.0)),
         ]);
     }
     rows
@@ -173,6 +175,14 @@ fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
         ]);
     }
     rows
+}
+
+/// What the table shows for a statistic over nothing (a null in `summary.json`).
+const MISSING: &str = "-";
+
+/// Milliseconds to two decimals, or `MISSING`.
+fn ms(value: Option<f64>) -> String {
+    value.map_or(MISSING.into(), |v| format!("{v:.2}"))
 }
 
 /// Seconds as a readable span: `24h`, `1h50m`, `90s`.

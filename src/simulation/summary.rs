@@ -66,11 +66,12 @@ impl Simulation<'_> {
                 let delay = &state.scheduling_delay;
                 let scheduling_delay_s = (delay.count() > 0).then(|| {
                     let summary = delay.summary();
+                    let s = |ms: Option<f64>| round(ms.unwrap_or_default() / 1_000.0, 3);
                     DelaySummary {
-                        p50: round(summary.p50_ms / 1_000.0, 3),
-                        p99: round(summary.p99_ms / 1_000.0, 3),
-                        max: round(summary.max_ms / 1_000.0, 3),
-                        mean: round(summary.mean_ms / 1_000.0, 3),
+                        p50: s(summary.p50_ms),
+                        p99: s(summary.p99_ms),
+                        max: s(summary.max_ms),
+                        mean: s(summary.mean_ms),
                     }
                 });
                 let pods = self.cluster.workload(state.workload);
@@ -117,11 +118,11 @@ impl Simulation<'_> {
                 nodes_removed: state.nodes_removed,
                 preempted: state.preempted,
                 allocation_efficiency: AllocationEfficiency {
-                    cpu: round(nodes.cpu.efficiency(now), 4),
-                    memory: round(nodes.memory.efficiency(now), 4),
+                    cpu: nodes.cpu.efficiency(now).map(|e| round(e, 4)),
+                    memory: nodes.memory.efficiency(now).map(|e| round(e, 4)),
                 },
                 cpu: PoolCpuSummary {
-                    contended_fraction: round(nodes.contended_fraction(now), 4),
+                    contended_fraction: nodes.contended_fraction(now).map(|f| round(f, 4)),
                 },
             };
             node_pools.insert(spec.name.clone(), summary);
@@ -186,12 +187,9 @@ impl Simulation<'_> {
             cpu: CpuSummary {
                 used_cores_mean: round(used_cores, 4),
                 requested_cores_mean: round(requested_cores, 4),
-                utilization_of_requests: if requested_cores > 0.0 {
-                    round(used_cores / requested_cores, 4)
-                } else {
-                    0.0
-                },
-                throttled_fraction: round(svc.throttling.fraction(), 4),
+                utilization_of_requests: (requested_cores > 0.0)
+                    .then(|| round(used_cores / requested_cores, 4)),
+                throttled_fraction: svc.throttling.fraction().map(|f| round(f, 4)),
             },
         }
     }

@@ -16,6 +16,7 @@ mod cpu;
 mod determinism;
 mod gpu;
 mod jobs;
+mod nothing_served;
 mod manifests;
 mod oom;
 mod preemption;

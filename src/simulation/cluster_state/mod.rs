@@ -133,14 +133,10 @@ impl Allocation {
     }
 
     /// Requested over allocatable, each integrated over the measured window up to `now` (the
-    /// share of what the nodes offered that pods reserved); 0 when nothing was allocatable.
-    pub(crate) fn efficiency(&self, now: SimTime) -> f64 {
+    /// share of what the nodes offered that pods reserved); none when nothing was allocatable.
+    pub(crate) fn efficiency(&self, now: SimTime) -> Option<f64> {
         let allocatable = self.allocatable.integral_secs(now);
-        if allocatable > 0.0 {
-            self.requested.integral_secs(now) / allocatable
-        } else {
-            0.0
-        }
+        (allocatable > 0.0).then(|| self.requested.integral_secs(now) / allocatable)
     }
 }
 
@@ -160,14 +156,10 @@ impl PoolNodes {
     }
 
     /// Share of the registered nodes' time in the measured window up to `now` during which their
-    /// pods wanted more CPU than the node has; 0 when no node was registered.
-    pub(crate) fn contended_fraction(&self, now: SimTime) -> f64 {
+    /// pods wanted more CPU than the node has; none when no node was registered.
+    pub(crate) fn contended_fraction(&self, now: SimTime) -> Option<f64> {
         let node_seconds = self.ready.integral_secs(now);
-        if node_seconds > 0.0 {
-            self.contended.integral_secs(now) / node_seconds
-        } else {
-            0.0
-        }
+        (node_seconds > 0.0).then(|| self.contended.integral_secs(now) / node_seconds)
     }
 
     /// Adds (`sign` 1) or removes (-1) pod requests on the pool's registered nodes.
