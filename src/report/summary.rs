@@ -275,6 +275,9 @@ pub struct ServiceSummary {
     pub replicas: Level,
     /// Integral of the number of Pending (unbound) pods over time, in pod-seconds.
     pub pending_pod_seconds: f64,
+    /// Why those pods waited.
+    #[serde(default)]
+    pub unschedulable: Unschedulable,
     /// Container restarts: OOM-killed containers the kubelet started again after their
     /// back-off.
     #[serde(default)]
@@ -287,6 +290,16 @@ pub struct ServiceSummary {
     pub cpu: CpuSummary,
     /// What the HPA did (all zero for a service without one).
     pub scaling: ScalingSummary,
+}
+
+/// Why a workload's pods waited unbound in the measured window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unschedulable {
+    /// Pod-seconds of waiting by reason, in kube-scheduler's words without the node counts
+    /// (`Insufficient cpu`): the most first, ties by name. Each wait counts under one reason at
+    /// a time, the part of the scheduler's message that covers the most nodes (ties to the first
+    /// in the message), so the figures sum to `pending_pod_seconds`.
+    pub pod_seconds_by_reason: IndexMap<String, f64>,
 }
 
 /// HPA rescales of a service in the measured window.
@@ -327,6 +340,9 @@ pub struct JobSummary {
     pub scheduling_delay_s: Option<DelaySummary>,
     /// Pods waiting for a node, integrated over the window (pod-seconds).
     pub pending_pod_seconds: f64,
+    /// Why those pods waited.
+    #[serde(default)]
+    pub unschedulable: Unschedulable,
     /// Pods running their containers over the window.
     pub running_pods: Level,
     /// Nodes the Cluster Autoscaler asked for at scans where the Job had pods no node could
@@ -404,6 +420,11 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
         },
         replicas: level(2, 4, 2.75),
         pending_pod_seconds: 30.0,
+        unschedulable: Unschedulable {
+            pod_seconds_by_reason: [("Insufficient cpu".to_string(), 30.0)]
+                .into_iter()
+                .collect(),
+        },
         restarts: 0,
         evictions: 0,
         cpu: CpuSummary {

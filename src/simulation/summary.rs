@@ -7,7 +7,7 @@ use crate::report::stats::Gauge;
 use crate::report::summary::{
     AlertSummary, AllocationEfficiency, Cost, CpuSummary, DelaySummary, JobPodCounts, JobSummary,
     Level, PoolCost, PoolCpuSummary, PoolSummary, QuotaSummary, RequestCounts, ScalingSummary,
-    ServiceSummary, SimulatedSpan, Summary,
+    ServiceSummary, SimulatedSpan, Summary, Unschedulable,
 };
 use crate::report::timeseries::round;
 use crate::simulation::Simulation;
@@ -86,6 +86,7 @@ impl Simulation<'_> {
                     },
                     scheduling_delay_s,
                     pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+                    unschedulable: self.unschedulable(state.workload, now),
                     running_pods: gauge_level(&pods.ready_gauge, now),
                     nodes_requested: state.nodes_requested,
                 };
@@ -173,6 +174,7 @@ impl Simulation<'_> {
             wait_ms: svc.wait.summary().into(),
             replicas: gauge_level(&pods.ready_gauge, now),
             pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+            unschedulable: self.unschedulable(s, now),
             restarts: svc.restarts,
             evictions: svc.evictions,
             scaling: ScalingSummary {
@@ -191,6 +193,17 @@ impl Simulation<'_> {
                     .then(|| round(used_cores / requested_cores, 4)),
                 throttled_fraction: svc.throttling.fraction().map(|f| round(f, 4)),
             },
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// Why workload `w`'s pods waited, in the measured window up to `now`.
+    fn unschedulable(&self, w: usize, now: SimTime) -> Unschedulable {
+        Unschedulable {
+            pod_seconds_by_reason: (self.cluster.pending_seconds_by_reason(w, now).into_iter())
+                .map(|(reason, seconds)| (reason.to_string(), round(seconds, 3)))
+                .collect(),
         }
     }
 }
