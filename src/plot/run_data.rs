@@ -118,14 +118,8 @@ impl RunData {
                 arrivals_per_s: values(&|s| s.arrivals_per_s),
                 ready: values(&|s| f64::from(s.ready)),
                 desired: values(&|s| f64::from(s.desired)),
-                // No request completed in the interval: a gap, not a zero.
-                p99_ms: values(&|s| {
-                    if s.latency_p99_ms > 0.0 {
-                        s.latency_p99_ms
-                    } else {
-                        f64::NAN
-                    }
-                }),
+                // No request completed in the interval (an empty cell): a gap, not a zero.
+                p99_ms: values(&|s| s.latency_p99_ms.unwrap_or(f64::NAN)),
                 slo_p99_ms: slo(&summary, name).map_err(json_error)?,
             });
         }

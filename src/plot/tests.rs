@@ -92,8 +92,9 @@ pub(super) fn timeseries(rows: usize, services: &[&str], pools: &[&str]) -> Stri
                     completed: (arrivals * 60.0) as u64,
                     ready,
                     desired: ready + u32::from(k % 50 < 5),
-                    latency_p50_ms: p99 / 2.0,
-                    latency_p99_ms: p99,
+                    // Every 97th interval of the last service completed nothing.
+                    latency_p50_ms: (p99 > 0.0).then_some(p99 / 2.0),
+                    latency_p99_ms: (p99 > 0.0).then_some(p99),
                     cpu_used_cores: ready as f64 * 0.7,
                     cpu_requested_cores: f64::from(ready),
                     hpa_metrics: hpa,

@@ -96,23 +96,24 @@ impl Gauge {
     }
 }
 
-/// Quantiles of a latency distribution, in milliseconds.
+/// Quantiles of a latency distribution, in milliseconds: each absent when no value was
+/// recorded (a statistic over nothing has no value; `Default` is that empty summary).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LatencySummary {
     /// Number of recorded values.
     pub count: u64,
     /// Exact mean.
-    pub mean_ms: f64,
+    pub mean_ms: Option<f64>,
     /// Median (within 0.1%).
-    pub p50_ms: f64,
+    pub p50_ms: Option<f64>,
     /// 90th percentile.
-    pub p90_ms: f64,
+    pub p90_ms: Option<f64>,
     /// 95th percentile.
-    pub p95_ms: f64,
+    pub p95_ms: Option<f64>,
     /// 99th percentile.
-    pub p99_ms: f64,
+    pub p99_ms: Option<f64>,
     /// Exact maximum.
-    pub max_ms: f64,
+    pub max_ms: Option<f64>,
 }
 
 /// Bits of sub-bucket resolution: values are kept to within 2^-10 (under 0.1%) of their size.
@@ -228,19 +229,19 @@ impl Latency {
         self.max_us as f64 / 1_000.0
     }
 
-    /// Mean, quantiles and maximum.
+    /// Mean, quantiles and maximum; all absent when nothing was recorded.
     pub fn summary(&self) -> LatencySummary {
         if self.count == 0 {
             return LatencySummary::default();
         }
         LatencySummary {
             count: self.count,
-            mean_ms: self.sum_us as f64 / self.count as f64 / 1_000.0,
-            p50_ms: self.quantile_ms(0.50),
-            p90_ms: self.quantile_ms(0.90),
-            p95_ms: self.quantile_ms(0.95),
-            p99_ms: self.quantile_ms(0.99),
-            max_ms: self.max_us as f64 / 1_000.0,
+            mean_ms: Some(self.sum_us as f64 / self.count as f64 / 1_000.0),
+            p50_ms: Some(self.quantile_ms(0.50)),
+            p90_ms: Some(self.quantile_ms(0.90)),
+            p95_ms: Some(self.quantile_ms(0.95)),
+            p99_ms: Some(self.quantile_ms(0.99)),
+            max_ms: Some(self.max_us as f64 / 1_000.0),
         }
     }
 }
@@ -288,16 +289,19 @@ mod tests {
         }
         let s = l.summary();
         assert_eq!(s.count, 100_000);
-        assert!(
-            (s.mean_ms - 50.0005).abs() < 1e-9,
-            "exact mean {}",
-            s.mean_ms
+        let (mean, p50, p99) = (
+            s.mean_ms.unwrap_or(f64::NAN),
+            s.p50_ms.unwrap_or(f64::NAN),
+            s.p99_ms.unwrap_or(f64::NAN),
         );
-        assert!((s.p50_ms - 50.0).abs() / 50.0 < 1e-3, "{}", s.p50_ms);
-        assert!((s.p99_ms - 99.0).abs() / 99.0 < 1e-3, "{}", s.p99_ms);
-        assert_eq!(s.max_ms, 100.0);
+        assert!((mean - 50.0005).abs() < 1e-9, "exact mean {mean}");
+        assert!((p50 - 50.0).abs() / 50.0 < 1e-3, "{p50}");
+        assert!((p99 - 99.0).abs() / 99.0 < 1e-3, "{p99}");
+        assert_eq!(s.max_ms, Some(100.0));
         l.clear();
-        assert_eq!(l.summary(), LatencySummary::default());
+        let empty = l.summary();
+        assert_eq!(empty, LatencySummary::default());
+        assert_eq!((empty.count, empty.p99_ms, empty.mean_ms), (0, None, None));
     }
 
     #[test]

@@ -133,17 +133,18 @@ pub struct PoolSummary {
 pub struct PoolCpuSummary {
     /// Share of node-time in which a node's pods wanted more CPU (each up to its limit) than
     /// the node has, so that CFS divided it by their requests and every one of them slowed down
-    /// (0..1).
-    pub contended_fraction: f64,
+    /// (0..1); absent (null) when the pool had no Ready node in the window.
+    pub contended_fraction: Option<f64>,
 }
 
-/// Requested over allocatable, integrated over time (0..1).
+/// Requested over allocatable, integrated over time (0..1); absent (null) when the pool had no
+/// registered node in the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllocationEfficiency {
     /// CPU.
-    pub cpu: f64,
+    pub cpu: Option<f64>,
     /// Memory.
-    pub memory: f64,
+    pub memory: Option<f64>,
 }
 
 /// Request outcomes of a service.
@@ -187,53 +188,54 @@ impl RequestCounts {
     }
 }
 
-/// Latency figures in milliseconds.
+/// Latency figures in milliseconds; every one is absent (null) when no request completed, since
+/// a statistic over no requests has no value (0 would pass any `p99 <=` gate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencyMs {
     /// Mean.
-    pub mean: f64,
+    pub mean: Option<f64>,
     /// Median.
-    pub p50: f64,
+    pub p50: Option<f64>,
     /// 90th percentile.
-    pub p90: f64,
+    pub p90: Option<f64>,
     /// 95th percentile.
-    pub p95: f64,
+    pub p95: Option<f64>,
     /// 99th percentile.
-    pub p99: f64,
+    pub p99: Option<f64>,
     /// Maximum.
-    pub max: f64,
+    pub max: Option<f64>,
 }
 
 impl From<LatencySummary> for LatencyMs {
     fn from(s: LatencySummary) -> LatencyMs {
         LatencyMs {
-            mean: round(s.mean_ms, 4),
-            p50: round(s.p50_ms, 4),
-            p90: round(s.p90_ms, 4),
-            p95: round(s.p95_ms, 4),
-            p99: round(s.p99_ms, 4),
-            max: round(s.max_ms, 4),
+            mean: s.mean_ms.map(|v| round(v, 4)),
+            p50: s.p50_ms.map(|v| round(v, 4)),
+            p90: s.p90_ms.map(|v| round(v, 4)),
+            p95: s.p95_ms.map(|v| round(v, 4)),
+            p99: s.p99_ms.map(|v| round(v, 4)),
+            max: s.max_ms.map(|v| round(v, 4)),
         }
     }
 }
 
-/// Queue-wait figures in milliseconds.
+/// Queue-wait figures in milliseconds; absent (null) when no request started service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaitMs {
     /// Mean.
-    pub mean: f64,
+    pub mean: Option<f64>,
     /// Median.
-    pub p50: f64,
+    pub p50: Option<f64>,
     /// 99th percentile.
-    pub p99: f64,
+    pub p99: Option<f64>,
 }
 
 impl From<LatencySummary> for WaitMs {
     fn from(s: LatencySummary) -> WaitMs {
         WaitMs {
-            mean: round(s.mean_ms, 4),
-            p50: round(s.p50_ms, 4),
-            p99: round(s.p99_ms, 4),
+            mean: s.mean_ms.map(|v| round(v, 4)),
+            p50: s.p50_ms.map(|v| round(v, 4)),
+            p99: s.p99_ms.map(|v| round(v, 4)),
         }
     }
 }
@@ -245,12 +247,13 @@ pub struct CpuSummary {
     pub used_cores_mean: f64,
     /// Mean cores requested by bound pods.
     pub requested_cores_mean: f64,
-    /// Used over requested (what a CPU HPA compares with its target).
-    pub utilization_of_requests: f64,
+    /// Used over requested (what a CPU HPA compares with its target); absent (null) when no
+    /// CPU was requested (no bound pod, or pods without a CPU request).
+    pub utilization_of_requests: Option<f64>,
     /// Share of the time its pods had work in which they wanted more CPU than their limit, so
     /// that CFS throttled them: `container_cpu_cfs_throttled_periods_total` over
-    /// `container_cpu_cfs_periods_total` (0..1).
-    pub throttled_fraction: f64,
+    /// `container_cpu_cfs_periods_total` (0..1); absent (null) when its pods never had work.
+    pub throttled_fraction: Option<f64>,
 }
 
 /// One service.
@@ -277,6 +280,9 @@ pub struct ServiceSummary {
     pub replicas: Level,
     /// Integral of the number of Pending (unbound) pods over time, in pod-seconds.
     pub pending_pod_seconds: f64,
+    /// Why those pods waited.
+    #[serde(default)]
+    pub unschedulable: Unschedulable,
     /// Container restarts: OOM-killed containers the kubelet started again after their
     /// back-off.
     #[serde(default)]
@@ -289,6 +295,16 @@ pub struct ServiceSummary {
     pub cpu: CpuSummary,
     /// What the HPA did (all zero for a service without one).
     pub scaling: ScalingSummary,
+}
+
+/// Why a workload's pods waited unbound in the measured window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unschedulable {
+    /// Pod-seconds of waiting by reason, in kube-scheduler's words without the node counts
+    /// (`Insufficient cpu`): the most first, ties by name. Each wait counts under one reason at
+    /// a time, the part of the scheduler's message that covers the most nodes (ties to the first
+    /// in the message), so the figures sum to `pending_pod_seconds`.
+    pub pod_seconds_by_reason: IndexMap<String, f64>,
 }
 
 /// HPA rescales of a service in the measured window.
@@ -329,6 +345,9 @@ pub struct JobSummary {
     pub scheduling_delay_s: Option<DelaySummary>,
     /// Pods waiting for a node, integrated over the window (pod-seconds).
     pub pending_pod_seconds: f64,
+    /// Why those pods waited.
+    #[serde(default)]
+    pub unschedulable: Unschedulable,
     /// Pods running their containers over the window.
     pub running_pods: Level,
     /// Nodes the Cluster Autoscaler asked for at scans where the Job had pods no node could
@@ -393,27 +412,32 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
         },
         throughput_per_s: 16.5,
         latency_ms: LatencyMs {
-            mean: 4.5 * k,
-            p50: 3.25,
-            p90: 9.0,
-            p95: 12.0,
-            p99: 40.125 * k,
-            max: 120.0,
+            mean: Some(4.5 * k),
+            p50: Some(3.25),
+            p90: Some(9.0),
+            p95: Some(12.0),
+            p99: Some(40.125 * k),
+            max: Some(120.0),
         },
         wait_ms: WaitMs {
-            mean: 0.5,
-            p50: 0.0,
-            p99: 6.0,
+            mean: Some(0.5),
+            p50: Some(0.0),
+            p99: Some(6.0),
         },
         replicas: level(2, 4, 2.75),
         pending_pod_seconds: 30.0,
+        unschedulable: Unschedulable {
+            pod_seconds_by_reason: [("Insufficient cpu".to_string(), 30.0)]
+                .into_iter()
+                .collect(),
+        },
         restarts: 0,
         evictions: 0,
         cpu: CpuSummary {
             used_cores_mean: 1.5,
             requested_cores_mean: 2.0,
-            utilization_of_requests: 0.75,
-            throttled_fraction: 0.1,
+            utilization_of_requests: Some(0.75),
+            throttled_fraction: Some(0.1),
         },
         scaling: ScalingSummary {
             scale_ups: 2,
@@ -456,11 +480,11 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
                     nodes_removed: 0,
                     preempted: 0,
                     allocation_efficiency: AllocationEfficiency {
-                        cpu: 0.6,
-                        memory: 0.3,
+                        cpu: Some(0.6),
+                        memory: Some(0.3),
                     },
                     cpu: PoolCpuSummary {
-                        contended_fraction: 0.05,
+                        contended_fraction: Some(0.05),
                     },
                 };
                 (p.to_string(), pool)

@@ -45,10 +45,29 @@ pub fn render(summary: &Summary) -> String {
             rejected.join(", ")
         );
     }
-    for line in memory_lines(summary) {
+    for line in memory_lines(summary)
+        .into_iter()
+        .chain(waiting_lines(summary))
+    {
         let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// One line per service, then per Job, whose pods waited unbound: pod-seconds by reason.
+fn waiting_lines(summary: &Summary) -> Vec<String> {
+    let services = (summary.services.iter()).map(|(name, s)| (name, &s.unschedulable));
+    let jobs = (summary.jobs.iter()).map(|(name, j)| (name, &j.unschedulable));
+    services
+        .chain(jobs)
+        .filter(|(_, u)| !u.pod_seconds_by_reason.is_empty())
+        .map(|(name, u)| {
+            let reasons: Vec<String> = (u.pod_seconds_by_reason.iter())
+                .map(|(reason, seconds)| format!("{reason} {seconds:.0} pod-s"))
+                .collect();
+            format!("{name} waited: {}", reasons.join(", "))
+        })
+        .collect()
 }
 
 /// One line per service whose pods ran out of memory: OOM kills and the requests they lost,
@@ -144,17 +163,19 @@ pub fn service_rows(summary: &Summary) -> Vec<Vec<String>> {
             s.requests.completed.to_string(),
             s.requests.rejected.to_string(),
             s.requests.timed_out.to_string(),
-            format!("{:.2}", s.latency_ms.mean),
-            format!("{:.2}", s.latency_ms.p50),
-            format!("{:.2}", s.latency_ms.p99),
-            format!("{:.2}", s.latency_ms.max),
-            format!("{:.2}", s.wait_ms.p99),
+            ms(s.latency_ms.mean),
+            ms(s.latency_ms.p50),
+            ms(s.latency_ms.p99),
+            ms(s.latency_ms.max),
+            ms(s.wait_ms.p99),
             format!(
                 "{}/{:.2}/{}",
                 s.replicas.min, s.replicas.mean, s.replicas.max
             ),
             format!("{:.0}", s.pending_pod_seconds),
-            format!("{:.0}%", s.cpu.utilization_of_requests * 100.0),
+            s.cpu
+                .utilization_of_requests
+                .map_or(MISSING.into(), |u| format!("{:.0}%", u * 100.0)),
         ]);
     }
     rows
@@ -178,6 +199,14 @@ pub fn pool_rows(summary: &Summary) -> Vec<Vec<String>> {
     rows
 }
 
+/// What the table shows for a statistic over nothing (a null in `summary.json`).
+const MISSING: &str = "-";
+
+/// Milliseconds to two decimals, or `MISSING`.
+fn ms(value: Option<f64>) -> String {
+    value.map_or(MISSING.into(), |v| format!("{v:.2}"))
+}
+
 /// Seconds as a readable span: `24h`, `1h50m`, `90s`.
 fn hours(secs: f64) -> String {
     crate::units::SimDuration::from_secs_f64(secs).to_string()
@@ -187,6 +216,41 @@ fn hours(secs: f64) -> String {
 mod tests {
     use super::*;
     use crate::report::summary::example;
+
+    #[test]
+    fn workloads_whose_pods_waited_get_a_line_of_their_reasons() {
+        let mut summary = example(&[("web", None), ("batch", None)], &["p"]);
+        summary.services["batch"]
+            .unschedulable
+            .pod_seconds_by_reason
+            .clear();
+        let reasons = &mut summary.services["web"].unschedulable.pod_seconds_by_reason;
+        reasons.insert("waiting for a node to provision".into(), 380.0);
+        let text = render(&summary);
+        assert!(
+            text.contains(
+                "web waited: Insufficient cpu 30 pod-s, waiting for a node to provision 380 pod-s\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("batch waited"), "{text}");
+    }
+
+    #[test]
+    fn statistics_over_no_request_show_as_missing_not_zero() {
+        let mut summary = example(&[("web", None)], &["p"]);
+        let web = &mut summary.services["web"];
+        let (latency, wait) = (&mut web.latency_ms, &mut web.wait_ms);
+        (latency.mean, latency.p50, latency.p99, latency.max) = (None, None, None, None);
+        wait.p99 = None;
+        web.cpu.utilization_of_requests = None;
+        let text = render(&summary);
+        let row = (text.lines().find(|l| l.starts_with("web ")))
+            .unwrap_or_else(|| panic!("no row in {text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(&cells[5..10], ["-"; 5], "{row}");
+        assert_eq!(cells.last(), Some(&"-"), "{row}");
+    }
 
     #[test]
     fn services_that_ran_out_of_memory_get_a_line_of_their_own() {
@@ -221,6 +285,7 @@ mod tests {
             },
             scheduling_delay_s: delay,
             pending_pod_seconds: 380.4,
+            unschedulable: Default::default(),
             running_pods: Level::new(0, 4, 1.5),
             nodes_requested: 1,
         };

@@ -43,9 +43,10 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// Batch Jobs (`jobs`), in file order: pods that run to completion.
     pub jobs: Vec<JobSpec>,
-    /// Every namespace used by a service, a job or a quota, sorted by name.
+    /// Every namespace used by a service, a job or a quota, in the order the scenario first
+    /// names each: the services' in file order, then the jobs', then the quotas'.
     pub namespaces: Vec<String>,
-    /// ResourceQuotas, one per namespace that has one, sorted by namespace.
+    /// ResourceQuotas, one per namespace that has one, in file order.
     pub quotas: Vec<Quota>,
     /// HPA and Cluster Autoscaler settings.
     pub autoscaling: Autoscaling,

@@ -48,7 +48,7 @@ impl Simulation<'_> {
                 }
                 ratio(used as f64, requested as f64)
             }
-            AlertMetric::LatencyP99Ms => (row.completed > 0).then_some(row.latency_p99_ms),
+            AlertMetric::LatencyP99Ms => row.latency_p99_ms,
             AlertMetric::PendingPods => Some(f64::from(row.pending)),
         }
     }

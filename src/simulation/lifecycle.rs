@@ -10,7 +10,7 @@
 use crate::cluster::node::NodeId;
 use crate::controllers::deployment::{self, PodView, Scale};
 use crate::report::{ClusterEvent, EventKind, Observer};
-use crate::simulation::cluster_state::{NO_TRACE_ROW, PodPhase, PodRef};
+use crate::simulation::cluster_state::{NO_TRACE_ROW, PodPhase, PodRef, primary_reason};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
@@ -273,6 +273,8 @@ impl Simulation<'_> {
         if pod.last_unschedulable.as_deref() != Some(message) {
             pod.last_unschedulable = Some(message.to_string());
             let (s, serial) = (usize::from(pod.service), pod.serial);
+            let now = self.clock.now();
+            (self.cluster).set_pending_reason(pod_ref, primary_reason(message), now);
             let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
             event.reason = Some(message.to_string());
             self.log.push(event);

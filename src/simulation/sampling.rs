@@ -80,11 +80,9 @@ impl Simulation<'_> {
                 let pods = cluster.workload(s);
                 let interval = &mut svc.interval;
                 let latency = interval.completed_latency();
-                let (completed, p50_ms, p99_ms) = (
-                    latency.count(),
-                    latency.quantile_ms(0.5),
-                    latency.quantile_ms(0.99),
-                );
+                let completed = latency.count();
+                let quantile = |q| (completed > 0).then(|| latency.quantile_ms(q));
+                let (p50_ms, p99_ms) = (quantile(0.5), quantile(0.99));
                 let row = ServiceInterval {
                     arrivals_per_s: interval.counts.arrived as f64 / width_s,
                     completed,

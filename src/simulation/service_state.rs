@@ -101,13 +101,9 @@ pub(crate) struct Throttling {
 
 impl Throttling {
     /// The share of running time spent throttled (as `container_cpu_cfs_throttled_periods_total`
-    /// over `container_cpu_cfs_periods_total`); 0 when the pods never ran.
-    pub(crate) fn fraction(&self) -> f64 {
-        if self.active_us == 0 {
-            0.0
-        } else {
-            self.throttled_us as f64 / self.active_us as f64
-        }
+    /// over `container_cpu_cfs_periods_total`); none when the pods never ran.
+    pub(crate) fn fraction(&self) -> Option<f64> {
+        (self.active_us > 0).then(|| self.throttled_us as f64 / self.active_us as f64)
     }
 }
 

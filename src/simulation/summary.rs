@@ -7,7 +7,7 @@ use crate::report::stats::Gauge;
 use crate::report::summary::{
     AlertSummary, AllocationEfficiency, Cost, CpuSummary, DelaySummary, JobPodCounts, JobSummary,
     Level, PoolCost, PoolCpuSummary, PoolSummary, QuotaSummary, RequestCounts, ScalingSummary,
-    ServiceSummary, SimulatedSpan, Summary,
+    ServiceSummary, SimulatedSpan, Summary, Unschedulable,
 };
 use crate::report::timeseries::round;
 use crate::simulation::Simulation;
@@ -66,11 +66,12 @@ impl Simulation<'_> {
                 let delay = &state.scheduling_delay;
                 let scheduling_delay_s = (delay.count() > 0).then(|| {
                     let summary = delay.summary();
+                    let s = |ms: Option<f64>| round(ms.unwrap_or_default() / 1_000.0, 3);
                     DelaySummary {
-                        p50: round(summary.p50_ms / 1_000.0, 3),
-                        p99: round(summary.p99_ms / 1_000.0, 3),
-                        max: round(summary.max_ms / 1_000.0, 3),
-                        mean: round(summary.mean_ms / 1_000.0, 3),
+                        p50: s(summary.p50_ms),
+                        p99: s(summary.p99_ms),
+                        max: s(summary.max_ms),
+                        mean: s(summary.mean_ms),
                     }
                 });
                 let pods = self.cluster.workload(state.workload);
@@ -85,6 +86,7 @@ impl Simulation<'_> {
                     },
                     scheduling_delay_s,
                     pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+                    unschedulable: self.unschedulable(state.workload, now),
                     running_pods: gauge_level(&pods.ready_gauge, now),
                     nodes_requested: state.nodes_requested,
                 };
@@ -117,11 +119,11 @@ impl Simulation<'_> {
                 nodes_removed: state.nodes_removed,
                 preempted: state.preempted,
                 allocation_efficiency: AllocationEfficiency {
-                    cpu: round(nodes.cpu.efficiency(now), 4),
-                    memory: round(nodes.memory.efficiency(now), 4),
+                    cpu: nodes.cpu.efficiency(now).map(|e| round(e, 4)),
+                    memory: nodes.memory.efficiency(now).map(|e| round(e, 4)),
                 },
                 cpu: PoolCpuSummary {
-                    contended_fraction: round(nodes.contended_fraction(now), 4),
+                    contended_fraction: nodes.contended_fraction(now).map(|f| round(f, 4)),
                 },
             };
             node_pools.insert(spec.name.clone(), summary);
@@ -173,6 +175,7 @@ impl Simulation<'_> {
             wait_ms: svc.wait.summary().into(),
             replicas: gauge_level(&pods.ready_gauge, now),
             pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
+            unschedulable: self.unschedulable(s, now),
             restarts: svc.restarts,
             evictions: svc.evictions,
             scaling: ScalingSummary {
@@ -187,13 +190,21 @@ impl Simulation<'_> {
             cpu: CpuSummary {
                 used_cores_mean: round(used_cores, 4),
                 requested_cores_mean: round(requested_cores, 4),
-                utilization_of_requests: if requested_cores > 0.0 {
-                    round(used_cores / requested_cores, 4)
-                } else {
-                    0.0
-                },
-                throttled_fraction: round(svc.throttling.fraction(), 4),
+                utilization_of_requests: (requested_cores > 0.0)
+                    .then(|| round(used_cores / requested_cores, 4)),
+                throttled_fraction: svc.throttling.fraction().map(|f| round(f, 4)),
             },
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// Why workload `w`'s pods waited, in the measured window up to `now`.
+    fn unschedulable(&self, w: usize, now: SimTime) -> Unschedulable {
+        Unschedulable {
+            pod_seconds_by_reason: (self.cluster.pending_seconds_by_reason(w, now).into_iter())
+                .map(|(reason, seconds)| (reason.to_string(), round(seconds, 3)))
+                .collect(),
         }
     }
 }

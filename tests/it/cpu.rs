@@ -144,13 +144,15 @@ fn mg1_processor_sharing_mean_response_is_insensitive_to_the_service_distributio
         let what = |figure: &str| format!("M/G/1-PS ρ={rho}, {label}: {figure}");
         assert_in_ci(
             &what("mean response ms"),
-            &per_run(&summaries, "ps", |s| s.latency_ms.mean),
+            &per_run(&summaries, "ps", |s| s.latency_ms.mean.unwrap_or(f64::NAN)),
             MEAN_MS / (1.0 - rho),
         );
         // P(N ≥ 2 | N ≥ 1) = ρ for the geometric number in system of M/G/1-PS.
         assert_in_ci(
             &what("throttled fraction"),
-            &per_run(&summaries, "ps", |s| s.cpu.throttled_fraction),
+            &per_run(&summaries, "ps", |s| {
+                s.cpu.throttled_fraction.unwrap_or(f64::NAN)
+            }),
             rho,
         );
         assert_in_ci(
@@ -184,10 +186,12 @@ fn c_workers_with_a_core_each_of_a_c_core_limit_are_mmc() {
         );
         assert_in_ci(
             &format!("M/M/4 ρ=0.8 from a {limit}-core limit: mean response ms"),
-            &per_run(&summaries, "mmc", |s| s.latency_ms.mean),
+            &per_run(&summaries, "mmc", |s| s.latency_ms.mean.unwrap_or(f64::NAN)),
             theory,
         );
-        let throttled = per_run(&summaries, "mmc", |s| s.cpu.throttled_fraction);
+        let throttled = per_run(&summaries, "mmc", |s| {
+            s.cpu.throttled_fraction.unwrap_or(f64::NAN)
+        });
         assert!(
             throttled.iter().all(|&t| t == 0.0),
             "4 workers never want more than the limit: {throttled:?}"
@@ -216,12 +220,14 @@ fn a_machine_twice_as_fast_serves_in_half_the_time() {
         let what = |figure: &str| format!("M/M/1 on {pool}: {figure}");
         assert_in_ci(
             &what("mean response ms"),
-            &per_run(&summaries, "one", |s| s.latency_ms.mean),
+            &per_run(&summaries, "one", |s| s.latency_ms.mean.unwrap_or(f64::NAN)),
             1_000.0 / (mu - RATE),
         );
         assert_in_ci(
             &what("mean service ms"),
-            &per_run(&summaries, "one", |s| s.latency_ms.mean - s.wait_ms.mean),
+            &per_run(&summaries, "one", |s| {
+                s.latency_ms.mean.unwrap_or(f64::NAN) - s.wait_ms.mean.unwrap_or(f64::NAN)
+            }),
             MEAN_MS / 2.0,
         );
         assert_in_ci(
@@ -303,11 +309,14 @@ fn saturated_pods_share_a_node_in_the_ratio_of_their_requests() {
             capacity / 4.0,
             5e-4 * capacity,
         );
-        let contended = summary.node_pools["pool"].cpu.contended_fraction;
+        let contended = summary.node_pools["pool"]
+            .cpu
+            .contended_fraction
+            .unwrap_or(f64::NAN);
         assert_near(&what("contended fraction"), contended, 1.0, 1e-3);
         // No limit, so no throttling: CFS slows them down by their shares instead.
-        assert_eq!(cpu("one").throttled_fraction, 0.0);
-        assert_eq!(cpu("three").throttled_fraction, 0.0);
+        assert_eq!(cpu("one").throttled_fraction, Some(0.0));
+        assert_eq!(cpu("three").throttled_fraction, Some(0.0));
     }
 }
 
@@ -328,7 +337,10 @@ fn a_lone_busy_pod_takes_the_idle_cpu_of_its_node() {
         400.0,
         0.2,
     );
-    let contended = summary.node_pools["pool"].cpu.contended_fraction;
+    let contended = summary.node_pools["pool"]
+        .cpu
+        .contended_fraction
+        .unwrap_or(f64::NAN);
     assert_near("contended fraction", contended, 1.0, 1e-3);
 }
 
@@ -367,12 +379,12 @@ fn qos_classes_divide_a_contended_node_as_the_kubelets_cgroups_do() {
     // The Guaranteed pod's 8 workers want 8 cores against its 1-core quota all the time.
     assert_near(
         "Guaranteed throttled",
-        cpu("gold").throttled_fraction,
+        cpu("gold").throttled_fraction.unwrap_or(f64::NAN),
         1.0,
         1e-3,
     );
-    assert_eq!(cpu("silver").throttled_fraction, 0.0);
-    assert_eq!(cpu("bronze").throttled_fraction, 0.0);
+    assert_eq!(cpu("silver").throttled_fraction, Some(0.0));
+    assert_eq!(cpu("bronze").throttled_fraction, Some(0.0));
 }
 
 #[test]
@@ -387,7 +399,10 @@ fn a_node_is_contended_only_while_its_pods_want_more_than_it_has() {
             "{distribution: exponential, mean: 10ms}",
         );
     let summary = run_once(FOUR_CORES, 2, &services);
-    let contended = summary.node_pools["pool"].cpu.contended_fraction;
+    let contended = summary.node_pools["pool"]
+        .cpu
+        .contended_fraction
+        .unwrap_or(f64::NAN);
     assert_near("contended fraction, one of two nodes", contended, 0.5, 1e-3);
     assert_near(
         "cores of the saturating pod",
@@ -414,7 +429,7 @@ fn a_node_is_contended_only_while_its_pods_want_more_than_it_has() {
     let yaml = cluster_yaml("20m", "1m", FOUR_CORES, 1, &services);
     let summaries = replicate(&scenario(&yaml), 1..=10);
     for s in &summaries {
-        assert_eq!(s.node_pools["pool"].cpu.contended_fraction, 0.0);
+        assert_eq!(s.node_pools["pool"].cpu.contended_fraction, Some(0.0));
     }
     assert_in_ci(
         "uncontended 1-worker pod: cores used",
@@ -452,7 +467,7 @@ fn throttling_is_wanting_more_than_the_limit() {
     let capped = &summary.services["capped"];
     assert_near(
         "saturated pod throttled",
-        capped.cpu.throttled_fraction,
+        capped.cpu.throttled_fraction.unwrap_or(f64::NAN),
         1.0,
         1e-3,
     );
@@ -463,11 +478,11 @@ fn throttling_is_wanting_more_than_the_limit() {
     let roomy = &summary.services["roomy"].cpu;
     assert_near(
         "pod far below its limit throttled",
-        roomy.throttled_fraction,
+        roomy.throttled_fraction.unwrap_or(f64::NAN),
         0.0,
         1e-3,
     );
-    assert_eq!(summary.node_pools["pool"].cpu.contended_fraction, 0.0);
+    assert_eq!(summary.node_pools["pool"].cpu.contended_fraction, Some(0.0));
 }
 
 #[test]
@@ -501,7 +516,7 @@ fn a_contended_node_is_work_conserving_whatever_the_shares() {
         .map(|s| {
             let (time, count) = s.services.values().fold((0.0, 0.0), |(t, n), v| {
                 let done = v.requests.completed as f64;
-                (t + v.latency_ms.mean * done, n + done)
+                (t + v.latency_ms.mean.unwrap_or(f64::NAN) * done, n + done)
             });
             time / count
         })
@@ -516,8 +531,12 @@ fn a_contended_node_is_work_conserving_whatever_the_shares() {
         .collect();
     assert_in_ci("two pods on one core: cores used", &used, rho);
     // The larger request is the faster one.
-    let small = confidence_interval(&per_run(&summaries, "small", |s| s.latency_ms.mean));
-    let large = confidence_interval(&per_run(&summaries, "large", |s| s.latency_ms.mean));
+    let small = confidence_interval(&per_run(&summaries, "small", |s| {
+        s.latency_ms.mean.unwrap_or(f64::NAN)
+    }));
+    let large = confidence_interval(&per_run(&summaries, "large", |s| {
+        s.latency_ms.mean.unwrap_or(f64::NAN)
+    }));
     eprintln!("mean response ms: 250m {small:.3?}, 750m {large:.3?}");
     assert!(large.0 + large.1 < small.0 - small.1);
 }
@@ -555,7 +574,7 @@ fn guaranteed_pods_under_a_cpu_hpa_queue_as_processor_sharing() {
             assert!((work_ms / MEAN_MS - 1.0).abs() < 0.02, "work {work_ms} ms");
             // The node is always contended, and batch gets exactly what the api pods leave of
             // its 15.89 allocatable cores (16 less GKE's reservation).
-            assert_eq!(s.node_pools["general"].cpu.contended_fraction, 1.0);
+            assert_eq!(s.node_pools["general"].cpu.contended_fraction, Some(1.0));
             let used = api.cpu.used_cores_mean + batch.cpu.used_cores_mean;
             assert!(
                 (used - 15.89).abs() < 1e-3,
@@ -568,16 +587,24 @@ fn guaranteed_pods_under_a_cpu_hpa_queue_as_processor_sharing() {
         // forms with probability 0.8^64 < 1e-6). The ratio of each run's mean to the formula at
         // its own measured u cancels the noise they share; its interval is the tolerance.
         let ratios = per_run(runs, "api", |s| {
-            s.latency_ms.mean * (1.0 - s.cpu.utilization_of_requests) / MEAN_MS
+            s.latency_ms.mean.unwrap_or(f64::NAN)
+                * (1.0 - s.cpu.utilization_of_requests.unwrap_or(f64::NAN))
+                / MEAN_MS
         });
         assert_in_ci(
             &format!("target {target}%: mean response over E[S]/(1-u)"),
             &ratios,
             1.0,
         );
-        let mean = confidence_interval(&per_run(runs, "api", |s| s.latency_ms.mean));
-        let p99 = confidence_interval(&per_run(runs, "api", |s| s.latency_ms.p99));
-        let u = confidence_interval(&per_run(runs, "api", |s| s.cpu.utilization_of_requests));
+        let mean = confidence_interval(&per_run(runs, "api", |s| {
+            s.latency_ms.mean.unwrap_or(f64::NAN)
+        }));
+        let p99 = confidence_interval(&per_run(runs, "api", |s| {
+            s.latency_ms.p99.unwrap_or(f64::NAN)
+        }));
+        let u = confidence_interval(&per_run(runs, "api", |s| {
+            s.cpu.utilization_of_requests.unwrap_or(f64::NAN)
+        }));
         eprintln!("target {target}%: u {u:.4?}, mean {mean:.2?} ms, p99 {p99:.1?} ms");
         if let Some((last_mean, last_p99)) = previous {
             assert!(

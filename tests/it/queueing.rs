@@ -76,7 +76,7 @@ fn replicate(
         .map(|seed| {
             let outcome = simulate(&scenario(&mmc_yaml(seed, c, lambda, mean_ms, duration)));
             let wait = &outcome.summary.services["queue"].wait_ms;
-            (wait.mean, wait.p99)
+            (wait.mean.unwrap_or(f64::NAN), wait.p99.unwrap_or(f64::NAN))
         })
         .unzip()
 }

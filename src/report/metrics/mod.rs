@@ -70,34 +70,19 @@ pub fn summary_metrics(summary: &Summary) -> Result<Vec<Metric>, serde_json::Err
     Ok(metrics)
 }
 
-/// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
-/// and nulls are left out (`flatten_values` keeps the nulls).
-pub fn flatten(value: &Value) -> Vec<Metric> {
-    flatten_values(value)
-        .into_iter()
-        .filter_map(|(path, v)| Some((path, v?)))
-        .collect()
-}
-
-/// Every numeric or null leaf of `value`, with its dotted path, in document order; a null
-/// (a statistic over nothing, such as the latency of a service that completed no request) is
-/// `None`. Booleans and strings are left out.
-pub fn flatten_values(value: &Value) -> Vec<MaybeMetric> {
-    let mut out = Vec::new();
-    walk(value, &mut String::new(), &mut out);
-    out
-}
-
-/// Every numeric or null figure of `summary` with its dotted path, in `summary.json`'s order,
-/// without the seed; `None` where the summary holds null.
+/// Every figure of `summary` with its dotted path, in `summary.json`'s order, without the seed:
+/// `summary_metrics` with the figures that do not exist in this run (null, such as the latency
+/// of a service that completed no request) kept as `None`, so that runs of the same scenario
+/// name the same metrics whatever each one served. A null object (a Job's
+/// `scheduling_delay_s` when no pod was bound) is one `None` under the object's own path.
 ///
 /// # Errors
 /// When the summary cannot be serialized (it always can: the error is serde's contract).
 pub fn summary_values(summary: &Summary) -> Result<Vec<MaybeMetric>, serde_json::Error> {
     let value = serde_json::to_value(summary)?;
-    let mut metrics = flatten_values(&value);
-    metrics.retain(|(path, _)| path != "seed");
-    Ok(metrics)
+    let mut values = flatten_values(&value);
+    values.retain(|(path, _)| path != "seed");
+    Ok(values)
 }
 
 /// Every metric name a summary of the same scenario has, whatever happens in the run:
@@ -121,6 +106,24 @@ pub fn metric_names(summary: &Summary) -> Result<Vec<String>, serde_json::Error>
         .into_iter()
         .map(|(n, _)| n)
         .collect())
+}
+
+/// Every numeric leaf of `value`, with its dotted path, in document order. Booleans, strings
+/// and nulls are left out (`flatten_values` keeps the nulls).
+pub fn flatten(value: &Value) -> Vec<Metric> {
+    flatten_values(value)
+        .into_iter()
+        .filter_map(|(path, v)| Some((path, v?)))
+        .collect()
+}
+
+/// Every numeric or null leaf of `value`, with its dotted path, in document order; a null
+/// (a statistic over nothing, such as the latency of a service that completed no request) is
+/// `None`. Booleans and strings are left out.
+pub fn flatten_values(value: &Value) -> Vec<MaybeMetric> {
+    let mut out = Vec::new();
+    walk(value, &mut String::new(), &mut out);
+    out
 }
 
 fn walk(value: &Value, path: &mut String, out: &mut Vec<MaybeMetric>) {
@@ -227,7 +230,7 @@ mod tests {
         assert_eq!(value("seed"), None);
         assert_eq!(value(COST_TOTAL_USD), Some(summary.cost.total_usd));
         let p99 = service_latency_p99_ms("web");
-        assert_eq!(value(&p99), Some(summary.services["web"].latency_ms.p99));
+        assert_eq!(value(&p99), summary.services["web"].latency_ms.p99);
         assert_eq!(value("services.web.slo_p99_ms"), Some(250.0));
         let requests = &summary.services["web"].requests;
         assert_eq!(
@@ -276,6 +279,24 @@ mod tests {
         assert!(names.contains(&"jobs.train.scheduling_delay_s.p99".to_string()));
         assert!(names.contains(&"services.web.slo_p99_ms".to_string()));
         assert!(!names.contains(&"seed".to_string()));
+    }
+
+    #[test]
+    fn summary_values_keep_the_figures_a_run_does_not_have() {
+        let mut summary = crate::report::summary::example(&[("web", None)], &["p"]);
+        summary.services["web"].latency_ms.p99 = None;
+        let values = summary_values(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let value = |name: &str| values.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+        assert_eq!(value("services.web.latency_ms.p99"), Some(None));
+        assert_eq!(value("services.web.slo_p99_ms"), Some(None));
+        assert_eq!(value("services.web.latency_ms.p50"), Some(Some(3.25)));
+        assert_eq!(value("seed"), None);
+        // The metrics are the values that exist, in the same order.
+        let metrics = summary_metrics(&summary).unwrap_or_else(|e| panic!("{e}"));
+        let existing: Vec<Metric> = (values.into_iter())
+            .filter_map(|(n, v)| Some((n, v?)))
+            .collect();
+        assert_eq!(metrics, existing);
     }
 
     #[test]

@@ -35,10 +35,12 @@ pub struct ServiceInterval {
     pub desired: u32,
     /// Pods not yet bound to a node at the end of the interval.
     pub pending: u32,
-    /// Median latency of requests completed in the interval, in ms (0 if none).
-    pub latency_p50_ms: f64,
-    /// 99th-percentile latency of requests completed in the interval, in ms (0 if none).
-    pub latency_p99_ms: f64,
+    /// Median latency of requests completed in the interval, in ms; none (an empty cell) when
+    /// none completed.
+    pub latency_p50_ms: Option<f64>,
+    /// 99th-percentile latency of requests completed in the interval, in ms; none (an empty
+    /// cell) when none completed.
+    pub latency_p99_ms: Option<f64>,
     /// Average CPU the service's pods used over the interval, in cores.
     pub cpu_used_cores: f64,
     /// CPU requested by the service's bound pods at the end of the interval, in cores.
@@ -113,8 +115,17 @@ struct Column<R> {
 }
 
 /// A `Column` of the record's field `$field`, named `$name`, its cell written with `whole` or
-/// with `real` to `$digits` decimals, and read back with `parse`.
+/// with `real` to `$digits` decimals, and read back with `parse`; or, after `optional`, an
+/// `Option<f64>` field written with `real_or_empty` and read back with `parse_optional`, so
+/// that a value that does not exist is an empty cell both ways.
 macro_rules! column {
+    ($name:literal, $field:ident, optional($digits:literal)) => {
+        Column {
+            name: $name,
+            write: |r, out| real_or_empty(out, r.$field, $digits),
+            read: |r, cell| parse_optional(&mut r.$field, cell),
+        }
+    };
     ($name:literal, $field:ident, $write:ident $(($digits:literal))?) => {
         Column {
             name: $name,
@@ -134,8 +145,8 @@ const SERVICE: [Column<ServiceInterval>; 12] = [
     column!("ready_replicas", ready, whole),
     column!("desired_replicas", desired, whole),
     column!("pending_pods", pending, whole),
-    column!("latency_p50_ms", latency_p50_ms, real(3)),
-    column!("latency_p99_ms", latency_p99_ms, real(3)),
+    column!("latency_p50_ms", latency_p50_ms, optional(3)),
+    column!("latency_p99_ms", latency_p99_ms, optional(3)),
     column!("cpu_used_cores", cpu_used_cores, real(3)),
     column!("cpu_requested_cores", cpu_requested_cores, real(3)),
 ];
@@ -164,6 +175,14 @@ fn real(out: &mut String, x: f64, digits: i32) {
     let _ = write!(out, ",{}", round(x, digits));
 }
 
+/// `x` to `digits` decimals, or an empty cell when there is no value.
+fn real_or_empty(out: &mut String, x: Option<f64>, digits: i32) {
+    match x {
+        Some(x) => real(out, x, digits),
+        None => out.push(','),
+    }
+}
+
 fn whole(out: &mut String, x: impl Display) {
     let _ = write!(out, ",{x}");
 }
@@ -171,6 +190,16 @@ fn whole(out: &mut String, x: impl Display) {
 /// Parses `cell` into `field`; on failure says what the cell must be.
 fn parse<T: FromStr + Cellular>(field: &mut T, cell: &str) -> Result<(), &'static str> {
     *field = cell.parse().map_err(|_| T::EXPECTED)?;
+    Ok(())
+}
+
+/// Parses `cell` into `field`: an empty cell is no value; otherwise it must be a number.
+fn parse_optional(field: &mut Option<f64>, cell: &str) -> Result<(), &'static str> {
+    *field = if cell.is_empty() {
+        None
+    } else {
+        Some(cell.parse().map_err(|_| "a number or nothing")?)
+    };
     Ok(())
 }
 

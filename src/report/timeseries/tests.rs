@@ -28,8 +28,8 @@ fn row(time_s: f64, width_s: f64) -> IntervalRow {
         ready: 2,
         desired: 3,
         pending: 1,
-        latency_p50_ms: 1.25,
-        latency_p99_ms: 40.125 * k,
+        latency_p50_ms: Some(1.25),
+        latency_p99_ms: Some(40.125 * k),
         cpu_used_cores: 0.75,
         cpu_requested_cores: 2.0,
         hpa_metrics,
@@ -103,9 +103,35 @@ fn header_and_line_have_the_same_number_of_columns() {
     );
 }
 
+/// `row`, with service `b-2` having completed nothing: its latencies do not exist.
+fn row_without_completions(time_s: f64, width_s: f64) -> IntervalRow {
+    let mut row = row(time_s, width_s);
+    let b = &mut row.services[1];
+    (b.completed, b.latency_p50_ms, b.latency_p99_ms) = (0, None, None);
+    row
+}
+
+#[test]
+fn latencies_over_no_completed_request_are_empty_cells_not_zeros() {
+    let mut line = String::new();
+    csv_line(&row_without_completions(60.0, 60.0), &mut line);
+    // b-2: 0 completed, then empty p50 and p99 cells before its CPU.
+    assert!(line.contains(",25,0,3,1,4,2,3,1,,,0.75,2,,71.5,"), "{line}");
+    let mut text = csv_header(&layout());
+    text.push_str(&line);
+    let read = TimeSeries::parse(Path::new("t.csv"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let b = &read.rows[0].services[1];
+    assert_eq!((b.latency_p50_ms, b.latency_p99_ms), (None, None));
+    assert_eq!(read.rows[0].services[0].latency_p99_ms, Some(40.125));
+}
+
 #[test]
 fn rows_written_read_back_to_the_same_rows() {
-    let rows = vec![row(60.0, 60.0), row(120.0, 60.0), row(150.0, 30.0)];
+    let rows = vec![
+        row(60.0, 60.0),
+        row_without_completions(120.0, 60.0),
+        row(150.0, 30.0),
+    ];
     let mut text = csv_header(&layout());
     for r in &rows {
         csv_line(r, &mut text);

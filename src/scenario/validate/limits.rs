@@ -14,8 +14,7 @@ use super::services::{show_bytes, show_cpu};
 use super::{Cx, optional};
 
 impl Cx<'_> {
-    /// Validates `quotas` and checks them against the services, returning them sorted by
-    /// namespace.
+    /// Validates `quotas` and checks them against the services, returning them in file order.
     pub(super) fn quotas(
         &self,
         quotas: &NamedMap<QuotaFile>,
@@ -49,7 +48,6 @@ impl Cx<'_> {
             }
             out.push(quota);
         }
-        out.sort_by(|a, b| a.namespace.cmp(&b.namespace));
         Ok(out)
     }
 

@@ -62,8 +62,9 @@ mod tests;
 mod trace;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use indexmap::IndexSet;
 
 use crate::scenario::error::{self, Error, Problem};
 use crate::scenario::model::Scenario;
@@ -130,7 +131,8 @@ pub(crate) fn scenario(
     for quota in &mut quotas {
         quota.extended_names = extended_names.clone();
     }
-    let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
+    // Each namespace where the scenario first names it: services, then jobs, then quotas.
+    let mut namespaces: IndexSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
     namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
     namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));
 

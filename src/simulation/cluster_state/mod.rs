@@ -24,6 +24,7 @@ mod cpu;
 mod memory;
 mod nodes;
 mod pending;
+mod pending_reasons;
 mod pod_list;
 mod pods;
 mod slots;
@@ -43,6 +44,8 @@ use crate::cluster::scheduler::{LabelClassId, LabelClasses};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
+use crate::simulation::cluster_state::pending_reasons::ReasonGauges;
+pub(crate) use crate::simulation::cluster_state::pending_reasons::primary_reason;
 use crate::simulation::cluster_state::pod_list::PodList;
 use crate::simulation::service_state::server_limits;
 use crate::units::{Resources, SimTime};
@@ -63,6 +66,8 @@ pub(crate) struct WorkloadPods {
     pub(crate) ready_gauge: Gauge,
     /// Pods not bound to a node over time.
     pub(crate) pending_gauge: Gauge,
+    /// The same pods by the reason they wait for.
+    pending_reasons: ReasonGauges,
     /// CPU requested by the service's bound pods, in millicores.
     pub(crate) cpu_requested_gauge: Gauge,
 }
@@ -82,6 +87,7 @@ impl WorkloadPods {
             next_serial: 0,
             ready_gauge: Gauge::new(SimTime::ZERO, 0),
             pending_gauge: Gauge::new(SimTime::ZERO, 0),
+            pending_reasons: ReasonGauges::default(),
             cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
         }
     }
@@ -133,14 +139,10 @@ impl Allocation {
     }
 
     /// Requested over allocatable, each integrated over the measured window up to `now` (the
-    /// share of what the nodes offered that pods reserved); 0 when nothing was allocatable.
-    pub(crate) fn efficiency(&self, now: SimTime) -> f64 {
+    /// share of what the nodes offered that pods reserved); none when nothing was allocatable.
+    pub(crate) fn efficiency(&self, now: SimTime) -> Option<f64> {
         let allocatable = self.allocatable.integral_secs(now);
-        if allocatable > 0.0 {
-            self.requested.integral_secs(now) / allocatable
-        } else {
-            0.0
-        }
+        (allocatable > 0.0).then(|| self.requested.integral_secs(now) / allocatable)
     }
 }
 
@@ -160,14 +162,10 @@ impl PoolNodes {
     }
 
     /// Share of the registered nodes' time in the measured window up to `now` during which their
-    /// pods wanted more CPU than the node has; 0 when no node was registered.
-    pub(crate) fn contended_fraction(&self, now: SimTime) -> f64 {
+    /// pods wanted more CPU than the node has; none when no node was registered.
+    pub(crate) fn contended_fraction(&self, now: SimTime) -> Option<f64> {
         let node_seconds = self.ready.integral_secs(now);
-        if node_seconds > 0.0 {
-            self.contended.integral_secs(now) / node_seconds
-        } else {
-            0.0
-        }
+        (node_seconds > 0.0).then(|| self.contended.integral_secs(now) / node_seconds)
     }
 
     /// Adds (`sign` 1) or removes (-1) pod requests on the pool's registered nodes.
@@ -206,6 +204,8 @@ struct NamespaceState {
 #[derive(Debug)]
 pub(crate) struct ClusterState {
     pods: PodTable,
+    /// The reasons Pending pods waited for, in the order first given (`pending_reasons`).
+    reason_names: Vec<String>,
     /// Registered nodes, ordered by id.
     nodes: Vec<Node>,
     /// Parallel to `nodes`.
@@ -266,6 +266,7 @@ impl ClusterState {
         };
         ClusterState {
             pods: PodTable::default(),
+            reason_names: Vec::new(),
             nodes: Vec::new(),
             node_extras: Vec::new(),
             label_classes: LabelClasses::new(),
@@ -433,6 +434,7 @@ impl ClusterState {
         ));
         workload.active.push(pod);
         workload.pending_gauge.add(now, 1);
+        self.start_waiting(pod, now);
         Ok((pod, serial))
     }
 
@@ -462,6 +464,7 @@ impl ClusterState {
     /// # Panics
     /// If the pod is gone or already bound: the scheduler only places live Pending pods.
     pub(crate) fn bind(&mut self, pod_ref: PodRef, index: usize, now: SimTime) -> (usize, u32) {
+        self.stop_waiting(pod_ref, now);
         let pod = self
             .pods
             .get_mut(pod_ref)
@@ -531,6 +534,7 @@ impl ClusterState {
         pod_ref: PodRef,
         now: SimTime,
     ) -> Option<(Pod, Option<usize>)> {
+        self.stop_waiting(pod_ref, now);
         let pod = self.pods.remove(pod_ref)?;
         self.detach_cpu(pod_ref, &pod);
         self.detach_memory(&pod);
@@ -592,6 +596,7 @@ impl ClusterState {
         for w in &mut self.workloads {
             w.ready_gauge.restart(now);
             w.pending_gauge.restart(now);
+            w.pending_reasons.restart(now);
             w.cpu_requested_gauge.restart(now);
         }
         for pool in &mut self.pools {

@@ -72,6 +72,9 @@ pub(crate) struct Pod {
     pub(crate) in_service_measured: u32,
     /// The last reason the scheduler gave for not placing the pod, to log only changes.
     pub(crate) last_unschedulable: Option<String>,
+    /// While the pod is unbound: the index of the reason its wait counts under
+    /// (`pending_reasons`).
+    pub(super) pending_reason: Option<u16>,
     /// When the pod was bound to a node (its `status.startTime`).
     pub(super) bound_at: Option<SimTime>,
     /// When its containers started (after the image pull): phase Running from then on.
@@ -132,6 +135,7 @@ impl Pod {
             collected: UsageSeen::default(),
             in_service_measured: 0,
             last_unschedulable: None,
+            pending_reason: None,
             bound_at: None,
             containers_start: None,
             arrivals_since_sample: 0,

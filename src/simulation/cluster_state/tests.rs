@@ -45,6 +45,11 @@ impl ClusterState {
                 unbound as u64,
                 "service {s}: pending"
             );
+            assert_eq!(
+                w.pending_reasons.waiting(),
+                unbound as u64,
+                "service {s}: pending pods by reason"
+            );
             let cpu: u64 = of_s()
                 .filter(|p| p.node.is_some())
                 .map(|p| self.pod_specs[p.spec as usize].requests.cpu.0)

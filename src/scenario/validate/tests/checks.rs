@@ -69,17 +69,18 @@ fn quotas_are_checked_against_the_services() {
             "\"requests.memory\"",
         ],
     );
-    // A quota in a namespace without services is fine, and namespaces are the sorted union.
+    // A quota in a namespace without services is fine; namespaces come in the order the
+    // scenario first names them (the services', then the quotas'), quotas in file order.
     let s = load(&format!(
         "{BASE}quotas: {{zeta: {{pods: 3}}, alpha: {{memory: 1Gi}}, default: {{requests.cpu: \"8\"}}}}\n"
     ))
     .expect("valid");
-    assert_eq!(s.namespaces, ["alpha", "default", "zeta"]);
+    assert_eq!(s.namespaces, ["default", "zeta", "alpha"]);
     let order: Vec<&str> = s.quotas.iter().map(|q| q.namespace.as_str()).collect();
-    assert_eq!(order, ["alpha", "default", "zeta"]);
-    assert_eq!(s.quotas[0].requests_memory, Some(Bytes::from_gib(1)));
-    assert_eq!(s.quotas[1].requests_cpu, Some(Millicores(8_000)));
-    assert_eq!(s.quotas[2].pods, Some(3));
+    assert_eq!(order, ["zeta", "alpha", "default"]);
+    assert_eq!(s.quotas[1].requests_memory, Some(Bytes::from_gib(1)));
+    assert_eq!(s.quotas[2].requests_cpu, Some(Millicores(8_000)));
+    assert_eq!(s.quotas[0].pods, Some(3));
 }
 
 #[test]

@@ -249,11 +249,11 @@ fn ai_infra_carries_the_reference_configuration() {
     assert_eq!(
         q,
         [
-            ("model-inference", cores(32), gib(64), cores(64), gib(128)),
             ("vector-store", cores(16), gib(32), cores(32), gib(64)),
+            ("model-inference", cores(32), gib(64), cores(64), gib(128)),
         ]
     );
-    assert_eq!(s.namespaces, ["model-inference", "vector-store"]);
+    assert_eq!(s.namespaces, ["vector-store", "model-inference"]);
 
     assert_eq!(s.monitoring.scrapes[0].service, 0);
     let alert = &s.monitoring.alerts[0];
