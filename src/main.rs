@@ -534,7 +534,11 @@ fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> ExitCode {
         Ok(merged) => merged,
         Err(e) => return fail(&e.to_string()),
     };
-    draw(out, plot::plot_sweep);
+    let outputs = Outputs {
+        no_plots: false,
+        no_report: false,
+    };
+    finish(out, outputs, plot::plot_sweep);
     let missing = &merged.missing;
     if missing.is_empty() {
         eprintln!("merged {} runs into {}", merged.runs, out.display());

@@ -172,6 +172,11 @@ fn shards_merged_equal_the_unsharded_sweep() {
             "{table}"
         );
     }
+    assert_eq!(
+        read(&dir.path().join("whole"), "report.html"),
+        read(&merged, "report.html"),
+        "the merged sweep's report is the unsharded sweep's"
+    );
     // A folder that is not a sweep's is named, with what is wrong, on one line.
     let not_a_sweep = dir.path().join("whole").join("runs");
     let output = capsim(
