@@ -61,12 +61,16 @@ mod sweep;
 mod tests;
 mod trace;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::cluster::pool::NodePool;
+use crate::cluster::quota::Quota;
+use crate::controllers::job::JobSpec;
+use crate::monitoring::rules::Monitoring;
 use crate::scenario::error::{self, Error, Problem};
-use crate::scenario::model::Scenario;
+use crate::scenario::model::{Autoscaling, Expectation, Scenario, Service, SweepSpec};
 use crate::scenario::quantity;
 use crate::scenario::schema::{File, NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
@@ -75,6 +79,13 @@ use crate::units::{Bytes, Millicores, SimDuration};
 /// user (one line each); `origin` names the file in messages. A relative file path in it (a
 /// trace) is resolved against the first of `dirs` (the file's folder, then its bases') that
 /// holds it, else the first.
+///
+/// Every problem of the file is reported at once (an `Error::Many` when there are several), in
+/// the file's order. A check that compares sections runs only when what it compares is free
+/// of errors, so that one mistake is reported once: a pod is fitted to the pools only when
+/// every pool (and DaemonSet) is valid, `autoscaling` is checked only when the services and
+/// pools are, `monitoring` only when the services are, and the run's length rules only when
+/// `duration`, `warmup` and `resolution` are each valid.
 pub(crate) fn scenario(
     origin: &str,
     dirs: &[PathBuf],
@@ -85,78 +96,257 @@ pub(crate) fn scenario(
         dirs,
         extended: RefCell::new(Vec::new()),
         warnings: RefCell::new(Vec::new()),
+        pools_incomplete: Cell::new(false),
     };
-    let name = cx.name(&file.name)?;
-    let seed = match &file.seed {
-        Some(s) => cx.whole("seed", s, "seed", 0, u64::MAX)?,
-        None => 1,
+    let mut errors = Vec::new();
+    let run = keep(&mut errors, cx.run(&file));
+    let duration = run.as_ref().map_or(SimDuration(u64::MAX), |r| r.duration);
+    let node_pools = keep(&mut errors, cx.node_pools(&file));
+    let services = keep(&mut errors, cx.services(&file, node_pools.as_deref()));
+    let jobs = cx.jobs(&file.jobs, node_pools.as_deref().unwrap_or(&[]), duration);
+    let jobs = keep(&mut errors, jobs);
+    let none = Vec::new();
+    let quotas = cx.quotas(
+        &file.quotas,
+        services.as_ref().unwrap_or(&none),
+        jobs.as_deref().unwrap_or(&[]),
+    );
+    let quotas = keep(&mut errors, quotas);
+    let autoscaling = match (&services, &node_pools) {
+        (Some(services), Some(pools)) => keep(
+            &mut errors,
+            cx.autoscaling(file.autoscaling.as_ref(), services, pools),
+        ),
+        _ => None,
     };
-    let duration = cx.positive_duration("duration", &file.duration)?;
-    let warmup = cx.optional_duration("warmup", file.warmup.as_ref(), SimDuration::ZERO)?;
-    let resolution = match &file.resolution {
-        Some(s) => cx.positive_duration("resolution", s)?,
-        None => SimDuration::from_secs(60),
-    };
-    check_run_length(origin, duration, warmup, resolution)?;
-
-    let mut node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
-        cx.pool(name, pool)
-    })?;
-    cx.daemonsets(&file.daemonsets, &mut node_pools)?;
-    if file.services.0.is_empty() && file.jobs.0.is_empty() {
-        return Err(cx.invalid(
-            "services",
-            "no service and no job is given",
-            "expected at least one service, as `services: {name: {replicas: 1}}`, or one \
-             batch job, as `jobs: {name: {run_time: 10m}}`",
-        ));
-    }
-    let mut services = file
-        .services
-        .0
-        .iter()
-        .map(|(name, service)| cx.service(name, service, &node_pools))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut jobs = cx.jobs(&file.jobs, &node_pools, duration)?;
-    let mut quotas = cx.quotas(&file.quotas, &services, &jobs)?;
-    // Quotas may name extended resources no pod or pool names: the table is complete only now.
-    let extended_names = cx.extended_names();
-    for service in &mut services {
-        service.pod.extended_names = extended_names.clone();
-    }
-    for job in &mut jobs {
-        job.pod.extended_names = extended_names.clone();
-    }
-    for quota in &mut quotas {
-        quota.extended_names = extended_names.clone();
-    }
-    let mut namespaces: BTreeSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
-    namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
-    namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));
-
-    let autoscaling = cx.autoscaling(file.autoscaling.as_ref(), &services, &node_pools)?;
-    let monitoring = cx.monitoring(file.monitoring.as_ref(), &services)?;
-    let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose()?;
-    let expectations = each("expect", &file.expect, |p, text| cx.expectation(p, text))?;
-
-    let scenario = Scenario {
-        name,
-        description: file.description.unwrap_or_default(),
-        seed,
-        duration,
-        warmup,
-        resolution,
+    let monitoring = services
+        .as_ref()
+        .and_then(|s| keep(&mut errors, cx.monitoring(file.monitoring.as_ref(), s)));
+    let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose();
+    let sweep = keep(&mut errors, sweep);
+    let expect = each("expect", &file.expect, |p, text| cx.expectation(p, text));
+    let expectations = keep(&mut errors, expect);
+    none_of(errors)?;
+    let (
+        Some(run),
+        Some(node_pools),
+        Some(services),
+        Some(jobs),
+        Some(quotas),
+        Some(autoscaling),
+        Some(monitoring),
+        Some(sweep),
+        Some(expectations),
+    ) = (
+        run,
         node_pools,
         services,
         jobs,
-        namespaces: namespaces.into_iter().collect(),
         quotas,
         autoscaling,
         monitoring,
         sweep,
         expectations,
+    )
+    else {
+        unreachable!("a section is missing without an error");
     };
+    let sections = Sections {
+        node_pools,
+        services,
+        jobs,
+        quotas,
+    };
+    let scenario = cx.assemble(
+        file,
+        run,
+        sections,
+        autoscaling,
+        monitoring,
+        sweep,
+        expectations,
+    );
     Ok((scenario, cx.warnings.into_inner()))
+}
+
+/// The top-level values of the run itself.
+struct Run {
+    name: String,
+    seed: u64,
+    duration: SimDuration,
+    warmup: SimDuration,
+    resolution: SimDuration,
+}
+
+/// The validated sections whose pods share the scenario's table of extended resource names.
+struct Sections {
+    node_pools: Vec<NodePool>,
+    services: Vec<Service>,
+    jobs: Vec<JobSpec>,
+    quotas: Vec<Quota>,
+}
+
+impl Cx<'_> {
+    /// `name`, `seed`, `duration`, `warmup` and `resolution`, every bad one reported; the rules
+    /// that tie the last three together are checked only when each is valid.
+    fn run(&self, file: &File) -> Result<Run, Error> {
+        let mut errors = Vec::new();
+        let name = keep(&mut errors, self.name(&file.name));
+        let seed = optional("", "seed", file.seed.as_ref(), |_, s| {
+            self.whole("seed", s, "seed", 0, u64::MAX)
+        });
+        let seed = keep(&mut errors, seed).map(|s| s.unwrap_or(1));
+        let duration = keep(
+            &mut errors,
+            self.positive_duration("duration", &file.duration),
+        );
+        let warmup = self.optional_duration("warmup", file.warmup.as_ref(), SimDuration::ZERO);
+        let warmup = keep(&mut errors, warmup);
+        let resolution = file
+            .resolution
+            .as_ref()
+            .map_or(Ok(SimDuration::from_secs(60)), |s| {
+                self.positive_duration("resolution", s)
+            });
+        let resolution = keep(&mut errors, resolution);
+        if let (Some(duration), Some(warmup), Some(resolution)) = (duration, warmup, resolution) {
+            keep(
+                &mut errors,
+                check_run_length(self.origin, duration, warmup, resolution),
+            );
+        }
+        none_of(errors)?;
+        match (name, seed, duration, warmup, resolution) {
+            (Some(name), Some(seed), Some(duration), Some(warmup), Some(resolution)) => Ok(Run {
+                name,
+                seed,
+                duration,
+                warmup,
+                resolution,
+            }),
+            _ => unreachable!("a run value is missing without an error"),
+        }
+    }
+
+    /// The node pools with the DaemonSets' shares taken. When any pool or DaemonSet is bad,
+    /// the pools are incomplete and no pod is fitted to them.
+    fn node_pools(&self, file: &File) -> Result<Vec<NodePool>, Error> {
+        let pools = self.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
+            self.pool(name, pool)
+        });
+        let mut errors = Vec::new();
+        let mut pools = keep(&mut errors, pools);
+        if let Some(pools) = &mut pools {
+            keep(&mut errors, self.daemonsets(&file.daemonsets, pools));
+        }
+        if !errors.is_empty() {
+            self.pools_incomplete.set(true);
+        }
+        none_of(errors)?;
+        Ok(pools.unwrap_or_default())
+    }
+
+    /// Every service, each with every problem it has; at least one service or one job.
+    fn services(&self, file: &File, pools: Option<&[NodePool]>) -> Result<Vec<Service>, Error> {
+        if file.services.0.is_empty() && file.jobs.0.is_empty() {
+            return Err(self.invalid(
+                "services",
+                "no service and no job is given",
+                "expected at least one service, as `services: {name: {replicas: 1}}`, or one \
+                 batch job, as `jobs: {name: {run_time: 10m}}`",
+            ));
+        }
+        let mut errors = Vec::new();
+        let services: Vec<Option<Service>> = file
+            .services
+            .0
+            .iter()
+            .map(|(name, s)| keep(&mut errors, self.service(name, s, pools.unwrap_or(&[]))))
+            .collect();
+        none_of(errors)?;
+        Ok(services.into_iter().flatten().collect())
+    }
+
+    /// The scenario from its validated parts, every pod given the complete table of extended
+    /// resource names (quotas may name resources no pod or pool names: the table is complete
+    /// only once everything is read).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per validated section"
+    )]
+    fn assemble(
+        &self,
+        file: File,
+        run: Run,
+        sections: Sections,
+        autoscaling: Autoscaling,
+        monitoring: Monitoring,
+        sweep: Option<SweepSpec>,
+        expectations: Vec<Expectation>,
+    ) -> Scenario {
+        let Sections {
+            node_pools,
+            mut services,
+            mut jobs,
+            mut quotas,
+        } = sections;
+        let extended_names = self.extended_names();
+        for service in &mut services {
+            service.pod.extended_names = extended_names.clone();
+        }
+        for job in &mut jobs {
+            job.pod.extended_names = extended_names.clone();
+        }
+        for quota in &mut quotas {
+            quota.extended_names = extended_names.clone();
+        }
+        let mut namespaces: BTreeSet<String> =
+            services.iter().map(|s| s.namespace.clone()).collect();
+        namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
+        namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));
+        Scenario {
+            name: run.name,
+            description: file.description.unwrap_or_default(),
+            seed: run.seed,
+            duration: run.duration,
+            warmup: run.warmup,
+            resolution: run.resolution,
+            node_pools,
+            services,
+            jobs,
+            namespaces: namespaces.into_iter().collect(),
+            quotas,
+            autoscaling,
+            monitoring,
+            sweep,
+            expectations,
+        }
+    }
+}
+
+/// Keeps the value of `result`, or its error(s) in `errors`: the way every reader here goes on
+/// past a bad value to report the next.
+fn keep<T>(errors: &mut Vec<Error>, result: Result<T, Error>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(Error::Many(more)) => {
+            errors.extend(more);
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+/// `Ok` when `errors` is empty, else all of them.
+fn none_of(errors: Vec<Error>) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(error::all(errors))
+    }
 }
 
 /// A top-level map that needs at least one entry, and what to say when it has none.
@@ -214,7 +404,6 @@ fn check_run_length(
     Ok(())
 }
 
-/// Reads every item of a list with `read`, each at `{path}[i]`, stopping at the first error.
 /// Whether `name` is non-empty and made of letters, digits, '-', '_' and '.' only: a name
 /// that can be a folder name or a label value.
 fn name_chars(name: &str) -> bool {
@@ -224,16 +413,20 @@ fn name_chars(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Reads every item of a list with `read`, each at `{path}[i]`, reporting every bad one.
 fn each<T, U>(
     path: &str,
     items: &[T],
     read: impl Fn(&str, &T) -> Result<U, Error>,
 ) -> Result<Vec<U>, Error> {
-    items
+    let mut errors = Vec::new();
+    let read: Vec<Option<U>> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| read(&format!("{path}[{i}]"), item))
-        .collect()
+        .map(|(i, item)| keep(&mut errors, read(&format!("{path}[{i}]"), item)))
+        .collect();
+    none_of(errors)?;
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// Reads the optional field `field` of the section at `path` with `read`, at `{path}.{field}`.
@@ -281,6 +474,9 @@ pub(crate) struct Cx<'a> {
     extended: RefCell<Vec<String>>,
     /// What the user should hear about though nothing is wrong, one line each.
     warnings: RefCell<Vec<String>>,
+    /// Whether some node pool or DaemonSet was bad, so that whether a pod fits a pool cannot
+    /// be judged.
+    pools_incomplete: Cell<bool>,
 }
 
 impl Cx<'_> {
@@ -364,7 +560,7 @@ impl Cx<'_> {
         Ok(fields)
     }
 
-    /// Reads every entry of a top-level map that may not be empty.
+    /// Reads every entry of a top-level map that may not be empty, reporting every bad one.
     fn entries<T, U>(
         &self,
         section: &Required,
@@ -374,10 +570,14 @@ impl Cx<'_> {
         if map.0.is_empty() {
             return Err(self.invalid(section.path, section.none, section.expected));
         }
-        map.0
+        let mut errors = Vec::new();
+        let read: Vec<Option<U>> = map
+            .0
             .iter()
-            .map(|(name, entry)| read(name, entry))
-            .collect()
+            .map(|(name, entry)| keep(&mut errors, read(name, entry)))
+            .collect();
+        none_of(errors)?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     /// The scenario name, usable as a folder name.
