@@ -23,12 +23,13 @@ mod manifests;
 pub mod model;
 mod node_list;
 mod pod_trace;
+mod positions;
 mod quantity;
 mod schema;
 pub mod trace;
 mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use document::{Document, Override};
 pub use error::Error;
@@ -74,9 +75,7 @@ impl Scenario {
     /// ));
     /// ```
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
-        let file: schema::File =
-            serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, &[PathBuf::new()], file).map(|(scenario, _)| scenario)
+        Document::from_yaml_str(text, origin)?.scenario()
     }
 }
 

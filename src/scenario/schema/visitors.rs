@@ -14,7 +14,7 @@ use super::{DistFile, DistOrScalar, ExpanderFile, InlineMachineFile, MachineType
 /// A scalar as written: a string, a number or a boolean, kept as text.
 ///
 /// Numbers are printed back in Rust's shortest form (`-3`, `0.5`, `1000000000` for `1e9`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Scalar(pub(crate) String);
 
 impl Scalar {
