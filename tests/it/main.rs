@@ -14,6 +14,7 @@ mod cluster_inputs;
 mod conformance;
 mod cpu;
 mod determinism;
+mod every_error;
 mod gpu;
 mod jobs;
 mod manifests;
