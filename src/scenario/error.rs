@@ -149,12 +149,13 @@ impl Error {
 
 impl Error {
     /// Names the file the value was written in, with `at` (1-based line and column) when
-    /// known, as the origin: `file:line:column`, the form editors and terminals jump to. Errors
-    /// that name no value (I/O, overrides, traces, manifests) are left as they are.
-    pub(crate) fn relocate(&mut self, file: &str, at: Option<(usize, usize)>) {
+    /// known, as the origin: `file:line:column`, the form editors and terminals jump to, then
+    /// `context` (the overrides applied). Errors that name no value (I/O, overrides, traces,
+    /// manifests) are left as they are.
+    pub(crate) fn relocate(&mut self, file: &str, at: Option<(usize, usize)>, context: &str) {
         let named = match at {
-            Some((line, column)) => format!("{file}:{line}:{column}"),
-            None => file.to_string(),
+            Some((line, column)) => format!("{file}:{line}:{column}{context}"),
+            None => format!("{file}{context}"),
         };
         match self {
             Error::Syntax {

@@ -111,22 +111,37 @@ impl Positions {
             return ((0, 0), error);
         };
         match writer {
-            Writer::File(i) => {
+            Writer::File(i) | Writer::SetIn(i, _) => {
                 let source = &self.sources[*i];
-                let at = line_of(&source.text, &path);
-                error.relocate(&source.name, at);
-                ((*i, at.map_or(0, |(line, _)| line)), error)
-            }
-            Writer::SetIn(i, key) => {
-                let source = &self.sources[*i];
-                let at = line_of(&source.text, &format!("set.{key}"));
-                error.relocate(&source.name, at);
+                let at = match writer {
+                    Writer::SetIn(_, key) => line_of(&source.text, &format!("set.{key}")),
+                    _ => line_of(&source.text, &path),
+                };
+                error.relocate(&source.name, at, &self.with_overrides());
                 ((*i, at.map_or(0, |(line, _)| line)), error)
             }
             Writer::CommandLine(o) => {
-                error.relocate(&format!("{} (with --set {o})", self.top), None);
+                error.relocate(&self.top, None, &format!(" (with --set {o})"));
                 ((usize::MAX, 0), error)
             }
+        }
+    }
+
+    /// ` (with --set A --set B)` for the command line's overrides, which may be why a value
+    /// of a file is wrong (a warmup no longer shorter than the duration); empty without any.
+    fn with_overrides(&self) -> String {
+        let overrides: Vec<String> = self
+            .written
+            .iter()
+            .filter_map(|(_, w)| match w {
+                Writer::CommandLine(o) => Some(format!("--set {o}")),
+                _ => None,
+            })
+            .collect();
+        if overrides.is_empty() {
+            String::new()
+        } else {
+            format!(" (with {})", overrides.join(" "))
         }
     }
 

@@ -199,9 +199,11 @@ fn errors_point_into_the_base_the_file_and_the_command_line() {
     assert_lines(
         &error_lines(&output),
         &[
-            "base.yaml:19:5: services.web.replicas: \"lots\" is not a valid count;",
-            "derived.yaml:4:3: services.s0.replicas: \"-2\" is not a valid count;",
-            "derived.yaml:5:1: warmup: \"2x\" has unknown unit \"x\";",
+            "base.yaml:19:5 (with --set duration=3q): services.web.replicas: \"lots\" is not a \
+             valid count;",
+            "derived.yaml:4:3 (with --set duration=3q): services.s0.replicas: \"-2\" is not a \
+             valid count;",
+            "derived.yaml:5:1 (with --set duration=3q): warmup: \"2x\" has unknown unit \"x\";",
             "derived.yaml (with --set duration=3q): duration: \"3q\" has unknown unit \"q\";",
         ],
     );
