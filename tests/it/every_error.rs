@@ -132,7 +132,7 @@ fn every_shape_error_is_reported_with_its_line() {
         &error_lines(&output),
         &[
             "bad.yaml:4:36: node_pools.p.spot: found string \"maybe\";",
-            "bad.yaml:6:8: services.a: unknown field \"replica\";",
+            "bad.yaml:6:7: services.a: unknown field \"replica\";",
             "bad.yaml:8:1: unknown field \"expectations\";",
         ],
     );
