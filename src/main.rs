@@ -309,7 +309,7 @@ fn main() -> ExitCode {
                 jobs.unwrap_or_else(default_jobs),
             );
         }
-        Command::Validate { scenarios } => validate(&scenarios),
+        Command::Validate { scenarios } => return validate(&scenarios),
         Command::Catalog => {
             print!("{}", catalog::render());
             Ok(())
@@ -663,25 +663,42 @@ fn import(manifests: &[PathBuf], nodes: Option<&Path>) -> Result<(), String> {
     Ok(())
 }
 
-fn validate(paths: &[PathBuf]) -> Result<(), String> {
+/// `capsim validate`: every file is validated, each bad one with all its errors (on standard
+/// error, one a line), each good one summed up in a line; exit code 2 when any is bad.
+fn validate(paths: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
     for path in paths {
-        let document = Document::load(path).map_err(|e| e.to_string())?;
-        warn(document.warnings());
-        let scenario = scenario_of(&document)?;
-        let jobs = match scenario.jobs.len() {
-            0 => String::new(),
-            n => format!(", {n} jobs"),
-        };
-        println!(
-            "{}: ok ({}: {} node pools, {} services{jobs}, {} simulated)",
-            path.display(),
-            scenario.name,
-            scenario.node_pools.len(),
-            scenario.services.len(),
-            scenario.duration
-        );
+        match validate_one(path) {
+            Ok(summary) => println!("{}: ok ({summary})", path.display()),
+            Err(message) => {
+                fail(&message);
+                failed = true;
+            }
+        }
     }
-    Ok(())
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Validates one file: what it holds, or every error it has.
+fn validate_one(path: &Path) -> Result<String, String> {
+    let document = Document::load(path).map_err(|e| e.to_string())?;
+    warn(document.warnings());
+    let scenario = scenario_of(&document)?;
+    let jobs = match scenario.jobs.len() {
+        0 => String::new(),
+        n => format!(", {n} jobs"),
+    };
+    Ok(format!(
+        "{}: {} node pools, {} services{jobs}, {} simulated",
+        scenario.name,
+        scenario.node_pools.len(),
+        scenario.services.len(),
+        scenario.duration
+    ))
 }
 
 fn default_jobs() -> usize {

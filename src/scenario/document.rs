@@ -12,7 +12,8 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::error::{self, Error};
-use crate::scenario::{Scenario, inputs, manifests, validate};
+use crate::scenario::positions::Positions;
+use crate::scenario::{Scenario, inputs, manifests, schema, validate};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,9 +68,9 @@ pub struct Document {
     text: String,
     root: Value,
     applied: Vec<Override>,
-    /// Whether the document differs from `text` (overrides applied, built on a base, or
-    /// completed by manifests).
-    edited: bool,
+    /// Which file or override wrote each part of the document, and the files' texts, for
+    /// errors to point into.
+    positions: Positions,
     /// What reading the document's manifests skipped or ignored.
     warnings: Vec<String>,
 }
@@ -123,11 +124,12 @@ impl Document {
         derived.origin = format!("{origin} (based on {})", base_path.display());
         derived.dirs.splice(0..0, document.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);
-        derived.edited = true;
         derived.warnings.extend(document.warnings);
         let Value::Mapping(top) = document.root else {
             return Ok(derived);
         };
+        let (keys, sets) = written_by(&top);
+        derived.positions.build_on(&origin, &text, &keys, &sets);
         for (key, value) in top {
             match key.as_str() {
                 Some("base") => {}
@@ -172,7 +174,6 @@ impl Document {
                 .chain(from_nodes)
                 .flatten()
                 .collect();
-            self.edited = true;
             // What the inputs made belongs to the text, so that a sweep's digest changes when
             // one of them does.
             let expanded = serde_yaml::to_string(&self.root).unwrap_or_default();
@@ -193,7 +194,7 @@ impl Document {
             text: text.to_string(),
             root,
             applied: Vec::new(),
-            edited: false,
+            positions: Positions::of_file(origin, text),
             warnings: Vec::new(),
         })
     }
@@ -237,7 +238,7 @@ impl Document {
         let segments: Vec<&str> = o.path.split('.').collect();
         set_at(&mut self.root, &segments, value).map_err(fail)?;
         self.applied.push(o.clone());
-        self.edited = true;
+        self.positions.set(o);
         Ok(())
     }
 
@@ -256,9 +257,9 @@ impl Document {
     /// Validates the document into a `Scenario`.
     ///
     /// # Errors
-    /// Any `Error` validation gives. With overrides applied, the document is written out again
-    /// before validation, so an error's line numbers refer to that text; the origin then says
-    /// which overrides were applied.
+    /// Every problem validation finds, as one `Error` (an `Error::Many` when there are
+    /// several), each naming where its value was written: the file (this one or a base) and
+    /// its line there, or the `--set` that gave it.
     pub fn scenario(&self) -> Result<Scenario, Error> {
         self.scenario_with_warnings().map(|(scenario, _)| scenario)
     }
@@ -270,11 +271,6 @@ impl Document {
     /// # Errors
     /// As `scenario`.
     pub fn scenario_with_warnings(&self) -> Result<(Scenario, Vec<String>), Error> {
-        if !self.edited {
-            let file =
-                serde_yaml::from_str(&self.text).map_err(|e| error::from_yaml(&self.origin, &e))?;
-            return validate::scenario(&self.origin, &self.dirs, file);
-        }
         let origin = if self.applied.is_empty() {
             self.origin.clone()
         } else {
@@ -288,18 +284,34 @@ impl Document {
                     .join(" --set ")
             )
         };
-        let text = serde_yaml::to_string(&self.root).map_err(|e| Error::Override {
-            origin: self.origin.clone(),
-            setting: self
-                .applied
-                .last()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            message: format!("the edited document cannot be written out: {e}"),
-        })?;
-        let file = serde_yaml::from_str(&text).map_err(|e| error::from_yaml(&origin, &e))?;
-        validate::scenario(&origin, &self.dirs, file)
+        schema::read::file(&self.root, &origin)
+            .and_then(|file| validate::scenario(&origin, &self.dirs, file))
+            .map_err(|e| self.positions.place(e))
     }
+}
+
+/// The top-level keys a file that builds on a base writes (all but `base` and `set`), and the
+/// paths its `set:` map writes.
+fn written_by(top: &Mapping) -> (Vec<String>, Vec<String>) {
+    let mut keys = Vec::new();
+    let mut sets = Vec::new();
+    for (key, value) in top {
+        match key.as_str() {
+            Some("base") | None => {}
+            Some("set") => {
+                if let Value::Mapping(settings) = value {
+                    sets.extend(
+                        settings
+                            .keys()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string),
+                    );
+                }
+            }
+            Some(key) => keys.push(key.to_string()),
+        }
+    }
+    (keys, sets)
 }
 
 /// Sets `value` at `path` below `node`.

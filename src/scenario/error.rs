@@ -30,7 +30,8 @@ pub enum Error {
     /// wrong type, missing field, duplicate key).
     #[error("{origin}: {}{problem}{}; {allowed}", at(.path), location(.problem, *.line_column))]
     Syntax {
-        /// File name used in messages.
+        /// File name used in messages, with the line and column of the value when known
+        /// (`file:line:column`).
         origin: String,
         /// YAML path of the offending value (`services.queue.resources`); empty for the root.
         path: String,
@@ -44,7 +45,8 @@ pub enum Error {
     /// A value has the right shape but is not allowed (out of range, inconsistent with another).
     #[error("{origin}: {}{problem}; {allowed}", at(.path))]
     Invalid {
-        /// File name used in messages.
+        /// File name used in messages, with the line and column of the value when known
+        /// (`file:line:column`).
         origin: String,
         /// YAML path of the offending value.
         path: String,
@@ -61,7 +63,8 @@ pub enum Error {
         did_you_mean(.suggestion.as_deref())
     )]
     UnknownName {
-        /// File name used in messages.
+        /// File name used in messages, with the line and column of the value when known
+        /// (`file:line:column`).
         origin: String,
         /// YAML path of the offending name.
         path: String,
@@ -77,7 +80,8 @@ pub enum Error {
     /// A `--set PATH=VALUE` override that cannot be applied to the document.
     #[error("{origin}: --set {setting}: {message}")]
     Override {
-        /// File name used in messages.
+        /// File name used in messages, with the line and column of the value when known
+        /// (`file:line:column`).
         origin: String,
         /// The override as given.
         setting: String,
@@ -111,7 +115,8 @@ pub enum Error {
         pool_reasons(.pools)
     )]
     Unschedulable {
-        /// File name used in messages.
+        /// File name used in messages, with the line and column of the value when known
+        /// (`file:line:column`).
         origin: String,
         /// YAML path of the service.
         path: String,
@@ -139,6 +144,41 @@ impl Error {
             | Error::UnknownName { path, .. }
             | Error::Unschedulable { path, .. } => path,
         }
+    }
+}
+
+impl Error {
+    /// Names the file the value was written in, with `at` (1-based line and column) when
+    /// known, as the origin: `file:line:column`, the form editors and terminals jump to, then
+    /// `context` (the overrides applied). Errors that name no value (I/O, overrides, traces,
+    /// manifests) are left as they are.
+    pub(crate) fn relocate(&mut self, file: &str, at: Option<(usize, usize)>, context: &str) {
+        let named = match at {
+            Some((line, column)) => format!("{file}:{line}:{column}{context}"),
+            None => format!("{file}{context}"),
+        };
+        match self {
+            Error::Syntax {
+                origin,
+                line_column,
+                ..
+            } => {
+                *origin = named;
+                *line_column = None;
+            }
+            Error::Invalid { origin, .. }
+            | Error::UnknownName { origin, .. }
+            | Error::Unschedulable { origin, .. } => *origin = named,
+            _ => {}
+        }
+    }
+
+    /// The field an "unknown field" error names, which is written below its path.
+    pub(crate) fn unknown_field(&self) -> Option<&str> {
+        let Error::Syntax { problem, .. } = self else {
+            return None;
+        };
+        problem.strip_prefix("unknown field \"")?.strip_suffix('"')
     }
 }
 
@@ -295,7 +335,7 @@ pub(crate) fn from_yaml(origin: &str, error: &serde_yaml::Error) -> Error {
 }
 
 /// Messages serde and this module's visitors produce; anything else comes from the YAML parser.
-const SERDE_MESSAGES: [&str; 8] = [
+const SERDE_MESSAGES: [&str; 9] = [
     "invalid type: ",
     "invalid value: ",
     "invalid length ",
@@ -304,6 +344,7 @@ const SERDE_MESSAGES: [&str; 8] = [
     "missing field `",
     "duplicate field `",
     "duplicate entry `",
+    "duplicate entry with key ",
 ];
 
 /// Splits serde_yaml's `path: message` into its parts: the path ends where `: ` is followed by
@@ -357,8 +398,15 @@ fn rewrite(message: &str) -> (String, String) {
             "expected each field once".to_string(),
         );
     }
-    if let Some(rest) = message.strip_prefix("duplicate entry `") {
-        let key = rest.trim_end_matches('`');
+    let duplicate = message
+        .strip_prefix("duplicate entry `")
+        .map(|rest| rest.trim_end_matches('`'))
+        .or_else(|| {
+            message
+                .strip_prefix("duplicate entry with key ")
+                .map(|rest| rest.trim_matches('"'))
+        });
+    if let Some(key) = duplicate {
         return (
             format!("\"{key}\" is given twice"),
             "expected each name once".to_string(),

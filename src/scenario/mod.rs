@@ -2,7 +2,8 @@
 //! catalog, and validation into a `Scenario` the simulation can trust.
 //!
 //! Use `Scenario::load` (or `Scenario::from_yaml_str`) to read a scenario; every problem comes
-//! back as an `Error` naming the file, the YAML path, the bad value and what is allowed.
+//! back at once, each as an `Error` naming the file and line where the value is written, the
+//! YAML path, the bad value and what is allowed (several in an `Error::Many`).
 //! `docs/scenario-reference.md` describes the file format field by field.
 //!
 //! **Invariant:** this is the only module that knows serde or YAML. After `Scenario::load`
@@ -23,12 +24,13 @@ mod manifests;
 pub mod model;
 mod node_list;
 mod pod_trace;
+mod positions;
 mod quantity;
 mod schema;
 pub mod trace;
 mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use document::{Document, Override};
 pub use error::Error;
@@ -52,7 +54,8 @@ impl Scenario {
     /// # Errors
     /// `Error::Syntax` for malformed YAML or a wrong shape (unknown field, wrong type, missing
     /// field, duplicate key); `Error::Invalid`, `Error::UnknownName` or
-    /// `Error::Unschedulable` for a value validation rejects.
+    /// `Error::Unschedulable` for a value validation rejects; `Error::Many` when there are
+    /// several.
     ///
     /// # Examples
     /// ```
@@ -69,14 +72,13 @@ impl Scenario {
     /// assert_eq!(scenario.services[0].pod.requests.cpu.0, 500);
     ///
     /// let err = Scenario::from_yaml_str(&yaml.replace("500m", "lots"), "tiny.yaml").unwrap_err();
+    /// // Line 7, column 32 of the text: where the value is written.
     /// assert!(err.to_string().starts_with(
-    ///     "tiny.yaml: services.web.resources.requests.cpu: \"lots\" is not a cpu quantity;"
+    ///     "tiny.yaml:7:32: services.web.resources.requests.cpu: \"lots\" is not a cpu quantity;"
     /// ));
     /// ```
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Scenario, Error> {
-        let file: schema::File =
-            serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
-        validate::scenario(origin, &[PathBuf::new()], file).map(|(scenario, _)| scenario)
+        Document::from_yaml_str(text, origin)?.scenario()
     }
 }
 

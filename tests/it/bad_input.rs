@@ -119,7 +119,7 @@ fn base_memory_above_the_memory_limit() {
     let stderr = fails(
         &yaml,
         &[
-            "scenario.yaml: services.queue.server.memory_base: 3Gi is above the memory limit \
+            "scenario.yaml:11:14: services.queue.server.memory_base: 3Gi is above the memory limit \
              2Gi: the container would be OOM-killed as it starts; expected memory_base <= \
              resources.limits.memory",
         ],

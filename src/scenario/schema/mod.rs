@@ -8,6 +8,7 @@
 //! take one of two shapes have a small visitor instead.
 
 mod jobs;
+pub(crate) mod read;
 mod visitors;
 
 use serde::Deserialize;
@@ -15,16 +16,20 @@ use serde::Deserialize;
 pub(crate) use jobs::{JobFile, PodTraceFile};
 pub(crate) use visitors::{NamedMap, Scalar};
 
-/// The whole file.
+/// The whole file. `name`, `duration` and `node_pools` are required: `read::file` checks that
+/// they are given, so that one key of the file can be read alone.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct File {
+    #[serde(default)]
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) seed: Option<Scalar>,
+    #[serde(default)]
     pub(crate) duration: Scalar,
     pub(crate) warmup: Option<Scalar>,
     pub(crate) resolution: Option<Scalar>,
+    #[serde(default)]
     pub(crate) node_pools: NamedMap<PoolFile>,
     /// Services; may be empty when `jobs` has entries (a batch-only scenario).
     #[serde(default)]

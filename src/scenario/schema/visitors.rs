@@ -14,7 +14,7 @@ use super::{DistFile, DistOrScalar, ExpanderFile, InlineMachineFile, MachineType
 /// A scalar as written: a string, a number or a boolean, kept as text.
 ///
 /// Numbers are printed back in Rust's shortest form (`-3`, `0.5`, `1000000000` for `1e9`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Scalar(pub(crate) String);
 
 impl Scalar {
@@ -74,7 +74,9 @@ impl<T> Default for NamedMap<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<NamedMap<T>, D::Error> {
-        deserializer.deserialize_map(NamedMapVisitor(PhantomData))
+        // Any, so that a key written with nothing after it is an empty map however the
+        // document was written out.
+        deserializer.deserialize_any(NamedMapVisitor(PhantomData))
     }
 }
 
@@ -85,6 +87,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for NamedMapVisitor<T> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map from names to entries")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<NamedMap<T>, E> {
+        Ok(NamedMap::default())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NamedMap<T>, A::Error> {

@@ -8,28 +8,32 @@ use crate::cluster::spec::{PodSpec, TaintEffect, taint_tolerated};
 use crate::scenario::error::Error;
 use crate::scenario::schema::{DaemonSetFile, NamedMap};
 
-use super::Cx;
+use super::{Cx, keep, none_of};
 
 impl Cx<'_> {
-    /// Validates every DaemonSet and takes its pod's share from each pool it selects.
+    /// Validates every DaemonSet, reporting every problem, and takes its pod's share from each pool it selects.
     pub(super) fn daemonsets(
         &self,
         daemonsets: &NamedMap<DaemonSetFile>,
         pools: &mut [NodePool],
     ) -> Result<(), Error> {
+        let mut errors = Vec::new();
         for (name, d) in &daemonsets.0 {
             let path = format!("daemonsets.{name}");
-            self.dns_label(&path, "daemonset", name)?;
+            keep(&mut errors, self.dns_label(&path, "daemonset", name));
             if let Some(namespace) = &d.namespace {
-                self.dns_label(&format!("{path}.namespace"), "namespace", namespace)?;
+                let namespace =
+                    self.dns_label(&format!("{path}.namespace"), "namespace", namespace);
+                keep(&mut errors, namespace);
             }
             let template = pod_template_of!(d);
-            let pod = self.pod_template(&path, &template, pools)?;
-            for pool in pools.iter_mut() {
-                take_share(&pod, pool);
+            if let Some(pod) = keep(&mut errors, self.pod_template(&path, &template, pools)) {
+                for pool in pools.iter_mut() {
+                    take_share(&pod, pool);
+                }
             }
         }
-        Ok(())
+        none_of(errors)
     }
 }
 

@@ -12,42 +12,18 @@ use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{PodSpec, extended_index};
 use crate::controllers::job::{JobPods, JobSpec, JobTemplate};
 use crate::scenario::admission::{NVIDIA_GPU, trace_pod};
-use crate::scenario::error::{self, Error};
+use crate::scenario::error::Error;
 use crate::scenario::pod_trace::{self, Column, PodColumns, PodTrace, PodTraceOptions, RunColumns};
 use crate::scenario::schema::{JobFile, NamedMap, PodTraceFile, Scalar};
 use crate::units::{MAX_EXTENDED_RESOURCES, Resources, SimDuration};
 
 use super::services::{fits_any_pool, show_resources};
-use super::{Cx, MAX_REPLICAS, optional};
+use super::{Cx, MAX_REPLICAS, keep, none_of, optional};
 
 /// What a job's `trace` needs besides the file: the pools its pods must fit and the run's end.
 struct TraceTarget<'a> {
     pools: &'a [NodePool],
     until: SimDuration,
-}
-
-/// Keeps the value of `result`, or its error(s) in `errors`.
-fn keep<T>(errors: &mut Vec<Error>, result: Result<T, Error>) -> Option<T> {
-    match result {
-        Ok(value) => Some(value),
-        Err(Error::Many(more)) => {
-            errors.extend(more);
-            None
-        }
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    }
-}
-
-/// `Ok` when `errors` is empty, else all of them.
-fn none_of(errors: Vec<Error>) -> Result<(), Error> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(error::all(errors))
-    }
 }
 
 impl Cx<'_> {

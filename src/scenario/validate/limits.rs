@@ -11,7 +11,7 @@ use crate::scenario::schema::{NamedMap, QuotaFile, Scalar};
 use crate::units::MAX_EXTENDED_RESOURCES;
 
 use super::services::{show_bytes, show_cpu};
-use super::{Cx, optional};
+use super::{Cx, keep, none_of, optional};
 
 impl Cx<'_> {
     /// Validates `quotas` and checks them against the services, returning them in file order.
@@ -22,8 +22,11 @@ impl Cx<'_> {
         jobs: &[JobSpec],
     ) -> Result<Vec<Quota>, Error> {
         let mut out = Vec::with_capacity(quotas.0.len());
+        let mut errors = Vec::new();
         for (namespace, q) in &quotas.0 {
-            let quota = self.quota(namespace, q)?;
+            let Some(quota) = keep(&mut errors, self.quota(namespace, q)) else {
+                continue;
+            };
             for service in services.iter().filter(|s| &s.namespace == namespace) {
                 let path = format!("services.{}", service.name);
                 let wanted = format!(
@@ -31,7 +34,10 @@ impl Cx<'_> {
                     service.name, service.replicas
                 );
                 let pods = (service.replicas > 0).then_some(wanted);
-                self.admissible(&quota, &path, &service.pod, pods)?;
+                keep(
+                    &mut errors,
+                    self.admissible(&quota, &path, &service.pod, pods),
+                );
             }
             // A trace's pods bring their own requests; a template job's are its pod's.
             let template_jobs = jobs
@@ -39,15 +45,15 @@ impl Cx<'_> {
                 .filter(|j| &j.namespace == namespace && matches!(j.pods, JobPods::Template(_)));
             for job in template_jobs {
                 let wanted = format!("job {} wants at least one pod", job.name);
-                self.admissible(
-                    &quota,
-                    &format!("jobs.{}", job.name),
-                    &job.pod,
-                    Some(wanted),
-                )?;
+                let path = format!("jobs.{}", job.name);
+                keep(
+                    &mut errors,
+                    self.admissible(&quota, &path, &job.pod, Some(wanted)),
+                );
             }
             out.push(quota);
         }
+        none_of(errors)?;
         Ok(out)
     }
 

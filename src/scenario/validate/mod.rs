@@ -1,10 +1,12 @@
 //! Validation: turns the file's shape (`schema`) into the model (`model`), checking every
 //! value and every cross-reference, so that nothing downstream has to.
 //!
-//! Each check reports the first problem it finds as an `Error` naming the YAML path, quoting the
-//! bad value and saying what is allowed. This file holds the value readers every section uses
-//! (whole numbers, reals, quantities, durations; distributions are in `dist`) and the top-level
-//! fields; the sections live in the sibling files. Nothing here reads files or parses YAML.
+//! Each check reports a problem as an `Error` naming the YAML path, quoting the bad value and
+//! saying what is allowed; a reader of several values goes on past a bad one (`keep`), so that
+//! every problem of the file is reported at once. This file holds the value readers every
+//! section uses (whole numbers, reals, quantities, durations; distributions are in `dist`);
+//! the top level is in `top` and the sections live in the sibling files. Nothing here reads
+//! files or parses YAML.
 
 /// A name table for `Cx::one_of` over an enum whose variants Kubernetes spells exactly as they
 /// are named (`Max`, `NotIn`, `NoSchedule`): each name is written once, as its variant.
@@ -57,108 +59,44 @@ mod placement;
 mod pools;
 mod services;
 mod sweep;
+mod top;
+
+pub(crate) use top::scenario;
 #[cfg(test)]
 mod tests;
 mod trace;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexSet;
-
 use crate::scenario::error::{self, Error, Problem};
-use crate::scenario::model::Scenario;
 use crate::scenario::quantity;
-use crate::scenario::schema::{File, NamedMap, Scalar};
+use crate::scenario::schema::{NamedMap, Scalar};
 use crate::units::{Bytes, Millicores, SimDuration};
 
-/// Validates a parsed file into a `Scenario`, with what validation found worth telling the
-/// user (one line each); `origin` names the file in messages. A relative file path in it (a
-/// trace) is resolved against the first of `dirs` (the file's folder, then its bases') that
-/// holds it, else the first.
-pub(crate) fn scenario(
-    origin: &str,
-    dirs: &[PathBuf],
-    file: File,
-) -> Result<(Scenario, Vec<String>), Error> {
-    let cx = Cx {
-        origin,
-        dirs,
-        extended: RefCell::new(Vec::new()),
-        warnings: RefCell::new(Vec::new()),
-    };
-    let name = cx.name(&file.name)?;
-    let seed = match &file.seed {
-        Some(s) => cx.whole("seed", s, "seed", 0, u64::MAX)?,
-        None => 1,
-    };
-    let duration = cx.positive_duration("duration", &file.duration)?;
-    let warmup = cx.optional_duration("warmup", file.warmup.as_ref(), SimDuration::ZERO)?;
-    let resolution = match &file.resolution {
-        Some(s) => cx.positive_duration("resolution", s)?,
-        None => SimDuration::from_secs(60),
-    };
-    check_run_length(origin, duration, warmup, resolution)?;
+/// Keeps the value of `result`, or its error(s) in `errors`: the way every reader here goes on
+/// past a bad value to report the next.
+fn keep<T>(errors: &mut Vec<Error>, result: Result<T, Error>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(Error::Many(more)) => {
+            errors.extend(more);
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
 
-    let mut node_pools = cx.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
-        cx.pool(name, pool)
-    })?;
-    cx.daemonsets(&file.daemonsets, &mut node_pools)?;
-    if file.services.0.is_empty() && file.jobs.0.is_empty() {
-        return Err(cx.invalid(
-            "services",
-            "no service and no job is given",
-            "expected at least one service, as `services: {name: {replicas: 1}}`, or one \
-             batch job, as `jobs: {name: {run_time: 10m}}`",
-        ));
+/// `Ok` when `errors` is empty, else all of them.
+fn none_of(errors: Vec<Error>) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(error::all(errors))
     }
-    let mut services = file
-        .services
-        .0
-        .iter()
-        .map(|(name, service)| cx.service(name, service, &node_pools))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut jobs = cx.jobs(&file.jobs, &node_pools, duration)?;
-    let mut quotas = cx.quotas(&file.quotas, &services, &jobs)?;
-    // Quotas may name extended resources no pod or pool names: the table is complete only now.
-    let extended_names = cx.extended_names();
-    for service in &mut services {
-        service.pod.extended_names = extended_names.clone();
-    }
-    for job in &mut jobs {
-        job.pod.extended_names = extended_names.clone();
-    }
-    for quota in &mut quotas {
-        quota.extended_names = extended_names.clone();
-    }
-    // Each namespace where the scenario first names it: services, then jobs, then quotas.
-    let mut namespaces: IndexSet<String> = services.iter().map(|s| s.namespace.clone()).collect();
-    namespaces.extend(jobs.iter().map(|j| j.namespace.clone()));
-    namespaces.extend(quotas.iter().map(|q| q.namespace.clone()));
-
-    let autoscaling = cx.autoscaling(file.autoscaling.as_ref(), &services, &node_pools)?;
-    let monitoring = cx.monitoring(file.monitoring.as_ref(), &services)?;
-    let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose()?;
-    let expectations = each("expect", &file.expect, |p, text| cx.expectation(p, text))?;
-
-    let scenario = Scenario {
-        name,
-        description: file.description.unwrap_or_default(),
-        seed,
-        duration,
-        warmup,
-        resolution,
-        node_pools,
-        services,
-        jobs,
-        namespaces: namespaces.into_iter().collect(),
-        quotas,
-        autoscaling,
-        monitoring,
-        sweep,
-        expectations,
-    };
-    Ok((scenario, cx.warnings.into_inner()))
 }
 
 /// A top-level map that needs at least one entry, and what to say when it has none.
@@ -216,7 +154,6 @@ fn check_run_length(
     Ok(())
 }
 
-/// Reads every item of a list with `read`, each at `{path}[i]`, stopping at the first error.
 /// Whether `name` is non-empty and made of letters, digits, '-', '_' and '.' only: a name
 /// that can be a folder name or a label value.
 fn name_chars(name: &str) -> bool {
@@ -226,16 +163,20 @@ fn name_chars(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Reads every item of a list with `read`, each at `{path}[i]`, reporting every bad one.
 fn each<T, U>(
     path: &str,
     items: &[T],
     read: impl Fn(&str, &T) -> Result<U, Error>,
 ) -> Result<Vec<U>, Error> {
-    items
+    let mut errors = Vec::new();
+    let read: Vec<Option<U>> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| read(&format!("{path}[{i}]"), item))
-        .collect()
+        .map(|(i, item)| keep(&mut errors, read(&format!("{path}[{i}]"), item)))
+        .collect();
+    none_of(errors)?;
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// Reads the optional field `field` of the section at `path` with `read`, at `{path}.{field}`.
@@ -283,6 +224,9 @@ pub(crate) struct Cx<'a> {
     extended: RefCell<Vec<String>>,
     /// What the user should hear about though nothing is wrong, one line each.
     warnings: RefCell<Vec<String>>,
+    /// Whether some node pool or DaemonSet was bad, so that whether a pod fits a pool cannot
+    /// be judged.
+    pools_incomplete: Cell<bool>,
 }
 
 impl Cx<'_> {
@@ -366,7 +310,7 @@ impl Cx<'_> {
         Ok(fields)
     }
 
-    /// Reads every entry of a top-level map that may not be empty.
+    /// Reads every entry of a top-level map that may not be empty, reporting every bad one.
     fn entries<T, U>(
         &self,
         section: &Required,
@@ -376,10 +320,14 @@ impl Cx<'_> {
         if map.0.is_empty() {
             return Err(self.invalid(section.path, section.none, section.expected));
         }
-        map.0
+        let mut errors = Vec::new();
+        let read: Vec<Option<U>> = map
+            .0
             .iter()
-            .map(|(name, entry)| read(name, entry))
-            .collect()
+            .map(|(name, entry)| keep(&mut errors, read(name, entry)))
+            .collect();
+        none_of(errors)?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     /// The scenario name, usable as a folder name.

@@ -11,7 +11,18 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
-use super::{Cx, each, name_chars};
+use super::{Cx, each, keep, name_chars, none_of, optional};
+
+/// What a pool's nodes are, from its machine type.
+struct PoolNodes {
+    machine: MachineType,
+    allocatable: Resources,
+    price_usd_per_hour: f64,
+    labels: Labels,
+    max_pods: u32,
+    /// Whether GKE taints the nodes for their GPUs.
+    gke_gpu: bool,
+}
 use crate::scenario::admission::{NVIDIA_GPU, gke_gpu_taint};
 
 /// Name of inline machine types.
@@ -30,20 +41,93 @@ pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =
     variant_names!(TaintEffect: NoSchedule, PreferNoSchedule, NoExecute);
 
 impl Cx<'_> {
-    /// Validates the pool `name`.
+    /// Validates the pool `name`, reporting every problem it has; what depends on the machine
+    /// type (price, allocatable, labels) is checked only when the machine type is valid.
     pub(super) fn pool(&self, name: &str, p: &PoolFile) -> Result<NodePool, Error> {
         let path = format!("node_pools.{name}");
-        self.dns_label(&path, "node pool", name)?;
-        let (mut machine, provider) =
-            self.machine(&format!("{path}.machine_type"), &p.machine_type)?;
-        if let Some(s) = &p.speed {
-            machine.speed = self.speed(&format!("{path}.speed"), s)?;
-        }
-        let price_usd_per_hour = self.pool_price(&path, p, &machine)?;
-        let max_pods = match &p.max_pods {
-            Some(s) => self.whole_u32(&format!("{path}.max_pods"), s, "pod count", 1, 256)?,
-            None => provider.default_max_pods(),
+        let mut errors = Vec::new();
+        keep(&mut errors, self.dns_label(&path, "node pool", name));
+        let machine = self.machine(&format!("{path}.machine_type"), &p.machine_type);
+        let machine = keep(&mut errors, machine);
+        let speed = optional(&path, "speed", p.speed.as_ref(), |sp, s| self.speed(sp, s));
+        let speed = keep(&mut errors, speed);
+        let max_pods = optional(&path, "max_pods", p.max_pods.as_ref(), |mp, s| {
+            self.whole_u32(mp, s, "pod count", 1, 256)
+        });
+        let max_pods = keep(&mut errors, max_pods);
+        let size = keep(&mut errors, self.pool_size(&path, p));
+        let provisioning_delay = match &p.provisioning_delay {
+            Some(d) => self.duration_dist(&format!("{path}.provisioning_delay"), d, false),
+            None => Ok(DurationDist::Constant(SimDuration::from_secs(90))),
         };
+        let provisioning_delay = keep(&mut errors, provisioning_delay);
+        let taints = each(&format!("{path}.taints"), &p.taints, |tp, t| {
+            self.taint(tp, t)
+        });
+        let taints = keep(&mut errors, taints);
+        let preemption_mean_lifetime = keep(&mut errors, self.preemption(&path, p));
+        let nodes = match (machine, speed, max_pods) {
+            (Some((mut machine, provider)), Some(speed), Some(max_pods)) => {
+                if let Some(speed) = speed {
+                    machine.speed = speed;
+                }
+                let max_pods = max_pods.unwrap_or_else(|| provider.default_max_pods());
+                let nodes = self.pool_nodes(&path, name, p, (machine, provider), max_pods);
+                keep(&mut errors, nodes)
+            }
+            _ => None,
+        };
+        none_of(errors)?;
+        let (
+            Some(nodes),
+            Some((initial_size, min_nodes, max_nodes, autoscaling)),
+            Some(provisioning_delay),
+            Some(mut taints),
+            Some(preemption_mean_lifetime),
+        ) = (
+            nodes,
+            size,
+            provisioning_delay,
+            taints,
+            preemption_mean_lifetime,
+        )
+        else {
+            unreachable!("a pool value is missing without an error");
+        };
+        if nodes.gke_gpu {
+            let gpu_taint = gke_gpu_taint();
+            if !taints.iter().any(|t| t.key == gpu_taint.key) {
+                taints.push(gpu_taint);
+            }
+        }
+        Ok(NodePool {
+            name: name.to_string(),
+            machine: nodes.machine,
+            allocatable: nodes.allocatable,
+            initial_size,
+            min_nodes,
+            max_nodes,
+            autoscaling,
+            spot: p.spot,
+            preemption_mean_lifetime,
+            price_usd_per_hour: nodes.price_usd_per_hour,
+            labels: nodes.labels,
+            taints,
+            max_pods: nodes.max_pods,
+            provisioning_delay,
+        })
+    }
+
+    /// What a pool's nodes are, given its valid machine type: GPUs, allocatable, price and
+    /// labels.
+    fn pool_nodes(
+        &self,
+        path: &str,
+        name: &str,
+        p: &PoolFile,
+        (mut machine, provider): (MachineType, Provider),
+        max_pods: u32,
+    ) -> Result<PoolNodes, Error> {
         let gpu_type = match &p.machine_type {
             MachineTypeFile::Named(n) => catalog::lookup(n).filter(|e| e.gpus > 0),
             MachineTypeFile::Inline(_) => None,
@@ -52,50 +136,37 @@ impl Cx<'_> {
             let i = self.extended_index(&format!("{path}.machine_type"), NVIDIA_GPU)?;
             machine.capacity.extended.0[i] = entry.gpus;
         }
+        let mut errors = Vec::new();
+        let price_usd_per_hour = keep(&mut errors, self.pool_price(path, p, &machine));
         let computed = catalog::allocatable(provider, machine.capacity, max_pods);
         let allocatable = match &p.allocatable {
-            None => computed,
+            None => Ok(computed),
             Some(over) => {
-                self.allocatable(&format!("{path}.allocatable"), over, computed, &mut machine)?
+                self.allocatable(&format!("{path}.allocatable"), over, computed, &mut machine)
             }
         };
-        let (initial_size, min_nodes, max_nodes, autoscaling) = self.pool_size(&path, p)?;
-        let provisioning_delay = match &p.provisioning_delay {
-            Some(d) => self.duration_dist(&format!("{path}.provisioning_delay"), d, false)?,
-            None => DurationDist::Constant(SimDuration::from_secs(90)),
-        };
-        let mut labels = self.pool_labels(&path, name, &machine, provider, p)?;
-        if let Some(entry) = gpu_type.filter(|_| provider == Provider::Gke) {
+        let allocatable = keep(&mut errors, allocatable);
+        let labels = self.pool_labels(path, name, &machine, provider, p);
+        let mut labels = keep(&mut errors, labels);
+        none_of(errors)?;
+        if let (Some(entry), Some(labels)) =
+            (gpu_type.filter(|_| provider == Provider::Gke), &mut labels)
+        {
             labels
                 .entry(GKE_ACCELERATOR_LABEL.to_string())
                 .or_insert_with(|| entry.accelerator.to_string());
         }
-        let mut taints = each(&format!("{path}.taints"), &p.taints, |tp, t| {
-            self.taint(tp, t)
-        })?;
-        if provider == Provider::Gke && gpu_type.is_some() {
-            let gpu_taint = gke_gpu_taint();
-            if !taints.iter().any(|t| t.key == gpu_taint.key) {
-                taints.push(gpu_taint);
-            }
+        match (price_usd_per_hour, allocatable, labels) {
+            (Some(price_usd_per_hour), Some(allocatable), Some(labels)) => Ok(PoolNodes {
+                machine,
+                allocatable,
+                price_usd_per_hour,
+                labels,
+                max_pods,
+                gke_gpu: provider == Provider::Gke && gpu_type.is_some(),
+            }),
+            _ => unreachable!("a node value is missing without an error"),
         }
-        let preemption_mean_lifetime = self.preemption(&path, p)?;
-        Ok(NodePool {
-            name: name.to_string(),
-            machine,
-            allocatable,
-            initial_size,
-            min_nodes,
-            max_nodes,
-            autoscaling,
-            spot: p.spot,
-            preemption_mean_lifetime,
-            price_usd_per_hour,
-            labels,
-            taints,
-            max_pods,
-            provisioning_delay,
-        })
     }
 
     /// A node's price per hour: the machine's spot price for a spot pool (which the machine

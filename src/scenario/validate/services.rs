@@ -18,7 +18,7 @@ use crate::units::{
 };
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
-use super::{Cx, MAX_REPLICAS, optional};
+use super::{Cx, MAX_REPLICAS, keep, none_of, optional};
 
 const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
     LoadBalancerPolicy::as_str,
@@ -34,40 +34,77 @@ impl Cx<'_> {
         pools: &[NodePool],
     ) -> Result<Service, Error> {
         let path = format!("services.{name}");
-        self.service_name(&path, name)?;
-        let namespace = self.namespace(&path, s.namespace.as_ref())?;
-        let replicas = match &s.replicas {
-            Some(r) => self.whole_u32(&format!("{path}.replicas"), r, "count", 0, MAX_REPLICAS)?,
-            None => 1,
-        };
-        let template = pod_template_of!(s);
-        let pod = self.pod_template(&path, &template, pools)?;
-        self.fits_some_pool(&path, &pod, pools)?;
-        let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref())?;
-        let server = self.server(&path, s)?;
-        self.base_within_limit(&path, &pod, &server)?;
+        let mut errors = Vec::new();
+        keep(&mut errors, self.service_name(&path, name));
+        let namespace = keep(&mut errors, self.namespace(&path, s.namespace.as_ref()));
+        let replicas = optional(&path, "replicas", s.replicas.as_ref(), |p, r| {
+            self.whole_u32(p, r, "count", 0, MAX_REPLICAS)
+        });
+        let replicas = keep(&mut errors, replicas).map(|r| r.unwrap_or(1));
+        let (pod, server) = self.pod_and_server(&path, s, pools, &mut errors);
+        let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref());
+        let startup = keep(&mut errors, startup);
         let balancer = s.load_balancer.as_deref();
         let load_balancer = optional(&path, "load_balancer", balancer, |p, name| {
             self.one_of(p, "load balancer", name, &LOAD_BALANCERS)
-        })?
-        .unwrap_or(LoadBalancerPolicy::Random);
-        let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l))?;
+        });
+        let load_balancer =
+            keep(&mut errors, load_balancer).map(|b| b.unwrap_or(LoadBalancerPolicy::Random));
+        let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l));
+        let load = keep(&mut errors, load);
         let slo = s.slo.as_ref().and_then(|slo| slo.latency_p99.as_ref());
         let slo_p99 = optional(&path, "slo.latency_p99", slo, |p, d| {
             self.positive_duration(p, d)
-        })?;
+        });
+        let slo_p99 = keep(&mut errors, slo_p99);
         let max_failed = s.slo.as_ref().and_then(|slo| slo.max_failed.as_ref());
         let slo_max_failed = optional(&path, "slo.max_failed", max_failed, |p, f| {
             self.failed_fraction(p, f)
-        })?
-        .unwrap_or(DEFAULT_SLO_MAX_FAILED);
+        });
+        let slo_max_failed =
+            keep(&mut errors, slo_max_failed).map(|f| f.unwrap_or(DEFAULT_SLO_MAX_FAILED));
         let budget = s.disruption_budget.as_ref();
         let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
             self.disruption_budget(p, b)
-        })?;
-        let termination_grace =
-            self.termination_grace(&path, s.termination_grace_period.as_ref())?;
-        let labels = self.labels(&format!("{path}.labels"), &s.labels)?;
+        });
+        let disruption_budget = keep(&mut errors, disruption_budget);
+        let grace = self.termination_grace(&path, s.termination_grace_period.as_ref());
+        let termination_grace = keep(&mut errors, grace);
+        let labels = keep(
+            &mut errors,
+            self.labels(&format!("{path}.labels"), &s.labels),
+        );
+        none_of(errors)?;
+        let (
+            Some(namespace),
+            Some(replicas),
+            Some(pod),
+            Some(startup),
+            Some(server),
+            Some(load_balancer),
+            Some(load),
+            Some(slo_p99),
+            Some(slo_max_failed),
+            Some(disruption_budget),
+            Some(termination_grace),
+            Some(labels),
+        ) = (
+            namespace,
+            replicas,
+            pod,
+            startup,
+            server,
+            load_balancer,
+            load,
+            slo_p99,
+            slo_max_failed,
+            disruption_budget,
+            termination_grace,
+            labels,
+        )
+        else {
+            unreachable!("a service value is missing without an error");
+        };
         Ok(Service {
             name: name.to_string(),
             namespace,
@@ -85,8 +122,27 @@ impl Cx<'_> {
         })
     }
 
-    /// A service's name: a DNS label, or `<namespace>/<name>` (two DNS labels) as manifests
-    /// name a workload whose name another namespace shares.
+    /// A service's pod, which must fit some pool, and its server, whose base memory must fit
+    /// the pod's limit; their problems go to `errors`.
+    fn pod_and_server(
+        &self,
+        path: &str,
+        s: &ServiceFile,
+        pools: &[NodePool],
+        errors: &mut Vec<Error>,
+    ) -> (Option<PodSpec>, Option<ServerSpec>) {
+        let template = pod_template_of!(s);
+        let pod = keep(errors, self.pod_template(path, &template, pools));
+        if let Some(pod) = &pod {
+            keep(errors, self.fits_some_pool(path, pod, pools));
+        }
+        let server = keep(errors, self.server(path, s));
+        if let (Some(pod), Some(server)) = (&pod, &server) {
+            keep(errors, self.base_within_limit(path, pod, server));
+        }
+        (pod, server)
+    }
+
     fn service_name(&self, path: &str, name: &str) -> Result<(), Error> {
         match name.split_once('/') {
             Some((namespace, workload)) => {
@@ -231,10 +287,23 @@ impl Cx<'_> {
             s.map(|s| self.memory(&field(side, "memory"), s))
                 .transpose()
         };
-        let request_cpu = read_cpu("requests", requests.and_then(|r| r.cpu.as_ref()))?;
-        let request_memory = read_memory("requests", requests.and_then(|r| r.memory.as_ref()))?;
-        let limit_cpu = read_cpu("limits", limits.and_then(|r| r.cpu.as_ref()))?;
-        let limit_memory = read_memory("limits", limits.and_then(|r| r.memory.as_ref()))?;
+        let mut errors = Vec::new();
+        let request_cpu = read_cpu("requests", requests.and_then(|r| r.cpu.as_ref()));
+        let request_cpu = keep(&mut errors, request_cpu);
+        let request_memory = read_memory("requests", requests.and_then(|r| r.memory.as_ref()));
+        let request_memory = keep(&mut errors, request_memory);
+        let limit_cpu = keep(
+            &mut errors,
+            read_cpu("limits", limits.and_then(|r| r.cpu.as_ref())),
+        );
+        let limit_memory = read_memory("limits", limits.and_then(|r| r.memory.as_ref()));
+        let limit_memory = keep(&mut errors, limit_memory);
+        none_of(errors)?;
+        let (Some(request_cpu), Some(request_memory), Some(limit_cpu), Some(limit_memory)) =
+            (request_cpu, request_memory, limit_cpu, limit_memory)
+        else {
+            unreachable!("a resource is missing without an error");
+        };
 
         if let (Some(req), Some(lim)) = (request_cpu, limit_cpu)
             && req > lim
@@ -346,13 +415,17 @@ impl Cx<'_> {
         Ok(())
     }
 
-    /// Checks that an empty node of at least one pool accepts the pod.
+    /// Checks that an empty node of at least one pool accepts the pod; not when some pool was
+    /// bad, as what a bad pool would offer is unknown.
     pub(super) fn fits_some_pool(
         &self,
         path: &str,
         pod: &PodSpec,
         pools: &[NodePool],
     ) -> Result<(), Error> {
+        if self.pools_incomplete.get() {
+            return Ok(());
+        }
         let mut rejections = Vec::with_capacity(pools.len());
         for (i, pool) in pools.iter().enumerate() {
             let reasons = scheduler::filter(pod, &empty_node(i, pool));

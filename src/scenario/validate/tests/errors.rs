@@ -17,7 +17,7 @@ fn syntax_and_shape_errors_keep_path_and_line() {
         (
             base_with("replicas: 2", "replicaz: 2"),
             &[
-                "services.web: unknown field \"replicaz\" at line 9 column 5",
+                "x.yaml:9:5: services.web: unknown field \"replicaz\";",
                 "expected one of \"namespace\", \"replicas\"",
                 "(did you mean \"replicas\"?)",
             ],
@@ -25,7 +25,7 @@ fn syntax_and_shape_errors_keep_path_and_line() {
         (
             base_with("replicas: 2", "replicas: [2]"),
             &[
-                "services.web.replicas: found a list at line 9",
+                "x.yaml:9:5: services.web.replicas: found a list;",
                 "expected a number or a string",
             ],
         ),
@@ -79,7 +79,10 @@ fn syntax_and_shape_errors_keep_path_and_line() {
         ),
         (
             base_with("name: t\n", "name: t\nname: u\n"),
-            &["field \"name\" is given twice", "expected each field once"],
+            &[
+                "x.yaml: \"name\" is given twice at line 2 column 1",
+                "expected each name once",
+            ],
         ),
         (
             base_with(

@@ -340,8 +340,9 @@ fn overrides_recheck_the_duration_rules() {
         err.contains("warmup: \"10m0s\" is not shorter than the duration 5m0s"),
         "{err}"
     );
+    // The warmup is the file's own, on its line 11; the override is why it is wrong.
     assert!(
-        err.contains("mmc.yaml (with --set duration=5m): warmup: "),
+        err.contains("mmc.yaml:11:1 (with --set duration=5m): warmup: "),
         "{err}"
     );
     let err = shipped_with("mmc.yaml", &[("duration", "0s")])
