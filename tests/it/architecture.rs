@@ -114,7 +114,8 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The top-level module a file under `src/` belongs to (`None` for `lib.rs` and `main.rs`).
+/// The top-level module a file under `src/` belongs to (`None` for `lib.rs`, and for `main.rs` and
+/// the files of `src/main/`, the command line, which may use everything).
 fn module_of(file: &Path) -> Option<String> {
     let relative = file.strip_prefix(src()).ok()?;
     let first = relative.components().next()?.as_os_str().to_str()?;
