@@ -265,11 +265,7 @@ fn main() -> ExitCode {
                 keep_runs,
                 resume,
                 shard,
-                progress: if quiet {
-                    Progress::Quiet
-                } else {
-                    Progress::Auto
-                },
+                progress: progress(quiet),
             },
             outputs,
         ),
@@ -292,17 +288,10 @@ fn main() -> ExitCode {
             junit,
             jobs,
         } => {
-            let baseline = baseline.map(|path| BaselineOptions {
-                path,
-                tolerance,
-                metrics: baseline_metrics
-                    .as_deref()
-                    .map_or_else(MetricSelection::planner, MetricSelection::parse),
-            });
             return check(
                 &scenario,
                 &edits,
-                baseline,
+                baseline_options(baseline, tolerance, baseline_metrics.as_deref()),
                 replications,
                 conservative,
                 junit,
@@ -320,6 +309,29 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
+}
+
+/// A sweep's progress display: none with `--quiet`.
+fn progress(quiet: bool) -> Progress {
+    if quiet {
+        Progress::Quiet
+    } else {
+        Progress::Auto
+    }
+}
+
+/// `check --baseline`'s options, when a baseline is given: the planner metrics unless
+/// `--baseline-metrics` chooses.
+fn baseline_options(
+    baseline: Option<PathBuf>,
+    tolerance: f64,
+    metrics: Option<&str>,
+) -> Option<BaselineOptions> {
+    baseline.map(|path| BaselineOptions {
+        path,
+        tolerance,
+        metrics: metrics.map_or_else(MetricSelection::planner, MetricSelection::parse),
+    })
 }
 
 /// Prints each line of `message` as `capsim: <line>` (manifests report every problem, one per
