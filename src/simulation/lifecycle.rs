@@ -270,14 +270,17 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod_mut(pod_ref) else {
             return;
         };
+        let now = self.clock.now();
         if pod.last_unschedulable.as_deref() != Some(message) {
             pod.last_unschedulable = Some(message.to_string());
             let (s, serial) = (usize::from(pod.service), pod.serial);
-            let now = self.clock.now();
-            (self.cluster).set_pending_reason(pod_ref, primary_reason(message), now);
+            (self.cluster).scheduler_verdict(pod_ref, primary_reason(message), now);
             let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
             event.reason = Some(message.to_string());
             self.log.push(event);
+        } else if self.cluster.has_ca_wait(pod_ref) {
+            // The attempt is later than the Cluster Autoscaler's verdict.
+            (self.cluster).scheduler_verdict(pod_ref, primary_reason(message), now);
         }
     }
 
