@@ -196,3 +196,45 @@ services:
     assert_eq!(big.pending_pod_seconds, 600.0);
     assert_eq!(reasons(&big.unschedulable), [("Insufficient cpu", 600.0)]);
 }
+
+#[test]
+fn a_scheduling_attempt_after_the_scan_gives_the_schedulers_reason_back() {
+    // Four 900m pods of web leave 400m of the one node, where the job's 100m pod runs from 0 s
+    // to 105 s; web's fifth pod waits the whole 300 s. When the job's pod leaves at 105 s, the
+    // fifth pod is tried again and finds 500m, short of CPU again.
+    let yaml = format!(
+        r#"
+name: reasons-attempt
+duration: 5m
+warmup: 0s
+node_pools:
+  batch:{POOL}
+    initial_size: 1
+    autoscaling: {{min_nodes: 1, max_nodes: 1}}
+services:
+  web:
+    replicas: 5
+    resources: {{requests: {{cpu: 900m, memory: 1Gi}}}}
+    load: {{arrivals: {{rate: 1}}, service_time: {{distribution: exponential, mean: 10ms}}}}
+jobs:
+  short:
+    resources: {{requests: {{cpu: 100m, memory: 1Gi}}}}
+    image_pull: 0s
+    start: 0s
+    completions: 1
+    parallelism: 1
+    run_time: 105s
+autoscaling:
+  cluster_autoscaler: {{scan_interval: 10s}}
+"#
+    );
+    let out = simulate(&scenario(&yaml));
+    let web = &out.summary.services["web"];
+    // The scheduler's reason from 0 s to the scan at 10 s and from the attempt at 105 s to the
+    // scan at 110 s: 15 s; the pool's maximum the other 285 s.
+    assert_eq!(web.pending_pod_seconds, 300.0);
+    assert_eq!(
+        reasons(&web.unschedulable),
+        [(MAX_NODE_GROUP_SIZE, 285.0), ("Insufficient cpu", 15.0)]
+    );
+}
