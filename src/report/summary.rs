@@ -305,6 +305,12 @@ pub struct Unschedulable {
     /// a time, the part of the scheduler's message that covers the most nodes (ties to the first
     /// in the message), so the figures sum to `pending_pod_seconds`.
     pub pod_seconds_by_reason: IndexMap<String, f64>,
+    /// Pod-seconds of pods the workload's controller could not create because its namespace's
+    /// ResourceQuota refused them: from a sync refused by the quota, the pods it still lacked,
+    /// until a sync creates them all or wants none. They are not pods, so they are outside
+    /// `pending_pod_seconds` and `pod_seconds_by_reason`.
+    #[serde(default)]
+    pub quota_refused_seconds: f64,
 }
 
 /// HPA rescales of a service in the measured window.
@@ -430,6 +436,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             pod_seconds_by_reason: [("Insufficient cpu".to_string(), 30.0)]
                 .into_iter()
                 .collect(),
+            quota_refused_seconds: 0.0,
         },
         restarts: 0,
         evictions: 0,

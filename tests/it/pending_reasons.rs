@@ -238,3 +238,44 @@ autoscaling:
         [(MAX_NODE_GROUP_SIZE, 285.0), ("Insufficient cpu", 15.0)]
     );
 }
+
+#[test]
+fn pods_the_quota_refused_count_apart_from_pending_pods() {
+    let yaml = format!(
+        r#"
+name: reasons-quota
+duration: 5m
+warmup: 0s
+node_pools:
+  batch:{POOL}
+    initial_size: 2
+services:
+  web:
+    namespace: team
+    replicas: 5
+    resources: {{requests: {{cpu: 500m, memory: 1Gi}}}}
+    load: {{arrivals: {{rate: 1}}, service_time: {{distribution: exponential, mean: 10ms}}}}
+jobs:
+  etl:
+    namespace: batch
+    resources: {{requests: {{cpu: 500m, memory: 1Gi}}}}
+    start: 65s
+    completions: 8
+    parallelism: 8
+    run_time: 30m
+quotas:
+  team: {{pods: 3}}
+  batch: {{pods: 2}}
+"#
+    );
+    let out = simulate(&scenario(&yaml));
+    // web: three pods run, two are refused at 0 s and at every retry: 2 × 300 s, no pod pending.
+    let web = &out.summary.services["web"];
+    assert_eq!(web.unschedulable.quota_refused_seconds, 600.0);
+    assert_eq!(web.pending_pod_seconds, 0.0);
+    assert!(web.unschedulable.pod_seconds_by_reason.is_empty());
+    // etl: two pods run from 65 s, six refused until the end: 6 × 235 s.
+    let etl = &out.summary.jobs["etl"];
+    assert_eq!(etl.unschedulable.quota_refused_seconds, 1_410.0);
+    assert_eq!(etl.pending_pod_seconds, 0.0);
+}
