@@ -301,9 +301,10 @@ pub struct ServiceSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Unschedulable {
     /// Pod-seconds of waiting by reason, in kube-scheduler's words without the node counts
-    /// (`Insufficient cpu`): the most first, ties by name. Each wait counts under one reason at
-    /// a time, the part of the scheduler's message that covers the most nodes (ties to the first
-    /// in the message), so the figures sum to `pending_pod_seconds`.
+    /// (`Insufficient cpu`) or the Cluster Autoscaler's (`waiting for a node to provision`,
+    /// `pod didn't trigger scale-up: ...`): the most first, ties by name. Each wait counts under
+    /// one reason at a time (of the scheduler's message, the part that covers the most nodes,
+    /// ties to the first in the message), so the figures sum to `pending_pod_seconds`.
     pub pod_seconds_by_reason: IndexMap<String, f64>,
     /// Pod-seconds of pods the workload's controller could not create because its namespace's
     /// ResourceQuota refused them: from a sync refused by the quota, the pods it still lacked,

@@ -15,7 +15,9 @@
 //!    asked for longer ago than that is given up (`CaAction::CancelUpcoming`).
 //! 2. **Upcoming nodes absorb pending pods** (`snapshot`): pending pods that fit on a node still
 //!    on its way (or on a registered node with room) need no new node.
-//! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending.
+//! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending, and each
+//!    pending pod's `verdicts::PodVerdict`: a node on its way is counted on for it, or why no
+//!    scale-up is for it (the scan's `Scan::pods`).
 //! 4. **Scale-down** (`scale_down`): unneeded nodes are recomputed every scan; deletions are
 //!    only started when scale-down is not in cooldown: not within `--scale-down-delay-after-add`
 //!    of the last scale-up, `--scale-down-delay-after-failure` of the last failed scale-down, or
