@@ -2,8 +2,9 @@
 //! place at once, how long each waited, and kube-scheduler's messages.
 //!
 //! Use `render` on a run's files. Two sources, both the folder's own: the pod-seconds by
-//! scheduler reason of `summary.json` (`services.<svc>.unschedulable.pod_seconds_by_reason`,
-//! read as plain JSON, shown when the summary has it), and the pods of `events.jsonl` that were
+//! reason (kube-scheduler's or the Cluster Autoscaler's) of `summary.json`
+//! (`services.<svc>.unschedulable.pod_seconds_by_reason`, read as plain JSON, shown when the
+//! summary has it), and the pods of `events.jsonl` that were
 //! `PodUnschedulable` before they were `PodScheduled` (or deleted, or the run ended). Each
 //! workload lists at most `MAX_PODS` pods, the longest waits first, and counts the rest.
 

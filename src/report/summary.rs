@@ -301,10 +301,17 @@ pub struct ServiceSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Unschedulable {
     /// Pod-seconds of waiting by reason, in kube-scheduler's words without the node counts
-    /// (`Insufficient cpu`): the most first, ties by name. Each wait counts under one reason at
-    /// a time, the part of the scheduler's message that covers the most nodes (ties to the first
-    /// in the message), so the figures sum to `pending_pod_seconds`.
+    /// (`Insufficient cpu`) or the Cluster Autoscaler's (`waiting for a node to provision`,
+    /// `pod didn't trigger scale-up: ...`): the most first, ties by name. Each wait counts under
+    /// one reason at a time (of the scheduler's message, the part that covers the most nodes,
+    /// ties to the first in the message), so the figures sum to `pending_pod_seconds`.
     pub pod_seconds_by_reason: IndexMap<String, f64>,
+    /// Pod-seconds of pods the workload's controller could not create because its namespace's
+    /// ResourceQuota refused them: from a sync refused by the quota, the pods it still lacked,
+    /// until a sync creates them all or wants none. They are not pods, so they are outside
+    /// `pending_pod_seconds` and `pod_seconds_by_reason`.
+    #[serde(default)]
+    pub quota_refused_seconds: f64,
 }
 
 /// HPA rescales of a service in the measured window.
@@ -430,6 +437,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             pod_seconds_by_reason: [("Insufficient cpu".to_string(), 30.0)]
                 .into_iter()
                 .collect(),
+            quota_refused_seconds: 0.0,
         },
         restarts: 0,
         evictions: 0,

@@ -54,18 +54,23 @@ pub fn render(summary: &Summary) -> String {
     out
 }
 
-/// One line per service, then per Job, whose pods waited unbound: pod-seconds by reason.
+/// One line per service, then per Job, whose pods waited unbound or were refused by quota:
+/// pod-seconds by reason, then the refused pods' (not pods, so not among the reasons).
 fn waiting_lines(summary: &Summary) -> Vec<String> {
     let services = (summary.services.iter()).map(|(name, s)| (name, &s.unschedulable));
     let jobs = (summary.jobs.iter()).map(|(name, j)| (name, &j.unschedulable));
     services
         .chain(jobs)
-        .filter(|(_, u)| !u.pod_seconds_by_reason.is_empty())
+        .filter(|(_, u)| !u.pod_seconds_by_reason.is_empty() || u.quota_refused_seconds > 0.0)
         .map(|(name, u)| {
-            let reasons: Vec<String> = (u.pod_seconds_by_reason.iter())
+            let mut parts: Vec<String> = (u.pod_seconds_by_reason.iter())
                 .map(|(reason, seconds)| format!("{reason} {seconds:.0} pod-s"))
                 .collect();
-            format!("{name} waited: {}", reasons.join(", "))
+            if u.quota_refused_seconds > 0.0 {
+                let seconds = u.quota_refused_seconds;
+                parts.push(format!("refused by quota {seconds:.0} pod-s (not created)"));
+            }
+            format!("{name} waited: {}", parts.join(", "))
         })
         .collect()
 }
@@ -234,6 +239,14 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("batch waited"), "{text}");
+        summary.services["batch"]
+            .unschedulable
+            .quota_refused_seconds = 600.0;
+        let text = render(&summary);
+        assert!(
+            text.contains("batch waited: refused by quota 600 pod-s (not created)\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -2,19 +2,21 @@
 //! the scheduler could not place and the nodes on their way, and asks for nodes or removes them.
 //!
 //! The controller is a plain function of what it observes (`controllers::cluster_autoscaler`);
-//! this file builds its observation from the simulation's state and applies its actions.
+//! this file builds its observation from the simulation's state, applies its actions, and
+//! hands what it found for each pod the scheduler could not place to the pod's pending reason.
 
-use crate::controllers::cluster_autoscaler::{CaAction, ClusterObservation};
+use crate::controllers::cluster_autoscaler::{CaAction, ClusterObservation, Scan};
+use crate::simulation::cluster_state::PodRef;
 use crate::simulation::{Event, Simulation};
 use crate::units::SimTime;
 
 impl Simulation<'_> {
     /// The Cluster Autoscaler scans the cluster and acts.
     pub(super) fn on_ca_scan(&mut self) {
-        let Some((actions, jobs_pending)) = self.ca_decide() else {
+        let Some((scan, unschedulable, jobs_pending)) = self.ca_decide() else {
             return;
         };
-        for action in actions {
+        for action in scan.actions {
             match action {
                 CaAction::ScaleUp {
                     pool,
@@ -35,14 +37,19 @@ impl Simulation<'_> {
                 } => self.cancel_upcoming(pool, count, &reason),
             }
         }
+        let now = self.clock.now();
+        for (pod_ref, verdict) in unschedulable.into_iter().zip(scan.pods) {
+            self.cluster.ca_verdict(pod_ref, verdict, now);
+        }
         if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
             self.clock.schedule_in(spec.scan_interval, Event::CaScan);
         }
     }
 
-    /// What the Cluster Autoscaler decides from what it observes now, with which jobs had pods
-    /// the scheduler could not place (for the nodes they drive); `None` without one.
-    fn ca_decide(&mut self) -> Option<(Vec<CaAction>, Vec<bool>)> {
+    /// What the Cluster Autoscaler decides from what it observes now, with the pods the
+    /// scheduler could not place (in the order observed) and which jobs had such pods (for the
+    /// nodes they drive); `None` without one.
+    fn ca_decide(&mut self) -> Option<(Scan, Vec<PodRef>, Vec<bool>)> {
         let now = self.clock.now();
         let services = self.services.len();
         let mut jobs_pending = vec![false; self.jobs.len()];
@@ -58,8 +65,10 @@ impl Simulation<'_> {
             }
         }
         let mut unschedulable = Vec::new();
-        for pod in cluster.unschedulable() {
+        let mut refs = Vec::new();
+        for (pod_ref, pod) in cluster.unschedulable() {
             unschedulable.push(pod.spec as usize);
+            refs.push(pod_ref);
             if let Some(j) = usize::from(pod.service).checked_sub(services) {
                 jobs_pending[j] = true;
             }
@@ -99,6 +108,7 @@ impl Simulation<'_> {
         let ca = self.cluster_autoscaler.as_mut()?;
         Some((
             ca.scan(&observation, &mut self.rng_autoscaler),
+            refs,
             jobs_pending,
         ))
     }

@@ -4,9 +4,9 @@
 
 use crate::controllers::job::{JobPods, JobSpec};
 use crate::engine::rng::{SimRng, stream};
-use crate::report::stats::Latency;
+use crate::report::stats::{Gauge, Latency};
 use crate::simulation::lifecycle::CreateRetry;
-use crate::units::SimDuration;
+use crate::units::{SimDuration, SimTime};
 use crate::workload::cost::ServiceTimeSampler;
 
 /// A Job's pods counted in the measured window, each at the moment it happened.
@@ -46,6 +46,8 @@ pub(crate) struct JobState {
     /// Nodes the Cluster Autoscaler asked for at scans where this Job had pods it could not
     /// place, in the measured window.
     pub(crate) nodes_requested: u64,
+    /// Pods the Job controller lacked at its last sync because the quota refused them.
+    pub(crate) quota_short: Gauge,
     image_pull: ServiceTimeSampler,
     run_time: Option<ServiceTimeSampler>,
     rng_image_pull: SimRng,
@@ -67,6 +69,7 @@ impl JobState {
             interval_completed: 0,
             scheduling_delay: Latency::new(),
             nodes_requested: 0,
+            quota_short: Gauge::new(SimTime::ZERO, 0),
             image_pull: ServiceTimeSampler::from_duration(&spec.image_pull),
             run_time: match &spec.pods {
                 JobPods::Template(t) => Some(ServiceTimeSampler::from_duration(&t.run_time)),
@@ -89,7 +92,8 @@ impl JobState {
     }
 
     /// The measured window starts: the counts and delays of the warm-up are forgotten.
-    pub(crate) fn restart_measurement(&mut self) {
+    pub(crate) fn restart_measurement(&mut self, now: SimTime) {
+        self.quota_short.restart(now);
         self.counts = JobCounts::default();
         self.scheduling_delay.clear();
         self.nodes_requested = 0;

@@ -87,8 +87,12 @@ impl Simulation<'_> {
         }
         let active = self.cluster.workload(self.jobs[j].workload).active.len() as u32;
         let create = job::pods_to_create(template, self.jobs[j].succeeded, active);
-        for _ in 0..create {
+        let now = self.clock.now();
+        self.jobs[j].quota_short.set(now, 0);
+        for created in 0..create {
             if self.create_job_pod(j, NO_TRACE_ROW).is_none() {
+                let short = u64::from(create - created);
+                self.jobs[j].quota_short.set(now, short);
                 if let Some(delay) = self.jobs[j].create_retry.failed() {
                     self.clock
                         .schedule_in(delay, Event::JobSync { job: j as u16 });

@@ -99,8 +99,10 @@ impl Simulation<'_> {
     /// cluster that was already running when the simulation starts. The events they log go to
     /// `observer` as they pile up, so that a large Deployment does not hold them all.
     pub(super) fn sync_deployment_initial<O: Observer>(&mut self, s: usize, observer: &mut O) {
-        for _ in 0..self.services[s].desired {
+        let desired = self.services[s].desired;
+        for created in 0..desired {
             if self.create_pod(s, PodStart::AlreadyRunning).is_none() {
+                self.quota_short(s, desired - created);
                 self.schedule_deployment_retry(s);
                 break;
             }
@@ -114,11 +116,14 @@ impl Simulation<'_> {
     pub(super) fn sync_deployment(&mut self, s: usize) {
         self.services[s].create_retry.syncing();
         let views = self.pod_views(s);
-        match deployment::reconcile(self.services[s].desired, &views) {
+        let scale = deployment::reconcile(self.services[s].desired, &views);
+        self.quota_short(s, 0);
+        match scale {
             Scale::Steady => {}
             Scale::Create(n) => {
-                for _ in 0..n {
+                for created in 0..n {
                     if self.create_pod(s, PodStart::Cold).is_none() {
+                        self.quota_short(s, n - created);
                         self.schedule_deployment_retry(s);
                         return;
                     }
@@ -139,6 +144,12 @@ impl Simulation<'_> {
         if (self.cluster.workload(s).active.len() as u32) < self.services[s].desired {
             self.sync_deployment(s);
         }
+    }
+
+    /// From now on service `s`'s ReplicaSet lacks `pods` pods the quota refused.
+    fn quota_short(&mut self, s: usize, pods: u32) {
+        let now = self.clock.now();
+        self.services[s].quota_short.set(now, u64::from(pods));
     }
 
     fn schedule_deployment_retry(&mut self, s: usize) {
@@ -270,14 +281,17 @@ impl Simulation<'_> {
         let Some(pod) = self.cluster.pod_mut(pod_ref) else {
             return;
         };
+        let now = self.clock.now();
         if pod.last_unschedulable.as_deref() != Some(message) {
             pod.last_unschedulable = Some(message.to_string());
             let (s, serial) = (usize::from(pod.service), pod.serial);
-            let now = self.clock.now();
-            (self.cluster).set_pending_reason(pod_ref, primary_reason(message), now);
+            (self.cluster).scheduler_verdict(pod_ref, primary_reason(message), now);
             let mut event = self.pod_event(EventKind::PodUnschedulable, s, serial);
             event.reason = Some(message.to_string());
             self.log.push(event);
+        } else if self.cluster.has_ca_wait(pod_ref) {
+            // The attempt is later than the Cluster Autoscaler's verdict.
+            (self.cluster).scheduler_verdict(pod_ref, primary_reason(message), now);
         }
     }
 

@@ -113,9 +113,10 @@ impl Simulation<'_> {
         self.cluster.restart_gauges(now);
         for svc in &mut self.services {
             svc.at_max_gauge.restart(now);
+            svc.quota_short.restart(now);
         }
         for job in &mut self.jobs {
-            job.restart_measurement();
+            job.restart_measurement(now);
         }
     }
 

@@ -256,6 +256,8 @@ pub(crate) struct ServiceState {
     pub(crate) scaling: ScalingStats,
     /// 1 while the HPA's desired replicas are at its maxReplicas.
     pub(crate) at_max_gauge: Gauge,
+    /// Pods the ReplicaSet controller lacked at its last sync because the quota refused them.
+    pub(crate) quota_short: Gauge,
     /// Each HPA metric's value at the HPA's last sync (NaN before it or when unavailable).
     pub(crate) hpa_metrics: Vec<f64>,
 }
@@ -306,6 +308,7 @@ impl ServiceState {
             evictions: 0,
             scaling: ScalingStats::default(),
             at_max_gauge: Gauge::new(SimTime::ZERO, 0),
+            quota_short: Gauge::new(SimTime::ZERO, 0),
             hpa_metrics: vec![f64::NAN; hpa_metrics],
         }
     }

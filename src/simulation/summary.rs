@@ -86,7 +86,7 @@ impl Simulation<'_> {
                     },
                     scheduling_delay_s,
                     pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
-                    unschedulable: self.unschedulable(state.workload, now),
+                    unschedulable: self.unschedulable(state.workload, &state.quota_short, now),
                     running_pods: gauge_level(&pods.ready_gauge, now),
                     nodes_requested: state.nodes_requested,
                 };
@@ -175,7 +175,7 @@ impl Simulation<'_> {
             wait_ms: svc.wait.summary().into(),
             replicas: gauge_level(&pods.ready_gauge, now),
             pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
-            unschedulable: self.unschedulable(s, now),
+            unschedulable: self.unschedulable(s, &svc.quota_short, now),
             restarts: svc.restarts,
             evictions: svc.evictions,
             scaling: ScalingSummary {
@@ -199,12 +199,14 @@ impl Simulation<'_> {
 }
 
 impl Simulation<'_> {
-    /// Why workload `w`'s pods waited, in the measured window up to `now`.
-    fn unschedulable(&self, w: usize, now: SimTime) -> Unschedulable {
+    /// Why workload `w`'s pods waited, in the measured window up to `now`, with the pods its
+    /// controller lacked because the quota refused them (`quota_short`).
+    fn unschedulable(&self, w: usize, quota_short: &Gauge, now: SimTime) -> Unschedulable {
         Unschedulable {
             pod_seconds_by_reason: (self.cluster.pending_seconds_by_reason(w, now).into_iter())
                 .map(|(reason, seconds)| (reason.to_string(), round(seconds, 3)))
                 .collect(),
+            quota_refused_seconds: round(quota_short.integral_secs(now), 3),
         }
     }
 }

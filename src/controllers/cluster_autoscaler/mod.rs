@@ -15,7 +15,9 @@
 //!    asked for longer ago than that is given up (`CaAction::CancelUpcoming`).
 //! 2. **Upcoming nodes absorb pending pods** (`snapshot`): pending pods that fit on a node still
 //!    on its way (or on a registered node with room) need no new node.
-//! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending.
+//! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending, and each
+//!    pending pod's `verdicts::PodVerdict`: a node on its way is counted on for it, or why no
+//!    scale-up is for it (the scan's `Scan::pods`).
 //! 4. **Scale-down** (`scale_down`): unneeded nodes are recomputed every scan; deletions are
 //!    only started when scale-down is not in cooldown: not within `--scale-down-delay-after-add`
 //!    of the last scale-up, `--scale-down-delay-after-failure` of the last failed scale-down, or
@@ -62,6 +64,7 @@ pub mod spec;
 mod testing;
 #[cfg(test)]
 mod tests;
+pub mod verdicts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,6 +81,7 @@ use crate::controllers::cluster_autoscaler::scale_down::{
 use crate::controllers::cluster_autoscaler::scale_up::ScaleUpInput;
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
 use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
+use crate::controllers::cluster_autoscaler::verdicts::{PodVerdict, PoolView, pod_verdicts};
 use crate::units::{SimDuration, SimTime};
 
 /// The taint the autoscaler puts on a node it deletes (`ToBeDeletedByClusterAutoscaler`,
@@ -157,6 +161,15 @@ pub enum CaAction {
     },
 }
 
+/// What one scan decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// The changes to apply: cancellations first, then at most one scale-up, then deletions.
+    pub actions: Vec<CaAction>,
+    /// Parallel to the observation's `unschedulable`: what the scan found for each pod.
+    pub pods: Vec<PodVerdict>,
+}
+
 /// The Cluster Autoscaler's state between scans.
 #[derive(Debug, Clone)]
 pub struct ClusterAutoscaler {
@@ -211,13 +224,9 @@ impl ClusterAutoscaler {
             || now < self.last_scale_down_delete + s.scale_down_delay_after_delete
     }
 
-    /// One scan: the actions to apply, cancellations first, then at most one scale-up, then
-    /// deletions.
-    pub fn scan<R: Rng + ?Sized>(
-        &mut self,
-        obs: &ClusterObservation<'_>,
-        rng: &mut R,
-    ) -> Vec<CaAction> {
+    /// One scan: the actions to apply, and what it found for each pod the scheduler could not
+    /// place.
+    pub fn scan<R: Rng + ?Sized>(&mut self, obs: &ClusterObservation<'_>, rng: &mut R) -> Scan {
         let mut actions = Vec::new();
         // 1. Scale-ups in flight and nodes that never registered.
         let upcoming = self.cancel_overdue(obs, &mut actions);
@@ -226,9 +235,29 @@ impl ClusterAutoscaler {
         let (in_progress, mut target_sizes) = self.pool_sizes(obs, &deleting, &upcoming);
         // 3. Pending pods that nodes on their way (or room on registered ones) will take.
         let mut snapshot = Snapshot::new(obs.nodes, &deleting, obs.pools, &upcoming);
-        let pending = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
-        // 4. Scale-up.
-        self.scale_up(obs, &pending, &mut target_sizes, rng, &mut actions);
+        let placed = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
+        let pending: Vec<usize> = (obs.unschedulable.iter().zip(&placed))
+            .filter(|(_, node)| node.is_none())
+            .map(|(&s, _)| s)
+            .collect();
+        // 4. Scale-up, and each pending pod's verdict.
+        let sizes_before = target_sizes.clone();
+        let grown = self.scale_up(obs, &pending, &mut target_sizes, rng, &mut actions);
+        let view = PoolView {
+            now: obs.now,
+            pools: obs.pools,
+            target_sizes: &sizes_before,
+            backoff: &self.backoff,
+        };
+        let scale_up = grown.as_ref().map(|(p, pods)| (*p, pods.as_slice()));
+        let pods = pod_verdicts(
+            obs.unschedulable,
+            obs.pod_specs,
+            &placed,
+            |i| snapshot.upcoming_pool(i),
+            scale_up,
+            &view,
+        );
         // 5. Scale-down.
         if self.spec.scale_down_enabled {
             self.scale_down(
@@ -240,7 +269,7 @@ impl ClusterAutoscaler {
                 &mut actions,
             );
         }
-        actions
+        Scan { actions, pods }
     }
 
     /// Updates the scale-ups in flight (backing off pools whose latest one timed out) and gives
@@ -320,8 +349,9 @@ impl ClusterAutoscaler {
         (in_progress, target_sizes)
     }
 
-    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it and
-    /// counts its nodes into `target_sizes`.
+    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it, counts
+    /// its nodes into `target_sizes` and returns its pool with the service index of each pod it
+    /// is for.
     fn scale_up<R: Rng + ?Sized>(
         &mut self,
         obs: &ClusterObservation<'_>,
@@ -329,7 +359,7 @@ impl ClusterAutoscaler {
         target_sizes: &mut [u32],
         rng: &mut R,
         actions: &mut Vec<CaAction>,
-    ) {
+    ) -> Option<(usize, Vec<usize>)> {
         let now = obs.now;
         let input = ScaleUpInput {
             now,
@@ -341,9 +371,7 @@ impl ClusterAutoscaler {
             registered_nodes: obs.nodes.len(),
             backoff: &self.backoff,
         };
-        let Some(plan) = scale_up::plan(&input, rng) else {
-            return;
-        };
+        let plan = scale_up::plan(&input, rng)?;
         self.provisioning
             .register_scale_up(plan.pool, now, self.spec.max_node_provision_time);
         self.last_scale_up = now;
@@ -356,6 +384,7 @@ impl ClusterAutoscaler {
             pods_helped: plan.pods_helped,
             reason: plan.reason,
         });
+        Some((plan.pool, plan.pods))
     }
 
     /// Recomputes the unneeded nodes and, out of cooldown, starts deleting those due.

@@ -47,6 +47,8 @@ pub(super) struct ScaleUpPlan {
     pub(super) pool: usize,
     pub(super) count: u32,
     pub(super) pods_helped: u32,
+    /// Service index of every pending pod the new nodes are expected to take.
+    pub(super) pods: Vec<usize>,
     pub(super) reason: String,
 }
 
@@ -85,7 +87,7 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     let current: u64 = (0..input.pools.len())
         .map(|p| u64::from(input.target(p)))
         .sum();
-    let options = expansion_options(input, &groups, current);
+    let (options, mut helped) = expansion_options(input, &groups, current);
     if options.is_empty() {
         return None;
     }
@@ -114,19 +116,22 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
         pool: best.pool,
         count: u32::try_from(count).unwrap_or(u32::MAX),
         pods_helped,
+        pods: std::mem::take(&mut helped[choice.index]),
         reason,
     })
 }
 
 /// One option per pool that can grow (autoscaled, not backed off, below its maximum) and whose
 /// new nodes would take some of the pending pods, as the estimator bin-packs them within the
-/// node limits; `current` is the cluster's registered plus upcoming nodes.
+/// node limits; `current` is the cluster's registered plus upcoming nodes. With each option,
+/// the service index of every pod it places.
 fn expansion_options<'a>(
     input: &ScaleUpInput<'a>,
     groups: &[PodGroup],
     current: u64,
-) -> Vec<ExpansionOption<'a>> {
+) -> (Vec<ExpansionOption<'a>>, Vec<Vec<usize>>) {
     let mut options = Vec::new();
+    let mut helped = Vec::new();
     for (p, pool) in input.pools.iter().enumerate() {
         if pool.autoscaling.is_none()
             || input.backoff.is_backed_off(p, input.now)
@@ -169,8 +174,9 @@ fn expansion_options<'a>(
                 .map(|&s| input.pod_specs[s].requests)
                 .collect(),
         });
+        helped.push(e.pods);
     }
-    options
+    (options, helped)
 }
 
 /// `GetCappedNewNodeCount`, then the pool's maximum (as `balanceScaleUps` caps a single

@@ -86,8 +86,9 @@ impl Snapshot {
         self.assigned[i].push(service);
     }
 
-    /// Places the pending pods (service indices, oldest first) that fit on any open node, and
-    /// returns the rest in their order: upstream's `FilterOutSchedulable` pod list processor.
+    /// Places the pending pods (service indices, oldest first) that fit on any open node:
+    /// upstream's `FilterOutSchedulable` pod list processor. Returns, per pending pod, the node
+    /// it was placed on (`None` for the pods still pending, which need a new node).
     ///
     /// Once a pod of a service fails to fit, its later pods are not tried (upstream skips pods
     /// similar to one found unschedulable in the same pass). Pods of unknown services are kept.
@@ -95,27 +96,31 @@ impl Snapshot {
         &mut self,
         pending: &[usize],
         pod_specs: &[PodSpec],
-    ) -> Vec<usize> {
+    ) -> Vec<Option<usize>> {
         let mut failed = vec![false; pod_specs.len()];
-        let mut remaining = Vec::new();
+        let mut placed = Vec::with_capacity(pending.len());
         for &service in pending {
             let Some(pod) = pod_specs.get(service) else {
-                remaining.push(service);
+                placed.push(None);
                 continue;
             };
             if failed[service] {
-                remaining.push(service);
+                placed.push(None);
                 continue;
             }
-            match self.first_fit(pod, |_| true) {
+            let node = self.first_fit(pod, |_| true);
+            match node {
                 Some(i) => self.assign(i, service, pod),
-                None => {
-                    failed[service] = true;
-                    remaining.push(service);
-                }
+                None => failed[service] = true,
             }
+            placed.push(node);
         }
-        remaining
+        placed
+    }
+
+    /// The pool of node `i` when it is an upcoming node (not registered).
+    pub(super) fn upcoming_pool(&self, i: usize) -> Option<usize> {
+        (i >= self.registered).then(|| usize::from(self.nodes[i].pool.0))
     }
 }
 
@@ -151,8 +156,9 @@ mod tests {
         // Pending: 3 CPU, 0.5 CPU, 3 CPU, 3 CPU, 0.5 CPU.
         // 3 CPU -> upcoming (4 free); 0.5 -> registered (1 free -> 0.5); 3 CPU: neither has 3
         // left, fails, so the later 3-CPU pod is not tried; 0.5 -> registered (0.5 -> 0).
-        let rest = s.filter_out_schedulable(&[0, 1, 0, 0, 1], &specs);
-        assert_eq!(rest, vec![0, 0]);
+        let placed = s.filter_out_schedulable(&[0, 1, 0, 0, 1], &specs);
+        assert_eq!(placed, [Some(1), Some(0), None, None, Some(0)]);
+        assert_eq!((s.upcoming_pool(0), s.upcoming_pool(1)), (None, Some(0)));
         assert_eq!(s.nodes[0].requested.cpu.0, 4_000);
         assert_eq!(s.nodes[1].requested.cpu.0, 3_000);
         assert_eq!(s.assigned, [vec![1, 1], vec![0]]);
@@ -164,7 +170,7 @@ mod tests {
         let nodes = [registered(&pools, 0, 0), registered(&pools, 0, 1)];
         let mut s = Snapshot::new(&nodes, &[true, false], &pools, &[0]);
         let specs = [pod(1_000, 1)];
-        assert!(s.filter_out_schedulable(&[0], &specs).is_empty());
+        assert_eq!(s.filter_out_schedulable(&[0], &specs), [Some(1)]);
         assert_eq!(s.nodes[0].pod_count, 0);
         assert_eq!(s.nodes[1].pod_count, 1);
         s.unplace(1, &specs[0]);

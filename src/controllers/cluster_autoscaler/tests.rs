@@ -74,7 +74,7 @@ impl World {
             upcoming: &self.upcoming,
             disruptions_allowed: &self.disruptions_allowed,
         };
-        self.ca.scan(&obs, &mut self.rng)
+        self.ca.scan(&obs, &mut self.rng).actions
     }
 
     /// Applies scale-ups and cancellations; deletions remove the node at once, its pods pending.

@@ -8,11 +8,11 @@ use crate::simulation::cluster_state::{ClusterState, Pod, PodRef};
 
 impl ClusterState {
     /// The Pending pods the scheduler found no node for, oldest first.
-    pub(crate) fn unschedulable(&self) -> impl Iterator<Item = &Pod> {
+    pub(crate) fn unschedulable(&self) -> impl Iterator<Item = (PodRef, &Pod)> {
         self.pending
             .iter()
-            .filter_map(|(r, _)| self.pods.get(*r))
-            .filter(|p| p.last_unschedulable.is_some())
+            .filter_map(|(r, _)| Some((*r, self.pods.get(*r)?)))
+            .filter(|(_, p)| p.last_unschedulable.is_some())
     }
 
     /// Puts a pod the scheduler could not place in the unschedulable queue.

@@ -4,8 +4,15 @@
 //! (never per request); a workload keeps one time-weighted count of its pods per reason, so the
 //! pod-seconds by reason sum to its `pending_gauge`'s integral. A reason is one of
 //! kube-scheduler's `FitError` parts without its node count (`Insufficient cpu`), chosen by
-//! `primary_reason`.
+//! `primary_reason`, or the Cluster Autoscaler's (`PodVerdict::reason`).
+//!
+//! The reason changes only at scheduling attempts and Cluster Autoscaler scans. A pod a node
+//! on its way is counted on for (as the last scan found) waits for that node while its pool
+//! still has a node on its way, whatever its scheduling attempts find; otherwise the later of
+//! the last failed attempt and the last scan decides: the scheduler's reason at an attempt, the
+//! autoscaler's at a scan when it has one of its own (else the scheduler's last reason).
 
+use crate::controllers::cluster_autoscaler::verdicts::PodVerdict;
 use crate::report::stats::Gauge;
 use crate::simulation::cluster_state::{ClusterState, PodRef};
 use crate::units::SimTime;
@@ -38,6 +45,16 @@ pub(crate) fn primary_reason(message: &str) -> &str {
         }
     }
     best.map_or(message, |(_, reason)| reason)
+}
+
+/// What the Cluster Autoscaler's last scan found for a Pending pod whose wait counts under the
+/// autoscaler's reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaWait {
+    /// A node of this pool on its way is expected to take the pod.
+    Provisioning(usize),
+    /// The autoscaler adds no node for it, for a reason of its own.
+    NoScaleUp,
 }
 
 /// A workload's Pending pods counted by reason, over time.
@@ -101,11 +118,60 @@ impl ClusterState {
         gauges.add(index, now, 1);
     }
 
+    /// A scheduling attempt found no node for Pending pod `pod_ref` at `now`, kube-scheduler's
+    /// primary reason being `reason`: its wait counts under it from now on, unless the pod
+    /// waits for a node the Cluster Autoscaler counted on for it and its pool still has a node
+    /// on its way.
+    pub(crate) fn scheduler_verdict(&mut self, pod_ref: PodRef, reason: &str, now: SimTime) {
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        if let Some(CaWait::Provisioning(p)) = pod.ca_wait
+            && self
+                .pools
+                .get(p)
+                .is_some_and(|pool| !pool.upcoming.is_empty())
+        {
+            return;
+        }
+        pod.ca_wait = None;
+        self.set_pending_reason(pod_ref, reason, now);
+    }
+
+    /// Whether the wait of pod `pod_ref` counts under a Cluster Autoscaler reason.
+    pub(crate) fn has_ca_wait(&self, pod_ref: PodRef) -> bool {
+        self.pods.get(pod_ref).is_some_and(|p| p.ca_wait.is_some())
+    }
+
+    /// The Cluster Autoscaler's scan at `now` found `verdict` for Pending pod `pod_ref`: its
+    /// wait counts under the verdict's reason from now on, or, when the verdict has none, under
+    /// the scheduler's reason of its last attempt.
+    pub(crate) fn ca_verdict(&mut self, pod_ref: PodRef, verdict: PodVerdict, now: SimTime) {
+        let Some(pod) = self.pods.get_mut(pod_ref) else {
+            return;
+        };
+        if pod.node.is_some() {
+            return;
+        }
+        if let Some(reason) = verdict.reason() {
+            pod.ca_wait = Some(match verdict {
+                PodVerdict::Provisioning { pool } => CaWait::Provisioning(pool),
+                _ => CaWait::NoScaleUp,
+            });
+            self.set_pending_reason(pod_ref, reason, now);
+        } else if pod.ca_wait.take().is_some() {
+            let message = pod.last_unschedulable.clone();
+            let reason = message.as_deref().map_or(NOT_YET_TRIED, primary_reason);
+            self.set_pending_reason(pod_ref, reason, now);
+        }
+    }
+
     /// Pending pod `pod_ref` stops waiting (bound or deleted) at `now`.
     pub(super) fn stop_waiting(&mut self, pod_ref: PodRef, now: SimTime) {
         let Some(pod) = self.pods.get_mut(pod_ref) else {
             return;
         };
+        pod.ca_wait = None;
         if let Some(old) = pod.pending_reason.take() {
             let gauges = &mut self.workloads[usize::from(pod.service)].pending_reasons;
             gauges.add(old, now, -1);

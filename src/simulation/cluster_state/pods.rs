@@ -10,6 +10,7 @@
 use crate::cluster::kubelet::CrashLoopBackOff;
 use crate::cluster::node::NodeId;
 use crate::controllers::hpa::ResourceSample;
+use crate::simulation::cluster_state::pending_reasons::CaWait;
 use crate::simulation::cluster_state::{NO_CPU_SLOT, NO_MEMORY_SLOT};
 use crate::units::SimTime;
 use crate::workload::server::PodServer;
@@ -75,6 +76,9 @@ pub(crate) struct Pod {
     /// While the pod is unbound: the index of the reason its wait counts under
     /// (`pending_reasons`).
     pub(super) pending_reason: Option<u16>,
+    /// While the Cluster Autoscaler's reason stands for the unbound pod: what its last scan
+    /// found (`pending_reasons`).
+    pub(super) ca_wait: Option<CaWait>,
     /// When the pod was bound to a node (its `status.startTime`).
     pub(super) bound_at: Option<SimTime>,
     /// When its containers started (after the image pull): phase Running from then on.
@@ -136,6 +140,7 @@ impl Pod {
             in_service_measured: 0,
             last_unschedulable: None,
             pending_reason: None,
+            ca_wait: None,
             bound_at: None,
             containers_start: None,
             arrivals_since_sample: 0,
