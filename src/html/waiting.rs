@@ -115,12 +115,29 @@ pub(crate) fn render(files: &RunFiles) -> String {
         if let Some(table) = reasons_table(&files.summary_json, section, name) {
             out.push_str(&table.render());
         }
+        if let Some(refused_s) = quota_refused_s(&files.summary_json, section, name) {
+            out.push_str(&paragraph(&format!(
+                "{refused_s:.0} pod-seconds of pods the ResourceQuota refused to create (never \
+                 Pending, so not in the pod-seconds above)."
+            )));
+        }
         match all.get(name.as_str()) {
             Some(waits) => out.push_str(&pods_table(waits)),
             None => out.push_str(&paragraph("No pod waited for a node.")),
         }
     }
     out
+}
+
+/// `<section>.<name>.unschedulable.quota_refused_seconds` of the summary, when above zero.
+fn quota_refused_s(summary: &serde_json::Value, section: &str, name: &str) -> Option<f64> {
+    let seconds = summary
+        .get(section)?
+        .get(name)?
+        .get("unschedulable")?
+        .get("quota_refused_seconds")?
+        .as_f64()?;
+    (seconds > 0.0).then_some(seconds)
 }
 
 /// `<section>.<name>.unschedulable.pod_seconds_by_reason` of the summary, largest first.
@@ -136,7 +153,7 @@ fn reasons_table(summary: &serde_json::Value, section: &str, name: &str) -> Opti
         .filter_map(|(reason, v)| Some((reason, v.as_f64()?)))
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let mut table = Table::new("", &["scheduler reason", "pod-seconds"]);
+    let mut table = Table::new("", &["reason", "pod-seconds"]);
     table.rows = rows
         .into_iter()
         .map(|(reason, s)| vec![reason.clone(), format!("{s:.0}")])
@@ -250,5 +267,15 @@ mod tests {
             [["Too many pods", "120"], ["Insufficient cpu", "30"]]
         );
         assert!(reasons_table(&summary, "services", "api").is_none());
+    }
+
+    #[test]
+    fn quota_refusals_show_only_when_there_were_some() {
+        let summary = serde_json::json!({"services": {
+            "web": {"unschedulable": {"quota_refused_seconds": 600.0}},
+            "api": {"unschedulable": {"quota_refused_seconds": 0.0}}}});
+        assert_eq!(quota_refused_s(&summary, "services", "web"), Some(600.0));
+        assert_eq!(quota_refused_s(&summary, "services", "api"), None);
+        assert_eq!(quota_refused_s(&summary, "jobs", "web"), None);
     }
 }
