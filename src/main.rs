@@ -16,6 +16,15 @@ use capsim::scenario::{Override, catalog};
 use capsim::sweep::plan::dimension_from_param;
 use capsim::sweep::{Progress, SweepOptions};
 
+/// `eprintln!` that never panics: a line on standard error through `out::note`.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        crate::out::note(&format!($($arg)*))
+    };
+}
+
+#[path = "main/out.rs"]
+mod out;
 #[path = "main/read.rs"]
 mod read;
 #[path = "main/simulate.rs"]
@@ -299,10 +308,7 @@ fn main() -> ExitCode {
             );
         }
         Command::Validate { scenarios } => return validate(&scenarios),
-        Command::Catalog => {
-            print!("{}", catalog::render());
-            Ok(())
-        }
+        Command::Catalog => out::print(&catalog::render()),
         Command::Import { manifests, nodes } => import(&manifests, nodes.as_deref()),
     };
     match result {
@@ -338,7 +344,7 @@ fn baseline_options(
 /// line) and returns exit code 2.
 fn fail(message: &str) -> ExitCode {
     for line in message.lines() {
-        eprintln!("capsim: {line}");
+        note!("capsim: {line}");
     }
     ExitCode::from(2)
 }

@@ -16,9 +16,9 @@ pub(crate) fn diff(a: &Path, b: &Path, json: bool) -> Result<(), String> {
     let report = capsim::diff::diff(a, b).map_err(|e| e.to_string())?;
     if json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        println!("{text}");
+        crate::out::print(&format!("{text}\n"))?;
     } else {
-        print!("{}", capsim::diff::render(&report));
+        crate::out::print(&capsim::diff::render(&report))?;
     }
     Ok(())
 }
@@ -26,7 +26,7 @@ pub(crate) fn diff(a: &Path, b: &Path, json: bool) -> Result<(), String> {
 /// `capsim plot`: redraws the charts of a run or sweep folder and says how many files it drew.
 pub(crate) fn redraw(dir: &Path) -> Result<(), String> {
     let files = plot::plot_dir(dir).map_err(|e| e.to_string())?;
-    eprintln!(
+    note!(
         "drew {} files in {}",
         files.len(),
         dir.join("plots").display()
@@ -42,14 +42,14 @@ pub(crate) fn report(dir: &Path, dir2: Option<&Path>, out: Option<&Path>) -> Res
         Some(b) => match capsim::diff::diff(dir, b) {
             Ok(report) => html::compare::comparison_rows(&report),
             Err(e) => {
-                eprintln!("capsim: warning: no comparison in the report: {e}");
+                note!("capsim: warning: no comparison in the report: {e}");
                 Vec::new()
             }
         },
         None => Vec::new(),
     };
     let path = html::write_report(&dirs, out, &comparison).map_err(|e| e.to_string())?;
-    eprintln!("wrote {}", path.display());
+    note!("wrote {}", path.display());
     Ok(())
 }
 
@@ -57,7 +57,7 @@ pub(crate) fn report(dir: &Path, dir2: Option<&Path>, out: Option<&Path>) -> Res
 pub(crate) fn import(manifests: &[PathBuf], nodes: Option<&Path>) -> Result<(), String> {
     let imported = scenario::import(manifests, nodes).map_err(|e| e.to_string())?;
     warn(&imported.warnings);
-    print!("{}", imported.yaml);
+    crate::out::print(&imported.yaml)?;
     Ok(())
 }
 
@@ -67,7 +67,12 @@ pub(crate) fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for path in paths {
         match validate_one(path) {
-            Ok(summary) => println!("{}: ok ({summary})", path.display()),
+            Ok(summary) => {
+                if let Err(e) = crate::out::print(&format!("{}: ok ({summary})\n", path.display()))
+                {
+                    return fail(&e);
+                }
+            }
             Err(message) => {
                 fail(&message);
                 failed = true;

@@ -72,14 +72,14 @@ pub(crate) fn finish(
         html::remove_stale_report(dir)
     };
     if let Err(e) = written {
-        eprintln!("capsim: warning: report not written: {e}");
+        note!("capsim: warning: report not written: {e}");
     }
 }
 
 /// Draws a folder's charts; a failure is reported but does not undo the results.
 fn draw(dir: &Path, draw: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>) {
     if let Err(e) = draw(dir) {
-        eprintln!("capsim: warning: charts not drawn: {e}");
+        note!("capsim: warning: charts not drawn: {e}");
     }
 }
 
@@ -111,11 +111,11 @@ pub(crate) fn run(
         write_atomically(file, &text).map_err(|e| format!("{}: {e}", file.display()))?;
     }
     if !quiet {
-        print!("{}", table::render(&report.outcome.summary));
-        println!("results: {}", out.display());
+        let table = table::render(&report.outcome.summary);
+        crate::out::print(&format!("{table}results: {}\n", out.display()))?;
     }
     let info = &report.info;
-    eprintln!(
+    note!(
         "simulated {} in {:.2} s wall: {} events, {:.1}M events/s",
         scenario.duration,
         info.wall_s,
@@ -177,7 +177,7 @@ pub(crate) fn sweep(
         options.out = Path::new("outputs").join(format!("{}-sweep", plan.scenario));
     }
     if let Some((index, count)) = options.shard {
-        eprintln!(
+        note!(
             "sweep {}: shard {index}/{count}: {} of {} runs",
             plan.scenario,
             plan.shard(index, count).len(),
@@ -187,13 +187,13 @@ pub(crate) fn sweep(
     let report = sweep::run(&plan, &options).map_err(|e| e.to_string())?;
     finish(&options.out, outputs, plot::plot_sweep);
     if report.runs_discarded > 0 {
-        eprintln!(
+        note!(
             "sweep: removed {} runs of an earlier sweep from {} (use --resume to keep them)",
             report.runs_discarded,
             options.out.display()
         );
     }
-    eprintln!(
+    note!(
         "sweep {}: {} points x {} replications = {} runs; {} simulated now in {:.2} s wall with {} jobs \
          ({:.2} runs/s, {:.1}M events/s){}; results: {}",
         plan.scenario,
@@ -230,25 +230,27 @@ pub(crate) fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> ExitCo
     finish(out, outputs, plot::plot_sweep);
     let missing = &merged.missing;
     if missing.is_empty() {
-        eprintln!("merged {} runs into {}", merged.runs, out.display());
+        note!("merged {} runs into {}", merged.runs, out.display());
         return ExitCode::SUCCESS;
     }
-    eprintln!(
+    note!(
         "merged {} runs into {}; {} runs missing from every folder: merge the other shards too",
         merged.runs,
         out.display(),
         missing.len()
     );
     for m in missing {
-        eprintln!(
+        note!(
             "  missing: run {} (point {}, replication {})",
-            m.run, m.point, m.replication
+            m.run,
+            m.point,
+            m.replication
         );
     }
     if allow_partial {
         ExitCode::SUCCESS
     } else {
-        eprintln!(
+        note!(
             "capsim: merge: {} runs missing; use --allow-partial to accept a partial merge",
             missing.len()
         );
@@ -282,7 +284,9 @@ pub(crate) fn check(
         Ok(report) => report,
         Err(e) => return fail(&e.to_string()),
     };
-    print!("{}", check::render(&report));
+    if let Err(e) = crate::out::print(&check::render(&report)) {
+        return fail(&e);
+    }
     if let Some(file) = &options.junit
         && let Err(e) = std::fs::write(file, check::junit(&report))
     {
@@ -298,6 +302,6 @@ pub(crate) fn check(
 /// Prints each warning on standard error.
 pub(crate) fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("capsim: warning: {w}");
+        note!("capsim: warning: {w}");
     }
 }

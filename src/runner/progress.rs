@@ -8,7 +8,7 @@
 //! `show` is false (`--quiet`). It only reads the wall clock; the run's results never depend on
 //! it.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -76,7 +76,8 @@ impl RunProgress {
         while self.tenth_reached(simulated_s) {
             self.next_tenth += 1;
         }
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "run: {}",
             status_line(simulated_s, self.duration_s, events_processed, wall_s)
         );

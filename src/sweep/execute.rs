@@ -5,7 +5,7 @@
 //! line per finished run otherwise. Nothing about wall time reaches the result files.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -231,7 +231,10 @@ impl Display {
         });
         let lines = progress == Progress::Auto && !terminal;
         if lines && resumed > 0 {
-            eprintln!("sweep: {resumed} runs already done, {total} to run");
+            let _ = writeln!(
+                std::io::stderr(),
+                "sweep: {resumed} runs already done, {total} to run"
+            );
         }
         Display {
             bar,
@@ -250,9 +253,15 @@ impl Display {
             let elapsed = self.started.elapsed().as_secs_f64();
             let rate = n as f64 / elapsed.max(1e-9);
             let eta = (self.total - n) as f64 / rate;
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "sweep: run {} done (point {}, replication {}): {n}/{} runs, {:.2} runs/s, ETA {:.0} s",
-                spec.index, spec.point, spec.replication, self.total, rate, eta
+                spec.index,
+                spec.point,
+                spec.replication,
+                self.total,
+                rate,
+                eta
             );
         }
     }

@@ -308,3 +308,86 @@ fn run_reports_progress_in_plain_lines_off_a_terminal_and_none_when_quiet() {
         "--quiet shows no progress:\n{stderr}"
     );
 }
+
+/// `/dev/full` opened for writing: every write fails with "No space left on device".
+fn full_device() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .ok()
+}
+
+#[test]
+fn a_full_standard_output_is_one_error_line_and_exit_2_not_a_panic() {
+    if full_device().is_none() {
+        return; // no /dev/full on this system
+    }
+    let dir = TempDir::new("stdout-full");
+    let out = dir.path().join("out");
+    let commands: [&[&str]; 3] = [
+        &["catalog"],
+        &["validate", "scenarios/mmc.yaml"],
+        &[
+            "run",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "15m",
+            "--no-plots",
+            "--no-report",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    ];
+    for args in commands {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .args(args)
+            .current_dir(repo_root())
+            .stdout(full_device().expect("/dev/full"))
+            .output()
+            .expect("capsim runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("capsim: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(
+            errors[0].starts_with("capsim: standard output: "),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_full_standard_error_loses_the_messages_but_not_the_results() {
+    if full_device().is_none() {
+        return; // no /dev/full on this system
+    }
+    let dir = TempDir::new("stderr-full");
+    let out = dir.path().join("sweep");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "sweep",
+            "scenarios/mmc.yaml",
+            "--duration",
+            "15m",
+            "--replications",
+            "2",
+            "--param",
+            "services.queue.replicas=8,9",
+            "--no-plots",
+            "--no-report",
+            "--out",
+            out.to_str().unwrap_or(""),
+        ])
+        .current_dir(repo_root())
+        .stderr(full_device().expect("/dev/full"))
+        .output()
+        .expect("capsim runs");
+    assert_eq!(output.status.code(), Some(0));
+    for table in ["sweep.csv", "points.csv", "sweep.json"] {
+        assert!(out.join(table).is_file(), "{table} is written");
+    }
+}
