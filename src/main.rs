@@ -119,7 +119,7 @@ enum Command {
         #[command(flatten)]
         edits: Edits,
         /// Runs at once [default: the number of CPUs].
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Sweep folder [default: outputs/<scenario name>-sweep/].
         #[arg(long, value_name = "DIR")]
@@ -181,7 +181,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
         /// Replications at once [default: the number of CPUs].
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Compare two run, sweep or replications folders: every planner metric's change, and
@@ -234,7 +234,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let result = match cli.command {
         Command::Run {
             scenario,
@@ -317,6 +320,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// Help and the version as clap prints them (exit 0); a bad argument as one `capsim:` line
+/// with clap's reason (exit 2), like every other error.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = error.render().to_string();
+    let reason = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("bad arguments");
+    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    let tip = (text.lines().map(str::trim))
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map_or_else(String::new, |tip| format!(" ({tip})"));
+    fail(&format!("{reason}{tip}; see capsim --help"))
+}
+
 /// A sweep's progress display: none with `--quiet`.
 fn progress(quiet: bool) -> Progress {
     if quiet {
@@ -370,15 +403,60 @@ fn parse_shard(text: &str) -> Result<(u32, u32), String> {
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
-    let (number, scale) = match text.strip_suffix('%') {
-        Some(n) => (n, 0.01),
-        None => (text, 1.0),
+    let expected = "expected a percentage such as 5% or a fraction from 0 to 1 such as 0.05";
+    let (number, percent) = match text.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (text, false),
     };
-    number
+    let value = number
         .trim()
         .parse::<f64>()
         .ok()
-        .map(|v| v * scale)
         .filter(|v| v.is_finite() && *v >= 0.0)
-        .ok_or_else(|| format!("{text:?} is not a tolerance; expected a percentage such as 5% or a fraction such as 0.05"))
+        .ok_or_else(|| format!("{text:?} is not a tolerance; {expected}"))?;
+    if percent {
+        Ok(value * 0.01)
+    } else if value <= 1.0 {
+        Ok(value)
+    } else {
+        // A bare 5 is far more likely to mean 5% than 500%: say so rather than guess.
+        Err(format!(
+            "{text:?} is a fraction above 1 ({:.0}%); {expected} (write {text}% for {text} percent)",
+            value * 100.0
+        ))
+    }
+}
+
+/// `--jobs`: how many runs at once, at least one.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| format!("{text:?} is not a number of jobs; expected a whole number >= 1"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerances_are_percentages_or_fractions_up_to_one() {
+        assert_eq!(parse_tolerance("5%"), Ok(0.05));
+        assert_eq!(parse_tolerance("0.05"), Ok(0.05));
+        assert_eq!(parse_tolerance("1"), Ok(1.0));
+        assert_eq!(parse_tolerance("150%"), Ok(1.5));
+        for bad in ["5", "1.5", "-1%", "x", ""] {
+            assert!(parse_tolerance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn jobs_are_at_least_one() {
+        assert_eq!(parse_jobs("1"), Ok(1));
+        assert_eq!(parse_jobs("16"), Ok(16));
+        for bad in ["0", "-1", "two", ""] {
+            assert!(parse_jobs(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -93,6 +93,7 @@ pub(crate) fn run(
 ) -> Result<(), String> {
     let scenario = scenario_of(&document(path, edits)?)?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    folder_for_results(&out)?;
     let openmetrics_start = openmetrics_start(openmetrics, &scenario)?;
     let mut progress = RunProgress::new(scenario.duration, !quiet);
     let report = run_to_dir_watched(&scenario, &out, |simulated_s, events| {
@@ -176,6 +177,7 @@ pub(crate) fn sweep(
     if options.out.as_os_str().is_empty() {
         options.out = Path::new("outputs").join(format!("{}-sweep", plan.scenario));
     }
+    folder_for_results(&options.out)?;
     if let Some((index, count)) = options.shard {
         note!(
             "sweep {}: shard {index}/{count}: {} of {} runs",
@@ -297,6 +299,18 @@ pub(crate) fn check(
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Refuses an output folder that is a file, before anything runs.
+fn folder_for_results(out: &Path) -> Result<(), String> {
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "--out {}: is a file, not a folder; expected a folder for the results (created when \
+             missing)",
+            out.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Prints each warning on standard error.

@@ -391,3 +391,35 @@ fn a_full_standard_error_loses_the_messages_but_not_the_results() {
         assert!(out.join(table).is_file(), "{table} is written");
     }
 }
+
+#[test]
+fn bad_arguments_are_one_capsim_line_with_what_is_allowed() {
+    let dir = TempDir::new("bad-arguments");
+    let file = dir.write("not-a-folder", "");
+    let file = file.to_str().unwrap_or("");
+    let cases: [(&[&str], &str); 5] = [
+        // A bare 5 would have meant 500%.
+        (
+            &["check", "scenarios/mmc.yaml", "--tolerance", "5"],
+            "write 5% for 5 percent",
+        ),
+        (
+            &["sweep", "scenarios/mmc.yaml", "--jobs", "0"],
+            "expected a whole number >= 1",
+        ),
+        (
+            &["run", "scenarios/mmc.yaml", "--out", file],
+            "is a file, not a folder",
+        ),
+        (&["run", "--quite"], "a similar argument exists: '--quiet'"),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, says) in cases {
+        let output = capsim(repo_root(), args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("capsim: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
