@@ -88,11 +88,20 @@ pub enum ReadError {
     },
 }
 
-/// Reads a whole text file, telling a missing file from other I/O errors.
+/// Reads a whole text file, telling a missing file from other I/O errors; only a regular file.
 ///
 /// # Errors
 /// `ReadError::Missing` or `ReadError::Io`.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    // A device, a pipe or a folder could be read forever or block: only regular files.
+    if let Ok(metadata) = fs::metadata(path)
+        && !metadata.is_file()
+    {
+        return Err(ReadError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::other("not a regular file (a device, a pipe or a folder)"),
+        });
+    }
     fs::read_to_string(path).map_err(|source| {
         if source.kind() == io::ErrorKind::NotFound {
             ReadError::Missing {

@@ -75,6 +75,37 @@ pub struct Document {
     warnings: Vec<String>,
 }
 
+/// The largest scenario file read (a base or a file given), in bytes: far above any real
+/// scenario, and a bound on what a mistaken path (a log, a dump) can cost.
+pub(crate) const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// The text of the scenario file at `path`: a regular file (not a device, a pipe or a folder,
+/// which could be read forever or block) of at most `MAX_SCENARIO_BYTES`.
+///
+/// # Errors
+/// The operating system's error, or what is wrong with the file and what is allowed.
+fn read_scenario_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a device, a pipe or a folder)",
+        ));
+    }
+    if metadata.len() > MAX_SCENARIO_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, more than the {} MiB a scenario file may have",
+            metadata.len(),
+            MAX_SCENARIO_BYTES >> 20
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_SCENARIO_BYTES + 1)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// How deep `base:` chains may go, so that a cycle is an error, not a hang.
 const MAX_BASE_DEPTH: usize = 8;
 
@@ -91,7 +122,7 @@ impl Document {
     /// relative to it, and applies it to its base, if it has one.
     fn load_at_depth(path: &Path, depth: usize) -> Result<Document, Error> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = read_scenario_text(path).map_err(|source| Error::Io {
             file: origin.clone(),
             source,
         })?;
@@ -120,7 +151,15 @@ impl Document {
             ));
         }
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
-        let mut derived = Document::load_at_depth(&base_path, depth + 1)?;
+        let mut derived = match Document::load_at_depth(&base_path, depth + 1) {
+            Err(Error::Io { file, source }) => {
+                return Err(invalid(
+                    format!("{file}: {source}"),
+                    "expected the path of a regular scenario file, relative to this one",
+                ));
+            }
+            loaded => loaded?,
+        };
         derived.origin = format!("{origin} (based on {})", base_path.display());
         derived.dirs.splice(0..0, document.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);

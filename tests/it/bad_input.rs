@@ -1,7 +1,7 @@
 //! Bad input through the real binary: exit code 2, one clear line naming the YAML path, the bad
 //! value and what is allowed, no panic, and no `summary.json` left behind.
 
-use crate::util::{TempDir, assert_success, capsim, run_yaml};
+use crate::util::{TempDir, assert_success, capsim, repo_root, run_yaml};
 
 const GOOD: &str = r#"
 name: bad-input
@@ -163,4 +163,45 @@ fn a_bad_command_line_duration() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("soon"));
+}
+
+/// Inputs are regular files of bounded size: a device, a pipe or a folder named as a scenario,
+/// a base or a baseline is refused at once (it could be read forever or block), and so is a
+/// scenario file larger than any real one.
+#[test]
+fn inputs_are_regular_files_of_bounded_size() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        return; // not a Unix-like system
+    }
+    let dir = TempDir::new("bounded-inputs");
+    let on_zero = dir.write("on-zero.yaml", "base: /dev/zero\nname: x\n");
+    let on_stdin = dir.write("on-stdin.yaml", "base: /dev/stdin\nname: x\n");
+    let big = dir.write("big.yaml", &"#".repeat(17 << 20));
+    let folder = dir.path().to_str().unwrap_or("").to_string();
+    let cases: [(Vec<&str>, &str); 5] = [
+        (
+            vec!["validate", on_zero.to_str().unwrap_or("")],
+            "base: /dev/zero: not a regular file",
+        ),
+        (
+            vec!["validate", on_stdin.to_str().unwrap_or("")],
+            "base: /dev/stdin: not a regular file",
+        ),
+        (vec!["validate", &folder], "not a regular file"),
+        (
+            vec!["validate", big.to_str().unwrap_or("")],
+            "more than the 16 MiB",
+        ),
+        (
+            vec!["check", "scenarios/mmc.yaml", "--baseline", "/dev/zero"],
+            "/dev/zero: not a regular file",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = capsim(repo_root(), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }
