@@ -112,22 +112,42 @@ impl RunRecord {
     /// # Errors
     /// An I/O error listing the folder (a missing folder is an empty set).
     pub fn read_all(dir: &Path) -> io::Result<BTreeMap<usize, RunRecord>> {
+        Ok(RunRecord::read_all_and_unreadable(dir)?.0)
+    }
+
+    /// Every run record in `dir`'s `runs/` folder, by run index, and the record files that
+    /// could not be read (truncated, empty, not a record), each with why: a resumed sweep runs
+    /// those again, a merge refuses them.
+    ///
+    /// # Errors
+    /// The folder cannot be listed.
+    #[allow(clippy::type_complexity)]
+    pub fn read_all_and_unreadable(
+        dir: &Path,
+    ) -> io::Result<(BTreeMap<usize, RunRecord>, Vec<ReadError>)> {
         let mut records = BTreeMap::new();
+        let mut unreadable = Vec::new();
         let entries = match fs::read_dir(dir.join(RUNS_DIR)) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(records),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((records, unreadable)),
             Err(e) => return Err(e),
         };
-        for entry in entries {
-            let path = entry?.path();
+        let mut paths = entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<io::Result<Vec<_>>>()?;
+        paths.sort();
+        for path in paths {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            if let Ok(record) = read_json::<RunRecord>(&path, "run record") {
-                records.insert(record.run, record);
+            match read_json::<RunRecord>(&path, "run record") {
+                Ok(record) => {
+                    records.insert(record.run, record);
+                }
+                Err(e) => unreadable.push(e),
             }
         }
-        Ok(records)
+        Ok((records, unreadable))
     }
 }
 

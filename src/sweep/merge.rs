@@ -58,10 +58,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
                 first.plan
             )));
         }
-        let found = RunRecord::read_all(dir).map_err(|source| SweepError::Io {
-            path: dir.clone(),
-            source,
-        })?;
+        let (found, unreadable) =
+            RunRecord::read_all_and_unreadable(dir).map_err(|source| SweepError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        if !unreadable.is_empty() {
+            let lines: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
+            return Err(SweepError::Merge(format!(
+                "{} run records cannot be read (a shard killed while writing?); run that shard \
+                 again with --resume, which redoes them:\n{}",
+                lines.len(),
+                lines.join("\n")
+            )));
+        }
         for (run, record) in found {
             if record.plan != this.plan {
                 continue;

@@ -393,3 +393,40 @@ fn sweeping_an_inline_machine_writes_tables_the_charts_read() {
         String::from_utf8_lossy(&redraw.stderr)
     );
 }
+
+/// A run record cut short (a shard killed while writing it) or emptied is not a missing run to
+/// shrug at: merge refuses it, naming the file, and says how to redo it.
+#[test]
+fn merging_a_truncated_or_empty_run_record_is_refused_naming_it() {
+    let dir = TempDir::new("sweep-truncated");
+    ok(&sweep(&dir, "shard-0", &["--shard", "0/2", "--jobs", "1"]));
+    ok(&sweep(&dir, "shard-1", &["--shard", "1/2", "--jobs", "1"]));
+    let records = dir.path().join("shard-1").join("runs");
+    let mut files: Vec<_> = fs::read_dir(&records)
+        .expect("run records")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    files.sort();
+    fs::write(&files[0], "{\"plan\": \"x\", \"ru").expect("truncate");
+    fs::write(&files[1], "").expect("empty");
+    let shard = |i: usize| dir.path().join(format!("shard-{i}")).display().to_string();
+    let out = dir.path().join("merged");
+    let output = capsim(
+        dir.path(),
+        &[
+            "merge",
+            &shard(0),
+            &shard(1),
+            "--out",
+            out.to_str().unwrap_or(""),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("2 run records cannot be read"), "{stderr}");
+    for file in &files[..2] {
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    }
+    assert!(stderr.contains("--resume"), "{stderr}");
+    assert!(!out.join("sweep.json").exists(), "nothing merged");
+}
