@@ -415,6 +415,17 @@ fn rewrite(message: &str) -> (String, String) {
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = message.strip_prefix(prefix) {
             let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
+            // The YAML reader keeps integers of 2^64 and more as u128, which no field takes.
+            if let Some(number) = found
+                .strip_prefix("integer `")
+                .and_then(|n| n.split_once("` as u128"))
+                .map(|(n, _)| n)
+            {
+                return (
+                    format!("{number} is too large a number"),
+                    "expected a number below 2^64 (18446744073709551616)".to_string(),
+                );
+            }
             return (
                 format!("found {}", describe_found(found)),
                 format!("expected {}", describe_expected(expected)),

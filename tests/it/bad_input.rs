@@ -205,3 +205,23 @@ fn inputs_are_regular_files_of_bounded_size() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// A whole number of 2^64 or more is too large for any field, said in those words rather than
+/// in the YAML reader's ("found integer ... as u128").
+#[test]
+fn a_number_past_two_to_the_64_is_too_large_not_a_u128() {
+    let dir = TempDir::new("huge-integer");
+    let file = dir.write(
+        "huge.yaml",
+        "name: x\nduration: 10m\nnode_pools:\n  p: {machine_type: n2-standard-8, initial_size: \
+         18446744073709551616}\nservices:\n  web: {replicas: 1}\n",
+    );
+    let output = capsim(dir.path(), &["validate", file.to_str().unwrap_or("")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("node_pools.p.initial_size: 18446744073709551616 is too large a number"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("u128"), "{stderr}");
+}
