@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::diff::{DiffReport, DiffRow, TestKind, Verdict};
+use crate::report::timeseries::round;
 use crate::text::table::push_columns;
 
 /// The report as aligned columns (point, when the folders are sweeps; metric; A; B; change;
@@ -82,10 +83,7 @@ fn short_p(p: f64) -> String {
 
 /// A mean rounded to 4 decimals, or `-` for no value.
 fn number(x: Option<f64>) -> String {
-    x.map_or_else(
-        || "-".to_string(),
-        |x| ((x * 1e4).round() / 1e4).to_string(),
-    )
+    x.map_or_else(|| "-".to_string(), |x| round(x, 4).to_string())
 }
 
 /// A change with its sign, rounded to 4 decimals.
@@ -93,7 +91,7 @@ fn signed(x: Option<f64>) -> String {
     x.map_or_else(
         || "-".to_string(),
         |x| {
-            let rounded = (x * 1e4).round() / 1e4;
+            let rounded = round(x, 4);
             if rounded > 0.0 {
                 format!("+{rounded}")
             } else if rounded == 0.0 {

@@ -129,12 +129,18 @@ pub(crate) fn render(files: &RunFiles) -> String {
     out
 }
 
+/// `<section>.<name>.unschedulable` of the summary (read as plain JSON), when it has one.
+fn unschedulable<'a>(
+    summary: &'a serde_json::Value,
+    section: &str,
+    name: &str,
+) -> Option<&'a serde_json::Value> {
+    summary.get(section)?.get(name)?.get("unschedulable")
+}
+
 /// `<section>.<name>.unschedulable.quota_refused_seconds` of the summary, when above zero.
 fn quota_refused_s(summary: &serde_json::Value, section: &str, name: &str) -> Option<f64> {
-    let seconds = summary
-        .get(section)?
-        .get(name)?
-        .get("unschedulable")?
+    let seconds = unschedulable(summary, section, name)?
         .get("quota_refused_seconds")?
         .as_f64()?;
     (seconds > 0.0).then_some(seconds)
@@ -142,10 +148,7 @@ fn quota_refused_s(summary: &serde_json::Value, section: &str, name: &str) -> Op
 
 /// `<section>.<name>.unschedulable.pod_seconds_by_reason` of the summary, largest first.
 fn reasons_table(summary: &serde_json::Value, section: &str, name: &str) -> Option<Table> {
-    let reasons = summary
-        .get(section)?
-        .get(name)?
-        .get("unschedulable")?
+    let reasons = unschedulable(summary, section, name)?
         .get("pod_seconds_by_reason")?
         .as_object()?;
     let mut rows: Vec<(&String, f64)> = reasons
