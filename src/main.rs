@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use capsim::check::BaselineOptions;
 use capsim::report::metrics::planner::MetricSelection;
+use capsim::scenario::budget::Limits;
 use capsim::scenario::model::SweepDimension;
 use capsim::scenario::{Override, catalog};
 use capsim::sweep::plan::dimension_from_param;
@@ -58,6 +59,24 @@ struct Edits {
     /// Simulated duration, such as 2h or 90m (same as --set duration=D).
     #[arg(long, value_name = "D")]
     duration: Option<String>,
+    #[command(flatten)]
+    size: SizeArgs,
+}
+
+/// How large a run capsim accepts.
+#[derive(Debug, Clone, Copy, Args)]
+struct SizeArgs {
+    /// Run past capsim's size limits (2e10 events, 4 GiB of memory or 20 GiB of output per
+    /// run; 100,000 runs or 2e11 events per sweep), up to what could still finish.
+    #[arg(long)]
+    allow_large: bool,
+}
+
+impl SizeArgs {
+    /// The limits these arguments ask for.
+    fn limits(self) -> Limits {
+        Limits::new(self.allow_large)
+    }
 }
 
 /// `capsim run`'s export of the time series for Prometheus and Grafana.
@@ -217,6 +236,8 @@ enum Command {
         /// Scenario files (YAML).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        #[command(flatten)]
+        size: SizeArgs,
     },
     /// List the built-in machine types: capacity, allocatable to pods, and prices.
     Catalog,
@@ -310,7 +331,7 @@ fn main() -> ExitCode {
                 jobs.unwrap_or_else(default_jobs),
             );
         }
-        Command::Validate { scenarios } => return validate(&scenarios),
+        Command::Validate { scenarios, size } => return validate(&scenarios, size.limits()),
         Command::Catalog => out::print(&catalog::render()),
         Command::Import { manifests, nodes } => import(&manifests, nodes.as_deref()),
     };

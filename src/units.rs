@@ -406,6 +406,17 @@ pub enum DurationDist {
     },
 }
 
+impl DurationDist {
+    /// The distribution's mean, for estimates made before a run (not for the event path).
+    pub fn mean(&self) -> SimDuration {
+        match *self {
+            DurationDist::Constant(d) => d,
+            DurationDist::Exponential { mean } | DurationDist::Lognormal { mean, .. } => mean,
+            DurationDist::Uniform { min, max } => SimDuration(min.0 / 2 + max.0 / 2),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

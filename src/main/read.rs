@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use capsim::html;
 use capsim::plot;
+use capsim::scenario::budget::{self, Limits, Size};
 use capsim::scenario::{self, Document};
 
 use crate::fail;
@@ -63,10 +64,10 @@ pub(crate) fn import(manifests: &[PathBuf], nodes: Option<&Path>) -> Result<(), 
 
 /// `capsim validate`: every file is validated, each bad one with all its errors (on standard
 /// error, one a line), each good one summed up in a line; exit code 2 when any is bad.
-pub(crate) fn validate(paths: &[PathBuf]) -> ExitCode {
+pub(crate) fn validate(paths: &[PathBuf], limits: Limits) -> ExitCode {
     let mut failed = false;
     for path in paths {
-        match validate_one(path) {
+        match validate_one(path, limits) {
             Ok(summary) => {
                 if let Err(e) = crate::out::print(&format!("{}: ok ({summary})\n", path.display()))
                 {
@@ -87,19 +88,20 @@ pub(crate) fn validate(paths: &[PathBuf]) -> ExitCode {
 }
 
 /// Validates one file: what it holds, or every error it has.
-fn validate_one(path: &Path) -> Result<String, String> {
+fn validate_one(path: &Path, limits: Limits) -> Result<String, String> {
     let document = Document::load(path).map_err(|e| e.to_string())?;
     warn(document.warnings());
-    let scenario = scenario_of(&document)?;
+    let scenario = scenario_of(&document, limits)?;
     let jobs = match scenario.jobs.len() {
         0 => String::new(),
         n => format!(", {n} jobs"),
     };
     Ok(format!(
-        "{}: {} node pools, {} services{jobs}, {} simulated",
+        "{}: {} node pools, {} services{jobs}, {} simulated, about {} events",
         scenario.name,
         scenario.node_pools.len(),
         scenario.services.len(),
-        scenario.duration
+        scenario.duration,
+        budget::short(Size::of(&scenario).total_events())
     ))
 }

@@ -14,6 +14,7 @@ use capsim::report::openmetrics::{self, RunLabels};
 use capsim::report::table;
 use capsim::runner::progress::RunProgress;
 use capsim::runner::run_to_dir_watched;
+use capsim::scenario::budget::Limits;
 use capsim::scenario::model::SweepDimension;
 use capsim::scenario::{Document, Override, Scenario};
 use capsim::sweep::{self, Plan, SweepOptions};
@@ -47,10 +48,11 @@ pub(crate) fn document(path: Option<&Path>, edits: &Edits) -> Result<Document, S
     Ok(document)
 }
 
-/// Validates the document, printing the warnings validation gives.
-pub(crate) fn scenario_of(document: &Document) -> Result<Scenario, String> {
+/// Validates the document and holds the run to `limits`, printing the warnings validation
+/// gives.
+pub(crate) fn scenario_of(document: &Document, limits: Limits) -> Result<Scenario, String> {
     let (scenario, warnings) = document
-        .scenario_with_warnings()
+        .scenario_within(limits)
         .map_err(|e| e.to_string())?;
     warn(&warnings);
     Ok(scenario)
@@ -91,7 +93,7 @@ pub(crate) fn run(
     outputs: Outputs,
     openmetrics: &OpenMetricsArgs,
 ) -> Result<(), String> {
-    let scenario = scenario_of(&document(path, edits)?)?;
+    let scenario = scenario_of(&document(path, edits)?, edits.size.limits())?;
     let out = out.unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
     folder_for_results(&out)?;
     let openmetrics_start = openmetrics_start(openmetrics, &scenario)?;
@@ -172,7 +174,7 @@ pub(crate) fn sweep(
             })
             .map_err(|e| e.to_string())?;
     }
-    let plan = Plan::new(&document, params).map_err(|e| e.to_string())?;
+    let plan = Plan::new(&document, params, edits.size.limits()).map_err(|e| e.to_string())?;
     warn(&plan.warnings);
     if options.out.as_os_str().is_empty() {
         options.out = Path::new("outputs").join(format!("{}-sweep", plan.scenario));
@@ -269,10 +271,11 @@ pub(crate) fn check(
     junit: Option<PathBuf>,
     jobs: usize,
 ) -> ExitCode {
-    let scenario = match document(Some(path), edits).and_then(|d| scenario_of(&d)) {
-        Ok(s) => s,
-        Err(message) => return fail(&message),
-    };
+    let scenario =
+        match document(Some(path), edits).and_then(|d| scenario_of(&d, edits.size.limits())) {
+            Ok(s) => s,
+            Err(message) => return fail(&message),
+        };
     let options = CheckOptions {
         replications: replications
             .or_else(|| scenario.sweep.as_ref().map(|s| s.replications))

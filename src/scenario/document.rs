@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde_yaml::{Mapping, Value};
 
+use crate::scenario::budget::{Limits, Size};
 use crate::scenario::error::{self, Error};
 use crate::scenario::positions::Positions;
 use crate::scenario::{Scenario, inputs, manifests, schema, validate};
@@ -310,7 +311,28 @@ impl Document {
     /// # Errors
     /// As `scenario`.
     pub fn scenario_with_warnings(&self) -> Result<(Scenario, Vec<String>), Error> {
-        let origin = if self.applied.is_empty() {
+        let origin = self.origin_with_overrides();
+        schema::read::file(&self.root, &origin)
+            .and_then(|file| validate::scenario(&origin, &self.dirs, file))
+            .map_err(|e| self.positions.place(e))
+    }
+
+    /// `scenario_with_warnings`, with the run held to `limits`: a run too large to simulate
+    /// (`budget::Size`) is refused before its first event, placed at the value that makes it so.
+    ///
+    /// # Errors
+    /// As `scenario`, and an `Error::Invalid` per limit the run would exceed.
+    pub fn scenario_within(&self, limits: Limits) -> Result<(Scenario, Vec<String>), Error> {
+        let (scenario, warnings) = self.scenario_with_warnings()?;
+        Size::of(&scenario)
+            .check(&self.origin_with_overrides(), limits)
+            .map_err(|e| self.positions.place(e))?;
+        Ok((scenario, warnings))
+    }
+
+    /// The origin messages name: the file, with the command line's overrides when there are.
+    fn origin_with_overrides(&self) -> String {
+        if self.applied.is_empty() {
             self.origin.clone()
         } else {
             format!(
@@ -322,10 +344,7 @@ impl Document {
                     .collect::<Vec<_>>()
                     .join(" --set ")
             )
-        };
-        schema::read::file(&self.root, &origin)
-            .and_then(|file| validate::scenario(&origin, &self.dirs, file))
-            .map_err(|e| self.positions.place(e))
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 )]
 
 pub mod admission;
+pub mod budget;
 pub mod catalog;
 mod document;
 mod error;

@@ -266,7 +266,10 @@ pub(crate) struct ServiceState {
 pub(crate) fn server_limits(spec: &Service) -> ServerLimits {
     ServerLimits {
         concurrency: spec.server.concurrency,
-        queue_limit: spec.server.queue_limit.unwrap_or(u32::MAX),
+        queue_limit: spec
+            .server
+            .queue_limit
+            .unwrap_or(crate::workload::spec::DEFAULT_QUEUE_LIMIT),
         timeout: spec.server.timeout,
         cpu_per_worker: spec.server.cpu_per_worker,
         cpu_limit: if spec.pod.limits.cpu > Millicores::ZERO {

@@ -10,6 +10,7 @@
 )]
 
 use crate::replications::run_seed;
+use crate::scenario::budget::{self, Limits, Size};
 use crate::scenario::model::{SeedPolicy, SweepDimension, SweepSpec};
 use crate::scenario::{Document, Error, Override, Scenario};
 
@@ -61,13 +62,18 @@ pub struct Plan {
 
 impl Plan {
     /// Plans the sweep of `document`: its `sweep` section, with `extra` grid dimensions from
-    /// the command line added (a path given there replaces the file's).
+    /// the command line added (a path given there replaces the file's), every run and the
+    /// sweep as a whole held to `limits` (the number of runs before any point is built).
     ///
     /// # Errors
-    /// Any `Error` validating the base document or one of the points; a point's error names
-    /// the settings that made it.
-    pub fn new(document: &Document, extra: &[SweepDimension]) -> Result<Plan, Error> {
-        let (base, warnings) = document.scenario_with_warnings()?;
+    /// Any `Error` validating the base document or one of the points (a point's error names
+    /// the settings that made it), or a limit exceeded (`scenario::budget`).
+    pub fn new(
+        document: &Document,
+        extra: &[SweepDimension],
+        limits: Limits,
+    ) -> Result<Plan, Error> {
+        let (base, warnings) = document.scenario_within(limits)?;
         let mut spec = base.sweep.clone().unwrap_or(SweepSpec {
             dimensions: Vec::new(),
             replications: 1,
@@ -83,16 +89,25 @@ impl Plan {
             .iter()
             .flat_map(|d| d.paths.iter().cloned())
             .collect();
+        let replications = spec.replications.max(1);
+        let grid_points = spec
+            .dimensions
+            .iter()
+            .map(|d| d.values.len() as f64)
+            .product();
+        budget::check_sweep_runs(document.origin(), grid_points, replications, limits)?;
         let mut points = Vec::new();
+        let mut events = Vec::new();
         for (index, settings) in grid(&spec.dimensions).into_iter().enumerate() {
-            let scenario = document.with(&settings)?.scenario()?;
+            let (scenario, _) = document.with(&settings)?.scenario_within(limits)?;
+            events.push(Size::of(&scenario).total_events());
             points.push(Point {
                 index,
                 settings,
                 scenario,
             });
         }
-        let replications = spec.replications.max(1);
+        budget::check_sweep_events(document.origin(), &events, replications, limits)?;
         let runs = points
             .iter()
             .flat_map(|p| (0..replications).map(move |r| (p.index, r)))
@@ -307,7 +322,7 @@ sweep:
     #[test]
     fn plans_validate_every_point_and_number_runs_point_major() {
         let doc = Document::from_yaml_str(BASE, "plan.yaml").unwrap_or_else(|e| panic!("{e}"));
-        let plan = Plan::new(&doc, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let plan = Plan::new(&doc, &[], Limits::DEFAULT).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.parameters, ["services.web.replicas"]);
         assert_eq!((plan.points.len(), plan.runs.len()), (3, 6));
         assert_eq!(plan.points[2].scenario.services[0].replicas, 3);
@@ -317,11 +332,14 @@ sweep:
         assert_eq!(shard, [1, 5]);
         // A command-line dimension on the same path replaces the file's.
         let cli = dimension(&["services.web.replicas"], &[&["4"]]);
-        let plan = Plan::new(&doc, &[cli]).unwrap_or_else(|e| panic!("{e}"));
+        let plan = Plan::new(&doc, &[cli], Limits::DEFAULT).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.points.len(), 1);
         // A bad value anywhere in the grid stops the plan, naming the setting.
         let bad = dimension(&["services.web.replicas"], &[&["2"], &["-1"]]);
-        let err = Plan::new(&doc, &[bad]).map(|_| ()).unwrap_err().to_string();
+        let err = Plan::new(&doc, &[bad], Limits::DEFAULT)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("services.web.replicas=-1") && err.contains("\"-1\""),
             "{err}"
@@ -331,16 +349,16 @@ sweep:
     #[test]
     fn the_digest_follows_what_decides_results() {
         let doc = Document::from_yaml_str(BASE, "plan.yaml").unwrap_or_else(|e| panic!("{e}"));
-        let a = Plan::new(&doc, &[])
+        let a = Plan::new(&doc, &[], Limits::DEFAULT)
             .unwrap_or_else(|e| panic!("{e}"))
             .digest;
-        let b = Plan::new(&doc, &[])
+        let b = Plan::new(&doc, &[], Limits::DEFAULT)
             .unwrap_or_else(|e| panic!("{e}"))
             .digest;
         assert_eq!(a, b);
         let other = Document::from_yaml_str(&BASE.replace("10m", "20m"), "plan.yaml")
             .unwrap_or_else(|e| panic!("{e}"));
-        let c = Plan::new(&other, &[])
+        let c = Plan::new(&other, &[], Limits::DEFAULT)
             .unwrap_or_else(|e| panic!("{e}"))
             .digest;
         assert_ne!(a, c);

@@ -155,6 +155,57 @@ impl ArrivalProcess {
     }
 }
 
+/// Windows beyond which `Workload::of` bounds a whole run at once instead of window by window
+/// (a million minutes, about two years): the estimate stays cheap for any duration.
+const MAX_ESTIMATE_WINDOWS: u64 = 1_000_000;
+
+/// What the arrivals of a service ask of the simulator over `[0, end)`: the size checks of
+/// `scenario::budget` read it before the first event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Workload {
+    /// Expected candidates drawn by thinning (an upper bound of the expected arrivals): the
+    /// integral of the per-window rate bound, which is the sampling work itself.
+    pub candidates: f64,
+    /// The highest rate the arrivals reach, in requests per second.
+    pub peak_rate_per_s: f64,
+}
+
+impl Workload {
+    /// The work of `arrivals` over `[0, end)`, window by window as `ArrivalProcess` bounds
+    /// the rate (whole-run bounds past `MAX_ESTIMATE_WINDOWS` windows). Not for the event path.
+    pub fn of(arrivals: &Arrivals, end: SimTime) -> Workload {
+        let end_us = end.0 as f64;
+        let windows = end.0.div_ceil(BOUND_WINDOW_US);
+        let bound = |start: f64, end: f64| -> f64 {
+            arrivals.rate_per_s
+                * arrivals
+                    .profile
+                    .iter()
+                    .map(|p| max_factor(p, start, end))
+                    .product::<f64>()
+        };
+        if windows > MAX_ESTIMATE_WINDOWS {
+            let peak = bound(0.0, end_us);
+            return Workload {
+                candidates: peak * end.0 as f64 / MICROS_PER_SECOND as f64,
+                peak_rate_per_s: peak,
+            };
+        }
+        let mut out = Workload {
+            candidates: 0.0,
+            peak_rate_per_s: 0.0,
+        };
+        for w in 0..windows {
+            let start = (w * BOUND_WINDOW_US) as f64;
+            let stop = (start + BOUND_WINDOW_US as f64).min(end_us);
+            let rate = bound(start, start + BOUND_WINDOW_US as f64);
+            out.candidates += rate * (stop - start) / MICROS_PER_SECOND as f64;
+            out.peak_rate_per_s = out.peak_rate_per_s.max(rate);
+        }
+        out
+    }
+}
+
 /// The factor a profile applies at time `t_us`.
 fn factor(profile: &RateProfile, t_us: f64) -> f64 {
     match profile {
@@ -625,6 +676,40 @@ mod tests {
                 "window {i}: {n} arrivals, {expected:.0} expected (sd {sd:.0})"
             );
         }
+    }
+
+    #[test]
+    fn workload_bounds_the_integrated_rate_closely() {
+        let arrivals = Arrivals {
+            rate_per_s: 40.0,
+            profile: diurnal_spikes_steps(),
+        };
+        let process = ArrivalProcess::new(&arrivals);
+        let day = hours(24.0);
+        let integral: f64 = (0..86_400)
+            .map(|s| process.rate_per_s(at_s(s as f64 + 0.5)))
+            .sum();
+        let peak = (0..86_400)
+            .map(|s| process.rate_per_s(at_s(s as f64 + 0.5)))
+            .fold(0.0, f64::max);
+        let w = Workload::of(&arrivals, day);
+        // An upper bound, and a close one: the bound is held per minute only.
+        assert!(w.candidates >= integral, "{} < {integral}", w.candidates);
+        assert!(
+            w.candidates < integral * 1.02,
+            "{} vs {integral}",
+            w.candidates
+        );
+        assert!(
+            w.peak_rate_per_s >= peak && w.peak_rate_per_s < peak * 1.01,
+            "{} vs {peak}",
+            w.peak_rate_per_s
+        );
+        // A run too long to bound window by window is bounded at its peak throughout.
+        let long = Workload::of(&arrivals, SimTime(2_000_000 * BOUND_WINDOW_US));
+        assert!(long.peak_rate_per_s >= w.peak_rate_per_s);
+        let long_s = 2_000_000.0 * 60.0;
+        assert!((long.candidates - long.peak_rate_per_s * long_s).abs() < 1e-6 * long.candidates);
     }
 
     #[test]

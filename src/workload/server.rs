@@ -23,7 +23,7 @@ use crate::workload::in_service::{FreeCompletion, InService};
 pub struct ServerLimits {
     /// Workers per pod.
     pub concurrency: u32,
-    /// Most requests waiting in one pod's queue; `u32::MAX` for unbounded.
+    /// Most requests waiting in one pod's queue (`DEFAULT_QUEUE_LIMIT` when the scenario gives none).
     pub queue_limit: u32,
     /// Longest wait before a request is dropped; `None` waits forever.
     pub timeout: Option<SimDuration>,

@@ -210,12 +210,20 @@ impl LoadBalancerPolicy {
     }
 }
 
+/// The most requests one pod's queue holds when the scenario gives no `queue_limit`: past it
+/// requests are refused (`rejected_queue_full`), so that an overload holds the simulator's
+/// memory to the pods' number (1.6 MB per pod) rather than letting it grow with the run. No
+/// real server lets a queue this deep build up: its clients' timeouts and its memory give out
+/// long before; a scenario that reaches it is overloaded by any measure.
+pub const DEFAULT_QUEUE_LIMIT: u32 = 100_000;
+
 /// How one pod serves requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSpec {
     /// Requests served at once (worker threads).
     pub concurrency: u32,
-    /// Requests that may wait in the pod's queue; `None` is unbounded.
+    /// Requests that may wait in the pod's queue; `None` when the scenario gives no
+    /// `queue_limit`, which bounds the queue at `DEFAULT_QUEUE_LIMIT`.
     pub queue_limit: Option<u32>,
     /// Longest a request may wait in the queue before it is dropped; `None` waits forever.
     pub timeout: Option<SimDuration>,

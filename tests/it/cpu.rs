@@ -548,7 +548,8 @@ fn guaranteed_pods_under_a_cpu_hpa_queue_as_processor_sharing() {
     const MEAN_MS: f64 = 40.0;
     let path = repo_root().join("scenarios/guaranteed-sweep.yaml");
     let document = Document::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let plan = Plan::new(&document, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let plan = Plan::new(&document, &[], capsim::scenario::budget::Limits::DEFAULT)
+        .unwrap_or_else(|e| panic!("{e}"));
     let jobs: Vec<Job<'_>> = (plan.runs.iter())
         .map(|run| Job {
             scenario: &plan.points[run.point].scenario,

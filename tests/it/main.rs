@@ -18,6 +18,7 @@ mod diff;
 mod every_error;
 mod gpu;
 mod jobs;
+mod limits;
 mod manifests;
 mod nothing_served;
 mod oom;

@@ -1,0 +1,631 @@
+//! How large a run is before its first event: the events it will process, the memory its
+//! cluster and queues can hold, and the bytes it writes; and the limits past which capsim
+//! refuses it, so that a typo costs an error message instead of a stuck job, an exhausted
+//! machine or a full disk.
+//!
+//! Use `Size::of` for a validated scenario's demands and `Size::check` to hold them to the
+//! limits (`Limits::DEFAULT`, or `Limits::LARGE` for `--allow-large`). Every figure is an
+//! estimate from the scenario's own numbers (rates × duration, preemption churn, periods), each
+//! attributed to the YAML path that causes it, so that a refusal names the value to change and
+//! the figure it would need. Estimates are deliberately on the high side (a rate's bound rather
+//! than its mean, every queue full at once), never far below what a run does: the tests hold
+//! them against runs. This module reads the scenario and decides; it simulates nothing.
+
+use crate::controllers::job::JobPods;
+use crate::scenario::error::Error;
+use crate::scenario::model::Scenario;
+use crate::units::{SimDuration, SimTime};
+use crate::workload::arrivals::Workload;
+use crate::workload::spec::{DEFAULT_QUEUE_LIMIT, Load, TraceKind};
+
+/// Events per request: its arrival and its completion (a timeout or a refusal costs no more).
+const EVENTS_PER_REQUEST: f64 = 2.0;
+/// Events and log lines of one pod's life (created, scheduled, started, Ready, deleted).
+const EVENTS_PER_POD: f64 = 6.0;
+/// Events of one node's life besides its pods' (requested, registered, Ready, removed).
+const EVENTS_PER_NODE: f64 = 4.0;
+/// Bytes of simulator state per node (measured: 5,000 empty nodes add 8.6 MB).
+const BYTES_PER_NODE: f64 = 2_048.0;
+/// Bytes of simulator state per pod besides its queue (measured: 50,000 pods add 31 MB).
+const BYTES_PER_POD: f64 = 1_024.0;
+/// Bytes per waiting request: 16 in the queue, doubled for the queue's growth by doubling.
+const BYTES_PER_WAITING_REQUEST: f64 = 32.0;
+/// Bytes per worker slot a pod reserves up front (in-service record, vacancy and heap entry).
+const BYTES_PER_WORKER: f64 = 48.0;
+/// Worker slots and queue places a pod reserves at creation, at most (`PodServer::new`).
+const RESERVED_AT_MOST: f64 = 4_096.0;
+/// Bytes of one `events.jsonl` line, about.
+const BYTES_PER_EVENT_LINE: f64 = 160.0;
+/// Bytes of one `timeseries.csv` cell, about.
+const BYTES_PER_CELL: f64 = 12.0;
+
+/// One part of a run's demand, attributed to the value that causes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demand {
+    /// YAML path of the value to change (`services.web.load.arrivals.rate`).
+    pub path: String,
+    /// How much: events, bytes of memory or bytes of output, as the list it is in says.
+    pub amount: f64,
+    /// How the figure comes about, in words (`up to 1e7 requests/s over 1m0s, 2 events each`).
+    pub why: String,
+}
+
+/// What one run asks of the machine, part by part.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Size {
+    /// Events the run processes.
+    pub events: Vec<Demand>,
+    /// Bytes of memory the simulation may hold at once.
+    pub memory_bytes: Vec<Demand>,
+    /// Bytes written to the results folder.
+    pub output_bytes: Vec<Demand>,
+}
+
+/// The most a run may ask for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Events per run.
+    pub events: f64,
+    /// Bytes of memory per run.
+    pub memory_bytes: f64,
+    /// Bytes of output per run.
+    pub output_bytes: f64,
+    /// Runs of one sweep (points × replications).
+    pub sweep_runs: f64,
+    /// Events of one sweep, all its runs together.
+    pub sweep_events: f64,
+    /// Whether these are the limits of `--allow-large`, for the message.
+    pub large: bool,
+}
+
+/// The speed the messages assume, in events per second: the reference scenario's on one core.
+pub const EVENTS_PER_S_ASSUMED: f64 = 1e7;
+
+impl Limits {
+    /// Without `--allow-large`: a run of about half an hour of one core, 4 GiB, 20 GiB
+    /// written; a sweep of 100,000 runs or ten such runs' events.
+    pub const DEFAULT: Limits = Limits {
+        events: 2e10,
+        memory_bytes: 4.0 * GIB,
+        output_bytes: 20.0 * GIB,
+        sweep_runs: 1e5,
+        sweep_events: 2e11,
+        large: false,
+    };
+    /// With `--allow-large`: what could still finish (a run of about 12 days of one core, 1 TiB
+    /// of memory or output; a sweep of ten million runs, whose plan alone takes gigabytes);
+    /// past these a run is refused however it is asked.
+    pub const LARGE: Limits = Limits {
+        events: 1e13,
+        memory_bytes: 1024.0 * GIB,
+        output_bytes: 1024.0 * GIB,
+        sweep_runs: 1e7,
+        sweep_events: 1e14,
+        large: true,
+    };
+
+    /// The limits for a command given `--allow-large` or not.
+    pub const fn new(allow_large: bool) -> Limits {
+        if allow_large {
+            Limits::LARGE
+        } else {
+            Limits::DEFAULT
+        }
+    }
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+impl Size {
+    /// The demands of one run of `scenario`.
+    pub fn of(scenario: &Scenario) -> Size {
+        let mut size = Size::default();
+        let pods = pod_counts(scenario);
+        let nodes = node_count(scenario, pods.iter().map(|p| p.1).sum());
+        load_demands(scenario, &pods, &mut size);
+        periodic_demands(scenario, &pods, nodes, &mut size);
+        churn_demands(scenario, pods.iter().map(|p| p.1).sum(), &mut size);
+        state_demands(scenario, &pods, nodes, &mut size);
+        size
+    }
+
+    /// The run's events in all.
+    pub fn total_events(&self) -> f64 {
+        total(&self.events)
+    }
+
+    /// Holds the run to `limits`: one error per limit exceeded, naming the largest part, the
+    /// figure and what would bring it within.
+    ///
+    /// # Errors
+    /// An `Error::Invalid` per limit exceeded (an `Error::Many` for several), with `origin`.
+    pub fn check(&self, origin: &str, limits: Limits) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        let checks = [
+            (&self.events, limits.events, Kind::Events),
+            (&self.memory_bytes, limits.memory_bytes, Kind::Memory),
+            (&self.output_bytes, limits.output_bytes, Kind::Output),
+        ];
+        for (demands, limit, kind) in checks {
+            let sum = total(demands);
+            if sum > limit || !sum.is_finite() {
+                errors.push(refusal(origin, demands, sum, limit, kind, limits.large));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::scenario::error::all(errors))
+        }
+    }
+}
+
+/// What a limit bounds, for the message.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Events,
+    Memory,
+    Output,
+}
+
+/// The sum of some demands.
+fn total(demands: &[Demand]) -> f64 {
+    demands.iter().map(|d| d.amount).sum()
+}
+
+/// Holds a sweep of `points` points of `replications` runs each to `limits`, before its points
+/// are built: `sweep` is the path to name.
+///
+/// # Errors
+/// An `Error::Invalid` at `sweep` naming the runs it would have.
+pub fn check_sweep_runs(
+    origin: &str,
+    points: f64,
+    replications: u32,
+    limits: Limits,
+) -> Result<(), Error> {
+    let runs = points * f64::from(replications);
+    if runs <= limits.sweep_runs {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        origin: origin.to_string(),
+        path: "sweep".into(),
+        problem: format!(
+            "the sweep has {} runs ({} points × {replications} replications), more than the \
+             limit of {} runs",
+            short(runs),
+            short(points),
+            short(limits.sweep_runs)
+        ),
+        allowed: way_out(limits, format!("{} runs", short(Limits::LARGE.sweep_runs))),
+    })
+}
+
+/// Holds a sweep's runs together to `limits`: `events` is each point's events per run.
+///
+/// # Errors
+/// An `Error::Invalid` at `sweep` naming the events of the sweep and of its largest point.
+pub fn check_sweep_events(
+    origin: &str,
+    events: &[f64],
+    replications: u32,
+    limits: Limits,
+) -> Result<(), Error> {
+    let total = events.iter().sum::<f64>() * f64::from(replications);
+    if total <= limits.sweep_events {
+        return Ok(());
+    }
+    let largest = events.iter().copied().fold(0.0, f64::max);
+    Err(Error::Invalid {
+        origin: origin.to_string(),
+        path: "sweep".into(),
+        problem: format!(
+            "the sweep would need about {} ({} points × {replications} replications, up to {} \
+             a run), more than the limit of {} ({} of one core at {:.0e} events/s)",
+            amount(total, Kind::Events),
+            events.len(),
+            amount(largest, Kind::Events),
+            amount(limits.sweep_events, Kind::Events),
+            wall_time(limits.sweep_events / EVENTS_PER_S_ASSUMED),
+            EVENTS_PER_S_ASSUMED
+        ),
+        allowed: way_out(limits, amount(Limits::LARGE.sweep_events, Kind::Events)),
+    })
+}
+
+/// What a refusal allows: a smaller run, or `--allow-large` up to `large` when not given yet.
+fn way_out(limits: Limits, large: String) -> String {
+    if limits.large {
+        "expected a smaller run: not even --allow-large goes past this".to_string()
+    } else {
+        format!("expected a smaller run, or --allow-large to run it anyway (up to {large})")
+    }
+}
+
+/// The error for a limit exceeded: the total, its largest part and how it comes about, the
+/// limit and the way out.
+fn refusal(
+    origin: &str,
+    demands: &[Demand],
+    sum: f64,
+    limit: f64,
+    kind: Kind,
+    large: bool,
+) -> Error {
+    let largest = demands.iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
+    let (path, why) = largest.map_or(("duration", ""), |d| (d.path.as_str(), d.why.as_str()));
+    let (what, reason) = match kind {
+        Kind::Events => (
+            "events",
+            format!(
+                ", {} at {:.0e} events/s",
+                wall_time(limit / EVENTS_PER_S_ASSUMED),
+                EVENTS_PER_S_ASSUMED
+            ),
+        ),
+        Kind::Memory => ("memory", String::new()),
+        Kind::Output => ("output", String::new()),
+    };
+    let limits = Limits::new(large);
+    let allowed = way_out(limits, amount(Limits::LARGE.limit(kind), kind));
+    Error::Invalid {
+        origin: origin.to_string(),
+        path: path.to_string(),
+        problem: format!(
+            "the run would need {}{} ({what} limit {}{reason}): {why}",
+            if sum.is_finite() { "about " } else { "" },
+            amount(sum, kind),
+            amount(limit, kind),
+        ),
+        allowed,
+    }
+}
+
+impl Limits {
+    fn limit(&self, kind: Kind) -> f64 {
+        match kind {
+            Kind::Events => self.events,
+            Kind::Memory => self.memory_bytes,
+            Kind::Output => self.output_bytes,
+        }
+    }
+}
+
+/// A figure in its unit, short: `5.80e10 events`, `12.3 GiB` (or `4.1 MiB` below a GiB).
+fn amount(x: f64, kind: Kind) -> String {
+    match kind {
+        Kind::Events => format!("{} events", short(x)),
+        Kind::Memory | Kind::Output if x < GIB => format!("{:.1} MiB", x / (1024.0 * 1024.0)),
+        Kind::Memory | Kind::Output if x < 1e6 * GIB => format!("{:.1} GiB", x / GIB),
+        Kind::Memory | Kind::Output => format!("{} bytes", short(x)),
+    }
+}
+
+/// A large number in three significant digits (`5.80e10`), or as a whole number below 10^6:
+/// how the limits' messages and `capsim validate` show estimates.
+pub fn short(x: f64) -> String {
+    if !x.is_finite() {
+        "more than 1e308".to_string()
+    } else if x < 1e6 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// Seconds of wall time in words (`33 minutes`, `12 days`).
+fn wall_time(secs: f64) -> String {
+    if secs < 3_600.0 {
+        format!("about {:.0} minutes", secs / 60.0)
+    } else if secs < 3.0 * 86_400.0 {
+        format!("about {:.0} hours", secs / 3_600.0)
+    } else {
+        format!("about {:.0} days", secs / 86_400.0)
+    }
+}
+
+/// Seconds in a duration, as a real number.
+fn secs(d: SimDuration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Each service's and job's path and the most pods it can have at once.
+fn pod_counts(scenario: &Scenario) -> Vec<(String, f64)> {
+    let mut pods: Vec<(String, f64)> = scenario
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let hpa_max = scenario
+                .autoscaling
+                .hpa
+                .iter()
+                .filter(|h| h.service == i)
+                .map(|h| h.max_replicas)
+                .max()
+                .unwrap_or(0);
+            (
+                format!("services.{}", s.name),
+                f64::from(s.replicas.max(hpa_max)),
+            )
+        })
+        .collect();
+    for job in &scenario.jobs {
+        let most = match &job.pods {
+            JobPods::Template(t) => f64::from(t.parallelism.min(t.completions)),
+            JobPods::Trace(rows) => rows.len() as f64,
+        };
+        pods.push((format!("jobs.{}", job.name), most));
+    }
+    pods
+}
+
+/// The most nodes the run can have at once: every pool's initial size, plus what the Cluster
+/// Autoscaler may add (no more than one node per pod).
+fn node_count(scenario: &Scenario, pods: f64) -> f64 {
+    let initial: f64 = scenario
+        .node_pools
+        .iter()
+        .map(|p| f64::from(p.initial_size))
+        .sum();
+    let Some(ca) = &scenario.autoscaling.cluster_autoscaler else {
+        return initial;
+    };
+    let mut room: f64 = scenario
+        .node_pools
+        .iter()
+        .filter(|p| p.autoscaling.is_some())
+        .map(|p| f64::from(p.max_nodes.saturating_sub(p.initial_size)))
+        .sum();
+    if ca.max_nodes_total > 0 {
+        room = room.min(f64::from(ca.max_nodes_total));
+    }
+    initial + room.min(pods)
+}
+
+/// Requests: each service's arrivals (Poisson thinning candidates, or a trace's rows) and the
+/// memory its queues may hold in an overload.
+fn load_demands(scenario: &Scenario, pods: &[(String, f64)], size: &mut Size) {
+    let end = SimTime(scenario.duration.0);
+    for (s, service) in scenario.services.iter().enumerate() {
+        let Some(load) = &service.load else { continue };
+        let (requests, peak_per_s, why) = requests_of(load, end, scenario.duration);
+        let path = format!("services.{}.load.arrivals", service.name);
+        size.events.push(Demand {
+            path: format!(
+                "{path}.{}",
+                if load.trace.is_some() {
+                    "trace"
+                } else {
+                    "rate"
+                }
+            ),
+            amount: requests * EVENTS_PER_REQUEST,
+            why: format!("{why}, {EVENTS_PER_REQUEST} events each"),
+        });
+        let server = &service.server;
+        let pods_most = pods[s].1;
+        let per_pod = f64::from(server.queue_limit.unwrap_or(DEFAULT_QUEUE_LIMIT));
+        let mut waiting = pods_most * per_pod;
+        let mut bound = format!("{} pods × a queue of {}", short(pods_most), short(per_pod));
+        if let Some(timeout) = server.timeout {
+            let by_timeout = peak_per_s * secs(timeout + scenario.resolution);
+            if by_timeout < waiting {
+                waiting = by_timeout;
+                bound = format!("{} requests/s waiting up to {timeout}", short(peak_per_s));
+            }
+        }
+        if requests < waiting {
+            waiting = requests;
+            bound = "every request of the run".to_string();
+        }
+        size.memory_bytes.push(Demand {
+            path: format!("services.{}.server.queue_limit", service.name),
+            amount: waiting * BYTES_PER_WAITING_REQUEST,
+            why: format!(
+                "{} requests waiting at once in an overload ({bound})",
+                short(waiting)
+            ),
+        });
+    }
+}
+
+/// A load's expected requests over the run, its peak rate, and how they come about.
+fn requests_of(load: &Load, end: SimTime, duration: SimDuration) -> (f64, f64, String) {
+    match &load.trace {
+        // A trace's mean rate over the run, whatever its shape.
+        Some(trace) => {
+            let rate = load.arrivals.rate_per_s;
+            // Played once, a trace lasts its own length, in simulated time, from its start.
+            let played_s = (secs(duration) - secs(trace.start)).max(0.0);
+            let span_s = if trace.looped {
+                played_s
+            } else {
+                played_s.min(trace.period_ns as f64 / 1e9 / trace.time_scale)
+            };
+            let requests = rate * span_s;
+            let what = match trace.kind {
+                TraceKind::Requests => "trace rows",
+                TraceKind::Rates => "trace rate",
+            };
+            (
+                requests,
+                rate,
+                format!(
+                    "{} requests from {what} at {} requests/s on average over {duration}",
+                    short(requests),
+                    short(rate)
+                ),
+            )
+        }
+        None => {
+            let w = Workload::of(&load.arrivals, end);
+            (
+                w.candidates,
+                w.peak_rate_per_s,
+                format!(
+                    "{} requests at up to {} requests/s over {duration}",
+                    short(w.candidates),
+                    short(w.peak_rate_per_s)
+                ),
+            )
+        }
+    }
+}
+
+/// Events that recur at a period: time-series rows, metrics-server samples, HPA syncs, the
+/// Cluster Autoscaler's scans, Prometheus scrapes; and the time series they write.
+fn periodic_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, size: &mut Size) {
+    let run_s = secs(scenario.duration);
+    let every = |period: SimDuration| run_s / secs(period).max(1e-6);
+    let pods_all: f64 = pods.iter().map(|p| p.1).sum();
+    let rows = every(scenario.resolution);
+    let columns = 8.0
+        + 14.0 * (scenario.services.len() + scenario.jobs.len()) as f64
+        + 6.0 * scenario.node_pools.len() as f64;
+    size.events.push(Demand {
+        path: "resolution".into(),
+        amount: rows * (1.0 + pods_all + nodes),
+        why: format!(
+            "{} time-series rows, each looking at {} pods and {} nodes",
+            short(rows),
+            short(pods_all),
+            short(nodes)
+        ),
+    });
+    size.output_bytes.push(Demand {
+        path: "resolution".into(),
+        amount: rows * columns * BYTES_PER_CELL,
+        why: format!("{} time-series rows of {columns:.0} columns", short(rows)),
+    });
+    let samples = every(scenario.autoscaling.metric_resolution);
+    size.events.push(Demand {
+        path: "autoscaling.metric_resolution".into(),
+        amount: samples * (1.0 + pods_all),
+        why: format!(
+            "{} metrics-server samples of {} pods",
+            short(samples),
+            short(pods_all)
+        ),
+    });
+    for hpa in &scenario.autoscaling.hpa {
+        let name = &scenario.services[hpa.service].name;
+        let syncs = every(hpa.sync_period);
+        size.events.push(Demand {
+            path: format!("autoscaling.hpa.{name}.sync_period"),
+            amount: syncs * (1.0 + f64::from(hpa.max_replicas)),
+            why: format!(
+                "{} syncs over up to {} pods",
+                short(syncs),
+                hpa.max_replicas
+            ),
+        });
+    }
+    if let Some(ca) = &scenario.autoscaling.cluster_autoscaler {
+        let scans = every(ca.scan_interval);
+        size.events.push(Demand {
+            path: "autoscaling.cluster_autoscaler.scan_interval".into(),
+            amount: scans * (1.0 + nodes),
+            why: format!("{} scans over up to {} nodes", short(scans), short(nodes)),
+        });
+    }
+    for scrape in &scenario.monitoring.scrapes {
+        let scrapes = every(scrape.interval);
+        size.events.push(Demand {
+            path: format!("monitoring.scrape.{}.interval", scrape.job),
+            amount: scrapes * (1.0 + pods[scrape.service].1),
+            why: format!("{} scrapes", short(scrapes)),
+        });
+    }
+}
+
+/// Pods and nodes that come and go: spot preemptions (each node replaced after its
+/// provisioning delay, its pods recreated) and jobs' pods; events and log lines.
+fn churn_demands(scenario: &Scenario, pods_all: f64, size: &mut Size) {
+    let run_s = secs(scenario.duration);
+    for pool in &scenario.node_pools {
+        let Some(lifetime) = pool.preemption_mean_lifetime else {
+            continue;
+        };
+        let slots = f64::from(pool.initial_size.max(if pool.autoscaling.is_some() {
+            pool.max_nodes
+        } else {
+            0
+        }));
+        let cycle = pool.provisioning_delay.mean() + lifetime;
+        let preemptions = slots * run_s / secs(cycle).max(1e-6);
+        let per = EVENTS_PER_NODE + EVENTS_PER_POD * f64::from(pool.max_pods).min(pods_all);
+        let why = format!(
+            "{} preemptions ({} nodes, each preempted after {lifetime} and replaced after {} \
+             on average, over {}), {per:.0} events each for the node and its pods",
+            short(preemptions),
+            short(slots),
+            pool.provisioning_delay.mean(),
+            scenario.duration
+        );
+        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.name);
+        size.events.push(Demand {
+            path: path.clone(),
+            amount: preemptions * per,
+            why: why.clone(),
+        });
+        size.output_bytes.push(Demand {
+            path,
+            amount: preemptions * per * BYTES_PER_EVENT_LINE,
+            why,
+        });
+    }
+    for job in &scenario.jobs {
+        let created = match &job.pods {
+            JobPods::Template(t) => f64::from(t.completions),
+            JobPods::Trace(rows) => rows.len() as f64,
+        };
+        let path = format!("jobs.{}", job.name);
+        let why = format!("{} pods created", short(created));
+        size.events.push(Demand {
+            path: path.clone(),
+            amount: created * EVENTS_PER_POD,
+            why: why.clone(),
+        });
+        size.output_bytes.push(Demand {
+            path,
+            amount: created * EVENTS_PER_POD * BYTES_PER_EVENT_LINE,
+            why,
+        });
+    }
+}
+
+/// Memory of the cluster: every node and pod the run can have at once, with the worker slots
+/// and queue places each pod reserves.
+fn state_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, size: &mut Size) {
+    let node_path = scenario
+        .node_pools
+        .iter()
+        .max_by_key(|p| p.initial_size.max(p.max_nodes))
+        .map_or_else(
+            || "node_pools".to_string(),
+            |p| format!("node_pools.{}", p.name),
+        );
+    size.memory_bytes.push(Demand {
+        path: node_path,
+        amount: nodes * BYTES_PER_NODE,
+        why: format!("{} nodes at most", short(nodes)),
+    });
+    for (i, (path, count)) in pods.iter().enumerate() {
+        let reserved = scenario.services.get(i).map_or(0.0, |s| {
+            let queue = f64::from(s.server.queue_limit.unwrap_or(0)).min(RESERVED_AT_MOST);
+            let workers = f64::from(s.server.concurrency).min(RESERVED_AT_MOST);
+            queue * 16.0 + workers * BYTES_PER_WORKER
+        });
+        size.memory_bytes.push(Demand {
+            path: path.clone(),
+            amount: count * (BYTES_PER_POD + reserved),
+            why: format!("{} pods at most", short(*count)),
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "budget_tests.rs"]
+mod tests;
