@@ -11,6 +11,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -87,11 +88,13 @@ fn mix(mut z: u64) -> u64 {
 ///
 /// `finished(index, outcome)` is called on the worker thread the moment job `index` finishes,
 /// in whatever order jobs finish: write or report a run there so that an interruption loses
-/// nothing. Every job runs even when another fails.
+/// nothing. Once a job has failed (its output folder or `finished` returned an error, as on a
+/// full disk), jobs not yet started are skipped: the error ends the set, and the runs already
+/// finished are what a caller can keep.
 ///
 /// # Errors
 /// `RunError` (through `E::from`) when the pool cannot start or a job's output folder cannot
-/// be written; otherwise the first error `finished` returned, in job order.
+/// be written; otherwise what `finished` returned; of several errors, the first in job order.
 pub fn run<T, E, F>(jobs: &[Job<'_>], threads: usize, finished: F) -> Result<Vec<T>, E>
 where
     T: Send,
@@ -105,13 +108,26 @@ where
             threads,
             message: e.to_string(),
         })?;
-    let results: Vec<Result<T, E>> = pool.install(|| {
+    let failed = AtomicBool::new(false);
+    let results: Vec<Option<Result<T, E>>> = pool.install(|| {
         jobs.par_iter()
             .enumerate()
-            .map(|(index, job)| finished(index, simulate(job)?))
+            .map(|(index, job)| {
+                if failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let result = simulate(job)
+                    .map_err(E::from)
+                    .and_then(|outcome| finished(index, outcome));
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                Some(result)
+            })
             .collect()
     });
-    results.into_iter().collect()
+    // A job is skipped only after another failed, so a skipped job never hides an error.
+    results.into_iter().flatten().collect()
 }
 
 /// The summary `scenario` gives before anything has run: every section its runs' summaries
@@ -234,5 +250,33 @@ services:
         });
         let err = result.map(|_| ()).unwrap_err().to_string();
         assert_eq!(err, "cannot start 1 threads: no");
+    }
+
+    #[test]
+    fn jobs_not_started_when_one_fails_are_skipped() {
+        let scenario = Scenario::from_yaml_str(SCENARIO, "replications.yaml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let jobs = vec![
+            Job {
+                scenario: &scenario,
+                seed: 1,
+                out: None,
+            };
+            5
+        ];
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        // One thread runs the jobs in order: job 1 fails (a full disk), 2 to 4 never start.
+        let result = run(&jobs, 1, |index, _| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            match index {
+                1 => Err(RunError::Threads {
+                    threads: 1,
+                    message: "disk full".into(),
+                }),
+                _ => Ok(index),
+            }
+        });
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
     }
 }

@@ -58,30 +58,39 @@ pub(crate) fn scenario_of(document: &Document, limits: Limits) -> Result<Scenari
     Ok(scenario)
 }
 
-/// Draws a folder's charts and writes its report (or removes an earlier report); a failure is
-/// reported but does not undo the results.
+/// Draws a folder's charts and writes its report (or removes an earlier report), after its
+/// results are complete.
+///
+/// # Errors
+/// A chart or the report cannot be written (a full disk): the message says that the results
+/// are complete and which command makes what is missing; a report of earlier results is not
+/// left beside charts that failed.
 pub(crate) fn finish(
     dir: &Path,
     outputs: Outputs,
     charts: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>,
-) {
-    if !outputs.no_plots {
-        draw(dir, charts);
+) -> Result<(), String> {
+    let complete = format!("the results in {} are complete", dir.display());
+    if !outputs.no_plots
+        && let Err(e) = charts(dir)
+    {
+        let _ = html::remove_stale_report(dir);
+        return Err(format!(
+            "{e}; {complete}: capsim plot {} draws the charts again",
+            dir.display()
+        ));
     }
-    let written = if !outputs.no_report {
-        html::write_report(&[dir], None, &[]).map(|_| ())
+    if outputs.no_report {
+        html::remove_stale_report(dir).map_err(|e| format!("{e}; {complete}"))
     } else {
-        html::remove_stale_report(dir)
-    };
-    if let Err(e) = written {
-        note!("capsim: warning: report not written: {e}");
-    }
-}
-
-/// Draws a folder's charts; a failure is reported but does not undo the results.
-fn draw(dir: &Path, draw: fn(&Path) -> Result<Vec<PathBuf>, plot::PlotError>) {
-    if let Err(e) = draw(dir) {
-        note!("capsim: warning: charts not drawn: {e}");
+        html::write_report(&[dir], None, &[])
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "{e}; {complete}: capsim report {} writes the report again",
+                    dir.display()
+                )
+            })
     }
 }
 
@@ -102,8 +111,13 @@ pub(crate) fn run(
         progress.update(simulated_s, events);
     });
     progress.finish();
-    let report = report.map_err(|e| format!("writing results to {}: {e}", out.display()))?;
-    finish(&out, outputs, plot::plot_run);
+    let report = report.map_err(|e| {
+        format!(
+            "writing results to {}: {e}; nothing of the run is kept",
+            out.display()
+        )
+    })?;
+    finish(&out, outputs, plot::plot_run)?;
     if let (Some(file), Some(start)) = (&openmetrics.openmetrics, openmetrics_start) {
         let labels = RunLabels {
             scenario: scenario.name.clone(),
@@ -111,7 +125,13 @@ pub(crate) fn run(
         };
         let text = openmetrics::from_timeseries(&out.join(TIMESERIES_CSV), &labels, start)
             .map_err(|e| e.to_string())?;
-        write_atomically(file, &text).map_err(|e| format!("{}: {e}", file.display()))?;
+        write_atomically(file, &text).map_err(|e| {
+            format!(
+                "--openmetrics {}: {e}; the results in {} are complete",
+                file.display(),
+                out.display()
+            )
+        })?;
     }
     if !quiet {
         let table = table::render(&report.outcome.summary);
@@ -189,7 +209,7 @@ pub(crate) fn sweep(
         );
     }
     let report = sweep::run(&plan, &options).map_err(|e| e.to_string())?;
-    finish(&options.out, outputs, plot::plot_sweep);
+    finish(&options.out, outputs, plot::plot_sweep)?;
     if report.runs_discarded > 0 {
         note!(
             "sweep: removed {} runs of an earlier sweep from {} (use --resume to keep them)",
@@ -231,7 +251,9 @@ pub(crate) fn merge(dirs: &[PathBuf], out: &Path, allow_partial: bool) -> ExitCo
         no_plots: false,
         no_report: false,
     };
-    finish(out, outputs, plot::plot_sweep);
+    if let Err(e) = finish(out, outputs, plot::plot_sweep) {
+        return fail(&e);
+    }
     let missing = &merged.missing;
     if missing.is_empty() {
         note!("merged {} runs into {}", merged.runs, out.display());
@@ -293,9 +315,9 @@ pub(crate) fn check(
         return fail(&e);
     }
     if let Some(file) = &options.junit
-        && let Err(e) = std::fs::write(file, check::junit(&report))
+        && let Err(e) = write_atomically(file, &check::junit(&report))
     {
-        return fail(&format!("{}: {e}", file.display()));
+        return fail(&format!("{}: --junit: {e}", file.display()));
     }
     if report.passed() {
         ExitCode::SUCCESS

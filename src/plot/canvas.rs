@@ -16,6 +16,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::plot::PlotError;
 use crate::plot::axis::Axis;
 use crate::plot::style::{self, GRID, INK, LABEL_SIZE, LINE_WIDTH, THIN_WIDTH, TICK_SIZE, font};
+use crate::report::files::write_bytes_atomically;
 
 /// The coordinates of every chart: plain `f64` on both axes, with the axes' own ticks.
 pub(crate) type Coord = Cartesian2d<Axis, Axis>;
@@ -135,17 +136,13 @@ fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::E
     Ok(out)
 }
 
-/// Writes under a temporary name and renames, so a chart is never seen half written.
+/// Writes under a temporary name and renames, so a chart is never seen half written (nor its
+/// temporary file left behind when the writing fails).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|source| PlotError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    write_bytes_atomically(path, bytes).map_err(|source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What a chart's frame shows.

@@ -4,17 +4,18 @@
 //! Use `OutputDir::create` before a run and `OutputDir::finish` after it. Streams are written
 //! under `.partial` names and renamed only when the run completed, and the JSON files are
 //! written to a temporary name and renamed, so a folder never presents a partial run as a
-//! complete one.
+//! complete one. A run whose files cannot all be written (a full disk) leaves none of them,
+//! and no temporary file either.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::report::files::{
-    EVENTS_JSONL, PLOTS_DIR, REPORT_HTML, RUN_JSON, SUMMARY_JSON, TIMESERIES_CSV,
-    write_json_atomically,
+    EVENTS_JSONL, PARTIAL_SUFFIX, PLOTS_DIR, PendingFile, REPORT_HTML, RUN_JSON, SUMMARY_JSON,
+    TIMESERIES_CSV, in_file, write_json_atomically,
 };
 use crate::report::setup::RunSetup;
 use crate::report::timeseries::{IntervalRow, Layout, csv_header, csv_line};
@@ -46,44 +47,50 @@ pub struct RunInfo {
 }
 
 /// An output folder being written.
+///
+/// The streams are `PendingFile`s: if the folder is dropped without `finish` (an error, a
+/// panic), they are removed, and if `finish` fails, every file of the run is, so that the folder
+/// never holds a partial run under the final names.
 #[derive(Debug)]
 pub struct OutputDir {
     dir: PathBuf,
-    timeseries: BufWriter<File>,
-    events: BufWriter<File>,
+    timeseries: PendingFile,
+    events: PendingFile,
     line: String,
     error: Option<io::Error>,
 }
+
+/// The files of a finished run, in the order `finish` gives them their final names.
+const RUN_FILES: [&str; 4] = [TIMESERIES_CSV, EVENTS_JSONL, RUN_JSON, SUMMARY_JSON];
 
 impl OutputDir {
     /// Creates `dir` if needed, removes the results of an earlier run there, and opens the
     /// streams with the time-series header for this layout.
     ///
     /// # Errors
-    /// Any I/O error creating the folder or files.
+    /// Any I/O error creating the folder or files, naming the file.
     pub fn create(dir: &Path, layout: &Layout) -> io::Result<OutputDir> {
         fs::create_dir_all(dir)?;
         // A previous run's report would describe another run than this folder's files.
-        for name in [
-            SUMMARY_JSON,
-            RUN_JSON,
-            TIMESERIES_CSV,
-            EVENTS_JSONL,
-            REPORT_HTML,
-        ] {
+        for name in RUN_FILES.into_iter().chain([REPORT_HTML]) {
             match fs::remove_file(dir.join(name)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(in_file(name, e)),
                 _ => {}
             }
         }
         // A previous run's charts would show another run than this folder's files.
         match fs::remove_dir_all(dir.join(PLOTS_DIR)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(in_file(PLOTS_DIR, e)),
             _ => {}
         }
-        let mut timeseries = BufWriter::new(File::create(partial(dir, TIMESERIES_CSV))?);
-        timeseries.write_all(csv_header(layout).as_bytes())?;
-        let events = BufWriter::new(File::create(partial(dir, EVENTS_JSONL))?);
+        let stream = |name: &str| {
+            PendingFile::create(&dir.join(name), PARTIAL_SUFFIX).map_err(|e| in_file(name, e))
+        };
+        let mut timeseries = stream(TIMESERIES_CSV)?;
+        timeseries
+            .write_all(csv_header(layout).as_bytes())
+            .map_err(|e| in_file(TIMESERIES_CSV, e))?;
+        let events = stream(EVENTS_JSONL)?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             timeseries,
@@ -94,48 +101,69 @@ impl OutputDir {
     }
 
     /// Completes the folder: flushes the streams, gives them their final names, and writes
-    /// `summary.json` and `run.json`.
+    /// `run.json`, then `summary.json` (the file that marks a complete run).
     ///
     /// # Errors
-    /// The first I/O error met while writing, during the run or now.
-    pub fn finish(mut self, summary: &Summary, run: &RunInfo) -> io::Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
+    /// The first I/O error met while writing, during the run or now, naming the file; the
+    /// run's files are then removed, so that the folder holds none of its results.
+    pub fn finish(self, summary: &Summary, run: &RunInfo) -> io::Result<()> {
+        let dir = self.dir.clone();
+        let result = self.complete(summary, run);
+        if result.is_err() {
+            for name in RUN_FILES {
+                let _ = fs::remove_file(dir.join(name));
+            }
         }
-        self.timeseries.flush()?;
-        self.events.flush()?;
-        for name in [TIMESERIES_CSV, EVENTS_JSONL] {
-            fs::rename(partial(&self.dir, name), self.dir.join(name))?;
-        }
-        write_json_atomically(&self.dir.join(RUN_JSON), run)?;
-        write_json_atomically(&self.dir.join(SUMMARY_JSON), summary)
+        result
     }
 
-    fn keep_first_error(&mut self, result: io::Result<()>) {
+    fn complete(self, summary: &Summary, run: &RunInfo) -> io::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let OutputDir {
+            dir,
+            timeseries,
+            events,
+            ..
+        } = self;
+        timeseries
+            .commit()
+            .map_err(|e| in_file(TIMESERIES_CSV, e))?;
+        events.commit().map_err(|e| in_file(EVENTS_JSONL, e))?;
+        write_json_atomically(&dir.join(RUN_JSON), run).map_err(|e| in_file(RUN_JSON, e))?;
+        write_json_atomically(&dir.join(SUMMARY_JSON), summary)
+            .map_err(|e| in_file(SUMMARY_JSON, e))
+    }
+
+    fn keep_first_error(&mut self, name: &str, result: io::Result<()>) {
         if let (Err(e), None) = (result, &self.error) {
-            self.error = Some(e);
+            self.error = Some(in_file(name, e));
         }
     }
 }
 
 impl Observer for OutputDir {
     fn interval(&mut self, row: &IntervalRow) {
+        // After a failed write the run's files are lost: nothing more is written.
+        if self.error.is_some() {
+            return;
+        }
         self.line.clear();
         csv_line(row, &mut self.line);
         let result = self.timeseries.write_all(self.line.as_bytes());
-        self.keep_first_error(result);
+        self.keep_first_error(TIMESERIES_CSV, result);
     }
 
     fn cluster_event(&mut self, event: &ClusterEvent) {
+        if self.error.is_some() {
+            return;
+        }
         let result = serde_json::to_writer(&mut self.events, event)
             .map_err(io::Error::other)
             .and_then(|()| self.events.write_all(b"\n"));
-        self.keep_first_error(result);
+        self.keep_first_error(EVENTS_JSONL, result);
     }
-}
-
-fn partial(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.partial"))
 }
 
 /// Peak resident set size of this process (`VmHWM`), where Linux reports it.
@@ -223,6 +251,53 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
             .collect();
         assert_eq!(read, [event]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    fn info() -> RunInfo {
+        RunInfo {
+            capsim_version: "0.1.0".into(),
+            scenario: "example".into(),
+            seed: 7,
+            simulated_s: 60.0,
+            events_processed: 1,
+            wall_s: 0.5,
+            events_per_s: 2.0,
+            peak_memory_bytes: None,
+            setup: None,
+        }
+    }
+
+    #[test]
+    fn a_run_whose_files_cannot_all_be_written_leaves_none_of_them() {
+        let dir =
+            std::env::temp_dir().join(format!("capsim-writers-failed-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let layout = Layout {
+            jobs: vec![],
+            services: vec![],
+            pools: vec!["p".into()],
+        };
+        let out = OutputDir::create(&dir, &layout).unwrap_or_else(|e| panic!("{e}"));
+        // A folder where run.json goes: the streams get their names, then run.json fails.
+        fs::create_dir_all(dir.join(RUN_JSON).join("x")).unwrap_or_else(|e| panic!("{e}"));
+        let summary = example(&[], &["p"]);
+        let err = out.finish(&summary, &info()).unwrap_err();
+        assert_eq!(err.to_string(), "run.json: is a folder; expected a file");
+        let mut left: Vec<String> = fs::read_dir(&dir)
+            .map(|entries| {
+                (entries.filter_map(|e| e.ok()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        left.sort();
+        assert_eq!(left, [RUN_JSON], "only the obstacle is left");
+
+        // Dropped before finishing (an error elsewhere): the partial streams go too.
+        fs::remove_dir_all(dir.join(RUN_JSON)).unwrap_or_else(|e| panic!("{e}"));
+        drop(OutputDir::create(&dir, &layout).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(fs::read_dir(&dir).map(Iterator::count).ok(), Some(0));
         let _ = fs::remove_dir_all(&dir);
     }
 }

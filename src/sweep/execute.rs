@@ -12,13 +12,13 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::replications::{self, Job};
+use crate::replications::{self, Job, RunError};
 use crate::report::Summary;
 use crate::report::files::{RUNS_DIR, run_dir};
 use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::scenario::model::SeedPolicy;
 use crate::sweep::SweepError;
-use crate::sweep::outputs::write_tables;
+use crate::sweep::outputs::{remove_tables, write_tables};
 use crate::sweep::plan::{Plan, RunSpec};
 
 /// How progress is shown.
@@ -69,8 +69,9 @@ pub struct SweepReport {
 /// Runs `plan` (or the shard `options.shard` of it) into `options.out`.
 ///
 /// # Errors
-/// `SweepError::Io` on a file error, `SweepError::ForeignRuns` when resuming into a folder of
-/// another sweep.
+/// `SweepError::Io` on a file error before the runs, `SweepError::ForeignRuns` when resuming
+/// into a folder of another sweep, `SweepError::Unfinished` when a run or the tables cannot be
+/// written (the run records written are kept, for `resume`).
 pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepError> {
     let started = Instant::now();
     let out = &options.out;
@@ -78,7 +79,8 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         let path = path.to_path_buf();
         move |source| SweepError::Io { path, source }
     };
-    std::fs::create_dir_all(out.join(RUNS_DIR)).map_err(io(out))?;
+    let runs_dir = out.join(RUNS_DIR);
+    std::fs::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
 
     let existing = RunRecord::read_all(out).map_err(io(out))?;
     let mut runs_discarded = 0;
@@ -110,6 +112,9 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         .copied()
         .collect();
     let runs_resumed = assigned.len() - todo.len();
+    // The runs are about to change: tables, report and charts of the folder's earlier runs
+    // would describe other runs than its records.
+    remove_tables(out).map_err(io(out))?;
 
     let display = Display::new(options.progress, todo.len(), runs_resumed);
     let jobs: Vec<Job<'_>> = todo
@@ -128,14 +133,43 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         Ok::<_, SweepError>(outcome.events_processed)
     });
     display.finish();
-    let events: u64 = events?.into_iter().sum();
+    let unfinished = |cause: SweepError| {
+        let recorded = RunRecord::read_all(out).map_or(0, |records| {
+            (assigned.iter())
+                .filter(|r| {
+                    records
+                        .get(&r.index)
+                        .is_some_and(|rec| rec.plan == plan.digest)
+                })
+                .count()
+        });
+        SweepError::Unfinished {
+            cause: Box::new(cause),
+            recorded,
+            assigned: assigned.len(),
+            runs: runs_dir.clone(),
+        }
+    };
+    let events: u64 = events
+        .map_err(|e| match e {
+            // No run started: nothing to resume.
+            SweepError::Run(RunError::Threads { .. }) => e,
+            e => unfinished(e),
+        })?
+        .into_iter()
+        .sum();
 
     let records: BTreeMap<usize, RunRecord> = RunRecord::read_all(out)
         .map_err(io(out))?
         .into_iter()
         .filter(|(_, r)| r.plan == plan.digest)
         .collect();
-    write_tables(out, &info(plan), &records).map_err(io(out))?;
+    write_tables(out, &info(plan), &records).map_err(|source| {
+        unfinished(SweepError::Tables {
+            dir: out.clone(),
+            source,
+        })
+    })?;
     Ok(SweepReport {
         runs_total: plan.runs.len(),
         runs_assigned: assigned.len(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::report::files::{RUNS_DIR, SWEEP_JSON};
 use crate::report::sweep_files::{RunRecord, SweepInfo};
 use crate::sweep::SweepError;
-use crate::sweep::outputs::write_tables;
+use crate::sweep::outputs::{remove_tables, write_tables};
 
 /// A run of the sweep that none of the merged folders holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,26 @@ pub struct Merged {
     pub runs: usize,
     /// Runs of the sweep that no folder held, by run index.
     pub missing: Vec<MissingRun>,
+}
+
+/// Writes the merged records and their tables into `out`.
+fn write_merged(
+    out: &Path,
+    info: &SweepInfo,
+    records: &BTreeMap<usize, RunRecord>,
+) -> Result<(), SweepError> {
+    let io = |path: PathBuf| move |source| SweepError::Io { path, source };
+    let runs_dir = out.join(RUNS_DIR);
+    std::fs::create_dir_all(&runs_dir).map_err(io(runs_dir))?;
+    // What described the folder's earlier runs goes before its records change.
+    remove_tables(out).map_err(io(out.to_path_buf()))?;
+    for record in records.values() {
+        (record.write(out)).map_err(io(RunRecord::path(out, record.run)))?;
+    }
+    write_tables(out, info, records).map_err(|source| SweepError::Tables {
+        dir: out.to_path_buf(),
+        source,
+    })
 }
 
 /// Combines shard folders of one sweep into `out`: every run record, and the tables a single
@@ -90,15 +110,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     let Some(info) = info else {
         return Err(SweepError::Merge("no folders to merge".to_string()));
     };
-    let io = |source| SweepError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(out.join(RUNS_DIR)).map_err(io)?;
-    for record in records.values() {
-        record.write(out).map_err(io)?;
-    }
-    write_tables(out, &info, &records).map_err(io)?;
+    write_merged(out, &info, &records).map_err(|e| {
+        SweepError::Merge(format!(
+            "{e}; the shards' folders are untouched: run the merge again to finish"
+        ))
+    })?;
     let per_point = info.replications.max(1) as usize;
     let missing = (0..info.runs)
         .filter(|r| !records.contains_key(r))

@@ -33,6 +33,32 @@ pub enum SweepError {
         #[source]
         source: std::io::Error,
     },
+    /// The tables could not be written (the file is named); none of them is left.
+    #[error("writing the tables of {}: {source}", .dir.display())]
+    Tables {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// What the operating system said, with the file.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A sweep stopped by an error after its runs began (a full disk): the run records written
+    /// are kept, and `--resume` finishes the sweep from them.
+    #[error(
+        "{cause}; {recorded} of {assigned} runs are recorded in {}: run the same command again \
+         with --resume to finish",
+        .runs.display()
+    )]
+    Unfinished {
+        /// What stopped it.
+        cause: Box<SweepError>,
+        /// Runs of this invocation with a record in the folder.
+        recorded: usize,
+        /// Runs of this invocation (its shard, or all).
+        assigned: usize,
+        /// The folder of the run records.
+        runs: PathBuf,
+    },
     /// A folder holds the runs of another sweep.
     #[error("{}: holds runs of a different sweep (plan {found}, this one is {expected}); use another --out folder or remove it", .path.display())]
     ForeignRuns {

@@ -7,12 +7,14 @@
 //! record types; this file computes what goes in them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
 use std::io;
 use std::path::Path;
 
 use crate::replications::mean_ci95;
 use crate::report::files::{
-    POINTS_CSV, SWEEP_CSV, SWEEP_JSON, write_atomically, write_json_atomically,
+    PLOTS_DIR, POINTS_CSV, REPORT_HTML, SWEEP_CSV, SWEEP_JSON, in_file, write_atomically,
+    write_json_atomically,
 };
 use crate::report::metrics::summary_values;
 use crate::report::sweep_files::{
@@ -22,18 +24,56 @@ use crate::report::sweep_files::{
 /// Writes `sweep.csv`, `points.csv` and `sweep.json` into `dir` from `records`.
 ///
 /// # Errors
-/// Any I/O error, or a summary that cannot be turned into metrics.
+/// Any I/O error, naming the file, or a summary that cannot be turned into metrics. None of
+/// the three files is then left in `dir`: a folder holds all of a sweep's tables or none.
 pub fn write_tables(
     dir: &Path,
     info: &SweepInfo,
     records: &BTreeMap<usize, RunRecord>,
 ) -> io::Result<()> {
+    let result = write_each_table(dir, info, records);
+    if result.is_err() {
+        for name in TABLES {
+            let _ = fs::remove_file(dir.join(name));
+        }
+    }
+    result
+}
+
+/// A sweep's tables, in the order `write_tables` writes them.
+const TABLES: [&str; 3] = [SWEEP_CSV, POINTS_CSV, SWEEP_JSON];
+
+fn write_each_table(
+    dir: &Path,
+    info: &SweepInfo,
+    records: &BTreeMap<usize, RunRecord>,
+) -> io::Result<()> {
     let (runs, points) = tables(info, records)?;
-    write_atomically(&dir.join(SWEEP_CSV), &runs.to_csv())?;
-    write_atomically(&dir.join(POINTS_CSV), &points.to_csv())?;
+    write_atomically(&dir.join(SWEEP_CSV), &runs.to_csv()).map_err(|e| in_file(SWEEP_CSV, e))?;
+    write_atomically(&dir.join(POINTS_CSV), &points.to_csv())
+        .map_err(|e| in_file(POINTS_CSV, e))?;
     let mut info = info.clone();
     info.runs_done = records.len();
-    write_json_atomically(&dir.join(SWEEP_JSON), &info)
+    write_json_atomically(&dir.join(SWEEP_JSON), &info).map_err(|e| in_file(SWEEP_JSON, e))
+}
+
+/// Removes what describes a sweep folder's runs as a whole (the tables, the report, the
+/// charts), before its runs change: an interrupted or failed sweep then leaves its run records
+/// and nothing that looks like finished results.
+///
+/// # Errors
+/// A file that exists cannot be removed, named.
+pub fn remove_tables(dir: &Path) -> io::Result<()> {
+    for name in TABLES.into_iter().chain([REPORT_HTML]) {
+        match fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(in_file(name, e)),
+            _ => {}
+        }
+    }
+    match fs::remove_dir_all(dir.join(PLOTS_DIR)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(in_file(PLOTS_DIR, e)),
+        _ => Ok(()),
+    }
 }
 
 /// `sweep.csv` and `points.csv` of `records`.

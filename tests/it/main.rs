@@ -15,6 +15,7 @@ mod conformance;
 mod cpu;
 mod determinism;
 mod diff;
+mod disk_full;
 mod every_error;
 mod gpu;
 mod jobs;
