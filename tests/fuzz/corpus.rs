@@ -1,6 +1,7 @@
-//! The inputs mutated: every shipped scenario (`scenarios/*.yaml`) with the files it names
+//! The inputs mutated: every shipped scenario (`scenarios/*.yaml`) and the fuzzer's own seeds
+//! (`tests/fuzz/seeds/*.yaml`, settings no shipped scenario uses), with the files each names
 //! (its base, manifests, traces, node lists), copied to a work folder so that a case can
-//! rewrite any of them and relative paths still resolve.
+//! rewrite any of them and relative paths still resolve (seeds go beside the scenarios).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,6 +34,22 @@ impl Corpus {
         let source = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut originals = BTreeMap::new();
         copy_tree(source, Path::new("scenarios"), root, &mut originals);
+        let seeds = source.join("tests/fuzz/seeds");
+        let mut names: Vec<_> = fs::read_dir(&seeds)
+            .expect("tests/fuzz/seeds is readable")
+            .map(|e| e.expect("tests/fuzz/seeds is readable").file_name())
+            .collect();
+        names.sort();
+        for name in names {
+            let rel = Path::new("scenarios").join(&name);
+            assert!(
+                !originals.contains_key(&rel),
+                "seed {rel:?} shadows a scenario"
+            );
+            let bytes = fs::read(seeds.join(&name)).expect("a seed is readable");
+            fs::write(root.join(&rel), &bytes).expect("the work folder is writable");
+            originals.insert(rel, bytes);
+        }
         let mut entries = Vec::new();
         for rel in originals.keys() {
             let is_scenario = rel.parent() == Some(Path::new("scenarios"))
