@@ -81,7 +81,7 @@ pub(crate) enum Event {
     /// metrics-server samples every pod.
     MetricsSample,
     /// A node asked of the cloud has booted and registers.
-    NodeProvisioned { node: NodeId },
+    NodeProvisioned { request: u32 },
     /// The Cluster Autoscaler retries the evictions a drain's disruption budgets refused.
     EvictionRetry { node: NodeId },
     /// The cloud preempts a Spot VM.
@@ -243,8 +243,8 @@ impl<'s> Simulation<'s> {
                 Event::JobPodDone { pod } => self.on_job_pod_done(pod),
                 Event::WarmupEnd => self.on_warmup_end(),
                 Event::MetricsSample => self.on_metrics_sample(),
-                Event::NodeProvisioned { node } => {
-                    if self.register_provisioned(node) {
+                Event::NodeProvisioned { request } => {
+                    if self.register_provisioned(request) {
                         self.retry_pending();
                     }
                 }

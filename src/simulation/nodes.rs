@@ -19,7 +19,7 @@ impl Simulation<'_> {
         let mut event = self.pool_event(EventKind::NodeAdded, pool);
         event.node = Some(self.node_name(pool, upcoming.serial));
         self.log.push(event);
-        let taken = self.cluster.take_upcoming(upcoming.id);
+        let taken = self.cluster.take_upcoming(upcoming.request);
         debug_assert_eq!(taken, Some((pool, upcoming)));
         self.register_node(pool, upcoming);
     }
@@ -38,14 +38,18 @@ impl Simulation<'_> {
         event.node = Some(self.node_name(pool, upcoming.serial));
         event.reason = Some(reason.to_string());
         self.log.push(event);
-        self.clock
-            .schedule_in(delay, Event::NodeProvisioned { node: upcoming.id });
+        self.clock.schedule_in(
+            delay,
+            Event::NodeProvisioned {
+                request: upcoming.request,
+            },
+        );
     }
 
     /// A node asked for earlier has booted and registers, unless it was given up on. Returns
     /// whether it registered.
-    pub(super) fn register_provisioned(&mut self, id: NodeId) -> bool {
-        match self.cluster.take_upcoming(id) {
+    pub(super) fn register_provisioned(&mut self, request: u32) -> bool {
+        match self.cluster.take_upcoming(request) {
             Some((pool, upcoming)) => {
                 self.register_node(pool, upcoming);
                 true
@@ -105,18 +109,15 @@ impl Simulation<'_> {
     fn register_node(&mut self, pool: usize, upcoming: Upcoming) {
         let now = self.clock.now();
         let spec = &self.scenario.node_pools[pool];
-        let name = self
-            .cluster
-            .register_node(pool, spec, upcoming, now)
-            .name
-            .clone();
+        let node = self.cluster.register_node(pool, spec, upcoming, now);
+        let (id, name) = (node.id, node.name.clone());
         let mut event = self.pool_event(EventKind::NodeReady, pool);
         event.node = Some(name);
         self.log.push(event);
         if let Some(preemption) = &mut self.pools[pool].preemption {
             let lifetime = preemption.draw();
             self.clock
-                .schedule_in(lifetime, Event::NodePreempted { node: upcoming.id });
+                .schedule_in(lifetime, Event::NodePreempted { node: id });
         }
     }
 

@@ -16,6 +16,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use capsim::report::Discard;
+use capsim::scenario::budget::Limits;
 use capsim::scenario::{Document, Error, Override, Scenario};
 use capsim::simulation::Simulation;
 use capsim::sweep::Plan;
@@ -124,13 +125,13 @@ fn validate(path: &Path) -> Validated {
         Err(e) => return (Err(e), None),
     };
     let mut warnings = document.warnings().to_vec();
-    match document.scenario_with_warnings() {
+    match document.scenario_within(Limits::DEFAULT) {
         Err(e) => (Err(e), None),
         Ok((_, more)) => {
             warnings.extend(more);
             let again = document
                 .with(&run_overrides())
-                .and_then(|d| d.scenario().map(|_| ()));
+                .and_then(|d| d.scenario_within(Limits::DEFAULT).map(|_| ()));
             (Ok(warnings), Some(again))
         }
     }
@@ -292,9 +293,12 @@ fn prepare(path: &Path) -> Result<Scenario, String> {
     let document = Document::load(path)
         .and_then(|d| d.with(&run_overrides()))
         .map_err(one_line)?;
-    let scenario = document.scenario().map_err(one_line)?;
+    let (scenario, _) = document
+        .scenario_within(Limits::DEFAULT)
+        .map_err(one_line)?;
     if scenario.sweep.is_some() {
-        Plan::new(&document, &[]).map_err(|e| format!("sweep plan: {}", one_line(e)))?;
+        Plan::new(&document, &[], Limits::DEFAULT)
+            .map_err(|e| format!("sweep plan: {}", one_line(e)))?;
     }
     Ok(scenario)
 }

@@ -218,6 +218,8 @@ pub(crate) struct ClusterState {
     /// not terminating (what PodTopologySpread counts for a service).
     active_pods: Vec<Vec<u32>>,
     next_node_id: u32,
+    /// The number of the next node request (`Upcoming::request`).
+    next_request: u32,
     /// Pods the scheduler could not place, oldest first (its unschedulable queue), each with
     /// its spec index.
     pending: Vec<(PodRef, u32)>,
@@ -273,6 +275,7 @@ impl ClusterState {
             node_classes: Vec::new(),
             active_pods: vec![Vec::new(); scenario.services.len() + scenario.jobs.len()],
             next_node_id: 0,
+            next_request: 0,
             pending: Vec::new(),
             pending_by_spec: vec![0; scenario.services.len()],
             loosened: Vec::new(),

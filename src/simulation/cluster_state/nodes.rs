@@ -15,8 +15,10 @@ use crate::units::SimTime;
 /// A node asked of the cloud that has not registered yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Upcoming {
-    /// The node's identity once it registers.
-    pub(crate) id: NodeId,
+    /// The request's number, unique in the run: what the event of its boot names. The node's
+    /// `NodeId` is given when it registers, so that ids follow registration order (nodes
+    /// requested together may boot in any order when the provisioning delay is random).
+    pub(crate) request: u32,
     /// Its serial in the pool, for its name.
     pub(crate) serial: u32,
     /// When it was asked for (billing starts here).
@@ -91,15 +93,15 @@ impl ClusterState {
     /// Asks the cloud for a node of pool `p` at `now`: billed from now, upcoming until it
     /// registers.
     pub(crate) fn request_node(&mut self, p: usize, now: SimTime) -> Upcoming {
-        let id = NodeId(self.next_node_id);
-        self.next_node_id += 1;
+        let request = self.next_request;
+        self.next_request += 1;
         let pool = &mut self.pools[p];
         let serial = pool.next_serial;
         pool.next_serial += 1;
         pool.billed_measured.add(now, 1);
         pool.billed_total.add(now, 1);
         let upcoming = Upcoming {
-            id,
+            request,
             serial,
             requested_at: now,
         };
@@ -107,11 +109,11 @@ impl ClusterState {
         upcoming
     }
 
-    /// The upcoming node `id` has booted: it is no longer upcoming. Returns its pool and
+    /// The node of `request` has booted: it is no longer upcoming. Returns its pool and
     /// request, or `None` when it was given up on.
-    pub(crate) fn take_upcoming(&mut self, id: NodeId) -> Option<(usize, Upcoming)> {
+    pub(crate) fn take_upcoming(&mut self, request: u32) -> Option<(usize, Upcoming)> {
         self.pools.iter_mut().enumerate().find_map(|(p, pool)| {
-            let i = pool.upcoming.iter().position(|u| u.id == id)?;
+            let i = pool.upcoming.iter().position(|u| u.request == request)?;
             Some((p, pool.upcoming.remove(i)))
         })
     }
@@ -134,8 +136,10 @@ impl ClusterState {
         upcoming: Upcoming,
         now: SimTime,
     ) -> &Node {
+        let id = NodeId(self.next_node_id);
+        self.next_node_id += 1;
         let node = Node::from_pool(
-            upcoming.id,
+            id,
             PoolId(p as u16),
             spec,
             upcoming.serial,

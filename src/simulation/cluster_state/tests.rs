@@ -329,7 +329,7 @@ fn a_pod_moves_through_its_life_with_every_list_in_step() {
     );
     let mut c = ClusterState::new(&sc);
     let up = c.request_node(0, at(0));
-    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    let (p, up) = c.take_upcoming(up.request).expect("just asked for");
     c.register_node(p, &sc.node_pools[0], up, at(0));
     c.check_invariants();
 
@@ -400,11 +400,11 @@ fn upcoming_nodes_are_billed_until_given_up_or_registered() {
         "the newest goes first"
     );
     assert!(
-        c.take_upcoming(b.id).is_none(),
+        c.take_upcoming(b.request).is_none(),
         "a node given up on never registers"
     );
     c.check_invariants();
-    let (p, up) = c.take_upcoming(a.id).expect("still upcoming");
+    let (p, up) = c.take_upcoming(a.request).expect("still upcoming");
     c.register_node(p, &sc.node_pools[0], up, at(3));
     assert_eq!(c.nodes()[0].created_at, at(0), "billed from the request");
     assert_eq!(c.pool(0).billed_total.value(), 1);
@@ -422,7 +422,7 @@ fn a_pod_still_sharing_when_its_node_can_no_longer_be_short_keeps_its_completion
     );
     let mut c = ClusterState::new(&sc);
     let up = c.request_node(0, at(0));
-    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    let (p, up) = c.take_upcoming(up.request).expect("just asked for");
     c.register_node(p, &sc.node_pools[0], up, at(0));
     let (a, _) = c.create_pod(0, 0, at(0), 0).expect("no quota");
     let (b, _) = c.create_pod(0, 0, at(0), 0).expect("no quota");
@@ -476,7 +476,7 @@ fn a_node_never_holds_pods_asking_for_more_gpus_than_it_has() {
     let sc = scenario(vec![gpu_pool], vec![infer], 600, 0);
     let mut c = ClusterState::new(&sc);
     let up = c.request_node(0, at(0));
-    let (p, up) = c.take_upcoming(up.id).expect("just asked for");
+    let (p, up) = c.take_upcoming(up.request).expect("just asked for");
     c.register_node(p, &sc.node_pools[0], up, at(0));
     let (first, _) = c.create_pod(0, 0, at(1), 0).expect("no quota");
     c.bind(first, 0, at(2));
