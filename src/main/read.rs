@@ -91,6 +91,11 @@ fn validate_one(path: &Path) -> Result<String, String> {
     let document = Document::load(path).map_err(|e| e.to_string())?;
     warn(document.warnings());
     let scenario = scenario_of(&document)?;
+    if scenario.sweep.is_some() {
+        // Every point of the sweep, built and validated as `capsim sweep` will: a grid value
+        // the sweep would refuse is refused here, with the setting that made it.
+        capsim::sweep::Plan::new(&document, &[]).map_err(|e| e.to_string())?;
+    }
     let jobs = match scenario.jobs.len() {
         0 => String::new(),
         n => format!(", {n} jobs"),
