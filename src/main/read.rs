@@ -96,6 +96,17 @@ fn validate_one(path: &Path) -> Result<String, String> {
         // the sweep would refuse is refused here, with the setting that made it.
         capsim::sweep::Plan::new(&document, &[]).map_err(|e| e.to_string())?;
     }
+    if !scenario.expectations.is_empty() {
+        // The assertions name summary metrics of this scenario, as `capsim check` requires.
+        let options = capsim::check::CheckOptions {
+            replications: 1,
+            conservative: false,
+            baseline: None,
+            junit: None,
+            jobs: 1,
+        };
+        capsim::check::prepare(&scenario, path, &options).map_err(|e| e.to_string())?;
+    }
     let jobs = match scenario.jobs.len() {
         0 => String::new(),
         n => format!(", {n} jobs"),

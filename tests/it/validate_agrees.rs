@@ -181,3 +181,50 @@ fn a_service_whose_only_pool_never_has_a_node_is_warned_of() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("never has a node"), "{stderr}");
 }
+
+#[test]
+fn factors_that_make_a_rate_or_a_spread_infinite_are_refused() {
+    let dir = TempDir::new("infinite");
+    let load =
+        "load: {arrivals: {rate: 50}, service_time: {distribution: exponential, mean: 20ms}}";
+    let cases = [
+        // 50 x 1e308 requests per second: every request at one instant, a run that never ends.
+        (
+            "load: {arrivals: {rate: 50, profile: {type: steps, steps: [{at: 30s, factor: 1e308}]}}, service_time: 10ms}",
+            "services.a.load.arrivals.profile: the rate times the profile's largest factors",
+        ),
+        (
+            "load: {arrivals: {rate: 50, profile: [{type: spikes, spikes: [{at: 10s, duration: 10s, factor: 1e200}]}, {type: spikes, spikes: [{at: 10s, duration: 10s, factor: 1e200}]}]}, service_time: 10ms}",
+            "services.a.load.arrivals.profile: the rate times",
+        ),
+        // A coefficient of variation whose square overflows: every query took no time.
+        (
+            "load: {arrivals: {rate: 50}, model: {type: vector-search, vectors: 1e6, dimension: 768, jitter_cv: 1e200}}",
+            "services.a.load.model.jitter_cv: \"1e200\" is out of range",
+        ),
+    ];
+    for (bad, needle) in cases {
+        let (code, stderr) = validate(&dir, &HEAD.replace(load, bad));
+        assert_eq!(code, Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    let fine = "load: {arrivals: {rate: 50, profile: {type: steps, steps: [{at: 30s, factor: 1e6}]}}, service_time: 10ms}";
+    assert_eq!(validate(&dir, &HEAD.replace(load, fine)).0, Some(0));
+}
+
+#[test]
+fn validate_refuses_an_assertion_check_would_refuse() {
+    let dir = TempDir::new("expect");
+    let (code, stderr) = validate(
+        &dir,
+        &format!("{HEAD}expect:\n  - \"services.nope.latency_ms.p99 <= 5\"\n"),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("expect[0]")
+            && stderr.contains("did you mean \"services.a.latency_ms.p99\""),
+        "{stderr}"
+    );
+    let good = format!("{HEAD}expect:\n  - \"services.a.latency_ms.p99 <= 500\"\n");
+    assert_eq!(validate(&dir, &good).0, Some(0));
+}
