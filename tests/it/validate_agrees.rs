@@ -73,7 +73,7 @@ fn validate_refuses_a_grid_value_the_sweep_would_refuse() {
         assert_eq!(code, Some(2), "{sweep}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains("services.a.replicas=５") && stderr.contains("\"５\" is not"),
+            stderr.contains("sweep services.a.replicas=５") && stderr.contains("\"５\" is not"),
             "{stderr}"
         );
     }
