@@ -92,6 +92,22 @@ fn validate_one(path: &Path, limits: Limits) -> Result<String, String> {
     let document = Document::load(path).map_err(|e| e.to_string())?;
     warn(document.warnings());
     let scenario = scenario_of(&document, limits)?;
+    if scenario.sweep.is_some() {
+        // Every point of the sweep, built and validated as `capsim sweep` will: a grid value
+        // the sweep would refuse is refused here, with the setting that made it.
+        capsim::sweep::Plan::new(&document, &[], limits).map_err(|e| e.to_string())?;
+    }
+    if !scenario.expectations.is_empty() {
+        // The assertions name summary metrics of this scenario, as `capsim check` requires.
+        let options = capsim::check::CheckOptions {
+            replications: 1,
+            conservative: false,
+            baseline: None,
+            junit: None,
+            jobs: 1,
+        };
+        capsim::check::prepare(&scenario, path, &options).map_err(|e| e.to_string())?;
+    }
     let jobs = match scenario.jobs.len() {
         0 => String::new(),
         n => format!(", {n} jobs"),

@@ -30,7 +30,7 @@ pub fn layout(scenario: &Scenario) -> Layout {
                     .hpa
                     .iter()
                     .filter(|h| h.service == i)
-                    .flat_map(|h| h.metrics.iter().map(|m| m.column_name().to_string()))
+                    .flat_map(|h| h.columns().into_iter().map(str::to_string))
                     .collect();
                 (s.name.clone(), metrics)
             })

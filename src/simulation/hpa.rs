@@ -24,6 +24,8 @@ pub(super) struct HpaRuntime {
     pub(super) sync_offset: SimDuration,
     /// The conditions of the last sync, as text, to log only changes.
     last_conditions: String,
+    /// For each metric, the time-series column its value goes to (`HpaSpec::column_slots`).
+    column_slots: Vec<usize>,
 }
 
 impl HpaRuntime {
@@ -41,6 +43,7 @@ impl HpaRuntime {
                 }
             },
             last_conditions: String::new(),
+            column_slots: spec.column_slots(),
         }
     }
 }
@@ -112,8 +115,10 @@ impl Simulation<'_> {
         state.last_conditions.clone_from(&conditions_text);
         if !decision.metrics.is_empty() {
             let values = &mut self.services[s].hpa_metrics;
-            for (slot, metric) in values.iter_mut().zip(&decision.metrics) {
-                *slot = metric.value();
+            for (&slot, metric) in state.column_slots.iter().zip(&decision.metrics) {
+                if let Some(value) = values.get_mut(slot) {
+                    *value = metric.value();
+                }
             }
         }
         let measured = self.measured(now);

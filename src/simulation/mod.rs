@@ -161,7 +161,7 @@ impl<'s> Simulation<'s> {
             hpa_specs
                 .iter()
                 .filter(|h| h.service == s)
-                .map(|h| h.metrics.len())
+                .map(|h| h.columns().len())
                 .sum()
         };
         Simulation {

@@ -99,7 +99,10 @@ impl Plan {
         let mut points = Vec::new();
         let mut events = Vec::new();
         for (index, settings) in grid(&spec.dimensions).into_iter().enumerate() {
-            let (scenario, _) = document.with(&settings)?.scenario_within(limits)?;
+            let (scenario, _) = document
+                .with(&settings)?
+                .scenario_within(limits)
+                .map_err(|e| from_point(e, &settings))?;
             events.push(Size::of(&scenario).total_events());
             points.push(Point {
                 index,
@@ -141,6 +144,26 @@ impl Plan {
             .copied()
             .collect()
     }
+}
+
+/// The error of a point's scenario, its origin naming the point's settings as the sweep's
+/// (`fw.yaml (with sweep services.web.replicas=５)`) rather than as `--set`s the user never gave.
+fn from_point(mut error: Error, settings: &[Override]) -> Error {
+    match &mut error {
+        Error::Many(errors) => {
+            *errors = errors.drain(..).map(|e| from_point(e, settings)).collect();
+        }
+        Error::Syntax { origin, .. }
+        | Error::Invalid { origin, .. }
+        | Error::UnknownName { origin, .. }
+        | Error::Unschedulable { origin, .. } => {
+            for o in settings {
+                *origin = origin.replacen(&format!("--set {o}"), &format!("sweep {o}"), 1);
+            }
+        }
+        _ => {}
+    }
+    error
 }
 
 /// A grid dimension from a command-line `PATH=v1,v2,...`: the values are YAML, split at the
@@ -341,7 +364,7 @@ sweep:
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("services.web.replicas=-1") && err.contains("\"-1\""),
+            err.contains("(with sweep services.web.replicas=-1)") && err.contains("\"-1\""),
             "{err}"
         );
     }

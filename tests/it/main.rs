@@ -32,3 +32,4 @@ mod report_html;
 mod summary_order;
 mod sweep;
 mod trace;
+mod validate_agrees;

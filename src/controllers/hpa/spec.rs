@@ -29,6 +29,37 @@ pub struct HpaSpec {
     pub tolerance: f64,
 }
 
+impl HpaSpec {
+    /// The time-series columns of this HPA's metrics: each distinct `HpaMetric::column_name`
+    /// once, in the order the metrics first name it. Kubernetes accepts the same metric
+    /// twice (with different targets, say) and acts on the largest proposal; both measure the
+    /// same value, so they share a column.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let mut columns: Vec<&'static str> = Vec::new();
+        for metric in &self.metrics {
+            let name = metric.column_name();
+            if !columns.contains(&name) {
+                columns.push(name);
+            }
+        }
+        columns
+    }
+
+    /// For each metric, in order, the index in `columns` of the column its value goes to.
+    pub fn column_slots(&self) -> Vec<usize> {
+        let columns = self.columns();
+        self.metrics
+            .iter()
+            .map(|m| {
+                columns
+                    .iter()
+                    .position(|c| *c == m.column_name())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
 /// Where an HPA's syncs fall within its period, relative to metrics-server's samples (which
 /// are taken at whole multiples of the metric resolution).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

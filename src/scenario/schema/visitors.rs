@@ -13,7 +13,10 @@ use super::{DistFile, DistOrScalar, ExpanderFile, InlineMachineFile, MachineType
 
 /// A scalar as written: a string, a number or a boolean, kept as text.
 ///
-/// Numbers are printed back in Rust's shortest form (`-3`, `0.5`, `1000000000` for `1e9`).
+/// Numbers are printed back in Rust's shortest form (`-3`, `0.5`, `1e300`). A number YAML
+/// reads as a float keeps a decimal point or an exponent (`1.0`, `1000000000.0` for `1e9`), so
+/// that a field taking whole numbers refuses it: the text written (`1.0000000000000000001`) is
+/// gone once YAML has rounded it to a float, and the float alone cannot say it was whole.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Scalar(pub(crate) String);
 
@@ -57,8 +60,11 @@ impl Visitor<'_> for ScalarVisitor {
         visit_u64(u64),
         visit_i128(i128),
         visit_u128(u128),
-        visit_f64(f64),
     );
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar(format!("{v:?}")))
+    }
 }
 
 /// A map from names to values that keeps file order and rejects a name given twice (a plain

@@ -10,6 +10,11 @@ use crate::workload::spec::{
 };
 
 use super::trace::TraceInfo;
+
+/// The largest `jitter_cv` of a vector-search model: the lognormal of a larger coefficient of
+/// variation has its median below a hundredth of its mean, and past about 1e154 its variance
+/// overflows and every query takes no time at all.
+const MAX_JITTER_CV: f64 = 100.0;
 use super::{Cx, Tag, each, optional};
 
 /// Rate profiles are named by their `type`.
@@ -71,10 +76,14 @@ impl Cx<'_> {
                     "expected rate (requests per second, such as 100) or trace: {file, time_column}",
                 ));
             }
-            (None, Some(rate)) => Arrivals {
-                rate_per_s: self.positive_count(&format!("{apath}.rate"), rate)?,
-                profile: self.profiles(&apath, l)?,
-            },
+            (None, Some(rate)) => {
+                let arrivals = Arrivals {
+                    rate_per_s: self.positive_count(&format!("{apath}.rate"), rate)?,
+                    profile: self.profiles(&apath, l)?,
+                };
+                self.peak_rate(&apath, &arrivals)?;
+                arrivals
+            }
         };
         let cost = self.cost(path, l, trace.as_ref())?;
         Ok(Load {
@@ -109,6 +118,33 @@ impl Cx<'_> {
                     .collect()
             }
         }
+    }
+
+    /// Checks that the highest rate the profiles can reach (the base rate times each
+    /// profile's largest factor) is a finite number of requests per second: an infinite one
+    /// would bring every request at the same instant, and the run would never move on.
+    fn peak_rate(&self, apath: &str, arrivals: &Arrivals) -> Result<(), Error> {
+        let most = |points: &[ProfilePoint]| points.iter().map(|p| p.factor).fold(1.0, f64::max);
+        let peak = arrivals
+            .profile
+            .iter()
+            .fold(arrivals.rate_per_s, |rate, profile| {
+                rate * match profile {
+                    RateProfile::Constant | RateProfile::Diurnal { .. } => 1.0,
+                    RateProfile::Steps(points) | RateProfile::Points(points) => most(points),
+                    RateProfile::Spikes(spikes) => {
+                        spikes.iter().map(|s| s.factor.max(1.0)).product()
+                    }
+                }
+            });
+        if peak.is_finite() {
+            return Ok(());
+        }
+        Err(self.invalid(
+            &format!("{apath}.profile"),
+            "the rate times the profile's largest factors is too large a number",
+            "expected factors whose product with the rate is a finite rate, such as 1.5",
+        ))
     }
 
     /// The per-request cost: `service_time` or `model`, unless a request trace's column gives
@@ -388,8 +424,11 @@ impl Cx<'_> {
             Some(s) => self.real(
                 &format!("{path}.jitter_cv"),
                 s,
-                |v| v >= 0.0,
-                "expected a coefficient of variation >= 0, such as 0.25",
+                |v| (0.0..=MAX_JITTER_CV).contains(&v),
+                &format!(
+                    "expected a coefficient of variation from 0 to {MAX_JITTER_CV}, such as 0.25 \
+                     (with a larger one the median query would take under a hundredth of the mean)"
+                ),
             )?,
             None => 0.25,
         };

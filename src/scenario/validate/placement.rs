@@ -10,18 +10,65 @@ use crate::cluster::spec::{
 };
 use crate::scenario::admission::add_extended_resource_tolerations;
 use crate::scenario::error::Error;
+use crate::scenario::model::{Autoscaling, Service};
 use crate::scenario::schema::{
     AffinityFile, NamedMap, RequirementFile, ResourceRequirementsFile, Scalar, TermFile,
     TolerationFile,
 };
 
 use super::pools::TAINT_EFFECTS;
+use super::services::fitting_pools;
 use super::{Cx, each, optional};
 
 const SELECTOR_OPERATORS: [(&str, SelectorOperator); 6] =
     variant_names!(SelectorOperator: In, NotIn, Exists, DoesNotExist, Gt, Lt);
 const TOLERATION_OPERATORS: [(&str, TolerationOperator); 2] =
     variant_names!(TolerationOperator: Equal, Exists);
+
+impl Cx<'_> {
+    /// Warns of each service with pods whose pod fits only pools that never have a node: no
+    /// node at the start (`initial_size: 0`) and none to come (no autoscaling, or the Cluster
+    /// Autoscaler disabled). Its pods would stay Pending all run long, as the run then says.
+    pub(super) fn warn_of_pools_never_up(
+        &self,
+        services: &[Service],
+        pools: &[NodePool],
+        autoscaling: &Autoscaling,
+    ) {
+        if self.pools_incomplete.get() {
+            return;
+        }
+        let autoscaled = autoscaling.cluster_autoscaler.is_some();
+        let ever_up = |p: &NodePool| {
+            p.initial_size > 0 || (autoscaled && p.autoscaling.is_some() && p.max_nodes > 0)
+        };
+        for (i, service) in services.iter().enumerate() {
+            let has_pods = service.replicas > 0 || autoscaling.hpa.iter().any(|h| h.service == i);
+            let fitting = fitting_pools(&service.pod, pools);
+            if !has_pods || fitting.is_empty() || fitting.iter().any(|p| ever_up(p)) {
+                continue;
+            }
+            let names: Vec<&str> = fitting.iter().map(|p| p.name.as_str()).collect();
+            let why = if fitting.iter().any(|p| p.autoscaling.is_some()) {
+                "the Cluster Autoscaler is disabled"
+            } else {
+                "the pool does not autoscale"
+            };
+            let (pool, has) = if names.len() == 1 {
+                ("pool", "has")
+            } else {
+                ("pools", "have")
+            };
+            self.warn(format!(
+                "{}: services.{}: its pods fit only node {pool} {}, which never {has} a node \
+                 (initial_size 0, and {why}); they will stay Pending",
+                self.origin,
+                service.name,
+                names.join(", "),
+            ));
+        }
+    }
+}
 
 /// The keys of a pod template that every workload (service, DaemonSet, Job) writes alike.
 pub(super) struct PodTemplateFile<'a> {

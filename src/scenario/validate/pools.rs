@@ -33,6 +33,15 @@ const CUSTOM_MACHINE: &str = "custom";
 /// written where the ratio belongs.
 const MAX_SPEED: f64 = 10.0;
 
+/// The highest price per node-hour a file may give, in USD: ten thousand times the dearest
+/// catalog machine's, so that a real price always fits, and low enough that what the run costs
+/// (node-hours times price) stays a finite sum that the summary and the time series can print.
+pub(super) const MAX_PRICE_USD_PER_HOUR: f64 = 1e6;
+
+/// The most the node pools may cost over a run, in USD: 2^53 cents, the largest amount a
+/// 64-bit float (in which costs are summed) holds to the cent.
+pub(super) const MAX_RUN_COST_USD: f64 = 9.007_199_254_740_992e13;
+
 /// The label GKE sets on GPU nodes to the GPU model (`nvidia-l4`).
 pub(super) const GKE_ACCELERATOR_LABEL: &str = "cloud.google.com/gke-accelerator";
 
@@ -295,8 +304,12 @@ impl Cx<'_> {
                     self.real(
                         &format!("{path}.{field}"),
                         s,
-                        |v| v >= 0.0,
-                        "expected a price in USD per hour >= 0, such as 0.42",
+                        |v| (0.0..=MAX_PRICE_USD_PER_HOUR).contains(&v),
+                        &format!(
+                            "expected a price in USD per hour from 0 to {MAX_PRICE_USD_PER_HOUR:e} \
+                             (a node's price, such as 0.42; a larger one makes the run's cost \
+                             overflow)"
+                        ),
                     )
                 };
                 let on_demand = price("price_per_hour", &inline.price_per_hour)?;
@@ -319,6 +332,31 @@ impl Cx<'_> {
                 Ok((machine, Provider::Gke))
             }
         }
+    }
+
+    /// Checks that the pools cannot cost more than `MAX_RUN_COST_USD` over `duration`, every
+    /// pool at its largest size all along: a dearer run's cost is not a number its outputs
+    /// can hold to the cent.
+    pub(super) fn run_cost(&self, pools: &[NodePool], duration: SimDuration) -> Result<(), Error> {
+        let hours = duration.as_secs_f64() / 3600.0;
+        let most_usd: f64 = pools
+            .iter()
+            .map(|p| f64::from(p.max_nodes.max(p.initial_size)) * p.price_usd_per_hour * hours)
+            .sum();
+        if most_usd <= MAX_RUN_COST_USD {
+            return Ok(());
+        }
+        Err(self.invalid(
+            "node_pools",
+            format!(
+                "the pools could cost {most_usd:.3e} USD over the {duration} run \
+                 (every pool at its max_nodes, at its price per hour)"
+            ),
+            format!(
+                "expected at most {MAX_RUN_COST_USD:.3e} USD (2^53 cents, what a 64-bit float \
+                 sums to the cent): lower max_nodes, a price or the duration"
+            ),
+        ))
     }
 
     /// A relative per-vCPU speed: finite, above zero and at most `MAX_SPEED`.

@@ -554,8 +554,18 @@ pub(super) fn show_labels(labels: &Labels) -> String {
 
 /// Whether an empty node of at least one of `pools` accepts `pod`.
 pub(super) fn fits_any_pool(pod: &PodSpec, pools: &[NodePool]) -> bool {
+    !fitting_pools(pod, pools).is_empty()
+}
+
+/// The pools an empty node of which accepts `pod`, in file order.
+pub(super) fn fitting_pools<'p>(pod: &PodSpec, pools: &'p [NodePool]) -> Vec<&'p NodePool> {
     let fits = |(i, pool)| scheduler::filter(pod, &empty_node(i, pool)).is_empty();
-    pools.iter().enumerate().any(fits)
+    pools
+        .iter()
+        .enumerate()
+        .filter(|&p| fits(p))
+        .map(|(_, p)| p)
+        .collect()
 }
 
 /// A new node of the `i`-th pool, with nothing on it.

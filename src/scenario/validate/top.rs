@@ -44,6 +44,9 @@ pub(crate) fn scenario(
     let run = keep(&mut errors, cx.run(&file));
     let duration = run.as_ref().map_or(SimDuration(u64::MAX), |r| r.duration);
     let node_pools = keep(&mut errors, cx.node_pools(&file));
+    if let (Some(pools), Some(run)) = (&node_pools, &run) {
+        keep(&mut errors, cx.run_cost(pools, run.duration));
+    }
     let services = keep(&mut errors, cx.services(&file, node_pools.as_deref()));
     let jobs = cx.jobs(&file.jobs, node_pools.as_deref().unwrap_or(&[]), duration);
     let jobs = keep(&mut errors, jobs);
@@ -61,6 +64,10 @@ pub(crate) fn scenario(
         ),
         _ => None,
     };
+    if let (Some(services), Some(pools), Some(autoscaling)) = (&services, &node_pools, &autoscaling)
+    {
+        cx.warn_of_pools_never_up(services, pools, autoscaling);
+    }
     let monitoring = services
         .as_ref()
         .and_then(|s| keep(&mut errors, cx.monitoring(file.monitoring.as_ref(), s)));

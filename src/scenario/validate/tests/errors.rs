@@ -210,7 +210,8 @@ fn bad_durations_are_rejected() {
         (
             base_with("replicas: 2", "replicas: 1e9"),
             &[
-                "services.web.replicas: \"1000000000\" is out of range; expected a whole number from 0 to 150000",
+                // YAML reads 1e9 as a float, which a whole-number field refuses.
+                "services.web.replicas: \"1000000000.0\" is not a valid count; expected a whole number from 0 to 150000",
             ],
         ),
     ];
