@@ -242,3 +242,35 @@ fn every_message_is_one_tidy_line() {
     );
     assert!(lines.iter().all(|l| l.len() < 1000), "{message}");
 }
+
+#[test]
+fn manifests_and_node_lists_are_read_as_safely_as_scenarios() {
+    let dir = folder("inputs");
+    let deep = format!(
+        "kind: List\nitems: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.join("deep.yaml"), &deep).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("bytes.yaml"), b"kind: List\n\xfe\n").unwrap_or_else(|e| panic!("{e}"));
+    let scenario = "name: x\nduration: 1h\nmanifests: [deep.yaml]\n";
+    let message = load_error(&dir, "s.yaml", scenario.as_bytes());
+    assert!(
+        message.starts_with("deep.yaml:2:71: lists and maps are nested more than 64 levels"),
+        "{message}"
+    );
+    let scenario = "name: x\nduration: 1h\nnode_pools_from: bytes.yaml\n";
+    let message = load_error(&dir, "s.yaml", scenario.as_bytes());
+    let bytes = dir.join("bytes.yaml").display().to_string();
+    assert!(
+        message.starts_with(&format!("{bytes}:2:1: byte 0xfe is not UTF-8 text")),
+        "{message}"
+    );
+    let scenario = "name: x\nduration: 1h\nnode_pools_from: deep.yaml\n";
+    let message = load_error(&dir, "s.yaml", scenario.as_bytes());
+    assert!(
+        message.contains("deep.yaml:2:71: lists and maps"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
