@@ -279,7 +279,7 @@ impl Document {
     pub fn set(&mut self, o: &Override) -> Result<(), Error> {
         let fail = |message: String| Error::Override {
             origin: self.origin.clone(),
-            setting: format!("--set {o}"),
+            setting: format!("--set {}={}", o.path, shortened(&o.value)),
             message,
         };
         let value: Value = yaml_text::parse(&o.value, "the value")
@@ -407,6 +407,17 @@ fn set_at(node: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
             describe(other)
         )),
     }
+}
+
+/// An override's value as a message shows it: whole up to 80 characters, else its start, an
+/// ellipsis and its length, so that the reason after it stays on a line under 1 kB.
+fn shortened(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= 80 {
+        return value.to_string();
+    }
+    let start: String = value.chars().take(60).collect();
+    format!("{start}… ({count} characters)")
 }
 
 /// What kind of value `value` is, for a message that must not quote it.

@@ -274,3 +274,20 @@ fn manifests_and_node_lists_are_read_as_safely_as_scenarios() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_long_override_is_shortened_so_its_reason_shows() {
+    let value = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    let message = with(&[&format!("services.web.replicas={value}")])
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains(&format!(
+            "--set services.web.replicas={}… (2000 characters): ",
+            "[".repeat(60)
+        )),
+        "{message}"
+    );
+    assert!(message.contains("nested more than 64 levels"), "{message}");
+}
