@@ -12,9 +12,9 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::budget::{Limits, Size};
-use crate::scenario::error::{self, Error};
-use crate::scenario::positions::Positions;
-use crate::scenario::{Scenario, inputs, manifests, schema, validate};
+use crate::scenario::error::Error;
+use crate::scenario::positions::{self, Positions};
+use crate::scenario::{Scenario, inputs, manifests, schema, validate, yaml_text};
 
 /// One `PATH=VALUE` override: a dotted path into the scenario document and a YAML value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,37 +76,6 @@ pub struct Document {
     warnings: Vec<String>,
 }
 
-/// The largest scenario file read (a base or a file given), in bytes: far above any real
-/// scenario, and a bound on what a mistaken path (a log, a dump) can cost.
-pub(crate) const MAX_SCENARIO_BYTES: u64 = 16 << 20;
-
-/// The text of the scenario file at `path`: a regular file (not a device, a pipe or a folder,
-/// which could be read forever or block) of at most `MAX_SCENARIO_BYTES`.
-///
-/// # Errors
-/// The operating system's error, or what is wrong with the file and what is allowed.
-fn read_scenario_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a device, a pipe or a folder)",
-        ));
-    }
-    if metadata.len() > MAX_SCENARIO_BYTES {
-        return Err(std::io::Error::other(format!(
-            "{} bytes, more than the {} MiB a scenario file may have",
-            metadata.len(),
-            MAX_SCENARIO_BYTES >> 20
-        )));
-    }
-    let mut text = String::new();
-    file.take(MAX_SCENARIO_BYTES + 1)
-        .read_to_string(&mut text)?;
-    Ok(text)
-}
-
 /// How deep `base:` chains may go, so that a cycle is an error, not a hang.
 const MAX_BASE_DEPTH: usize = 8;
 
@@ -123,18 +92,24 @@ impl Document {
     /// relative to it, and applies it to its base, if it has one.
     fn load_at_depth(path: &Path, depth: usize) -> Result<Document, Error> {
         let origin = path.display().to_string();
-        let text = read_scenario_text(path).map_err(|source| Error::Io {
+        let bytes = yaml_text::read_file(path).map_err(|source| Error::Io {
             file: origin.clone(),
             source,
         })?;
+        let text = yaml_text::decode(bytes, &origin)?;
         let mut document = Document::from_yaml_str(&text, &origin)?;
         document.dirs = vec![path.parent().unwrap_or(Path::new("")).to_path_buf()];
         document.expand_inputs(path.parent().unwrap_or(Path::new(".")))?;
         let Some(base) = document.root.get("base") else {
             return Ok(document);
         };
+        // Errors of the `base:` name it, at its line.
+        let named = match positions::line_of(&text, "base") {
+            Some((line, column)) => format!("{origin}:{line}:{column}"),
+            None => origin.clone(),
+        };
         let invalid = |problem: String, allowed: &str| Error::Invalid {
-            origin: origin.clone(),
+            origin: named.clone(),
             path: "base".to_string(),
             problem,
             allowed: allowed.to_string(),
@@ -152,41 +127,76 @@ impl Document {
             ));
         }
         let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
-        let mut derived = match Document::load_at_depth(&base_path, depth + 1) {
+        let derived = match Document::load_at_depth(&base_path, depth + 1) {
             Err(Error::Io { file, source }) => {
                 return Err(invalid(
                     format!("{file}: {source}"),
                     "expected the path of a regular scenario file, relative to this one",
                 ));
             }
-            loaded => loaded?,
+            Err(mut e) => {
+                e.name_base(&format!(" (the base: of {named})"));
+                return Err(e);
+            }
+            Ok(derived) if !matches!(derived.root, Value::Mapping(_)) => {
+                return Err(invalid(
+                    format!(
+                        "\"{base}\" is not a scenario: it holds {}, not a map of scenario keys",
+                        describe_kind(&derived.root)
+                    ),
+                    "expected the path of a scenario file, relative to this one",
+                ));
+            }
+            Ok(derived) => derived,
         };
+        document.build_on(derived, &base_path, &text)
+    }
+
+    /// This document, read from `text`, applied to `derived`, the document of its base at
+    /// `base_path`: its `set:` entries edit the base and its other top-level keys replace the
+    /// base's.
+    fn build_on(
+        self,
+        mut derived: Document,
+        base_path: &Path,
+        text: &str,
+    ) -> Result<Document, Error> {
+        let origin = self.origin;
         derived.origin = format!("{origin} (based on {})", base_path.display());
-        derived.dirs.splice(0..0, document.dirs.iter().cloned());
+        derived.dirs.splice(0..0, self.dirs.iter().cloned());
         derived.text = format!("{}\n---\n{text}", derived.text);
-        derived.warnings.extend(document.warnings);
-        let Value::Mapping(top) = document.root else {
+        derived.warnings.extend(self.warnings);
+        let Value::Mapping(top) = self.root else {
             return Ok(derived);
         };
         let (keys, sets) = written_by(&top);
-        derived.positions.build_on(&origin, &text, &keys, &sets);
+        derived.positions.build_on(&origin, text, &keys, &sets);
+        // Where the file writes `path` (`set`, `set.x`), for its errors.
+        let at = |path: &str| match positions::line_of(text, path) {
+            Some((line, column)) => format!("{origin}:{line}:{column}"),
+            None => origin.clone(),
+        };
         for (key, value) in top {
             match key.as_str() {
                 Some("base") => {}
                 Some("set") => {
                     let Value::Mapping(settings) = value else {
-                        return Err(invalid(
-                            "\"set\" is not a map".to_string(),
-                            "expected set: {PATH: VALUE, ...}",
-                        ));
+                        return Err(Error::Invalid {
+                            origin: at("set"),
+                            path: "set".to_string(),
+                            problem: "\"set\" is not a map".to_string(),
+                            allowed: "expected set: {PATH: VALUE, ...}".to_string(),
+                        });
                     };
                     for (path, value) in settings {
                         let path = path.as_str().unwrap_or_default().to_string();
                         let segments: Vec<&str> = path.split('.').collect();
+                        // The file's own entry, where it is written: not a --set.
+                        let entry = format!("set.{path}");
                         set_at(&mut derived.root, &segments, value).map_err(|message| {
                             Error::Override {
-                                origin: origin.clone(),
-                                setting: format!("set.{path}"),
+                                origin: at(&entry),
+                                setting: entry.clone(),
                                 message,
                             }
                         })?;
@@ -227,7 +237,7 @@ impl Document {
     /// # Errors
     /// `Error::Syntax` when the text is not YAML.
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Document, Error> {
-        let root: Value = serde_yaml::from_str(text).map_err(|e| error::from_yaml(origin, &e))?;
+        let root = yaml_text::parse(text, origin)?;
         Ok(Document {
             origin: origin.to_string(),
             dirs: vec![PathBuf::new()],
@@ -270,10 +280,10 @@ impl Document {
     pub fn set(&mut self, o: &Override) -> Result<(), Error> {
         let fail = |message: String| Error::Override {
             origin: self.origin.clone(),
-            setting: o.to_string(),
+            setting: format!("--set {}={}", o.path, shortened(&o.value)),
             message,
         };
-        let value: Value = serde_yaml::from_str(&o.value)
+        let value: Value = yaml_text::parse(&o.value, "the value")
             .map_err(|e| fail(format!("the value is not YAML: {e}")))?;
         let segments: Vec<&str> = o.path.split('.').collect();
         set_at(&mut self.root, &segments, value).map_err(fail)?;
@@ -418,6 +428,30 @@ fn set_at(node: &mut Value, path: &[&str], value: Value) -> Result<(), String> {
     }
 }
 
+/// An override's value as a message shows it: whole up to 80 characters, else its start, an
+/// ellipsis and its length, so that the reason after it stays on a line under 1 kB.
+fn shortened(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= 80 {
+        return value.to_string();
+    }
+    let start: String = value.chars().take(60).collect();
+    format!("{start}… ({count} characters)")
+}
+
+/// What kind of value `value` is, for a message that must not quote it.
+fn describe_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a map",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
 fn describe(value: &Value) -> String {
     match value {
         Value::Bool(b) => format!("the boolean {b}"),
@@ -428,148 +462,5 @@ fn describe(value: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const BASE: &str = r#"
-name: doc
-duration: 1h
-node_pools:
-  pool: {machine_type: e2-standard-8, initial_size: 2}
-services:
-  web:
-    namespace: team
-    resources: {requests: {cpu: 500m, memory: 1Gi}}
-quotas:
-  team: {requests.cpu: "16"}
-autoscaling:
-  hpa:
-    web:
-      maxReplicas: 5
-      metrics:
-        - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}
-"#;
-
-    fn with(settings: &[&str]) -> Result<Scenario, Error> {
-        let mut doc = Document::from_yaml_str(BASE, "doc.yaml")?;
-        for s in settings {
-            let o: Override = s.parse().map_err(|m: String| Error::Override {
-                origin: "doc.yaml".into(),
-                setting: s.to_string(),
-                message: m,
-            })?;
-            doc.set(&o)?;
-        }
-        doc.scenario()
-    }
-
-    #[test]
-    fn overrides_reach_maps_lists_and_dotted_keys() {
-        let s = with(&[
-            "services.web.replicas=3",
-            "node_pools.pool.machine_type=c2-standard-8",
-            "autoscaling.hpa.web.metrics.0.resource.target.averageUtilization=55",
-            "quotas.team.requests.cpu=8",
-            "node_pools.pool.machine_type={cpu: 4, memory: 16Gi, price_per_hour: 0.2}",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.services[0].replicas, 3);
-        assert_eq!(s.node_pools[0].machine.name, "custom");
-        assert_eq!(s.quotas[0].requests_cpu.map(|c| c.0), Some(8_000));
-        match &s.autoscaling.hpa[0].metrics[0] {
-            crate::controllers::hpa::spec::HpaMetric::ResourceUtilization {
-                average_utilization_percent,
-                ..
-            } => assert_eq!(*average_utilization_percent, 55),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn bad_overrides_get_clear_errors() {
-        let cases: [(&str, &[&str]); 5] = [
-            // A typo in a field name: validation names the allowed fields.
-            (
-                "services.web.replica=3",
-                &["services.web", "replica", "replicas"],
-            ),
-            // A value of the wrong type: the path and the type.
-            (
-                "services.web.replicas=many",
-                &["services.web.replicas", "many"],
-            ),
-            // Through a scalar.
-            (
-                "name.first=x",
-                &["--set name.first=x", "the string \"doc\""],
-            ),
-            // Past the end of a list.
-            (
-                "autoscaling.hpa.web.metrics.3.type=Pods",
-                &[
-                    "--set autoscaling.hpa.web.metrics.3.type=Pods",
-                    "past the end",
-                ],
-            ),
-            // A list index that is not a number.
-            (
-                "autoscaling.hpa.web.metrics.first.type=Pods",
-                &["not a list index"],
-            ),
-        ];
-        for (setting, needles) in cases {
-            let message = match with(&[setting]) {
-                Ok(_) => panic!("{setting} was accepted"),
-                Err(e) => e.to_string(),
-            };
-            for needle in needles {
-                assert!(
-                    message.contains(needle),
-                    "{setting}: {needle:?} not in {message}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn overrides_parse_path_and_value() {
-        let o: Override = "a.b=[1, 2]"
-            .parse()
-            .unwrap_or_else(|e: String| panic!("{e}"));
-        assert_eq!((o.path.as_str(), o.value.as_str()), ("a.b", "[1, 2]"));
-        assert!("no-equals".parse::<Override>().is_err());
-        assert!("a..b=1".parse::<Override>().is_err());
-        assert!("=1".parse::<Override>().is_err());
-    }
-
-    #[test]
-    fn a_file_can_build_on_a_base() {
-        let dir = std::env::temp_dir().join(format!("capsim-doc-base-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(dir.join("base.yaml"), BASE).unwrap_or_else(|e| panic!("{e}"));
-        let derived = "base: base.yaml\nset:\n  services.web.replicas: 4\n  quotas.team.requests.cpu: \"8\"\nexpect: [\"cost.total_usd <= 10\"]\n";
-        std::fs::write(dir.join("derived.yaml"), derived).unwrap_or_else(|e| panic!("{e}"));
-        let doc = Document::load(&dir.join("derived.yaml")).unwrap_or_else(|e| panic!("{e}"));
-        let s = doc.scenario().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.services[0].replicas, 4);
-        assert_eq!(s.quotas[0].requests_cpu.map(|c| c.0), Some(8_000));
-        assert_eq!(s.expectations.len(), 1);
-        assert!(doc.origin().contains("based on"), "{}", doc.origin());
-        // A cycle is an error, not a hang.
-        std::fs::write(dir.join("loop.yaml"), "base: loop.yaml\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let err = Document::load(&dir.join("loop.yaml"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("bases deep"), "{err}");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn an_untouched_document_validates_like_the_file() {
-        let doc = Document::from_yaml_str(BASE, "doc.yaml").unwrap_or_else(|e| panic!("{e}"));
-        let direct = Scenario::from_yaml_str(BASE, "doc.yaml").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(doc.scenario().unwrap_or_else(|e| panic!("{e}")), direct);
-    }
-}
+#[path = "document_tests.rs"]
+mod tests;

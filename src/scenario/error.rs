@@ -9,6 +9,13 @@ use std::io;
 
 use crate::text::suggest::closest;
 
+mod from_serde;
+mod shown;
+
+pub(crate) use from_serde::from_yaml;
+
+pub(crate) use shown::{shown, tidy};
+
 /// Why a scenario could not be loaded.
 ///
 /// The `Display` of every variant is one line: the file, the YAML path of the offending value,
@@ -18,7 +25,6 @@ use crate::text::suggest::closest;
 #[non_exhaustive]
 pub enum Error {
     /// The scenario file could not be read.
-    #[error("{file}: cannot read the scenario file: {source}")]
     Io {
         /// The file, as given.
         file: String,
@@ -28,7 +34,6 @@ pub enum Error {
     },
     /// The file is not well-formed YAML, or does not have the scenario's shape (unknown field,
     /// wrong type, missing field, duplicate key).
-    #[error("{origin}: {}{problem}{}; {allowed}", at(.path), location(.problem, *.line_column))]
     Syntax {
         /// File name used in messages, with the line and column of the value when known
         /// (`file:line:column`).
@@ -43,7 +48,6 @@ pub enum Error {
         allowed: String,
     },
     /// A value has the right shape but is not allowed (out of range, inconsistent with another).
-    #[error("{origin}: {}{problem}; {allowed}", at(.path))]
     Invalid {
         /// File name used in messages, with the line and column of the value when known
         /// (`file:line:column`).
@@ -56,12 +60,6 @@ pub enum Error {
         allowed: String,
     },
     /// A name (machine type, operator, service, expander...) that is not one of the known ones.
-    #[error(
-        "{origin}: {}unknown {kind} \"{name}\"; {}{}",
-        at(.path),
-        expected_one_of(.kind, .allowed),
-        did_you_mean(.suggestion.as_deref())
-    )]
     UnknownName {
         /// File name used in messages, with the line and column of the value when known
         /// (`file:line:column`).
@@ -78,19 +76,18 @@ pub enum Error {
         suggestion: Option<String>,
     },
     /// A `--set PATH=VALUE` override that cannot be applied to the document.
-    #[error("{origin}: --set {setting}: {message}")]
     Override {
         /// File name used in messages, with the line and column of the value when known
         /// (`file:line:column`).
         origin: String,
-        /// The override as given.
+        /// Which override: `--set PATH=VALUE` as given on the command line, or the YAML path of
+        /// a file's own `set:` entry (`set.PATH`).
         setting: String,
         /// What is wrong and what is allowed.
         message: String,
     },
     /// A trace file with rows that cannot be replayed. One line per bad row (at most ten are
     /// listed, the rest counted), each naming the file, the line and the column.
-    #[error("{}", trace_lines(.file, .problems, *.more))]
     Trace {
         /// The trace file, as resolved against the scenario's folder.
         file: String,
@@ -101,19 +98,12 @@ pub enum Error {
     },
     /// Kubernetes manifests with malformed values: one line per problem, each naming the
     /// file, the document, the object and the field.
-    #[error("{}", .problems.join("\n"))]
     Manifests {
         /// `file: document N (Kind name): field: what is wrong; what is allowed`, in input
         /// order.
         problems: Vec<String>,
     },
     /// A service's pod cannot run on an empty node of any pool, so it would stay Pending forever.
-    #[error(
-        "{origin}: {}pod requesting {requests} fits no node pool ({}); expected a pod that \
-         an empty node of at least one pool accepts",
-        at(.path),
-        pool_reasons(.pools)
-    )]
     Unschedulable {
         /// File name used in messages, with the line and column of the value when known
         /// (`file:line:column`).
@@ -126,7 +116,6 @@ pub enum Error {
         pools: Vec<(String, Vec<String>)>,
     },
     /// Several errors found in one pass over an input, each on its own line.
-    #[error("{}", many(.0))]
     Many(Vec<Error>),
 }
 
@@ -173,6 +162,22 @@ impl Error {
         }
     }
 
+    /// Appends `context` (which `base:` named the file the error is in) to the origin of every
+    /// error that names its file.
+    pub(crate) fn name_base(&mut self, context: &str) {
+        match self {
+            Error::Syntax { origin, .. }
+            | Error::Invalid { origin, .. }
+            | Error::UnknownName { origin, .. }
+            | Error::Override { origin, .. }
+            | Error::Unschedulable { origin, .. } => origin.push_str(context),
+            Error::Io { file, .. } => file.push_str(context),
+            Error::Trace { file, .. } => file.push_str(context),
+            Error::Many(errors) => errors.iter_mut().for_each(|e| e.name_base(context)),
+            Error::Manifests { .. } => {}
+        }
+    }
+
     /// The field an "unknown field" error names, which is written below its path.
     pub(crate) fn unknown_field(&self) -> Option<&str> {
         let Error::Syntax { problem, .. } = self else {
@@ -182,12 +187,108 @@ impl Error {
     }
 }
 
-fn many(errors: &[Error]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+impl fmt::Display for Error {
+    /// One line per error, each under `shown::MAX_LINE_BYTES` with `capsim: ` before it, every
+    /// value in it escaped and shortened (`shown::tidy`), whoever quoted it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Error::Many(errors) => {
+                return f.write_str(
+                    &errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            }
+            Error::Trace {
+                file,
+                problems,
+                more,
+            } => trace_lines(&shown::escaped(file), problems, *more),
+            Error::Manifests { problems } => problems
+                .iter()
+                .map(|p| tidy(p))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            other => other.line(),
+        };
+        let lines: Vec<String> = text.split('\n').map(shown::capped).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl Error {
+    /// The one line of an error that is not a list of them, its parts tidied.
+    fn line(&self) -> String {
+        let origin = |o: &str| shown::escaped(o);
+        match self {
+            Error::Io { file, source } => format!(
+                "{}: cannot read the scenario file: {}",
+                origin(file),
+                tidy(&source.to_string())
+            ),
+            Error::Syntax {
+                origin: o,
+                path,
+                problem,
+                line_column,
+                allowed,
+            } => format!(
+                "{}: {}{}{}; {}",
+                origin(o),
+                at(path),
+                tidy(problem),
+                location(problem, *line_column),
+                tidy(allowed)
+            ),
+            Error::Invalid {
+                origin: o,
+                path,
+                problem,
+                allowed,
+            } => format!(
+                "{}: {}{}; {}",
+                origin(o),
+                at(path),
+                tidy(problem),
+                tidy(allowed)
+            ),
+            Error::UnknownName {
+                origin: o,
+                path,
+                kind,
+                name,
+                allowed,
+                suggestion,
+            } => format!(
+                "{}: {}unknown {kind} {}; {}{}",
+                origin(o),
+                at(path),
+                shown(name),
+                tidy(&expected_one_of(kind, allowed)),
+                tidy(&did_you_mean(suggestion.as_deref()))
+            ),
+            Error::Override {
+                origin: o,
+                setting,
+                message,
+            } => format!("{}: {}: {}", origin(o), tidy(setting), tidy(message)),
+            Error::Unschedulable {
+                origin: o,
+                path,
+                requests,
+                pools,
+            } => format!(
+                "{}: {}pod requesting {requests} fits no node pool ({}); expected a pod that an \
+                 empty node of at least one pool accepts",
+                origin(o),
+                at(path),
+                tidy(&pool_reasons(pools))
+            ),
+            Error::Many(_) | Error::Trace { .. } | Error::Manifests { .. } => self.to_string(),
+        }
+    }
 }
 
 /// One error, or all of them.
@@ -203,7 +304,7 @@ fn at(path: &str) -> String {
     if path.is_empty() {
         String::new()
     } else {
-        format!("{path}: ")
+        format!("{}: ", shown::tidy_path(path))
     }
 }
 
@@ -219,7 +320,10 @@ fn location(problem: &str, line_column: Option<(usize, usize)>) -> String {
 }
 
 fn trace_lines(file: &str, problems: &[String], more: usize) -> String {
-    let mut lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
+    let mut lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{file}: {}", tidy(p)))
+        .collect();
     if more > 0 {
         lines.push(format!("{file}: and {more} more bad rows"));
     }
@@ -309,233 +413,19 @@ pub(crate) fn unknown_name(
     }
 }
 
-/// Rewrites a serde_yaml error into a `Syntax` error of the scenario's shape.
-///
-/// serde_yaml prints `<path>: <message> at line L column C`, where the path is omitted at the
-/// root; this splits that apart and turns serde's vocabulary (`invalid type: string "x",
-/// expected u32`) into the problem and allowed halves.
-pub(crate) fn from_yaml(origin: &str, error: &serde_yaml::Error) -> Error {
-    let line_column = error.location().map(|l| (l.line(), l.column()));
-    let mut text = error.to_string();
-    if let Some((line, column)) = line_column {
-        let suffix = format!(" at line {line} column {column}");
-        if let Some(stripped) = text.strip_suffix(&suffix) {
-            text = stripped.to_string();
-        }
-    }
-    let (path, message) = split_path(&text);
-    let (problem, allowed) = rewrite(message);
+/// A `Syntax` error of the text `origin` at `line_column` (1-based), which names the place as
+/// `file:line:column`.
+pub(crate) fn syntax_at(
+    origin: &str,
+    line_column: (usize, usize),
+    problem: String,
+    allowed: String,
+) -> Error {
     Error::Syntax {
-        origin: origin.to_string(),
-        path: path.to_string(),
+        origin: format!("{origin}:{}:{}", line_column.0, line_column.1),
+        path: String::new(),
         problem,
-        line_column,
+        line_column: None,
         allowed,
-    }
-}
-
-/// Messages serde and this module's visitors produce; anything else comes from the YAML parser.
-const SERDE_MESSAGES: [&str; 9] = [
-    "invalid type: ",
-    "invalid value: ",
-    "invalid length ",
-    "unknown field `",
-    "unknown variant `",
-    "missing field `",
-    "duplicate field `",
-    "duplicate entry `",
-    "duplicate entry with key ",
-];
-
-/// Splits serde_yaml's `path: message` into its parts: the path ends where `: ` is followed by
-/// one of serde's messages (keys may themselves contain spaces or `: `).
-fn split_path(text: &str) -> (&str, &str) {
-    if SERDE_MESSAGES.iter().any(|m| text.starts_with(m)) {
-        return ("", text);
-    }
-    let split = SERDE_MESSAGES
-        .iter()
-        .filter_map(|m| text.find(&format!(": {m}")))
-        .min();
-    match split {
-        Some(i) => (&text[..i], &text[i + 2..]),
-        None => ("", text),
-    }
-}
-
-/// Turns one serde message into (problem, allowed).
-fn rewrite(message: &str) -> (String, String) {
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .map(|rest| ("field", rest))
-        .or_else(|| {
-            message
-                .strip_prefix("unknown variant `")
-                .map(|rest| ("value", rest))
-        });
-    if let Some((what, rest)) = unknown {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let names = backquoted(expected);
-        let suggestion = did_you_mean(closest(field, names.iter().map(String::as_str)).as_deref());
-        let allowed = if names.is_empty() {
-            "nothing is allowed here".to_string()
-        } else {
-            format!("expected one of {}{suggestion}", quoted_list(&names))
-        };
-        return (format!("unknown {what} \"{field}\""), allowed);
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.trim_end_matches('`');
-        return (
-            format!("missing field \"{field}\""),
-            format!("\"{field}\" is required here"),
-        );
-    }
-    if let Some(rest) = message.strip_prefix("duplicate field `") {
-        let field = rest.trim_end_matches('`');
-        return (
-            format!("field \"{field}\" is given twice"),
-            "expected each field once".to_string(),
-        );
-    }
-    let duplicate = message
-        .strip_prefix("duplicate entry `")
-        .map(|rest| rest.trim_end_matches('`'))
-        .or_else(|| {
-            message
-                .strip_prefix("duplicate entry with key ")
-                .map(|rest| rest.trim_matches('"'))
-        });
-    if let Some(key) = duplicate {
-        return (
-            format!("\"{key}\" is given twice"),
-            "expected each name once".to_string(),
-        );
-    }
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
-            // The YAML reader keeps integers of 2^64 and more as u128, which no field takes.
-            if let Some(number) = found
-                .strip_prefix("integer `")
-                .and_then(|n| n.split_once("` as u128"))
-                .map(|(n, _)| n)
-            {
-                return (
-                    format!("{number} is too large a number"),
-                    "expected a number below 2^64 (18446744073709551616)".to_string(),
-                );
-            }
-            return (
-                format!("found {}", describe_found(found)),
-                format!("expected {}", describe_expected(expected)),
-            );
-        }
-    }
-    if let Some(rest) = message.strip_prefix("invalid length ") {
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
-        return (
-            format!("wrong length {found}"),
-            format!("expected {expected}"),
-        );
-    }
-    (
-        format!("malformed YAML: {message}"),
-        "expected well-formed YAML (check the indentation and quoting near that line)".to_string(),
-    )
-}
-
-/// Names between backquotes, in order: serde lists expected fields as `` `a`, `b` ``.
-fn backquoted(text: &str) -> Vec<String> {
-    text.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
-}
-
-/// serde's `string "x"`, ``integer `5` ``, `unit value` as a user would say them.
-fn describe_found(found: &str) -> String {
-    let found = found.replace('`', "\"");
-    match found.as_str() {
-        "unit value" => "nothing (null)".to_string(),
-        "map" => "a map".to_string(),
-        "sequence" => "a list".to_string(),
-        _ => found,
-    }
-}
-
-/// serde's `struct Foo`, `u32`, `a boolean` as a user would say them.
-fn describe_expected(expected: &str) -> String {
-    if expected.starts_with("struct ") || expected == "a map" {
-        return "a map".to_string();
-    }
-    match expected {
-        "a sequence" => "a list".to_string(),
-        "a boolean" => "true or false".to_string(),
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number >= 0".to_string(),
-        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_string(),
-        "f32" | "f64" => "a number".to_string(),
-        other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_messages_are_split_into_path_problem_and_allowed() {
-        let cases = [
-            (
-                "pools.a: unknown field `sise`, expected one of `size`, `labels`",
-                "pools.a",
-                "unknown field \"sise\"",
-                "expected one of \"size\", \"labels\" (did you mean \"size\"?)",
-            ),
-            (
-                "pools.a.size: invalid type: string \"big\", expected u32",
-                "pools.a.size",
-                "found string \"big\"",
-                "expected a whole number >= 0",
-            ),
-            (
-                "invalid type: sequence, expected struct File",
-                "",
-                "found a list",
-                "expected a map",
-            ),
-            (
-                "node_pools.p.labels.my key: invalid type: map, expected a number or a string",
-                "node_pools.p.labels.my key",
-                "found a map",
-                "expected a number or a string",
-            ),
-            (
-                "unknown variant `Foo`, expected `Bar` or `Baz`",
-                "",
-                "unknown value \"Foo\"",
-                "expected one of \"Bar\", \"Baz\"",
-            ),
-            (
-                "missing field `duration`",
-                "",
-                "missing field \"duration\"",
-                "\"duration\" is required here",
-            ),
-            (
-                "mapping values are not allowed in this context",
-                "",
-                "malformed YAML: mapping values are not allowed in this context",
-                "expected well-formed YAML (check the indentation and quoting near that line)",
-            ),
-        ];
-        for (text, path, problem, allowed) in cases {
-            let (p, message) = split_path(text);
-            assert_eq!(p, path, "{text}");
-            let (got_problem, got_allowed) = rewrite(message);
-            assert_eq!(got_problem, problem, "{text}");
-            assert_eq!(got_allowed, allowed, "{text}");
-        }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_yaml::Value;
 
 use crate::scenario::error::{self, Error};
-use crate::scenario::node_list;
+use crate::scenario::{node_list, yaml_text};
 
 /// The key that names a node list.
 const NODE_POOLS_FROM: &str = "node_pools_from";
@@ -43,8 +43,9 @@ pub(crate) fn expand_node_pools_from(
         return Err(invalid(format!("{value:?} is not a file name")));
     };
     let file = dir.join(name);
-    let text = std::fs::read_to_string(&file)
+    let bytes = yaml_text::read_file(&file)
         .map_err(|e| invalid(format!("cannot read \"{}\": {e}", file.display())))?;
+    let text = yaml_text::decode(bytes, &file.display().to_string())?;
     let list =
         node_list::pools_from_nodes(&text, &file.display().to_string()).map_err(error::all)?;
     let Some(top) = root.as_mapping_mut() else {

@@ -26,10 +26,12 @@ pub mod model;
 mod node_list;
 mod pod_trace;
 mod positions;
+mod prescan;
 mod quantity;
 mod schema;
 pub mod trace;
 mod validate;
+mod yaml_text;
 
 use std::path::Path;
 

@@ -141,6 +141,7 @@ pub(crate) fn pools_from_nodes(text: &str, origin: &str) -> Result<NodeList, Vec
     let mut list = NodeList::default();
     let mut nodes = Vec::new();
     let mut errors = Vec::new();
+    crate::scenario::yaml_text::check(text, origin).map_err(|e| vec![e])?;
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let place = format!("document {}", index + 1);
         let value = match Value::deserialize(document) {

@@ -8,7 +8,7 @@ use serde_yaml::{Mapping, Value};
 use crate::scenario::Scenario;
 use crate::scenario::catalog::{self, CATALOG, CatalogEntry};
 use crate::scenario::error::{self, Error};
-use crate::scenario::node_list;
+use crate::scenario::{node_list, yaml_text};
 use crate::units::Resources;
 
 use super::{Note, Translation, emit, translate};
@@ -110,12 +110,13 @@ fn node_pools(
         return Ok(catalog_pool(t, notes));
     };
     let origin = nodes.display().to_string();
-    let text = std::fs::read_to_string(nodes).map_err(|e| Error::Invalid {
+    let bytes = yaml_text::read_file(nodes).map_err(|e| Error::Invalid {
         origin: origin.clone(),
         path: String::new(),
         problem: format!("cannot read the node list: {e}"),
         allowed: "expected the output of `kubectl get nodes -o yaml`".to_string(),
     })?;
+    let text = yaml_text::decode(bytes, &origin)?;
     let mut list = node_list::pools_from_nodes(&text, &origin).map_err(error::all)?;
     for (pool, why) in &list.notes {
         notes.push(note(

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use super::Issues;
+use crate::scenario::yaml_text;
 
 /// One Kubernetes object and where it was read.
 #[derive(Debug, Clone)]
@@ -189,8 +190,14 @@ fn is_manifest(path: &Path) -> bool {
 /// Every object of the file `path` (shown as `shown`), in document order, `List` items
 /// expanded.
 pub(super) fn read_file(path: &Path, shown: &str, issues: &mut Issues) -> Vec<Object> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match yaml_text::read_file(path) {
+        Ok(bytes) => match yaml_text::decode(bytes, shown) {
+            Ok(text) => text,
+            Err(e) => {
+                issues.errors.push(e.to_string());
+                return Vec::new();
+            }
+        },
         Err(e) => {
             issues
                 .errors
@@ -204,6 +211,10 @@ pub(super) fn read_file(path: &Path, shown: &str, issues: &mut Issues) -> Vec<Ob
 /// Every object of manifest `text`, as `read_file`.
 pub(super) fn read_text(text: &str, shown: &str, issues: &mut Issues) -> Vec<Object> {
     let mut out = Vec::new();
+    if let Err(e) = yaml_text::check(text, shown) {
+        issues.errors.push(e.to_string());
+        return out;
+    }
     for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let index = i + 1;
         let value = match Value::deserialize(document) {
