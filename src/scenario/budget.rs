@@ -475,7 +475,8 @@ fn requests_of(load: &Load, end: SimTime, duration: SimDuration) -> (f64, f64, S
 }
 
 /// Events that recur at a period: time-series rows, metrics-server samples, HPA syncs, the
-/// Cluster Autoscaler's scans, Prometheus scrapes; and the time series they write.
+/// Cluster Autoscaler's scans; and the time series they write. (Prometheus scrapes cost
+/// nothing: alert rules are evaluated at each time-series row.)
 fn periodic_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, size: &mut Size) {
     let run_s = secs(scenario.duration);
     let every = |period: SimDuration| run_s / secs(period).max(1e-6);
@@ -528,14 +529,6 @@ fn periodic_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, siz
             path: "autoscaling.cluster_autoscaler.scan_interval".into(),
             amount: scans * (1.0 + nodes),
             why: format!("{} scans over up to {} nodes", short(scans), short(nodes)),
-        });
-    }
-    for scrape in &scenario.monitoring.scrapes {
-        let scrapes = every(scrape.interval);
-        size.events.push(Demand {
-            path: format!("monitoring.scrape.{}.interval", scrape.job),
-            amount: scrapes * (1.0 + pods[scrape.service].1),
-            why: format!("{} scrapes", short(scrapes)),
         });
     }
 }

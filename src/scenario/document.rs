@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde_yaml::{Mapping, Value};
 
 use crate::scenario::budget::{Limits, Size};
-use crate::scenario::error::Error;
+use crate::scenario::error::{self, Error};
 use crate::scenario::positions::{self, Positions};
 use crate::scenario::{Scenario, inputs, manifests, schema, validate, yaml_text};
 
@@ -223,6 +223,7 @@ impl Document {
                 .into_iter()
                 .chain(from_nodes)
                 .flatten()
+                .map(|w| error::warning(&w))
                 .collect();
             // What the inputs made belongs to the text, so that a sweep's digest changes when
             // one of them does.
@@ -322,9 +323,11 @@ impl Document {
     /// As `scenario`.
     pub fn scenario_with_warnings(&self) -> Result<(Scenario, Vec<String>), Error> {
         let origin = self.origin_with_overrides();
-        schema::read::file(&self.root, &origin)
+        let (scenario, warnings) = schema::read::file(&self.root, &origin)
             .and_then(|file| validate::scenario(&origin, &self.dirs, file))
-            .map_err(|e| self.positions.place(e))
+            .map_err(|e| self.positions.place(e))?;
+        let warnings = warnings.iter().map(|w| error::warning(w)).collect();
+        Ok((scenario, warnings))
     }
 
     /// `scenario_with_warnings`, with the run held to `limits`: a run too large to simulate

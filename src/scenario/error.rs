@@ -14,7 +14,7 @@ mod shown;
 
 pub(crate) use from_serde::from_yaml;
 
-pub(crate) use shown::{shown, tidy};
+pub(crate) use shown::{shown, tidy, warning};
 
 /// Why a scenario could not be loaded.
 ///

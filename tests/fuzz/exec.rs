@@ -127,14 +127,41 @@ fn validate(path: &Path) -> Validated {
     let mut warnings = document.warnings().to_vec();
     match document.scenario_within(Limits::DEFAULT) {
         Err(e) => (Err(e), None),
-        Ok((_, more)) => {
+        Ok((scenario, more)) => {
             warnings.extend(more);
+            if let Err(e) = as_capsim_validate(&document, &scenario, path) {
+                return (Err(e), None);
+            }
             let again = document
                 .with(&run_overrides())
                 .and_then(|d| d.scenario_within(Limits::DEFAULT).map(|_| ()));
             (Ok(warnings), Some(again))
         }
     }
+}
+
+/// What `capsim validate` checks beyond the scenario: every point of its sweep, and its
+/// `expect` assertions as `capsim check` reads them.
+fn as_capsim_validate(document: &Document, scenario: &Scenario, path: &Path) -> Result<(), Error> {
+    if scenario.sweep.is_some() {
+        Plan::new(document, &[], Limits::DEFAULT)?;
+    }
+    if !scenario.expectations.is_empty() {
+        let options = capsim::check::CheckOptions {
+            replications: 1,
+            conservative: false,
+            baseline: None,
+            junit: None,
+            jobs: 1,
+        };
+        capsim::check::prepare(scenario, path, &options).map_err(|e| Error::Invalid {
+            origin: path.display().to_string(),
+            path: "expect".into(),
+            problem: e.to_string(),
+            allowed: "expected what capsim check accepts".into(),
+        })?;
+    }
+    Ok(())
 }
 
 /// A finished (or killed) process.

@@ -67,19 +67,23 @@ pub struct Failure {
 pub fn error_lines(error: &Error) -> Vec<String> {
     match error {
         Error::Many(errors) => errors.iter().flat_map(error_lines).collect(),
-        Error::Trace {
-            file,
-            problems,
-            more,
-        } => {
-            let mut lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
-            if *more > 0 {
-                lines.push(format!("{file}: and {more} more bad rows"));
-            }
-            lines
+        Error::Trace { problems, more, .. } => {
+            lines_of(error, problems.len() + usize::from(*more > 0))
         }
-        Error::Manifests { problems } => problems.clone(),
+        Error::Manifests { problems } => lines_of(error, problems.len()),
         other => vec![other.to_string()],
+    }
+}
+
+/// The lines `error` shows, which must be `count`, one per problem: otherwise its whole text,
+/// whose newline the checks then report.
+fn lines_of(error: &Error, count: usize) -> Vec<String> {
+    let text = error.to_string();
+    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    if lines.len() == count {
+        lines
+    } else {
+        vec![text]
     }
 }
 

@@ -103,4 +103,18 @@ fn malformed_manifests_exit_2_naming_file_document_and_field() {
     let output = capsim(dir.path(), &["validate", "scenario.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("deploy.yaml: document 3"));
+    // An entry that names nothing is placed in the scenario, at the entry.
+    dir.write(
+        "missing.yaml",
+        "name: bad\nduration: 1h\nmanifests: [deploy.yaml, exponential]\nnode_pools: {p: {machine_type: e2-standard-8}}\n",
+    );
+    let output = capsim(dir.path(), &["validate", "missing.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "capsim: missing.yaml: manifests[1]: \"exponential\" names no file or folder;"
+        ),
+        "{stderr}"
+    );
 }

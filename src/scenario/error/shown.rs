@@ -93,6 +93,13 @@ pub(crate) fn tidy_path(path: &str) -> String {
         .join(".")
 }
 
+/// A warning made safe as a message's line is (`tidy`, then `capped` with the `capsim: warning: `
+/// it is printed after).
+pub(crate) fn warning(text: &str) -> String {
+    const LABEL: &str = "warning: ";
+    capped(&format!("{LABEL}{}", tidy(text)))[LABEL.len()..].to_string()
+}
+
 /// `line` cut to fit `MAX_LINE_BYTES` with the `capsim: ` before it, ending in an ellipsis and
 /// its full length when cut.
 pub(crate) fn capped(line: &str) -> String {
@@ -159,5 +166,28 @@ mod tests {
         // Cut at a character boundary.
         let wide = "é".repeat(1000);
         assert!(capped(&wide).ends_with("characters in all)"));
+    }
+
+    #[test]
+    fn warnings_are_one_line_under_a_kilobyte() {
+        let name = format!("web\n{}", "x".repeat(5000));
+        let w = warning(&format!(
+            "document 5 (HorizontalPodAutoscaler \"{name}\"): ignored"
+        ));
+        assert!(!w.contains('\n'), "{w}");
+        assert!(
+            w.starts_with("document 5 (HorizontalPodAutoscaler \"web\\nxxx"),
+            "{w}"
+        );
+        assert!(w.contains("(5004 characters)"), "{w}");
+        assert!("capsim: warning: ".len() + w.len() <= MAX_LINE_BYTES);
+        // A long warning with nothing quoted is cut, with its length.
+        let w = warning(&"y".repeat(3000));
+        assert!(
+            "capsim: warning: ".len() + w.len() <= MAX_LINE_BYTES,
+            "{}",
+            w.len()
+        );
+        assert!(w.ends_with("characters in all)"), "{w}");
     }
 }

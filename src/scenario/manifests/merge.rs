@@ -44,6 +44,21 @@ pub(crate) fn expand(
         });
     };
     let paths: Vec<_> = entries.iter().map(|e| (dir.join(e), e.clone())).collect();
+    let missing: Vec<Error> = paths
+        .iter()
+        .enumerate()
+        .filter(|(_, (path, _))| !path.exists())
+        .map(|(i, (_, entry))| Error::Invalid {
+            origin: origin.to_string(),
+            path: format!("manifests[{i}]"),
+            problem: format!("\"{entry}\" names no file or folder"),
+            allowed: "expected a manifest file or a folder of them, relative to the scenario file"
+                .to_string(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::scenario::error::all(missing));
+    }
     let translation = translate(&paths)?;
     let mut merged = Value::Mapping(translation.fragment);
     let mut user = std::mem::take(root);

@@ -43,10 +43,13 @@ impl Cx<'_> {
             None if any_pool_autoscales => Some(default_cluster_autoscaler()),
             None => None,
         };
-        let metric_resolution = match a.and_then(|a| a.metric_resolution.as_ref()) {
-            Some(r) => self.positive_duration("autoscaling.metric_resolution", r)?,
-            None => DEFAULT_METRIC_RESOLUTION,
-        };
+        let metric_resolution = self.period_at_least(
+            "autoscaling.metric_resolution",
+            a.and_then(|a| a.metric_resolution.as_ref()),
+            DEFAULT_METRIC_RESOLUTION,
+            SimDuration::from_secs(10),
+            "metrics-server refuses a shorter --metric-resolution",
+        )?;
         Ok(Autoscaling {
             metric_resolution,
             hpa,
@@ -70,10 +73,13 @@ impl Cx<'_> {
         let behavior = optional(&path, "behavior", h.behavior.as_ref(), |p, b| {
             self.behavior(p, b)
         })?;
-        let sync_period = self.optional_positive_duration(
+        let sync_period = self.period_at_least(
             &format!("{path}.sync_period"),
             h.sync_period.as_ref(),
             SimDuration::from_secs(15),
+            SimDuration::from_secs(1),
+            "the HPA reads metrics-server's samples, one each 10s at the most, so a shorter \
+             period only costs the run its time",
         )?;
         let sync_offset = self.sync_offset(&path, h.sync_offset.as_ref(), sync_period)?;
         let tolerance = match &h.tolerance {

@@ -23,10 +23,13 @@ impl Cx<'_> {
         let path = "autoscaling.cluster_autoscaler";
         let p = |field: &str| format!("{path}.{field}");
         let d = default_cluster_autoscaler();
-        let scan_interval = self.optional_positive_duration(
+        let scan_interval = self.period_at_least(
             &p("scan_interval"),
             ca.scan_interval.as_ref(),
             d.scan_interval,
+            SimDuration::from_secs(1),
+            "upstream's default is 10s; each scan lists every pod and node and simulates the \
+             cluster, and a shorter period only costs the run its time",
         )?;
         let expanders = match &ca.expander {
             None => d.expanders.clone(),

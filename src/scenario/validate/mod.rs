@@ -434,6 +434,28 @@ impl Cx<'_> {
         Ok(d)
     }
 
+    /// A control loop's period, at least `floor`: `why` says what makes a shorter one pointless
+    /// (it would cost a run its time and change no decision).
+    fn period_at_least(
+        &self,
+        path: &str,
+        s: Option<&Scalar>,
+        default: SimDuration,
+        floor: SimDuration,
+        why: &str,
+    ) -> Result<SimDuration, Error> {
+        let Some(s) = s else { return Ok(default) };
+        let d = self.duration(path, s)?;
+        if d < floor {
+            return Err(self.invalid(
+                path,
+                format!("\"{}\" is shorter than {floor}", s.text()),
+                format!("expected a period of at least {floor}: {why}"),
+            ));
+        }
+        Ok(d)
+    }
+
     /// An optional duration `>= 0` with a default.
     fn optional_duration(
         &self,

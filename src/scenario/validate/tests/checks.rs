@@ -455,6 +455,24 @@ fn autoscaling_and_monitoring_are_checked() {
         ),
         (
             hpa(&format!(
+                "{{maxReplicas: 2, metrics: {cpu70}, sync_period: 1us}}"
+            )),
+            vec![
+                "autoscaling.hpa.web.sync_period: \"1us\" is shorter than 1s; expected a period of at least 1s",
+            ],
+        ),
+        (
+            format!("{BASE}autoscaling: {{metric_resolution: 5s}}\n"),
+            vec![
+                "autoscaling.metric_resolution: \"5s\" is shorter than 10s; expected a period of at least 10s: metrics-server refuses",
+            ],
+        ),
+        (
+            format!("{BASE}autoscaling: {{cluster_autoscaler: {{scan_interval: 10us}}}}\n"),
+            vec!["autoscaling.cluster_autoscaler.scan_interval: \"10us\" is shorter than 1s"],
+        ),
+        (
+            hpa(&format!(
                 "{{maxReplicas: 2, metrics: {cpu70}, sync_offset: soon}}"
             )),
             vec!["autoscaling.hpa.web.sync_offset: \"soon\""],
