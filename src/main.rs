@@ -66,8 +66,8 @@ struct Edits {
 /// How large a run capsim accepts.
 #[derive(Debug, Clone, Copy, Args)]
 struct SizeArgs {
-    /// Run past capsim's size limits (2e10 events, 4 GiB of memory or 20 GiB of output per
-    /// run; 100,000 runs or 2e11 events per sweep), up to what could still finish.
+    /// Run past capsim's size limits (2e10 events, 4 GiB of memory, 20 GiB of output or 5,000
+    /// nodes per run; 100,000 runs or 2e11 events per sweep), up to what could still finish.
     #[arg(long)]
     allow_large: bool,
 }

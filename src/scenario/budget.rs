@@ -59,6 +59,8 @@ pub struct Size {
     pub memory_bytes: Vec<Demand>,
     /// Bytes written to the results folder.
     pub output_bytes: Vec<Demand>,
+    /// Nodes at once, per pool.
+    pub nodes: Vec<Demand>,
 }
 
 /// The most a run may ask for.
@@ -70,6 +72,8 @@ pub struct Limits {
     pub memory_bytes: f64,
     /// Bytes of output per run.
     pub output_bytes: f64,
+    /// Nodes at once.
+    pub nodes: f64,
     /// Runs of one sweep (points × replications).
     pub sweep_runs: f64,
     /// Events of one sweep, all its runs together.
@@ -88,6 +92,7 @@ impl Limits {
         events: 2e10,
         memory_bytes: 4.0 * GIB,
         output_bytes: 20.0 * GIB,
+        nodes: 5_000.0,
         sweep_runs: 1e5,
         sweep_events: 2e11,
         large: false,
@@ -99,6 +104,7 @@ impl Limits {
         events: 1e13,
         memory_bytes: 1024.0 * GIB,
         output_bytes: 1024.0 * GIB,
+        nodes: 100_000.0,
         sweep_runs: 1e7,
         sweep_events: 1e14,
         large: true,
@@ -126,6 +132,7 @@ impl Size {
         periodic_demands(scenario, &pods, nodes, &mut size);
         churn_demands(scenario, pods.iter().map(|p| p.1).sum(), &mut size);
         state_demands(scenario, &pods, nodes, &mut size);
+        node_demands(scenario, pods.iter().map(|p| p.1).sum(), &mut size);
         size
     }
 
@@ -145,6 +152,7 @@ impl Size {
             (&self.events, limits.events, Kind::Events),
             (&self.memory_bytes, limits.memory_bytes, Kind::Memory),
             (&self.output_bytes, limits.output_bytes, Kind::Output),
+            (&self.nodes, limits.nodes, Kind::Nodes),
         ];
         for (demands, limit, kind) in checks {
             let sum = total(demands);
@@ -166,6 +174,7 @@ enum Kind {
     Events,
     Memory,
     Output,
+    Nodes,
 }
 
 /// The sum of some demands.
@@ -266,6 +275,10 @@ fn refusal(
         ),
         Kind::Memory => ("memory", String::new()),
         Kind::Output => ("output", String::new()),
+        Kind::Nodes => (
+            "nodes",
+            ", Kubernetes' tested scalability: 5,000 nodes, 150,000 pods".to_string(),
+        ),
     };
     let limits = Limits::new(large);
     let allowed = way_out(limits, amount(Limits::LARGE.limit(kind), kind));
@@ -288,6 +301,7 @@ impl Limits {
             Kind::Events => self.events,
             Kind::Memory => self.memory_bytes,
             Kind::Output => self.output_bytes,
+            Kind::Nodes => self.nodes,
         }
     }
 }
@@ -296,6 +310,7 @@ impl Limits {
 fn amount(x: f64, kind: Kind) -> String {
     match kind {
         Kind::Events => format!("{} events", short(x)),
+        Kind::Nodes => format!("{} nodes", short(x)),
         Kind::Memory | Kind::Output if x < GIB => format!("{:.1} MiB", x / (1024.0 * 1024.0)),
         Kind::Memory | Kind::Output if x < 1e6 * GIB => format!("{:.1} GiB", x / GIB),
         Kind::Memory | Kind::Output => format!("{} bytes", short(x)),
@@ -382,6 +397,33 @@ fn node_count(scenario: &Scenario, pods: f64) -> f64 {
         room = room.min(f64::from(ca.max_nodes_total));
     }
     initial + room.min(pods)
+}
+
+/// Each pool's most nodes at once: its initial size, and what the Cluster Autoscaler may add
+/// to it (no more than one node per pod).
+fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
+    let autoscaled = scenario.autoscaling.cluster_autoscaler.is_some();
+    for pool in &scenario.node_pools {
+        let room = if autoscaled && pool.autoscaling.is_some() {
+            f64::from(pool.max_nodes.saturating_sub(pool.initial_size)).min(pods)
+        } else {
+            0.0
+        };
+        let path = if room > 0.0 {
+            format!("node_pools.{}.autoscaling.max_nodes", pool.name)
+        } else {
+            format!("node_pools.{}.initial_size", pool.name)
+        };
+        size.nodes.push(Demand {
+            path,
+            amount: f64::from(pool.initial_size) + room,
+            why: format!(
+                "{} nodes at the start and up to {} added",
+                pool.initial_size,
+                short(room)
+            ),
+        });
+    }
 }
 
 /// Requests: each service's arrivals (Poisson thinning candidates, or a trace's rows) and the

@@ -124,6 +124,16 @@ fn huge_clusters_are_refused_for_their_memory() {
         text.contains("node_pools.s: the run would need about") && text.contains("memory"),
         "{text}"
     );
+    // Past Kubernetes' tested 5,000 nodes, --allow-large is needed, up to 100,000.
+    let text = refusal(&[("node_pools.s.initial_size", "6000")], Limits::DEFAULT);
+    assert!(
+        text.contains("node_pools.s.initial_size: the run would need about 6000 nodes (nodes limit 5000 nodes, Kubernetes' tested scalability"),
+        "{text}"
+    );
+    let allowed = document(&[("node_pools.s.initial_size", "6000")]).scenario_within(Limits::LARGE);
+    assert!(allowed.is_ok());
+    let text = refusal(&[("node_pools.s.initial_size", "1000000")], Limits::LARGE);
+    assert!(text.contains("(nodes limit 100000 nodes"), "{text}");
 }
 
 #[test]
