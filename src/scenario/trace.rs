@@ -54,9 +54,16 @@ struct Columns {
 /// A row that cannot be read: the column and the message.
 type RowProblem = String;
 
-/// Opens `path` for reading, decompressing it when its name ends in `.gz`.
+/// Opens `path` for reading, decompressing it when its name ends in `.gz`: a regular file only,
+/// since a device or a pipe (`/dev/zero`, a FIFO) could be read forever or block.
 fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let file = BufReader::new(File::open(path)?);
+    let file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(
+            "not a regular file (a device, a pipe or a folder)",
+        ));
+    }
+    let file = BufReader::new(file);
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(file)))
     } else {

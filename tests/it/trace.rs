@@ -337,3 +337,33 @@ fn trace_keys_that_cannot_work_together_are_refused() {
     );
     assert_success(&output);
 }
+
+/// A trace that is not a regular file (a device read forever, a FIFO that blocks) is refused at
+/// once, naming the key, for request traces and pod traces alike.
+#[test]
+fn traces_must_be_regular_files() {
+    let dir = TempDir::new("trace-devices");
+    let requests = "name: dev\nduration: 1h\n\
+                    node_pools:\n  p: {machine_type: n2-standard-16, initial_size: 1}\n\
+                    services:\n  api:\n    resources: {requests: {cpu: \"1\", memory: 1Gi}}\n\
+                    \x20   load:\n      arrivals:\n        trace: {file: /dev/zero, time_column: t}\n\
+                    \x20     service_time: 1ms\n";
+    let pods = "name: dev\nduration: 1h\n\
+                node_pools:\n  p: {machine_type: n2-standard-16, initial_size: 1}\n\
+                jobs:\n  batch: {trace: {file: /dev/zero}}\n";
+    for (name, yaml, key) in [
+        (
+            "requests.yaml",
+            requests,
+            "services.api.load.arrivals.trace.file",
+        ),
+        ("pods.yaml", pods, "jobs.batch.trace"),
+    ] {
+        let file = dir.write(name, yaml);
+        let output = capsim(dir.path(), &["validate", file.to_str().unwrap_or("")]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(key), "{key} in {stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}

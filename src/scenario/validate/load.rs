@@ -44,6 +44,9 @@ const MODEL_TYPES: [(&str, &[&str]); 2] = [
     ),
 ];
 
+/// The longest work of one request, in seconds: Go's longest duration, as for `service_time`.
+const MAX_WORK_S: f64 = 9.2e9;
+
 impl Cx<'_> {
     /// A service's `load`.
     pub(super) fn load(&self, path: &str, l: &LoadFile) -> Result<Load, Error> {
@@ -385,6 +388,24 @@ impl Cx<'_> {
             m.overhead.as_ref(),
             SimDuration::ZERO,
         )?;
+        // The work of a large request must be a duration: at most Go's longest (about 292 years),
+        // as any `service_time` is, so that no request's work is infinite.
+        let largest_tokens = match tokens {
+            CountDist::Constant(v) | CountDist::Exponential { mean: v } => v,
+            CountDist::Lognormal { p99, .. } => p99,
+            CountDist::Uniform { max, .. } => max,
+        };
+        let work_s = largest_tokens / tokens_per_core_second;
+        if work_s.is_nan() || work_s > MAX_WORK_S {
+            return Err(self.invalid(
+                &format!("{path}.tokens_per_core_second"),
+                format!(
+                    "{largest_tokens:e} tokens at {tokens_per_core_second:e} tokens per core-second \
+                     is {work_s:.3e} s of work for one request"
+                ),
+                "expected a request's work of at most 9.2e9 s (the longest duration, about 292 years)",
+            ));
+        }
         Ok(CostModel::Inference(InferenceModel {
             tokens,
             tokens_per_core_second,

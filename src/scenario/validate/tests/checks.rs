@@ -324,6 +324,12 @@ fn loads_are_checked() {
             &["services.web.load.model.tokens_per_core_second: \"0\" is zero"],
         ),
         (
+            st("model: {type: inference, tokens: 1e300, tokens_per_core_second: 1e-300}"),
+            &[
+                "services.web.load.model.tokens_per_core_second: 1e300 tokens at 1e-300 tokens per core-second is inf s of work",
+            ],
+        ),
+        (
             base_with(
                 "rate: 100}",
                 "rate: 100, profile: {type: steps, steps: [{at: 2h, factor: 2}, {at: 1h, factor: 1}]}}",
