@@ -45,6 +45,20 @@ pub struct CheckOptions {
     pub jobs: usize,
 }
 
+impl CheckOptions {
+    /// One replication on one thread, with no baseline and no JUnit file: what `capsim validate`
+    /// checks an `expect` section with.
+    pub fn validation() -> CheckOptions {
+        CheckOptions {
+            replications: 1,
+            conservative: false,
+            baseline: None,
+            junit: None,
+            jobs: 1,
+        }
+    }
+}
+
 /// What to compare with a baseline, and how closely.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineOptions {

@@ -99,13 +99,7 @@ fn validate_one(path: &Path, limits: Limits) -> Result<String, String> {
     }
     if !scenario.expectations.is_empty() {
         // The assertions name summary metrics of this scenario, as `capsim check` requires.
-        let options = capsim::check::CheckOptions {
-            replications: 1,
-            conservative: false,
-            baseline: None,
-            junit: None,
-            jobs: 1,
-        };
+        let options = capsim::check::CheckOptions::validation();
         capsim::check::prepare(&scenario, path, &options).map_err(|e| e.to_string())?;
     }
     let jobs = match scenario.jobs.len() {

@@ -82,25 +82,7 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
     let runs_dir = out.join(RUNS_DIR);
     std::fs::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
 
-    let existing = RunRecord::read_all(out).map_err(io(out))?;
-    let mut runs_discarded = 0;
-    let mut done: BTreeMap<usize, RunRecord> = BTreeMap::new();
-    if options.resume {
-        if let Some(foreign) = existing.values().find(|r| r.plan != plan.digest) {
-            return Err(SweepError::ForeignRuns {
-                path: out.clone(),
-                found: foreign.plan.clone(),
-                expected: plan.digest.clone(),
-            });
-        }
-        done = existing;
-    } else {
-        runs_discarded = existing.len();
-        for run in existing.keys() {
-            let _ = std::fs::remove_file(RunRecord::path(out, *run));
-            let _ = std::fs::remove_dir_all(run_dir(out, *run));
-        }
-    }
+    let (done, runs_discarded) = prior_runs(plan, options)?;
 
     let assigned: Vec<RunSpec> = match options.shard {
         Some((index, count)) => plan.shard(index, count),
@@ -133,23 +115,7 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         Ok::<_, SweepError>(outcome.events_processed)
     });
     display.finish();
-    let unfinished = |cause: SweepError| {
-        let recorded = RunRecord::read_all(out).map_or(0, |records| {
-            (assigned.iter())
-                .filter(|r| {
-                    records
-                        .get(&r.index)
-                        .is_some_and(|rec| rec.plan == plan.digest)
-                })
-                .count()
-        });
-        SweepError::Unfinished {
-            cause: Box::new(cause),
-            recorded,
-            assigned: assigned.len(),
-            runs: runs_dir.clone(),
-        }
-    };
+    let unfinished = |cause| unfinished(plan, &assigned, out, cause);
     let events: u64 = events
         .map_err(|e| match e {
             // No run started: nothing to resume.
@@ -179,6 +145,54 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepReport, SweepErro
         events,
         wall_s: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The runs of the folder kept (with `resume`, every record, which must be of this plan), and
+/// how many of an earlier sweep were removed (without it).
+fn prior_runs(
+    plan: &Plan,
+    options: &SweepOptions,
+) -> Result<(BTreeMap<usize, RunRecord>, usize), SweepError> {
+    let out = &options.out;
+    let existing = RunRecord::read_all(out).map_err(|source| SweepError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    if options.resume {
+        if let Some(foreign) = existing.values().find(|r| r.plan != plan.digest) {
+            return Err(SweepError::ForeignRuns {
+                path: out.clone(),
+                found: foreign.plan.clone(),
+                expected: plan.digest.clone(),
+            });
+        }
+        return Ok((existing, 0));
+    }
+    for run in existing.keys() {
+        let _ = std::fs::remove_file(RunRecord::path(out, *run));
+        let _ = std::fs::remove_dir_all(run_dir(out, *run));
+    }
+    Ok((BTreeMap::new(), existing.len()))
+}
+
+/// The sweep could not finish because of `cause`: with the runs of `assigned` recorded in
+/// `out` so far, for `resume`.
+fn unfinished(plan: &Plan, assigned: &[RunSpec], out: &Path, cause: SweepError) -> SweepError {
+    let recorded = RunRecord::read_all(out).map_or(0, |records| {
+        (assigned.iter())
+            .filter(|r| {
+                records
+                    .get(&r.index)
+                    .is_some_and(|rec| rec.plan == plan.digest)
+            })
+            .count()
+    });
+    SweepError::Unfinished {
+        cause: Box::new(cause),
+        recorded,
+        assigned: assigned.len(),
+        runs: out.join(RUNS_DIR),
+    }
 }
 
 /// Writes the record of run `spec`, whose summary is `summary`, into sweep folder `out`.

@@ -147,13 +147,7 @@ fn as_capsim_validate(document: &Document, scenario: &Scenario, path: &Path) -> 
         Plan::new(document, &[], Limits::DEFAULT)?;
     }
     if !scenario.expectations.is_empty() {
-        let options = capsim::check::CheckOptions {
-            replications: 1,
-            conservative: false,
-            baseline: None,
-            junit: None,
-            jobs: 1,
-        };
+        let options = capsim::check::CheckOptions::validation();
         capsim::check::prepare(scenario, path, &options).map_err(|e| Error::Invalid {
             origin: path.display().to_string(),
             path: "expect".into(),
