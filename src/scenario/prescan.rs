@@ -342,8 +342,8 @@ impl Scan<'_> {
         }
         self.value(AnchorEnd::Flow(usize::MAX));
         match b {
-            b'"' => self.skip_double_quoted()?,
-            b'\'' => self.skip_single_quoted()?,
+            b'"' => self.skip_quoted(b'"')?,
+            b'\'' => self.skip_quoted(b'\'')?,
             _ => self.i += 1,
         }
         self.fresh = false;
@@ -424,35 +424,16 @@ impl Scan<'_> {
         }
     }
 
-    /// Moves past a double-quoted scalar, counting its lines.
-    fn skip_double_quoted(&mut self) -> Result<(), Refusal> {
+    /// Moves past a quoted scalar (`quote` is `"` or `'`), counting its lines: in a
+    /// double-quoted one a backslash escapes the next character, in a single-quoted one `''` is
+    /// a quote.
+    fn skip_quoted(&mut self, quote: u8) -> Result<(), Refusal> {
         self.i += 1;
         while self.i < self.text.len() {
             match self.text[self.i] {
-                b'\\' if self.at(self.i + 1) != b'\n' => self.i += 2,
-                b'\\' => self.i += 1,
-                b'"' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                b'\n' => {
-                    self.line += 1;
-                    self.i += 1;
-                    self.line_start = self.i;
-                }
-                _ => self.i += 1,
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves past a single-quoted scalar (where `''` is a quote), counting its lines.
-    fn skip_single_quoted(&mut self) -> Result<(), Refusal> {
-        self.i += 1;
-        while self.i < self.text.len() {
-            match self.text[self.i] {
-                b'\'' if self.at(self.i + 1) == b'\'' => self.i += 2,
-                b'\'' => {
+                b'\\' if quote == b'"' && self.at(self.i + 1) != b'\n' => self.i += 2,
+                b'\'' if quote == b'\'' && self.at(self.i + 1) == b'\'' => self.i += 2,
+                c if c == quote => {
                     self.i += 1;
                     return Ok(());
                 }
