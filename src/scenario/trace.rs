@@ -10,11 +10,11 @@
 //! **Invariant:** a file `scan` accepted streams without error; if it is changed between the
 //! load and a run, the run stops with a panic naming the file and line.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::scenario::error::Error;
+use crate::scenario::yaml_text;
 use crate::workload::spec::Trace;
 use crate::workload::trace::{TRACE_CHUNK, TraceRow, TraceSource};
 
@@ -54,16 +54,10 @@ struct Columns {
 /// A row that cannot be read: the column and the message.
 type RowProblem = String;
 
-/// Opens `path` for reading, decompressing it when its name ends in `.gz`: a regular file only,
-/// since a device or a pipe (`/dev/zero`, a FIFO) could be read forever or block.
+/// Opens `path` for reading, decompressing it when its name ends in `.gz`: a regular file only
+/// (`yaml_text::open_regular`).
 fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let file = File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other(
-            "not a regular file (a device, a pipe or a folder)",
-        ));
-    }
-    let file = BufReader::new(file);
+    let file = BufReader::new(yaml_text::open_regular(path)?.0);
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(file)))
     } else {

@@ -18,13 +18,13 @@ use crate::scenario::prescan;
 /// scenario, and a bound on what a mistaken path (a log, a dump) can cost.
 pub(crate) const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
-/// The bytes of the file at `path`: a regular file (not a device, a pipe or a folder, which
-/// could be read forever or block) of at most `MAX_SCENARIO_BYTES`.
+/// The file at `path`, opened for reading, with its metadata: a regular file only, since a
+/// device or a pipe (`/dev/zero`, `/dev/stdin`, a FIFO) or a folder could be read forever or
+/// block. Every input file of a scenario (YAML, traces) is opened through it.
 ///
 /// # Errors
-/// The operating system's error, or what is wrong with the file and what is allowed.
-pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
+/// The operating system's error, or that the file is not a regular one.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -32,6 +32,17 @@ pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
             "not a regular file (a device, a pipe or a folder)",
         ));
     }
+    Ok((file, metadata))
+}
+
+/// The bytes of the file at `path`: a regular file (`open_regular`) of at most
+/// `MAX_SCENARIO_BYTES`.
+///
+/// # Errors
+/// The operating system's error, or what is wrong with the file and what is allowed.
+pub(crate) fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let (file, metadata) = open_regular(path)?;
     if metadata.len() > MAX_SCENARIO_BYTES {
         return Err(std::io::Error::other(format!(
             "{} bytes, more than the {} MiB a scenario file may have",
