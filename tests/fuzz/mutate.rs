@@ -134,10 +134,33 @@ enum Step {
 
 type NodePath = Vec<Step>;
 
+/// A mutated file: its new bytes and what was done.
+pub struct Mutated {
+    /// The file's new contents.
+    pub bytes: Vec<u8>,
+    /// What was done, for the failure report.
+    pub what: String,
+    /// The text now holds deep nesting, an alias bomb or other raw text that only a bounded
+    /// parser may read. The harness parses YAML with serde_yaml, unguarded (100,000-deep nesting
+    /// raises serde_yaml's own alias-expansion allowance into the gigabytes), so later mutations
+    /// of the same file in a case treat it as text.
+    pub hostile_to_parse: bool,
+}
+
+impl Mutated {
+    /// A mutation that leaves the text as easy to parse as before.
+    pub fn plain((bytes, what): (Vec<u8>, String)) -> Mutated {
+        Mutated {
+            bytes,
+            what,
+            hostile_to_parse: false,
+        }
+    }
+}
+
 /// Mutates one node of one document of `text`; `None` when the text is not YAML (or has no
-/// node to change), so that the caller mutates it as text instead. Returns the new text and
-/// what was done.
-pub fn mutate_yaml(text: &str, rng: &mut Rng) -> Option<(String, String)> {
+/// node to change), so that the caller mutates it as text instead.
+pub fn mutate_yaml(text: &str, rng: &mut Rng) -> Option<Mutated> {
     let mut documents = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         documents.push(Value::deserialize(document).ok()?);
@@ -163,7 +186,11 @@ pub fn mutate_yaml(text: &str, rng: &mut Rng) -> Option<(String, String)> {
     } else {
         String::new()
     };
-    Some((out, format!("{doc}{what}")))
+    Some(Mutated {
+        bytes: out.into_bytes(),
+        what: format!("{doc}{what}"),
+        hostile_to_parse: !raws.is_empty(),
+    })
 }
 
 fn placeholder(i: usize) -> String {

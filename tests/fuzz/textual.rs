@@ -5,7 +5,7 @@
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus as Rng;
 
-use crate::mutate::{hostile, nesting_depth, shorten};
+use crate::mutate::{Mutated, hostile, nesting_depth, shorten};
 
 /// Byte strings inserted at random places.
 const INSERTS: &[&[u8]] = &[
@@ -72,11 +72,13 @@ const CSV_FIELDS: &[&str] = &[
     "true",
 ];
 
-/// Mutates `bytes` as text; returns the new bytes and what was done.
-pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, String) {
+/// Mutates `bytes` as text; returns the new bytes, what was done, and whether the text now
+/// holds deep nesting or an alias bomb (see [`crate::mutate::Mutated`]).
+pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> Mutated {
     if csv && rng.random_range(0..3) > 0 {
-        return mutate_csv(bytes, rng);
+        return Mutated::plain(mutate_csv(bytes, rng));
     }
+    let mut hostile_to_parse = false;
     let mut lines = split_lines(bytes);
     let n = lines.len().max(1);
     let at = rng.random_range(0..n).min(lines.len().saturating_sub(1));
@@ -98,7 +100,7 @@ pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, String) 
         3 if !lines.is_empty() => reindent(&mut lines[at], rng, at),
         4 => {
             let cut = rng.random_range(0..=bytes.len());
-            return (bytes[..cut].to_vec(), format!("truncate at byte {cut}"));
+            return Mutated::plain((bytes[..cut].to_vec(), format!("truncate at byte {cut}")));
         }
         5 | 6 => {
             let insert = INSERTS[rng.random_range(0..INSERTS.len())];
@@ -106,7 +108,7 @@ pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, String) 
             let mut out = bytes.to_vec();
             out.splice(pos..pos, insert.iter().copied());
             let shown = shorten(&String::from_utf8_lossy(insert));
-            return (out, format!("insert {shown} ({insert:?}) at byte {pos}"));
+            return Mutated::plain((out, format!("insert {shown} ({insert:?}) at byte {pos}")));
         }
         7 if !lines.is_empty() => {
             let depth = nesting_depth(rng);
@@ -116,6 +118,7 @@ pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, String) 
             line.truncate(key_end);
             line.push(b' ');
             line.extend_from_slice(nested.as_bytes());
+            hostile_to_parse = true;
             format!("nesting {depth} deep on line {}", at + 1)
         }
         8 if !lines.is_empty() => {
@@ -125,15 +128,20 @@ pub fn mutate_text(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, String) 
         }
         9 if !csv => {
             lines.splice(0..0, alias_bomb(rng.random_range(3..10)));
+            hostile_to_parse = true;
             "alias bomb at the top".to_string()
         }
         10 | 11 if !lines.is_empty() => replace_number(&mut lines[at], rng, at),
         _ => {
             let cut = rng.random_range(0..=bytes.len());
-            return (bytes[..cut].to_vec(), format!("truncate at byte {cut}"));
+            return Mutated::plain((bytes[..cut].to_vec(), format!("truncate at byte {cut}")));
         }
     };
-    (lines.join(&b'\n'), what)
+    Mutated {
+        bytes: lines.join(&b'\n'),
+        what,
+        hostile_to_parse,
+    }
 }
 
 /// The lines of `bytes`, without their `\n`.
