@@ -8,6 +8,7 @@ mod alerts;
 mod architecture;
 mod autoscaling;
 mod bad_input;
+mod balanced_allocation;
 mod check;
 mod cli;
 mod cluster_inputs;

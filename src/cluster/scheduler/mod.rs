@@ -15,7 +15,7 @@
 //! | `taint_toleration` | NoSchedule/NoExecute taints | PreferNoSchedule taints (3) |
 //! | `node_affinity` | node selector, required terms | preferred terms (2) |
 //! | `node_resources_fit` | cpu, memory, extended resources, pod count | LeastAllocated or MostAllocated (1) |
-//! | `balanced_allocation` | — | cpu/memory balance (1) |
+//! | `balanced_allocation` | — | cpu/memory balance, as of the `KubernetesVersion` (1) |
 //! | `pod_topology_spread` | — | system default spreading of a workload's replicas (2) |
 //!
 //! Filters run in the default profile's order (the table's order), which matters for the
@@ -36,6 +36,7 @@ mod normalize;
 pub mod pod_topology_spread;
 mod schedule;
 pub mod taint_toleration;
+mod version;
 
 use std::fmt;
 
@@ -55,6 +56,7 @@ pub use schedule::{
     SchedulerConfig, num_feasible_nodes_to_find,
 };
 pub use taint_toleration::taint_toleration_raw_score;
+pub use version::KubernetesVersion;
 
 /// Why one node cannot run a pod, in kube-scheduler's words.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

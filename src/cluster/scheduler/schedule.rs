@@ -22,9 +22,9 @@ use crate::cluster::scheduler::label_class::{
     ClassTopology, ClassVerdicts, ClassifiedNodes, reads_hostname,
 };
 use crate::cluster::scheduler::{
-    FitError, ResourceWeights, ScoringStrategy, balanced_allocation, default_normalize_score,
-    first_failing_plugin, node_affinity, node_resources_fit, node_unschedulable,
-    pod_topology_spread, taint_toleration,
+    FitError, KubernetesVersion, ResourceWeights, ScoringStrategy, balanced_allocation,
+    default_normalize_score, first_failing_plugin, node_affinity, node_resources_fit,
+    node_unschedulable, pod_topology_spread, taint_toleration,
 };
 use crate::cluster::spec::{PodSpec, Toleration};
 use crate::units::Resources;
@@ -85,17 +85,20 @@ pub struct SchedulerConfig {
     /// `percentageOfNodesToScore`: 0 is kube-scheduler's adaptive default, values above 100 act
     /// as 100.
     pub percentage_of_nodes_to_score: u32,
+    /// The release whose scoring applies where releases differ (BalancedAllocation's formula).
+    pub kubernetes_version: KubernetesVersion,
 }
 
 impl Default for SchedulerConfig {
     /// kube-scheduler's defaults: LeastAllocated with cpu and memory weighted 1, the default
-    /// plugin weights, adaptive `percentageOfNodesToScore`.
+    /// plugin weights, adaptive `percentageOfNodesToScore`; the newest modelled release.
     fn default() -> SchedulerConfig {
         SchedulerConfig {
             scoring_strategy: ScoringStrategy::LeastAllocated,
             resource_weights: ResourceWeights::default(),
             plugin_weights: PluginWeights::default(),
             percentage_of_nodes_to_score: 0,
+            kubernetes_version: KubernetesVersion::NEWEST,
         }
     }
 }

@@ -4,8 +4,9 @@ use serde_json::{Map, Value};
 
 use capsim::cluster::node::{Node, NodeId};
 use capsim::cluster::scheduler::{
-    ResourceWeights, ScoringStrategy, balanced_allocation, balanced_allocation_score,
-    default_normalize_score, node_resources_fit, taint_toleration, taint_toleration_raw_score,
+    KubernetesVersion, ResourceWeights, ScoringStrategy, balanced_allocation,
+    balanced_allocation_score, default_normalize_score, node_resources_fit, taint_toleration,
+    taint_toleration_raw_score,
 };
 use capsim::cluster::spec::{PodSpec, Taint, TaintEffect, Toleration, TolerationOperator};
 use capsim::units::Resources;
@@ -111,12 +112,18 @@ fn plugin_scores(case: &Value) -> Result<Vec<(String, u64)>, String> {
                 .collect())
         }
         (balanced_allocation::NAME, None) => {
-            // meta.scheduler_units: makeNode(name, milliCPU, memoryBytes).
+            // meta.scheduler_units: makeNode(name, milliCPU, memoryBytes). The vectors were
+            // transcribed before kubernetes/kubernetes#135573 (their `source` says so): they
+            // hold 1.35's formula, so they run with 1.35.
             let pod = pod_requests(field(case, "podRequest")?, CpuUnit::Millicores)?;
             let nodes = resource_nodes(case, CpuUnit::Millicores)?;
             Ok(nodes
                 .iter()
-                .map(|n| (n.name.clone(), balanced_allocation_score(pod.requests, n)))
+                .map(|n| {
+                    let score =
+                        balanced_allocation_score(KubernetesVersion::V1_35, pod.requests, n);
+                    (n.name.clone(), score)
+                })
                 .collect())
         }
         (taint_toleration::NAME, None) => {

@@ -1,7 +1,8 @@
 //! NodeResourcesFit's and BalancedAllocation's scores of the feasible nodes, remembered per
 //! node between cycles.
 //!
-//! Both are pure functions of the node's allocatable and requests and of the pod's requests.
+//! Both are pure functions of the node's allocatable and requests and of the pod's requests
+//! (and of the scheduler's configuration, which is fixed: BalancedAllocation's version too).
 //! Between two cycles only the node a pod was bound to changes, and consecutive pods are often
 //! replicas of one workload with the same requests, so most nodes' scores are those of the
 //! previous cycle: they are recomputed only when an input differs.
@@ -78,7 +79,11 @@ impl ResourceScores {
         let balanced = if skip_balanced {
             0
         } else {
-            balanced_allocation::balanced_allocation_score(pod_requests, node)
+            balanced_allocation::balanced_allocation_score(
+                config.kubernetes_version,
+                pod_requests,
+                node,
+            )
         };
         self.entries[index] = Some(Entry {
             inputs,
@@ -86,5 +91,74 @@ impl ResourceScores {
             balanced,
         });
         (fit, balanced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::scheduler::KubernetesVersion;
+    use crate::cluster::spec::PodSpec;
+    use crate::cluster::testing::{NodeBuilder, PodBuilder};
+
+    /// The remembered scores are the ones computed afresh, under either BalancedAllocation
+    /// formula, while nodes fill and empty and pods' requests change between cycles.
+    #[test]
+    fn remembered_scores_equal_fresh_ones_for_every_version() {
+        const GIB: u64 = 1 << 30;
+        let pods = [
+            PodBuilder::new().cpu_m(500).memory(GIB).build(),
+            PodBuilder::new().cpu_m(2_000).build(),
+            PodBuilder::new().memory(3 * GIB).build(),
+            PodBuilder::new().build(),
+        ];
+        for version in KubernetesVersion::ALL {
+            let config = SchedulerConfig {
+                kubernetes_version: version,
+                ..SchedulerConfig::default()
+            };
+            let mut nodes: Vec<Node> = (0..4u64)
+                .map(|k| {
+                    let name = format!("n{k}");
+                    NodeBuilder::new(&name)
+                        .allocatable(4_000 + 1_000 * k, (8 + 4 * k) * GIB)
+                        .build()
+                })
+                .collect();
+            let mut on_node: Vec<Vec<&PodSpec>> = vec![Vec::new(); nodes.len()];
+            let mut scores = ResourceScores::default();
+            for cycle in 0..40usize {
+                let pod = &pods[cycle * 7 % pods.len()];
+                let skip = balanced_allocation::skips_score(pod.requests);
+                for (index, node) in nodes.iter().enumerate() {
+                    let non_zero = pod.non_zero_requests();
+                    let got = scores.get(&config, index, node, pod.requests, non_zero, skip);
+                    let fit =
+                        config
+                            .scoring_strategy
+                            .score(non_zero, node, &config.resource_weights);
+                    let balanced = if skip {
+                        0
+                    } else {
+                        balanced_allocation::balanced_allocation_score(version, pod.requests, node)
+                    };
+                    assert_eq!(
+                        got,
+                        (fit, balanced),
+                        "{version:?} cycle {cycle} node {index}"
+                    );
+                }
+                // Bind the pod to one node, and every fifth cycle take a pod off the next.
+                let bound = cycle % nodes.len();
+                nodes[bound].add_pod(pod);
+                on_node[bound].push(pod);
+                let next = (bound + 1) % nodes.len();
+                if cycle % 5 == 4
+                    && let Some(leaving) = on_node[next].pop()
+                {
+                    nodes[next].remove_pod(leaving);
+                }
+            }
+        }
     }
 }

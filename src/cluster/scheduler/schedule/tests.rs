@@ -325,6 +325,38 @@ fn zero_weights_take_the_first_feasible_node() {
 }
 
 #[test]
+fn balanced_allocation_follows_the_configured_version() {
+    // Node a is balanced (0.2/0.2) and the pod unbalances it a little (0.3/0.2: 95); node b is
+    // unbalanced (0/0.4: 80) and the pod improves it (0.1/0.4: 85). LeastAllocated gives a
+    // 74 and b 73 (b's memory-only pod counts 100m of cpu), taints nothing.
+    // 1.35 scores the balance with the pod: a 74 + 95 = 169 against b 73 + 85 = 158.
+    // 1.36 scores its change: a 50 + (50 + 95 - 100) / 2 = 72, b 50 + (50 + 85 - 80) / 2 = 77,
+    // so a 146 against b 150.
+    let nodes = [
+        NodeBuilder::new("a")
+            .allocatable(10_000, 10 * GIB)
+            .with_pod(&PodBuilder::new().cpu_m(2_000).memory(2 * GIB).build())
+            .build(),
+        NodeBuilder::new("b")
+            .allocatable(10_000, 10 * GIB)
+            .with_pod(&PodBuilder::new().memory(4 * GIB).build())
+            .build(),
+    ];
+    let pod = PodBuilder::new().cpu_m(1_000).build();
+    for (version, want) in [(KubernetesVersion::V1_35, 0), (KubernetesVersion::V1_36, 1)] {
+        let mut scheduler = Scheduler::new(SchedulerConfig {
+            kubernetes_version: version,
+            ..SchedulerConfig::default()
+        });
+        let pick = scheduler.schedule(&pod, &nodes, &mut rng()).expect("fits");
+        assert_eq!(pick, want, "{version:?}");
+    }
+    // The default is the newest release.
+    let pick = Scheduler::default().schedule(&pod, &nodes, &mut rng());
+    assert_eq!(pick.expect("fits"), 1);
+}
+
+#[test]
 fn replicas_of_a_workload_spread_over_nodes() {
     // Two nodes with the same requests; one already runs a replica of the workload, the
     // other a pod of something else. Only PodTopologySpread tells them apart.
