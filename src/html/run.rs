@@ -114,8 +114,16 @@ fn scenario(files: &RunFiles) -> String {
             escape(&setup.description)
         ));
     }
+    let version = if setup.kubernetes_version.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; kube-scheduler of Kubernetes {}",
+            setup.kubernetes_version
+        )
+    };
     out.push_str(&paragraph(&format!(
-        "Time series every {}; {}.",
+        "Time series every {}; {}{version}.",
         span(setup.resolution_s),
         if setup.cluster_autoscaler {
             "a Cluster Autoscaler resizes the autoscaled pools"

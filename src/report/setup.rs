@@ -20,6 +20,10 @@ pub struct RunSetup {
     pub warmup_s: f64,
     /// Interval of the time series, seconds.
     pub resolution_s: f64,
+    /// The Kubernetes minor version modelled where versions differ (`1.36`); empty in the
+    /// `run.json` of a capsim that did not record it.
+    #[serde(default)]
+    pub kubernetes_version: String,
     /// Whether a Cluster Autoscaler resizes the autoscaled pools.
     pub cluster_autoscaler: bool,
     /// Per node pool, in scenario order.

@@ -95,7 +95,8 @@ pub fn run_to_dir_watched(
     Ok(RunReport { outcome, info })
 }
 
-/// What `run.json` records of `scenario` for readers of the results: pools, services, HPAs.
+/// What `run.json` records of `scenario` for readers of the results: the Kubernetes version,
+/// pools, services, HPAs.
 pub fn setup(scenario: &Scenario) -> RunSetup {
     let node_pools = scenario
         .node_pools
@@ -144,6 +145,7 @@ pub fn setup(scenario: &Scenario) -> RunSetup {
         duration_s: scenario.duration.as_secs_f64(),
         warmup_s: scenario.warmup.as_secs_f64(),
         resolution_s: scenario.resolution.as_secs_f64(),
+        kubernetes_version: scenario.kubernetes_version.as_str().to_string(),
         cluster_autoscaler: scenario.autoscaling.cluster_autoscaler.is_some(),
         node_pools,
         services,

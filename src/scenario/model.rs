@@ -15,6 +15,7 @@
 use crate::cluster::disruption::DisruptionBudget;
 use crate::cluster::pool::NodePool;
 use crate::cluster::quota::Quota;
+use crate::cluster::scheduler::KubernetesVersion;
 use crate::cluster::spec::{Labels, PodSpec};
 use crate::controllers::cluster_autoscaler::spec::ClusterAutoscalerSpec;
 use crate::controllers::hpa::spec::HpaSpec;
@@ -37,6 +38,9 @@ pub struct Scenario {
     pub warmup: SimDuration,
     /// Width of one time-series row.
     pub resolution: SimDuration,
+    /// The Kubernetes minor version whose kube-scheduler is modelled where versions differ
+    /// (`kubernetes_version`; the newest modelled when the file names none).
+    pub kubernetes_version: KubernetesVersion,
     /// Node pools in file order.
     pub node_pools: Vec<NodePool>,
     /// Services in file order; empty in a scenario of batch jobs only.

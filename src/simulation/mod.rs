@@ -184,7 +184,10 @@ impl<'s> Simulation<'s> {
             pools: (scenario.node_pools.iter())
                 .map(|pool| PoolState::new(pool, seed))
                 .collect(),
-            scheduler: Scheduler::new(SchedulerConfig::default()),
+            scheduler: Scheduler::new(SchedulerConfig {
+                kubernetes_version: scenario.kubernetes_version,
+                ..SchedulerConfig::default()
+            }),
             rng_scheduler: stream(seed, "scheduler"),
             hpas: (hpa_specs.iter())
                 .map(|spec| HpaRuntime::new(spec, &scenario.services[spec.service].name, seed))

@@ -2,6 +2,7 @@
 
 use crate::cluster::pool::{MachineType, NodePool};
 use crate::cluster::quota::Quota;
+use crate::cluster::scheduler::KubernetesVersion;
 use crate::cluster::spec::PodSpec;
 use crate::monitoring::rules::Monitoring;
 use crate::report::{Collect, EventKind};
@@ -100,6 +101,7 @@ pub(crate) fn scenario(
         duration: SimDuration::from_secs(duration_s),
         warmup: SimDuration::from_secs(warmup_s),
         resolution: SimDuration::from_secs(60),
+        kubernetes_version: KubernetesVersion::NEWEST,
         node_pools: pools,
         services,
         jobs: Vec::new(),
@@ -126,6 +128,16 @@ fn every_arrival_is_accounted_for() {
         "overloaded: {r:?}"
     );
     assert_eq!(r.arrived, r.accounted(), "{r:?}");
+}
+
+#[test]
+fn the_scheduler_models_the_scenarios_kubernetes_version() {
+    for version in KubernetesVersion::ALL {
+        let mut sc = scenario(vec![pool("p", 8, 32, 1)], vec![], 60, 0);
+        sc.kubernetes_version = version;
+        let sim = Simulation::new(&sc);
+        assert_eq!(sim.scheduler.config().kubernetes_version, version);
+    }
 }
 
 #[test]

@@ -64,6 +64,8 @@ fn run_writes_every_output_and_prints_a_summary() {
             .expect("run.json is JSON");
     assert!(run["events_processed"].as_u64().unwrap_or(0) > 1_000_000);
     assert!(run["events_per_s"].as_f64().unwrap_or(0.0) > 0.0);
+    // The scenario names no version: the newest modelled one is run and recorded.
+    assert_eq!(run["setup"]["kubernetes_version"], "1.36");
 
     let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap_or_default();
     let lines: Vec<&str> = csv.lines().collect();

@@ -29,6 +29,8 @@ pub(crate) struct File {
     pub(crate) duration: Scalar,
     pub(crate) warmup: Option<Scalar>,
     pub(crate) resolution: Option<Scalar>,
+    /// The Kubernetes minor version whose behaviour is modelled where versions differ.
+    pub(crate) kubernetes_version: Option<Scalar>,
     #[serde(default)]
     pub(crate) node_pools: NamedMap<PoolFile>,
     /// Services; may be empty when `jobs` has entries (a batch-only scenario).

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::cluster::pool::NodePool;
 use crate::cluster::quota::Quota;
+use crate::cluster::scheduler::KubernetesVersion;
 use crate::controllers::job::JobSpec;
 use crate::monitoring::rules::Monitoring;
 use crate::scenario::error::Error;
@@ -125,7 +126,15 @@ struct Run {
     duration: SimDuration,
     warmup: SimDuration,
     resolution: SimDuration,
+    kubernetes_version: KubernetesVersion,
 }
+
+/// The modelled Kubernetes versions as a file spells them, oldest first.
+const KUBERNETES_VERSIONS: [(&str, KubernetesVersion); 2] = spelled!(
+    KubernetesVersion::as_str,
+    KubernetesVersion: V1_35,
+    V1_36
+);
 
 /// The validated sections whose pods share the scenario's table of extended resource names.
 struct Sections {
@@ -136,8 +145,9 @@ struct Sections {
 }
 
 impl Cx<'_> {
-    /// `name`, `seed`, `duration`, `warmup` and `resolution`, every bad one reported; the rules
-    /// that tie the last three together are checked only when each is valid.
+    /// `name`, `seed`, `duration`, `warmup`, `resolution` and `kubernetes_version`, every bad
+    /// one reported; the rules that tie `duration`, `warmup` and `resolution` together are
+    /// checked only when each is valid.
     fn run(&self, file: &File) -> Result<Run, Error> {
         let mut errors = Vec::new();
         let name = keep(&mut errors, self.name(&file.name));
@@ -158,6 +168,21 @@ impl Cx<'_> {
                 self.positive_duration("resolution", s)
             });
         let resolution = keep(&mut errors, resolution);
+        let kubernetes_version = optional(
+            "",
+            "kubernetes_version",
+            file.kubernetes_version.as_ref(),
+            |_, v| {
+                self.one_of(
+                    "kubernetes_version",
+                    "Kubernetes version",
+                    v.text(),
+                    &KUBERNETES_VERSIONS,
+                )
+            },
+        );
+        let kubernetes_version =
+            keep(&mut errors, kubernetes_version).map(|v| v.unwrap_or(KubernetesVersion::NEWEST));
         if let (Some(duration), Some(warmup), Some(resolution)) = (duration, warmup, resolution) {
             keep(
                 &mut errors,
@@ -165,13 +190,21 @@ impl Cx<'_> {
             );
         }
         none_of(errors)?;
-        match (name, seed, duration, warmup, resolution) {
-            (Some(name), Some(seed), Some(duration), Some(warmup), Some(resolution)) => Ok(Run {
+        match (name, seed, duration, warmup, resolution, kubernetes_version) {
+            (
+                Some(name),
+                Some(seed),
+                Some(duration),
+                Some(warmup),
+                Some(resolution),
+                Some(kubernetes_version),
+            ) => Ok(Run {
                 name,
                 seed,
                 duration,
                 warmup,
                 resolution,
+                kubernetes_version,
             }),
             _ => unreachable!("a run value is missing without an error"),
         }
@@ -261,6 +294,7 @@ impl Cx<'_> {
             duration: run.duration,
             warmup: run.warmup,
             resolution: run.resolution,
+            kubernetes_version: run.kubernetes_version,
             node_pools,
             services,
             jobs,

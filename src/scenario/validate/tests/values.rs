@@ -461,3 +461,46 @@ fn the_failure_budget_is_a_fraction_or_a_percentage_with_a_default() {
         );
     }
 }
+
+#[test]
+fn kubernetes_version_defaults_to_the_newest_and_lists_the_modelled_ones() {
+    use crate::cluster::scheduler::KubernetesVersion;
+    let newest = load(BASE).expect("BASE is valid");
+    assert_eq!(newest.kubernetes_version, KubernetesVersion::NEWEST);
+    // Written as YAML reads it (a float) or quoted, the version is its text.
+    for (written, want) in [
+        ("1.35", KubernetesVersion::V1_35),
+        ("\"1.35\"", KubernetesVersion::V1_35),
+        ("'1.36'", KubernetesVersion::V1_36),
+    ] {
+        let yaml = base_with(
+            "duration: 1h\n",
+            &format!("duration: 1h\nkubernetes_version: {written}\n"),
+        );
+        let s = load(&yaml).unwrap_or_else(|e| panic!("{written}: {e}"));
+        assert_eq!(s.kubernetes_version, want, "{written}");
+    }
+    for written in ["1.34", "1.37", "v1.36", "1.36.2", "latest"] {
+        let yaml = base_with(
+            "duration: 1h\n",
+            &format!("duration: 1h\nkubernetes_version: {written}\n"),
+        );
+        assert_rejected(
+            &yaml,
+            &[
+                &format!("kubernetes_version: unknown Kubernetes version \"{written}\""),
+                "expected one of \"1.35\", \"1.36\"",
+            ],
+        );
+    }
+    // Reported with the file's other errors, not instead of them.
+    let yaml = base_with(
+        "duration: 1h\n",
+        "duration: 1h\nkubernetes_version: 1.2\nseed: -1\n",
+    );
+    let message = load(&yaml).unwrap_err().to_string();
+    assert!(
+        message.contains("kubernetes_version") && message.contains("seed"),
+        "{message}"
+    );
+}
