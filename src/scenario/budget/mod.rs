@@ -248,9 +248,9 @@ fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
             0.0
         };
         let path = if room > 0.0 {
-            format!("node_pools.{}.autoscaling.max_nodes", pool.name)
+            format!("node_pools.{}.autoscaling.max_nodes", pool.group_of)
         } else {
-            format!("node_pools.{}.initial_size", pool.name)
+            format!("node_pools.{}.initial_size", pool.group_of)
         };
         size.nodes.push(Demand {
             path,
@@ -437,7 +437,7 @@ fn churn_demands(scenario: &Scenario, pods_all: f64, size: &mut Size) {
             pool.provisioning_delay.mean(),
             scenario.duration
         );
-        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.name);
+        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.group_of);
         size.logged(path, preemptions * per, why);
     }
     for job in &scenario.jobs {
@@ -475,7 +475,7 @@ fn state_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, size: 
         .max_by_key(|p| p.initial_size.max(p.max_nodes))
         .map_or_else(
             || "node_pools".to_string(),
-            |p| format!("node_pools.{}", p.name),
+            |p| format!("node_pools.{}", p.group_of),
         );
     size.memory_bytes.push(Demand {
         path: node_path,
