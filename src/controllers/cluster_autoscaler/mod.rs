@@ -65,6 +65,8 @@ pub mod spec;
 mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_balance;
 pub mod verdicts;
 
 use std::collections::{BTreeMap, BTreeSet};

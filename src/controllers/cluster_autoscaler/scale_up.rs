@@ -113,7 +113,8 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     let best = &options[choice.index];
     let pool = &input.pools[best.pool];
     let similar = similar_groups(input, best.pool, &schedulable);
-    let (infos, caps) = capped_counts(input, best, &similar, current);
+    let (mut infos, caps) = capped_counts(input, best, &similar, current);
+    infos.sort_by_key(|i| i.group);
     if infos.is_empty() {
         return None;
     }
@@ -127,11 +128,10 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     }
     reason.push_str("; ");
     reason.push_str(&choice.notes.join("; "));
-    let mut grown: Vec<(usize, u32)> = infos
+    let grown: Vec<(usize, u32)> = infos
         .iter()
         .map(|i| (i.group, i.new_size - i.current_size))
         .collect();
-    grown.sort_unstable();
     if !similar.is_empty() {
         let split: Vec<String> = (infos.iter())
             .map(|i| {

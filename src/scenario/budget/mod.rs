@@ -241,6 +241,7 @@ fn node_count(scenario: &Scenario, pods: f64) -> f64 {
 /// to it (no more than one node per pod).
 fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
     let autoscaled = scenario.autoscaling.cluster_autoscaler.is_some();
+    let mut merged: Option<(f64, f64)> = None;
     for pool in &scenario.node_pools {
         let room = if autoscaled && pool.autoscaling.is_some() {
             f64::from(pool.max_nodes.saturating_sub(pool.initial_size)).min(pods)
@@ -252,12 +253,22 @@ fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
         } else {
             format!("node_pools.{}.initial_size", pool.group_of)
         };
+        // A pool over zones is one group per zone, one after another: one demand for them all.
+        let initial = f64::from(pool.initial_size);
+        let (initial, room) = match size.nodes.last() {
+            Some(last) if last.path == path => {
+                let (i, r) = merged.unwrap_or((0.0, 0.0));
+                size.nodes.pop();
+                (i + initial, r + room)
+            }
+            _ => (initial, room),
+        };
+        merged = Some((initial, room));
         size.nodes.push(Demand {
             path,
-            amount: f64::from(pool.initial_size) + room,
+            amount: initial + room,
             why: format!(
-                "{} nodes at the start and up to {} added",
-                pool.initial_size,
+                "{initial} nodes at the start and up to {} added",
                 short(room)
             ),
         });

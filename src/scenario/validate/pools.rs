@@ -11,7 +11,7 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
-use super::zones::{self, ZONE_LABELS};
+use super::zones;
 use super::{Cx, each, keep, name_chars, none_of, optional};
 
 /// What a pool's nodes are, from its machine type.
@@ -504,12 +504,18 @@ impl Cx<'_> {
                     "expected a non-empty key",
                 ));
             }
-            if p.zones.is_some() && ZONE_LABELS.contains(&key.as_str()) {
+            let gke = provider == Provider::Gke;
+            let zones = p.zones.as_deref().unwrap_or_default();
+            if let Some((zone, own)) = zones::disagreement(key, value.text(), zones, gke) {
                 return Err(self.invalid(
                     &lpath,
-                    format!("\"{key}\" is set from the pool's zones on every node"),
+                    format!(
+                        "\"{}\" is not what the pool's zones set: zone {zone}'s nodes get \
+                         \"{own}\"",
+                        value.text()
+                    ),
                     "expected no zone or region label in a pool with zones (each node gets its \
-                     zone's)",
+                     zone's), or the one value every zone gives",
                 ));
             }
             if well_known.iter().any(|(k, _)| k == key) {

@@ -16,8 +16,32 @@ use crate::scenario::error::Error;
 use super::Cx;
 use super::pools::GKE_NODEPOOL_LABEL;
 
-/// The labels a zoned pool's nodes get from their zone, which its `labels` may not set.
-pub(super) const ZONE_LABELS: [&str; 3] = [ZONE_LABEL, REGION_LABEL, GKE_ZONE_LABEL];
+/// The value a zone gives label `key` on its nodes, if it sets that label (`gke`: the pool's
+/// machines are GKE's).
+fn zone_value(key: &str, zone: &str, gke: bool) -> Option<String> {
+    match key {
+        ZONE_LABEL => Some(zone.to_string()),
+        GKE_ZONE_LABEL if gke => Some(zone.to_string()),
+        REGION_LABEL => Some(region_of(zone).to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a pool's label `key: value` disagrees with what one of its `zones` sets on its
+/// nodes: that zone and its value. A zone or region label every zone gives the same value
+/// (the region a node list's nodes carry, say) agrees.
+pub(super) fn disagreement<'z>(
+    key: &str,
+    value: &str,
+    zones: &'z [String],
+    gke: bool,
+) -> Option<(&'z str, String)> {
+    zones.iter().find_map(|zone| {
+        zone_value(key, zone, gke)
+            .filter(|own| own != value)
+            .map(|own| (zone.as_str(), own))
+    })
+}
 
 impl Cx<'_> {
     /// A pool's `zones`: `None` when absent, else a non-empty list of distinct zone names,

@@ -115,10 +115,27 @@ fn bad_zone_lists_are_errors_reported_together() {
         assert!(line.contains(fragment), "{fragment:?} missing from: {line}");
     }
     assert_rejected(
-        &zoned("    zones: [us-central1-a]\n    labels: {topology.kubernetes.io/zone: x}\n"),
+        &zoned(
+            "    zones: [us-central1-a, us-central1-b]\n    labels: {topology.kubernetes.io/region: us-east1}\n",
+        ),
         &[
-            "node_pools.pool.labels.topology.kubernetes.io/zone: \"topology.kubernetes.io/zone\" is set from the pool's zones on every node",
+            "node_pools.pool.labels.topology.kubernetes.io/region: \"us-east1\" is not what the pool's zones set: zone us-central1-a's nodes get \"us-central1\"",
         ],
+    );
+    assert_rejected(
+        &zoned(
+            "    zones: [us-central1-a, us-central1-b]\n    labels: {topology.kubernetes.io/zone: us-central1-a}\n",
+        ),
+        &["zone us-central1-b's nodes get \"us-central1-b\""],
+    );
+    // The region every zone gives (as a node list's nodes carry it) agrees.
+    let s = load(&zoned(
+        "    zones: [us-central1-a, us-central1-b]\n    labels: {topology.kubernetes.io/region: us-central1}\n",
+    ))
+    .expect("valid");
+    assert_eq!(
+        s.node_pools[1].labels["topology.kubernetes.io/region"],
+        "us-central1"
     );
 }
 
