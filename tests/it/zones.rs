@@ -86,6 +86,23 @@ fn six_initial_nodes_over_three_zones_are_two_a_zone() {
 }
 
 #[test]
+fn run_json_names_each_groups_pool_and_zone() {
+    let s = scenario(&zoned("    initial_size: 6", 6, ""));
+    let setup = capsim::runner::setup(&s);
+    let group = &setup.node_pools["web-us-central1-b"];
+    assert_eq!(group.pool.as_deref(), Some("web"));
+    assert_eq!(group.zone.as_deref(), Some("us-central1-b"));
+    assert_eq!(group.initial_nodes, 2);
+    // A pool without zones writes neither.
+    let plain = scenario(&zoned("    initial_size: 6", 6, "").replace(
+        "    zones: [us-central1-a, us-central1-b, us-central1-c]\n",
+        "",
+    ));
+    let text = serde_json::to_string(&capsim::runner::setup(&plain)).expect("json");
+    assert!(!text.contains("zone"), "{text}");
+}
+
+#[test]
 fn nodes_carry_their_zone_label() {
     // A selector on zone b (and one on the pool's own name, which every zone carries): the
     // pods go to zone b's two nodes only, and the third waits.

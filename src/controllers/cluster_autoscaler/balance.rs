@@ -15,7 +15,9 @@
 //! On GKE the node pool label differs between pools, so only the zones of one pool are
 //! similar; on EKS the node group label is ignored, so alike node groups are balanced too.
 //! capsim's template nodes hold no pods: DaemonSets are already taken from their
-//! allocatable, so its allocatable is upstream's free, and both are compared. A pair is
+//! allocatable, so its allocatable is upstream's free, and both are compared (and a DaemonSet
+//! that runs on some groups only, having taken a slot from their pod limit, makes them differ in
+//! pod capacity, which upstream would not count). A pair is
 //! compared with EKS's list when either node carries `eks.amazonaws.com/nodegroup`, else
 //! with GKE's.
 
