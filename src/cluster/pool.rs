@@ -10,6 +10,13 @@
 use crate::cluster::spec::{Labels, Taint};
 use crate::units::{DurationDist, Resources, SimDuration};
 
+/// The label of a node's zone (`topology.kubernetes.io/zone`).
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// The label of a node's region (`topology.kubernetes.io/region`).
+pub const REGION_LABEL: &str = "topology.kubernetes.io/region";
+/// The zone label GKE's Compute Engine persistent disk CSI driver puts on every GKE node.
+pub const GKE_ZONE_LABEL: &str = "topology.gke.io/zone";
+
 /// A machine type: capacity and hourly prices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MachineType {
@@ -30,8 +37,16 @@ pub struct MachineType {
 /// A node pool (GKE node pool, cloud node group).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodePool {
-    /// Pool name, unique in the scenario.
+    /// Node group name, unique in the scenario: the pool's own name, or `<pool>-<zone>` for
+    /// each zone's group of a pool that spans zones.
     pub name: String,
+    /// The pool as the scenario names it (`node_pools.<pool>`): `name` itself for a pool
+    /// without zones, else the pool every zone's node group was made from. Node selectors on
+    /// the provider's pool label, the priority expander and a pool's YAML paths use it.
+    pub group_of: String,
+    /// The zone every node of the group is in (its `topology.kubernetes.io/zone` label), for
+    /// a pool that spans zones; `None` for one that names no zone.
+    pub zone: Option<String>,
     /// Machine of every node in the pool.
     pub machine: MachineType,
     /// What the scheduler may give to pods on one node: capacity minus system reservations.

@@ -56,6 +56,13 @@ pub struct PoolSetup {
     pub max_nodes: u32,
     /// Whether the Cluster Autoscaler manages the pool.
     pub autoscaled: bool,
+    /// For a zone's node group of a pool over zones: the scenario's pool it belongs to
+    /// (absent for a pool without zones, whose entry is the pool itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    /// For a zone's node group: its zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// One service as configured.

@@ -112,6 +112,8 @@ pub fn setup(scenario: &Scenario) -> RunSetup {
                 min_nodes: p.min_nodes,
                 max_nodes: p.max_nodes,
                 autoscaled: p.autoscaling.is_some(),
+                pool: p.zone.as_ref().map(|_| p.group_of.clone()),
+                zone: p.zone.clone(),
             };
             (p.name.clone(), pool)
         })

@@ -14,6 +14,8 @@ use crate::workload::spec::{Arrivals, CostModel, Load, LoadBalancerPolicy, Serve
 pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> NodePool {
     NodePool {
         name: name.into(),
+        group_of: name.into(),
+        zone: None,
         machine: MachineType {
             name: "custom".into(),
             capacity: Resources::new(cpu_cores * 1000, memory_gib * Bytes::GIB),

@@ -34,3 +34,4 @@ mod summary_order;
 mod sweep;
 mod trace;
 mod validate_agrees;
+mod zones;

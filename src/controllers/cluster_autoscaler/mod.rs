@@ -53,6 +53,7 @@
 //! simulations is first-fit in node order where upstream rotates its starting node.
 
 pub mod backoff;
+pub mod balance;
 pub mod estimator;
 pub mod expander;
 mod provisioning;
@@ -64,6 +65,8 @@ pub mod spec;
 mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_balance;
 pub mod verdicts;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,6 +77,7 @@ use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{NVIDIA_GPU, PodSpec, Taint, TaintEffect, extended_index};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
+use crate::controllers::cluster_autoscaler::balance::{NodeShape, find_similar, similar};
 use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
 use crate::controllers::cluster_autoscaler::scale_down::{
     InProgress, Planner, PlannerInput, Thresholds,
@@ -129,13 +133,14 @@ pub struct ClusterObservation<'a> {
 /// A change the autoscaler wants; the simulation applies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaAction {
-    /// Ask the cloud for `count` more nodes in `pool`.
+    /// Ask the cloud for `count` more nodes in `pool`. A scale-up balanced over similar node
+    /// groups is one `ScaleUp` per group, each with the whole scale-up's pods and reason.
     ScaleUp {
         /// Pool index.
         pool: usize,
         /// Nodes to add.
         count: u32,
-        /// Pending pods the new nodes are expected to take.
+        /// Pending pods the scale-up's new nodes (in every group it grows) are expected to take.
         pods_helped: u32,
         /// Why this pool and this count: the estimate and each expander's scores.
         reason: String,
@@ -164,7 +169,8 @@ pub enum CaAction {
 /// What one scan decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
-    /// The changes to apply: cancellations first, then at most one scale-up, then deletions.
+    /// The changes to apply: cancellations first, then at most one scale-up (one `ScaleUp` per
+    /// node group it grows, in pool order), then deletions.
     pub actions: Vec<CaAction>,
     /// Parallel to the observation's `unschedulable`: what the scan found for each pod.
     pub pods: Vec<PodVerdict>,
@@ -182,6 +188,9 @@ pub struct ClusterAutoscaler {
     planner: Planner,
     /// Nodes this autoscaler started deleting, with whether they had pods to drain.
     deletions: BTreeMap<NodeId, bool>,
+    /// Per pool, the pools similar to it (`balance::find_similar` over their template
+    /// nodes, which do not change during a run); empty lists when balancing is off.
+    similar_pools: Vec<Vec<usize>>,
 }
 
 impl ClusterAutoscaler {
@@ -196,6 +205,7 @@ impl ClusterAutoscaler {
             provisioning: Provisioning::new(pools.len()),
             planner: Planner::default(),
             deletions: BTreeMap::new(),
+            similar_pools: similar_pools(spec, pools),
         }
     }
 
@@ -249,7 +259,9 @@ impl ClusterAutoscaler {
             target_sizes: &sizes_before,
             backoff: &self.backoff,
         };
-        let scale_up = grown.as_ref().map(|(p, pods)| (*p, pods.as_slice()));
+        let scale_up = grown
+            .as_ref()
+            .map(|(groups, pods)| (groups.as_slice(), pods.as_slice()));
         let pods = pod_verdicts(
             obs.unschedulable,
             obs.pod_specs,
@@ -349,9 +361,9 @@ impl ClusterAutoscaler {
         (in_progress, target_sizes)
     }
 
-    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it, counts
-    /// its nodes into `target_sizes` and returns its pool with the service index of each pod it
-    /// is for.
+    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it (one
+    /// `ScaleUp` per node group it grows), counts its nodes into `target_sizes` and returns
+    /// those groups with the service index of each pod it is for.
     fn scale_up<R: Rng + ?Sized>(
         &mut self,
         obs: &ClusterObservation<'_>,
@@ -359,7 +371,7 @@ impl ClusterAutoscaler {
         target_sizes: &mut [u32],
         rng: &mut R,
         actions: &mut Vec<CaAction>,
-    ) -> Option<(usize, Vec<usize>)> {
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
         let now = obs.now;
         let input = ScaleUpInput {
             now,
@@ -370,21 +382,25 @@ impl ClusterAutoscaler {
             target_sizes,
             registered_nodes: obs.nodes.len(),
             backoff: &self.backoff,
+            similar_pools: &self.similar_pools,
         };
         let plan = scale_up::plan(&input, rng)?;
-        self.provisioning
-            .register_scale_up(plan.pool, now, self.spec.max_node_provision_time);
         self.last_scale_up = now;
-        if let Some(size) = target_sizes.get_mut(plan.pool) {
-            *size = size.saturating_add(plan.count);
+        for &(pool, count) in &plan.groups {
+            self.provisioning
+                .register_scale_up(pool, now, self.spec.max_node_provision_time);
+            if let Some(size) = target_sizes.get_mut(pool) {
+                *size = size.saturating_add(count);
+            }
+            actions.push(CaAction::ScaleUp {
+                pool,
+                count,
+                pods_helped: plan.pods_helped,
+                reason: plan.reason.clone(),
+            });
         }
-        actions.push(CaAction::ScaleUp {
-            pool: plan.pool,
-            count: plan.count,
-            pods_helped: plan.pods_helped,
-            reason: plan.reason,
-        });
-        Some((plan.pool, plan.pods))
+        let groups = plan.groups.iter().map(|&(pool, _)| pool).collect();
+        Some((groups, plan.pods))
     }
 
     /// Recomputes the unneeded nodes and, out of cooldown, starts deleting those due.
@@ -473,4 +489,24 @@ impl ClusterAutoscaler {
         }
         reason
     }
+}
+
+/// Per autoscaled pool, the other autoscaled pools similar to it when `spec` balances similar
+/// node groups (pools without autoscaling are no node group of the autoscaler's).
+fn similar_pools(spec: &ClusterAutoscalerSpec, pools: &[NodePool]) -> Vec<Vec<usize>> {
+    if !spec.balance_similar_node_groups {
+        return vec![Vec::new(); pools.len()];
+    }
+    let shapes: Vec<NodeShape> = pools.iter().map(NodeShape::of_pool).collect();
+    (0..pools.len())
+        .map(|p| {
+            if pools[p].autoscaling.is_none() {
+                return Vec::new();
+            }
+            find_similar(p, &shapes, similar)
+                .into_iter()
+                .filter(|&q| pools[q].autoscaling.is_some())
+                .collect()
+        })
+        .collect()
 }

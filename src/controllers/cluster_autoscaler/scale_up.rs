@@ -7,9 +7,12 @@
 //! node of the pool are bin-packed onto new nodes (`estimator`), capped by
 //! `--max-nodes-per-scaleup`, the pool's room to its maximum and the cluster's
 //! `--max-nodes-total`; the expander chain picks one option; its count is capped again by
-//! `--max-nodes-total` and the pool's maximum. It asks for nodes in one pool only: balancing
-//! similar node groups, node group auto-provisioning, resource limits (`--cores-total`,
-//! `--memory-total`) and the all-or-nothing mode are not modelled.
+//! `--max-nodes-total`, then spread over the chosen pool and the node groups similar to it
+//! (`--balance-similar-node-groups`, `balance`), at most to their maximums. A similar group
+//! counts only when it may grow (autoscaled, not backed off, below its maximum) and every pod
+//! group the chosen one can take fits it too (`ComputeSimilarNodeGroups`); the estimator's room
+//! is then that of all of them (`sngCapacityThreshold`). Node group auto-provisioning, resource
+//! limits (`--cores-total`, `--memory-total`) and the all-or-nothing mode are not modelled.
 
 use rand::Rng;
 
@@ -17,6 +20,7 @@ use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::fits;
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
+use crate::controllers::cluster_autoscaler::balance::{ScaleUpInfo, balance_scale_up};
 use crate::controllers::cluster_autoscaler::estimator::{
     MAX_NODES_PER_SCALE_UP, PodGroup, combine_node_limits, estimate, pod_groups, template_node,
 };
@@ -39,13 +43,17 @@ pub(super) struct ScaleUpInput<'a> {
     /// Registered nodes in the cluster.
     pub(super) registered_nodes: usize,
     pub(super) backoff: &'a Backoff,
+    /// Per pool, the other pools whose template nodes are similar to its
+    /// (`FindSimilarNodeGroups`; empty when balancing is off).
+    pub(super) similar_pools: &'a [Vec<usize>],
 }
 
 /// The scale-up decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ScaleUpPlan {
-    pub(super) pool: usize,
-    pub(super) count: u32,
+    /// Each pool that grows with its new nodes, in pool order: the expander's choice and the
+    /// similar node groups it was balanced with.
+    pub(super) groups: Vec<(usize, u32)>,
     pub(super) pods_helped: u32,
     /// Service index of every pending pod the new nodes are expected to take.
     pub(super) pods: Vec<usize>,
@@ -62,12 +70,12 @@ fn cluster_capacity_limit(max_nodes_total: u32, current: u64) -> i64 {
     }
 }
 
-/// The pool's node limit for the estimator (`sngCapacityThreshold`): the room to its maximum,
-/// -1 when there is none.
-fn pool_capacity_limit(pool: &NodePool, target: u32) -> i64 {
-    match pool.max_nodes.saturating_sub(target) {
+/// The node limit of a pool and its similar groups for the estimator
+/// (`sngCapacityThreshold`): their room to their maximums, -1 when there is none.
+fn pools_capacity_limit(rooms: impl Iterator<Item = u32>) -> i64 {
+    match rooms.map(i64::from).sum::<i64>() {
         0 => -1,
-        room => i64::from(room),
+        room => room,
     }
 }
 
@@ -75,6 +83,11 @@ impl ScaleUpInput<'_> {
     /// The target size of pool `p`.
     fn target(&self, p: usize) -> u32 {
         self.target_sizes.get(p).copied().unwrap_or(0)
+    }
+
+    /// The room of pool `p` to its maximum.
+    fn room(&self, p: usize) -> u32 {
+        self.pools[p].max_nodes.saturating_sub(self.target(p))
     }
 }
 
@@ -87,7 +100,8 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     let current: u64 = (0..input.pools.len())
         .map(|p| u64::from(input.target(p)))
         .sum();
-    let (options, mut helped) = expansion_options(input, &groups, current);
+    let schedulable = schedulable_pod_groups(input, &groups);
+    let (options, mut helped) = expansion_options(input, &schedulable, current);
     if options.is_empty() {
         return None;
     }
@@ -98,8 +112,10 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     let choice = best_option(&input.spec.expanders, &options, &ctx, rng)?;
     let best = &options[choice.index];
     let pool = &input.pools[best.pool];
-    let (count, caps) = capped_count(input, best, current);
-    if count == 0 {
+    let similar = similar_groups(input, best.pool, &schedulable);
+    let (mut infos, caps) = capped_counts(input, best, &similar, current);
+    infos.sort_by_key(|i| i.group);
+    if infos.is_empty() {
         return None;
     }
     let pods_helped = u32::try_from(best.pod_requests.len()).unwrap_or(u32::MAX);
@@ -112,59 +128,120 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
     }
     reason.push_str("; ");
     reason.push_str(&choice.notes.join("; "));
+    let grown: Vec<(usize, u32)> = infos
+        .iter()
+        .map(|i| (i.group, i.new_size - i.current_size))
+        .collect();
+    if !similar.is_empty() {
+        let split: Vec<String> = (infos.iter())
+            .map(|i| {
+                let name = &input.pools[i.group].name;
+                format!("{name} {}->{}", i.current_size, i.new_size)
+            })
+            .collect();
+        reason.push_str(&format!(
+            "; balanced with {} similar node group(s): {}",
+            similar.len(),
+            split.join(", ")
+        ));
+    }
     Some(ScaleUpPlan {
-        pool: best.pool,
-        count: u32::try_from(count).unwrap_or(u32::MAX),
+        groups: grown,
         pods_helped,
         pods: std::mem::take(&mut helped[choice.index]),
         reason,
     })
 }
 
-/// One option per pool that can grow (autoscaled, not backed off, below its maximum) and whose
-/// new nodes would take some of the pending pods, as the estimator bin-packs them within the
-/// node limits; `current` is the cluster's registered plus upcoming nodes. With each option,
-/// the service index of every pod it places.
+/// Per pool, the pod groups its template node can take when the pool may grow (autoscaled,
+/// not backed off, below its maximum: upstream's valid node groups), else `None`.
+fn schedulable_pod_groups(
+    input: &ScaleUpInput<'_>,
+    groups: &[PodGroup],
+) -> Vec<Option<Vec<PodGroup>>> {
+    (input.pools.iter().enumerate())
+        .map(|(p, pool)| {
+            if pool.autoscaling.is_none()
+                || input.backoff.is_backed_off(p, input.now)
+                || input.target(p) >= pool.max_nodes
+            {
+                return None;
+            }
+            let template = template_node(p, pool, format!("template-node-for-{}", pool.name));
+            let fitting = (groups.iter())
+                .filter(|g| {
+                    input
+                        .pod_specs
+                        .get(g.service)
+                        .is_some_and(|s| fits(s, &template))
+                })
+                .copied()
+                .collect();
+            Some(fitting)
+        })
+        .collect()
+}
+
+/// `ComputeSimilarNodeGroups`: the pools similar to `p` that may grow and take every pod group
+/// `p` takes, in pool order; none when `p` takes none.
+fn similar_groups(
+    input: &ScaleUpInput<'_>,
+    p: usize,
+    schedulable: &[Option<Vec<PodGroup>>],
+) -> Vec<usize> {
+    let Some(Some(own)) = schedulable
+        .get(p)
+        .filter(|g| g.as_ref().is_some_and(|g| !g.is_empty()))
+    else {
+        return Vec::new();
+    };
+    let Some(candidates) = input.similar_pools.get(p) else {
+        return Vec::new();
+    };
+    (candidates.iter().copied())
+        .filter(|&q| {
+            schedulable
+                .get(q)
+                .and_then(Option::as_ref)
+                .is_some_and(|theirs| {
+                    own.iter()
+                        .all(|g| theirs.iter().any(|h| h.service == g.service))
+                })
+        })
+        .collect()
+}
+
+/// One option per pool that can grow and whose new nodes would take some of the pending pods,
+/// as the estimator bin-packs them within the node limits (the pool's room and that of its
+/// similar groups, the cluster's); `current` is the cluster's registered plus upcoming nodes.
+/// With each option, the service index of every pod it places.
 fn expansion_options<'a>(
     input: &ScaleUpInput<'a>,
-    groups: &[PodGroup],
+    schedulable: &[Option<Vec<PodGroup>>],
     current: u64,
 ) -> (Vec<ExpansionOption<'a>>, Vec<Vec<usize>>) {
     let mut options = Vec::new();
     let mut helped = Vec::new();
     for (p, pool) in input.pools.iter().enumerate() {
-        if pool.autoscaling.is_none()
-            || input.backoff.is_backed_off(p, input.now)
-            || input.target(p) >= pool.max_nodes
-        {
+        let Some(fitting) = schedulable[p].as_ref().filter(|g| !g.is_empty()) else {
             continue;
-        }
+        };
         let template = template_node(p, pool, format!("template-node-for-{}", pool.name));
-        let schedulable: Vec<PodGroup> = groups
-            .iter()
-            .filter(|g| {
-                input
-                    .pod_specs
-                    .get(g.service)
-                    .is_some_and(|s| fits(s, &template))
-            })
-            .copied()
-            .collect();
-        if schedulable.is_empty() {
-            continue;
-        }
+        let similar = similar_groups(input, p, schedulable);
+        let rooms = std::iter::once(p).chain(similar).map(|q| input.room(q));
         let limit = combine_node_limits(&[
             MAX_NODES_PER_SCALE_UP,
-            pool_capacity_limit(pool, input.target(p)),
+            pools_capacity_limit(rooms),
             cluster_capacity_limit(input.spec.max_nodes_total, current),
         ]);
-        let e = estimate(&schedulable, input.pod_specs, &template, limit);
+        let e = estimate(fitting, input.pod_specs, &template, limit);
         if e.pods.is_empty() || e.node_count == 0 {
             continue;
         }
         options.push(ExpansionOption {
             pool: p,
             pool_name: &pool.name,
+            group_of: &pool.group_of,
             node_count: e.node_count,
             node_capacity: pool.machine.capacity,
             node_price_usd_per_hour: pool.price_usd_per_hour,
@@ -179,14 +256,15 @@ fn expansion_options<'a>(
     (options, helped)
 }
 
-/// `GetCappedNewNodeCount`, then the pool's maximum (as `balanceScaleUps` caps a single
-/// group): the chosen option's node count, and the caps that lowered it.
-fn capped_count(
+/// `GetCappedNewNodeCount`, then `balanceScaleUps`: the chosen option's node count capped by
+/// `--max-nodes-total`, spread over its pool and `similar` (smallest first, each to its
+/// maximum); each pool's share, and the caps that lowered the total.
+fn capped_counts(
     input: &ScaleUpInput<'_>,
     best: &ExpansionOption<'_>,
+    similar: &[usize],
     current: u64,
-) -> (u64, Vec<String>) {
-    let pool = &input.pools[best.pool];
+) -> (Vec<ScaleUpInfo>, Vec<String>) {
     let mut count = u64::from(best.node_count);
     let mut caps = Vec::new();
     let max_total = u64::from(input.spec.max_nodes_total);
@@ -194,12 +272,26 @@ fn capped_count(
         count = max_total.saturating_sub(current);
         caps.push(format!("capped by max-nodes-total {max_total}"));
     }
-    let room = u64::from(pool.max_nodes.saturating_sub(input.target(best.pool)));
+    let targets: Vec<(usize, u32, u32)> = (std::iter::once(best.pool)
+        .chain(similar.iter().copied()))
+    .map(|p| (p, input.target(p), input.pools[p].max_nodes))
+    .collect();
+    let room: u64 = targets
+        .iter()
+        .map(|&(p, _, _)| u64::from(input.room(p)))
+        .sum();
     if count > room {
-        count = room;
-        caps.push(format!("capped by the pool's max {}", pool.max_nodes));
+        if similar.is_empty() {
+            caps.push(format!(
+                "capped by the pool's max {}",
+                input.pools[best.pool].max_nodes
+            ));
+        } else {
+            caps.push(format!("capped by the similar node groups' room {room}"));
+        }
     }
-    (count, caps)
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    (balance_scale_up(&targets, count), caps)
 }
 
 #[cfg(test)]
@@ -228,6 +320,7 @@ mod tests {
             target_sizes: targets,
             registered_nodes: targets.iter().map(|&t| t as usize).sum(),
             backoff,
+            similar_pools: &[],
         };
         plan(&input, &mut Xoshiro256PlusPlus::seed_from_u64(3))
     }
@@ -241,7 +334,7 @@ mod tests {
         let specs = [pod(2_000, 4)];
         let s = spec(vec![Expander::LeastWaste], 0);
         let plan = run(&s, &pools, &specs, &[0; 6], &[1, 1], &Backoff::new(2)).expect("a scale-up");
-        assert_eq!((plan.pool, plan.count, plan.pods_helped), (0, 3, 6));
+        assert_eq!((plan.groups, plan.pods_helped), (vec![(0, 3)], 6));
         assert!(
             plan.reason.contains("small 0.5000, big 0.8750"),
             "{}",
@@ -257,7 +350,7 @@ mod tests {
         let none = Backoff::new(2);
         // An 8-CPU pod fits only big.
         assert_eq!(
-            run(&s, &pools, &specs, &[1], &[1, 1], &none).map(|p| p.pool),
+            run(&s, &pools, &specs, &[1], &[1, 1], &none).map(|p| p.groups[0].0),
             Some(1)
         );
         // big at its max: nothing can host it.
@@ -270,7 +363,7 @@ mod tests {
         let mut fixed = pools.clone();
         fixed[0].autoscaling = None;
         assert_eq!(
-            run(&s, &fixed, &specs, &[0; 6], &[1, 1], &none).map(|p| p.pool),
+            run(&s, &fixed, &specs, &[0; 6], &[1, 1], &none).map(|p| p.groups[0].0),
             Some(1)
         );
         assert_eq!(run(&s, &pools, &specs, &[], &[1, 1], &none), None);
@@ -285,11 +378,11 @@ mod tests {
         // Pool max 6, 2 nodes there: room for 4 (the estimator stops there).
         let s = spec(vec![Expander::MostPods], 0);
         let p = run(&s, &pools, &specs, &[0; 10], &[2], &none).expect("a scale-up");
-        assert_eq!((p.count, p.pods_helped), (4, 4));
+        assert_eq!((p.groups, p.pods_helped), (vec![(0, 4)], 4));
         // max-nodes-total 5 with 2 nodes: 3 more.
         let s = spec(vec![Expander::MostPods], 5);
         let p = run(&s, &pools, &specs, &[0; 10], &[2], &none).expect("a scale-up");
-        assert_eq!(p.count, 3);
+        assert_eq!(p.groups, [(0, 3)]);
         // Cluster full: none.
         let s = spec(vec![Expander::MostPods], 2);
         assert_eq!(run(&s, &pools, &specs, &[0; 10], &[2], &none), None);
@@ -300,8 +393,8 @@ mod tests {
         assert_eq!(cluster_capacity_limit(0, 50), 0);
         assert_eq!(cluster_capacity_limit(10, 10), -1);
         assert_eq!(cluster_capacity_limit(10, 7), 3);
-        let p = pool("p", 4, 16, 0, 5);
-        assert_eq!(pool_capacity_limit(&p, 5), -1);
-        assert_eq!(pool_capacity_limit(&p, 2), 3);
+        assert_eq!(pools_capacity_limit([0].into_iter()), -1);
+        assert_eq!(pools_capacity_limit([3].into_iter()), 3);
+        assert_eq!(pools_capacity_limit([0, 2, 1].into_iter()), 3);
     }
 }

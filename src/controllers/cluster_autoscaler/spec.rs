@@ -50,4 +50,8 @@ pub struct ClusterAutoscalerSpec {
     pub scale_down_delay_after_failure: SimDuration,
     /// `--max-node-provision-time` (15m).
     pub max_node_provision_time: SimDuration,
+    /// `--balance-similar-node-groups`: split a scale-up between the chosen node group and
+    /// those similar to it (upstream's flag defaults to false; capsim's to true, as GKE
+    /// balances a regional pool's zones).
+    pub balance_similar_node_groups: bool,
 }

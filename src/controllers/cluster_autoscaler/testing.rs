@@ -14,6 +14,8 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
     let capacity = Resources::new(cpu * 1_000, memory_gib * Bytes::GIB);
     NodePool {
         name: name.into(),
+        group_of: name.into(),
+        zone: None,
         machine: MachineType {
             name: "custom".into(),
             capacity,
@@ -70,5 +72,8 @@ pub(crate) fn spec(expanders: Vec<Expander>, max_nodes_total: u32) -> ClusterAut
         scale_down_delay_after_delete: SimDuration::from_secs(10),
         scale_down_delay_after_failure: SimDuration::from_secs(180),
         max_node_provision_time: SimDuration::from_secs(900),
+        // Off, as upstream's flag: these pools carry no labels, so alike machines would be
+        // similar; the balancing tests turn it on.
+        balance_similar_node_groups: false,
     }
 }

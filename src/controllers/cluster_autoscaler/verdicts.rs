@@ -75,13 +75,15 @@ pub(super) struct PoolView<'a> {
 
 /// The verdict of every pending pod (`pending`, service indices, oldest first): `placed` is the
 /// snapshot node each was placed on, `upcoming_pool` the pool of a node that is upcoming, and
-/// `scale_up` the pool this scan grows with the service index of each pod it is for.
+/// `scale_up` the pools this scan grows with the service index of each pod it is for. A pod
+/// the scale-up is for waits for one of its pools, taken in turn when it grows several (a
+/// balanced scale-up: the estimate does not say which group's node a pod will get).
 pub(super) fn pod_verdicts(
     pending: &[usize],
     pod_specs: &[PodSpec],
     placed: &[Option<usize>],
     upcoming_pool: impl Fn(usize) -> Option<usize>,
-    scale_up: Option<(usize, &[usize])>,
+    scale_up: Option<(&[usize], &[usize])>,
     view: &PoolView<'_>,
 ) -> Vec<PodVerdict> {
     // Pods of one service are alike: the scale-up's pods are the oldest of each service.
@@ -96,13 +98,18 @@ pub(super) fn pod_verdicts(
     let templates = templates(view.pools);
     let mut why_not: Vec<Option<PodVerdict>> = vec![None; pod_specs.len()];
     let mut verdicts = Vec::with_capacity(pending.len());
+    let mut turn = 0usize;
     for (k, &s) in pending.iter().enumerate() {
         let verdict = if let Some(i) = placed.get(k).copied().flatten() {
             upcoming_pool(i).map_or(PodVerdict::Undecided, |pool| PodVerdict::Provisioning {
                 pool,
             })
-        } else if let (Some((pool, _)), Some(count @ 1..)) = (scale_up, helped.get_mut(s)) {
+        } else if let (Some((pools @ [_, ..], _)), Some(count @ 1..)) =
+            (scale_up, helped.get_mut(s))
+        {
             *count -= 1;
+            let pool = pools[turn % pools.len()];
+            turn += 1;
             PodVerdict::Provisioning { pool }
         } else if let Some(spec) = pod_specs.get(s) {
             *why_not[s].get_or_insert_with(|| no_scale_up(spec, &templates, view))
@@ -203,7 +210,14 @@ mod tests {
             backoff: &free,
             ..view
         };
-        let got = pod_verdicts(&pending, &specs, &placed, upcoming, Some((1, &[0])), &view);
+        let got = pod_verdicts(
+            &pending,
+            &specs,
+            &placed,
+            upcoming,
+            Some((&[1], &[0])),
+            &view,
+        );
         assert_eq!(
             got[2..],
             [

@@ -241,6 +241,7 @@ fn node_count(scenario: &Scenario, pods: f64) -> f64 {
 /// to it (no more than one node per pod).
 fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
     let autoscaled = scenario.autoscaling.cluster_autoscaler.is_some();
+    let mut merged: Option<(f64, f64)> = None;
     for pool in &scenario.node_pools {
         let room = if autoscaled && pool.autoscaling.is_some() {
             f64::from(pool.max_nodes.saturating_sub(pool.initial_size)).min(pods)
@@ -248,16 +249,26 @@ fn node_demands(scenario: &Scenario, pods: f64, size: &mut Size) {
             0.0
         };
         let path = if room > 0.0 {
-            format!("node_pools.{}.autoscaling.max_nodes", pool.name)
+            format!("node_pools.{}.autoscaling.max_nodes", pool.group_of)
         } else {
-            format!("node_pools.{}.initial_size", pool.name)
+            format!("node_pools.{}.initial_size", pool.group_of)
         };
+        // A pool over zones is one group per zone, one after another: one demand for them all.
+        let initial = f64::from(pool.initial_size);
+        let (initial, room) = match size.nodes.last() {
+            Some(last) if last.path == path => {
+                let (i, r) = merged.unwrap_or((0.0, 0.0));
+                size.nodes.pop();
+                (i + initial, r + room)
+            }
+            _ => (initial, room),
+        };
+        merged = Some((initial, room));
         size.nodes.push(Demand {
             path,
-            amount: f64::from(pool.initial_size) + room,
+            amount: initial + room,
             why: format!(
-                "{} nodes at the start and up to {} added",
-                pool.initial_size,
+                "{initial} nodes at the start and up to {} added",
                 short(room)
             ),
         });
@@ -437,7 +448,7 @@ fn churn_demands(scenario: &Scenario, pods_all: f64, size: &mut Size) {
             pool.provisioning_delay.mean(),
             scenario.duration
         );
-        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.name);
+        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.group_of);
         size.logged(path, preemptions * per, why);
     }
     for job in &scenario.jobs {
@@ -475,7 +486,7 @@ fn state_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, size: 
         .max_by_key(|p| p.initial_size.max(p.max_nodes))
         .map_or_else(
             || "node_pools".to_string(),
-            |p| format!("node_pools.{}", p.name),
+            |p| format!("node_pools.{}", p.group_of),
         );
     size.memory_bytes.push(Demand {
         path: node_path,

@@ -131,6 +131,9 @@ pub(crate) struct PoolFile {
     pub(crate) allocatable: Option<ResourcesFile>,
     /// Overrides the machine's relative per-vCPU speed.
     pub(crate) speed: Option<Scalar>,
+    /// The zones the pool spans: one node group per zone (a regional GKE node pool, an EKS
+    /// node group over subnets).
+    pub(crate) zones: Option<Vec<String>>,
 }
 
 /// A pool's `autoscaling`.
@@ -618,6 +621,8 @@ pub(crate) struct ClusterAutoscalerFile {
     pub(crate) scale_down_delay_after_delete: Option<Scalar>,
     pub(crate) scale_down_delay_after_failure: Option<Scalar>,
     pub(crate) max_node_provision_time: Option<Scalar>,
+    /// `--balance-similar-node-groups`.
+    pub(crate) balance_similar_node_groups: Option<bool>,
 }
 
 /// `expander`: `least-waste`, `priority,least-waste`, or a list of names.

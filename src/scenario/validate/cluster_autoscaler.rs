@@ -93,6 +93,9 @@ impl Cx<'_> {
                 ca.max_node_provision_time.as_ref(),
                 d.max_node_provision_time,
             )?,
+            balance_similar_node_groups: ca
+                .balance_similar_node_groups
+                .unwrap_or(d.balance_similar_node_groups),
         };
         Ok((ca.enabled != Some(false)).then_some(spec))
     }
@@ -131,7 +134,8 @@ impl Cx<'_> {
         Ok(out)
     }
 
-    /// `priorities`: the priority expander's whole-number priority of each named pool.
+    /// `priorities`: the priority expander's whole-number priority of each named pool (a
+    /// pool's own name, which every zone's node group of a pool with zones takes).
     fn priorities(
         &self,
         path: &str,
@@ -141,8 +145,9 @@ impl Cx<'_> {
         let mut out = Vec::with_capacity(priorities.0.len());
         for (pool, value) in &priorities.0 {
             let ppath = format!("{path}.{pool}");
-            if !pools.iter().any(|np| &np.name == pool) {
-                let names: Vec<&str> = pools.iter().map(|np| np.name.as_str()).collect();
+            if !pools.iter().any(|np| &np.group_of == pool) {
+                let mut names: Vec<&str> = pools.iter().map(|np| np.group_of.as_str()).collect();
+                names.dedup();
                 return Err(self.unknown(&ppath, "node pool", pool, &names));
             }
             let v = value.text().parse::<i32>().map_err(|_| {
@@ -174,5 +179,7 @@ pub(super) fn default_cluster_autoscaler() -> ClusterAutoscalerSpec {
         scale_down_delay_after_delete: scan_interval,
         scale_down_delay_after_failure: SimDuration::from_secs(180),
         max_node_provision_time: SimDuration::from_secs(900),
+        // Upstream's flag defaults to false; GKE balances a regional pool's zones.
+        balance_similar_node_groups: true,
     }
 }

@@ -60,6 +60,7 @@ mod pools;
 mod services;
 mod sweep;
 mod top;
+mod zones;
 
 pub(crate) use top::scenario;
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::scenario::error::Error;
 use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, TaintFile};
 use crate::units::{DurationDist, Resources, SimDuration};
 
+use super::zones;
 use super::{Cx, each, keep, name_chars, none_of, optional};
 
 /// What a pool's nodes are, from its machine type.
@@ -42,6 +43,9 @@ pub(super) const MAX_PRICE_USD_PER_HOUR: f64 = 1e6;
 /// 64-bit float (in which costs are summed) holds to the cent.
 pub(super) const MAX_RUN_COST_USD: f64 = 9.007_199_254_740_992e13;
 
+/// The label GKE sets on every node to its node pool's name.
+pub(super) const GKE_NODEPOOL_LABEL: &str = "cloud.google.com/gke-nodepool";
+
 /// The label GKE sets on GPU nodes to the GPU model (`nvidia-l4`).
 pub(super) const GKE_ACCELERATOR_LABEL: &str = "cloud.google.com/gke-accelerator";
 
@@ -50,12 +54,14 @@ pub(super) const TAINT_EFFECTS: [(&str, TaintEffect); 3] =
     variant_names!(TaintEffect: NoSchedule, PreferNoSchedule, NoExecute);
 
 impl Cx<'_> {
-    /// Validates the pool `name`, reporting every problem it has; what depends on the machine
-    /// type (price, allocatable, labels) is checked only when the machine type is valid.
-    pub(super) fn pool(&self, name: &str, p: &PoolFile) -> Result<NodePool, Error> {
+    /// Validates the pool `name`, reporting every problem it has, into its node groups (one,
+    /// or one per zone: `zones::node_groups`); what depends on the machine type (price,
+    /// allocatable, labels) is checked only when the machine type is valid.
+    pub(super) fn pool(&self, name: &str, p: &PoolFile) -> Result<Vec<NodePool>, Error> {
         let path = format!("node_pools.{name}");
         let mut errors = Vec::new();
         keep(&mut errors, self.dns_label(&path, "node pool", name));
+        let zones = keep(&mut errors, self.zones(&path, p.zones.as_deref()));
         let machine = self.machine(&format!("{path}.machine_type"), &p.machine_type);
         let machine = keep(&mut errors, machine);
         let speed = optional(&path, "speed", p.speed.as_ref(), |sp, s| self.speed(sp, s));
@@ -109,8 +115,10 @@ impl Cx<'_> {
                 taints.push(gpu_taint);
             }
         }
-        Ok(NodePool {
+        let pool = NodePool {
             name: name.to_string(),
+            group_of: name.to_string(),
+            zone: None,
             machine: nodes.machine,
             allocatable: nodes.allocatable,
             initial_size,
@@ -124,7 +132,8 @@ impl Cx<'_> {
             taints,
             max_pods: nodes.max_pods,
             provisioning_delay,
-        })
+        };
+        Ok(zones::node_groups(pool, zones.flatten().as_deref()))
     }
 
     /// What a pool's nodes are, given its valid machine type: GPUs, allocatable, price and
@@ -474,7 +483,7 @@ impl Cx<'_> {
         let mut well_known = vec![("node.kubernetes.io/instance-type", machine.name.clone())];
         match provider {
             Provider::Gke => {
-                well_known.push(("cloud.google.com/gke-nodepool", name.to_string()));
+                well_known.push((GKE_NODEPOOL_LABEL, name.to_string()));
                 if p.spot {
                     well_known.push(("cloud.google.com/gke-spot", "true".to_string()));
                 }
@@ -493,6 +502,20 @@ impl Cx<'_> {
                     &lpath,
                     "a label key is empty",
                     "expected a non-empty key",
+                ));
+            }
+            let gke = provider == Provider::Gke;
+            let zones = p.zones.as_deref().unwrap_or_default();
+            if let Some((zone, own)) = zones::disagreement(key, value.text(), zones, gke) {
+                return Err(self.invalid(
+                    &lpath,
+                    format!(
+                        "\"{}\" is not what the pool's zones set: zone {zone}'s nodes get \
+                         \"{own}\"",
+                        value.text()
+                    ),
+                    "expected no zone or region label in a pool with zones (each node gets its \
+                     zone's), or the one value every zone gives",
                 ));
             }
             if well_known.iter().any(|(k, _)| k == key) {

@@ -216,6 +216,8 @@ impl Cx<'_> {
         let pools = self.entries(&NODE_POOLS, &file.node_pools, |name, pool| {
             self.pool(name, pool)
         });
+        let pools = pools.map(|groups| groups.into_iter().flatten().collect::<Vec<_>>());
+        let pools = pools.and_then(|groups| self.distinct_groups(&groups).map(|()| groups));
         let mut errors = Vec::new();
         let mut pools = keep(&mut errors, pools);
         if let Some(pools) = &mut pools {

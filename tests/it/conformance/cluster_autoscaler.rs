@@ -131,6 +131,7 @@ fn expansion_option<'a>(
     Ok(ExpansionOption {
         pool: index,
         pool_name: name,
+        group_of: name,
         node_count: u32::try_from(node_count).map_err(|_| "nodeCount is too large")?,
         node_capacity: requests(field(option, "nodeCapacity")?)?,
         node_price_usd_per_hour: price_per_hour(option)?,

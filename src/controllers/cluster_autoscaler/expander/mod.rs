@@ -9,7 +9,8 @@
 //! left; if several remain after the last filter, one is drawn at random
 //! (`factory/chain.go`). Randomness comes only from the generator passed in.
 //!
-//! The `priority` expander matches pool names exactly (upstream matches node group ids against
+//! The `priority` expander matches the scenario's pool names exactly, every zone's node group
+//! of a pool taking the pool's priority (upstream matches node group ids against
 //! regular expressions) and, as upstream, starts its running maximum at −1, so pools whose
 //! priority is below −1 are never preferred; when no option has a priority it filters nothing.
 
@@ -26,8 +27,11 @@ use crate::units::Resources;
 pub struct ExpansionOption<'a> {
     /// Index of the pool in `Scenario::node_pools`.
     pub pool: usize,
-    /// Pool name, for the priority expander and the reasons given.
+    /// Node group name, for the reasons given.
     pub pool_name: &'a str,
+    /// The scenario's pool the node group was made from (`NodePool::group_of`: the same name
+    /// unless the pool spans zones), which the priority expander's names match.
+    pub group_of: &'a str,
     /// New nodes the estimator asks for.
     pub node_count: u32,
     /// Capacity (not allocatable) of one new node.
@@ -174,7 +178,8 @@ pub fn priority(
     let mut listed = Vec::with_capacity(candidates.len());
     for &i in candidates {
         let name = options[i].pool_name;
-        let Some(&(_, p)) = ctx.priorities.iter().find(|(pool, _)| pool == name) else {
+        let group_of = options[i].group_of;
+        let Some(&(_, p)) = ctx.priorities.iter().find(|(pool, _)| pool == group_of) else {
             listed.push(format!("{name} none"));
             continue;
         };
@@ -217,6 +222,7 @@ mod tests {
         ExpansionOption {
             pool: 0,
             pool_name: name,
+            group_of: name,
             node_count: count,
             node_capacity: Resources::new(4_000, 16 * Bytes::GIB),
             node_price_usd_per_hour: price,

@@ -69,6 +69,7 @@ mod tests {
         ExpansionOption {
             pool: 0,
             pool_name: name,
+            group_of: name,
             node_count: count,
             node_capacity: Resources::new(cpu, memory),
             node_price_usd_per_hour: 1.0,

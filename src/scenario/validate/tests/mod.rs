@@ -8,6 +8,7 @@ mod errors;
 mod extended;
 mod jobs;
 mod values;
+mod zones;
 
 use crate::scenario::{Error, Scenario};
 
