@@ -616,6 +616,8 @@ pub(crate) struct ClusterAutoscalerFile {
     pub(crate) scale_down_delay_after_delete: Option<Scalar>,
     pub(crate) scale_down_delay_after_failure: Option<Scalar>,
     pub(crate) max_node_provision_time: Option<Scalar>,
+    pub(crate) max_scale_down_parallelism: Option<Scalar>,
+    pub(crate) max_bulk_soft_taint_count: Option<Scalar>,
 }
 
 /// `expander`: `least-waste`, `priority,least-waste`, or a list of names.
