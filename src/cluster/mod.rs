@@ -16,4 +16,4 @@ pub mod quota;
 pub mod scheduler;
 pub mod spec;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;

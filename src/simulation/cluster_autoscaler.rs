@@ -5,6 +5,9 @@
 //! this file builds its observation from the simulation's state, applies its actions, and
 //! hands what it found for each pod the scheduler could not place to the pod's pending reason.
 
+use crate::controllers::cluster_autoscaler::scale_down::{
+    DELETION_CANDIDATE_TAINT_KEY, TerminatingPod, deletion_candidate_taint,
+};
 use crate::controllers::cluster_autoscaler::{CaAction, ClusterObservation, Scan};
 use crate::simulation::cluster_state::PodRef;
 use crate::simulation::{Event, Simulation};
@@ -35,6 +38,18 @@ impl Simulation<'_> {
                     count,
                     reason,
                 } => self.cancel_upcoming(pool, count, &reason),
+                CaAction::MarkDeletionCandidate { node } => {
+                    if let Some(i) = self.cluster.node_index(node) {
+                        let taint = deletion_candidate_taint(self.clock.now());
+                        self.cluster.put_soft_taint(i, taint);
+                    }
+                }
+                CaAction::CleanDeletionCandidate { node } => {
+                    if let Some(i) = self.cluster.node_index(node) {
+                        self.cluster
+                            .remove_soft_taint(i, DELETION_CANDIDATE_TAINT_KEY);
+                    }
+                }
             }
         }
         let now = self.clock.now();
@@ -57,10 +72,26 @@ impl Simulation<'_> {
         // pods, in workload order (services, then jobs) then creation order.
         let cluster = &self.cluster;
         let mut pods_on_node: Vec<Vec<usize>> = vec![Vec::new(); cluster.nodes().len()];
+        let mut terminating_on_node: Vec<Vec<TerminatingPod>> =
+            vec![Vec::new(); cluster.nodes().len()];
         for w in 0..services + self.jobs.len() {
             for (_, pod) in cluster.active_pods(w) {
                 if let Some(i) = pod.node().and_then(|id| cluster.node_index(id)) {
                     pods_on_node[i].push(pod.spec as usize);
+                }
+            }
+            let grace = match self.job_of(w) {
+                Some(j) => self.scenario.jobs[j].termination_grace,
+                None => self.scenario.services[w].termination_grace,
+            };
+            for pod in cluster.terminating_pods(w) {
+                let node = pod.node().and_then(|id| cluster.node_index(id));
+                if let (Some(i), Some(deleted_at)) = (node, pod.terminating_since) {
+                    terminating_on_node[i].push(TerminatingPod {
+                        spec: pod.spec as usize,
+                        deleted_at,
+                        grace,
+                    });
                 }
             }
         }
@@ -101,6 +132,7 @@ impl Simulation<'_> {
             pod_specs: cluster.pod_specs(),
             nodes: cluster.nodes(),
             pods_on_node: &pods_on_node,
+            terminating_on_node: &terminating_on_node,
             unschedulable: &unschedulable,
             upcoming: &upcoming,
             disruptions_allowed: &disruptions_allowed,

@@ -132,13 +132,47 @@ fn contended_trace() -> crate::scenario::Scenario {
 
 #[test]
 fn skipping_hopeless_scheduling_cycles_changes_no_decision() {
-    let sc = contended_trace();
+    shortcuts_change_no_decision(&contended_trace());
+}
+
+/// The contended trace on an autoscaled pool (10 to 30 nodes): the Cluster Autoscaler adds
+/// nodes, finds others unneeded and soft-taints them (`DeletionCandidateOfClusterAutoscaler`,
+/// which only changes scores, so no node loosens for the retry shortcut), and removes some.
+#[test]
+fn soft_taints_and_scale_down_change_no_shortcut_decision() {
+    use crate::cluster::pool::PoolAutoscaling;
+    use crate::controllers::cluster_autoscaler::spec::Expander;
+    use crate::controllers::cluster_autoscaler::testing::spec;
+    let mut sc = contended_trace();
+    let pool = &mut sc.node_pools[0];
+    (pool.min_nodes, pool.max_nodes) = (10, 30);
+    pool.autoscaling = Some(PoolAutoscaling {
+        cpu_threshold_percent: None,
+        memory_threshold_percent: None,
+        gpu_threshold_percent: None,
+    });
+    sc.autoscaling.cluster_autoscaler = Some(spec(vec![Expander::LeastWaste], 0));
+    // Two more hours for the backlog to clear and the pool to shrink.
+    sc.duration = SimDuration::from_secs(6 * 3_600);
+    let seen = shortcuts_change_no_decision(&sc);
+    let count = |kind| seen.events.iter().filter(|e| e.event == kind).count();
+    assert!(
+        count(EventKind::NodeAdded) > 0,
+        "the autoscaler grew the pool"
+    );
+    assert!(
+        count(EventKind::NodeDraining) > 0,
+        "and found unneeded nodes"
+    );
+}
+
+/// Runs `sc` with and without the retry shortcuts and asserts the same decisions; returns
+/// what the run with shortcuts saw.
+fn shortcuts_change_no_decision(sc: &crate::scenario::Scenario) -> Collect {
     let mut fast = Collect::default();
-    let shortcut = Simulation::new(&sc).run(&mut fast);
+    let shortcut = Simulation::new(sc).run(&mut fast);
     let mut full = Collect::default();
-    let exhaustive = Simulation::new(&sc)
-        .without_retry_shortcuts()
-        .run(&mut full);
+    let exhaustive = Simulation::new(sc).without_retry_shortcuts().run(&mut full);
     let replay = &shortcut.summary.jobs["replay"];
     assert!(replay.pending_pod_seconds > 100_000.0, "{replay:?}");
     // The reasons waits count under follow the scheduler's messages, which the shortcut
@@ -178,4 +212,5 @@ fn skipping_hopeless_scheduling_cycles_changes_no_decision() {
             .collect()
     };
     assert_eq!(decisions(&fast), decisions(&full));
+    fast
 }

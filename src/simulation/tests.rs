@@ -394,3 +394,48 @@ fn oom_kills_and_evictions_keep_every_count_in_step() {
         "{batch:?}"
     );
 }
+
+/// A terminating pod keeps counting on its node for the Cluster Autoscaler until it is gone:
+/// two 5-CPU pods on two 8-CPU nodes of an autoscaled pool (min 1), always busy with 30-minute
+/// requests; one is asked to stop at 100 s and is killed when its 20-minute grace period ends.
+#[test]
+fn a_terminating_pod_keeps_its_node_until_it_is_gone() {
+    use crate::cluster::pool::PoolAutoscaling;
+    use crate::controllers::cluster_autoscaler::spec::Expander;
+    use crate::controllers::cluster_autoscaler::testing::spec;
+    let mut svc = service("q", 2, 5_000, 1, 1.0, 1_800_000);
+    svc.termination_grace = SimDuration::from_secs(1_200);
+    svc.server.queue_limit = Some(0);
+    let mut p = pool("p", 8, 32, 2);
+    (p.min_nodes, p.autoscaling) = (
+        1,
+        Some(PoolAutoscaling {
+            cpu_threshold_percent: None,
+            memory_threshold_percent: None,
+            gpu_threshold_percent: None,
+        }),
+    );
+    let mut sc = scenario(vec![p], vec![svc], 1_800, 0);
+    let mut ca = spec(vec![Expander::LeastWaste], 0);
+    (ca.scale_down_delay_after_add, ca.scale_down_unneeded_time) =
+        (SimDuration::ZERO, SimDuration::from_secs(60));
+    sc.autoscaling.cluster_autoscaler = Some(ca);
+    let mut sim = Simulation::new(&sc);
+    sim.set_replicas_at(crate::units::SimTime(100_000_000), 0, 1);
+    let mut seen = Collect::default();
+    sim.run(&mut seen);
+    let first = |kind| seen.events.iter().find(|e| e.event == kind);
+    let deleted = first(EventKind::PodDeleted).expect("the pod went");
+    // Killed at 100 s + 1200 s, its request unfinished.
+    assert_eq!(
+        (deleted.time_s, deleted.reason.as_deref()),
+        (1_300.0, Some("grace period expired"))
+    );
+    // Until then its node is at 5 of 8 CPU (62.5%, above the 0.5 threshold): needed. (Were
+    // the pod not counted, the node would be empty from the scan at 110 s and go at 180 s.)
+    // The scan at 1300 s runs after the kill: the node is empty and unneeded from then, and
+    // goes at the first scan past 1300 s + 60 s.
+    let draining = first(EventKind::NodeDraining).expect("the empty node went");
+    assert_eq!(draining.time_s, 1_370.0, "{draining:?}");
+    assert_eq!(draining.node, deleted.node);
+}

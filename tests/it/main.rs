@@ -30,6 +30,7 @@ mod placement;
 mod preemption;
 mod queueing;
 mod report_html;
+mod soft_taints;
 mod summary_order;
 mod sweep;
 mod trace;

@@ -21,11 +21,14 @@
 //! 4. **Scale-down** (`scale_down`): unneeded nodes are recomputed every scan; deletions are
 //!    only started when scale-down is not in cooldown: not within `--scale-down-delay-after-add`
 //!    of the last scale-up, `--scale-down-delay-after-failure` of the last failed scale-down, or
-//!    `--scale-down-delay-after-delete` of the last deletion (`now < last + delay`). As upstream
-//!    starts those clocks when the autoscaler starts, they all start at time zero.
+//!    `--scale-down-delay-after-delete` of the last deletion (`now < last + delay`; 0 by
+//!    default). As upstream starts those clocks when the autoscaler starts, they all start at
+//!    time zero. Then, in cooldown or not, the unneeded nodes' soft taints are put on and the
+//!    needed nodes' taken off (`CaAction::MarkDeletionCandidate`, `CleanDeletionCandidate`).
 //!
 //! **Scale-down thresholds.** A pool may set `cpu_threshold_percent` and
-//! `memory_threshold_percent` (the reference configuration: 70 and 75). They are per-node-group
+//! `memory_threshold_percent` (the reference configuration: 70 and 75), capsim's extension of
+//! upstream's single threshold. They are per-node-group
 //! scale-down utilization thresholds, as upstream supports per node group
 //! (`NodeGroupAutoscalingOptions.ScaleDownUtilizationThreshold`), one per resource: a node is a
 //! scale-down candidate when its pods' CPU requests are below `cpu_threshold_percent` % of its
@@ -62,7 +65,7 @@ mod scale_up;
 mod snapshot;
 pub mod spec;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -80,7 +83,7 @@ use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::balance::{NodeShape, find_similar, similar};
 use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
 use crate::controllers::cluster_autoscaler::scale_down::{
-    InProgress, Planner, PlannerInput, Thresholds,
+    InProgress, Planner, PlannerInput, TerminatingPod, Thresholds, soft_taint_actions,
 };
 use crate::controllers::cluster_autoscaler::scale_up::ScaleUpInput;
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
@@ -122,6 +125,8 @@ pub struct ClusterObservation<'a> {
     /// Parallel to `nodes`: the spec index of each pod bound there (terminating pods
     /// excluded).
     pub pods_on_node: &'a [Vec<usize>],
+    /// Parallel to `nodes`: the terminating pods still bound there.
+    pub terminating_on_node: &'a [Vec<TerminatingPod>],
     /// Spec index of each pod the scheduler could not place, oldest first.
     pub unschedulable: &'a [usize],
     /// Per pool: request times of nodes asked for and not yet registered.
@@ -153,6 +158,17 @@ pub enum CaAction {
         /// Its utilization against the thresholds and since when it has been unneeded.
         reason: String,
     },
+    /// Put the soft taint `scale_down::deletion_candidate_taint` on a node found unneeded
+    /// (`MarkDeletionCandidate`), so that the scheduler prefers other nodes.
+    MarkDeletionCandidate {
+        /// The node.
+        node: NodeId,
+    },
+    /// Take the soft taint off a node that is needed again (`CleanDeletionCandidate`).
+    CleanDeletionCandidate {
+        /// The node.
+        node: NodeId,
+    },
     /// Give up on `count` nodes of `pool` that did not register within
     /// max-node-provision-time (the oldest requests; the pool is backed off when its latest
     /// scale-up timed out).
@@ -170,7 +186,7 @@ pub enum CaAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     /// The changes to apply: cancellations first, then at most one scale-up (one `ScaleUp` per
-    /// node group it grows, in pool order), then deletions.
+    /// node group it grows, in pool order), then deletions, then soft taints.
     pub actions: Vec<CaAction>,
     /// Parallel to the observation's `unschedulable`: what the scan found for each pod.
     pub pods: Vec<PodVerdict>,
@@ -436,31 +452,67 @@ impl ClusterAutoscaler {
             pod_specs: obs.pod_specs,
             nodes: obs.nodes,
             pods_on_node: obs.pods_on_node,
+            terminating_on_node: obs.terminating_on_node,
             deleting,
             target_sizes,
             thresholds: &thresholds,
             gpu,
             disruptions_allowed: obs.disruptions_allowed,
+            max_scale_down_parallelism: self.spec.max_scale_down_parallelism as usize,
+            unneeded_time: self.spec.scale_down_unneeded_time,
+            scan_interval: self.spec.scan_interval,
         };
         self.planner.update(&input, snapshot);
-        if self.scale_down_in_cooldown(now) {
-            return;
+        // Upstream updates the soft taints after starting deletions, from the unneeded nodes
+        // of this update (the deleted ones included) and the nodes as listed at the start.
+        let soft_taints = self.soft_taints(obs, &thresholds);
+        if !self.scale_down_in_cooldown(now) {
+            let unneeded_time = self.spec.scale_down_unneeded_time;
+            let deletions = self
+                .planner
+                .nodes_to_delete(&input, unneeded_time, in_progress);
+            if !deletions.is_empty() {
+                self.last_scale_down_delete = now;
+            }
+            for d in deletions {
+                let node = obs.nodes[d.index].id;
+                self.deletions.insert(node, d.drain);
+                actions.push(CaAction::ScaleDown {
+                    node,
+                    reason: d.reason,
+                });
+            }
         }
-        let unneeded_time = self.spec.scale_down_unneeded_time;
-        let deletions = self
-            .planner
-            .nodes_to_delete(&input, unneeded_time, in_progress);
-        if !deletions.is_empty() {
-            self.last_scale_down_delete = now;
-        }
-        for d in deletions {
-            let node = obs.nodes[d.index].id;
-            self.deletions.insert(node, d.drain);
-            actions.push(CaAction::ScaleDown {
-                node,
-                reason: d.reason,
-            });
-        }
+        actions.extend(soft_taints);
+    }
+
+    /// The soft-taint changes of this scan (`scale_down::soft_taint_actions`): nodes of
+    /// autoscaled pools (`thresholds` set) the planner found unneeded are marked, the others
+    /// cleaned, at most `--max-bulk-soft-taint-count` in all.
+    fn soft_taints(
+        &self,
+        obs: &ClusterObservation<'_>,
+        thresholds: &[Option<Thresholds>],
+    ) -> Vec<CaAction> {
+        let changes = soft_taint_actions(
+            obs.nodes,
+            |i| {
+                let p = usize::from(obs.nodes[i].pool.0);
+                thresholds.get(p).is_some_and(Option::is_some)
+            },
+            |i| self.planner.is_unneeded(obs.nodes[i].id),
+            self.spec.max_bulk_soft_taint_count as usize,
+        );
+        (changes.into_iter())
+            .map(|(i, mark)| {
+                let node = obs.nodes[i].id;
+                if mark {
+                    CaAction::MarkDeletionCandidate { node }
+                } else {
+                    CaAction::CleanDeletionCandidate { node }
+                }
+            })
+            .collect()
     }
 
     /// The reason of a `CancelUpcoming`: how many nodes were given up, and the pool's backoff.

@@ -44,7 +44,7 @@ pub struct ClusterAutoscalerSpec {
     pub scale_down_unneeded_time: SimDuration,
     /// `--scale-down-delay-after-add` (10m).
     pub scale_down_delay_after_add: SimDuration,
-    /// `--scale-down-delay-after-delete` (defaults to the scan interval).
+    /// `--scale-down-delay-after-delete` (0).
     pub scale_down_delay_after_delete: SimDuration,
     /// `--scale-down-delay-after-failure` (3m).
     pub scale_down_delay_after_failure: SimDuration,
@@ -54,4 +54,10 @@ pub struct ClusterAutoscalerSpec {
     /// those similar to it (upstream's flag defaults to false; capsim's to true, as GKE
     /// balances a regional pool's zones).
     pub balance_similar_node_groups: bool,
+    /// `--max-scale-down-parallelism` (10): most node deletions in flight at once, and the N of
+    /// the limit on how many nodes one scan may find unneeded (previous unneeded + 2N).
+    pub max_scale_down_parallelism: u32,
+    /// `--max-bulk-soft-taint-count` (10): most nodes whose `DeletionCandidateOfClusterAutoscaler`
+    /// soft taint is put or taken off per scan; 0 turns soft taints off.
+    pub max_bulk_soft_taint_count: u32,
 }

@@ -1,154 +1,12 @@
 //! Whole-scan tests of the Cluster Autoscaler on small clusters driven by hand: scale-ups in
 //! flight, upcoming nodes, scale-down timing, limits and backoff.
 
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
-
 use super::*;
-use crate::cluster::node::PoolId;
 use crate::cluster::spec::ExtendedNames;
 use crate::controllers::cluster_autoscaler::spec::Expander;
-use crate::controllers::cluster_autoscaler::testing::{pod, pool, spec};
-
-fn secs(s: u64) -> SimTime {
-    SimTime::ZERO + SimDuration::from_secs(s)
-}
-
-fn mins(m: u64) -> SimTime {
-    secs(m * 60)
-}
-
-/// A cluster the tests change by hand, and the autoscaler watching it.
-struct World {
-    pools: Vec<NodePool>,
-    specs: Vec<PodSpec>,
-    nodes: Vec<Node>,
-    pods: Vec<Vec<usize>>,
-    pending: Vec<usize>,
-    upcoming: Vec<Vec<SimTime>>,
-    /// Per service: what its disruption budget allows (`None`: no budget).
-    disruptions_allowed: Vec<Option<u32>>,
-    next_id: u32,
-    ca: ClusterAutoscaler,
-    rng: Xoshiro256PlusPlus,
-}
-
-impl World {
-    fn new(ca_spec: ClusterAutoscalerSpec, pools: Vec<NodePool>, specs: Vec<PodSpec>) -> World {
-        let ca = ClusterAutoscaler::new(&ca_spec, &pools);
-        World {
-            upcoming: vec![Vec::new(); pools.len()],
-            disruptions_allowed: vec![None; specs.len()],
-            pools,
-            specs,
-            nodes: Vec::new(),
-            pods: Vec::new(),
-            pending: Vec::new(),
-            next_id: 0,
-            ca,
-            rng: Xoshiro256PlusPlus::seed_from_u64(5),
-        }
-    }
-
-    /// Registers a node of pool `p` running pods of the given services.
-    fn add_node(&mut self, p: usize, pods: &[usize]) -> NodeId {
-        let id = NodeId(self.next_id);
-        self.next_id += 1;
-        let mut node = Node::from_pool(id, PoolId(p as u16), &self.pools[p], id.0, SimTime::ZERO);
-        for &s in pods {
-            node.add_pod(&self.specs[s]);
-        }
-        self.nodes.push(node);
-        self.pods.push(pods.to_vec());
-        id
-    }
-
-    fn scan(&mut self, now: SimTime) -> Vec<CaAction> {
-        let obs = ClusterObservation {
-            now,
-            pools: &self.pools,
-            pod_specs: &self.specs,
-            nodes: &self.nodes,
-            pods_on_node: &self.pods,
-            unschedulable: &self.pending,
-            upcoming: &self.upcoming,
-            disruptions_allowed: &self.disruptions_allowed,
-        };
-        self.ca.scan(&obs, &mut self.rng).actions
-    }
-
-    /// Applies scale-ups and cancellations; deletions remove the node at once, its pods pending.
-    fn apply(&mut self, actions: &[CaAction], now: SimTime) {
-        for action in actions {
-            match action {
-                CaAction::ScaleUp { pool, count, .. } => {
-                    self.upcoming[*pool].extend(std::iter::repeat_n(now, *count as usize));
-                }
-                CaAction::CancelUpcoming { pool, count, .. } => {
-                    self.upcoming[*pool].drain(..*count as usize);
-                }
-                CaAction::ScaleDown { node, .. } => {
-                    let i = self
-                        .nodes
-                        .iter()
-                        .position(|n| n.id == *node)
-                        .expect("known node");
-                    self.nodes.remove(i);
-                    self.pending.extend(self.pods.remove(i));
-                }
-            }
-        }
-    }
-
-    /// Removes the nodes `ids` (their deletion completed).
-    fn remove(&mut self, ids: &[NodeId]) {
-        while let Some(i) = self.nodes.iter().position(|n| ids.contains(&n.id)) {
-            self.nodes.remove(i);
-            self.pods.remove(i);
-        }
-    }
-
-    /// One upcoming node of pool `p` registers and the scheduler binds what pending pods fit.
-    fn register(&mut self, p: usize) {
-        self.upcoming[p].remove(0);
-        let id = self.add_node(p, &[]);
-        let i = self
-            .nodes
-            .iter()
-            .position(|n| n.id == id)
-            .expect("just added");
-        let mut still = Vec::new();
-        for s in std::mem::take(&mut self.pending) {
-            if crate::cluster::scheduler::fits(&self.specs[s], &self.nodes[i]) {
-                self.nodes[i].add_pod(&self.specs[s]);
-                self.pods[i].push(s);
-            } else {
-                still.push(s);
-            }
-        }
-        self.pending = still;
-    }
-}
-
-fn scale_ups(actions: &[CaAction]) -> Vec<(usize, u32)> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            CaAction::ScaleUp { pool, count, .. } => Some((*pool, *count)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn scale_downs(actions: &[CaAction]) -> Vec<NodeId> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            CaAction::ScaleDown { node, .. } => Some(*node),
-            _ => None,
-        })
-        .collect()
-}
+use crate::controllers::cluster_autoscaler::testing::{
+    World, mins, pod, pool, scale_downs, scale_ups, secs, spec,
+};
 
 /// One pool of 4-CPU / 16-GiB nodes (1..=10); services ask 3 CPU, 1 CPU and 1.5 CPU, each
 /// with 1 GiB.
@@ -438,7 +296,7 @@ fn empty_nodes_go_in_bulk_and_drains_one_at_a_time() {
     let a = scale_downs(&w.scan(mins(12)));
     // Ten deletions in flight at most: ten empty nodes, no drain.
     assert_eq!(a, empty[..10]);
-    // Next scan (after the 10s delay after delete): the ten are still being deleted.
+    // Next scan: the ten are still being deleted.
     assert!(scale_downs(&w.scan(mins(13))).is_empty());
     // Once they are gone: the last two empty nodes and one drain.
     w.remove(&a);
@@ -448,9 +306,13 @@ fn empty_nodes_go_in_bulk_and_drains_one_at_a_time() {
 
 #[test]
 fn scale_down_waits_after_add_delete_and_failure() {
-    // Pool p holds a busy node and three empty ones; 8-CPU pods only fit pool "big".
+    // Pool p holds a busy node and three empty ones; 8-CPU pods only fit pool "big". The
+    // delay after delete is set to 10s (1.37's default is 0, which holds nothing).
+    let mut with_delay = spec(vec![Expander::LeastWaste], 0);
+    assert_eq!(with_delay.scale_down_delay_after_delete, SimDuration::ZERO);
+    with_delay.scale_down_delay_after_delete = SimDuration::from_secs(10);
     let mut w = World::new(
-        spec(vec![Expander::LeastWaste], 0),
+        with_delay,
         vec![pool("p", 4, 16, 1, 10), pool("big", 16, 64, 0, 10)],
         vec![pod(3_000, 1), pod(8_000, 1)],
     );

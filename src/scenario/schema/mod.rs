@@ -623,6 +623,8 @@ pub(crate) struct ClusterAutoscalerFile {
     pub(crate) max_node_provision_time: Option<Scalar>,
     /// `--balance-similar-node-groups`.
     pub(crate) balance_similar_node_groups: Option<bool>,
+    pub(crate) max_scale_down_parallelism: Option<Scalar>,
+    pub(crate) max_bulk_soft_taint_count: Option<Scalar>,
 }
 
 /// `expander`: `least-waste`, `priority,least-waste`, or a list of names.

@@ -81,7 +81,7 @@ impl Cx<'_> {
             scale_down_delay_after_delete: duration(
                 "scale_down_delay_after_delete",
                 ca.scale_down_delay_after_delete.as_ref(),
-                scan_interval,
+                d.scale_down_delay_after_delete,
             )?,
             scale_down_delay_after_failure: duration(
                 "scale_down_delay_after_failure",
@@ -96,6 +96,18 @@ impl Cx<'_> {
             balance_similar_node_groups: ca
                 .balance_similar_node_groups
                 .unwrap_or(d.balance_similar_node_groups),
+            max_scale_down_parallelism: match &ca.max_scale_down_parallelism {
+                Some(s) => {
+                    self.whole_u32(&p("max_scale_down_parallelism"), s, "count", 1, u32::MAX)?
+                }
+                None => d.max_scale_down_parallelism,
+            },
+            max_bulk_soft_taint_count: match &ca.max_bulk_soft_taint_count {
+                Some(s) => {
+                    self.whole_u32(&p("max_bulk_soft_taint_count"), s, "count", 0, u32::MAX)?
+                }
+                None => d.max_bulk_soft_taint_count,
+            },
         };
         Ok((ca.enabled != Some(false)).then_some(spec))
     }
@@ -165,9 +177,8 @@ impl Cx<'_> {
 
 /// cluster-autoscaler's own flag defaults.
 pub(super) fn default_cluster_autoscaler() -> ClusterAutoscalerSpec {
-    let scan_interval = SimDuration::from_secs(10);
     ClusterAutoscalerSpec {
-        scan_interval,
+        scan_interval: SimDuration::from_secs(10),
         expanders: vec![Expander::LeastWaste],
         priorities: Vec::new(),
         max_nodes_total: 0,
@@ -176,10 +187,13 @@ pub(super) fn default_cluster_autoscaler() -> ClusterAutoscalerSpec {
         scale_down_gpu_utilization_threshold: 0.5,
         scale_down_unneeded_time: SimDuration::from_secs(600),
         scale_down_delay_after_add: SimDuration::from_secs(600),
-        scale_down_delay_after_delete: scan_interval,
+        // 0 in 1.37 (`config/flags/flags.go`), whatever the scan interval.
+        scale_down_delay_after_delete: SimDuration::ZERO,
         scale_down_delay_after_failure: SimDuration::from_secs(180),
         max_node_provision_time: SimDuration::from_secs(900),
         // Upstream's flag defaults to false; GKE balances a regional pool's zones.
         balance_similar_node_groups: true,
+        max_scale_down_parallelism: 10,
+        max_bulk_soft_taint_count: 10,
     }
 }

@@ -35,15 +35,25 @@ const RESOURCE: Source = Source {
     example: "{name: cpu, target: {type: Utilization, averageUtilization: 70}}",
 };
 
+/// A Pods metric's source, for the messages.
+const PODS_EXAMPLE: &str =
+    "{metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: \"100\"}}";
+
 const PODS: Source = Source {
     kind: "Pods",
     field: "pods",
     other: "resource",
-    example: "{metric: {name: requests_per_second}, target: {type: AverageValue, averageValue: \"100\"}}",
+    example: PODS_EXAMPLE,
 };
 
+/// The CPU utilization target of an HPA that names no metric, as the API server defaults it
+/// (autoscaling/v2 `SetDefaults_HorizontalPodAutoscaler`).
+pub(crate) const DEFAULT_CPU_UTILIZATION_PERCENT: u32 = 80;
+
 impl Cx<'_> {
-    /// The HPA's `metrics`: at least one, each valid for `service`.
+    /// The HPA's `metrics`, each valid for `service`; none given is the API server's default
+    /// (`SetDefaults_HorizontalPodAutoscaler`): CPU at `DEFAULT_CPU_UTILIZATION_PERCENT` of
+    /// requests, which needs the service to request CPU.
     pub(super) fn hpa_metrics(
         &self,
         path: &str,
@@ -51,12 +61,25 @@ impl Cx<'_> {
         service: &Service,
     ) -> Result<Vec<HpaMetric>, Error> {
         if metrics.is_empty() {
-            return Err(self.invalid(
-                path,
-                "no metric is given",
-                "expected at least one metric, such as {type: Resource, resource: {name: cpu, \
-                 target: {type: Utilization, averageUtilization: 70}}}",
-            ));
+            if !service.pod.has_cpu_request {
+                return Err(self.invalid(
+                    path,
+                    format!(
+                        "no metric is given, so Kubernetes' default applies ({DEFAULT_CPU_UTILIZATION_PERCENT}% \
+                         cpu utilization), but service {} requests no cpu",
+                        service.name
+                    ),
+                    format!(
+                        "expected services.{}.resources.requests.cpu, or a metric such as \
+                         {{type: Pods, pods: {PODS_EXAMPLE}}}",
+                        service.name
+                    ),
+                ));
+            }
+            return Ok(vec![HpaMetric::ResourceUtilization {
+                resource: ResourceName::Cpu,
+                average_utilization_percent: DEFAULT_CPU_UTILIZATION_PERCENT,
+            }]);
         }
         each(path, metrics, |p, m| self.metric(p, m, service))
     }

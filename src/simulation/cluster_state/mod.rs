@@ -399,6 +399,11 @@ impl ClusterState {
             .filter_map(|r| self.pods.get(*r))
     }
 
+    /// Workload `w`'s terminating pods, still bound or not.
+    pub(crate) fn terminating_pods(&self, w: usize) -> impl Iterator<Item = &Pod> {
+        (self.workloads[w].terminating.iter()).filter_map(|r| self.pods.get(*r))
+    }
+
     /// Pod creations refused by the quota of each namespace, in `Scenario::namespaces` order.
     pub(crate) fn quota_rejections(&self) -> impl Iterator<Item = u64> + '_ {
         self.namespaces.iter().map(|n| n.rejected_pods)
@@ -516,6 +521,7 @@ impl ClusterState {
         let pod = self.pods.get_mut(pod_ref)?;
         let was = pod.phase;
         pod.phase = PodPhase::Terminating;
+        pod.terminating_since.get_or_insert(now);
         let s = usize::from(pod.service);
         let idle = pod.server.in_flight() == 0;
         if let Some(i) = pod.node.and_then(|id| node_index(&self.nodes, id)) {

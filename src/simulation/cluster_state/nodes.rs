@@ -8,7 +8,7 @@
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::ClassifiedNodes;
-use crate::cluster::spec::Taint;
+use crate::cluster::spec::{Taint, TaintEffect};
 use crate::simulation::cluster_state::{ClusterState, node_index};
 use crate::units::SimTime;
 
@@ -190,6 +190,27 @@ impl ClusterState {
         self.node_extras[index].draining = false;
         self.nodes[index].taints.retain(|t| t.key != taint_key);
         self.note_loosened(self.nodes[index].id);
+    }
+
+    /// Puts the PreferNoSchedule `taint` on `nodes()[index]`, replacing any with its key. It
+    /// only changes scores, never what fits where, so no node loosens and the Pending pods are
+    /// not retried (none of them could fit anywhere more than before).
+    ///
+    /// # Panics
+    /// If the taint is not PreferNoSchedule.
+    pub(crate) fn put_soft_taint(&mut self, index: usize, taint: Taint) {
+        assert_eq!(taint.effect, TaintEffect::PreferNoSchedule, "a soft taint");
+        let taints = &mut self.nodes[index].taints;
+        taints.retain(|t| t.key != taint.key);
+        taints.push(taint);
+    }
+
+    /// Takes the PreferNoSchedule taints with `key` off `nodes()[index]`; as for
+    /// `put_soft_taint`, no node loosens.
+    pub(crate) fn remove_soft_taint(&mut self, index: usize, key: &str) {
+        self.nodes[index]
+            .taints
+            .retain(|t| t.key != key || t.effect != TaintEffect::PreferNoSchedule);
     }
 
     /// The cloud preempts `nodes()[index]`: it gets `taint` and goes once its pods are gone.

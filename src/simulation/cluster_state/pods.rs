@@ -81,6 +81,8 @@ pub(crate) struct Pod {
     pub(super) ca_wait: Option<CaWait>,
     /// When the pod was bound to a node (its `status.startTime`).
     pub(super) bound_at: Option<SimTime>,
+    /// When the pod was asked to stop (its `deletionTimestamp`), once it terminates.
+    pub(crate) terminating_since: Option<SimTime>,
     /// When its containers started (after the image pull): phase Running from then on.
     pub(crate) containers_start: Option<SimTime>,
     /// Requests routed to the pod since the last metrics sample.
@@ -142,6 +144,7 @@ impl Pod {
             pending_reason: None,
             ca_wait: None,
             bound_at: None,
+            terminating_since: None,
             containers_start: None,
             arrivals_since_sample: 0,
             cpu_area_at_sample: 0.0,

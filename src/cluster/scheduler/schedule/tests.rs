@@ -461,3 +461,63 @@ fn classified_nodes_get_the_same_decisions() {
         }
     }
 }
+
+/// Soft taints come and go between cycles (the Cluster Autoscaler's
+/// `DeletionCandidateOfClusterAutoscaler`, put on nodes it finds unneeded and taken off when
+/// they are needed again) while pods are bound: label classes ignore taints, cached resource
+/// scores ignore them, and TaintToleration's score is computed afresh each cycle, so the
+/// classified, cached path decides as a plain path that forgets its cached scores every cycle.
+#[test]
+fn soft_taint_changes_between_cycles_change_no_shortcut_decision() {
+    use crate::cluster::spec::Taint;
+    let (mut nodes, classes, of_node, mut workload_pods) = classified_cluster();
+    let pods = [
+        PodBuilder::new().cpu_m(250).memory(GIB / 2).build(),
+        PodBuilder::new()
+            .cpu_m(300)
+            .required_in("kind", "memory")
+            .preferred_in(50, "pool", "b")
+            .build(),
+        PodBuilder::new()
+            .cpu_m(100)
+            .toleration("DeletionCandidateOfClusterAutoscaler", Exists, "", None)
+            .build(),
+    ];
+    let (mut plain, mut by_class) = (Scheduler::default(), Scheduler::default());
+    let (mut r1, mut r2) = (rng(), rng());
+    let mut steered = 0;
+    for cycle in 0..120usize {
+        // Mark one node and clean another, as a scan's soft-taint changes would.
+        let mark = (cycle * 7) % nodes.len();
+        let clean = (cycle * 11 + 5) % nodes.len();
+        let key = "DeletionCandidateOfClusterAutoscaler";
+        if !nodes[mark].taints.iter().any(|t| t.key == key) {
+            nodes[mark].taints.push(Taint {
+                key: key.into(),
+                value: cycle.to_string(),
+                effect: PreferNoSchedule,
+            });
+        }
+        nodes[clean].taints.retain(|t| t.key != key);
+        let pod = &pods[cycle % pods.len()];
+        plain.resource_scores = resource_scores::ResourceScores::default();
+        let want = plain.schedule_replica(pod, &nodes, &workload_pods, &mut r1);
+        let classified = ClassifiedNodes {
+            classes: &classes,
+            class_of_node: &of_node,
+        };
+        let got =
+            by_class.schedule_replica_classified(pod, &nodes, classified, &workload_pods, &mut r2);
+        assert_eq!(got, want, "cycle {cycle}");
+        if let Ok(i) = got {
+            if nodes.iter().any(|n| n.taints.iter().any(|t| t.key == key))
+                && !nodes[i].taints.iter().any(|t| t.key == key)
+            {
+                steered += 1;
+            }
+            nodes[i].add_pod(pod);
+            workload_pods[i] += 1;
+        }
+    }
+    assert!(steered > 60, "most pods land on untainted nodes: {steered}");
+}

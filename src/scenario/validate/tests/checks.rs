@@ -385,8 +385,24 @@ fn autoscaling_and_monitoring_are_checked() {
             vec!["autoscaling.hpa.web.maxReplicas: \"2\" is below minReplicas 3"],
         ),
         (
-            hpa("{maxReplicas: 2}"),
-            vec!["autoscaling.hpa.web.metrics: no metric is given"],
+            format!(
+                "{BASE}autoscaling: {{cluster_autoscaler: {{max_scale_down_parallelism: 0}}}}\n"
+            ),
+            vec!["autoscaling.cluster_autoscaler.max_scale_down_parallelism: "],
+        ),
+        (
+            // No metric: Kubernetes' default, 80% CPU, needs a CPU request.
+            format!(
+                "{}autoscaling:\n  hpa:\n    web: {{maxReplicas: 2}}\n",
+                base_with(
+                    "requests: {cpu: 500m, memory: 1Gi}",
+                    "requests: {memory: 1Gi}"
+                )
+            ),
+            vec![
+                "autoscaling.hpa.web.metrics: no metric is given, so Kubernetes' default applies \
+                 (80% cpu utilization), but service web requests no cpu",
+            ],
         ),
         (
             hpa(&format!(

@@ -68,7 +68,11 @@ fn defaults_are_filled_in() {
         .expect("enabled by the pool's autoscaling");
     assert_eq!(ca.expanders, [Expander::LeastWaste]);
     assert_eq!(ca.scan_interval, SimDuration::from_secs(10));
-    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(10));
+    assert_eq!(
+        ca.scale_down_delay_after_delete,
+        SimDuration::ZERO,
+        "1.37's default"
+    );
     assert_eq!(ca.max_node_provision_time, SimDuration::from_secs(900));
     assert_eq!(ca.scale_down_gpu_utilization_threshold, 0.5);
     assert_eq!(
@@ -76,13 +80,46 @@ fn defaults_are_filled_in() {
         Some(None)
     );
 
-    // scale_down_delay_after_delete follows scan_interval; `enabled: false` turns it off.
+    // An HPA without metrics targets 80% CPU utilization, as the API server defaults it.
+    let s = load(&format!(
+        "{BASE}autoscaling:\n  hpa:\n    web: {{maxReplicas: 4}}\n"
+    ))
+    .expect("valid");
+    assert_eq!(
+        s.autoscaling.hpa[0].metrics,
+        [HpaMetric::ResourceUtilization {
+            resource: ResourceName::Cpu,
+            average_utilization_percent: 80,
+        }]
+    );
+
+    // scale_down_delay_after_delete stays 0 whatever the scan interval; it can be set.
     let s = load(&format!(
         "{BASE}autoscaling: {{cluster_autoscaler: {{scan_interval: 30s}}}}\n"
     ))
     .expect("valid");
     let ca = s.autoscaling.cluster_autoscaler.expect("enabled");
-    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(30));
+    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::ZERO);
+    let s = load(&format!(
+        "{BASE}autoscaling: {{cluster_autoscaler: {{scale_down_delay_after_delete: 20s}}}}\n"
+    ))
+    .expect("valid");
+    let ca = s.autoscaling.cluster_autoscaler.expect("enabled");
+    assert_eq!(ca.scale_down_delay_after_delete, SimDuration::from_secs(20));
+    assert_eq!(
+        (ca.max_scale_down_parallelism, ca.max_bulk_soft_taint_count),
+        (10, 10),
+        "the defaults"
+    );
+    let s = load(&format!(
+        "{BASE}autoscaling: {{cluster_autoscaler: {{max_scale_down_parallelism: 3, max_bulk_soft_taint_count: 0}}}}\n"
+    ))
+    .expect("valid");
+    let ca = s.autoscaling.cluster_autoscaler.expect("enabled");
+    assert_eq!(
+        (ca.max_scale_down_parallelism, ca.max_bulk_soft_taint_count),
+        (3, 0)
+    );
 
     // The GPU thresholds: global as a fraction, per pool in percent.
     let s = load(&format!(

@@ -9,7 +9,10 @@
 //!   `UNREMOVABLE_NODE_RECHECK_TIMEOUT`. Empty nodes are considered first, then the nodes
 //!   unneeded at the previous scan, then the rest, each in observation order.
 //! - **A node's pods** are those bound to it plus those this scan expects to land on it (pending
-//!   pods that fit there, pods of nodes being deleted), as upstream's snapshot holds them.
+//!   pods that fit there, pods of nodes being deleted), as upstream's snapshot holds them, and
+//!   its terminating pods until they are long terminating (`utilization::is_long_terminating`:
+//!   deleted more than their grace period + 30s ago). They count towards its utilization and
+//!   must fit elsewhere.
 //! - **Eligibility**: a node is underutilized when its pods' CPU requests are *below* the
 //!   pool's CPU threshold of allocatable and their memory requests below its memory threshold
 //!   (`Thresholds`); with equal thresholds this is `max(cpu, memory) < threshold`. A node with a
@@ -23,10 +26,17 @@
 //!   in this scan; pods placed for one node are taken off again before the next node is tried
 //!   (upstream simulates each node on a forked snapshot). A node whose pods do not all fit is
 //!   not rechecked for 5 minutes.
+//! - **Unneeded limit**: once a scan has found `unneeded_nodes_limit` nodes removable
+//!   (the previous scan's count + 2 × `--max-scale-down-parallelism`, at most N × unneeded
+//!   time / scan interval + N), the remaining candidates are not simulated and are not
+//!   unneeded (upstream's `unneededNodesLimit`).
 //! - **Unneeded time**: a node stays unneeded from the first scan it is found removable until a
 //!   scan finds it not; it may go once `since + unneeded time < now`.
+//! - **Soft taints** (`soft_taint`): unneeded nodes get `DeletionCandidateOfClusterAutoscaler`
+//!   (PreferNoSchedule), at most `--max-bulk-soft-taint-count` changes per scan, and lose it
+//!   when they are needed again.
 //! - **Deletion**: the pool must stay above its minimum counting deletions in progress; empty
-//!   nodes first, up to `MAX_SCALE_DOWN_PARALLELISM` deletions in flight, and at most
+//!   nodes first, up to `--max-scale-down-parallelism` deletions in flight, and at most
 //!   `MAX_DRAIN_PARALLELISM` node with pods being drained at a time.
 //!
 //! - **Disruption budgets**: a node is not removable while one of its pods belongs to a
@@ -38,6 +48,11 @@
 //! no controller), unready nodes' own timeout, per-pool unneeded times, resource minimums
 //! (`--cores-total`), atomic node groups.
 
+mod soft_taint;
+#[cfg(test)]
+mod tests;
+mod utilization;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::node::{Node, NodeId};
@@ -46,85 +61,23 @@ use crate::cluster::spec::{NVIDIA_GPU, PodSpec};
 use crate::controllers::cluster_autoscaler::snapshot::Snapshot;
 use crate::units::{Resources, SimDuration, SimTime};
 
+pub(super) use soft_taint::soft_taint_actions;
+pub use soft_taint::{DELETION_CANDIDATE_TAINT_KEY, deletion_candidate_taint};
+pub use utilization::{
+    POD_LONG_TERMINATING_EXTRA_THRESHOLD, TerminatingPod, Thresholds, Utilization,
+    is_long_terminating, utilization,
+};
+
 /// `--unremovable-node-recheck-timeout`: how long a node whose pods could not be moved is left
 /// out of the scale-down simulation.
 pub const UNREMOVABLE_NODE_RECHECK_TIMEOUT: SimDuration = SimDuration::from_secs(5 * 60);
 
-/// `--max-scale-down-parallelism` (which `--max-empty-bulk-delete` sets): most node deletions,
-/// empty or not, in flight at once.
+/// `--max-scale-down-parallelism`'s default: most node deletions, empty or not, in flight at
+/// once.
 pub const MAX_SCALE_DOWN_PARALLELISM: usize = 10;
 
 /// `--max-drain-parallelism`: most nodes with pods being drained at once.
 pub const MAX_DRAIN_PARALLELISM: usize = 1;
-
-/// A pool's scale-down utilization thresholds, as fractions of allocatable.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    /// CPU requests must be below this fraction of allocatable CPU.
-    pub cpu: f64,
-    /// Memory requests must be below this fraction of allocatable memory.
-    pub memory: f64,
-    /// On a node with a GPU, GPU requests must be at or below this fraction of its GPUs.
-    pub gpu: f64,
-}
-
-impl Thresholds {
-    /// The thresholds of `pool`: its `cpu_threshold_percent` and `memory_threshold_percent` as
-    /// fractions, each defaulting to `global` (`--scale-down-utilization-threshold`), and its
-    /// `gpu_threshold_percent`, defaulting to `global_gpu`
-    /// (`--scale-down-gpu-utilization-threshold`); `None` for a pool that is not autoscaled.
-    pub fn for_pool(pool: &NodePool, global: f64, global_gpu: f64) -> Option<Thresholds> {
-        let a = pool.autoscaling.as_ref()?;
-        Some(Thresholds {
-            cpu: a.cpu_threshold_percent.map_or(global, |p| p / 100.0),
-            memory: a.memory_threshold_percent.map_or(global, |p| p / 100.0),
-            gpu: a.gpu_threshold_percent.map_or(global_gpu, |p| p / 100.0),
-        })
-    }
-
-    /// Whether a node with this utilization may be removed. A node with a GPU: its GPU
-    /// utilization at or below the GPU threshold (upstream 1.37's
-    /// `isNodeAtOrBelowUtilizationThreshold`: `utilization > threshold` is not underutilized),
-    /// CPU and memory not counted. Any other node: both resources strictly below their
-    /// thresholds.
-    pub fn is_underutilized(&self, u: Utilization) -> bool {
-        match u.gpu {
-            Some(gpu) => gpu <= self.gpu,
-            None => u.cpu < self.cpu && u.memory < self.memory,
-        }
-    }
-}
-
-/// Requests over allocatable, per resource.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Utilization {
-    /// CPU requested / CPU allocatable.
-    pub cpu: f64,
-    /// Memory requested / memory allocatable.
-    pub memory: f64,
-    /// GPUs requested / GPUs allocatable; `None` on a node without a GPU.
-    pub gpu: Option<f64>,
-}
-
-/// The utilization of a node whose pods request `requested`; 0 for a resource the node has
-/// none of (upstream then fails to compute it and the node counts as unused). `gpu` is the
-/// index of `nvidia.com/gpu` among the scenario's extended resources, if it names it; the node
-/// has a GPU when its allocatable amount there is nonzero (upstream's `NodeHasGpuAllocatable`).
-pub fn utilization(
-    requested: Resources,
-    allocatable: Resources,
-    gpu: Option<usize>,
-) -> Utilization {
-    let ratio = |r: u64, a: u64| if a == 0 { 0.0 } else { r as f64 / a as f64 };
-    let amount = |r: &Resources, i: usize| u64::from(r.extended.0.get(i).copied().unwrap_or(0));
-    Utilization {
-        cpu: ratio(requested.cpu.0, allocatable.cpu.0),
-        memory: ratio(requested.memory.0, allocatable.memory.0),
-        gpu: gpu
-            .filter(|&i| amount(&allocatable, i) > 0)
-            .map(|i| ratio(amount(&requested, i), amount(&allocatable, i))),
-    }
-}
 
 /// What the planner sees at one scan.
 pub(super) struct PlannerInput<'a> {
@@ -135,6 +88,8 @@ pub(super) struct PlannerInput<'a> {
     pub(super) nodes: &'a [Node],
     /// Service index of each pod on each node (terminating pods excluded).
     pub(super) pods_on_node: &'a [Vec<usize>],
+    /// The terminating pods still bound to each node.
+    pub(super) terminating_on_node: &'a [Vec<TerminatingPod>],
     /// Nodes being deleted.
     pub(super) deleting: &'a [bool],
     /// Registered plus upcoming nodes of each pool.
@@ -145,11 +100,29 @@ pub(super) struct PlannerInput<'a> {
     pub(super) gpu: Option<usize>,
     /// Per service: disruptions its PodDisruptionBudget allows (`None`: no budget).
     pub(super) disruptions_allowed: &'a [Option<u32>],
+    /// `--max-scale-down-parallelism`.
+    pub(super) max_scale_down_parallelism: usize,
+    /// `--scale-down-unneeded-time` and `--scan-interval`, which bound how many nodes may be
+    /// unneeded at once (`unneeded_nodes_limit`).
+    pub(super) unneeded_time: SimDuration,
+    pub(super) scan_interval: SimDuration,
 }
 
 impl PlannerInput<'_> {
     fn pods(&self, i: usize) -> &[usize] {
         self.pods_on_node.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// The spec of each terminating pod on node `i` that still counts (not long terminating).
+    fn terminating(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let now = self.now;
+        (self
+            .terminating_on_node
+            .get(i)
+            .map_or(&[][..], Vec::as_slice))
+        .iter()
+        .filter(move |t| t.counts_at(now))
+        .map(|t| t.spec)
     }
 
     fn pool_of(&self, i: usize) -> usize {
@@ -192,6 +165,9 @@ pub(super) struct InProgress {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Planner {
     unneeded: BTreeMap<NodeId, Unneeded>,
+    /// How many nodes the last update found unneeded (those deleted since included, as
+    /// upstream's list keeps them until the next update).
+    unneeded_at_last_update: usize,
     recheck_after: BTreeMap<NodeId, SimTime>,
 }
 
@@ -199,6 +175,11 @@ impl Planner {
     /// Since when `node` has been unneeded, if it is.
     pub(super) fn unneeded_since(&self, node: NodeId) -> Option<SimTime> {
         self.unneeded.get(&node).map(|u| u.since)
+    }
+
+    /// Whether `node` is unneeded now.
+    pub(super) fn is_unneeded(&self, node: NodeId) -> bool {
+        self.unneeded.contains_key(&node)
     }
 
     /// Recomputes the unneeded nodes (`UpdateClusterState`). Pods of nodes being deleted are
@@ -223,12 +204,23 @@ impl Planner {
                 .map(|d| d.map(i64::from))
                 .collect(),
         };
+        let limit = unneeded_nodes_limit(
+            self.unneeded_at_last_update,
+            input.max_scale_down_parallelism,
+            input.unneeded_time,
+            input.scan_interval,
+        );
         let mut removable = BTreeMap::new();
         for i in candidates {
+            // The rest are skipped: not simulated, so no longer unneeded.
+            if removable.len() >= limit {
+                break;
+            }
             if let Some(unneeded) = self.removable(input, snapshot, &mut removal, i) {
                 removable.insert(input.nodes[i].id, unneeded);
             }
         }
+        self.unneeded_at_last_update = removable.len();
         self.unneeded = removable;
     }
 
@@ -253,7 +245,9 @@ impl Planner {
             .collect();
         candidates.sort_by_key(|&i| {
             let previous = self.unneeded.contains_key(&input.nodes[i].id);
-            let empty = input.pods(i).is_empty() && snapshot.assigned[i].is_empty();
+            let empty = input.pods(i).is_empty()
+                && snapshot.assigned[i].is_empty()
+                && input.terminating(i).next().is_none();
             (!empty, !previous, i)
         });
         candidates
@@ -271,12 +265,12 @@ impl Planner {
         i: usize,
     ) -> Option<Unneeded> {
         let thresholds = input.thresholds.get(input.pool_of(i)).copied().flatten()?;
-        // The node's pods: those bound to it and those this scan expects there.
-        let pods: Vec<usize> = input
-            .pods(i)
-            .iter()
-            .chain(&snapshot.assigned[i])
-            .copied()
+        // The node's pods: those bound to it, those this scan expects there, and those
+        // terminating there that are not long terminating (`utilization.Calculate` counts
+        // them, and the removal simulation must place them: only the `LongTerminating` rule
+        // skips a terminating pod).
+        let pods: Vec<usize> = (input.pods(i).iter().chain(&snapshot.assigned[i]).copied())
+            .chain(input.terminating(i))
             .collect();
         let requested = pods
             .iter()
@@ -347,8 +341,8 @@ impl Planner {
                 .get(&input.nodes[i].id)
                 .is_some_and(|u| u.risky)
         });
-        let mut parallelism =
-            MAX_SCALE_DOWN_PARALLELISM.saturating_sub(in_progress.empty + in_progress.drain);
+        let mut parallelism = (input.max_scale_down_parallelism)
+            .saturating_sub(in_progress.empty + in_progress.drain);
         let drain_budget = MAX_DRAIN_PARALLELISM.saturating_sub(in_progress.drain);
         let empty = crop_individual(input, &empty, parallelism);
         parallelism -= empty.len();
@@ -372,6 +366,27 @@ impl Planner {
         }
         deletions
     }
+}
+
+/// `unneededNodesLimit` (`core/scaledown/planner/planner.go`): how many nodes one update may
+/// find unneeded before it stops simulating the rest. With parallelism N, N deletions at most
+/// start per scan, so the previous update's unneeded nodes plus N, plus a buffer of N, are
+/// enough; and with unneeded time U and scan interval I a node waits U/I scans, so more than
+/// N × U/I + N (U taken as at least I) could never be deleted in time.
+pub fn unneeded_nodes_limit(
+    previously_unneeded: usize,
+    parallelism: usize,
+    unneeded_time: SimDuration,
+    scan_interval: SimDuration,
+) -> usize {
+    let n = parallelism;
+    let limit = previously_unneeded.saturating_add(2 * n);
+    let interval = scan_interval.0.max(1);
+    let loops = unneeded_time.0.max(interval) / interval;
+    let upper_bound = n
+        .saturating_mul(usize::try_from(loops).unwrap_or(usize::MAX))
+        .saturating_add(n);
+    limit.min(upper_bound)
 }
 
 /// `cropIndividualNodes`: the nodes grouped by pool (pools in order of first appearance), each
@@ -514,132 +529,5 @@ impl Removal {
             }
         }
         risky
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::controllers::cluster_autoscaler::testing::pool;
-    use crate::units::Bytes;
-
-    #[test]
-    fn pool_thresholds_fall_back_to_the_global_one() {
-        let mut p = pool("p", 4, 16, 0, 10);
-        let set = |p: &mut NodePool, cpu, memory, gpu| {
-            if let Some(a) = p.autoscaling.as_mut() {
-                a.cpu_threshold_percent = cpu;
-                a.memory_threshold_percent = memory;
-                a.gpu_threshold_percent = gpu;
-            }
-        };
-        let cases = [
-            // (cpu %, memory %, gpu %, want cpu, want memory, want gpu) with a global 0.5 and
-            // a global GPU 0.4.
-            (Some(70.0), Some(75.0), None, 0.7, 0.75, 0.4),
-            (None, None, None, 0.5, 0.5, 0.4),
-            (Some(80.0), None, Some(60.0), 0.8, 0.5, 0.6),
-            (None, Some(30.0), Some(100.0), 0.5, 0.3, 1.0),
-        ];
-        for (cpu, memory, gpu, want_cpu, want_memory, want_gpu) in cases {
-            set(&mut p, cpu, memory, gpu);
-            let t = Thresholds::for_pool(&p, 0.5, 0.4).expect("autoscaled");
-            assert_eq!(
-                (t.cpu, t.memory, t.gpu),
-                (want_cpu, want_memory, want_gpu),
-                "{cpu:?} {memory:?} {gpu:?}"
-            );
-        }
-        p.autoscaling = None;
-        assert_eq!(Thresholds::for_pool(&p, 0.5, 0.4), None);
-    }
-
-    #[test]
-    fn underutilized_means_strictly_below_both_thresholds() {
-        let t = Thresholds {
-            cpu: 0.7,
-            memory: 0.75,
-            gpu: 0.5,
-        };
-        let u = |cpu, memory| Utilization {
-            cpu,
-            memory,
-            gpu: None,
-        };
-        assert!(t.is_underutilized(u(0.69, 0.74)));
-        assert!(!t.is_underutilized(u(0.7, 0.1)), "at the cpu threshold");
-        assert!(!t.is_underutilized(u(0.1, 0.75)), "at the memory threshold");
-        assert!(!t.is_underutilized(u(0.9, 0.1)));
-    }
-
-    #[test]
-    fn utilization_is_requests_over_allocatable() {
-        // 3 of 4 CPU, 4 of 16 GiB: 0.75 and 0.25.
-        let alloc = Resources::new(4_000, 16 * Bytes::GIB);
-        let u = utilization(Resources::new(3_000, 4 * Bytes::GIB), alloc, None);
-        assert_eq!((u.cpu, u.memory), (0.75, 0.25));
-        // A resource the node has none of counts as unused.
-        let u = utilization(
-            Resources::new(3_000, 4 * Bytes::GIB),
-            Resources::new(0, 16 * Bytes::GIB),
-            None,
-        );
-        assert_eq!((u.cpu, u.memory), (0.0, 0.25));
-    }
-
-    #[test]
-    fn a_gpu_node_is_judged_by_its_gpus_alone_at_or_below_the_threshold() {
-        let u = |cpu, memory, gpu| Utilization { cpu, memory, gpu };
-        let cases = [
-            // (GPU threshold, cpu, memory, GPU utilization, underutilized)
-            // One GPU pod of a small CPU request on a 1-GPU node: 100% of its GPUs.
-            (0.5, 0.05, 0.03, Some(1.0), false),
-            // One 1-GPU pod on a 2-GPU node: 50%, at the threshold, is underutilized.
-            (0.5, 0.05, 0.03, Some(0.5), true),
-            (0.6, 0.05, 0.03, Some(0.5), true),
-            (0.4, 0.05, 0.03, Some(0.5), false),
-            // No GPU requested: underutilized however busy its CPU and memory.
-            (0.5, 0.9, 0.95, Some(0.0), true),
-            // Without a GPU the CPU and memory rule holds, strictly below.
-            (0.5, 0.5, 0.1, None, false),
-            (0.5, 0.49, 0.1, None, true),
-        ];
-        for (gpu_threshold, cpu, memory, gpu, want) in cases {
-            let t = Thresholds {
-                cpu: 0.5,
-                memory: 0.5,
-                gpu: gpu_threshold,
-            };
-            assert_eq!(
-                t.is_underutilized(u(cpu, memory, gpu)),
-                want,
-                "threshold {gpu_threshold}, cpu {cpu}, memory {memory}, gpu {gpu:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn gpu_utilization_is_gpu_requests_over_allocatable_gpus() {
-        // nvidia.com/gpu at index 1, another device at index 0.
-        let with = |fpga: u16, gpus: u16| {
-            let mut r = Resources::new(8_000, 32 * Bytes::GIB);
-            r.extended.0[0] = fpga;
-            r.extended.0[1] = gpus;
-            r
-        };
-        let cases = [
-            // (requested fpga, gpus; allocatable fpga, gpus; GPU index; want)
-            ((0, 1), (0, 2), Some(1), Some(0.5)),
-            ((0, 2), (0, 2), Some(1), Some(1.0)),
-            ((0, 0), (0, 2), Some(1), Some(0.0)),
-            // No GPU allocatable at the GPU's index: not a GPU node.
-            ((1, 0), (2, 0), Some(1), None),
-            // The scenario names no GPU.
-            ((0, 1), (0, 2), None, None),
-        ];
-        for ((rf, rg), (af, ag), index, want) in cases {
-            let u = utilization(with(rf, rg), with(af, ag), index);
-            assert_eq!(u.gpu, want, "{rf}/{rg} of {af}/{ag} at {index:?}");
-        }
     }
 }
