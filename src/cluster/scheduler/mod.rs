@@ -38,6 +38,8 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 mod normalize;
 #[cfg(test)]
+mod placement_score_tests;
+#[cfg(test)]
 mod placement_tests;
 mod pod_groups;
 pub mod pod_topology_spread;

@@ -310,7 +310,7 @@ const ANTI: Result<(), Reason> = Err(Reason::PodAntiAffinityNotMatch);
 const EXISTING: Result<(), Reason> = Err(Reason::ExistingPodsAntiAffinity);
 
 /// `createPodWithAffinityTerms(namespace, node, labels, affinity, antiAffinity)`.
-fn with_terms(
+pub(super) fn with_terms(
     namespace: &str,
     own: &[(&str, &str)],
     affinity: Vec<PodAffinityTerm>,
