@@ -11,6 +11,7 @@ pub mod cpu_sharing;
 pub mod disruption;
 pub mod kubelet;
 pub mod node;
+pub mod placement;
 pub mod pool;
 pub mod quota;
 pub mod scheduler;

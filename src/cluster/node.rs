@@ -47,6 +47,10 @@ pub struct Node {
     pub created_at: SimTime,
     /// `spec.unschedulable` (cordoned).
     pub unschedulable: bool,
+    /// Pods bound to the node per placement group (`PodSpec::group`), as `(group, count)`
+    /// sorted by group, without zero counts: what the PodTopologySpread and InterPodAffinity
+    /// plugins count pods with, the group standing for the pods' labels and rules.
+    pub pod_groups: Vec<(u32, u32)>,
 }
 
 impl Node {
@@ -74,6 +78,7 @@ impl Node {
             pod_count: 0,
             created_at: now,
             unschedulable: false,
+            pod_groups: Vec::new(),
         }
     }
 
@@ -93,6 +98,7 @@ impl Node {
             pod_count: 0,
             created_at: SimTime::ZERO,
             unschedulable: false,
+            pod_groups: Vec::new(),
         }
     }
 
@@ -101,6 +107,20 @@ impl Node {
         self.requested += pod.requests;
         self.non_zero_requested += pod.non_zero_requests();
         self.pod_count += 1;
+        match self
+            .pod_groups
+            .binary_search_by_key(&pod.group, |&(g, _)| g)
+        {
+            Ok(k) => self.pod_groups[k].1 += 1,
+            Err(k) => self.pod_groups.insert(k, (pod.group, 1)),
+        }
+    }
+
+    /// How many pods of placement group `group` are bound to the node.
+    pub fn pods_of_group(&self, group: u32) -> u32 {
+        self.pod_groups
+            .binary_search_by_key(&group, |&(g, _)| g)
+            .map_or(0, |k| self.pod_groups[k].1)
     }
 
     /// Accounts for a pod leaving this node.
@@ -116,6 +136,15 @@ impl Node {
         self.requested -= pod.requests;
         self.non_zero_requested -= pod.non_zero_requests();
         self.pod_count -= 1;
+        if let Ok(k) = self
+            .pod_groups
+            .binary_search_by_key(&pod.group, |&(g, _)| g)
+        {
+            self.pod_groups[k].1 -= 1;
+            if self.pod_groups[k].1 == 0 {
+                self.pod_groups.remove(k);
+            }
+        }
     }
 
     /// Allocatable minus requested: what is left for new pods.

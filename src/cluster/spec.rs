@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::cluster::placement::PodPlacement;
 use crate::units::Resources;
 
 /// Node labels, ordered so that every iteration over them is deterministic.
@@ -222,6 +223,12 @@ pub struct PodSpec {
     /// The scenario's extended resource names (`nvidia.com/gpu`), indexed as the amounts in
     /// `requests.extended` are: what the scheduler's messages call them.
     pub extended_names: ExtendedNames,
+    /// The pod's labels, namespace, topology spread constraints and inter-pod (anti-)affinity.
+    pub placement: Arc<PodPlacement>,
+    /// The pod's placement group: its index in the table of specs the scheduler is given with
+    /// the nodes (`scheduler::PodGroups`), where the pods a node counts per group find their
+    /// labels and rules. 0 where no such table is kept.
+    pub group: u32,
 }
 
 /// A scenario's table of extended resource names: entry `i` names the amounts at index `i` of

@@ -214,3 +214,71 @@ fn shortcuts_change_no_decision(sc: &crate::scenario::Scenario) -> Collect {
     assert_eq!(decisions(&fast), decisions(&full));
     fast
 }
+
+#[test]
+fn a_pod_leaving_a_zone_loosens_it_for_anti_affinity_and_no_retry_is_skipped() {
+    use crate::cluster::placement::{LabelSelector, PodAffinityTerm, PodPlacement};
+    // The contended trace over two zones of 10 nodes each, and a service `guard` whose one pod
+    // keeps the job's pods out of its zone (required anti-affinity over `zone`) until it is
+    // scaled to 0 at 1h: its leaving loosens every node of its zone, not only its own, so the
+    // shortcut that retries a job's pods only on nodes that loosened is off, and the run is
+    // the one without shortcuts.
+    let mut sc = contended_trace();
+    let mut a = pool("a", 16, 64, 10);
+    a.labels.insert("zone".into(), "a".into());
+    let mut b = pool("b", 16, 64, 10);
+    b.labels.insert("zone".into(), "b".into());
+    sc.node_pools = vec![a, b];
+    let labels: crate::cluster::spec::Labels =
+        [("job-name".to_string(), "replay".to_string())].into();
+    sc.jobs[0].pod.placement = Arc::new(PodPlacement {
+        namespace: "default".into(),
+        labels: labels.clone(),
+        ..PodPlacement::default()
+    });
+    let mut guard = crate::simulation::tests::service("guard", 1, 100, 1, 1.0, 10);
+    guard.pod.placement = Arc::new(PodPlacement {
+        namespace: "default".into(),
+        required_anti_affinity: vec![PodAffinityTerm {
+            selector: LabelSelector {
+                match_labels: labels,
+                match_expressions: Vec::new(),
+            },
+            namespaces: vec!["default".into()],
+            topology_key: "zone".into(),
+        }],
+        ..PodPlacement::default()
+    });
+    sc.services = vec![guard];
+    let at = crate::units::SimTime::ZERO + secs(3_600);
+    let run = |shortcuts: bool| {
+        let mut seen = Collect::default();
+        let mut sim = Simulation::new(&sc);
+        if !shortcuts {
+            sim = sim.without_retry_shortcuts();
+        }
+        sim.set_replicas_at(at, 0, 0);
+        let out = sim.run(&mut seen);
+        (out.summary, seen)
+    };
+    let (summary, seen) = run(true);
+    let (plain_summary, plain) = run(false);
+    assert_eq!(summary, plain_summary);
+    assert_eq!(seen.rows, plain.rows);
+    assert_eq!(seen.events, plain.events);
+    // Before the guard leaves, no job pod is bound in its zone; after, some are.
+    let guard_node = (seen.events.iter())
+        .find(|e| e.event == EventKind::PodScheduled && e.service.as_deref() == Some("guard"))
+        .and_then(|e| e.node.clone())
+        .expect("guard bound");
+    let zone = &guard_node[..1];
+    let job_binds_in_zone = |before: bool| {
+        (seen.events.iter())
+            .filter(|e| e.event == EventKind::PodScheduled && e.job.as_deref() == Some("replay"))
+            .filter(|e| (e.time_s < 3_600.0) == before)
+            .filter(|e| e.node.as_deref().is_some_and(|n| n.starts_with(zone)))
+            .count()
+    };
+    assert_eq!(job_binds_in_zone(true), 0);
+    assert!(job_binds_in_zone(false) > 0);
+}

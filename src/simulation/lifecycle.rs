@@ -220,8 +220,10 @@ impl Simulation<'_> {
         }
         let event = self.pod_event(EventKind::PodCreated, s, serial);
         self.log.push(event);
-        if let Attempt::Unschedulable(_) = self.try_schedule(pod_ref, start) {
-            self.cluster.park_pending(pod_ref);
+        match self.try_schedule(pod_ref, start) {
+            Attempt::Unschedulable(_) => self.cluster.park_pending(pod_ref),
+            Attempt::Bound => self.bound_outside_round(),
+            Attempt::Gone => {}
         }
         Some(pod_ref)
     }
@@ -250,11 +252,12 @@ impl Simulation<'_> {
         // A Service and a ReplicaSet select a service's pods, so kube-scheduler's default
         // spreading applies to them; nothing of the kind selects a Job's.
         let spread = (s < self.services.len()).then(|| self.cluster.workload_pods_per_node(s));
-        match self.scheduler.schedule_classified(
+        match self.scheduler.schedule_among(
             spec,
             self.cluster.nodes(),
             self.cluster.classified_nodes(),
             spread,
+            Some(self.cluster.pod_groups()),
             &mut self.rng_scheduler,
         ) {
             Ok(index) => {
@@ -298,6 +301,7 @@ impl Simulation<'_> {
     /// Binds a pod to `nodes[index]` and starts it: image pull (once per node and service,
     /// shared by pods that start together), then the readiness delay.
     fn bind(&mut self, pod_ref: PodRef, index: usize, start: PodStart) {
+        self.bound_in_round = true;
         let now = self.clock.now();
         let (s, serial) = self.cluster.bind(pod_ref, index, now);
         let mut event = self.pod_event(EventKind::PodScheduled, s, serial);

@@ -31,6 +31,7 @@ mod summary;
 mod tests;
 
 use crate::cluster::node::NodeId;
+use crate::cluster::placement::WhenUnsatisfiable;
 use crate::cluster::scheduler::{Scheduler, SchedulerConfig};
 use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
 use crate::engine::Clock;
@@ -133,6 +134,14 @@ pub struct Simulation<'s> {
     /// Whether a job's pod that cannot have found a node since its last attempt skips the full
     /// scheduling cycle (always, but in the test that holds the two paths together).
     skip_hopeless_cycles: bool,
+    /// Whether binding a pod can make a node feasible for a waiting one: some service's pods
+    /// declare required pod affinity or a hard spread constraint (kube-scheduler requeues
+    /// such pods when a pod is added).
+    binds_loosen: bool,
+    /// A pod was bound since the retry round began (with `binds_loosen`, the round repeats).
+    bound_in_round: bool,
+    /// A retry round is running: a bind inside it does not start another.
+    in_retry_round: bool,
     pools: Vec<PoolState>,
     scheduler: Scheduler,
     rng_scheduler: SimRng,
@@ -180,7 +189,18 @@ impl<'s> Simulation<'s> {
                 .collect(),
             job_spec_failures: Vec::new(),
             last_retry_loosen_count: 0,
-            skip_hopeless_cycles: true,
+            // A pod leaving a node loosens a whole domain for required anti-affinity over a
+            // topology wider than a node: the shortcut's nodes that loosened would miss it.
+            skip_hopeless_cycles: !(scenario.services.iter())
+                .any(|s| !s.pod.placement.required_anti_affinity.is_empty()),
+            binds_loosen: (scenario.services.iter()).any(|s| {
+                let p = &s.pod.placement;
+                !p.required_affinity.is_empty()
+                    || (p.spread.iter())
+                        .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+            }),
+            bound_in_round: false,
+            in_retry_round: false,
             pools: (scenario.node_pools.iter())
                 .map(|pool| PoolState::new(pool, seed))
                 .collect(),

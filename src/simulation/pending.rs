@@ -11,8 +11,35 @@ use crate::simulation::Simulation;
 use crate::simulation::lifecycle::{Attempt, PodStart};
 
 impl Simulation<'_> {
-    /// Retries every Pending pod, oldest first, after the cluster changed.
+    /// Retries every Pending pod, oldest first, after the cluster changed. When binding a pod
+    /// can make a node feasible for a waiting one (required pod affinity, hard spread
+    /// constraints), a round that bound a pod is run again, as kube-scheduler requeues such
+    /// pods when a pod is added.
     pub(super) fn retry_pending(&mut self) {
+        if self.in_retry_round {
+            return;
+        }
+        self.in_retry_round = true;
+        loop {
+            self.bound_in_round = false;
+            self.retry_round();
+            if !(self.binds_loosen && self.bound_in_round) {
+                break;
+            }
+        }
+        self.in_retry_round = false;
+    }
+
+    /// After a pod was bound outside a retry round: retries the waiting pods when the bind may
+    /// have made room for them.
+    pub(super) fn bound_outside_round(&mut self) {
+        if self.binds_loosen && !self.in_retry_round && self.cluster.has_pending() {
+            self.retry_pending();
+        }
+    }
+
+    /// One retry round over the Pending pods.
+    fn retry_round(&mut self) {
         let previous_round = self.last_retry_loosen_count;
         let this_round = self.cluster.loosen_count();
         self.last_retry_loosen_count = this_round;

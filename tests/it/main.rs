@@ -27,6 +27,7 @@ mod oom;
 mod openmetrics;
 mod pending_reasons;
 mod placement;
+mod pod_rules;
 mod preemption;
 mod queueing;
 mod report_html;

@@ -16,24 +16,34 @@
 //! | `node_affinity` | node selector, required terms | preferred terms (2) |
 //! | `node_resources_fit` | cpu, memory, extended resources, pod count | LeastAllocated or MostAllocated (1) |
 //! | `balanced_allocation` | — | cpu/memory balance, as of the `KubernetesVersion` (1) |
-//! | `pod_topology_spread` | — | system default spreading of a workload's replicas (2) |
+//! | `pod_topology_spread`, `pod_topology_spread_filter` | the pod's hard constraints | its soft constraints, or the system default spreading of a workload's replicas (2) |
+//! | `inter_pod_affinity` | required pod (anti-)affinity, both sides | preferred terms, both sides (2) |
 //!
 //! Filters run in the default profile's order (the table's order), which matters for the
-//! `FitError` message: kube-scheduler stops at the first plugin that rejects a node.
+//! `FitError` message: kube-scheduler stops at the first plugin that rejects a node. The first
+//! four look at one node; the last two count the pods bound across the nodes
+//! (`PodGroups`), so `filter`, `fits` and `first_failing_plugin` leave them out and
+//! `fits_among` adds them.
 //!
 //! Not modelled, and named here so a reader of the results knows: NodeName, NodePorts, the volume
-//! plugins, pods' own topology spread constraints (PodTopologySpread scores with the system
-//! defaults only, and never filters), InterPodAffinity, ImageLocality, preemption, extenders,
-//! nominated nodes and pod-level resources.
+//! plugins, ImageLocality, preemption, extenders, nominated nodes, pod-level resources, and
+//! `namespaceSelector` in pod affinity terms.
 
 pub mod balanced_allocation;
 mod fit_error;
+pub mod inter_pod_affinity;
 pub mod label_class;
 pub mod node_affinity;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 mod normalize;
+#[cfg(test)]
+mod placement_score_tests;
+#[cfg(test)]
+mod placement_tests;
+mod pod_groups;
 pub mod pod_topology_spread;
+pub mod pod_topology_spread_filter;
 mod schedule;
 pub mod taint_toleration;
 mod version;
@@ -51,6 +61,7 @@ pub use node_resources_fit::{
     ResourceWeights, ScoringStrategy, least_allocated_score, most_allocated_score,
 };
 pub use normalize::{MAX_NODE_SCORE, default_normalize_score};
+pub use pod_groups::PodGroups;
 pub use schedule::{
     MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, MIN_FEASIBLE_NODES_TO_FIND, PluginWeights, Scheduler,
     SchedulerConfig, num_feasible_nodes_to_find,
@@ -84,6 +95,16 @@ pub enum Reason {
     },
     /// NodeUnschedulable: the node is cordoned.
     Unschedulable,
+    /// PodTopologySpread: the node lacks a hard constraint's topology key.
+    SpreadMissingLabel,
+    /// PodTopologySpread: the pod there would exceed a hard constraint's `maxSkew`.
+    SpreadConstraintsNotMatch,
+    /// InterPodAffinity: a bound pod's required anti-affinity rejects the pod there.
+    ExistingPodsAntiAffinity,
+    /// InterPodAffinity: the pod's required affinity finds no matching pod there.
+    PodAffinityNotMatch,
+    /// InterPodAffinity: the pod's required anti-affinity finds a matching pod there.
+    PodAntiAffinityNotMatch,
 }
 
 impl Reason {
@@ -97,6 +118,12 @@ impl Reason {
             Reason::NodeAffinityMismatch => node_affinity::NAME,
             Reason::UntoleratedTaint { .. } => taint_toleration::NAME,
             Reason::Unschedulable => node_unschedulable::NAME,
+            Reason::SpreadMissingLabel | Reason::SpreadConstraintsNotMatch => {
+                pod_topology_spread_filter::NAME
+            }
+            Reason::ExistingPodsAntiAffinity
+            | Reason::PodAffinityNotMatch
+            | Reason::PodAntiAffinityNotMatch => inter_pod_affinity::NAME,
         }
     }
 
@@ -110,10 +137,15 @@ impl Reason {
             Reason::InsufficientCpu
             | Reason::InsufficientMemory
             | Reason::TooManyPods
-            | Reason::InsufficientExtended { .. } => false,
+            | Reason::InsufficientExtended { .. }
+            | Reason::SpreadConstraintsNotMatch
+            | Reason::ExistingPodsAntiAffinity
+            | Reason::PodAntiAffinityNotMatch => false,
             Reason::NodeAffinityMismatch
             | Reason::UntoleratedTaint { .. }
-            | Reason::Unschedulable => true,
+            | Reason::Unschedulable
+            | Reason::SpreadMissingLabel
+            | Reason::PodAffinityNotMatch => true,
         }
     }
 }
@@ -133,6 +165,19 @@ impl fmt::Display for Reason {
             }
             Reason::UntoleratedTaint { .. } => f.write_str("node(s) had untolerated taint(s)"),
             Reason::Unschedulable => f.write_str("node(s) were unschedulable"),
+            Reason::SpreadMissingLabel => f.write_str(
+                "node(s) didn't match pod topology spread constraints (missing required label)",
+            ),
+            Reason::SpreadConstraintsNotMatch => {
+                f.write_str("node(s) didn't match pod topology spread constraints")
+            }
+            Reason::ExistingPodsAntiAffinity => {
+                f.write_str("node(s) didn't satisfy existing pods anti-affinity rules")
+            }
+            Reason::PodAffinityNotMatch => f.write_str("node(s) didn't match pod affinity rules"),
+            Reason::PodAntiAffinityNotMatch => {
+                f.write_str("node(s) didn't match pod anti-affinity rules")
+            }
         }
     }
 }
@@ -175,6 +220,61 @@ pub fn fits(pod: &PodSpec, node: &Node) -> bool {
         && taint_toleration::passes(pod, node)
         && node_affinity::passes(pod, node)
         && node_resources_fit::passes(pod, node)
+}
+
+/// The filters that count the pods bound across the nodes (PodTopologySpread's and
+/// InterPodAffinity's), prepared once for a pod over a set of nodes as their PreFilter does,
+/// then checked per node.
+#[derive(Debug)]
+pub struct PlacementFilters<'a> {
+    spread: Option<pod_topology_spread_filter::SpreadFilter<'a>>,
+    affinity: Option<inter_pod_affinity::AffinityFilter<'a>>,
+}
+
+impl<'a> PlacementFilters<'a> {
+    /// PreFilter of both plugins for `pod` over `nodes`, whose bound pods `groups` describes.
+    pub fn new(pod: &'a PodSpec, nodes: &'a [Node], groups: &PodGroups<'a>) -> Self {
+        if !groups.matter_for(pod) {
+            return PlacementFilters {
+                spread: None,
+                affinity: None,
+            };
+        }
+        PlacementFilters {
+            spread: pod_topology_spread_filter::SpreadFilter::new(pod, nodes, groups),
+            affinity: inter_pod_affinity::AffinityFilter::new(pod, nodes, groups),
+        }
+    }
+
+    /// Whether neither plugin has anything to check.
+    pub fn is_empty(&self) -> bool {
+        self.spread.is_none() && self.affinity.is_none()
+    }
+
+    /// The first reason either plugin rejects `node` for (PodTopologySpread first, as the
+    /// default profile orders them).
+    ///
+    /// # Errors
+    /// That reason.
+    pub fn check(&self, node: &Node) -> Result<(), Reason> {
+        if let Some(spread) = &self.spread {
+            spread.check(node)?;
+        }
+        if let Some(affinity) = &self.affinity {
+            affinity.check(node)?;
+        }
+        Ok(())
+    }
+}
+
+/// `fits` with the filters that count bound pods: whether `nodes[i]` can run `pod` given the
+/// pods bound on `nodes`. Prepare `PlacementFilters` once instead when many nodes are checked
+/// for one pod.
+pub fn fits_among(pod: &PodSpec, nodes: &[Node], i: usize, groups: &PodGroups<'_>) -> bool {
+    fits(pod, &nodes[i])
+        && PlacementFilters::new(pod, nodes, groups)
+            .check(&nodes[i])
+            .is_ok()
 }
 
 /// The reasons of the first filter plugin that rejects the node, as kube-scheduler records them

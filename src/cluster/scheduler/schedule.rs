@@ -18,13 +18,15 @@
 use rand::{Rng, RngExt};
 
 use crate::cluster::node::Node;
+use crate::cluster::placement::{TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::cluster::scheduler::label_class::{
     ClassTopology, ClassVerdicts, ClassifiedNodes, reads_hostname,
 };
 use crate::cluster::scheduler::{
-    FitError, KubernetesVersion, ResourceWeights, ScoringStrategy, balanced_allocation,
-    default_normalize_score, first_failing_plugin, node_affinity, node_resources_fit,
-    node_unschedulable, pod_topology_spread, taint_toleration,
+    FitError, KubernetesVersion, PlacementFilters, PodGroups, ResourceWeights, ScoringStrategy,
+    balanced_allocation, default_normalize_score, first_failing_plugin, inter_pod_affinity,
+    node_affinity, node_resources_fit, node_unschedulable, pod_topology_spread,
+    pod_topology_spread_filter, taint_toleration,
 };
 use crate::cluster::spec::{PodSpec, Toleration};
 use crate::units::Resources;
@@ -43,6 +45,8 @@ pub struct PluginWeights {
     pub balanced_allocation: u64,
     /// PodTopologySpread (default 2).
     pub pod_topology_spread: u64,
+    /// InterPodAffinity (default 2).
+    pub inter_pod_affinity: u64,
 }
 
 impl Default for PluginWeights {
@@ -55,6 +59,7 @@ impl Default for PluginWeights {
             node_resources_fit: 1,
             balanced_allocation: 1,
             pod_topology_spread: 2,
+            inter_pod_affinity: 2,
         }
     }
 }
@@ -68,6 +73,7 @@ impl PluginWeights {
                 node_resources_fit: 0,
                 balanced_allocation: 0,
                 pod_topology_spread: 0,
+                inter_pod_affinity: 0,
             }
     }
 }
@@ -145,6 +151,10 @@ pub struct Scheduler {
     taint_scores: Vec<u64>,
     /// PodTopologySpread scores of the feasible nodes, normalized.
     spread_scores: Vec<u64>,
+    /// InterPodAffinity scores of the feasible nodes, normalized.
+    pod_affinity_scores: Vec<u64>,
+    /// Per soft spread constraint of the pod, its matching pods per node.
+    matching_pods: Vec<Vec<u32>>,
     /// NodeAffinity per label class, for the pod of the current cycle.
     class_verdicts: ClassVerdicts,
     /// NodeResourcesFit's and BalancedAllocation's scores per node, kept between cycles.
@@ -235,6 +245,25 @@ impl Scheduler {
         workload_pods: Option<&[u32]>,
         rng: &mut R,
     ) -> Result<usize, FitError> {
+        self.schedule_among(pod, nodes, classified, workload_pods, None, rng)
+    }
+
+    /// As `schedule_classified`, with the bound pods' placement groups (`groups`), so that the
+    /// pod's own topology spread constraints and inter-pod (anti-)affinity, and the bound pods'
+    /// rules about it, filter and score as PodTopologySpread and InterPodAffinity do. `None`
+    /// leaves both plugins out, as for pods and nodes without such rules.
+    ///
+    /// # Errors
+    /// `FitError` when no node can run the pod.
+    pub fn schedule_among<R: Rng + ?Sized>(
+        &mut self,
+        pod: &PodSpec,
+        nodes: &[Node],
+        classified: ClassifiedNodes<'_>,
+        workload_pods: Option<&[u32]>,
+        groups: Option<PodGroups<'_>>,
+        rng: &mut R,
+    ) -> Result<usize, FitError> {
         assert_eq!(
             classified.class_of_node.len(),
             nodes.len(),
@@ -243,6 +272,7 @@ impl Scheduler {
         let mut verdicts = std::mem::take(&mut self.class_verdicts);
         let mut state = CycleState::new(pod, workload_pods);
         state.classified = Some(classified);
+        state.with_groups(nodes, groups);
         if !reads_hostname(&pod.affinity) {
             verdicts.fill(&pod.affinity, classified.classes, !state.skip_node_affinity);
             state.verdicts = Some(&verdicts);
@@ -264,7 +294,7 @@ impl Scheduler {
         }
         self.find_feasible(&state, nodes);
         match self.feasible.as_slice() {
-            [] => Err(diagnose(pod, nodes)),
+            [] => Err(diagnose(pod, nodes, state.placement.as_ref())),
             &[only] => Ok(only),
             _ => Ok(self.select_host(&state, nodes, rng)),
         }
@@ -303,6 +333,13 @@ impl Scheduler {
     /// selects; none otherwise (PreScore skips the pod).
     fn score_spread(&mut self, state: &CycleState<'_>, nodes: &[Node]) {
         self.spread_scores.clear();
+        if !state.pod.placement.spread.is_empty() {
+            // The pod's own constraints replace the system defaults, hard ones scoring nothing.
+            if let Some(groups) = &state.groups {
+                self.score_own_spread(state.pod, nodes, groups);
+            }
+            return;
+        }
         let Some(workload_pods) = state.workload_pods else {
             return;
         };
@@ -331,6 +368,46 @@ impl Scheduler {
         }
     }
 
+    /// PodTopologySpread's scores under the pod's own soft (`ScheduleAnyway`) constraints:
+    /// feasible nodes missing a key score 0, and a node counts its matching pods only where
+    /// the constraint's inclusion policies take it.
+    fn score_own_spread(&mut self, pod: &PodSpec, nodes: &[Node], groups: &PodGroups<'_>) {
+        let soft: Vec<&TopologySpreadConstraint> = (pod.placement.spread.iter())
+            .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
+            .collect();
+        if soft.is_empty() {
+            return;
+        }
+        self.matching_pods.resize_with(soft.len(), Vec::new);
+        for (c, counts) in soft.iter().zip(&mut self.matching_pods) {
+            counts.clear();
+            counts.extend(nodes.iter().map(|node| {
+                if pod_topology_spread_filter::included(c, pod, node) {
+                    pod_topology_spread_filter::matching_on(c, pod, node, groups)
+                } else {
+                    0
+                }
+            }));
+        }
+        let constraints: Vec<pod_topology_spread::SpreadConstraint<'_>> = soft
+            .iter()
+            .zip(&self.matching_pods)
+            .map(|(c, counts)| pod_topology_spread::SpreadConstraint {
+                topology_key: &c.topology_key,
+                max_skew: c.max_skew,
+                matching_pods: counts,
+            })
+            .collect();
+        pod_topology_spread::spread_scores(
+            &constraints,
+            nodes,
+            &self.feasible,
+            |_| true,
+            true,
+            &mut self.spread_scores,
+        );
+    }
+
     fn select_host<R: Rng + ?Sized>(
         &mut self,
         state: &CycleState<'_>,
@@ -356,6 +433,16 @@ impl Scheduler {
         }));
         default_normalize_score(&mut self.taint_scores, true);
         self.score_spread(state, nodes);
+        self.pod_affinity_scores.clear();
+        if let Some(groups) = &state.groups {
+            inter_pod_affinity::scores(
+                pod,
+                nodes,
+                groups,
+                &self.feasible,
+                &mut self.pod_affinity_scores,
+            );
+        }
 
         let config = &self.config;
         let weights = &config.plugin_weights;
@@ -374,12 +461,14 @@ impl Scheduler {
             );
             let affinity = self.affinity_scores.get(k).copied().unwrap_or(0);
             let spread = self.spread_scores.get(k).copied().unwrap_or(0);
+            let pod_affinity = self.pod_affinity_scores.get(k).copied().unwrap_or(0);
             let total = [
                 (weights.taint_toleration, self.taint_scores[k]),
                 (weights.node_affinity, affinity),
                 (weights.node_resources_fit, fit),
                 (weights.balanced_allocation, balanced),
                 (weights.pod_topology_spread, spread),
+                (weights.inter_pod_affinity, pod_affinity),
             ]
             .iter()
             .fold(0u64, |sum, &(w, s)| sum.saturating_add(w.saturating_mul(s)));
@@ -420,6 +509,11 @@ struct CycleState<'p> {
     classified: Option<ClassifiedNodes<'p>>,
     /// NodeAffinity per class, when its verdict is the same for every node of a class.
     verdicts: Option<&'p ClassVerdicts>,
+    /// The bound pods' placement groups, when the caller keeps them.
+    groups: Option<PodGroups<'p>>,
+    /// PodTopologySpread's and InterPodAffinity's PreFilter state, when either has something
+    /// to check for the pod.
+    placement: Option<PlacementFilters<'p>>,
 }
 
 impl<'p> CycleState<'p> {
@@ -436,6 +530,21 @@ impl<'p> CycleState<'p> {
             workload_pods,
             classified: None,
             verdicts: None,
+            groups: None,
+            placement: None,
+        }
+    }
+
+    /// Runs PodTopologySpread's and InterPodAffinity's PreFilter over `nodes` when `groups`
+    /// are given and either has something to check for the pod.
+    fn with_groups(&mut self, nodes: &'p [Node], groups: Option<PodGroups<'p>>) {
+        let Some(groups) = groups else {
+            return;
+        };
+        if groups.matter_for(self.pod) {
+            self.groups = Some(groups);
+            let filters = PlacementFilters::new(self.pod, nodes, &groups);
+            self.placement = (!filters.is_empty()).then_some(filters);
         }
     }
 
@@ -446,6 +555,7 @@ impl<'p> CycleState<'p> {
             && taint_toleration::passes(self.pod, node)
             && self.affinity_passes(nodes, i)
             && node_resources_fit::passes(self.pod, node)
+            && (self.placement.as_ref()).is_none_or(|f| f.check(node).is_ok())
     }
 
     /// NodeAffinity's filter on `nodes[i]`, from its class when the verdict is per class.
@@ -466,10 +576,16 @@ impl<'p> CycleState<'p> {
 }
 
 /// The `FitError` for a cycle that found no feasible node, so visited every node.
-fn diagnose(pod: &PodSpec, nodes: &[Node]) -> FitError {
+fn diagnose(pod: &PodSpec, nodes: &[Node], placement: Option<&PlacementFilters<'_>>) -> FitError {
     let mut error = FitError::from_reasons(nodes.len(), []);
     for node in nodes {
-        for reason in first_failing_plugin(pod, node) {
+        let reasons = first_failing_plugin(pod, node);
+        if reasons.is_empty()
+            && let Some(Err(reason)) = placement.map(|f| f.check(node))
+        {
+            error.record(&reason);
+        }
+        for reason in reasons {
             error.record(&reason);
         }
     }

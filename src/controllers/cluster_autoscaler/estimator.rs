@@ -16,7 +16,7 @@
 
 use crate::cluster::node::{HOSTNAME_LABEL, Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
-use crate::cluster::scheduler::fits;
+use crate::cluster::scheduler::{PodGroups, fits_among};
 use crate::cluster::spec::PodSpec;
 use crate::units::{Resources, SimTime};
 
@@ -114,6 +114,13 @@ pub fn estimate(
     // Decreasing score; a stable sort keeps equal scores in their first-appearance order.
     ordered.sort_by(|a, b| b.0.total_cmp(&a.0));
 
+    let with_pod_affinity = PodGroups::with_pod_affinity(pod_specs);
+    let placement = PodGroups {
+        specs: pod_specs,
+        with_pod_affinity: &with_pod_affinity,
+    };
+    // The scheduler's filters, those that count the pods on the new nodes included.
+    let fits = |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, i, &placement);
     let mut nodes: Vec<Node> = Vec::new();
     let mut has_pods: Vec<bool> = Vec::new();
     let mut pods = Vec::new();
@@ -123,7 +130,7 @@ pub fn estimate(
         let mut remaining = group.count;
         // tryToScheduleOnExistingNodes: until the first pod that fits no new node.
         while remaining > 0 {
-            let Some(i) = (0..nodes.len()).find(|&i| fits(pod, &nodes[i])) else {
+            let Some(i) = (0..nodes.len()).find(|&i| fits(pod, &nodes, i)) else {
                 break;
             };
             nodes[i].add_pod(pod);
@@ -134,7 +141,7 @@ pub fn estimate(
         // tryToScheduleOnNewNodes: the node added last, else a new node.
         for _ in 0..remaining {
             if let Some(last) = nodes.len().checked_sub(1) {
-                if fits(pod, &nodes[last]) {
+                if fits(pod, &nodes, last) {
                     nodes[last].add_pod(pod);
                     has_pods[last] = true;
                     pods.push(group.service);
@@ -153,7 +160,7 @@ pub fn estimate(
             nodes.push(template.clone());
             has_pods.push(false);
             let last = nodes.len() - 1;
-            if !fits(pod, &nodes[last]) {
+            if !fits(pod, &nodes, last) {
                 break;
             }
             nodes[last].add_pod(pod);

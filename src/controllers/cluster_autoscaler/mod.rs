@@ -78,6 +78,7 @@ use rand::Rng;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::pool::NodePool;
+use crate::cluster::scheduler::PodGroups;
 use crate::cluster::spec::{NVIDIA_GPU, PodSpec, Taint, TaintEffect, extended_index};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::balance::{NodeShape, find_similar, similar};
@@ -261,6 +262,7 @@ impl ClusterAutoscaler {
         let (in_progress, mut target_sizes) = self.pool_sizes(obs, &deleting, &upcoming);
         // 3. Pending pods that nodes on their way (or room on registered ones) will take.
         let mut snapshot = Snapshot::new(obs.nodes, &deleting, obs.pools, &upcoming);
+        snapshot.affinity_groups = PodGroups::with_pod_affinity(obs.pod_specs);
         let placed = snapshot.filter_out_schedulable(obs.unschedulable, obs.pod_specs);
         let pending: Vec<usize> = (obs.unschedulable.iter().zip(&placed))
             .filter(|(_, node)| node.is_none())

@@ -14,7 +14,7 @@
 
 use crate::cluster::node::Node;
 use crate::cluster::pool::NodePool;
-use crate::cluster::scheduler::fits;
+use crate::cluster::scheduler::{PlacementFilters, PodGroups, fits};
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::estimator::template_node;
 
@@ -30,6 +30,10 @@ pub(super) struct Snapshot {
     /// Per node, the services of the pods this scan expects to land there (pending pods and
     /// pods of nodes being deleted), beyond those bound to it.
     pub(super) assigned: Vec<Vec<usize>>,
+    /// The specs (placement groups) whose pods declare inter-pod (anti-)affinity
+    /// (`PodGroups::with_pod_affinity` of the scan's specs): what PodTopologySpread and
+    /// InterPodAffinity need, with the nodes' pods, to filter as the scheduler does.
+    pub(super) affinity_groups: Vec<u32>,
 }
 
 impl Snapshot {
@@ -60,13 +64,30 @@ impl Snapshot {
             nodes: all,
             registered: nodes.len(),
             closed: is_closed,
+            affinity_groups: Vec::new(),
         }
     }
 
     /// The first open node, in index order, accepted by `accept` and passing every scheduler
-    /// filter for `pod`.
-    pub(super) fn first_fit(&self, pod: &PodSpec, accept: impl Fn(usize) -> bool) -> Option<usize> {
-        (0..self.nodes.len()).find(|&i| !self.closed[i] && accept(i) && fits(pod, &self.nodes[i]))
+    /// filter for `pod`, those that count the pods on the nodes (whose specs are `specs`)
+    /// included.
+    pub(super) fn first_fit(
+        &self,
+        pod: &PodSpec,
+        specs: &[PodSpec],
+        accept: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let groups = PodGroups {
+            specs,
+            with_pod_affinity: &self.affinity_groups,
+        };
+        let filters = PlacementFilters::new(pod, &self.nodes, &groups);
+        (0..self.nodes.len()).find(|&i| {
+            !self.closed[i]
+                && accept(i)
+                && fits(pod, &self.nodes[i])
+                && (filters.is_empty() || filters.check(&self.nodes[i]).is_ok())
+        })
     }
 
     /// Binds `pod` to node `i` for a trial, to be undone with `unplace`.
@@ -108,7 +129,7 @@ impl Snapshot {
                 placed.push(None);
                 continue;
             }
-            let node = self.first_fit(pod, |_| true);
+            let node = self.first_fit(pod, pod_specs, |_| true);
             match node {
                 Some(i) => self.assign(i, service, pod),
                 None => failed[service] = true,

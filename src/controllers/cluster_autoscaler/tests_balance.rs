@@ -61,12 +61,14 @@ fn scale_ups(
     }
     let pods_on_node = vec![vec![0]; nodes.len()];
     let unschedulable = vec![0; pending];
+    let terminating_on_node = vec![Vec::new(); nodes.len()];
     let obs = ClusterObservation {
         now: SimTime::ZERO,
         pools: &pools,
         pod_specs: &specs,
         nodes: &nodes,
         pods_on_node: &pods_on_node,
+        terminating_on_node: &terminating_on_node,
         unschedulable: &unschedulable,
         upcoming: &[Vec::new(), Vec::new(), Vec::new()],
         disruptions_allowed: &[None],

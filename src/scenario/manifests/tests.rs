@@ -181,11 +181,23 @@ fn daemonsets_take_their_requests_and_a_pod_slot_from_every_node() {
 
 #[test]
 fn rejected_objects_and_other_kinds_are_warnings() {
-    let (_, warnings) = loaded();
+    let (scenario, warnings) = loaded();
+    // The chart's spread constraint is carried over, not warned of.
+    let web = (scenario.services.iter()).find(|s| s.name == "web");
+    let spread = web
+        .map(|s| s.pod.placement.spread.clone())
+        .unwrap_or_default();
+    assert_eq!(spread.len(), 1);
+    assert_eq!(spread[0].topology_key, "topology.kubernetes.io/zone");
+    assert_eq!(spread[0].max_skew, 1);
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("topologySpreadConstraints"))
+    );
     let expected = [
         // The API server's rule, with the file and the document.
         "limits.yaml: document 6 (Deployment greedy): skipped: spec.template.spec.containers[0].resources.requests.cpu: 3 must be less than or equal to cpu limit of 500m",
-        "topologySpreadConstraints ignored",
         "count/secrets not enforced",
         "Deployment cruncher (namespace lab): skipped: the ResourceQuota rejects its pods: must specify requests memory",
         "skipped: ConfigMap (1), Namespace (1), Service (1), ServiceAccount (1), ServiceMonitor (1)",

@@ -1,7 +1,8 @@
 //! Deployments, StatefulSets and DaemonSets into capsim services and daemonsets: replicas, the
 //! pod's effective resources, labels, node selector, node affinity, tolerations, grace period
-//! and readiness delay. What capsim does not model (pod affinity, topology spread constraints,
-//! extended resources) is named in a warning.
+//! readiness delay, and a Deployment's or StatefulSet's topology spread constraints and pod
+//! (anti-)affinity. What capsim does not model (a DaemonSet's pod rules, extended resources)
+//! is named in a warning.
 
 use serde_yaml::{Mapping, Value};
 
@@ -217,8 +218,8 @@ fn requirements(r: &Requirements, extended: &[(String, u64)]) -> Option<Value> {
     (!out.is_empty()).then_some(Value::Mapping(out))
 }
 
-/// Node selector, node affinity and tolerations into `out`; warnings for pod (anti-)affinity
-/// and topology spread constraints, which capsim does not model.
+/// Node selector, node affinity, tolerations, and (but for a DaemonSet) topology spread
+/// constraints and pod (anti-)affinity into `out`.
 fn placement(object: &Object, issues: &mut Issues, out: &mut Mapping) {
     let selector = string_map(object, &object.value, POD, "nodeSelector", issues);
     if !selector.is_empty() {
@@ -229,23 +230,28 @@ fn placement(object: &Object, issues: &mut Issues, out: &mut Mapping) {
         out.insert("node_selector".into(), Value::Mapping(map));
     }
     let spec = lookup(&object.value, POD).cloned().unwrap_or(Value::Null);
-    let mut ignored = Vec::new();
-    for field in [
-        "affinity.podAffinity",
-        "affinity.podAntiAffinity",
-        "topologySpreadConstraints",
-    ] {
-        if lookup(&spec, field).is_some() {
-            ignored.push(field);
+    let pod_rules = if object.kind == "DaemonSet" {
+        let given = [
+            "affinity.podAffinity",
+            "affinity.podAntiAffinity",
+            "topologySpreadConstraints",
+        ];
+        let ignored: Vec<&str> = given
+            .into_iter()
+            .filter(|f| lookup(&spec, f).is_some())
+            .collect();
+        if !ignored.is_empty() {
+            issues.warnings.push(format!(
+                "{}: {} ignored: capsim does not model them for DaemonSets",
+                object.origin(),
+                ignored.join(", ")
+            ));
         }
-    }
-    if !ignored.is_empty() {
-        issues.warnings.push(format!(
-            "{}: {} ignored: capsim does not model them yet",
-            object.origin(),
-            ignored.join(", ")
-        ));
-    }
+        Mapping::new()
+    } else {
+        pod_rules(object, &spec, issues, out)
+    };
+    let mut affinity = pod_rules;
     if let Some(na) = lookup(&spec, "affinity.nodeAffinity") {
         let (value, dropped) = node_affinity(na);
         if dropped {
@@ -256,10 +262,11 @@ fn placement(object: &Object, issues: &mut Issues, out: &mut Mapping) {
             ));
         }
         if let Some(value) = value {
-            let mut affinity = Mapping::new();
             affinity.insert("nodeAffinity".into(), value);
-            out.insert("affinity".into(), Value::Mapping(affinity));
         }
+    }
+    if !affinity.is_empty() {
+        out.insert("affinity".into(), Value::Mapping(affinity));
     }
     let tolerations: Vec<Value> = list(object, &spec, POD, "tolerations", issues)
         .iter()
@@ -268,6 +275,69 @@ fn placement(object: &Object, issues: &mut Issues, out: &mut Mapping) {
     if !tolerations.is_empty() {
         out.insert("tolerations".into(), Value::Sequence(tolerations));
     }
+}
+
+/// A Deployment's or StatefulSet's `topologySpreadConstraints` into `out`, and its pod
+/// (anti-)affinity returned as entries of `affinity`, with the fields capsim reads; a warning
+/// names what is dropped (`namespaceSelector`, `mismatchLabelKeys`, `matchLabelKeys` of
+/// affinity terms).
+fn pod_rules(object: &Object, spec: &Value, issues: &mut Issues, out: &mut Mapping) -> Mapping {
+    const SPREAD: [&str; 8] = [
+        "maxSkew",
+        "topologyKey",
+        "whenUnsatisfiable",
+        "labelSelector",
+        "matchLabelKeys",
+        "minDomains",
+        "nodeAffinityPolicy",
+        "nodeTaintsPolicy",
+    ];
+    const TERM: [&str; 3] = ["labelSelector", "namespaces", "topologyKey"];
+    let mut dropped = false;
+    let spread: Vec<Value> = list(object, spec, POD, "topologySpreadConstraints", issues)
+        .iter()
+        .map(|c| Value::Mapping(keep(c, &SPREAD)))
+        .collect();
+    if !spread.is_empty() {
+        out.insert("topologySpreadConstraints".into(), Value::Sequence(spread));
+    }
+    let mut term = |t: &Value| {
+        dropped |= t
+            .as_mapping()
+            .is_some_and(|m| m.len() > keep(t, &TERM).len());
+        Value::Mapping(keep(t, &TERM))
+    };
+    let mut affinity = Mapping::new();
+    for field in ["podAffinity", "podAntiAffinity"] {
+        let Some(rules) = lookup(spec, &format!("affinity.{field}")) else {
+            continue;
+        };
+        let mut kept = Mapping::new();
+        let required = "requiredDuringSchedulingIgnoredDuringExecution";
+        if let Some(Value::Sequence(terms)) = lookup(rules, required) {
+            kept.insert(required.into(), terms.iter().map(&mut term).collect());
+        }
+        let preferred = "preferredDuringSchedulingIgnoredDuringExecution";
+        if let Some(Value::Sequence(terms)) = lookup(rules, preferred) {
+            let weighted = terms.iter().map(|w| {
+                let mut m = keep(w, &["weight"]);
+                if let Some(t) = lookup(w, "podAffinityTerm") {
+                    m.insert("podAffinityTerm".into(), term(t));
+                }
+                Value::Mapping(m)
+            });
+            kept.insert(preferred.into(), weighted.collect());
+        }
+        affinity.insert(field.into(), Value::Mapping(kept));
+    }
+    if dropped {
+        issues.warnings.push(format!(
+            "{}: {POD}.affinity: namespaceSelector, matchLabelKeys and mismatchLabelKeys of pod \
+             affinity terms ignored: capsim reads labelSelector, namespaces and topologyKey",
+            object.origin()
+        ));
+    }
+    affinity
 }
 
 /// The node affinity in capsim's schema (matchExpressions only), and whether a matchFields

@@ -8,12 +8,16 @@
 //! take one of two shapes have a small visitor instead.
 
 mod jobs;
+mod pod_rules;
 pub(crate) mod read;
 mod visitors;
 
 use serde::Deserialize;
 
 pub(crate) use jobs::{JobFile, PodTraceFile};
+pub(crate) use pod_rules::{
+    LabelSelectorFile, PodAffinityFile, PodAffinityTermFile, SpreadConstraintFile,
+};
 pub(crate) use visitors::{NamedMap, Scalar};
 
 /// The whole file. `name`, `duration` and `node_pools` are required: `read::file` checks that
@@ -209,6 +213,13 @@ pub(crate) struct ServiceFile {
     pub(crate) labels: NamedMap<Scalar>,
     /// `terminationGracePeriodSeconds`, as a duration (30s when absent).
     pub(crate) termination_grace_period: Option<Scalar>,
+    /// `topologySpreadConstraints`, in Kubernetes' own form.
+    #[serde(
+        default,
+        rename = "topologySpreadConstraints",
+        alias = "topology_spread_constraints"
+    )]
+    pub(crate) topology_spread_constraints: Vec<SpreadConstraintFile>,
 }
 
 /// A DaemonSet: the pod it runs on every node it selects.
@@ -252,11 +263,14 @@ pub(crate) struct ResourceRequirementsFile {
     pub(crate) limits: Option<ResourcesFile>,
 }
 
-/// A pod's `affinity`; only node affinity is modelled.
+/// A pod's `affinity`: node affinity, and (for a service's pods) pod affinity and
+/// anti-affinity.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct AffinityFile {
     pub(crate) node_affinity: Option<NodeAffinityFile>,
+    pub(crate) pod_affinity: Option<PodAffinityFile>,
+    pub(crate) pod_anti_affinity: Option<PodAffinityFile>,
 }
 
 /// `nodeAffinity`.

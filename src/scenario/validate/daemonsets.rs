@@ -26,6 +26,7 @@ impl Cx<'_> {
                     self.dns_label(&format!("{path}.namespace"), "namespace", namespace);
                 keep(&mut errors, namespace);
             }
+            keep(&mut errors, self.no_pod_rules(&path, d.affinity.as_ref()));
             let template = pod_template_of!(d);
             if let Some(pod) = keep(&mut errors, self.pod_template(&path, &template, pools)) {
                 for pool in pools.iter_mut() {

@@ -7,7 +7,9 @@
 //! counted in a warning.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use crate::cluster::placement::PodPlacement;
 use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{PodSpec, extended_index};
 use crate::controllers::job::{JobPods, JobSpec, JobTemplate};
@@ -61,10 +63,11 @@ impl Cx<'_> {
         let image_pull = keep(&mut errors, image_pull);
         let grace = self.termination_grace(&path, j.termination_grace_period.as_ref());
         let termination_grace = keep(&mut errors, grace);
-        keep(
+        let labels = keep(
             &mut errors,
             self.labels(&format!("{path}.labels"), &j.labels),
         );
+        keep(&mut errors, self.no_pod_rules(&path, j.affinity.as_ref()));
         let pods = match &j.trace {
             Some(trace) => self.trace_job(&path, j, trace, pod.as_ref(), target),
             None => self.template_job(&path, j, pod.as_ref(), target.pools),
@@ -72,7 +75,18 @@ impl Cx<'_> {
         let pods = keep(&mut errors, pods);
         none_of(errors)?;
         match (namespace, pod, image_pull, termination_grace, pods) {
-            (Some(namespace), Some(pod), Some(image_pull), Some(termination_grace), Some(pods)) => {
+            (
+                Some(namespace),
+                Some(mut pod),
+                Some(image_pull),
+                Some(termination_grace),
+                Some(pods),
+            ) => {
+                pod.placement = Arc::new(PodPlacement {
+                    namespace: namespace.clone(),
+                    labels: job_pod_labels(name, labels.unwrap_or_default()),
+                    ..PodPlacement::default()
+                });
                 Ok(JobSpec {
                     name: name.to_string(),
                     namespace,
@@ -299,4 +313,14 @@ impl Cx<'_> {
             show_resources(&requests, &trace_pod(&template, first, pools)),
         ));
     }
+}
+
+/// The labels a Job's pods carry: the Job controller's `job-name` and
+/// `batch.kubernetes.io/job-name`, then the job's own `labels`.
+fn job_pod_labels(name: &str, own: crate::cluster::spec::Labels) -> crate::cluster::spec::Labels {
+    let mut labels = crate::cluster::spec::Labels::new();
+    labels.insert("batch.kubernetes.io/job-name".into(), name.to_string());
+    labels.insert("job-name".into(), name.to_string());
+    labels.extend(own);
+    labels
 }

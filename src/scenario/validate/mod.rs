@@ -56,6 +56,7 @@ mod limits;
 mod load;
 mod monitoring;
 mod placement;
+mod pod_rules;
 mod pools;
 mod services;
 mod sweep;

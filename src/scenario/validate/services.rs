@@ -2,6 +2,8 @@
 //! node affinity and tolerations are read in `placement`), startup, server and load balancer,
 //! and the check that an empty node of some pool accepts the pod.
 
+use std::sync::Arc;
+
 use crate::cluster::disruption::{DisruptionBudget, PodCount};
 use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
@@ -18,6 +20,7 @@ use crate::units::{
 };
 use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
 
+use super::pod_rules::service_pod_labels;
 use super::{Cx, MAX_REPLICAS, keep, none_of, optional};
 
 const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
@@ -74,6 +77,14 @@ impl Cx<'_> {
             &mut errors,
             self.labels(&format!("{path}.labels"), &s.labels),
         );
+        let placement = self.pod_rules(
+            &path,
+            s.namespace.as_deref().unwrap_or("default"),
+            service_pod_labels(name, labels.as_ref().unwrap_or(&Labels::new())),
+            &s.topology_spread_constraints,
+            s.affinity.as_ref(),
+        );
+        let placement = keep(&mut errors, placement);
         none_of(errors)?;
         let (
             Some(namespace),
@@ -88,6 +99,7 @@ impl Cx<'_> {
             Some(disruption_budget),
             Some(termination_grace),
             Some(labels),
+            Some(placement),
         ) = (
             namespace,
             replicas,
@@ -101,10 +113,13 @@ impl Cx<'_> {
             disruption_budget,
             termination_grace,
             labels,
+            placement,
         )
         else {
             unreachable!("a service value is missing without an error");
         };
+        let mut pod = pod;
+        pod.placement = Arc::new(placement);
         Ok(Service {
             name: name.to_string(),
             namespace,

@@ -40,7 +40,7 @@ use std::collections::HashMap;
 
 use crate::cluster::node::{Node, NodeId};
 use crate::cluster::quota::{self, Quota, QuotaExceeded, QuotaUsage};
-use crate::cluster::scheduler::{LabelClassId, LabelClasses};
+use crate::cluster::scheduler::{LabelClassId, LabelClasses, PodGroups};
 use crate::cluster::spec::PodSpec;
 use crate::report::stats::Gauge;
 use crate::scenario::Scenario;
@@ -246,6 +246,9 @@ pub(crate) struct ClusterState {
     job_specs: HashMap<(usize, Option<Resources>), u32>,
     /// Parallel to `pod_specs`: the workload whose pods have the spec.
     spec_workloads: Vec<usize>,
+    /// The specs that declare inter-pod (anti-)affinity (services' only: a Job's pods declare
+    /// none).
+    affinity_groups: Vec<u32>,
     /// Per spec: its pods' claim on CPU.
     cpu_profiles: Vec<CpuProfile>,
     /// Each registered node's CPU and its pods' shares of it.
@@ -301,7 +304,19 @@ impl ClusterState {
                 .chain(scenario.jobs.iter().map(|j| &j.namespace))
                 .map(namespace_index)
                 .collect(),
-            pod_specs: scenario.services.iter().map(|s| s.pod.clone()).collect(),
+            pod_specs: (scenario.services.iter().enumerate())
+                .map(|(g, s)| PodSpec {
+                    group: g as u32,
+                    ..s.pod.clone()
+                })
+                .collect(),
+            affinity_groups: PodGroups::with_pod_affinity(
+                &scenario
+                    .services
+                    .iter()
+                    .map(|s| s.pod.clone())
+                    .collect::<Vec<_>>(),
+            ),
             job_specs: HashMap::new(),
             spec_workloads: (0..scenario.services.len()).collect(),
             cpu_profiles: scenario
@@ -354,6 +369,15 @@ impl ClusterState {
         &self.pod_specs
     }
 
+    /// The spec table as the scheduler counts bound pods by it: each spec is its pods'
+    /// placement group.
+    pub(crate) fn pod_groups(&self) -> PodGroups<'_> {
+        PodGroups {
+            specs: &self.pod_specs,
+            with_pod_affinity: &self.affinity_groups,
+        }
+    }
+
     /// The workload whose pods have spec `spec` (an index in `pod_specs`).
     pub(crate) fn spec_workload(&self, spec: usize) -> usize {
         self.spec_workloads[spec]
@@ -371,8 +395,9 @@ impl ClusterState {
         if let Some(&index) = self.job_specs.get(&(w, requests)) {
             return index;
         }
-        let spec = build();
+        let mut spec = build();
         let index = self.pod_specs.len() as u32;
+        spec.group = index;
         self.cpu_profiles.push(CpuProfile::batch(&spec));
         self.memory_profiles.push(MemoryProfile::batch(&spec));
         self.pod_specs.push(spec);

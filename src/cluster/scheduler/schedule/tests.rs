@@ -314,6 +314,7 @@ fn zero_weights_take_the_first_feasible_node() {
             node_resources_fit: 0,
             balanced_allocation: 0,
             pod_topology_spread: 0,
+            inter_pod_affinity: 0,
         },
         ..SchedulerConfig::default()
     });

@@ -454,7 +454,7 @@ fn place_pods_of_deleting_nodes(
             let Some(pod) = input.pod_specs.get(s) else {
                 continue;
             };
-            if let Some(j) = snapshot.first_fit(pod, |j| j != i) {
+            if let Some(j) = snapshot.first_fit(pod, input.pod_specs, |j| j != i) {
                 snapshot.assign(j, s, pod);
             }
         }
@@ -493,7 +493,7 @@ impl Removal {
         for &s in pods {
             let target = input.pod_specs.get(s).and_then(|pod| {
                 snapshot
-                    .first_fit(pod, |j| {
+                    .first_fit(pod, input.pod_specs, |j| {
                         j < self.registered && j != i && self.destination[j]
                     })
                     .map(|j| (j, pod))

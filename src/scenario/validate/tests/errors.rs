@@ -382,10 +382,13 @@ fn affinity_and_tolerations_follow_kubernetes_rules() {
             ],
         ),
         (
-            base_with("    server:", "    affinity: {podAntiAffinity: {}}\n    server:"),
+            base_with(
+                "    server:",
+                "    affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {}}]}}\n    server:",
+            ),
             vec![
-                "services.web.affinity: unknown field \"podAntiAffinity\"".into(),
-                "expected one of \"nodeAffinity\"".into(),
+                "services.web.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: topologyKey is missing".into(),
+                "expected a node label key".into(),
             ],
         ),
         (
