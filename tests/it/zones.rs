@@ -167,3 +167,40 @@ fn a_zoned_run_is_the_same_twice() {
     assert_eq!(scaled_up(&first).len(), 6, "{:?}", scaled_up(&first));
     assert_eq!(first, second);
 }
+
+/// Pods of `api` per zone, from where they were scheduled.
+fn per_zone(events: &[ClusterEvent]) -> [usize; 3] {
+    let placed = nodes_of(events, EventKind::PodScheduled);
+    ZONES.map(|zone| {
+        (placed.iter())
+            .filter(|node| node.starts_with(&format!("web-{zone}-")))
+            .count()
+    })
+}
+
+#[test]
+fn a_zone_spread_with_do_not_schedule_places_six_replicas_two_a_zone() {
+    // Six nodes, two a zone; six 1-CPU replicas that prefer zone a (node affinity, weight 100)
+    // crowd into it without a constraint. A zone spread of maxSkew 1 with DoNotSchedule makes
+    // them 2/2/2 however strong the preference.
+    let prefer_a = "    affinity:
+      nodeAffinity:
+        preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [us-central1-a]}]}";
+    let small = |extra: &str| {
+        zoned("    initial_size: 6", 6, &format!("{prefer_a}\n{extra}"))
+            .replace("cpu: 5, memory: 1Gi", "cpu: 1, memory: 1Gi")
+    };
+    let (_, free) = run(&small(""));
+    let free = per_zone(&free);
+    assert_eq!(free.iter().sum::<usize>(), 6);
+    assert!(free[0] > 2, "without the constraint zone a took {free:?}");
+    let spread = "    topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector: {matchLabels: {app: api}}";
+    let (_, events) = run(&small(spread));
+    assert_eq!(per_zone(&events), [2, 2, 2]);
+}

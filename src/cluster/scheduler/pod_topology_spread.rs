@@ -13,8 +13,8 @@
 use crate::cluster::node::{HOSTNAME_LABEL, Node};
 use crate::cluster::scheduler::MAX_NODE_SCORE;
 
-/// The zone topology label.
-pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// The zone topology label, the one the pools' zones set.
+pub use crate::cluster::pool::ZONE_LABEL;
 
 /// One soft spreading constraint and the pods its selector matches on each node.
 #[derive(Debug, Clone, Copy)]
