@@ -109,6 +109,18 @@ mod tests {
     use super::*;
     use crate::cluster::testing::{NodeBuilder, PodBuilder};
 
+    /// The score of a pod of `[.., .., .., .., pod cpu m, pod memory]` on a node of
+    /// `[allocatable cpu m, memory, requested cpu m, memory, ..]`.
+    fn score_on_node(version: KubernetesVersion, case: [u64; 6]) -> u64 {
+        let [cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem] = case;
+        let used = PodBuilder::new().cpu_m(used_cpu).memory(used_mem).build();
+        let node = NodeBuilder::new("n")
+            .allocatable(cpu, mem)
+            .with_pod(&used)
+            .build();
+        balanced_allocation_score(version, Resources::new(pod_cpu, pod_mem), &node)
+    }
+
     #[test]
     fn two_resources_use_half_the_difference() {
         let cases = [
@@ -127,13 +139,10 @@ mod tests {
             (4_000, 0, 0, 0, 3_000, 5_000, 100),
         ];
         for (cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem, want) in cases {
-            let used = PodBuilder::new().cpu_m(used_cpu).memory(used_mem).build();
-            let node = NodeBuilder::new("n")
-                .allocatable(cpu, mem)
-                .with_pod(&used)
-                .build();
-            let pod = Resources::new(pod_cpu, pod_mem);
-            let score = balanced_allocation_score(KubernetesVersion::V1_35, pod, &node);
+            let score = score_on_node(
+                KubernetesVersion::V1_35,
+                [cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem],
+            );
             assert_eq!(score, want, "{cpu}/{mem} used {used_cpu}/{used_mem}");
         }
     }
@@ -199,13 +208,10 @@ mod tests {
             (4_000, 10_000, 5_000, 0, 3_000, 0, 75),
         ];
         for (cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem, want) in cases {
-            let used = PodBuilder::new().cpu_m(used_cpu).memory(used_mem).build();
-            let node = NodeBuilder::new("n")
-                .allocatable(cpu, mem)
-                .with_pod(&used)
-                .build();
-            let pod = Resources::new(pod_cpu, pod_mem);
-            let score = balanced_allocation_score(KubernetesVersion::V1_36, pod, &node);
+            let score = score_on_node(
+                KubernetesVersion::V1_36,
+                [cpu, mem, used_cpu, used_mem, pod_cpu, pod_mem],
+            );
             assert_eq!(score, want, "{cpu}/{mem} used {used_cpu}/{used_mem}");
             // The slice form gives the same score from the same totals.
             let requested = [used_cpu + pod_cpu, used_mem + pod_mem];
