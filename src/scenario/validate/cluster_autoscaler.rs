@@ -13,6 +13,9 @@ use super::Cx;
 const EXPANDERS: [(&str, Expander); 5] =
     spelled!(expander::name, Expander: Random, MostPods, LeastWaste, Price, Priority);
 
+/// The expanders in the order they break ties, and the priority expander's table.
+type ExpanderChain = (Vec<Expander>, Vec<(String, i32)>);
+
 impl Cx<'_> {
     /// `autoscaling.cluster_autoscaler`; `None` when it is disabled.
     pub(super) fn cluster_autoscaler(
@@ -31,22 +34,18 @@ impl Cx<'_> {
             "upstream's default is 10s; each scan lists every pod and node and simulates the \
              cluster, and a shorter period only costs the run its time",
         )?;
-        let expanders = match &ca.expander {
-            None => d.expanders.clone(),
-            Some(list) => self.expanders(&p("expander"), &list.0)?,
+        let (expanders, priorities) = self.expander_chain(path, ca, pools)?;
+        let count = |field: &str, s: Option<&Scalar>, least: u32, default: u32| {
+            s.map_or(Ok(default), |s| {
+                self.whole_u32(&p(field), s, "count", least, u32::MAX)
+            })
         };
-        let priorities = self.priorities(&p("priorities"), &ca.priorities, pools)?;
-        if expanders.contains(&Expander::Priority) && priorities.is_empty() {
-            return Err(self.invalid(
-                &p("expander"),
-                "the priority expander is chosen, but no priorities are given",
-                format!("expected {path}.priorities, such as {{pool-name: 10}}"),
-            ));
-        }
-        let max_nodes_total = match &ca.max_nodes_total {
-            Some(s) => self.whole_u32(&p("max_nodes_total"), s, "count", 0, u32::MAX)?,
-            None => d.max_nodes_total,
-        };
+        let max_nodes_total = count(
+            "max_nodes_total",
+            ca.max_nodes_total.as_ref(),
+            0,
+            d.max_nodes_total,
+        )?;
         let scale_down_utilization_threshold = self.fraction(
             &p("scale_down_utilization_threshold"),
             ca.scale_down_utilization_threshold.as_ref(),
@@ -57,9 +56,8 @@ impl Cx<'_> {
             ca.scale_down_gpu_utilization_threshold.as_ref(),
             d.scale_down_gpu_utilization_threshold,
         )?;
-        let duration = |field: &str, s: Option<&Scalar>, default| {
-            self.optional_duration(&p(field), s, default)
-        };
+        let [unneeded, after_add, after_delete, after_failure] =
+            self.scale_down_delays(path, ca)?;
         let spec = ClusterAutoscalerSpec {
             scan_interval,
             expanders,
@@ -68,26 +66,10 @@ impl Cx<'_> {
             scale_down_enabled: ca.scale_down_enabled.unwrap_or(d.scale_down_enabled),
             scale_down_utilization_threshold,
             scale_down_gpu_utilization_threshold,
-            scale_down_unneeded_time: duration(
-                "scale_down_unneeded_time",
-                ca.scale_down_unneeded_time.as_ref(),
-                d.scale_down_unneeded_time,
-            )?,
-            scale_down_delay_after_add: duration(
-                "scale_down_delay_after_add",
-                ca.scale_down_delay_after_add.as_ref(),
-                d.scale_down_delay_after_add,
-            )?,
-            scale_down_delay_after_delete: duration(
-                "scale_down_delay_after_delete",
-                ca.scale_down_delay_after_delete.as_ref(),
-                d.scale_down_delay_after_delete,
-            )?,
-            scale_down_delay_after_failure: duration(
-                "scale_down_delay_after_failure",
-                ca.scale_down_delay_after_failure.as_ref(),
-                d.scale_down_delay_after_failure,
-            )?,
+            scale_down_unneeded_time: unneeded,
+            scale_down_delay_after_add: after_add,
+            scale_down_delay_after_delete: after_delete,
+            scale_down_delay_after_failure: after_failure,
             max_node_provision_time: self.optional_positive_duration(
                 &p("max_node_provision_time"),
                 ca.max_node_provision_time.as_ref(),
@@ -96,20 +78,80 @@ impl Cx<'_> {
             balance_similar_node_groups: ca
                 .balance_similar_node_groups
                 .unwrap_or(d.balance_similar_node_groups),
-            max_scale_down_parallelism: match &ca.max_scale_down_parallelism {
-                Some(s) => {
-                    self.whole_u32(&p("max_scale_down_parallelism"), s, "count", 1, u32::MAX)?
-                }
-                None => d.max_scale_down_parallelism,
-            },
-            max_bulk_soft_taint_count: match &ca.max_bulk_soft_taint_count {
-                Some(s) => {
-                    self.whole_u32(&p("max_bulk_soft_taint_count"), s, "count", 0, u32::MAX)?
-                }
-                None => d.max_bulk_soft_taint_count,
-            },
+            max_scale_down_parallelism: count(
+                "max_scale_down_parallelism",
+                ca.max_scale_down_parallelism.as_ref(),
+                1,
+                d.max_scale_down_parallelism,
+            )?,
+            max_bulk_soft_taint_count: count(
+                "max_bulk_soft_taint_count",
+                ca.max_bulk_soft_taint_count.as_ref(),
+                0,
+                d.max_bulk_soft_taint_count,
+            )?,
         };
         Ok((ca.enabled != Some(false)).then_some(spec))
+    }
+
+    /// `scale_down_unneeded_time` and the three `scale_down_delay_after_*` settings, in that
+    /// order, each its default when absent.
+    fn scale_down_delays(
+        &self,
+        path: &str,
+        ca: &ClusterAutoscalerFile,
+    ) -> Result<[SimDuration; 4], Error> {
+        let d = default_cluster_autoscaler();
+        let settings = [
+            (
+                "scale_down_unneeded_time",
+                &ca.scale_down_unneeded_time,
+                d.scale_down_unneeded_time,
+            ),
+            (
+                "scale_down_delay_after_add",
+                &ca.scale_down_delay_after_add,
+                d.scale_down_delay_after_add,
+            ),
+            (
+                "scale_down_delay_after_delete",
+                &ca.scale_down_delay_after_delete,
+                d.scale_down_delay_after_delete,
+            ),
+            (
+                "scale_down_delay_after_failure",
+                &ca.scale_down_delay_after_failure,
+                d.scale_down_delay_after_failure,
+            ),
+        ];
+        let mut out = [SimDuration::ZERO; 4];
+        for (slot, (field, s, default)) in out.iter_mut().zip(settings) {
+            *slot = self.optional_duration(&format!("{path}.{field}"), s.as_ref(), default)?;
+        }
+        Ok(out)
+    }
+
+    /// The expanders and the priority expander's table; the priority expander needs one.
+    fn expander_chain(
+        &self,
+        path: &str,
+        ca: &ClusterAutoscalerFile,
+        pools: &[NodePool],
+    ) -> Result<ExpanderChain, Error> {
+        let p = |field: &str| format!("{path}.{field}");
+        let expanders = match &ca.expander {
+            None => default_cluster_autoscaler().expanders,
+            Some(list) => self.expanders(&p("expander"), &list.0)?,
+        };
+        let priorities = self.priorities(&p("priorities"), &ca.priorities, pools)?;
+        if expanders.contains(&Expander::Priority) && priorities.is_empty() {
+            return Err(self.invalid(
+                &p("expander"),
+                "the priority expander is chosen, but no priorities are given",
+                format!("expected {path}.priorities, such as {{pool-name: 10}}"),
+            ));
+        }
+        Ok((expanders, priorities))
     }
 
     /// A utilization threshold given as a fraction in (0, 1], or `default` when absent.
