@@ -90,8 +90,8 @@ pub(crate) enum Event {
     NodePreempted { node: NodeId },
     /// A node fails: its kubelet stops reporting.
     NodeFailed { node: NodeId },
-    /// The taint manager evicts the pods of a NotReady node whose toleration has run out.
-    TaintEviction { node: NodeId },
+    /// The taint manager evicts a pod of a NotReady node: its toleration has run out.
+    TaintEviction { pod: PodRef },
     /// The cloud's auto-repair replaces a NotReady node's VM.
     NodeRepair { node: NodeId },
     /// A node's kubelet checks for memory pressure, evicting one pod if its pods use more than
@@ -282,7 +282,7 @@ impl<'s> Simulation<'s> {
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
                 Event::NodeFailed { node } => self.on_node_failed(node),
-                Event::TaintEviction { node } => self.on_taint_eviction(node),
+                Event::TaintEviction { pod } => self.on_taint_eviction(pod),
                 Event::NodeRepair { node } => self.on_node_repair(node),
                 Event::EvictionSync { node } => self.on_eviction_sync(node),
                 Event::CaScan => self.on_ca_scan(),

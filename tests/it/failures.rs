@@ -110,6 +110,27 @@ fn a_failed_node_loses_its_pods_after_300s_and_is_repaired_after_its_delay() {
 }
 
 #[test]
+fn a_toleration_of_the_unreachable_taint_sets_when_the_pods_go() {
+    let text = FAILING.replace(
+        "    startup:",
+        "    tolerations:\n    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 30}\n    startup:",
+    );
+    let (seen, _) = run(&text);
+    let events = &seen.events;
+    let failed = of(events, EventKind::NodeNotReady);
+    let evictions: Vec<_> = taint_evictions(events).collect();
+    assert!(!evictions.is_empty());
+    for e in evictions {
+        assert!(failed.iter().any(|f| f.time_s + 30.0 == e.time_s), "{e:?}");
+    }
+    // Tolerating it for ever keeps the pods until the repair takes them with the VM.
+    let text = text.replace(", tolerationSeconds: 30", "");
+    let (seen, _) = run(&text);
+    assert_eq!(taint_evictions(&seen.events).count(), 0);
+    assert!(!of(&seen.events, EventKind::NodeRepaired).is_empty());
+}
+
+#[test]
 fn a_failing_pool_runs_the_same_twice() {
     let (a, _) = run(FAILING);
     let (b, _) = run(FAILING);

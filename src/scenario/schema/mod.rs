@@ -332,6 +332,8 @@ pub(crate) struct TolerationFile {
     pub(crate) operator: Option<String>,
     pub(crate) value: Option<Scalar>,
     pub(crate) effect: Option<String>,
+    #[serde(rename = "tolerationSeconds")]
+    pub(crate) toleration_seconds: Option<Scalar>,
 }
 
 /// A service's `startup`.
