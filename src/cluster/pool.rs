@@ -64,6 +64,8 @@ pub struct NodePool {
     /// For spot pools that are preempted: the mean time from a node's registration to its
     /// preemption (lifetimes are exponential).
     pub preemption_mean_lifetime: Option<SimDuration>,
+    /// Random node failures, when the pool declares them.
+    pub failures: Option<NodeFailures>,
     /// Price actually billed per node-hour, in USD.
     pub price_usd_per_hour: f64,
     /// Node labels: the user's, plus the well-known ones GKE sets (`node.kubernetes.io/instance-type`,
@@ -87,4 +89,15 @@ pub struct PoolAutoscaling {
     /// Scale-down GPU utilization threshold in percent of allocatable GPUs: the one that counts
     /// for a node with a GPU (`nvidia.com/gpu`), whose CPU and memory then do not.
     pub gpu_threshold_percent: Option<f64>,
+}
+
+/// Random failures of a pool's nodes: each node, independently, goes NotReady (its kubelet
+/// stops reporting) after an exponential time, and the cloud's auto-repair replaces its VM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeFailures {
+    /// The mean time from a node's registration to its failure.
+    pub mean_time_between: SimDuration,
+    /// The time from a failure to the repair: GKE's auto-repair starts after a node has been
+    /// NotReady for about 10 minutes, then deletes the VM and creates a new one.
+    pub repair_delay: SimDuration,
 }

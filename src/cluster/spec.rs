@@ -68,6 +68,9 @@ pub struct Toleration {
     pub value: String,
     /// Effect to match; `None` matches every effect.
     pub effect: Option<TaintEffect>,
+    /// For a NoExecute toleration: how long, in seconds, the pod stays bound to a node after
+    /// the taint appears (`None`: for ever).
+    pub toleration_seconds: Option<u64>,
 }
 
 impl Toleration {
@@ -356,6 +359,7 @@ mod tests {
             operator: op,
             value: value.into(),
             effect,
+            toleration_seconds: None,
         };
         use TolerationOperator::*;
         let cases = [

@@ -132,6 +132,7 @@ impl PodBuilder {
             operator,
             value: value.to_string(),
             effect,
+            toleration_seconds: None,
         });
         self
     }

@@ -28,9 +28,8 @@ pub(crate) fn is_decision(kind: EventKind) -> bool {
     use EventKind::*;
     match kind {
         HpaRescale | HpaConditions | NodeAdded | NodeDraining | NodeDrainFailed | NodePreempted
-        | NodeRemoved | PodEvicted | PodOomKilled | QuotaRejected | AlertFiring | AlertResolved => {
-            true
-        }
+        | NodeNotReady | NodeRepaired | NodeRemoved | PodEvicted | PodOomKilled | QuotaRejected
+        | AlertFiring | AlertResolved => true,
         PodCreated | PodScheduled | PodUnschedulable | PodReady | PodTerminating | PodBackOff
         | PodRestarted | PodDeleted | NodeReady => false,
     }

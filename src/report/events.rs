@@ -69,6 +69,11 @@ pub enum EventKind {
     NodeDrainFailed,
     /// The cloud preempted a Spot VM: its pods are terminated and a replacement is asked for.
     NodePreempted,
+    /// A node stopped reporting (a random failure): it is tainted unreachable, its pods stop
+    /// serving and are evicted once their toleration of the taint runs out.
+    NodeNotReady,
+    /// The cloud's auto-repair deleted a NotReady node's VM and asked for a new one.
+    NodeRepaired,
     /// A node was removed (billing stops).
     NodeRemoved,
     /// A pod creation was refused by a ResourceQuota.

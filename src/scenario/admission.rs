@@ -37,6 +37,7 @@ pub fn add_extended_resource_tolerations(pod: &mut PodSpec, pools: &[NodePool]) 
             operator: TolerationOperator::Exists,
             value: String::new(),
             effect: Some(TaintEffect::NoSchedule),
+            toleration_seconds: None,
         };
         if pod.requests.extended.0[i] > 0 && !pod.tolerations.contains(&toleration) {
             pod.tolerations.push(toleration);

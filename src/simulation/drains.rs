@@ -23,8 +23,10 @@ impl Simulation<'_> {
     /// (their ReplicaSets replace them elsewhere), and removes it once they are gone.
     pub(super) fn drain_node(&mut self, id: NodeId, reason: &str) {
         let now = self.clock.now();
-        let index =
-            (self.cluster.node_index(id)).filter(|i| !self.cluster.node_extra(*i).draining());
+        let index = (self.cluster.node_index(id)).filter(|i| {
+            let extra = self.cluster.node_extra(*i);
+            !extra.draining() && !extra.failed()
+        });
         let Some(index) = index else {
             // Gone already, or being removed: tell the autoscaler its deletion did not happen.
             if let Some(ca) = self.cluster_autoscaler.as_mut() {

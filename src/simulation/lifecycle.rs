@@ -390,6 +390,10 @@ impl Simulation<'_> {
     /// A starting pod passed its readiness probe: it joins the Service's endpoints.
     pub(super) fn make_ready(&mut self, pod_ref: PodRef) {
         let now = self.clock.now();
+        if self.on_failed_node(pod_ref) {
+            // The node stopped reporting: the pod's readiness never reaches the API server.
+            return;
+        }
         if !self.cluster.make_ready(pod_ref, now) {
             return;
         }

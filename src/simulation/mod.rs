@@ -12,6 +12,7 @@ mod alerts;
 mod cluster_autoscaler;
 mod cluster_state;
 mod drains;
+mod failures;
 mod hpa;
 mod job_state;
 #[cfg(test)]
@@ -87,6 +88,12 @@ pub(crate) enum Event {
     EvictionRetry { node: NodeId },
     /// The cloud preempts a Spot VM.
     NodePreempted { node: NodeId },
+    /// A node fails: its kubelet stops reporting.
+    NodeFailed { node: NodeId },
+    /// The taint manager evicts a pod of a NotReady node: its toleration has run out.
+    TaintEviction { pod: PodRef },
+    /// The cloud's auto-repair replaces a NotReady node's VM.
+    NodeRepair { node: NodeId },
     /// A node's kubelet checks for memory pressure, evicting one pod if its pods use more than
     /// they may.
     EvictionSync { node: NodeId },
@@ -274,6 +281,9 @@ impl<'s> Simulation<'s> {
                 Event::HpaSync { hpa } => self.on_hpa_sync(usize::from(hpa)),
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
+                Event::NodeFailed { node } => self.on_node_failed(node),
+                Event::TaintEviction { pod } => self.on_taint_eviction(pod),
+                Event::NodeRepair { node } => self.on_node_repair(node),
                 Event::EvictionSync { node } => self.on_eviction_sync(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),

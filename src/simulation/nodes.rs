@@ -80,8 +80,9 @@ impl Simulation<'_> {
         let Some(index) = self.cluster.node_index(id) else {
             return;
         };
-        let drained = self.cluster.node_extra(index).draining();
-        if !drained || self.cluster.nodes()[index].pod_count > 0 {
+        let extra = self.cluster.node_extra(index);
+        // A NotReady node stays (as its Node object does) until the cloud repairs it.
+        if !extra.draining() || extra.failed() || self.cluster.nodes()[index].pod_count > 0 {
             return;
         }
         let now = self.clock.now();
@@ -118,6 +119,11 @@ impl Simulation<'_> {
             let lifetime = preemption.draw();
             self.clock
                 .schedule_in(lifetime, Event::NodePreempted { node: id });
+        }
+        if let Some(failure) = &mut self.pools[pool].failure {
+            let lifetime = failure.draw();
+            self.clock
+                .schedule_in(lifetime, Event::NodeFailed { node: id });
         }
     }
 

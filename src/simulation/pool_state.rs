@@ -39,6 +39,8 @@ pub(crate) struct PoolState {
     pub(crate) provisioning: Delay,
     /// A Spot node's time from registration to preemption, for pools that are preempted.
     pub(crate) preemption: Option<Delay>,
+    /// A node's time from registration to its failure, for pools whose nodes fail.
+    pub(crate) failure: Option<Delay>,
     /// Spot nodes preempted in the measured window.
     pub(crate) preempted: u64,
     /// Nodes asked for in the measured window (scale-ups and replacements of preempted ones).
@@ -61,6 +63,12 @@ impl PoolState {
             preemption: pool.preemption_mean_lifetime.map(|mean| {
                 let lifetime = DurationDist::Exponential { mean };
                 Delay::new(&lifetime, seed, &format!("preemption/{name}"))
+            }),
+            failure: pool.failures.map(|f| {
+                let lifetime = DurationDist::Exponential {
+                    mean: f.mean_time_between,
+                };
+                Delay::new(&lifetime, seed, &format!("failures/{name}"))
             }),
             preempted: 0,
             nodes_added: 0,

@@ -30,6 +30,7 @@ pub(crate) fn pool(name: &str, cpu_cores: u64, memory_gib: u64, nodes: u32) -> N
         autoscaling: None,
         spot: false,
         preemption_mean_lifetime: None,
+        failures: None,
         price_usd_per_hour: 1.0,
         labels: Default::default(),
         taints: vec![],
@@ -353,6 +354,48 @@ fn the_reference_platform_keeps_its_bookkeeping_consistent_through_preemptions()
     assert!(count(EventKind::PodEvicted) >= 5);
     assert!(count(EventKind::NodeRemoved) >= pool.preempted as usize);
     assert_eq!(seen.rows.len(), 4 * 120);
+}
+
+/// The reference platform for four hours with its compute pool's nodes failing every hour on
+/// average and repaired after the default 10 minutes: failures, taint-based evictions and
+/// repairs keep the cluster's bookkeeping consistent (`on_tick` checks the invariants), and
+/// each failure is repaired 600 s later.
+#[test]
+fn the_reference_platform_keeps_its_bookkeeping_consistent_through_node_failures() {
+    use crate::scenario::{Document, Override};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ai-infra.yaml");
+    let document = Document::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    let set = |path: &str, value: &str| Override {
+        path: path.into(),
+        value: value.into(),
+    };
+    let document = document
+        .with(&[
+            set("duration", "4h"),
+            set("resolution", "30s"),
+            set(
+                "node_pools.compute-optimized.failures",
+                "{mean_time_between: 1h}",
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scenario = document.scenario().unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Collect::default();
+    let out = Simulation::new(&scenario).run(&mut seen);
+    let at = |kind: EventKind| -> Vec<f64> {
+        let of_kind = seen.events.iter().filter(|e| e.event == kind);
+        of_kind.map(|e| e.time_s).collect()
+    };
+    let (failed, repaired) = (at(EventKind::NodeNotReady), at(EventKind::NodeRepaired));
+    assert!(failed.len() >= 3, "{} failures in 4 h", failed.len());
+    for t in failed.iter().filter(|t| **t + 600.0 < 4.0 * 3600.0) {
+        assert!(
+            repaired.contains(&(t + 600.0)),
+            "failure at {t} not repaired"
+        );
+    }
+    assert_eq!(seen.rows.len(), 4 * 120);
+    assert!(out.summary.node_pools["compute-optimized"].nodes.min >= 1);
 }
 
 /// A pod that outgrows its 1Gi memory limit under twice its capacity, next to a BestEffort pod

@@ -18,6 +18,7 @@ mod determinism;
 mod diff;
 mod disk_full;
 mod every_error;
+mod failures;
 mod gpu;
 mod jobs;
 mod limits;

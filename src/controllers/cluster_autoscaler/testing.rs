@@ -42,6 +42,7 @@ pub(crate) fn pool(name: &str, cpu: u64, memory_gib: u64, min: u32, max: u32) ->
         }),
         spot: false,
         preemption_mean_lifetime: None,
+        failures: None,
         price_usd_per_hour: 1.0,
         labels: Default::default(),
         taints: vec![],

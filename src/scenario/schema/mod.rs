@@ -116,6 +116,14 @@ pub(crate) struct PreemptionFile {
     pub(crate) mean_lifetime: Scalar,
 }
 
+/// How often a pool's nodes fail (go NotReady) and how long the cloud takes to repair them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FailuresFile {
+    pub(crate) mean_time_between: Scalar,
+    pub(crate) repair_delay: Option<Scalar>,
+}
+
 /// A node pool.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +134,7 @@ pub(crate) struct PoolFile {
     #[serde(default)]
     pub(crate) spot: bool,
     pub(crate) preemption: Option<PreemptionFile>,
+    pub(crate) failures: Option<FailuresFile>,
     #[serde(default)]
     pub(crate) labels: NamedMap<Scalar>,
     #[serde(default)]
@@ -323,6 +332,8 @@ pub(crate) struct TolerationFile {
     pub(crate) operator: Option<String>,
     pub(crate) value: Option<Scalar>,
     pub(crate) effect: Option<String>,
+    #[serde(rename = "tolerationSeconds")]
+    pub(crate) toleration_seconds: Option<Scalar>,
 }
 
 /// A service's `startup`.

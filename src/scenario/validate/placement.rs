@@ -6,7 +6,7 @@
 use crate::cluster::pool::NodePool;
 use crate::cluster::spec::{
     NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PreferredTerm,
-    SelectorOperator, Toleration, TolerationOperator,
+    SelectorOperator, TaintEffect, Toleration, TolerationOperator,
 };
 use crate::scenario::admission::add_extended_resource_tolerations;
 use crate::scenario::error::Error;
@@ -286,11 +286,29 @@ impl Cx<'_> {
                 &TAINT_EFFECTS,
             )?),
         };
+        let toleration_seconds = match &t.toleration_seconds {
+            None => None,
+            Some(_) if effect != Some(TaintEffect::NoExecute) => {
+                return Err(self.invalid(
+                    &format!("{path}.tolerationSeconds"),
+                    "tolerationSeconds is given without effect NoExecute",
+                    "expected effect: NoExecute with it, as Kubernetes validation requires",
+                ));
+            }
+            Some(s) => Some(self.whole(
+                &format!("{path}.tolerationSeconds"),
+                s,
+                "number of seconds",
+                0,
+                u64::from(u32::MAX),
+            )?),
+        };
         Ok(Toleration {
             key,
             operator,
             value,
             effect,
+            toleration_seconds,
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use crate::cluster::pool::{MachineType, NodePool, PoolAutoscaling};
+use crate::cluster::pool::{MachineType, NodeFailures, NodePool, PoolAutoscaling};
 use crate::cluster::spec::{Labels, Taint, TaintEffect};
 use crate::scenario::catalog::{self, Provider};
 use crate::scenario::error::Error;
@@ -12,6 +12,11 @@ use crate::scenario::schema::{MachineTypeFile, PoolFile, ResourcesFile, Scalar, 
 use crate::units::{DurationDist, Resources, SimDuration};
 
 use super::zones;
+
+/// How long a node stays NotReady before the cloud repairs it, unless its pool says: GKE's
+/// node auto-repair acts on a node NotReady "over the given time threshold (approximately 10
+/// minutes)" (GKE docs, "Auto-repair nodes", Repair criteria).
+const DEFAULT_REPAIR_DELAY: SimDuration = SimDuration::from_secs(600);
 use super::{Cx, each, keep, name_chars, none_of, optional};
 
 /// What a pool's nodes are, from its machine type.
@@ -81,6 +86,7 @@ impl Cx<'_> {
         });
         let taints = keep(&mut errors, taints);
         let preemption_mean_lifetime = keep(&mut errors, self.preemption(&path, p));
+        let failures = keep(&mut errors, self.failures(&path, p));
         let nodes = match (machine, speed, max_pods) {
             (Some((mut machine, provider)), Some(speed), Some(max_pods)) => {
                 if let Some(speed) = speed {
@@ -99,12 +105,14 @@ impl Cx<'_> {
             Some(provisioning_delay),
             Some(mut taints),
             Some(preemption_mean_lifetime),
+            Some(failures),
         ) = (
             nodes,
             size,
             provisioning_delay,
             taints,
             preemption_mean_lifetime,
+            failures,
         )
         else {
             unreachable!("a pool value is missing without an error");
@@ -127,6 +135,7 @@ impl Cx<'_> {
             autoscaling,
             spot: p.spot,
             preemption_mean_lifetime,
+            failures,
             price_usd_per_hour: nodes.price_usd_per_hour,
             labels: nodes.labels,
             taints,
@@ -276,6 +285,33 @@ impl Cx<'_> {
                 &pre.mean_lifetime,
             )?)),
         }
+    }
+
+    /// The pool's random node failures, when `failures` is given; the repair delay defaults to
+    /// the 10 minutes GKE's node auto-repair waits for a NotReady node ("Repair criteria" in
+    /// GKE's "Auto-repair nodes" page).
+    fn failures(&self, path: &str, p: &PoolFile) -> Result<Option<NodeFailures>, Error> {
+        let Some(f) = &p.failures else {
+            return Ok(None);
+        };
+        let mean = self.positive_duration(
+            &format!("{path}.failures.mean_time_between"),
+            &f.mean_time_between,
+        );
+        let repair = match &f.repair_delay {
+            Some(d) => self.positive_duration(&format!("{path}.failures.repair_delay"), d),
+            None => Ok(DEFAULT_REPAIR_DELAY),
+        };
+        let mut errors = Vec::new();
+        let (mean, repair) = (keep(&mut errors, mean), keep(&mut errors, repair));
+        none_of(errors)?;
+        let (Some(mean_time_between), Some(repair_delay)) = (mean, repair) else {
+            unreachable!("a failures value is missing without an error");
+        };
+        Ok(Some(NodeFailures {
+            mean_time_between,
+            repair_delay,
+        }))
     }
 
     /// The machine type and the provider whose reservations apply to it.

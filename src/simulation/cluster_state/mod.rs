@@ -625,6 +625,15 @@ impl ClusterState {
             .collect()
     }
 
+    /// Every pod bound to node `id`, terminating ones too, by workload then slot order.
+    pub(crate) fn pods_on(&self, id: NodeId) -> Vec<PodRef> {
+        self.workloads
+            .iter()
+            .flat_map(|w| w.active.iter().chain(w.terminating.iter()).copied())
+            .filter(|r| self.pods.get(*r).is_some_and(|p| p.node == Some(id)))
+            .collect()
+    }
+
     /// The measured window starts: every time-weighted gauge forgets the warm-up.
     pub(crate) fn restart_gauges(&mut self, now: SimTime) {
         for w in &mut self.workloads {

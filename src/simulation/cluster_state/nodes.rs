@@ -9,7 +9,7 @@ use crate::cluster::node::{Node, NodeId, PoolId};
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::ClassifiedNodes;
 use crate::cluster::spec::{Taint, TaintEffect};
-use crate::simulation::cluster_state::{ClusterState, node_index};
+use crate::simulation::cluster_state::{ClusterState, PodPhase, node_index};
 use crate::units::SimTime;
 
 /// A node asked of the cloud that has not registered yet.
@@ -37,6 +37,8 @@ pub(crate) struct NodeExtra {
     evict_until: SimTime,
     /// The cloud preempted the node (a Spot VM): it goes once its pods are gone.
     preempted: bool,
+    /// The node failed (NotReady, unreachable): it stays, serving nothing, until repaired.
+    failed: bool,
     /// The node's slot in the CPU table.
     pub(super) cpu_slot: u32,
     /// The node's slot in the memory table.
@@ -57,6 +59,11 @@ impl NodeExtra {
     /// Whether the cloud preempted the node.
     pub(crate) fn preempted(&self) -> bool {
         self.preempted
+    }
+
+    /// Whether the node failed and waits for its repair.
+    pub(crate) fn failed(&self) -> bool {
+        self.failed
     }
 }
 
@@ -166,6 +173,7 @@ impl ClusterState {
             draining: false,
             evict_until: SimTime::ZERO,
             preempted: false,
+            failed: false,
             cpu_slot,
             memory_slot,
         });
@@ -219,6 +227,33 @@ impl ClusterState {
         extra.preempted = true;
         extra.draining = true;
         self.nodes[index].taints.push(taint);
+    }
+
+    /// `nodes()[index]` fails: it gets `taint` (nothing new lands there) and is marked so its
+    /// removal waits for the repair; its Ready pods leave their Services' endpoints (the node
+    /// lifecycle controller marks them not Ready). Their requests must have been dropped.
+    pub(crate) fn mark_failed(&mut self, index: usize, taint: Taint, now: SimTime) {
+        let extra = &mut self.node_extras[index];
+        extra.failed = true;
+        extra.draining = true;
+        self.nodes[index].taints.push(taint);
+        let id = self.nodes[index].id;
+        for r in self.active_pods_on(id) {
+            let Some(pod) = self.pods.get_mut(r) else {
+                continue;
+            };
+            if pod.phase == PodPhase::Ready {
+                pod.phase = PodPhase::Starting;
+                pod.ready_since = None;
+                pod.unready_since = Some(now);
+                self.workloads[usize::from(pod.service)].remove_ready(r, now);
+            }
+        }
+    }
+
+    /// The repair of `nodes()[index]` begins: it is no longer held back from removal.
+    pub(crate) fn end_failure(&mut self, index: usize) {
+        self.node_extras[index].failed = false;
     }
 
     /// Removes `nodes()[index]`, which holds no pod any more, and stops billing it.

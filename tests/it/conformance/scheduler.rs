@@ -247,6 +247,7 @@ fn toleration(value: &Value) -> Result<Toleration, String> {
         operator,
         value: string(value, "value")?.unwrap_or_default(),
         effect: effect(&string(value, "effect")?.unwrap_or_default())?,
+        toleration_seconds: None,
     })
 }
 

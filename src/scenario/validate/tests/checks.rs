@@ -108,6 +108,18 @@ fn pools_are_checked() {
             &["node_pools.pool.preemption: unknown field \"mean\""],
         ),
         (
+            pool("failures: {mean_time_between: 0s}"),
+            &["node_pools.pool.failures.mean_time_between: \"0s\" is zero"],
+        ),
+        (
+            pool("failures: {mean_time_between: 720h, repair_delay: -1m}"),
+            &["node_pools.pool.failures.repair_delay: \"-1m\" is negative"],
+        ),
+        (
+            pool("failures: {mean: 720h}"),
+            &["node_pools.pool.failures: unknown field \"mean\""],
+        ),
+        (
             pool("autoscaling: {min_nodes: 2, max_nodes: 4}\n    initial_size: 5"),
             &["node_pools.pool.initial_size: 5 is outside the autoscaling range 2..4"],
         ),

@@ -396,6 +396,14 @@ fn affinity_and_tolerations_follow_kubernetes_rules() {
             vec!["services.web.tolerations[0].value: \"b\" is given with operator Exists".into()],
         ),
         (
+            base_with("    server:", "    tolerations: [{key: a, operator: Exists, tolerationSeconds: 5}]\n    server:"),
+            vec!["services.web.tolerations[0].tolerationSeconds: tolerationSeconds is given without effect NoExecute".into()],
+        ),
+        (
+            base_with("    server:", "    tolerations: [{key: a, operator: Exists, effect: NoExecute, tolerationSeconds: 1.5}]\n    server:"),
+            vec!["services.web.tolerations[0].tolerationSeconds: \"1.5\" is not a valid number of seconds".into()],
+        ),
+        (
             base_with("    server:", "    tolerations: [{value: b}]\n    server:"),
             vec![
                 "services.web.tolerations[0].key: the key is empty with operator Equal".into(),
