@@ -424,32 +424,46 @@ fn periodic_demands(scenario: &Scenario, pods: &[(String, f64)], nodes: f64, siz
     }
 }
 
-/// Pods and nodes that come and go: spot preemptions (each node replaced after its
-/// provisioning delay, its pods recreated) and jobs' pods; events and log lines.
+/// Pods and nodes that come and go: spot preemptions and node failures (each node replaced
+/// after its repair and provisioning delays, its pods recreated) and jobs' pods; events and
+/// log lines.
 fn churn_demands(scenario: &Scenario, pods_all: f64, size: &mut Size) {
     let run_s = secs(scenario.duration);
     for pool in &scenario.node_pools {
-        let Some(lifetime) = pool.preemption_mean_lifetime else {
-            continue;
-        };
         let slots = f64::from(pool.initial_size.max(if pool.autoscaling.is_some() {
             pool.max_nodes
         } else {
             0
         }));
-        let cycle = pool.provisioning_delay.mean() + lifetime;
-        let preemptions = slots * run_s / secs(cycle).max(1e-6);
         let per = EVENTS_PER_NODE + EVENTS_PER_POD * f64::from(pool.max_pods).min(pods_all);
-        let why = format!(
-            "{} preemptions ({} nodes, each preempted after {lifetime} and replaced after {} \
-             on average, over {}), {per:.0} events each for the node and its pods",
-            short(preemptions),
-            short(slots),
-            pool.provisioning_delay.mean(),
-            scenario.duration
-        );
-        let path = format!("node_pools.{}.preemption.mean_lifetime", pool.group_of);
-        size.logged(path, preemptions * per, why);
+        let provisioning = pool.provisioning_delay.mean();
+        let mut churn = |path: String, (what, done): (&str, &str), lifetime, repair| {
+            let cycle = lifetime + repair + provisioning;
+            let count = slots * run_s / secs(cycle).max(1e-6);
+            let why = format!(
+                "{} {what} ({} nodes, each {done} after {lifetime} and replaced after {} on \
+                 average, over {}), {per:.0} events each for the node and its pods",
+                short(count),
+                short(slots),
+                repair + provisioning,
+                scenario.duration
+            );
+            size.logged(path, count * per, why);
+        };
+        if let Some(lifetime) = pool.preemption_mean_lifetime {
+            let path = format!("node_pools.{}.preemption.mean_lifetime", pool.group_of);
+            churn(
+                path,
+                ("preemptions", "preempted"),
+                lifetime,
+                SimDuration::ZERO,
+            );
+        }
+        if let Some(failures) = &pool.failures {
+            let path = format!("node_pools.{}.failures.mean_time_between", pool.group_of);
+            let (between, repair) = (failures.mean_time_between, failures.repair_delay);
+            churn(path, ("failures", "failed"), between, repair);
+        }
     }
     for job in &scenario.jobs {
         let created = match &job.pods {

@@ -148,3 +148,25 @@ fn long_runs_are_refused_at_the_events_limit_unless_allowed() {
     assert!(text.contains("about 33 minutes at 1e7 events/s"), "{text}");
     assert!(document(&extra).scenario_within(Limits::LARGE).is_ok());
 }
+
+#[test]
+fn a_failure_livelock_is_refused_with_its_figure() {
+    // Nodes that fail every microsecond and are repaired in one: 3.6e9 failures of each of
+    // two nodes in an hour, as the preemption livelock was.
+    let text = refusal(
+        &[
+            (
+                "node_pools.s.failures",
+                "{mean_time_between: 1us, repair_delay: 1us}",
+            ),
+            ("node_pools.s.provisioning_delay", "0s"),
+        ],
+        Limits::DEFAULT,
+    );
+    assert!(
+        text.contains("node_pools.s.failures.mean_time_between: the run would need about"),
+        "{text}"
+    );
+    assert!(text.contains("3.60e9 failures"), "{text}");
+    assert!(text.contains("--allow-large"), "{text}");
+}
