@@ -101,3 +101,29 @@ pub struct NodeFailures {
     /// NotReady for about 10 minutes, then deletes the VM and creates a new one.
     pub repair_delay: SimDuration,
 }
+
+impl NodePool {
+    /// The zone of the group's nodes: its `zones` entry, or the `topology.kubernetes.io/zone`
+    /// label its nodes carry (a pool read from a node list).
+    pub fn zone_name(&self) -> Option<&str> {
+        self.zone
+            .as_deref()
+            .or_else(|| self.labels.get(ZONE_LABEL).map(String::as_str))
+    }
+}
+
+/// The taint the node lifecycle controller puts on a node whose kubelet stopped reporting
+/// (with effect NoExecute once the controller's rate limiter lets it through).
+pub const UNREACHABLE_TAINT_KEY: &str = "node.kubernetes.io/unreachable";
+
+/// A zone outage (`outages`): from `start` for `duration`, every node of the zone is
+/// unreachable and no VM can be created there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneOutage {
+    /// The zone, as a pool's `zones` names it.
+    pub zone: String,
+    /// When it begins, from the start of the run.
+    pub start: SimDuration,
+    /// How long it lasts.
+    pub duration: SimDuration,
+}

@@ -29,7 +29,7 @@ pub(crate) fn is_decision(kind: EventKind) -> bool {
     match kind {
         HpaRescale | HpaConditions | NodeAdded | NodeDraining | NodeDrainFailed | NodePreempted
         | NodeNotReady | NodeRepaired | NodeRemoved | PodEvicted | PodOomKilled | QuotaRejected
-        | AlertFiring | AlertResolved => true,
+        | AlertFiring | AlertResolved | ZoneOutage | ZoneRecovered => true,
         PodCreated | PodScheduled | PodUnschedulable | PodReady | PodTerminating | PodBackOff
         | PodRestarted | PodDeleted | NodeReady => false,
     }

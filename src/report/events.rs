@@ -69,13 +69,17 @@ pub enum EventKind {
     NodeDrainFailed,
     /// The cloud preempted a Spot VM: its pods are terminated and a replacement is asked for.
     NodePreempted,
-    /// A node stopped reporting (a random failure): it is tainted unreachable, its pods stop
+    /// A node stopped reporting (a random failure, or its zone's outage): it is tainted unreachable, its pods stop
     /// serving and are evicted once their toleration of the taint runs out.
     NodeNotReady,
     /// The cloud's auto-repair deleted a NotReady node's VM and asked for a new one.
     NodeRepaired,
     /// A node was removed (billing stops).
     NodeRemoved,
+    /// A zone went out (`outages`): its nodes are unreachable and no VM can be created there.
+    ZoneOutage,
+    /// A zone came back after its outage: its nodes report again and its VMs are created.
+    ZoneRecovered,
     /// A pod creation was refused by a ResourceQuota.
     QuotaRejected,
     /// An HPA changed its target's replicas (with the metrics and conditions behind it).

@@ -13,7 +13,7 @@
 //! `expect` sections.
 
 use crate::cluster::disruption::DisruptionBudget;
-use crate::cluster::pool::NodePool;
+use crate::cluster::pool::{NodePool, ZoneOutage};
 use crate::cluster::quota::Quota;
 use crate::cluster::scheduler::KubernetesVersion;
 use crate::cluster::spec::{Labels, PodSpec};
@@ -43,6 +43,8 @@ pub struct Scenario {
     pub kubernetes_version: KubernetesVersion,
     /// Node pools in file order.
     pub node_pools: Vec<NodePool>,
+    /// Zone outages (`outages`), in file order.
+    pub outages: Vec<ZoneOutage>,
     /// Services in file order; empty in a scenario of batch jobs only.
     pub services: Vec<Service>,
     /// Batch Jobs (`jobs`), in file order: pods that run to completion.

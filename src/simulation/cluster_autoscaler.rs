@@ -38,6 +38,11 @@ impl Simulation<'_> {
                     count,
                     reason,
                 } => self.cancel_upcoming(pool, count, &reason),
+                CaAction::DeleteFailedCreations {
+                    pool,
+                    count,
+                    reason,
+                } => self.delete_failed_creations(pool, count, &reason),
                 CaAction::MarkDeletionCandidate { node } => {
                     if let Some(i) = self.cluster.node_index(node) {
                         let taint = deletion_candidate_taint(self.clock.now());
@@ -106,12 +111,20 @@ impl Simulation<'_> {
         }
         let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
             .map(|p| {
-                cluster
+                (cluster.pool(p).upcoming.iter())
+                    .filter(|u| !u.creation_failed)
+                    .map(|u| u.requested_at)
+                    .collect()
+            })
+            .collect();
+        let creation_errors: Vec<u32> = (0..self.pools.len())
+            .map(|p| {
+                let failed = cluster
                     .pool(p)
                     .upcoming
                     .iter()
-                    .map(|u| u.requested_at)
-                    .collect()
+                    .filter(|u| u.creation_failed);
+                u32::try_from(failed.count()).unwrap_or(u32::MAX)
             })
             .collect();
         // Per spec: a service's budget. A job's pods have none; those not safe to evict block
@@ -135,6 +148,7 @@ impl Simulation<'_> {
             terminating_on_node: &terminating_on_node,
             unschedulable: &unschedulable,
             upcoming: &upcoming,
+            creation_errors: &creation_errors,
             disruptions_allowed: &disruptions_allowed,
         };
         let ca = self.cluster_autoscaler.as_mut()?;

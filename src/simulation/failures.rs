@@ -13,6 +13,7 @@
 //! provisioning delay.
 
 use crate::cluster::node::NodeId;
+pub(crate) use crate::cluster::pool::UNREACHABLE_TAINT_KEY;
 use crate::cluster::spec::Toleration;
 use crate::cluster::spec::{Taint, TaintEffect};
 use crate::report::EventKind;
@@ -20,25 +21,48 @@ use crate::simulation::cluster_state::{PodPhase, PodRef};
 use crate::simulation::{Event, Simulation};
 use crate::units::SimDuration;
 
-/// The taint the node lifecycle controller puts on a node whose kubelet stopped reporting.
-pub(crate) const UNREACHABLE_TAINT_KEY: &str = "node.kubernetes.io/unreachable";
-
 /// How long a pod stays bound to an unreachable node before the taint manager evicts it: the
 /// `tolerationSeconds` the DefaultTolerationSeconds admission plugin gives every pod.
 pub(crate) const NOT_READY_TOLERATION: SimDuration = SimDuration::from_secs(300);
 
 impl Simulation<'_> {
-    /// Node `id` fails: it is tainted unreachable, the requests its pods hold are lost, its
-    /// pods leave their Services' endpoints, and their eviction and the repair are scheduled.
-    /// A node already leaving (drained, preempted) or failed is left alone.
+    /// Node `id` fails: it goes unreachable (`make_unreachable`) and its repair is scheduled.
+    /// A node already leaving (drained, preempted) or failed is left alone; one out with its
+    /// zone notes the failure, to draw its next one when the zone is back.
     pub(super) fn on_node_failed(&mut self, id: NodeId) {
         let Some(index) = self.cluster.node_index(id) else {
             return;
         };
-        if self.cluster.node_extra(index).draining() {
+        let extra = self.cluster.node_extra(index);
+        if extra.out_with_zone() {
+            self.cluster.note_missed_failure(index);
             return;
         }
+        if extra.draining() {
+            return;
+        }
+        let reason = "the node's kubelet stopped reporting (random failure)";
+        self.make_unreachable(index, Some(SimDuration::ZERO), reason);
+        let pool = usize::from(self.cluster.nodes()[index].pool.0);
+        let repair = self.scenario.node_pools[pool]
+            .failures
+            .map_or(SimDuration::ZERO, |f| f.repair_delay);
+        self.clock
+            .schedule_in(repair, Event::NodeRepair { node: id });
+    }
+
+    /// `nodes()[index]` goes NotReady: it is tainted unreachable, the requests its pods hold
+    /// are lost, its pods leave their Services' endpoints, and each pod's eviction is
+    /// scheduled `eviction_offset` (the node lifecycle controller's rate limit) after its
+    /// toleration; with no offset the controller evicts nothing.
+    pub(super) fn make_unreachable(
+        &mut self,
+        index: usize,
+        eviction_offset: Option<SimDuration>,
+        reason: &str,
+    ) {
         let now = self.clock.now();
+        let id = self.cluster.nodes()[index].id;
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
                 self.services[s].counts.killed += lost.measured;
@@ -54,8 +78,11 @@ impl Simulation<'_> {
                 continue;
             };
             let tolerations = &self.cluster.pod_specs()[spec].tolerations;
-            if let Some(delay) = eviction_delay(tolerations, &taint) {
-                self.clock.schedule_in(delay, Event::TaintEviction { pod });
+            if let (Some(offset), Some(delay)) =
+                (eviction_offset, eviction_delay(tolerations, &taint))
+            {
+                self.clock
+                    .schedule_in(offset + delay, Event::TaintEviction { pod });
             }
         }
         self.cluster.mark_failed(index, taint, now);
@@ -63,13 +90,8 @@ impl Simulation<'_> {
         let pool = usize::from(node.pool.0);
         let mut event = self.pool_event(EventKind::NodeNotReady, pool);
         event.node = Some(node.name.clone());
-        event.reason = Some("the node's kubelet stopped reporting (random failure)".to_string());
+        event.reason = Some(reason.to_string());
         self.log.push(event);
-        let repair = self.scenario.node_pools[pool]
-            .failures
-            .map_or(SimDuration::ZERO, |f| f.repair_delay);
-        self.clock
-            .schedule_in(repair, Event::NodeRepair { node: id });
     }
 
     /// A pod of a failed node has outstayed its toleration: the taint manager deletes it, and
@@ -90,9 +112,14 @@ impl Simulation<'_> {
         if !self.cluster.node_extra(index).failed() {
             return;
         }
+        let pool = usize::from(self.cluster.nodes()[index].pool.0);
+        if let Some(back) = self.pools[pool].zone_out_until {
+            // No VM can be created in a zone that is out: the repair waits for it.
+            self.clock.schedule_at(back, Event::NodeRepair { node: id });
+            return;
+        }
         self.cluster.end_failure(index);
-        let node = &self.cluster.nodes()[index];
-        let (pool, name) = (usize::from(node.pool.0), node.name.clone());
+        let name = self.cluster.nodes()[index].name.clone();
         let mut event = self.pool_event(EventKind::NodeRepaired, pool);
         event.node = Some(name.clone());
         event.reason = Some("auto-repair re-creates the VM of a NotReady node".to_string());

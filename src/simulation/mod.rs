@@ -22,6 +22,7 @@ mod lifecycle;
 mod memory;
 mod metrics;
 mod nodes;
+mod outages;
 mod pending;
 mod pool_state;
 mod sampling;
@@ -94,6 +95,8 @@ pub(crate) enum Event {
     TaintEviction { pod: PodRef },
     /// The cloud's auto-repair replaces a NotReady node's VM.
     NodeRepair { node: NodeId },
+    /// A zone outage begins (`begins`) or ends.
+    ZoneOutage { outage: u32, begins: bool },
     /// A node's kubelet checks for memory pressure, evicting one pod if its pods use more than
     /// they may.
     EvictionSync { node: NodeId },
@@ -284,6 +287,9 @@ impl<'s> Simulation<'s> {
                 Event::NodeFailed { node } => self.on_node_failed(node),
                 Event::TaintEviction { pod } => self.on_taint_eviction(pod),
                 Event::NodeRepair { node } => self.on_node_repair(node),
+                Event::ZoneOutage { outage, begins } => {
+                    self.on_zone_outage(outage as usize, begins);
+                }
                 Event::EvictionSync { node } => self.on_eviction_sync(node),
                 Event::CaScan => self.on_ca_scan(),
                 Event::Tick => self.on_tick(observer),
@@ -343,6 +349,7 @@ impl<'s> Simulation<'s> {
         if let Some(spec) = &self.scenario.autoscaling.cluster_autoscaler {
             self.clock.schedule_in(spec.scan_interval, Event::CaScan);
         }
+        self.schedule_outages();
         self.schedule_next_tick();
     }
 

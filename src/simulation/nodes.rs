@@ -34,10 +34,16 @@ impl Simulation<'_> {
             state.nodes_added += 1;
         }
         let delay = state.provisioning.draw();
+        let zone_out = state.zone_out_until.is_some();
         let mut event = self.pool_event(EventKind::NodeAdded, pool);
         event.node = Some(self.node_name(pool, upcoming.serial));
         event.reason = Some(reason.to_string());
         self.log.push(event);
+        if zone_out {
+            // Its zone is out: the VM's creation fails at once.
+            self.cluster.fail_creations(pool, now);
+            return;
+        }
         self.clock.schedule_in(
             delay,
             Event::NodeProvisioned {
@@ -65,6 +71,20 @@ impl Simulation<'_> {
             let Some(upcoming) = self.cluster.cancel_upcoming(pool, now) else {
                 break;
             };
+            if self.measured(now) {
+                self.pools[pool].nodes_removed += 1;
+            }
+            let mut event = self.pool_event(EventKind::NodeRemoved, pool);
+            event.node = Some(self.node_name(pool, upcoming.serial));
+            event.reason = Some(reason.to_string());
+            self.log.push(event);
+        }
+    }
+
+    /// Deletes the `count` oldest VMs of `pool` whose creation failed.
+    pub(super) fn delete_failed_creations(&mut self, pool: usize, count: u32, reason: &str) {
+        let now = self.clock.now();
+        for upcoming in self.cluster.delete_failed_creations(pool, count) {
             if self.measured(now) {
                 self.pools[pool].nodes_removed += 1;
             }

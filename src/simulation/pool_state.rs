@@ -7,7 +7,7 @@
 
 use crate::cluster::pool::NodePool;
 use crate::engine::rng::{SimRng, stream};
-use crate::units::{DurationDist, SimDuration};
+use crate::units::{DurationDist, SimDuration, SimTime};
 use crate::workload::cost::ServiceTimeSampler;
 
 /// A delay drawn from its own random stream.
@@ -41,6 +41,8 @@ pub(crate) struct PoolState {
     pub(crate) preemption: Option<Delay>,
     /// A node's time from registration to its failure, for pools whose nodes fail.
     pub(crate) failure: Option<Delay>,
+    /// While the pool's zone is out: when it comes back.
+    pub(crate) zone_out_until: Option<SimTime>,
     /// Spot nodes preempted in the measured window.
     pub(crate) preempted: u64,
     /// Nodes asked for in the measured window (scale-ups and replacements of preempted ones).
@@ -70,6 +72,7 @@ impl PoolState {
                 };
                 Delay::new(&lifetime, seed, &format!("failures/{name}"))
             }),
+            zone_out_until: None,
             preempted: 0,
             nodes_added: 0,
             nodes_removed: 0,

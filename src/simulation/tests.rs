@@ -106,6 +106,7 @@ pub(crate) fn scenario(
         resolution: SimDuration::from_secs(60),
         kubernetes_version: KubernetesVersion::NEWEST,
         node_pools: pools,
+        outages: Vec::new(),
         services,
         jobs: Vec::new(),
         namespaces,

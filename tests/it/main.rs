@@ -26,6 +26,7 @@ mod manifests;
 mod nothing_served;
 mod oom;
 mod openmetrics;
+mod outages;
 mod pending_reasons;
 mod placement;
 mod pod_rules;

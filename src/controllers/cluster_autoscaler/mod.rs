@@ -59,6 +59,7 @@ pub mod backoff;
 pub mod balance;
 pub mod estimator;
 pub mod expander;
+pub mod health;
 mod provisioning;
 pub mod scale_down;
 mod scale_up;
@@ -70,6 +71,8 @@ pub(crate) mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_balance;
+#[cfg(test)]
+mod tests_outage;
 pub mod verdicts;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -130,8 +133,11 @@ pub struct ClusterObservation<'a> {
     pub terminating_on_node: &'a [Vec<TerminatingPod>],
     /// Spec index of each pod the scheduler could not place, oldest first.
     pub unschedulable: &'a [usize],
-    /// Per pool: request times of nodes asked for and not yet registered.
+    /// Per pool: request times of nodes asked for and not yet registered, whose VMs are
+    /// being created.
     pub upcoming: &'a [Vec<SimTime>],
+    /// Per pool: VMs whose creation failed (their zone is out), not in `upcoming`.
+    pub creation_errors: &'a [u32],
     /// Per spec: the disruptions its pods' PodDisruptionBudget allows now (`None`: no budget).
     pub disruptions_allowed: &'a [Option<u32>],
 }
@@ -169,6 +175,16 @@ pub enum CaAction {
     CleanDeletionCandidate {
         /// The node.
         node: NodeId,
+    },
+    /// Delete `count` VMs of `pool` whose creation failed (`deleteCreatedNodesWithErrors`),
+    /// the oldest first.
+    DeleteFailedCreations {
+        /// Pool index.
+        pool: usize,
+        /// VMs to delete.
+        count: u32,
+        /// The failure and the pool's backoff.
+        reason: String,
     },
     /// Give up on `count` nodes of `pool` that did not register within
     /// max-node-provision-time (the oldest requests; the pool is backed off when its latest
@@ -257,6 +273,13 @@ impl ClusterAutoscaler {
         let mut actions = Vec::new();
         // 1. Scale-ups in flight and nodes that never registered.
         let upcoming = self.cancel_overdue(obs, &mut actions);
+        if !health::cluster_healthy(obs.nodes) {
+            // "Cluster is not ready for autoscaling": nothing more this scan.
+            self.planner.clean_up_unneeded();
+            let pods = vec![PodVerdict::Undecided; obs.unschedulable.len()];
+            return Scan { actions, pods };
+        }
+        self.delete_failed_creations(obs, &mut actions);
         // 2. Deletions in progress and pool sizes.
         let deleting = self.deleting(obs);
         let (in_progress, mut target_sizes) = self.pool_sizes(obs, &deleting, &upcoming);
@@ -270,12 +293,23 @@ impl ClusterAutoscaler {
             .collect();
         // 4. Scale-up, and each pending pod's verdict.
         let sizes_before = target_sizes.clone();
-        let grown = self.scale_up(obs, &pending, &mut target_sizes, rng, &mut actions);
+        let healthy = health::healthy_groups(obs.pools.len(), obs.nodes, &upcoming, |p| {
+            self.provisioning.in_flight(p)
+        });
+        let grown = self.scale_up(
+            obs,
+            &pending,
+            &healthy,
+            &mut target_sizes,
+            rng,
+            &mut actions,
+        );
         let view = PoolView {
             now: obs.now,
             pools: obs.pools,
             target_sizes: &sizes_before,
             backoff: &self.backoff,
+            healthy: &healthy,
         };
         let scale_up = grown
             .as_ref()
@@ -312,9 +346,9 @@ impl ClusterAutoscaler {
     ) -> Vec<u32> {
         let now = obs.now;
         let mpt = self.spec.max_node_provision_time;
-        let failed = self
-            .provisioning
-            .update(now, obs.upcoming, &mut self.backoff);
+        let failed =
+            self.provisioning
+                .update(now, obs.upcoming, obs.creation_errors, &mut self.backoff);
         let mut upcoming = vec![0u32; obs.pools.len()];
         for (p, slot) in upcoming.iter_mut().enumerate() {
             let requested = obs.upcoming.get(p).map_or(&[][..], Vec::as_slice);
@@ -330,6 +364,35 @@ impl ClusterAutoscaler {
             }
         }
         upcoming
+    }
+
+    /// Deletes the VMs whose creation failed, one `DeleteFailedCreations` per pool, backing
+    /// off each pool whose scale-up they were (`handleInstanceCreationErrors`).
+    fn delete_failed_creations(
+        &mut self,
+        obs: &ClusterObservation<'_>,
+        actions: &mut Vec<CaAction>,
+    ) {
+        for (pool, &count) in obs.creation_errors.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let coming = obs.upcoming.get(pool).map_or(0, Vec::len);
+            let until =
+                (self.provisioning).creation_failed(pool, coming, obs.now, &mut self.backoff);
+            let mut reason = format!("the creation of {count} VM(s) failed");
+            match (until, self.backoff.duration(pool)) {
+                (Some(until), Some(d)) => reason.push_str(&format!(
+                    "; the scale-up failed, pool backed off for {d} (until {until})"
+                )),
+                _ => reason.push_str("; no scale-up of the pool was in flight"),
+            }
+            actions.push(CaAction::DeleteFailedCreations {
+                pool,
+                count,
+                reason,
+            });
+        }
     }
 
     /// Forgets deletions of nodes that are gone; returns, per observed node, whether it is
@@ -386,6 +449,7 @@ impl ClusterAutoscaler {
         &mut self,
         obs: &ClusterObservation<'_>,
         pending: &[usize],
+        healthy: &[bool],
         target_sizes: &mut [u32],
         rng: &mut R,
         actions: &mut Vec<CaAction>,
@@ -400,6 +464,7 @@ impl ClusterAutoscaler {
             target_sizes,
             registered_nodes: obs.nodes.len(),
             backoff: &self.backoff,
+            healthy,
             similar_pools: &self.similar_pools,
         };
         let plan = scale_up::plan(&input, rng)?;

@@ -50,27 +50,50 @@ impl Provisioning {
         });
     }
 
-    /// Whether `pool` has a scale-up in flight.
-    #[cfg(test)]
-    fn in_flight(&self, pool: usize) -> bool {
+    /// Whether `pool` has a scale-up in flight (`IsNodeGroupScalingUp`).
+    pub(super) fn in_flight(&self, pool: usize) -> bool {
         self.requests.get(pool).is_some_and(Option::is_some)
     }
 
+    /// VMs of `pool`'s scale-up failed to be created, `still_coming` of its nodes are still on
+    /// their way: the pool is backed off and the request shrinks by the failed VMs
+    /// (`handleInstanceCreationErrorsForNodeGroup`), forgotten when nothing of it is left.
+    /// Returns when the backoff ends; `None` when the pool had no scale-up in flight, which
+    /// upstream does not back off.
+    pub(super) fn creation_failed(
+        &mut self,
+        pool: usize,
+        still_coming: usize,
+        now: SimTime,
+        backoff: &mut Backoff,
+    ) -> Option<SimTime> {
+        if !self.in_flight(pool) {
+            return None;
+        }
+        if still_coming == 0 {
+            self.requests[pool] = None;
+        }
+        Some(backoff.backoff(pool, now))
+    }
+
     /// `updateScaleRequests`: forgets stale backoffs; completes the scale-up of every pool with
-    /// no node on its way (and forgets that pool's backoff); fails, backs off and forgets the
-    /// scale-up of every pool still waiting after its deadline (`expected_add < now`). Returns
-    /// the pools that failed, each with how long its scale-up waited.
+    /// no node on its way and no VM whose creation failed (`creation_errors`), and forgets
+    /// that pool's backoff; fails, backs off and forgets the scale-up of every pool still
+    /// waiting after its deadline (`expected_add < now`). Returns the pools that failed, each
+    /// with how long its scale-up waited.
     pub(super) fn update(
         &mut self,
         now: SimTime,
         upcoming: &[Vec<SimTime>],
+        creation_errors: &[u32],
         backoff: &mut Backoff,
     ) -> Vec<(usize, SimDuration)> {
         backoff.remove_stale(now);
         let mut failed = Vec::new();
         for (pool, slot) in self.requests.iter_mut().enumerate() {
             let Some(request) = *slot else { continue };
-            if upcoming.get(pool).is_none_or(Vec::is_empty) {
+            let errors = creation_errors.get(pool).copied().unwrap_or(0);
+            if upcoming.get(pool).is_none_or(Vec::is_empty) && errors == 0 {
                 *slot = None;
                 backoff.remove(pool);
             } else if request.expected_add < now {
@@ -115,11 +138,14 @@ mod tests {
         p.register_scale_up(0, at(1), MPT);
         assert!(p.in_flight(0));
         // Still one node upcoming at 10m: nothing happens.
-        assert!(p.update(at(10), &[vec![at(1)], vec![]], &mut b).is_empty());
+        assert!(
+            p.update(at(10), &[vec![at(1)], vec![]], &[], &mut b)
+                .is_empty()
+        );
         assert!(p.in_flight(0));
         assert!(b.until(0).is_some());
         // All registered at 12m: completed, backoff forgotten.
-        assert!(p.update(at(12), &[vec![], vec![]], &mut b).is_empty());
+        assert!(p.update(at(12), &[vec![], vec![]], &[], &mut b).is_empty());
         assert!(!p.in_flight(0));
         assert_eq!(b.until(0), None);
     }
@@ -130,8 +156,8 @@ mod tests {
         let mut b = Backoff::new(1);
         p.register_scale_up(0, at(0), MPT);
         // Deadline 15m: at exactly 15m it has not passed.
-        assert!(p.update(at(15), &[vec![at(0)]], &mut b).is_empty());
-        let failed = p.update(at(16), &[vec![at(0)]], &mut b);
+        assert!(p.update(at(15), &[vec![at(0)]], &[], &mut b).is_empty());
+        let failed = p.update(at(16), &[vec![at(0)]], &[], &mut b);
         assert_eq!(failed, vec![(0, SimDuration::from_secs(16 * 60))]);
         assert!(!p.in_flight(0));
         assert_eq!(b.until(0), Some(at(21)), "backed off 5m from 16m");
@@ -143,8 +169,42 @@ mod tests {
         let mut b = Backoff::new(1);
         p.register_scale_up(0, at(0), MPT);
         p.register_scale_up(0, at(10), MPT); // deadline now 25m
-        assert!(p.update(at(20), &[vec![at(0), at(10)]], &mut b).is_empty());
-        assert_eq!(p.update(at(26), &[vec![at(10)]], &mut b).len(), 1);
+        assert!(
+            p.update(at(20), &[vec![at(0), at(10)]], &[], &mut b)
+                .is_empty()
+        );
+        assert_eq!(p.update(at(26), &[vec![at(10)]], &[], &mut b).len(), 1);
+    }
+
+    /// After `handleInstanceCreationErrorsForNodeGroup`: failed VMs back a scaling-up pool
+    /// off at once, a pool without a scale-up in flight is not backed off, and a scale-up
+    /// whose VMs failed is not complete while they are there.
+    #[test]
+    fn failed_creations_back_off_a_scaling_up_pool() {
+        let mut p = Provisioning::new(2);
+        let mut b = Backoff::new(2);
+        p.register_scale_up(0, at(0), MPT);
+        // 1m: both nodes' VMs failed (no node still coming): not complete, not timed out.
+        assert!(
+            p.update(at(1), &[vec![], vec![]], &[2, 0], &mut b)
+                .is_empty()
+        );
+        assert!(
+            p.in_flight(0),
+            "failed VMs keep the scale-up from completing"
+        );
+        assert_eq!(p.creation_failed(0, 0, at(1), &mut b), Some(at(6)));
+        assert!(!p.in_flight(0), "nothing of the scale-up is left");
+        assert_eq!(
+            p.creation_failed(1, 0, at(1), &mut b),
+            None,
+            "not scaling up"
+        );
+        assert_eq!(b.until(1), None);
+        // A scale-up with a node still coming keeps its request.
+        p.register_scale_up(1, at(2), MPT);
+        assert_eq!(p.creation_failed(1, 1, at(2), &mut b), Some(at(7)));
+        assert!(p.in_flight(1));
     }
 
     #[test]

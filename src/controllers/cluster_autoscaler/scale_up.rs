@@ -2,8 +2,8 @@
 //! `core/scaleup/orchestrator` decides it for the pods still pending once upcoming nodes have
 //! taken theirs.
 //!
-//! Use `plan` once per scan. Pools that are not autoscaled, are backed off, or are at their
-//! maximum size are skipped; for each other pool the pending pods whose service fits an empty
+//! Use `plan` once per scan. Pools that are not autoscaled, are backed off, are unhealthy
+//! (too many of their nodes unready, `health`), or are at their maximum size are skipped; for each other pool the pending pods whose service fits an empty
 //! node of the pool are bin-packed onto new nodes (`estimator`), capped by
 //! `--max-nodes-per-scaleup`, the pool's room to its maximum and the cluster's
 //! `--max-nodes-total`; the expander chain picks one option; its count is capped again by
@@ -43,6 +43,9 @@ pub(super) struct ScaleUpInput<'a> {
     /// Registered nodes in the cluster.
     pub(super) registered_nodes: usize,
     pub(super) backoff: &'a Backoff,
+    /// Per pool: whether its group is healthy (`health::healthy_groups`); an unhealthy one is
+    /// not grown.
+    pub(super) healthy: &'a [bool],
     /// Per pool, the other pools whose template nodes are similar to its
     /// (`FindSimilarNodeGroups`; empty when balancing is off).
     pub(super) similar_pools: &'a [Vec<usize>],
@@ -163,6 +166,7 @@ fn schedulable_pod_groups(
         .map(|(p, pool)| {
             if pool.autoscaling.is_none()
                 || input.backoff.is_backed_off(p, input.now)
+                || !input.healthy.get(p).copied().unwrap_or(true)
                 || input.target(p) >= pool.max_nodes
             {
                 return None;
@@ -320,6 +324,7 @@ mod tests {
             target_sizes: targets,
             registered_nodes: targets.iter().map(|&t| t as usize).sum(),
             backoff,
+            healthy: &[],
             similar_pools: &[],
         };
         plan(&input, &mut Xoshiro256PlusPlus::seed_from_u64(3))

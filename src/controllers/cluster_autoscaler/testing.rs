@@ -107,6 +107,8 @@ pub(crate) struct World {
     pub(crate) terminating: Vec<Vec<TerminatingPod>>,
     pub(crate) pending: Vec<usize>,
     pub(crate) upcoming: Vec<Vec<SimTime>>,
+    /// Per pool: VMs whose creation failed.
+    pub(crate) creation_errors: Vec<u32>,
     /// Per service: what its disruption budget allows (`None`: no budget).
     pub(crate) disruptions_allowed: Vec<Option<u32>>,
     pub(crate) next_id: u32,
@@ -123,6 +125,7 @@ impl World {
         let ca = ClusterAutoscaler::new(&ca_spec, &pools);
         World {
             upcoming: vec![Vec::new(); pools.len()],
+            creation_errors: vec![0; pools.len()],
             disruptions_allowed: vec![None; specs.len()],
             pools,
             specs,
@@ -160,6 +163,7 @@ impl World {
             terminating_on_node: &self.terminating,
             unschedulable: &self.pending,
             upcoming: &self.upcoming,
+            creation_errors: &self.creation_errors,
             disruptions_allowed: &self.disruptions_allowed,
         };
         self.ca.scan(&obs, &mut self.rng).actions
@@ -174,6 +178,9 @@ impl World {
                 }
                 CaAction::CancelUpcoming { pool, count, .. } => {
                     self.upcoming[*pool].drain(..*count as usize);
+                }
+                CaAction::DeleteFailedCreations { pool, count, .. } => {
+                    self.creation_errors[*pool] -= *count;
                 }
                 CaAction::ScaleDown { node, .. } => {
                     let i = self

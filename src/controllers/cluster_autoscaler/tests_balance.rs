@@ -71,6 +71,7 @@ fn scale_ups(
         terminating_on_node: &terminating_on_node,
         unschedulable: &unschedulable,
         upcoming: &[Vec::new(), Vec::new(), Vec::new()],
+        creation_errors: &[0, 0, 0],
         disruptions_allowed: &[None],
     };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);

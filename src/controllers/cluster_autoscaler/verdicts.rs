@@ -42,7 +42,8 @@ pub enum PodVerdict {
     /// No scale-up: every autoscaled pool whose template node fits the pod is at its maximum.
     MaxNodeGroupSize,
     /// No scale-up: every autoscaled pool that fits the pod is at its maximum or backing off
-    /// after a failed scale-up, and one is backing off.
+    /// after a failed scale-up (or unhealthy: too many of its nodes unready), and one is
+    /// backing off or unhealthy.
     Backoff,
     /// No scale-up: no autoscaled pool's template node fits the pod.
     NoNodeGroupFits,
@@ -71,6 +72,8 @@ pub(super) struct PoolView<'a> {
     /// Registered plus upcoming nodes of each pool, before this scan's scale-up.
     pub(super) target_sizes: &'a [u32],
     pub(super) backoff: &'a Backoff,
+    /// Per pool: whether its group is healthy; an unhealthy one waits as a backed-off one.
+    pub(super) healthy: &'a [bool],
 }
 
 /// The verdict of every pending pod (`pending`, service indices, oldest first): `placed` is the
@@ -149,7 +152,8 @@ fn no_scale_up(spec: &PodSpec, templates: &[(usize, Node)], view: &PoolView<'_>)
         if target >= view.pools[*p].max_nodes {
             continue;
         }
-        if view.backoff.is_backed_off(*p, view.now) {
+        let unhealthy = !view.healthy.get(*p).copied().unwrap_or(true);
+        if unhealthy || view.backoff.is_backed_off(*p, view.now) {
             backed_off = true;
             continue;
         }
@@ -179,6 +183,7 @@ mod tests {
             pools: &pools,
             target_sizes: &[2, 1],
             backoff: &backoff,
+            healthy: &[],
         };
         // 2-CPU pods fit both pools, 8-CPU only big, 32-CPU neither.
         let specs = [pod(2_000, 1), pod(8_000, 1), pod(32_000, 1)];
@@ -208,6 +213,7 @@ mod tests {
         let free = Backoff::new(2);
         let view = PoolView {
             backoff: &free,
+            healthy: &[],
             ..view
         };
         let got = pod_verdicts(
@@ -248,6 +254,7 @@ mod tests {
             pools: &pools,
             target_sizes: &[2],
             backoff: &backoff,
+            healthy: &[],
         };
         let specs = [pod(32_000, 1)];
         let got = pod_verdicts(&[0], &specs, &[None], |_| None, None, &view);

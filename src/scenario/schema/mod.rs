@@ -48,6 +48,9 @@ pub(crate) struct File {
     /// DaemonSets: each takes its pod's requests and one pod slot on every node it selects.
     #[serde(default)]
     pub(crate) daemonsets: NamedMap<DaemonSetFile>,
+    /// Zone outages: every node of a zone unreachable for a while.
+    #[serde(default)]
+    pub(crate) outages: Vec<OutageFile>,
     pub(crate) autoscaling: Option<AutoscalingFile>,
     pub(crate) monitoring: Option<MonitoringFile>,
     pub(crate) sweep: Option<SweepFile>,
@@ -122,6 +125,18 @@ pub(crate) struct PreemptionFile {
 pub(crate) struct FailuresFile {
     pub(crate) mean_time_between: Scalar,
     pub(crate) repair_delay: Option<Scalar>,
+}
+
+/// `outages: [{zone: us-central1-b, at: 10h, duration: 2h}]`: one zone outage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutageFile {
+    #[serde(default)]
+    pub(crate) zone: Scalar,
+    #[serde(default)]
+    pub(crate) at: Scalar,
+    #[serde(default)]
+    pub(crate) duration: Scalar,
 }
 
 /// A node pool.

@@ -55,6 +55,7 @@ mod jobs;
 mod limits;
 mod load;
 mod monitoring;
+mod outages;
 mod placement;
 mod pod_rules;
 mod pools;

@@ -6,7 +6,7 @@ use indexmap::IndexSet;
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 
-use crate::cluster::pool::NodePool;
+use crate::cluster::pool::{NodePool, ZoneOutage};
 use crate::cluster::quota::Quota;
 use crate::cluster::scheduler::KubernetesVersion;
 use crate::controllers::job::JobSpec;
@@ -48,6 +48,9 @@ pub(crate) fn scenario(
     if let (Some(pools), Some(run)) = (&node_pools, &run) {
         keep(&mut errors, cx.run_cost(pools, run.duration));
     }
+    let run_duration = run.as_ref().map(|r| r.duration);
+    let outages = cx.outages(&file.outages, node_pools.as_deref(), run_duration);
+    let outages = keep(&mut errors, outages);
     let services = keep(&mut errors, cx.services(&file, node_pools.as_deref()));
     let jobs = cx.jobs(&file.jobs, node_pools.as_deref().unwrap_or(&[]), duration);
     let jobs = keep(&mut errors, jobs);
@@ -80,6 +83,7 @@ pub(crate) fn scenario(
     let (
         Some(run),
         Some(node_pools),
+        Some(outages),
         Some(services),
         Some(jobs),
         Some(quotas),
@@ -90,6 +94,7 @@ pub(crate) fn scenario(
     ) = (
         run,
         node_pools,
+        outages,
         services,
         jobs,
         quotas,
@@ -103,6 +108,7 @@ pub(crate) fn scenario(
     };
     let sections = Sections {
         node_pools,
+        outages,
         services,
         jobs,
         quotas,
@@ -136,9 +142,11 @@ const KUBERNETES_VERSIONS: [(&str, KubernetesVersion); 2] = spelled!(
     V1_36
 );
 
-/// The validated sections whose pods share the scenario's table of extended resource names.
+/// The validated sections: the pools and their zones' outages, and those whose pods share
+/// the scenario's table of extended resource names.
 struct Sections {
     node_pools: Vec<NodePool>,
+    outages: Vec<ZoneOutage>,
     services: Vec<Service>,
     jobs: Vec<JobSpec>,
     quotas: Vec<Quota>,
@@ -270,6 +278,7 @@ impl Cx<'_> {
     ) -> Scenario {
         let Sections {
             node_pools,
+            outages,
             mut services,
             mut jobs,
             mut quotas,
@@ -298,6 +307,7 @@ impl Cx<'_> {
             resolution: run.resolution,
             kubernetes_version: run.kubernetes_version,
             node_pools,
+            outages,
             services,
             jobs,
             namespaces: namespaces.into_iter().collect(),

@@ -2,7 +2,8 @@
 //! preempted, and removed, with their pool's gauges kept in step.
 //!
 //! Billing follows the cloud: a node costs from the moment it is asked for until it is removed,
-//! whether or not it ever registered, so a pool's billed nodes are always its upcoming plus its
+//! whether or not it ever registered, except while its VM's creation has failed (a zone
+//! outage): a pool's billed nodes are always its upcoming ones still being created plus its
 //! registered ones.
 
 use crate::cluster::node::{Node, NodeId, PoolId};
@@ -23,6 +24,9 @@ pub(crate) struct Upcoming {
     pub(crate) serial: u32,
     /// When it was asked for (billing starts here).
     pub(crate) requested_at: SimTime,
+    /// Its VM's creation failed (its zone is out): it is not billed, will not boot, and waits
+    /// for the Cluster Autoscaler to delete it or for the zone to come back.
+    pub(crate) creation_failed: bool,
 }
 
 /// What the simulation keeps about a node beyond what the scheduler sees.
@@ -39,6 +43,10 @@ pub(crate) struct NodeExtra {
     preempted: bool,
     /// The node failed (NotReady, unreachable): it stays, serving nothing, until repaired.
     failed: bool,
+    /// The node's failure is its zone's outage: it comes back when the outage ends.
+    out_with_zone: bool,
+    /// Its own random failure fell due while its zone was out (and was ignored then).
+    failure_missed: bool,
     /// The node's slot in the CPU table.
     pub(super) cpu_slot: u32,
     /// The node's slot in the memory table.
@@ -64,6 +72,16 @@ impl NodeExtra {
     /// Whether the node failed and waits for its repair.
     pub(crate) fn failed(&self) -> bool {
         self.failed
+    }
+
+    /// Whether the node is unreachable because its zone is out.
+    pub(crate) fn out_with_zone(&self) -> bool {
+        self.out_with_zone
+    }
+
+    /// Whether its own random failure fell due while its zone was out.
+    pub(crate) fn failure_missed(&self) -> bool {
+        self.failure_missed
     }
 }
 
@@ -111,6 +129,7 @@ impl ClusterState {
             request,
             serial,
             requested_at: now,
+            creation_failed: false,
         };
         pool.upcoming.push(upcoming);
         upcoming
@@ -118,21 +137,77 @@ impl ClusterState {
 
     /// The node of `request` has booted: it is no longer upcoming. Returns its pool and
     /// request, or `None` when it was given up on.
+    /// A node whose creation failed never boots.
     pub(crate) fn take_upcoming(&mut self, request: u32) -> Option<(usize, Upcoming)> {
         self.pools.iter_mut().enumerate().find_map(|(p, pool)| {
-            let i = pool.upcoming.iter().position(|u| u.request == request)?;
+            let i =
+                (pool.upcoming.iter()).position(|u| u.request == request && !u.creation_failed)?;
             Some((p, pool.upcoming.remove(i)))
         })
     }
 
-    /// Gives up on the most recently asked-for node of pool `p` that has not registered, and
-    /// stops billing it. Returns it, or `None` when there is none.
+    /// Gives up on the most recently asked-for node of pool `p` that has not registered and
+    /// is still being created, and stops billing it. Returns it, or `None` when there is none.
     pub(crate) fn cancel_upcoming(&mut self, p: usize, now: SimTime) -> Option<Upcoming> {
         let pool = &mut self.pools[p];
-        let upcoming = pool.upcoming.pop()?;
+        let i = pool.upcoming.iter().rposition(|u| !u.creation_failed)?;
+        let upcoming = pool.upcoming.remove(i);
         pool.billed_measured.add(now, -1);
         pool.billed_total.add(now, -1);
         Some(upcoming)
+    }
+
+    /// The creation of every VM of pool `p` on its way fails (its zone is out): billing
+    /// stops. Returns how many failed.
+    pub(crate) fn fail_creations(&mut self, p: usize, now: SimTime) -> u32 {
+        let pool = &mut self.pools[p];
+        let mut failed = 0;
+        for u in pool.upcoming.iter_mut().filter(|u| !u.creation_failed) {
+            u.creation_failed = true;
+            failed += 1;
+        }
+        pool.billed_measured.add(now, -i64::from(failed));
+        pool.billed_total.add(now, -i64::from(failed));
+        failed
+    }
+
+    /// Deletes the `count` oldest nodes of pool `p` whose creation failed (the Cluster
+    /// Autoscaler's `deleteCreatedNodesWithErrors`). Returns them.
+    pub(crate) fn delete_failed_creations(&mut self, p: usize, count: u32) -> Vec<Upcoming> {
+        let pool = &mut self.pools[p];
+        let mut deleted = Vec::new();
+        pool.upcoming.retain(|u| {
+            let delete = u.creation_failed && deleted.len() < count as usize;
+            if delete {
+                deleted.push(*u);
+            }
+            !delete
+        });
+        deleted
+    }
+
+    /// The cloud creates again, at `now`, every VM of pool `p` whose creation failed (the
+    /// managed instance group retries once the zone is back): each is billed again and gets
+    /// a new request number, so that a boot scheduled before the failure finds nothing.
+    /// Returns them.
+    pub(crate) fn retry_creations(&mut self, p: usize, now: SimTime) -> Vec<Upcoming> {
+        let mut retried = Vec::new();
+        for i in 0..self.pools[p].upcoming.len() {
+            if !self.pools[p].upcoming[i].creation_failed {
+                continue;
+            }
+            let request = self.next_request;
+            self.next_request += 1;
+            let u = &mut self.pools[p].upcoming[i];
+            u.creation_failed = false;
+            u.request = request;
+            retried.push(*u);
+        }
+        let pool = &mut self.pools[p];
+        let count = i64::try_from(retried.len()).unwrap_or(i64::MAX);
+        pool.billed_measured.add(now, count);
+        pool.billed_total.add(now, count);
+        retried
     }
 
     /// A node asked for earlier joins the cluster, Ready and empty. Returns it.
@@ -174,6 +249,8 @@ impl ClusterState {
             evict_until: SimTime::ZERO,
             preempted: false,
             failed: false,
+            out_with_zone: false,
+            failure_missed: false,
             cpu_slot,
             memory_slot,
         });
@@ -254,6 +331,28 @@ impl ClusterState {
     /// The repair of `nodes()[index]` begins: it is no longer held back from removal.
     pub(crate) fn end_failure(&mut self, index: usize) {
         self.node_extras[index].failed = false;
+    }
+
+    /// `nodes()[index]`, which failed, is unreachable because its zone is out.
+    pub(crate) fn mark_out_with_zone(&mut self, index: usize) {
+        self.node_extras[index].out_with_zone = true;
+    }
+
+    /// `nodes()[index]`'s own random failure fell due while its zone was out.
+    pub(crate) fn note_missed_failure(&mut self, index: usize) {
+        self.node_extras[index].failure_missed = true;
+    }
+
+    /// `nodes()[index]`'s zone is back: its kubelet reports again, the taint with `taint_key`
+    /// goes, and it takes pods again. Its pods' readiness is the caller's.
+    pub(crate) fn recover_from_outage(&mut self, index: usize, taint_key: &str) {
+        let extra = &mut self.node_extras[index];
+        extra.failed = false;
+        extra.draining = false;
+        extra.out_with_zone = false;
+        extra.failure_missed = false;
+        self.nodes[index].taints.retain(|t| t.key != taint_key);
+        self.note_loosened(self.nodes[index].id);
     }
 
     /// Removes `nodes()[index]`, which holds no pod any more, and stops billing it.

@@ -259,7 +259,8 @@ impl ClusterState {
                 .filter(|n| usize::from(n.pool.0) == p)
                 .collect();
             let sum = |f: fn(&crate::cluster::node::Node) -> u64| nodes.iter().map(|n| f(n)).sum();
-            let billed = (nodes.len() + pool.upcoming.len()) as u64;
+            let creating = pool.upcoming.iter().filter(|u| !u.creation_failed).count();
+            let billed = (nodes.len() + creating) as u64;
             let expected: [(&str, &Gauge, u64); 6] = [
                 ("ready nodes", &pool.ready, nodes.len() as u64),
                 ("billed nodes", &pool.billed_total, billed),
@@ -409,6 +410,56 @@ fn upcoming_nodes_are_billed_until_given_up_or_registered() {
     assert_eq!(c.nodes()[0].created_at, at(0), "billed from the request");
     assert_eq!(c.pool(0).billed_total.value(), 1);
     c.check_invariants();
+}
+
+#[test]
+fn failed_creations_are_not_billed_never_boot_and_are_retried_with_new_requests() {
+    let sc = scenario(vec![pool("p", 8, 32, 0)], vec![], 600, 0);
+    let mut c = ClusterState::new(&sc);
+    let a = c.request_node(0, at(0));
+    let b = c.request_node(0, at(1));
+    assert_eq!(c.fail_creations(0, at(2)), 2);
+    assert_eq!(c.fail_creations(0, at(2)), 0, "each fails once");
+    assert_eq!(
+        c.pool(0).billed_total.value(),
+        0,
+        "a failed creation is not billed"
+    );
+    c.check_invariants();
+    assert!(
+        c.take_upcoming(a.request).is_none(),
+        "a failed VM never boots"
+    );
+    assert_eq!(
+        c.cancel_upcoming(0, at(3)),
+        None,
+        "only VMs being created are given up"
+    );
+    let d = c.request_node(0, at(4));
+    assert_eq!(c.pool(0).billed_total.value(), 1);
+    let deleted = c.delete_failed_creations(0, 1);
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(
+        deleted[0].serial, a.serial,
+        "the oldest failed creation goes first"
+    );
+    c.check_invariants();
+    let retried = c.retry_creations(0, at(5));
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].serial, b.serial);
+    assert!(retried[0].request != b.request, "a retry is a new request");
+    assert!(
+        c.take_upcoming(b.request).is_none(),
+        "the old boot finds nothing"
+    );
+    assert_eq!(
+        c.pool(0).billed_total.value(),
+        2,
+        "billed again from the retry"
+    );
+    c.check_invariants();
+    assert!(c.take_upcoming(retried[0].request).is_some());
+    assert!(c.take_upcoming(d.request).is_some());
 }
 
 #[test]

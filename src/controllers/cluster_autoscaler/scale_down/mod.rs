@@ -172,6 +172,11 @@ pub(super) struct Planner {
 }
 
 impl Planner {
+    /// Forgets every unneeded node (`CleanUpUnneededNodes`), as when the cluster is unhealthy.
+    pub(super) fn clean_up_unneeded(&mut self) {
+        self.unneeded.clear();
+    }
+
     /// Since when `node` has been unneeded, if it is.
     pub(super) fn unneeded_since(&self, node: NodeId) -> Option<SimTime> {
         self.unneeded.get(&node).map(|u| u.since)
