@@ -12,7 +12,9 @@
 //! 1. **Scale-ups in flight** (`provisioning`): a pool whose requested nodes have all registered
 //!    has completed its scale-up; one still waiting past `--max-node-provision-time` after its
 //!    latest scale-up has failed and is backed off (`backoff`: 5m, doubling to 30m). Every node
-//!    asked for longer ago than that is given up (`CaAction::CancelUpcoming`).
+//!    asked for longer ago than that is given up (`CaAction::CancelUpcoming`). When too many
+//!    nodes are unready (`health`) the scan ends here; otherwise VMs whose creation failed are
+//!    deleted (`CaAction::DeleteFailedCreations`) and their scale-up's pool backed off.
 //! 2. **Upcoming nodes absorb pending pods** (`snapshot`): pending pods that fit on a node still
 //!    on its way (or on a registered node with room) need no new node.
 //! 3. **Scale-up** (`scale_up`, `estimator`, `expander`) for the pods still pending, and each
@@ -51,8 +53,8 @@
 //! pool, as the orchestrator's `GetCappedNewNodeCount(count, len(nodes)+len(upcomingNodes))`
 //! does. Pools without `autoscaling` are neither grown nor shrunk.
 //!
-//! Simplifications, beyond those each module names: every registered node counts as ready;
-//! pods are not held back for being very new (upstream waits 2s for more pods); placement in
+//! Simplifications, beyond those each module names: a registered node is ready unless it
+//! is tainted unreachable (no node is ever NotStarted); pods are not held back for being very new (upstream waits 2s for more pods); placement in
 //! simulations is first-fit in node order where upstream rotates its starting node.
 
 pub mod backoff;

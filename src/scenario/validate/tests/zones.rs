@@ -3,6 +3,7 @@
 
 use super::{BASE, assert_rejected, base_with, load};
 use crate::cluster::pool::NodePool;
+use crate::units::SimDuration;
 
 /// `BASE` with its pool given `extra` keys (YAML lines at the pool's indentation).
 fn zoned(extra: &str) -> String {
@@ -167,4 +168,68 @@ fn priorities_name_the_pool_not_its_zones() {
         &bad,
         &["autoscaling.cluster_autoscaler.priorities.pool-us-central1-a: unknown node pool"],
     );
+}
+
+/// `zoned` over three zones with `outages` (YAML list lines at the top level).
+fn with_outages(outages: &str) -> String {
+    format!(
+        "{}outages:\n{outages}",
+        zoned("    zones: [us-central1-a, us-central1-b, us-central1-c]\n")
+    )
+}
+
+#[test]
+fn an_outage_names_a_zone_of_the_pools_within_the_run() {
+    let s = load(&with_outages(
+        "  - {zone: us-central1-b, at: 10m, duration: 20m}\n  - {zone: us-central1-b, at: 30m, duration: 1h}\n",
+    ))
+    .expect("back-to-back outages of one zone are valid");
+    assert_eq!(s.outages.len(), 2);
+    assert_eq!(s.outages[0].zone, "us-central1-b");
+    assert_eq!(s.outages[0].start, SimDuration::from_secs(600));
+    assert_eq!(s.outages[1].duration, SimDuration::from_secs(3600));
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "  - {zone: us-central1-f, at: 10m, duration: 20m}\n",
+            &[
+                "outages[0].zone: \"us-central1-f\" is not a zone of any node pool",
+                "us-central1-a, us-central1-b, us-central1-c",
+            ],
+        ),
+        (
+            "  - {zone: us-central1-a, at: 1h, duration: 20m}\n",
+            &["outages[0].at: \"1h\" is not before the end of the run (1h"],
+        ),
+        (
+            "  - {zone: us-central1-a, at: 10m, duration: 0s}\n",
+            &["outages[0].duration: \"0s\" is zero"],
+        ),
+        (
+            "  - {zone: us-central1-a, duration: 10m}\n",
+            &["outages[0].at: the outage's start is missing"],
+        ),
+        (
+            "  - {zone: us-central1-a, at: 10m, duration: 20m}\n  - {zone: us-central1-a, at: 20m, duration: 5m}\n",
+            &[
+                "outages[1]: the outage of us-central1-a from 20m",
+                "overlaps outages[0]",
+            ],
+        ),
+        (
+            "  - {zone: us-central1-a, at: 10m, duration: 20m, region: x}\n",
+            &["unknown field \"region\""],
+        ),
+    ];
+    for (outages, fragments) in cases {
+        assert_rejected(&with_outages(outages), fragments);
+    }
+    // Every bad outage at once.
+    let both = "  - {zone: nowhere-z, at: 10m, duration: 1m}\n  - {zone: us-central1-a, at: 2h, duration: 1m}\n";
+    let message = load(&with_outages(both))
+        .expect_err("two bad outages")
+        .to_string();
+    assert!(message.contains("outages[0].zone") && message.contains("outages[1].at"));
+    // Without zones there is nothing to take out.
+    let plain = format!("{BASE}outages:\n  - {{zone: us-central1-a, at: 1m, duration: 1m}}\n");
+    assert_rejected(&plain, &["but no pool names zones"]);
 }
