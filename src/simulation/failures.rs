@@ -2,9 +2,13 @@
 //! tainted unreachable, its pods stop serving and are evicted by the taint manager once their
 //! toleration runs out, and the cloud's auto-repair replaces the VM.
 //!
-//! Upstream, the node lifecycle controller notices the missing heartbeats after
-//! `--node-monitor-grace-period` (40s, 50s from 1.32) and then taints the node and marks its
-//! pods not Ready; capsim does all of it at the failure. A pod tolerates
+//! The node lifecycle controller notices the missing heartbeats after
+//! `--node-monitor-grace-period` (50s since 1.32) and then marks the node NotReady, its pods
+//! not Ready (they leave their Services' endpoints) and taints it
+//! `node.kubernetes.io/unreachable:NoExecute`. Until then the pods stay in the endpoints and
+//! what is routed to them is lost (counted as `killed`; the least-requests balancer avoids
+//! them, as an L7 balancer's health checks would, when it can). capsim puts the taint on at the
+//! failure so that the scheduler places nothing there meanwhile. A pod tolerates
 //! `node.kubernetes.io/unreachable:NoExecute` for its matching tolerations' smallest
 //! `tolerationSeconds`, or the 300s the DefaultTolerationSeconds admission plugin gives a pod
 //! without one (`eviction_delay`); the taint manager then deletes the pods directly (no eviction API,
@@ -25,10 +29,30 @@ use crate::units::SimDuration;
 /// `tolerationSeconds` the DefaultTolerationSeconds admission plugin gives every pod.
 pub(crate) const NOT_READY_TOLERATION: SimDuration = SimDuration::from_secs(300);
 
+/// `--node-monitor-grace-period`: how long the node lifecycle controller waits for a silent
+/// kubelet before it marks the node NotReady (50s since Kubernetes 1.32).
+pub(crate) const NODE_MONITOR_GRACE_PERIOD: SimDuration = SimDuration::from_secs(50);
+
+/// The node lifecycle controller's pace of tainting the nodes of a disrupted zone:
+/// `--node-eviction-rate` 0.1 nodes per second.
+pub(crate) const NODE_EVICTION_INTERVAL: SimDuration = SimDuration::from_secs(10);
+
+/// A rank in the controller's rate limit that means it evicts nothing.
+pub(crate) const NO_EVICTION: u32 = u32::MAX;
+
+/// The taint of an unreachable node, `node.kubernetes.io/unreachable:NoExecute`.
+fn unreachable_taint() -> Taint {
+    Taint {
+        key: UNREACHABLE_TAINT_KEY.to_string(),
+        value: String::new(),
+        effect: TaintEffect::NoExecute,
+    }
+}
+
 impl Simulation<'_> {
-    /// Node `id` fails: it goes unreachable (`make_unreachable`) and its repair is scheduled.
-    /// A node already leaving (drained, preempted) or failed is left alone; one out with its
-    /// zone notes the failure, to draw its next one when the zone is back.
+    /// Node `id` fails: it goes unreachable (`make_unreachable`); its repair follows its
+    /// NotReady. A node already leaving (drained, preempted) or failed is left alone; one out
+    /// with its zone notes the failure, to draw its next one when the zone is back.
     pub(super) fn on_node_failed(&mut self, id: NodeId) {
         let Some(index) = self.cluster.node_index(id) else {
             return;
@@ -41,57 +65,76 @@ impl Simulation<'_> {
         if extra.draining() {
             return;
         }
-        let reason = "the node's kubelet stopped reporting (random failure)";
-        self.make_unreachable(index, Some(SimDuration::ZERO), reason);
-        let pool = usize::from(self.cluster.nodes()[index].pool.0);
-        let repair = self.scenario.node_pools[pool]
-            .failures
-            .map_or(SimDuration::ZERO, |f| f.repair_delay);
-        self.clock
-            .schedule_in(repair, Event::NodeRepair { node: id });
+        self.make_unreachable(index, 0);
     }
 
-    /// `nodes()[index]` goes NotReady: it is tainted unreachable, the requests its pods hold
-    /// are lost, its pods leave their Services' endpoints, and each pod's eviction is
-    /// scheduled `eviction_offset` (the node lifecycle controller's rate limit) after its
-    /// toleration; with no offset the controller evicts nothing.
-    pub(super) fn make_unreachable(
-        &mut self,
-        index: usize,
-        eviction_offset: Option<SimDuration>,
-        reason: &str,
-    ) {
-        let now = self.clock.now();
+    /// `nodes()[index]`'s kubelet stops reporting: the requests its pods hold are lost, it is
+    /// tainted unreachable (nothing new lands there), and its pods stay in their Services'
+    /// endpoints, losing what is routed to them, until the node lifecycle controller notices
+    /// after `NODE_MONITOR_GRACE_PERIOD`; the controller's tainting then comes `rank` nodes
+    /// into its rate limit (`NO_EVICTION`: it evicts nothing).
+    pub(super) fn make_unreachable(&mut self, index: usize, rank: u32) {
         let id = self.cluster.nodes()[index].id;
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
                 self.services[s].counts.killed += lost.measured;
             }
         }
-        let taint = Taint {
-            key: UNREACHABLE_TAINT_KEY.to_string(),
-            value: String::new(),
-            effect: TaintEffect::NoExecute,
+        self.cluster.mark_failed(index, unreachable_taint());
+        self.clock.schedule_in(
+            NODE_MONITOR_GRACE_PERIOD,
+            Event::NodeNotReady { node: id, rank },
+        );
+    }
+
+    /// The node lifecycle controller finds node `id` NotReady: its pods leave their Services'
+    /// endpoints, each is evicted after its toleration of the unreachable taint (the node's
+    /// `rank` in the controller's rate limit later), and a node failed on its own is repaired
+    /// after its pool's repair delay.
+    pub(super) fn on_node_not_ready(&mut self, id: NodeId, rank: u32) {
+        let Some(index) = self.cluster.node_index(id) else {
+            return;
         };
-        for pod in self.cluster.active_pods_on(id) {
-            let Some(spec) = self.cluster.pod(pod).map(|p| p.spec as usize) else {
-                continue;
-            };
-            let tolerations = &self.cluster.pod_specs()[spec].tolerations;
-            if let (Some(offset), Some(delay)) =
-                (eviction_offset, eviction_delay(tolerations, &taint))
-            {
-                self.clock
-                    .schedule_in(offset + delay, Event::TaintEviction { pod });
+        if !self.cluster.node_extra(index).failed() {
+            return;
+        }
+        let now = self.clock.now();
+        self.cluster.mark_not_ready(index, now);
+        let taint = unreachable_taint();
+        if rank != NO_EVICTION {
+            let offset = SimDuration(NODE_EVICTION_INTERVAL.0.saturating_mul(u64::from(rank)));
+            for pod in self.cluster.active_pods_on(id) {
+                let Some(spec) = self.cluster.pod(pod).map(|p| p.spec as usize) else {
+                    continue;
+                };
+                let tolerations = &self.cluster.pod_specs()[spec].tolerations;
+                if let Some(delay) = eviction_delay(tolerations, &taint) {
+                    self.clock
+                        .schedule_in(offset + delay, Event::TaintEviction { pod });
+                }
             }
         }
-        self.cluster.mark_failed(index, taint, now);
         let node = &self.cluster.nodes()[index];
         let pool = usize::from(node.pool.0);
+        let out_with_zone = self.cluster.node_extra(index).out_with_zone();
         let mut event = self.pool_event(EventKind::NodeNotReady, pool);
         event.node = Some(node.name.clone());
-        event.reason = Some(reason.to_string());
+        event.reason = Some(if out_with_zone {
+            let zone = self.scenario.node_pools[pool]
+                .zone_name()
+                .unwrap_or_default();
+            format!("its zone {zone} is out")
+        } else {
+            "the node's kubelet stopped reporting (random failure)".to_string()
+        });
         self.log.push(event);
+        if !out_with_zone {
+            let repair = self.scenario.node_pools[pool]
+                .failures
+                .map_or(SimDuration::ZERO, |f| f.repair_delay);
+            self.clock
+                .schedule_in(repair, Event::NodeRepair { node: id });
+        }
     }
 
     /// A pod of a failed node has outstayed its toleration: the taint manager deletes it, and

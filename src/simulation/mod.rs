@@ -91,6 +91,9 @@ pub(crate) enum Event {
     NodePreempted { node: NodeId },
     /// A node fails: its kubelet stops reporting.
     NodeFailed { node: NodeId },
+    /// The node lifecycle controller finds a silent node NotReady (`rank`: its place in the
+    /// controller's rate limit).
+    NodeNotReady { node: NodeId, rank: u32 },
     /// The taint manager evicts a pod of a NotReady node: its toleration has run out.
     TaintEviction { pod: PodRef },
     /// The cloud's auto-repair replaces a NotReady node's VM.
@@ -285,6 +288,7 @@ impl<'s> Simulation<'s> {
                 Event::EvictionRetry { node } => self.evict_drained_pods(node),
                 Event::NodePreempted { node } => self.on_node_preempted(node),
                 Event::NodeFailed { node } => self.on_node_failed(node),
+                Event::NodeNotReady { node, rank } => self.on_node_not_ready(node, rank),
                 Event::TaintEviction { pod } => self.on_taint_eviction(pod),
                 Event::NodeRepair { node } => self.on_node_repair(node),
                 Event::ZoneOutage { outage, begins } => {

@@ -13,12 +13,9 @@
 
 use crate::cluster::pool::UNREACHABLE_TAINT_KEY;
 use crate::report::{ClusterEvent, EventKind};
+use crate::simulation::failures::NO_EVICTION;
 use crate::simulation::{Event, Simulation};
-use crate::units::{SimDuration, SimTime};
-
-/// The node lifecycle controller's pace of tainting the nodes of a disrupted zone:
-/// `--node-eviction-rate` 0.1 nodes per second.
-pub(crate) const NODE_EVICTION_INTERVAL: SimDuration = SimDuration::from_secs(10);
+use crate::units::SimTime;
 
 impl Simulation<'_> {
     /// Schedules the start and the end of every outage.
@@ -86,13 +83,13 @@ impl Simulation<'_> {
             .collect();
         let all_down = (0..nodes.len())
             .all(|i| in_zone(usize::from(nodes[i].pool.0)) || self.cluster.node_extra(i).failed());
-        let reason = format!("its zone {} is out", outage.zone);
         for (k, &index) in going.iter().enumerate() {
-            let k = u64::try_from(k).unwrap_or(u64::MAX);
-            let offset =
-                (!all_down).then(|| SimDuration(NODE_EVICTION_INTERVAL.0.saturating_mul(k)));
-            self.make_unreachable(index, offset, &reason);
+            let rank = match all_down {
+                true => NO_EVICTION,
+                false => u32::try_from(k).unwrap_or(NO_EVICTION),
+            };
             self.cluster.mark_out_with_zone(index);
+            self.make_unreachable(index, rank);
         }
     }
 

@@ -110,8 +110,15 @@ impl Simulation<'_> {
             svc.counts.arrived += 1;
         }
         let (ready, pods) = self.cluster.endpoints(s);
+        // An unreachable pod looks busiest: least-requests avoids it when it can.
         let picked = svc.balancer.pick(ready, &mut svc.rng_balancer, |r| {
-            pods.get(*r).map_or(u32::MAX, |p| p.server.in_flight())
+            pods.get(*r).map_or(u32::MAX, |p| {
+                if p.unreachable {
+                    u32::MAX
+                } else {
+                    p.server.in_flight()
+                }
+            })
         });
         let Some(i) = picked else {
             svc.interval.counts.rejected_no_ready_pod += 1;
@@ -124,6 +131,13 @@ impl Simulation<'_> {
         let Some(pod) = pods.get_mut(pod_ref) else {
             unreachable!("a Ready pod is in the pod table");
         };
+        if pod.unreachable {
+            // Its node is down and still in the endpoints: the request is lost.
+            if measured {
+                svc.counts.killed += 1;
+            }
+            return;
+        }
         pod.arrivals_since_sample += 1;
         let tracks_memory = pod.memory_tracked();
         svc.expire_queue(&mut pod.server, now, warmup_end);

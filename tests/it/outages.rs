@@ -62,15 +62,16 @@ fn the_zones_pods_move_to_the_other_zones_within_the_eviction_delay() {
     let outage = of(&events, EventKind::ZoneOutage);
     assert_eq!(outage.len(), 1);
     assert_eq!(outage[0].time_s, 3600.0);
+    // The node lifecycle controller notices after its 50 s grace period.
     let not_ready: Vec<_> = of(&events, EventKind::NodeNotReady);
     assert_eq!(not_ready.len(), 2, "zone b's two nodes");
     assert!(
         not_ready
             .iter()
-            .all(|e| e.time_s == 3600.0 && in_b(&e.node))
+            .all(|e| e.time_s == 3650.0 && in_b(&e.node))
     );
-    // The controller taints a disrupted zone's nodes 10 s apart: the first node's pods go at
-    // 300 s, the second's at 310 s.
+    // It taints a disrupted zone's nodes 10 s apart: the first node's pods go 300 s later,
+    // the second's 310 s.
     let evictions: Vec<f64> = (events.iter())
         .filter(|e| e.event == EventKind::PodEvicted)
         .map(|e| e.time_s)
@@ -80,8 +81,8 @@ fn the_zones_pods_move_to_the_other_zones_within_the_eviction_delay() {
         3,
         "two web pods and the zonal one: {evictions:?}"
     );
-    assert!(evictions.iter().all(|&t| t == 3900.0 || t == 3910.0));
-    assert!(evictions.contains(&3900.0) && evictions.contains(&3910.0));
+    assert!(evictions.iter().all(|&t| t == 3950.0 || t == 3960.0));
+    assert!(evictions.contains(&3950.0) && evictions.contains(&3960.0));
     // Each web replacement is Ready in zone a or c within the scan after its eviction, at
     // most one failed try in zone b, the node's 60 s boot and the pod's 25 s start.
     let web_ready: Vec<_> = (events.iter())
@@ -91,11 +92,13 @@ fn the_zones_pods_move_to_the_other_zones_within_the_eviction_delay() {
     assert_eq!(web_ready.len(), 2, "{web_ready:?}");
     for e in &web_ready {
         assert!(!in_b(&e.node), "{e:?}");
-        assert!(e.time_s <= 3910.0 + 10.0 + 10.0 + 60.0 + 25.0, "{e:?}");
+        assert!(e.time_s <= 3960.0 + 10.0 + 10.0 + 60.0 + 25.0, "{e:?}");
     }
-    // Nothing was lost beyond what the two nodes held when they went out, and every request
-    // is accounted for.
+    // For the 50 s before the controller noticed, the two silent pods stayed in the
+    // endpoints: the random balancer sent them 2 of every 6 requests, about
+    // 60/s x 50 s / 3 = 1000 (Poisson, sd 32), all lost; every request is accounted for.
     let web = &summary.services["web"].requests;
+    assert!((900..=1100).contains(&web.killed), "{web:?}");
     assert_eq!(web.arrived, web.accounted());
 }
 

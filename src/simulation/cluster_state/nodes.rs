@@ -307,13 +307,25 @@ impl ClusterState {
     }
 
     /// `nodes()[index]` fails: it gets `taint` (nothing new lands there) and is marked so its
-    /// removal waits for the repair; its Ready pods leave their Services' endpoints (the node
-    /// lifecycle controller marks them not Ready). Their requests must have been dropped.
-    pub(crate) fn mark_failed(&mut self, index: usize, taint: Taint, now: SimTime) {
+    /// removal waits for the repair; its pods are unreachable (`Pod::unreachable`) but stay
+    /// in their Services' endpoints until `mark_not_ready`. Their requests must have been
+    /// dropped.
+    pub(crate) fn mark_failed(&mut self, index: usize, taint: Taint) {
         let extra = &mut self.node_extras[index];
         extra.failed = true;
         extra.draining = true;
         self.nodes[index].taints.push(taint);
+        let id = self.nodes[index].id;
+        for r in self.active_pods_on(id) {
+            if let Some(pod) = self.pods.get_mut(r) {
+                pod.unreachable = true;
+            }
+        }
+    }
+
+    /// The node lifecycle controller notices that `nodes()[index]` stopped reporting: its
+    /// Ready pods leave their Services' endpoints.
+    pub(crate) fn mark_not_ready(&mut self, index: usize, now: SimTime) {
         let id = self.nodes[index].id;
         for r in self.active_pods_on(id) {
             let Some(pod) = self.pods.get_mut(r) else {
@@ -352,7 +364,13 @@ impl ClusterState {
         extra.out_with_zone = false;
         extra.failure_missed = false;
         self.nodes[index].taints.retain(|t| t.key != taint_key);
-        self.note_loosened(self.nodes[index].id);
+        let id = self.nodes[index].id;
+        for r in self.active_pods_on(id) {
+            if let Some(pod) = self.pods.get_mut(r) {
+                pod.unreachable = false;
+            }
+        }
+        self.note_loosened(id);
     }
 
     /// Removes `nodes()[index]`, which holds no pod any more, and stops billing it.

@@ -113,6 +113,9 @@ pub(crate) struct Pod {
     pub(crate) backoff: CrashLoopBackOff,
     /// Whether its container was killed and waits to be restarted.
     pub(crate) restart_pending: bool,
+    /// Its node stopped reporting and the node lifecycle controller has not noticed yet: it
+    /// stays in its Service's endpoints, and a request routed to it is lost.
+    pub(crate) unreachable: bool,
 }
 
 impl Pod {
@@ -158,6 +161,7 @@ impl Pod {
             memory_tracked: false,
             backoff: CrashLoopBackOff::default(),
             restart_pending: false,
+            unreachable: false,
         }
     }
 
