@@ -174,3 +174,70 @@ fn with_every_node_out_nothing_is_evicted() {
         .count();
     assert_eq!(ready_again, 2, "web and zonal");
 }
+
+/// `OUTAGE` with `web` spread over the zones (`maxSkew: 1`, `DoNotSchedule`) and `extra`
+/// fields on the constraint.
+fn spread(extra: &str) -> String {
+    OUTAGE.replace(
+        "    startup: {image_pull: 20s, ready: 5s}\n    load:",
+        &format!(
+            "    startup: {{image_pull: 20s, ready: 5s}}
+    topologySpreadConstraints:
+      - {{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule,
+         labelSelector: {{matchLabels: {{app: web}}}}{extra}}}
+    load:"
+        ),
+    )
+}
+
+/// Web pods Ready between the outage and the zone's return, with their nodes.
+fn web_ready_during_outage(events: &[ClusterEvent]) -> Vec<&ClusterEvent> {
+    (events.iter())
+        .filter(|e| e.event == EventKind::PodReady && e.service.as_deref() == Some("web"))
+        .filter(|e| e.time_s > 3600.0 && e.time_s < 7200.0)
+        .collect()
+}
+
+#[test]
+fn a_strict_zone_spread_keeps_the_zones_pods_pending_until_it_is_back() {
+    // The dead zone's nodes still count as a domain (nodeTaintsPolicy: Ignore), with no web
+    // pod left: a replacement in zone a or c would make a skew of 3 - 0 > 1. The Cluster
+    // Autoscaler's estimate sees the same, so it adds no node in a or c; it tries zone b,
+    // whose VMs fail.
+    let text = spread("");
+    assert!(text.contains("DoNotSchedule"));
+    let (_, events) = run(&text);
+    assert!(web_ready_during_outage(&events).is_empty());
+    let added: Vec<_> = (events.iter())
+        .filter(|e| e.event == EventKind::NodeAdded && e.time_s > 3600.0 && e.time_s < 7200.0)
+        .collect();
+    assert!(
+        !added.is_empty() && added.iter().all(|e| in_b(&e.node)),
+        "{added:?}"
+    );
+    // Back at 2h: both replacements run in zone b again.
+    let back: Vec<_> = (events.iter())
+        .filter(|e| e.event == EventKind::PodReady && e.service.as_deref() == Some("web"))
+        .filter(|e| e.time_s >= 7200.0)
+        .collect();
+    assert_eq!(back.len(), 2, "{back:?}");
+    assert!(
+        back.iter()
+            .all(|e| in_b(&e.node) && e.time_s <= 7200.0 + 25.0)
+    );
+}
+
+#[test]
+fn honouring_taints_in_the_spread_moves_the_pods_to_the_other_zones() {
+    // With nodeTaintsPolicy: Honor the dead zone's tainted nodes are no domain: the
+    // replacements go to new nodes in zones a and c, as without the constraint.
+    let (_, events) = run(&spread(", nodeTaintsPolicy: Honor"));
+    let ready = web_ready_during_outage(&events);
+    assert_eq!(ready.len(), 2, "{ready:?}");
+    for e in &ready {
+        assert!(
+            !in_b(&e.node) && e.time_s <= 3960.0 + 10.0 + 10.0 + 60.0 + 25.0,
+            "{e:?}"
+        );
+    }
+}

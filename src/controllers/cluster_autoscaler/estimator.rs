@@ -96,12 +96,16 @@ pub fn combine_node_limits(limits: &[i64]) -> i64 {
 
 /// Bin-packs `groups` onto fresh copies of `template`, adding at most `node_limit` nodes (as
 /// `combine_node_limits` gives it: negative none, zero unlimited). Pods of unknown services are
-/// left out.
+/// left out. `cluster` is the autoscaler's snapshot of the nodes already there, with their
+/// pods: no pod is packed onto them, but the scheduler's filters that count pods across nodes
+/// (PodTopologySpread, InterPodAffinity) see them, as upstream's estimator runs on the
+/// cluster snapshot.
 pub fn estimate(
     groups: &[PodGroup],
     pod_specs: &[PodSpec],
     template: &Node,
     node_limit: i64,
+    cluster: &[Node],
 ) -> Estimate {
     let mut ordered: Vec<(f64, PodGroup)> = groups
         .iter()
@@ -119,9 +123,12 @@ pub fn estimate(
         specs: pod_specs,
         with_pod_affinity: &with_pod_affinity,
     };
-    // The scheduler's filters, those that count the pods on the new nodes included.
-    let fits = |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, i, &placement);
-    let mut nodes: Vec<Node> = Vec::new();
+    // The scheduler's filters over the cluster's nodes and the new ones; only the new ones
+    // (from `base` on) take pods.
+    let base = cluster.len();
+    let fits =
+        |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, base + i, &placement);
+    let mut all: Vec<Node> = cluster.to_vec();
     let mut has_pods: Vec<bool> = Vec::new();
     let mut pods = Vec::new();
     let mut permitted = 0i64;
@@ -130,19 +137,19 @@ pub fn estimate(
         let mut remaining = group.count;
         // tryToScheduleOnExistingNodes: until the first pod that fits no new node.
         while remaining > 0 {
-            let Some(i) = (0..nodes.len()).find(|&i| fits(pod, &nodes, i)) else {
+            let Some(i) = (0..has_pods.len()).find(|&i| fits(pod, &all, i)) else {
                 break;
             };
-            nodes[i].add_pod(pod);
+            all[base + i].add_pod(pod);
             has_pods[i] = true;
             pods.push(group.service);
             remaining -= 1;
         }
         // tryToScheduleOnNewNodes: the node added last, else a new node.
         for _ in 0..remaining {
-            if let Some(last) = nodes.len().checked_sub(1) {
-                if fits(pod, &nodes, last) {
-                    nodes[last].add_pod(pod);
+            if let Some(last) = has_pods.len().checked_sub(1) {
+                if fits(pod, &all, last) {
+                    all[base + last].add_pod(pod);
                     has_pods[last] = true;
                     pods.push(group.service);
                     continue;
@@ -157,13 +164,13 @@ pub fn estimate(
                 break;
             }
             permitted += 1;
-            nodes.push(template.clone());
+            all.push(template.clone());
             has_pods.push(false);
-            let last = nodes.len() - 1;
-            if !fits(pod, &nodes, last) {
+            let last = has_pods.len() - 1;
+            if !fits(pod, &all, last) {
                 break;
             }
-            nodes[last].add_pod(pod);
+            all[base + last].add_pod(pod);
             has_pods[last] = true;
             pods.push(group.service);
         }
@@ -236,11 +243,11 @@ mod tests {
             ("nothing pending", groups(&[]), 0, 0, 0),
         ];
         for (name, g, limit, want_nodes, want_pods) in cases {
-            let e = estimate(&g, &specs, &t, limit);
+            let e = estimate(&g, &specs, &t, limit, &[]);
             assert_eq!(e.node_count, want_nodes, "{name}");
             assert_eq!(e.pods.len(), want_pods, "{name}");
         }
-        let e = estimate(&groups(&[(1, 2), (0, 2), (2, 2)]), &specs, &t, 0);
+        let e = estimate(&groups(&[(1, 2), (0, 2), (2, 2)]), &specs, &t, 0, &[]);
         assert_eq!(e.pods, [2, 2, 0, 0, 1, 1], "placed in decreasing order");
     }
 
@@ -248,7 +255,7 @@ mod tests {
     fn max_pods_caps_pods_per_node() {
         // 7 tiny pods, 3 pods per node: ceil(7/3) = 3 nodes.
         let specs = [pod(10, 0)];
-        let e = estimate(&groups(&[(0, 7)]), &specs, &template(4, 16, 3), 0);
+        let e = estimate(&groups(&[(0, 7)]), &specs, &template(4, 16, 3), 0, &[]);
         assert_eq!((e.node_count, e.pods.len()), (3, 7));
     }
 
@@ -257,7 +264,13 @@ mod tests {
         // svc 0: 3 CPU, svc 1: 1 CPU, 3 pods each. 3×svc0 -> A, B, C (1 CPU left each);
         // 3×svc1 -> A, B, C: still 3 nodes.
         let specs = [pod(3_000, 1), pod(1_000, 1)];
-        let e = estimate(&groups(&[(1, 3), (0, 3)]), &specs, &template(4, 16, 110), 0);
+        let e = estimate(
+            &groups(&[(1, 3), (0, 3)]),
+            &specs,
+            &template(4, 16, 110),
+            0,
+            &[],
+        );
         assert_eq!(e.node_count, 3);
         assert_eq!(e.pods, [0, 0, 0, 1, 1, 1]);
     }
@@ -320,7 +333,7 @@ mod tests {
             },
         ];
         for c in cases {
-            let e = estimate(&c.groups, &c.specs, &c.template, c.max_nodes);
+            let e = estimate(&c.groups, &c.specs, &c.template, c.max_nodes, &[]);
             assert_eq!((e.node_count, e.pods.len()), c.want, "{}", c.name);
             if c.name.starts_with("decreasing") {
                 assert!(

@@ -62,6 +62,7 @@ pub mod balance;
 pub mod estimator;
 pub mod expander;
 pub mod health;
+mod in_flight;
 mod provisioning;
 pub mod scale_down;
 mod scale_up;
@@ -87,7 +88,7 @@ use crate::cluster::scheduler::PodGroups;
 use crate::cluster::spec::{NVIDIA_GPU, PodSpec, Taint, TaintEffect, extended_index};
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::balance::{NodeShape, find_similar, similar};
-use crate::controllers::cluster_autoscaler::provisioning::{Provisioning, overdue};
+use crate::controllers::cluster_autoscaler::provisioning::Provisioning;
 use crate::controllers::cluster_autoscaler::scale_down::{
     InProgress, Planner, PlannerInput, TerminatingPod, Thresholds, soft_taint_actions,
 };
@@ -201,6 +202,18 @@ pub enum CaAction {
     },
 }
 
+/// What a scan's scale-up is for: the pods still pending, with the node groups it may grow
+/// and the cluster the estimator's filters see.
+#[derive(Clone, Copy)]
+struct Need<'a> {
+    /// Spec index of each pending pod no node on its way takes, oldest first.
+    pending: &'a [usize],
+    /// Per pool: whether its group is healthy (`health::healthy_groups`).
+    healthy: &'a [bool],
+    /// The snapshot's nodes, registered and upcoming, with their pods.
+    cluster: &'a [Node],
+}
+
 /// What one scan decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
@@ -298,14 +311,12 @@ impl ClusterAutoscaler {
         let healthy = health::healthy_groups(obs.pools.len(), obs.nodes, &upcoming, |p| {
             self.provisioning.in_flight(p)
         });
-        let grown = self.scale_up(
-            obs,
-            &pending,
-            &healthy,
-            &mut target_sizes,
-            rng,
-            &mut actions,
-        );
+        let need = Need {
+            pending: &pending,
+            healthy: &healthy,
+            cluster: &snapshot.nodes,
+        };
+        let grown = self.scale_up(obs, need, &mut target_sizes, rng, &mut actions);
         let view = PoolView {
             now: obs.now,
             pools: obs.pools,
@@ -336,65 +347,6 @@ impl ClusterAutoscaler {
             );
         }
         Scan { actions, pods }
-    }
-
-    /// Updates the scale-ups in flight (backing off pools whose latest one timed out) and gives
-    /// up the nodes asked for longer than max-node-provision-time ago, one `CancelUpcoming` per
-    /// pool. Returns each pool's upcoming nodes still awaited.
-    fn cancel_overdue(
-        &mut self,
-        obs: &ClusterObservation<'_>,
-        actions: &mut Vec<CaAction>,
-    ) -> Vec<u32> {
-        let now = obs.now;
-        let mpt = self.spec.max_node_provision_time;
-        let failed =
-            self.provisioning
-                .update(now, obs.upcoming, obs.creation_errors, &mut self.backoff);
-        let mut upcoming = vec![0u32; obs.pools.len()];
-        for (p, slot) in upcoming.iter_mut().enumerate() {
-            let requested = obs.upcoming.get(p).map_or(&[][..], Vec::as_slice);
-            let given_up = overdue(requested, now, mpt);
-            *slot = u32::try_from(requested.len()).unwrap_or(u32::MAX) - given_up;
-            if given_up > 0 {
-                let waited = failed.iter().find(|(f, _)| *f == p).map(|&(_, w)| w);
-                actions.push(CaAction::CancelUpcoming {
-                    pool: p,
-                    count: given_up,
-                    reason: self.cancel_reason(p, given_up, waited, now, mpt),
-                });
-            }
-        }
-        upcoming
-    }
-
-    /// Deletes the VMs whose creation failed, one `DeleteFailedCreations` per pool, backing
-    /// off each pool whose scale-up they were (`handleInstanceCreationErrors`).
-    fn delete_failed_creations(
-        &mut self,
-        obs: &ClusterObservation<'_>,
-        actions: &mut Vec<CaAction>,
-    ) {
-        for (pool, &count) in obs.creation_errors.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            let coming = obs.upcoming.get(pool).map_or(0, Vec::len);
-            let until =
-                (self.provisioning).creation_failed(pool, coming, obs.now, &mut self.backoff);
-            let mut reason = format!("the creation of {count} VM(s) failed");
-            match (until, self.backoff.duration(pool)) {
-                (Some(until), Some(d)) => reason.push_str(&format!(
-                    "; the scale-up failed, pool backed off for {d} (until {until})"
-                )),
-                _ => reason.push_str("; no scale-up of the pool was in flight"),
-            }
-            actions.push(CaAction::DeleteFailedCreations {
-                pool,
-                count,
-                reason,
-            });
-        }
     }
 
     /// Forgets deletions of nodes that are gone; returns, per observed node, whether it is
@@ -444,14 +396,13 @@ impl ClusterAutoscaler {
         (in_progress, target_sizes)
     }
 
-    /// Plans this scan's scale-up for the `pending` pods; when there is one, records it (one
-    /// `ScaleUp` per node group it grows), counts its nodes into `target_sizes` and returns
-    /// those groups with the service index of each pod it is for.
+    /// Plans this scan's scale-up for the `pending` pods of `need`; when there is one, records
+    /// it (one `ScaleUp` per node group it grows), counts its nodes into `target_sizes` and
+    /// returns those groups with the service index of each pod it is for.
     fn scale_up<R: Rng + ?Sized>(
         &mut self,
         obs: &ClusterObservation<'_>,
-        pending: &[usize],
-        healthy: &[bool],
+        need: Need<'_>,
         target_sizes: &mut [u32],
         rng: &mut R,
         actions: &mut Vec<CaAction>,
@@ -462,11 +413,12 @@ impl ClusterAutoscaler {
             spec: &self.spec,
             pools: obs.pools,
             pod_specs: obs.pod_specs,
-            pending,
+            pending: need.pending,
             target_sizes,
             registered_nodes: obs.nodes.len(),
             backoff: &self.backoff,
-            healthy,
+            healthy: need.healthy,
+            cluster: need.cluster,
             similar_pools: &self.similar_pools,
         };
         let plan = scale_up::plan(&input, rng)?;
@@ -582,33 +534,6 @@ impl ClusterAutoscaler {
                 }
             })
             .collect()
-    }
-
-    /// The reason of a `CancelUpcoming`: how many nodes were given up, and the pool's backoff.
-    fn cancel_reason(
-        &self,
-        pool: usize,
-        count: u32,
-        waited: Option<SimDuration>,
-        now: SimTime,
-        mpt: SimDuration,
-    ) -> String {
-        let mut reason =
-            format!("{count} node(s) did not register within max-node-provision-time {mpt}");
-        match (
-            waited,
-            self.backoff.until(pool),
-            self.backoff.duration(pool),
-        ) {
-            (Some(w), Some(until), Some(d)) => reason.push_str(&format!(
-                "; the scale-up timed out after {w}, pool backed off for {d} (until {until})"
-            )),
-            (None, Some(until), _) if until > now => {
-                reason.push_str(&format!("; pool backed off until {until}"))
-            }
-            _ => reason.push_str("; a later scale-up of the pool is still within its deadline"),
-        }
-        reason
     }
 }
 

@@ -16,6 +16,7 @@
 
 use rand::Rng;
 
+use crate::cluster::node::Node;
 use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler::fits;
 use crate::cluster::spec::PodSpec;
@@ -42,6 +43,9 @@ pub(super) struct ScaleUpInput<'a> {
     pub(super) target_sizes: &'a [u32],
     /// Registered nodes in the cluster.
     pub(super) registered_nodes: usize,
+    /// The autoscaler's snapshot of the cluster's nodes with their pods (registered and
+    /// upcoming), which the estimator's filters count pods across.
+    pub(super) cluster: &'a [Node],
     pub(super) backoff: &'a Backoff,
     /// Per pool: whether its group is healthy (`health::healthy_groups`); an unhealthy one is
     /// not grown.
@@ -238,7 +242,7 @@ fn expansion_options<'a>(
             pools_capacity_limit(rooms),
             cluster_capacity_limit(input.spec.max_nodes_total, current),
         ]);
-        let e = estimate(fitting, input.pod_specs, &template, limit);
+        let e = estimate(fitting, input.pod_specs, &template, limit, input.cluster);
         if e.pods.is_empty() || e.node_count == 0 {
             continue;
         }
@@ -325,6 +329,7 @@ mod tests {
             registered_nodes: targets.iter().map(|&t| t as usize).sum(),
             backoff,
             healthy: &[],
+            cluster: &[],
             similar_pools: &[],
         };
         plan(&input, &mut Xoshiro256PlusPlus::seed_from_u64(3))
