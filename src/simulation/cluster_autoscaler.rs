@@ -66,6 +66,22 @@ impl Simulation<'_> {
         }
     }
 
+    /// Per pool: the request times of the nodes on their way, and how many VMs' creation
+    /// failed.
+    fn upcoming_by_pool(&self) -> (Vec<Vec<SimTime>>, Vec<u32>) {
+        (0..self.pools.len())
+            .map(|p| {
+                let upcoming = &self.cluster.pool(p).upcoming;
+                let coming = (upcoming.iter())
+                    .filter(|u| !u.creation_failed)
+                    .map(|u| u.requested_at)
+                    .collect();
+                let failed = upcoming.iter().filter(|u| u.creation_failed).count();
+                (coming, u32::try_from(failed).unwrap_or(u32::MAX))
+            })
+            .unzip()
+    }
+
     /// What the Cluster Autoscaler decides from what it observes now, with the pods the
     /// scheduler could not place (in the order observed) and which jobs had such pods (for the
     /// nodes they drive); `None` without one.
@@ -109,24 +125,7 @@ impl Simulation<'_> {
                 jobs_pending[j] = true;
             }
         }
-        let upcoming: Vec<Vec<SimTime>> = (0..self.pools.len())
-            .map(|p| {
-                (cluster.pool(p).upcoming.iter())
-                    .filter(|u| !u.creation_failed)
-                    .map(|u| u.requested_at)
-                    .collect()
-            })
-            .collect();
-        let creation_errors: Vec<u32> = (0..self.pools.len())
-            .map(|p| {
-                let failed = cluster
-                    .pool(p)
-                    .upcoming
-                    .iter()
-                    .filter(|u| u.creation_failed);
-                u32::try_from(failed.count()).unwrap_or(u32::MAX)
-            })
-            .collect();
+        let (upcoming, creation_errors) = self.upcoming_by_pool();
         // Per spec: a service's budget. A job's pods have none; those not safe to evict block
         // their node as a budget with nothing left does (upstream's drainability rules treat
         // both alike: the node is unremovable and rechecked later).

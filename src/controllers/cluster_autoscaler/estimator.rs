@@ -123,8 +123,7 @@ pub fn estimate(
         specs: pod_specs,
         with_pod_affinity: &with_pod_affinity,
     };
-    // The scheduler's filters over the cluster's nodes and the new ones; only the new ones
-    // (from `base` on) take pods.
+    // The scheduler's filters over the cluster's nodes and the new ones (from `base` on).
     let base = cluster.len();
     let fits =
         |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, base + i, &placement);
