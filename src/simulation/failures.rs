@@ -41,7 +41,7 @@ impl Simulation<'_> {
         let now = self.clock.now();
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
-                self.services[s].counts.killed += lost.measured;
+                self.services[s].counts.lost_node_failure += lost.measured;
             }
         }
         let taint = Taint {
@@ -99,7 +99,7 @@ impl Simulation<'_> {
         self.log.push(event);
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
-                self.services[s].counts.killed += lost.measured;
+                self.services[s].counts.lost_node_failure += lost.measured;
             }
             self.remove_pod(pod, "its node's VM was re-created by auto-repair");
         }
