@@ -262,7 +262,10 @@ fn summary(s: &Summary, prefix: &str) -> String {
         out.push_str("<h3>Alerts</h3>\n");
         out.push_str(&alerts.render());
     }
-    for line in table::memory_lines(s) {
+    for line in table::memory_lines(s)
+        .into_iter()
+        .chain(table::availability_lines(s))
+    {
         out.push_str(&paragraph(&line));
     }
     out

@@ -170,6 +170,10 @@ pub struct RequestCounts {
     /// Lost when the kubelet evicted their pod under node memory pressure.
     #[serde(default)]
     pub evicted: u64,
+    /// Lost when their pod's node failed (its kubelet stopped reporting): the requests its
+    /// pods held at the failure, and any left on them when auto-repair re-created the VM.
+    #[serde(default)]
+    pub lost_node_failure: u64,
     /// Still queued or in service when the run ended.
     pub in_flight_at_end: u64,
 }
@@ -184,6 +188,7 @@ impl RequestCounts {
             + self.killed
             + self.oom_killed
             + self.evicted
+            + self.lost_node_failure
             + self.in_flight_at_end
     }
 }
@@ -264,7 +269,7 @@ pub struct ServiceSummary {
     /// The scenario's p99 latency objective in ms, when it states one (null otherwise).
     pub slo_p99_ms: Option<f64>,
     /// The fraction of arrived requests that may fail (refused, timed out, or lost with their
-    /// pod: killed, OOM-killed, evicted): the scenario's `slo.max_failed`, or its default. Null
+    /// pod: killed, OOM-killed, evicted, lost to a node failure): the scenario's `slo.max_failed`, or its default. Null
     /// in summaries written before capsim recorded it.
     #[serde(default)]
     pub slo_max_failed_fraction: Option<f64>,
@@ -278,6 +283,9 @@ pub struct ServiceSummary {
     pub wait_ms: WaitMs,
     /// Ready pods.
     pub replicas: Level,
+    /// Time with fewer Ready pods than the service should keep.
+    #[serde(default)]
+    pub availability: Availability,
     /// Integral of the number of Pending (unbound) pods over time, in pod-seconds.
     pub pending_pod_seconds: f64,
     /// Why those pods waited.
@@ -295,6 +303,19 @@ pub struct ServiceSummary {
     pub cpu: CpuSummary,
     /// What the HPA did (all zero for a service without one).
     pub scaling: ScalingSummary,
+}
+
+/// How long a service had fewer Ready pods than it should keep, over the measured window.
+/// The smallest number of Ready pods is `replicas.min`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Availability {
+    /// Seconds with fewer Ready pods (the Service's endpoints) than the service's minimum: its
+    /// HPA's `minReplicas`, or its `replicas` without an HPA.
+    pub below_min_replicas_s: f64,
+    /// Seconds with fewer healthy pods (Ready, not terminating) than its PodDisruptionBudget
+    /// asks for (the disruption controller's `desiredHealthy`); absent (null) for a service
+    /// without a budget.
+    pub below_min_available_s: Option<f64>,
 }
 
 /// Why a workload's pods waited unbound in the measured window.
@@ -407,7 +428,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
         slo_max_failed_fraction: Some(0.001),
         requests: RequestCounts {
             arrived: 1000,
-            completed: 990,
+            completed: 988,
             rejected: 6,
             rejected_queue_full: 4,
             rejected_no_ready_pod: 2,
@@ -415,6 +436,7 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             killed: 0,
             oom_killed: 0,
             evicted: 0,
+            lost_node_failure: 2,
             in_flight_at_end: 1,
         },
         throughput_per_s: 16.5,
@@ -432,6 +454,10 @@ pub(crate) fn example(services: &[(&str, Option<f64>)], pools: &[&str]) -> Summa
             p99: Some(6.0),
         },
         replicas: level(2, 4, 2.75),
+        availability: Availability {
+            below_min_replicas_s: 45.0,
+            below_min_available_s: None,
+        },
         pending_pod_seconds: 30.0,
         unschedulable: Unschedulable {
             pod_seconds_by_reason: [("Insufficient cpu".to_string(), 30.0)]

@@ -47,6 +47,7 @@ pub fn render(summary: &Summary) -> String {
     }
     for line in memory_lines(summary)
         .into_iter()
+        .chain(availability_lines(summary))
         .chain(waiting_lines(summary))
     {
         let _ = writeln!(out, "{line}");
@@ -87,6 +88,33 @@ pub fn memory_lines(summary: &Summary) -> Vec<String> {
                 "{name} out of memory: {} requests OOM-killed, {} restarts, {} pods evicted \
                  ({} requests lost)",
                 s.requests.oom_killed, s.restarts, s.evictions, s.requests.evicted
+            )
+        })
+        .collect()
+}
+
+/// One line per service that had fewer Ready pods than it should keep, or lost requests to a
+/// node failure: the time below its minimum replicas, below its disruption budget (when it has
+/// one), and the requests lost.
+pub fn availability_lines(summary: &Summary) -> Vec<String> {
+    summary
+        .services
+        .iter()
+        .filter(|(_, s)| {
+            let a = &s.availability;
+            a.below_min_replicas_s > 0.0
+                || a.below_min_available_s.is_some_and(|t| t > 0.0)
+                || s.requests.lost_node_failure > 0
+        })
+        .map(|(name, s)| {
+            let a = &s.availability;
+            let budget = a.below_min_available_s.map_or(String::new(), |t| {
+                format!(", {t:.0} s below its disruption budget")
+            });
+            format!(
+                "{name} availability: {:.0} s below its minimum replicas{budget}, {} requests \
+                 lost to node failures",
+                a.below_min_replicas_s, s.requests.lost_node_failure
             )
         })
         .collect()
@@ -281,6 +309,35 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("batch out of memory"), "{text}");
+    }
+
+    #[test]
+    fn services_below_their_minimum_get_a_line_of_their_own() {
+        let mut summary = example(&[("web", None), ("batch", None)], &["p"]);
+        for s in summary.services.values_mut() {
+            s.availability.below_min_replicas_s = 0.0;
+            s.requests.lost_node_failure = 0;
+        }
+        assert!(!render(&summary).contains("availability"));
+        let web = &mut summary.services["web"];
+        web.requests.lost_node_failure = 12;
+        web.availability.below_min_replicas_s = 325.4;
+        let text = render(&summary);
+        assert!(
+            text.contains(
+                "web availability: 325 s below its minimum replicas, 12 requests lost to node \
+                 failures\n"
+            ),
+            "{text}"
+        );
+        summary.services["batch"].availability.below_min_available_s = Some(0.0);
+        summary.services["web"].availability.below_min_available_s = Some(300.0);
+        let text = render(&summary);
+        assert!(
+            text.contains("325 s below its minimum replicas, 300 s below its disruption budget"),
+            "{text}"
+        );
+        assert!(!text.contains("batch availability"), "{text}");
     }
 
     #[test]

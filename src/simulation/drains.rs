@@ -109,6 +109,16 @@ impl Simulation<'_> {
         ))
     }
 
+    /// Service `s`'s Deployment asks for `replicas` pods from now (the HPA rescaled it); its
+    /// disruption budget's `desiredHealthy`, which follows them, is the floor its healthy pods
+    /// are held to in the summary.
+    pub(super) fn set_desired_replicas(&mut self, s: usize, replicas: u32) {
+        self.services[s].desired = replicas;
+        let min_available = self.budget_status(s).map(|b| b.desired_healthy);
+        self.cluster
+            .set_min_available(s, min_available, self.clock.now());
+    }
+
     /// A drain ran out of time with `refused` pods still on the node: the node stays, loses
     /// its taint, and the Cluster Autoscaler counts a failed scale-down.
     fn fail_drain(&mut self, index: usize, refused: usize) {

@@ -6,7 +6,7 @@
 //! `--node-monitor-grace-period` (50s since 1.32) and then marks the node NotReady, its pods
 //! not Ready (they leave their Services' endpoints) and taints it
 //! `node.kubernetes.io/unreachable:NoExecute`. Until then the pods stay in the endpoints and
-//! what is routed to them is lost (counted as `killed`; the least-requests balancer avoids
+//! what is routed to them is lost (counted as `lost_node_failure`; the least-requests balancer avoids
 //! them, as an L7 balancer's health checks would, when it can). capsim puts the taint on at the
 //! failure so that the scheduler places nothing there meanwhile. A pod tolerates
 //! `node.kubernetes.io/unreachable:NoExecute` for its matching tolerations' smallest
@@ -77,7 +77,7 @@ impl Simulation<'_> {
         let id = self.cluster.nodes()[index].id;
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
-                self.services[s].counts.killed += lost.measured;
+                self.services[s].counts.lost_node_failure += lost.measured;
             }
         }
         self.cluster.mark_failed(index, unreachable_taint());
@@ -169,7 +169,7 @@ impl Simulation<'_> {
         self.log.push(event);
         for pod in self.cluster.pods_on(id) {
             if let Some((s, lost)) = self.drop_requests(pod) {
-                self.services[s].counts.killed += lost.measured;
+                self.services[s].counts.lost_node_failure += lost.measured;
             }
             self.remove_pod(pod, "its node's VM was re-created by auto-repair");
         }

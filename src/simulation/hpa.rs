@@ -58,7 +58,7 @@ impl Simulation<'_> {
         let decision = self.hpas[h].hpa.reconcile(now, current, &pods);
         self.record_hpa_decision(h, &decision);
         if decision.rescale {
-            self.services[s].desired = decision.desired_replicas;
+            self.set_desired_replicas(s, decision.desired_replicas);
             self.sync_deployment(s);
         }
         let period = self.scenario.autoscaling.hpa[h].sync_period;

@@ -9,6 +9,8 @@
 //! random number from a named stream, so a run is a pure function of the scenario and seed.
 
 mod alerts;
+#[cfg(test)]
+mod availability_tests;
 mod cluster_autoscaler;
 mod cluster_state;
 mod drains;
@@ -255,6 +257,14 @@ impl<'s> Simulation<'s> {
         );
     }
 
+    /// Schedules the failure of node `NodeId(node)` at `at`, for tests of what a failure costs
+    /// at a known time.
+    #[cfg(test)]
+    pub(crate) fn fail_node_at(&mut self, at: SimTime, node: u32) {
+        let node = NodeId(node);
+        self.clock.schedule_at(at, Event::NodeFailed { node });
+    }
+
     /// Simulates the whole scenario, handing rows and cluster events to `observer` as they
     /// happen, and returns the summary.
     ///
@@ -299,7 +309,7 @@ impl<'s> Simulation<'s> {
                 Event::Tick => self.on_tick(observer),
                 #[cfg(test)]
                 Event::SetReplicas { service, replicas } => {
-                    self.services[usize::from(service)].desired = replicas;
+                    self.set_desired_replicas(usize::from(service), replicas);
                     self.sync_deployment(usize::from(service));
                 }
             }
@@ -325,6 +335,7 @@ impl<'s> Simulation<'s> {
             }
         }
         for service in 0..self.services.len() {
+            self.set_desired_replicas(service, self.services[service].desired);
             self.sync_deployment_initial(service, observer);
         }
         self.start_jobs();

@@ -31,6 +31,8 @@ pub(crate) struct Counts {
     pub(crate) killed: u64,
     pub(crate) oom_killed: u64,
     pub(crate) evicted: u64,
+    /// Lost with the pods of a node that failed.
+    pub(crate) lost_node_failure: u64,
 }
 
 /// What the HPA did to one service in the measured window.
@@ -48,8 +50,8 @@ pub(crate) struct ScalingStats {
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalStats {
     /// Requests of every arrival time that arrived, were refused or timed out in the interval
-    /// (completions are `latency`'s count; `killed` and `evicted` are not counted per
-    /// interval).
+    /// (completions are `latency`'s count; `killed`, `evicted` and `lost_node_failure` are not
+    /// counted per interval).
     pub(crate) counts: Counts,
     /// Latency of requests completed in the interval that arrived after the warm-up (the
     /// measured ones, folded into the run's distribution when the interval closes).

@@ -134,7 +134,7 @@ impl Simulation<'_> {
         if pod.unreachable {
             // Its node is down and still in the endpoints: the request is lost.
             if measured {
-                svc.counts.killed += 1;
+                svc.counts.lost_node_failure += 1;
             }
             return;
         }

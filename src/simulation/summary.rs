@@ -5,12 +5,13 @@ use indexmap::IndexMap;
 
 use crate::report::stats::Gauge;
 use crate::report::summary::{
-    AlertSummary, AllocationEfficiency, Cost, CpuSummary, DelaySummary, JobPodCounts, JobSummary,
-    Level, PoolCost, PoolCpuSummary, PoolSummary, QuotaSummary, RequestCounts, ScalingSummary,
-    ServiceSummary, SimulatedSpan, Summary, Unschedulable,
+    AlertSummary, AllocationEfficiency, Availability, Cost, CpuSummary, DelaySummary, JobPodCounts,
+    JobSummary, Level, PoolCost, PoolCpuSummary, PoolSummary, QuotaSummary, RequestCounts,
+    ScalingSummary, ServiceSummary, SimulatedSpan, Summary, Unschedulable,
 };
 use crate::report::timeseries::round;
 use crate::simulation::Simulation;
+use crate::simulation::cluster_state::ReadyFloor;
 use crate::units::SimTime;
 
 impl Simulation<'_> {
@@ -164,6 +165,7 @@ impl Simulation<'_> {
                 killed: c.killed,
                 oom_killed: c.oom_killed,
                 evicted: c.evicted,
+                lost_node_failure: c.lost_node_failure,
                 in_flight_at_end: svc.in_flight_measured,
             },
             throughput_per_s: if measured_s > 0.0 {
@@ -174,6 +176,7 @@ impl Simulation<'_> {
             latency_ms: svc.latency.summary().into(),
             wait_ms: svc.wait.summary().into(),
             replicas: gauge_level(&pods.ready_gauge, now),
+            availability: availability(&pods.ready_floor, now),
             pending_pod_seconds: round(pods.pending_gauge.integral_secs(now), 3),
             unschedulable: self.unschedulable(s, &svc.quota_short, now),
             restarts: svc.restarts,
@@ -208,6 +211,15 @@ impl Simulation<'_> {
                 .collect(),
             quota_refused_seconds: round(quota_short.integral_secs(now), 3),
         }
+    }
+}
+
+/// The time below each floor of Ready pods, over the measured window up to `now`.
+fn availability(floor: &ReadyFloor, now: SimTime) -> Availability {
+    Availability {
+        below_min_replicas_s: round(floor.below_min_replicas.integral_secs(now), 3),
+        below_min_available_s: (floor.has_budget())
+            .then(|| round(floor.below_min_available.integral_secs(now), 3)),
     }
 }
 

@@ -7,6 +7,7 @@ mod util;
 mod alerts;
 mod architecture;
 mod autoscaling;
+mod availability;
 mod bad_input;
 mod balanced_allocation;
 mod check;

@@ -98,7 +98,7 @@ fn the_zones_pods_move_to_the_other_zones_within_the_eviction_delay() {
     // endpoints: the random balancer sent them 2 of every 6 requests, about
     // 60/s x 50 s / 3 = 1000 (Poisson, sd 32), all lost; every request is accounted for.
     let web = &summary.services["web"].requests;
-    assert!((900..=1100).contains(&web.killed), "{web:?}");
+    assert!((900..=1100).contains(&web.lost_node_failure), "{web:?}");
     assert_eq!(web.arrived, web.accounted());
 }
 

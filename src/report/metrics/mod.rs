@@ -35,13 +35,20 @@ pub fn service_requests_arrived(service: &str) -> String {
 
 /// The metrics of a service's failed requests, one per way of failing: refused (queue full or
 /// no Ready pod, counted once), timed out, and lost with their pod (killed at the end of its
-/// grace period, OOM-killed, evicted). Their sum over `service_requests_arrived` is what
+/// grace period, OOM-killed, evicted, lost when its node failed). Their sum over `service_requests_arrived` is what
 /// `slo.max_failed` budgets.
 pub fn service_requests_failed(service: &str) -> Vec<String> {
-    ["rejected", "timed_out", "killed", "oom_killed", "evicted"]
-        .iter()
-        .map(|outcome| format!("services.{service}.requests.{outcome}"))
-        .collect()
+    [
+        "rejected",
+        "timed_out",
+        "killed",
+        "oom_killed",
+        "evicted",
+        "lost_node_failure",
+    ]
+    .iter()
+    .map(|outcome| format!("services.{service}.requests.{outcome}"))
+    .collect()
 }
 
 /// The metric of a service's failure budget: the fraction of its requests that may fail.

@@ -27,6 +27,7 @@ mod pending;
 mod pending_reasons;
 mod pod_list;
 mod pods;
+mod ready_floor;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,8 @@ use crate::scenario::Scenario;
 use crate::simulation::cluster_state::pending_reasons::ReasonGauges;
 pub(crate) use crate::simulation::cluster_state::pending_reasons::primary_reason;
 use crate::simulation::cluster_state::pod_list::PodList;
+pub(crate) use crate::simulation::cluster_state::ready_floor::ReadyFloor;
+use crate::simulation::cluster_state::ready_floor::min_replicas;
 use crate::simulation::service_state::server_limits;
 use crate::units::{Resources, SimTime};
 
@@ -64,6 +67,8 @@ pub(crate) struct WorkloadPods {
     next_serial: u32,
     /// Ready pods over time.
     pub(crate) ready_gauge: Gauge,
+    /// Time with fewer Ready pods than the service should keep.
+    pub(crate) ready_floor: ReadyFloor,
     /// Pods not bound to a node over time.
     pub(crate) pending_gauge: Gauge,
     /// The same pods by the reason they wait for.
@@ -73,8 +78,9 @@ pub(crate) struct WorkloadPods {
 }
 
 impl WorkloadPods {
-    /// A service's lists (`ordered`) or a Job's.
-    fn new(ordered: bool) -> WorkloadPods {
+    /// A service's lists (`ordered`) or a Job's, for a workload that should keep
+    /// `min_replicas` Ready pods.
+    fn new(ordered: bool, min_replicas: u32) -> WorkloadPods {
         let list = if ordered {
             PodList::ordered
         } else {
@@ -86,6 +92,7 @@ impl WorkloadPods {
             terminating: list(),
             next_serial: 0,
             ready_gauge: Gauge::new(SimTime::ZERO, 0),
+            ready_floor: ReadyFloor::new(min_replicas),
             pending_gauge: Gauge::new(SimTime::ZERO, 0),
             pending_reasons: ReasonGauges::default(),
             cpu_requested_gauge: Gauge::new(SimTime::ZERO, 0),
@@ -94,8 +101,15 @@ impl WorkloadPods {
 
     fn remove_ready(&mut self, pod: PodRef, now: SimTime) {
         if self.ready.remove(pod) {
-            self.ready_gauge.set(now, self.ready.len() as u64);
+            self.ready_changed(now);
         }
+    }
+
+    /// The Ready list changed at `now`: the gauges that follow it follow.
+    fn ready_changed(&mut self, now: SimTime) {
+        let ready = self.ready.len();
+        self.ready_gauge.set(now, ready as u64);
+        self.ready_floor.ready_changed(now, ready as u32);
     }
 }
 
@@ -284,7 +298,7 @@ impl ClusterState {
             loosened: Vec::new(),
             loosen_count: 0,
             workloads: (0..scenario.services.len() + scenario.jobs.len())
-                .map(|w| WorkloadPods::new(w < scenario.services.len()))
+                .map(|w| WorkloadPods::new(w < scenario.services.len(), min_replicas(scenario, w)))
                 .collect(),
             pools: scenario
                 .node_pools
@@ -536,7 +550,7 @@ impl ClusterState {
         pod.ready_since = Some(now);
         let workload = &mut self.workloads[usize::from(pod.service)];
         workload.ready.push(pod_ref);
-        workload.ready_gauge.set(now, workload.ready.len() as u64);
+        workload.ready_changed(now);
         true
     }
 
@@ -616,6 +630,15 @@ impl ClusterState {
         ((w.active.len() + w.terminating.len()) as u32, healthy)
     }
 
+    /// From `now` service `s`'s disruption budget asks to keep `min_available` healthy pods
+    /// (`None` without a budget): the disruption controller's `desiredHealthy`, which follows
+    /// the Deployment's replicas.
+    pub(crate) fn set_min_available(&mut self, s: usize, min_available: Option<u32>, now: SimTime) {
+        let w = &mut self.workloads[s];
+        let ready = w.ready.len() as u32;
+        w.ready_floor.set_min_available(now, min_available, ready);
+    }
+
     /// The pods bound to node `id` that are not terminating, service by service.
     pub(crate) fn active_pods_on(&self, id: NodeId) -> Vec<PodRef> {
         self.workloads
@@ -638,6 +661,7 @@ impl ClusterState {
     pub(crate) fn restart_gauges(&mut self, now: SimTime) {
         for w in &mut self.workloads {
             w.ready_gauge.restart(now);
+            w.ready_floor.restart(now);
             w.pending_gauge.restart(now);
             w.pending_reasons.restart(now);
             w.cpu_requested_gauge.restart(now);
