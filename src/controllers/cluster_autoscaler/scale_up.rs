@@ -18,7 +18,7 @@ use rand::Rng;
 
 use crate::cluster::node::Node;
 use crate::cluster::pool::NodePool;
-use crate::cluster::scheduler::fits;
+use crate::cluster::scheduler::{PodGroups, fits_among};
 use crate::cluster::spec::PodSpec;
 use crate::controllers::cluster_autoscaler::backoff::Backoff;
 use crate::controllers::cluster_autoscaler::balance::{ScaleUpInfo, balance_scale_up};
@@ -161,11 +161,21 @@ pub(super) fn plan<R: Rng + ?Sized>(input: &ScaleUpInput<'_>, rng: &mut R) -> Op
 }
 
 /// Per pool, the pod groups its template node can take when the pool may grow (autoscaled,
-/// not backed off, below its maximum: upstream's valid node groups), else `None`.
+/// not backed off, healthy, below its maximum: upstream's valid node groups), else `None`.
+/// A template node takes a group when the scheduler's filters pass with the template added to
+/// the cluster snapshot, as upstream's `SchedulablePodGroups` checks them (so a zone spread
+/// constraint can rule a zone's template out).
 fn schedulable_pod_groups(
     input: &ScaleUpInput<'_>,
     groups: &[PodGroup],
 ) -> Vec<Option<Vec<PodGroup>>> {
+    let with_pod_affinity = PodGroups::with_pod_affinity(input.pod_specs);
+    let placement = PodGroups {
+        specs: input.pod_specs,
+        with_pod_affinity: &with_pod_affinity,
+    };
+    let mut snapshot: Vec<Node> = input.cluster.to_vec();
+    let last = snapshot.len();
     (input.pools.iter().enumerate())
         .map(|(p, pool)| {
             if pool.autoscaling.is_none()
@@ -176,12 +186,12 @@ fn schedulable_pod_groups(
                 return None;
             }
             let template = template_node(p, pool, format!("template-node-for-{}", pool.name));
+            snapshot.truncate(last);
+            snapshot.push(template);
             let fitting = (groups.iter())
                 .filter(|g| {
-                    input
-                        .pod_specs
-                        .get(g.service)
-                        .is_some_and(|s| fits(s, &template))
+                    (input.pod_specs.get(g.service))
+                        .is_some_and(|s| fits_among(s, &snapshot, last, &placement))
                 })
                 .copied()
                 .collect();
