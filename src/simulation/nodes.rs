@@ -71,28 +71,26 @@ impl Simulation<'_> {
             let Some(upcoming) = self.cluster.cancel_upcoming(pool, now) else {
                 break;
             };
-            if self.measured(now) {
-                self.pools[pool].nodes_removed += 1;
-            }
-            let mut event = self.pool_event(EventKind::NodeRemoved, pool);
-            event.node = Some(self.node_name(pool, upcoming.serial));
-            event.reason = Some(reason.to_string());
-            self.log.push(event);
+            self.upcoming_removed(pool, upcoming.serial, reason);
         }
     }
 
     /// Deletes the `count` oldest VMs of `pool` whose creation failed.
     pub(super) fn delete_failed_creations(&mut self, pool: usize, count: u32, reason: &str) {
-        let now = self.clock.now();
         for upcoming in self.cluster.delete_failed_creations(pool, count) {
-            if self.measured(now) {
-                self.pools[pool].nodes_removed += 1;
-            }
-            let mut event = self.pool_event(EventKind::NodeRemoved, pool);
-            event.node = Some(self.node_name(pool, upcoming.serial));
-            event.reason = Some(reason.to_string());
-            self.log.push(event);
+            self.upcoming_removed(pool, upcoming.serial, reason);
         }
+    }
+
+    /// Counts and logs the removal of `pool`'s node `serial` that never registered.
+    fn upcoming_removed(&mut self, pool: usize, serial: u32, reason: &str) {
+        if self.measured(self.clock.now()) {
+            self.pools[pool].nodes_removed += 1;
+        }
+        let mut event = self.pool_event(EventKind::NodeRemoved, pool);
+        event.node = Some(self.node_name(pool, serial));
+        event.reason = Some(reason.to_string());
+        self.log.push(event);
     }
 
     /// Removes a draining node once no pod is left on it.
