@@ -51,30 +51,14 @@ pub(crate) fn scenario(
     let run_duration = run.as_ref().map(|r| r.duration);
     let outages = cx.outages(&file.outages, node_pools.as_deref(), run_duration);
     let outages = keep(&mut errors, outages);
-    let services = keep(&mut errors, cx.services(&file, node_pools.as_deref()));
-    let jobs = cx.jobs(&file.jobs, node_pools.as_deref().unwrap_or(&[]), duration);
-    let jobs = keep(&mut errors, jobs);
-    let none = Vec::new();
-    let quotas = cx.quotas(
-        &file.quotas,
-        services.as_ref().unwrap_or(&none),
-        jobs.as_deref().unwrap_or(&[]),
+    let (services, jobs, quotas) =
+        cx.workloads(&file, node_pools.as_deref(), duration, &mut errors);
+    let (autoscaling, monitoring) = cx.controls(
+        &file,
+        services.as_deref(),
+        node_pools.as_deref(),
+        &mut errors,
     );
-    let quotas = keep(&mut errors, quotas);
-    let autoscaling = match (&services, &node_pools) {
-        (Some(services), Some(pools)) => keep(
-            &mut errors,
-            cx.autoscaling(file.autoscaling.as_ref(), services, pools),
-        ),
-        _ => None,
-    };
-    if let (Some(services), Some(pools), Some(autoscaling)) = (&services, &node_pools, &autoscaling)
-    {
-        cx.warn_of_pools_never_up(services, pools, autoscaling);
-    }
-    let monitoring = services
-        .as_ref()
-        .and_then(|s| keep(&mut errors, cx.monitoring(file.monitoring.as_ref(), s)));
     let sweep = file.sweep.as_ref().map(|s| cx.sweep(s)).transpose();
     let sweep = keep(&mut errors, sweep);
     let expect = each("expect", &file.expect, |p, text| cx.expectation(p, text));
@@ -124,6 +108,13 @@ pub(crate) fn scenario(
     );
     Ok((scenario, cx.warnings.into_inner()))
 }
+
+/// The validated `services`, `jobs` and `quotas`, each `None` when bad.
+type Workloads = (
+    Option<Vec<Service>>,
+    Option<Vec<JobSpec>>,
+    Option<Vec<Quota>>,
+);
 
 /// The top-level values of the run itself.
 struct Run {
@@ -216,6 +207,52 @@ impl Cx<'_> {
             }),
             _ => unreachable!("a run value is missing without an error"),
         }
+    }
+
+    /// `services`, `jobs` and `quotas`, each `None` when bad (its errors kept in `errors`).
+    fn workloads(
+        &self,
+        file: &File,
+        pools: Option<&[NodePool]>,
+        duration: SimDuration,
+        errors: &mut Vec<Error>,
+    ) -> Workloads {
+        let services = keep(errors, self.services(file, pools));
+        let jobs = keep(
+            errors,
+            self.jobs(&file.jobs, pools.unwrap_or(&[]), duration),
+        );
+        let quotas = self.quotas(
+            &file.quotas,
+            services.as_deref().unwrap_or(&[]),
+            jobs.as_deref().unwrap_or(&[]),
+        );
+        (services, jobs, keep(errors, quotas))
+    }
+
+    /// `autoscaling`, checked when the services and pools are valid (and warning of pools
+    /// that never have a node), and `monitoring`, when the services are; each `None` when bad
+    /// or unchecked (its errors kept in `errors`).
+    fn controls(
+        &self,
+        file: &File,
+        services: Option<&[Service]>,
+        pools: Option<&[NodePool]>,
+        errors: &mut Vec<Error>,
+    ) -> (Option<Autoscaling>, Option<Monitoring>) {
+        let autoscaling = match (services, pools) {
+            (Some(services), Some(pools)) => keep(
+                errors,
+                self.autoscaling(file.autoscaling.as_ref(), services, pools),
+            ),
+            _ => None,
+        };
+        if let (Some(services), Some(pools), Some(autoscaling)) = (services, pools, &autoscaling) {
+            self.warn_of_pools_never_up(services, pools, autoscaling);
+        }
+        let monitoring =
+            services.and_then(|s| keep(errors, self.monitoring(file.monitoring.as_ref(), s)));
+        (autoscaling, monitoring)
     }
 
     /// The node pools with the DaemonSets' shares taken. When any pool or DaemonSet is bad,
