@@ -59,6 +59,7 @@ mod outages;
 mod placement;
 mod pod_rules;
 mod pools;
+mod service_parts;
 mod services;
 mod sweep;
 mod top;

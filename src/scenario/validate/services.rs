@@ -10,7 +10,7 @@ use crate::cluster::pool::NodePool;
 use crate::cluster::scheduler;
 use crate::cluster::spec::{Labels, PodSpec};
 use crate::scenario::error::Error;
-use crate::scenario::model::{DEFAULT_SLO_MAX_FAILED, DEFAULT_TERMINATION_GRACE, Service, Startup};
+use crate::scenario::model::{DEFAULT_TERMINATION_GRACE, Service, Startup};
 use crate::scenario::schema::{
     DisruptionBudgetFile, DistOrScalar, NamedMap, ResourceRequirementsFile, ResourcesFile, Scalar,
     ServiceFile, StartupFile,
@@ -18,15 +18,9 @@ use crate::scenario::schema::{
 use crate::units::{
     Bytes, DurationDist, ExtendedResources, Millicores, Resources, SimDuration, SimTime,
 };
-use crate::workload::spec::{LoadBalancerPolicy, ServerSpec};
+use crate::workload::spec::ServerSpec;
 
-use super::pod_rules::service_pod_labels;
 use super::{Cx, MAX_REPLICAS, keep, none_of, optional};
-
-const LOAD_BALANCERS: [(&str, LoadBalancerPolicy); 3] = spelled!(
-    LoadBalancerPolicy::as_str,
-    LoadBalancerPolicy: RoundRobin, Random, LeastRequests
-);
 
 impl Cx<'_> {
     /// Validates the service `name`; `pools` are the validated node pools.
@@ -47,25 +41,10 @@ impl Cx<'_> {
         let (pod, server) = self.pod_and_server(&path, s, pools, &mut errors);
         let startup = self.startup(&format!("{path}.startup"), s.startup.as_ref());
         let startup = keep(&mut errors, startup);
-        let balancer = s.load_balancer.as_deref();
-        let load_balancer = optional(&path, "load_balancer", balancer, |p, name| {
-            self.one_of(p, "load balancer", name, &LOAD_BALANCERS)
-        });
-        let load_balancer =
-            keep(&mut errors, load_balancer).map(|b| b.unwrap_or(LoadBalancerPolicy::Random));
+        let load_balancer = keep(&mut errors, self.load_balancer(&path, s));
         let load = optional(&path, "load", s.load.as_ref(), |p, l| self.load(p, l));
         let load = keep(&mut errors, load);
-        let slo = s.slo.as_ref().and_then(|slo| slo.latency_p99.as_ref());
-        let slo_p99 = optional(&path, "slo.latency_p99", slo, |p, d| {
-            self.positive_duration(p, d)
-        });
-        let slo_p99 = keep(&mut errors, slo_p99);
-        let max_failed = s.slo.as_ref().and_then(|slo| slo.max_failed.as_ref());
-        let slo_max_failed = optional(&path, "slo.max_failed", max_failed, |p, f| {
-            self.failed_fraction(p, f)
-        });
-        let slo_max_failed =
-            keep(&mut errors, slo_max_failed).map(|f| f.unwrap_or(DEFAULT_SLO_MAX_FAILED));
+        let (slo_p99, slo_max_failed) = self.slo(&path, s, &mut errors);
         let budget = s.disruption_budget.as_ref();
         let disruption_budget = optional(&path, "disruption_budget", budget, |p, b| {
             self.disruption_budget(p, b)
@@ -73,18 +52,7 @@ impl Cx<'_> {
         let disruption_budget = keep(&mut errors, disruption_budget);
         let grace = self.termination_grace(&path, s.termination_grace_period.as_ref());
         let termination_grace = keep(&mut errors, grace);
-        let labels = keep(
-            &mut errors,
-            self.labels(&format!("{path}.labels"), &s.labels),
-        );
-        let placement = self.pod_rules(
-            &path,
-            s.namespace.as_deref().unwrap_or("default"),
-            service_pod_labels(name, labels.as_ref().unwrap_or(&Labels::new())),
-            &s.topology_spread_constraints,
-            s.affinity.as_ref(),
-        );
-        let placement = keep(&mut errors, placement);
+        let (labels, placement) = self.labels_and_rules(&path, name, s, &mut errors);
         none_of(errors)?;
         let (
             Some(namespace),
@@ -246,7 +214,7 @@ impl Cx<'_> {
 
     /// `slo.max_failed`: a fraction from 0 to 1 (`0.001`) or a percentage from 0% to 100%
     /// (`0.1%`).
-    fn failed_fraction(&self, path: &str, s: &Scalar) -> Result<f64, Error> {
+    pub(super) fn failed_fraction(&self, path: &str, s: &Scalar) -> Result<f64, Error> {
         let text = s.text();
         let (number, scale) = match text.strip_suffix('%') {
             Some(percent) => (percent.trim_end(), 100.0),
