@@ -7,7 +7,7 @@
 
 use crate::cluster::pool::{NodePool, ZoneOutage};
 use crate::scenario::error::Error;
-use crate::scenario::schema::OutageFile;
+use crate::scenario::schema::{OutageFile, Scalar};
 use crate::units::SimDuration;
 
 use super::{Cx, keep, none_of};
@@ -64,16 +64,17 @@ impl Cx<'_> {
     ) -> Result<ZoneOutage, Error> {
         let mut errors = Vec::new();
         let zone = keep(&mut errors, self.outage_zone(path, o, pools));
-        let start = if o.at.text().is_empty() {
-            errors.push(self.invalid(
-                &format!("{path}.at"),
-                "the outage's start is missing",
-                "expected `at`, the time from the start of the run, such as 10h",
-            ));
-            None
-        } else {
-            keep(&mut errors, self.duration(&format!("{path}.at"), &o.at))
-        };
+        let at = format!("{path}.at");
+        let start = self.present(
+            &at,
+            &o.at,
+            "start",
+            "`at`, the time from the start of the run, such as 10h",
+        );
+        let start = keep(
+            &mut errors,
+            start.and_then(|at_value| self.duration(&at, at_value)),
+        );
         if let (Some(start), Some(run)) = (start, run_duration)
             && start >= run
         {
@@ -86,17 +87,12 @@ impl Cx<'_> {
                 format!("expected a time before the run's duration, {run}"),
             ));
         }
-        let duration = if o.duration.text().is_empty() {
-            errors.push(self.invalid(
-                &format!("{path}.duration"),
-                "the outage's duration is missing",
-                "expected `duration`, such as 2h",
-            ));
-            None
-        } else {
-            let dpath = format!("{path}.duration");
-            keep(&mut errors, self.positive_duration(&dpath, &o.duration))
-        };
+        let dpath = format!("{path}.duration");
+        let duration = self.present(&dpath, &o.duration, "duration", "`duration`, such as 2h");
+        let duration = keep(
+            &mut errors,
+            duration.and_then(|d| self.positive_duration(&dpath, d)),
+        );
         none_of(errors)?;
         match (zone, start, duration) {
             (Some(zone), Some(start), Some(duration)) => Ok(ZoneOutage {
@@ -106,6 +102,25 @@ impl Cx<'_> {
             }),
             _ => unreachable!("an outage value is missing without an error"),
         }
+    }
+
+    /// `value` at `path`, an error naming the outage's `what` as missing when it is empty
+    /// (`expected` says what to give).
+    fn present<'v>(
+        &self,
+        path: &str,
+        value: &'v Scalar,
+        what: &str,
+        expected: &str,
+    ) -> Result<&'v Scalar, Error> {
+        if value.text().is_empty() {
+            return Err(self.invalid(
+                path,
+                format!("the outage's {what} is missing"),
+                format!("expected {expected}"),
+            ));
+        }
+        Ok(value)
     }
 
     /// The outage's zone: one the pools' nodes are in (not checked when the pools are bad).
