@@ -99,14 +99,17 @@ pub fn combine_node_limits(limits: &[i64]) -> i64 {
 /// left out. `cluster` is the autoscaler's snapshot of the nodes already there, with their
 /// pods: no pod is packed onto them, but the scheduler's filters that count pods across nodes
 /// (PodTopologySpread, InterPodAffinity) see them, as upstream's estimator runs on the
-/// cluster snapshot.
+/// cluster snapshot; they are copied only when those filters matter for a pod of `groups`.
+/// `placement` holds the pod specs (indexed by `PodGroup::service`) and which of them declare
+/// inter-pod affinity.
 pub fn estimate(
     groups: &[PodGroup],
-    pod_specs: &[PodSpec],
+    placement: &PodGroups<'_>,
     template: &Node,
     node_limit: i64,
     cluster: &[Node],
 ) -> Estimate {
+    let pod_specs = placement.specs;
     let mut ordered: Vec<(f64, PodGroup)> = groups
         .iter()
         .filter(|g| g.service < pod_specs.len())
@@ -118,15 +121,14 @@ pub fn estimate(
     // Decreasing score; a stable sort keeps equal scores in their first-appearance order.
     ordered.sort_by(|a, b| b.0.total_cmp(&a.0));
 
-    let with_pod_affinity = PodGroups::with_pod_affinity(pod_specs);
-    let placement = PodGroups {
-        specs: pod_specs,
-        with_pod_affinity: &with_pod_affinity,
-    };
+    let matters = ordered
+        .iter()
+        .any(|(_, g)| placement.matter_for(&pod_specs[g.service]));
+    let cluster = if matters { cluster } else { &[] };
     // The scheduler's filters over the cluster's nodes and the new ones (from `base` on).
     let base = cluster.len();
     let fits =
-        |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, base + i, &placement);
+        |pod: &PodSpec, nodes: &[Node], i: usize| fits_among(pod, nodes, base + i, placement);
     let mut all: Vec<Node> = cluster.to_vec();
     let mut has_pods: Vec<bool> = Vec::new();
     let mut pods = Vec::new();
@@ -193,6 +195,14 @@ mod tests {
         template_node(0, &p, "t-template".into())
     }
 
+    /// `specs` as placement groups, none with inter-pod affinity.
+    fn plain(specs: &[PodSpec]) -> PodGroups<'_> {
+        PodGroups {
+            specs,
+            with_pod_affinity: &[],
+        }
+    }
+
     fn groups(spec: &[(usize, u32)]) -> Vec<PodGroup> {
         spec.iter()
             .map(|&(service, count)| PodGroup { service, count })
@@ -242,11 +252,17 @@ mod tests {
             ("nothing pending", groups(&[]), 0, 0, 0),
         ];
         for (name, g, limit, want_nodes, want_pods) in cases {
-            let e = estimate(&g, &specs, &t, limit, &[]);
+            let e = estimate(&g, &plain(&specs), &t, limit, &[]);
             assert_eq!(e.node_count, want_nodes, "{name}");
             assert_eq!(e.pods.len(), want_pods, "{name}");
         }
-        let e = estimate(&groups(&[(1, 2), (0, 2), (2, 2)]), &specs, &t, 0, &[]);
+        let e = estimate(
+            &groups(&[(1, 2), (0, 2), (2, 2)]),
+            &plain(&specs),
+            &t,
+            0,
+            &[],
+        );
         assert_eq!(e.pods, [2, 2, 0, 0, 1, 1], "placed in decreasing order");
     }
 
@@ -254,7 +270,13 @@ mod tests {
     fn max_pods_caps_pods_per_node() {
         // 7 tiny pods, 3 pods per node: ceil(7/3) = 3 nodes.
         let specs = [pod(10, 0)];
-        let e = estimate(&groups(&[(0, 7)]), &specs, &template(4, 16, 3), 0, &[]);
+        let e = estimate(
+            &groups(&[(0, 7)]),
+            &plain(&specs),
+            &template(4, 16, 3),
+            0,
+            &[],
+        );
         assert_eq!((e.node_count, e.pods.len()), (3, 7));
     }
 
@@ -265,7 +287,7 @@ mod tests {
         let specs = [pod(3_000, 1), pod(1_000, 1)];
         let e = estimate(
             &groups(&[(1, 3), (0, 3)]),
-            &specs,
+            &plain(&specs),
             &template(4, 16, 110),
             0,
             &[],
@@ -332,7 +354,7 @@ mod tests {
             },
         ];
         for c in cases {
-            let e = estimate(&c.groups, &c.specs, &c.template, c.max_nodes, &[]);
+            let e = estimate(&c.groups, &plain(&c.specs), &c.template, c.max_nodes, &[]);
             assert_eq!((e.node_count, e.pods.len()), c.want, "{}", c.name);
             if c.name.starts_with("decreasing") {
                 assert!(

@@ -212,6 +212,8 @@ struct Need<'a> {
     healthy: &'a [bool],
     /// The snapshot's nodes, registered and upcoming, with their pods.
     cluster: &'a [Node],
+    /// The specs that declare inter-pod (anti-)affinity.
+    affinity_groups: &'a [u32],
 }
 
 /// What one scan decided.
@@ -315,6 +317,7 @@ impl ClusterAutoscaler {
             pending: &pending,
             healthy: &healthy,
             cluster: &snapshot.nodes,
+            affinity_groups: &snapshot.affinity_groups,
         };
         let grown = self.scale_up(obs, need, &mut target_sizes, rng, &mut actions);
         let view = PoolView {
@@ -419,6 +422,7 @@ impl ClusterAutoscaler {
             backoff: &self.backoff,
             healthy: need.healthy,
             cluster: need.cluster,
+            affinity_groups: need.affinity_groups,
             similar_pools: &self.similar_pools,
         };
         let plan = scale_up::plan(&input, rng)?;

@@ -46,6 +46,9 @@ pub(super) struct ScaleUpInput<'a> {
     /// The autoscaler's snapshot of the cluster's nodes with their pods (registered and
     /// upcoming), which the estimator's filters count pods across.
     pub(super) cluster: &'a [Node],
+    /// The specs that declare inter-pod (anti-)affinity (the snapshot's
+    /// `PodGroups::with_pod_affinity`, computed once a scan).
+    pub(super) affinity_groups: &'a [u32],
     pub(super) backoff: &'a Backoff,
     /// Per pool: whether its group is healthy (`health::healthy_groups`); an unhealthy one is
     /// not grown.
@@ -86,7 +89,15 @@ fn pools_capacity_limit(rooms: impl Iterator<Item = u32>) -> i64 {
     }
 }
 
-impl ScaleUpInput<'_> {
+impl<'a> ScaleUpInput<'a> {
+    /// The pod specs as the scheduler's placement groups.
+    fn placement(&self) -> PodGroups<'a> {
+        PodGroups {
+            specs: self.pod_specs,
+            with_pod_affinity: self.affinity_groups,
+        }
+    }
+
     /// The target size of pool `p`.
     fn target(&self, p: usize) -> u32 {
         self.target_sizes.get(p).copied().unwrap_or(0)
@@ -169,12 +180,15 @@ fn schedulable_pod_groups(
     input: &ScaleUpInput<'_>,
     groups: &[PodGroup],
 ) -> Vec<Option<Vec<PodGroup>>> {
-    let with_pod_affinity = PodGroups::with_pod_affinity(input.pod_specs);
-    let placement = PodGroups {
-        specs: input.pod_specs,
-        with_pod_affinity: &with_pod_affinity,
+    let placement = input.placement();
+    // The snapshot is copied only when the filters that count pods matter for a pending pod.
+    let matters = (groups.iter())
+        .any(|g| (input.pod_specs.get(g.service)).is_some_and(|s| placement.matter_for(s)));
+    let mut snapshot: Vec<Node> = if matters {
+        input.cluster.to_vec()
+    } else {
+        Vec::new()
     };
-    let mut snapshot: Vec<Node> = input.cluster.to_vec();
     let last = snapshot.len();
     (input.pools.iter().enumerate())
         .map(|(p, pool)| {
@@ -252,7 +266,7 @@ fn expansion_options<'a>(
             pools_capacity_limit(rooms),
             cluster_capacity_limit(input.spec.max_nodes_total, current),
         ]);
-        let e = estimate(fitting, input.pod_specs, &template, limit, input.cluster);
+        let e = estimate(fitting, &input.placement(), &template, limit, input.cluster);
         if e.pods.is_empty() || e.node_count == 0 {
             continue;
         }
@@ -340,6 +354,7 @@ mod tests {
             backoff,
             healthy: &[],
             cluster: &[],
+            affinity_groups: &[],
             similar_pools: &[],
         };
         plan(&input, &mut Xoshiro256PlusPlus::seed_from_u64(3))
